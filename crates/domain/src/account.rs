@@ -1,0 +1,162 @@
+//! Roles and the scope a user acts within.
+
+use crate::region::RegionBook;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    CityOfficer,
+    DistrictOfficer,
+    TownshipOfficer,
+    EnterpriseManager,
+    EvaluationOrg,
+    Evaluator,
+    Partner,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Self::CityOfficer,
+        Self::DistrictOfficer,
+        Self::TownshipOfficer,
+        Self::EnterpriseManager,
+        Self::EvaluationOrg,
+        Self::Evaluator,
+        Self::Partner,
+        Self::SystemAdmin,
+        Self::SecurityAdmin,
+        Self::AuditAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CityOfficer => "city_officer",
+            Self::DistrictOfficer => "district_officer",
+            Self::TownshipOfficer => "township_officer",
+            Self::EnterpriseManager => "enterprise_manager",
+            Self::EvaluationOrg => "evaluation_org",
+            Self::Evaluator => "evaluator",
+            Self::Partner => "partner",
+            Self::SystemAdmin => "system_admin",
+            Self::SecurityAdmin => "security_admin",
+            Self::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CityOfficer => "市局监管人员",
+            Self::DistrictOfficer => "县（市、区）监管人员",
+            Self::TownshipOfficer => "乡镇（街道）监管人员",
+            Self::EnterpriseManager => "企业安全管理人员",
+            Self::EvaluationOrg => "评审单位",
+            Self::Evaluator => "考评员",
+            Self::Partner => "协作部门",
+            Self::SystemAdmin => "系统管理员",
+            Self::SecurityAdmin => "安全管理员",
+            Self::AuditAdmin => "审计管理员",
+        }
+    }
+
+    /// Officers of the bureau and its districts and townships.
+    pub fn is_officer(self) -> bool {
+        matches!(self, Self::CityOfficer | Self::DistrictOfficer | Self::TownshipOfficer)
+    }
+
+    /// Which region a user of this role must (or must not) have.
+    pub fn region_requirement(self) -> RegionRequirement {
+        match self {
+            Self::DistrictOfficer | Self::TownshipOfficer => RegionRequirement::Required,
+            Self::Partner => RegionRequirement::Optional,
+            _ => RegionRequirement::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionRequirement {
+    Required,
+    Optional,
+    None,
+}
+
+/// What business data a user may see. Built only from a signed-in user; every store function
+/// that reads business data takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole city.
+    City,
+    /// A district or zone, with every earlier code that leads to it (after a merger).
+    Region { codes: Vec<String> },
+    /// One township within a district.
+    Township { codes: Vec<String>, township: String },
+    /// One enterprise.
+    Enterprise { id: i64 },
+    /// No business data at all (administrators, evaluation organisations before assignment).
+    Nothing,
+}
+
+impl Scope {
+    /// The scope of a user from their role and their assignment.
+    pub fn of(
+        role: Role,
+        region: Option<&str>,
+        township: Option<&str>,
+        enterprise_id: Option<i64>,
+        regions: &RegionBook,
+    ) -> Scope {
+        match (role, region, township, enterprise_id) {
+            (Role::CityOfficer, _, _, _) => Scope::City,
+            (Role::DistrictOfficer, Some(r), _, _) => Scope::Region { codes: regions.lineage(r) },
+            (Role::TownshipOfficer, Some(r), Some(t), _) => {
+                Scope::Township { codes: regions.lineage(r), township: t.to_string() }
+            }
+            (Role::Partner, Some(r), _, _) => Scope::Region { codes: regions.lineage(r) },
+            (Role::Partner, None, _, _) => Scope::City,
+            (Role::EnterpriseManager, _, _, Some(id)) => Scope::Enterprise { id },
+            _ => Scope::Nothing,
+        }
+    }
+
+    /// Whether a record of this region (and township) lies within the scope.
+    pub fn covers_region(&self, region_code: &str, township: Option<&str>) -> bool {
+        match self {
+            Scope::City => true,
+            Scope::Region { codes } => codes.iter().any(|c| c == region_code),
+            Scope::Township { codes, township: t } => {
+                codes.iter().any(|c| c == region_code) && township == Some(t.as_str())
+            }
+            Scope::Enterprise { .. } | Scope::Nothing => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::ReferenceData;
+
+    #[test]
+    fn scopes_follow_role_and_region() {
+        let r = ReferenceData::embedded().expect("valid").regions;
+        assert_eq!(Scope::of(Role::CityOfficer, None, None, None, &r), Scope::City);
+        let s = Scope::of(Role::DistrictOfficer, Some("320613"), None, None, &r);
+        assert!(s.covers_region("320611", None));
+        assert!(!s.covers_region("320612", None));
+        assert_eq!(Scope::of(Role::DistrictOfficer, None, None, None, &r), Scope::Nothing);
+        assert_eq!(Scope::of(Role::SystemAdmin, Some("320613"), None, None, &r), Scope::Nothing);
+        let t = Scope::of(Role::TownshipOfficer, Some("320682"), Some("城南街道"), None, &r);
+        assert!(t.covers_region("320682", Some("城南街道")));
+        assert!(!t.covers_region("320682", Some("如城街道")));
+        assert_eq!(Scope::of(Role::EnterpriseManager, None, None, Some(7), &r), Scope::Enterprise { id: 7 });
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The domain core of anbiao. Pure: no IO, no async, no SQL, no HTTP.
+//!
+//! - [`credit_code`]: GB 32100 unified social credit codes.
+//! - [`region`], [`industry`], [`size`]: reference data with validity dates.
+//! - [`enterprise`]: the registry record and its validation.
+//! - [`account`]: roles and scopes.
+
+pub mod account;
+pub mod credit_code;
+pub mod date;
+pub mod enterprise;
+pub mod industry;
+pub mod number;
+pub mod reference;
+pub mod region;
+pub mod size;
+pub mod text;
+
+pub use account::{Role, Scope};
+pub use credit_code::CreditCode;
+pub use enterprise::{EnterpriseDraft, EnterpriseInput, EnterpriseStatus, Field, FieldError, OverridePolicy};
+pub use reference::ReferenceData;

@@ -1,0 +1,74 @@
+//! Reference data bundle: regions, industries and size rules, parsed from data files and
+//! validated against each other.
+
+use thiserror::Error;
+
+use crate::industry::IndustryBook;
+use crate::region::RegionBook;
+use crate::size::SizeRules;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("参考数据文件 {file} 有误：{message}")]
+pub struct ReferenceError {
+    pub file: String,
+    pub message: String,
+}
+
+impl ReferenceError {
+    pub fn new(file: &str, message: String) -> Self {
+        Self { file: file.to_string(), message }
+    }
+}
+
+/// The texts of the reference files shipped in `data/reference/`.
+pub mod embedded {
+    pub const REGIONS: &str = include_str!("../../../data/reference/regions.toml");
+    pub const INDUSTRIES: &str = include_str!("../../../data/reference/industries.toml");
+    pub const SIZE_RULES: &str = include_str!("../../../data/reference/size_rules.toml");
+}
+
+#[derive(Debug, Clone)]
+pub struct ReferenceData {
+    pub regions: RegionBook,
+    pub industries: IndustryBook,
+    pub size_rules: SizeRules,
+}
+
+impl ReferenceData {
+    pub fn parse(regions: &str, industries: &str, size_rules: &str) -> Result<Self, ReferenceError> {
+        let data = Self {
+            regions: RegionBook::from_toml(regions)?,
+            industries: IndustryBook::from_toml(industries)?,
+            size_rules: SizeRules::from_toml(size_rules)?,
+        };
+        let sectors: Vec<&str> = data.size_rules.sectors().collect();
+        for i in data.industries.all() {
+            if !sectors.contains(&i.size_sector.as_str()) {
+                return Err(ReferenceError::new(
+                    "industries",
+                    format!("行业 {} 的规模类别“{}”在规模规则中不存在", i.code, i.size_sector),
+                ));
+            }
+        }
+        Ok(data)
+    }
+
+    /// The files shipped with the binary.
+    pub fn embedded() -> Result<Self, ReferenceError> {
+        Self::parse(embedded::REGIONS, embedded::INDUSTRIES, embedded::SIZE_RULES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_files_are_consistent() {
+        let d = ReferenceData::embedded().expect("valid");
+        assert_eq!(d.industries.all().len(), 8);
+        let broken = embedded::INDUSTRIES.replace("size_sector = \"wholesale\"", "size_sector = \"mining\"");
+        let e = ReferenceData::parse(embedded::REGIONS, &broken, embedded::SIZE_RULES).expect_err("unknown sector");
+        assert!(e.message.contains("mining"));
+    }
+}
