@@ -3,7 +3,7 @@
 
 use time::Date;
 
-use crate::credit_code::{CreditCode, CreditCodeError};
+use crate::credit_code::CreditCode;
 use crate::number::{parse_count, parse_wan_to_yuan};
 use crate::reference::ReferenceData;
 use crate::size::SizeDecision;

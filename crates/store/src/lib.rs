@@ -1,1 +1,19 @@
+//! Storage for anbiao over sqlx: one code path for SQLite (default) and PostgreSQL.
+//!
+//! Every function that reads business data takes a [`anbiao_domain::Scope`]; there is no
+//! unscoped variant. SQL uses `$n` placeholders on both backends.
 
+pub mod account;
+pub mod db;
+pub mod enterprise;
+pub mod error;
+pub mod import;
+pub mod reference;
+pub mod seed;
+pub mod session;
+pub mod sql;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use db::{Backend, Db, Tx};
+pub use error::StoreError;

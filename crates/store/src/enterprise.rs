@@ -1,0 +1,599 @@
+//! The enterprise registry: scoped reads, writes with a change history.
+
+use std::collections::BTreeMap;
+
+use anbiao_domain::enterprise::{EnterpriseInput, EnterpriseStatus, Field};
+use anbiao_domain::number::format_yuan_as_wan;
+use anbiao_domain::size::SizeClass;
+use anbiao_domain::{Scope, text};
+use serde::Serialize;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::sql::{Arg, SqlBuf, like_escape};
+use crate::{bind_args, with_pool, with_tx};
+
+/// Who made a change and through what.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub username: String,
+    /// form, api, import:<file>, seed, cli …
+    pub source: String,
+}
+
+impl Actor {
+    pub fn new(username: impl Into<String>, source: impl Into<String>) -> Self {
+        Self { username: username.into(), source: source.into() }
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq)]
+pub struct Enterprise {
+    pub id: i64,
+    pub credit_code: String,
+    pub code_override_reason: Option<String>,
+    pub name: String,
+    pub region_code: String,
+    pub township: Option<String>,
+    pub industry_code: String,
+    pub annual_sales_yuan: Option<i64>,
+    pub employees: Option<i64>,
+    pub above_scale: Option<bool>,
+    pub size_class: Option<String>,
+    pub size_rule: Option<String>,
+    pub status: String,
+    pub contact_person: Option<String>,
+    pub contact_phone: Option<String>,
+    pub address: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+pub(crate) const COLUMNS: &str = "id, credit_code, code_override_reason, name, region_code, township, \
+    industry_code, annual_sales_yuan, employees, above_scale, size_class, size_rule, status, \
+    contact_person, contact_phone, address, created_at, updated_at, version";
+
+impl Enterprise {
+    pub fn status(&self) -> Option<EnterpriseStatus> {
+        EnterpriseStatus::parse(&self.status)
+    }
+
+    pub fn size(&self) -> Option<SizeClass> {
+        self.size_class.as_deref().and_then(SizeClass::parse)
+    }
+
+    pub fn annual_sales_wan(&self) -> Option<String> {
+        self.annual_sales_yuan.map(format_yuan_as_wan)
+    }
+
+    /// The value of a field as the history records it.
+    pub fn value(&self, f: Field) -> Option<String> {
+        match f {
+            Field::CreditCode => Some(self.credit_code.clone()),
+            Field::Name => Some(self.name.clone()),
+            Field::Region => Some(self.region_code.clone()),
+            Field::Township => self.township.clone(),
+            Field::Industry => Some(self.industry_code.clone()),
+            Field::AnnualSales => self.annual_sales_wan(),
+            Field::Employees => self.employees.map(|v| v.to_string()),
+            Field::Status => Some(self.status.clone()),
+            Field::ContactPerson => self.contact_person.clone(),
+            Field::ContactPhone => self.contact_phone.clone(),
+            Field::Address => self.address.clone(),
+            Field::CodeOverrideReason => self.code_override_reason.clone(),
+        }
+    }
+}
+
+/// The value of a field of validated input, as the history records it.
+pub fn input_value(e: &EnterpriseInput, f: Field) -> Option<String> {
+    match f {
+        Field::CreditCode => Some(e.credit_code.to_string()),
+        Field::Name => Some(e.name.clone()),
+        Field::Region => Some(e.region_code.clone()),
+        Field::Township => e.township.clone(),
+        Field::Industry => Some(e.industry_code.clone()),
+        Field::AnnualSales => e.annual_sales_yuan.map(format_yuan_as_wan),
+        Field::Employees => e.employees.map(|v| v.to_string()),
+        Field::Status => Some(e.status.as_str().to_string()),
+        Field::ContactPerson => e.contact_person.clone(),
+        Field::ContactPhone => e.contact_phone.clone(),
+        Field::Address => e.address.clone(),
+        Field::CodeOverrideReason => e.code_override_reason.clone(),
+    }
+}
+
+/// Which fields differ, with old and new values.
+pub fn diff(old: &Enterprise, new: &EnterpriseInput) -> Vec<(Field, Option<String>, Option<String>)> {
+    Field::ALL
+        .into_iter()
+        .filter_map(|f| {
+            let (o, n) = (old.value(f), input_value(new, f));
+            (o != n).then_some((f, o, n))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq)]
+pub struct Change {
+    pub id: i64,
+    pub enterprise_id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+    pub actor: String,
+    pub source: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// The history field name of a record's creation.
+pub const CREATED: &str = "created";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    CreditCode,
+    Region,
+    Industry,
+    Sales,
+    Employees,
+    Updated,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 7] =
+        [Self::Name, Self::CreditCode, Self::Region, Self::Industry, Self::Sales, Self::Employees, Self::Updated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::CreditCode => "credit_code",
+            Self::Region => "region",
+            Self::Industry => "industry",
+            Self::Sales => "sales",
+            Self::Employees => "employees",
+            Self::Updated => "updated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::CreditCode => "credit_code",
+            Self::Region => "region_code",
+            Self::Industry => "industry_code",
+            Self::Sales => "annual_sales_yuan",
+            Self::Employees => "employees",
+            Self::Updated => "updated_at",
+        }
+    }
+}
+
+/// Size filter values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeFilter {
+    AboveScale,
+    BelowScale,
+    SmallMicro,
+    Class(SizeClass),
+    Unknown,
+}
+
+impl SizeFilter {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "above" => Some(Self::AboveScale),
+            "below" => Some(Self::BelowScale),
+            "small_micro" => Some(Self::SmallMicro),
+            "unknown" => Some(Self::Unknown),
+            other => SizeClass::parse(other).map(Self::Class),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AboveScale => "above",
+            Self::BelowScale => "below",
+            Self::SmallMicro => "small_micro",
+            Self::Unknown => "unknown",
+            Self::Class(c) => c.as_str(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::AboveScale => "规模以上",
+            Self::BelowScale => "规模以下",
+            Self::SmallMicro => "小微企业",
+            Self::Unknown => "规模未知",
+            Self::Class(c) => c.label(),
+        }
+    }
+
+    pub const OPTIONS: [SizeFilter; 8] = [
+        Self::AboveScale,
+        Self::BelowScale,
+        Self::SmallMicro,
+        Self::Class(SizeClass::Large),
+        Self::Class(SizeClass::Medium),
+        Self::Class(SizeClass::Small),
+        Self::Class(SizeClass::Micro),
+        Self::Unknown,
+    ];
+}
+
+/// Filters of the enterprise list. Region codes are given already expanded (with predecessors).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Name substring, or credit-code prefix when it is only letters and digits.
+    pub q: Option<String>,
+    pub region_codes: Option<Vec<String>>,
+    pub industry: Option<String>,
+    pub size: Option<SizeFilter>,
+    pub status: Option<EnterpriseStatus>,
+    pub sort: SortKey,
+    pub desc: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// Appends the scope as SQL conditions. There is no way to read enterprises without one.
+pub(crate) fn push_scope(b: &mut SqlBuf, scope: &Scope, id_col: &str, region_col: &str, township_col: &str) {
+    match scope {
+        Scope::City => {}
+        Scope::Region { codes } => {
+            b.push(&format!(" AND {region_col} IN "));
+            b.bind_list(codes.iter().cloned().map(Arg::Text));
+        }
+        Scope::Township { codes, township } => {
+            b.push(&format!(" AND {region_col} IN "));
+            b.bind_list(codes.iter().cloned().map(Arg::Text));
+            b.push(&format!(" AND {township_col} = "));
+            b.bind(Arg::Text(township.clone()));
+        }
+        Scope::Enterprise { id } => {
+            b.push(&format!(" AND {id_col} = "));
+            b.bind(Arg::Int(*id));
+        }
+        Scope::Nothing => {
+            b.push(" AND 1 = 0");
+        }
+    }
+}
+
+fn push_filter(b: &mut SqlBuf, f: &Filter) {
+    if let Some(q) = f.q.as_deref().map(text::clean).filter(|s| !s.is_empty()) {
+        let code_like = anbiao_domain::credit_code::normalize(&q);
+        if !code_like.is_empty() && code_like.chars().all(|c| c.is_ascii_alphanumeric()) {
+            b.push(" AND credit_code LIKE ");
+            b.bind(Arg::Text(format!("{}%", like_escape(&code_like))));
+            b.push(" ESCAPE '\\'");
+        } else {
+            b.push(" AND name LIKE ");
+            b.bind(Arg::Text(format!("%{}%", like_escape(&q))));
+            b.push(" ESCAPE '\\'");
+        }
+    }
+    if let Some(codes) = &f.region_codes {
+        if codes.is_empty() {
+            b.push(" AND 1 = 0");
+        } else {
+            b.push(" AND region_code IN ");
+            b.bind_list(codes.iter().cloned().map(Arg::Text));
+        }
+    }
+    if let Some(i) = &f.industry {
+        b.push(" AND industry_code = ");
+        b.bind(Arg::Text(i.clone()));
+    }
+    match f.size {
+        None => {}
+        Some(SizeFilter::AboveScale) => {
+            b.push(" AND above_scale = TRUE");
+        }
+        Some(SizeFilter::BelowScale) => {
+            b.push(" AND above_scale = FALSE");
+        }
+        Some(SizeFilter::SmallMicro) => {
+            b.push(" AND size_class IN ('small', 'micro')");
+        }
+        Some(SizeFilter::Unknown) => {
+            b.push(" AND size_class IS NULL");
+        }
+        Some(SizeFilter::Class(c)) => {
+            b.push(" AND size_class = ");
+            b.bind(Arg::Text(c.as_str().to_string()));
+        }
+    }
+    if let Some(s) = f.status {
+        b.push(" AND status = ");
+        b.bind(Arg::Text(s.as_str().to_string()));
+    }
+}
+
+fn where_clause(scope: &Scope, f: &Filter) -> SqlBuf {
+    let mut b = SqlBuf::new(" WHERE 1 = 1");
+    push_scope(&mut b, scope, "id", "region_code", "township");
+    push_filter(&mut b, f);
+    b
+}
+
+fn order_clause(f: &Filter) -> String {
+    let dir = if f.desc { "DESC" } else { "ASC" };
+    // NULLs last on both backends, then a stable tie-breaker.
+    let col = f.sort.column();
+    format!(" ORDER BY ({col} IS NULL), {col} {dir}, id {dir}")
+}
+
+/// One page of the enterprises in scope that match the filter.
+#[tracing::instrument(skip_all)]
+pub async fn list(db: &Db, scope: &Scope, f: &Filter, page: i64, per_page: i64) -> Result<Page<Enterprise>, StoreError> {
+    let per_page = per_page.clamp(1, 500);
+    let page = page.max(1);
+    let w = where_clause(scope, f);
+    let count_sql = format!("SELECT COUNT(*) FROM enterprise{}", w.sql);
+    let total: i64 = with_pool!(db, |p| bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.clone())), &w.args).fetch_one(p).await)?;
+    let mut q = w.clone();
+    q.sql = format!("SELECT {COLUMNS} FROM enterprise{}{}", w.sql, order_clause(f));
+    q.push(" LIMIT ").bind(Arg::Int(per_page)).push(" OFFSET ").bind(Arg::Int((page - 1) * per_page));
+    let items = with_pool!(db, |p| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())), &q.args).fetch_all(p).await)?;
+    Ok(Page { items, total, page, per_page })
+}
+
+/// Every enterprise in scope that matches the filter (for exports), up to `limit`.
+#[tracing::instrument(skip_all)]
+pub async fn list_all(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<Vec<Enterprise>, StoreError> {
+    let mut q = where_clause(scope, f);
+    q.sql = format!("SELECT {COLUMNS} FROM enterprise{}{}", q.sql, order_clause(f));
+    q.push(" LIMIT ").bind(Arg::Int(limit));
+    Ok(with_pool!(db, |p| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())), &q.args).fetch_all(p).await)?)
+}
+
+/// One enterprise, if it exists and lies in scope (out of scope reads as not found).
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Enterprise, StoreError> {
+    let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM enterprise WHERE id = $1"));
+    b.args.push(Arg::Int(id));
+    push_scope(&mut b, scope, "id", "region_code", "township");
+    with_pool!(db, |p| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The change history of one enterprise in scope, newest first.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn history(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Change>, StoreError> {
+    get(db, scope, id).await?;
+    const SQL: &str = "SELECT id, enterprise_id, changed_at, actor, source, field, old_value, new_value \
+        FROM enterprise_change WHERE enterprise_id = $1 ORDER BY id DESC";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Change>(SQL).bind(id).fetch_all(p).await)?)
+}
+
+fn check_region_in_scope(scope: &Scope, e: &EnterpriseInput) -> Result<(), StoreError> {
+    if scope.covers_region(&e.region_code, e.township.as_deref()) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid("所属地区不在您的管辖范围内".into()))
+    }
+}
+
+fn duplicate_code(code: &str) -> StoreError {
+    StoreError::Conflict(format!("统一社会信用代码 {code} 已登记"))
+}
+
+/// Creates an enterprise in scope and records its creation.
+#[tracing::instrument(skip_all)]
+pub async fn create(db: &Db, scope: &Scope, actor: &Actor, e: &EnterpriseInput) -> Result<i64, StoreError> {
+    check_region_in_scope(scope, e)?;
+    let mut tx = db.begin().await?;
+    let now = OffsetDateTime::now_utc();
+    let ids = match insert_batch(&mut tx, std::slice::from_ref(e), now).await {
+        Err(StoreError::Db(err)) if StoreError::is_unique_violation(&err) => {
+            return Err(duplicate_code(e.credit_code.as_str()));
+        }
+        other => other?,
+    };
+    let id = ids.first().map(|(id, _)| *id).ok_or(StoreError::NotFound)?;
+    insert_changes(&mut tx, &[(id, CREATED.to_string(), None, Some(e.name.clone()))], actor, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Updates an enterprise in scope. `expected_version`, when given, must match the stored
+/// version (optimistic locking against a concurrent edit). Returns the changed fields.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn update(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    e: &EnterpriseInput,
+    expected_version: Option<i64>,
+) -> Result<Vec<Field>, StoreError> {
+    let old = get(db, scope, id).await?;
+    if let Some(v) = expected_version {
+        if v != old.version {
+            return Err(StoreError::Conflict("该企业信息已被他人修改，请刷新后重试".into()));
+        }
+    }
+    if old.region_code != e.region_code || old.township != e.township {
+        check_region_in_scope(scope, e)?;
+    }
+    let mut tx = db.begin().await?;
+    let now = OffsetDateTime::now_utc();
+    let changes = match update_in_tx(&mut tx, &old, e, actor, now).await {
+        Err(StoreError::Db(err)) if StoreError::is_unique_violation(&err) => {
+            return Err(duplicate_code(e.credit_code.as_str()));
+        }
+        other => other?,
+    };
+    tx.commit().await?;
+    Ok(changes)
+}
+
+/// Writes the new values when anything changed, with one history row per changed field.
+/// The update is conditional on the version read, so a concurrent writer makes it fail.
+pub(crate) async fn update_in_tx(
+    tx: &mut Tx,
+    old: &Enterprise,
+    e: &EnterpriseInput,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> Result<Vec<Field>, StoreError> {
+    let d = diff(old, e);
+    if d.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = "UPDATE enterprise SET credit_code = $1, code_override_reason = $2, name = $3, \
+        region_code = $4, township = $5, industry_code = $6, annual_sales_yuan = $7, employees = $8, \
+        above_scale = $9, size_class = $10, size_rule = $11, status = $12, contact_person = $13, \
+        contact_phone = $14, address = $15, updated_at = $16, version = version + 1 \
+        WHERE id = $17 AND version = $18";
+    let n = with_tx!(tx, |c| sqlx::query(SQL)
+        .bind(e.credit_code.as_str())
+        .bind(&e.code_override_reason)
+        .bind(&e.name)
+        .bind(&e.region_code)
+        .bind(&e.township)
+        .bind(&e.industry_code)
+        .bind(e.annual_sales_yuan)
+        .bind(e.employees)
+        .bind(e.size.as_ref().map(|s| s.above_scale))
+        .bind(e.size.as_ref().map(|s| s.class.as_str()))
+        .bind(e.size.as_ref().map(|s| s.rule.clone()))
+        .bind(e.status.as_str())
+        .bind(&e.contact_person)
+        .bind(&e.contact_phone)
+        .bind(&e.address)
+        .bind(now)
+        .bind(old.id)
+        .bind(old.version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::Conflict("该企业信息已被他人修改，请刷新后重试".into()));
+    }
+    let rows: Vec<_> = d.iter().map(|(f, o, n)| (old.id, f.key().to_string(), o.clone(), n.clone())).collect();
+    insert_changes(tx, &rows, actor, now).await?;
+    Ok(d.into_iter().map(|(f, _, _)| f).collect())
+}
+
+const INSERT_COLUMNS: &str = "credit_code, code_override_reason, name, region_code, township, industry_code, \
+    annual_sales_yuan, employees, above_scale, size_class, size_rule, status, contact_person, \
+    contact_phone, address, created_at, updated_at";
+/// Rows per multi-row INSERT: 17 columns × 1000 stays under both backends' parameter limits.
+pub(crate) const INSERT_BATCH: usize = 1000;
+
+/// Inserts enterprises with multi-row statements; returns (id, credit code) pairs.
+pub(crate) async fn insert_batch(
+    tx: &mut Tx,
+    rows: &[EnterpriseInput],
+    now: OffsetDateTime,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(INSERT_BATCH) {
+        let mut b = SqlBuf::new(&format!("INSERT INTO enterprise ({INSERT_COLUMNS}) VALUES "));
+        for (i, e) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Text(e.credit_code.to_string()),
+                Arg::OptText(e.code_override_reason.clone()),
+                Arg::Text(e.name.clone()),
+                Arg::Text(e.region_code.clone()),
+                Arg::OptText(e.township.clone()),
+                Arg::Text(e.industry_code.clone()),
+                Arg::OptInt(e.annual_sales_yuan),
+                Arg::OptInt(e.employees),
+                Arg::OptBool(e.size.as_ref().map(|s| s.above_scale)),
+                Arg::OptText(e.size.as_ref().map(|s| s.class.as_str().to_string())),
+                Arg::OptText(e.size.as_ref().map(|s| s.rule.clone())),
+                Arg::Text(e.status.as_str().to_string()),
+                Arg::OptText(e.contact_person.clone()),
+                Arg::OptText(e.contact_phone.clone()),
+                Arg::OptText(e.address.clone()),
+                Arg::Time(now),
+                Arg::Time(now),
+            ]);
+        }
+        b.push(" RETURNING id, credit_code");
+        let ids: Vec<(i64, String)> =
+            with_tx!(tx, |c| bind_args!(sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).fetch_all(c).await)?;
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// Appends history rows: (enterprise id, field, old, new).
+pub(crate) async fn insert_changes(
+    tx: &mut Tx,
+    rows: &[(i64, String, Option<String>, Option<String>)],
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(2000) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO enterprise_change (enterprise_id, changed_at, actor, source, field, old_value, new_value) VALUES ",
+        );
+        for (i, (id, field, old, new)) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Int(*id),
+                Arg::Time(now),
+                Arg::Text(actor.username.clone()),
+                Arg::Text(actor.source.clone()),
+                Arg::Text(field.clone()),
+                Arg::OptText(old.clone()),
+                Arg::OptText(new.clone()),
+            ]);
+        }
+        with_tx!(tx, |c| bind_args!(sqlx::query(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Reads the enterprises with these credit codes inside a transaction, keyed by code.
+pub(crate) async fn by_codes(tx: &mut Tx, codes: &[String]) -> Result<BTreeMap<String, Enterprise>, StoreError> {
+    let mut out = BTreeMap::new();
+    for chunk in codes.chunks(500) {
+        let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM enterprise WHERE credit_code IN "));
+        b.bind_list(chunk.iter().cloned().map(Arg::Text));
+        let rows: Vec<Enterprise> =
+            with_tx!(tx, |c| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).fetch_all(c).await)?;
+        out.extend(rows.into_iter().map(|e| (e.credit_code.clone(), e)));
+    }
+    Ok(out)
+}
+
+/// The number of enterprises in scope.
+pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
+    let w = where_clause(scope, &Filter::default());
+    let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.sql);
+    Ok(with_pool!(db, |p| bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())), &w.args).fetch_one(p).await)?)
+}

@@ -1,0 +1,97 @@
+//! Building SQL with `$n` placeholders and binding a dynamic argument list on either backend.
+
+/// One bound value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+    OptBool(Option<bool>),
+    Time(time::OffsetDateTime),
+}
+
+/// SQL text plus its arguments, numbered as they are pushed.
+#[derive(Debug, Default, Clone)]
+pub struct SqlBuf {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+impl SqlBuf {
+    pub fn new(sql: &str) -> Self {
+        Self { sql: sql.to_string(), args: Vec::new() }
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.sql.push_str(s);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.sql.push('$');
+        self.sql.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `(a, b, c)` placeholders for a non-empty list.
+    pub fn bind_list(&mut self, items: impl IntoIterator<Item = Arg>) -> &mut Self {
+        self.sql.push('(');
+        for (i, a) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(a);
+        }
+        self.sql.push(')');
+        self
+    }
+}
+
+/// Binds every [`Arg`] of a [`SqlBuf`] to a sqlx query (works for `query`, `query_as`,
+/// `query_scalar` on either backend).
+#[macro_export]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                $crate::sql::Arg::Text(v) => q.bind(v.clone()),
+                $crate::sql::Arg::OptText(v) => q.bind(v.clone()),
+                $crate::sql::Arg::Int(v) => q.bind(*v),
+                $crate::sql::Arg::OptInt(v) => q.bind(*v),
+                $crate::sql::Arg::OptBool(v) => q.bind(*v),
+                $crate::sql::Arg::Time(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut b = SqlBuf::new("SELECT 1 WHERE a = ");
+        b.bind(Arg::Int(1)).push(" AND b IN ").bind_list([Arg::Text("x".into()), Arg::Text("y".into())]);
+        assert_eq!(b.sql, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(b.args.len(), 3);
+        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}
