@@ -1,1 +1,11 @@
+//! Spreadsheet files: reading tables from .xlsx/.xls/.ods and .csv (UTF-8 with or without BOM,
+//! GBK/GB18030, UTF-16 as Excel writes "Unicode text"), finding the roster's header under title
+//! rows, and writing .xlsx.
 
+pub mod read;
+pub mod roster;
+pub mod write;
+
+pub use read::{Cell, SheetError, Table, read_table};
+pub use roster::{Roster, RosterRow, read_roster};
+pub use write::{XCell, write_table};

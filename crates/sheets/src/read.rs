@@ -1,0 +1,265 @@
+//! Reading any supported file into a table of cells with the row numbers the user sees.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use thiserror::Error;
+
+/// Why a file could not be read at all. Messages are shown to users.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SheetError {
+    #[error("文件为空")]
+    Empty,
+    #[error("文件过大（{0} MB），上限为 {1} MB")]
+    TooLarge(usize, usize),
+    #[error("无法识别的文件：请上传 Excel（.xlsx、.xls）或 CSV 文件")]
+    NotSpreadsheet,
+    #[error("Excel 文件已损坏或不完整，无法读取")]
+    Corrupt,
+    #[error("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")]
+    Encoding,
+    #[error("CSV 文件格式错误：第{0}行{1}")]
+    Csv(u64, String),
+    #[error("文件中没有任何工作表")]
+    NoSheet,
+    #[error("未找到表头：前{0}行中没有“企业名称”或“统一社会信用代码”列")]
+    NoHeader(usize),
+}
+
+/// A cell value as read from the file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// A date (or time) cell; the serial number or ISO text as stored.
+    Date(String),
+    Bool(bool),
+    /// An Excel error value such as #N/A.
+    Error(String),
+}
+
+impl Cell {
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, if it is text or a number.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Cell::Text(s) => Some(s.clone()),
+            Cell::Number(n) => Some(format_number(*n)),
+            _ => None,
+        }
+    }
+}
+
+/// Shortest decimal text of a number: 1200.0 → "1200", 1234.5 → "1234.5".
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A row with the 1-based row number the spreadsheet program shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub number: u64,
+    pub cells: Vec<Cell>,
+}
+
+/// One sheet's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub sheet: String,
+    pub rows: Vec<Row>,
+}
+
+/// The upload limit enforced by readers.
+pub const MAX_BYTES: usize = 50 * 1024 * 1024;
+
+/// Reads every sheet of a workbook, or the one table of a CSV file.
+pub fn read_tables(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(SheetError::Empty);
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(SheetError::TooLarge(bytes.len() / (1024 * 1024), MAX_BYTES / (1024 * 1024)));
+    }
+    let is_zip = bytes.starts_with(b"PK\x03\x04");
+    let is_ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    if is_zip || is_ole {
+        // A parser bug on a hostile file must not take the server down.
+        return std::panic::catch_unwind(|| read_workbook(bytes)).unwrap_or(Err(SheetError::Corrupt));
+    }
+    read_csv(bytes).map(|t| vec![t])
+}
+
+/// Reads the first table of a file (the first sheet of a workbook).
+pub fn read_table(bytes: &[u8]) -> Result<Table, SheetError> {
+    read_tables(bytes)?.into_iter().next().ok_or(SheetError::NoSheet)
+}
+
+fn read_workbook(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
+    let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
+    let names = wb.sheet_names();
+    if names.is_empty() {
+        return Err(SheetError::NoSheet);
+    }
+    let mut tables = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let range = match wb.worksheet_range_at(i) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => return Err(SheetError::Corrupt),
+            None => continue,
+        };
+        let (row0, col0) = range.start().unwrap_or((0, 0));
+        let mut rows = Vec::with_capacity(range.height());
+        for (ri, r) in range.rows().enumerate() {
+            let mut cells: Vec<Cell> = (0..col0).map(|_| Cell::Empty).collect();
+            cells.extend(r.iter().map(convert));
+            rows.push(Row { number: u64::from(row0) + ri as u64 + 1, cells });
+        }
+        tables.push(Table { sheet: name.clone(), rows });
+    }
+    Ok(tables)
+}
+
+fn convert(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => Cell::Date(format!("{}", dt.as_f64())),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s.clone()),
+        Data::Error(e) => Cell::Error(e.to_string()),
+    }
+}
+
+/// Decodes CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else GB18030 (a superset of
+/// GBK, as Excel on Chinese Windows writes it). Refuses binary data.
+pub fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
+    let text = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let (t, had_errors) = enc.decode_with_bom_removal(bytes);
+        if had_errors {
+            return Err(SheetError::Encoding);
+        }
+        t.into_owned()
+    } else if let Ok(s) = std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes)) {
+        s.to_string()
+    } else {
+        let (t, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+        if had_errors {
+            return Err(SheetError::Encoding);
+        }
+        t.into_owned()
+    };
+    // Text tables have no NULs and few control characters.
+    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+    if text.contains('\0') || controls * 100 > text.chars().count().max(1) {
+        return Err(SheetError::NotSpreadsheet);
+    }
+    Ok(text)
+}
+
+fn sniff_delimiter(text: &str) -> u8 {
+    let head: String = text.lines().take(20).collect::<Vec<_>>().join("\n");
+    let count = |c: char| head.matches(c).count();
+    let (commas, tabs, semis) = (count(',') + count('，'), count('\t'), count(';'));
+    if tabs > commas && tabs >= semis {
+        b'\t'
+    } else if semis > commas && semis > tabs {
+        b';'
+    } else {
+        b','
+    }
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
+    let text = decode_text(bytes)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sniff_delimiter(&text))
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let cells = record
+                    .iter()
+                    .map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) })
+                    .collect();
+                rows.push(Row { number: line, cells });
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                return Err(SheetError::Csv(line, "无法解析（引号不匹配或编码错误）".into()));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(SheetError::Empty);
+    }
+    Ok(Table { sheet: "CSV".into(), rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_in_every_encoding_excel_writes() {
+        let text = "企业名称,从业人数\n甲公司,12\n";
+        let utf8 = read_table(text.as_bytes()).expect("utf8");
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(text.as_bytes());
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let mut utf16: Vec<u8> = vec![0xFF, 0xFE];
+        for u in text.replace(',', "\t").encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        for bytes in [bom, gbk.into_owned(), utf16] {
+            let t = read_table(&bytes).expect("decoded");
+            assert_eq!(t.rows, utf8.rows);
+        }
+        assert_eq!(utf8.rows[1].number, 2);
+        assert_eq!(utf8.rows[1].cells, [Cell::Text("甲公司".into()), Cell::Text("12".into())]);
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_message() {
+        assert_eq!(read_table(b""), Err(SheetError::Empty));
+        assert_eq!(read_table(b"  \n"), Err(SheetError::Empty));
+        let mut noise = Vec::with_capacity(1 << 20);
+        let mut x: u32 = 12345;
+        for _ in 0..(1 << 20) {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            noise.push((x >> 16) as u8);
+        }
+        assert!(read_table(&noise).is_err());
+        let mut truncated = b"PK\x03\x04".to_vec();
+        truncated.extend_from_slice(&noise[..1000]);
+        assert_eq!(read_table(&truncated), Err(SheetError::Corrupt));
+        assert_eq!(read_table(b"a,b\n\0\0\0\0,\0\0"), Err(SheetError::NotSpreadsheet));
+    }
+
+    #[test]
+    fn numbers_format_without_noise() {
+        assert_eq!(format_number(1200.0), "1200");
+        assert_eq!(format_number(1234.5), "1234.5");
+        assert_eq!(Cell::Number(35.0).text().as_deref(), Some("35"));
+    }
+}
