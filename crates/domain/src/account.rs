@@ -66,7 +66,10 @@ impl Role {
 
     /// Officers of the bureau and its districts and townships.
     pub fn is_officer(self) -> bool {
-        matches!(self, Self::CityOfficer | Self::DistrictOfficer | Self::TownshipOfficer)
+        matches!(
+            self,
+            Self::CityOfficer | Self::DistrictOfficer | Self::TownshipOfficer
+        )
     }
 
     /// Which region a user of this role must (or must not) have.
@@ -75,6 +78,53 @@ impl Role {
             Self::DistrictOfficer | Self::TownshipOfficer => RegionRequirement::Required,
             Self::Partner => RegionRequirement::Optional,
             _ => RegionRequirement::None,
+        }
+    }
+}
+
+/// What an action needs. Roles grant permissions here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    ViewEnterprises,
+    EditEnterprises,
+    ImportEnterprises,
+    ExportEnterprises,
+    /// Accept a credit code whose check character fails, with a recorded reason.
+    OverrideCreditCode,
+}
+
+impl Permission {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ViewEnterprises => "查看企业信息",
+            Self::EditEnterprises => "修改企业信息",
+            Self::ImportEnterprises => "导入企业名录",
+            Self::ExportEnterprises => "导出企业名录",
+            Self::OverrideCreditCode => "豁免信用代码校验",
+        }
+    }
+}
+
+impl Role {
+    /// Whether the role grants the permission (within the user's scope).
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match p {
+            ViewEnterprises => matches!(
+                self,
+                CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner
+            ),
+            EditEnterprises => matches!(
+                self,
+                CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
+            ),
+            ImportEnterprises => matches!(self, CityOfficer | DistrictOfficer),
+            ExportEnterprises => matches!(
+                self,
+                CityOfficer | DistrictOfficer | TownshipOfficer | Partner
+            ),
+            OverrideCreditCode => matches!(self, CityOfficer | DistrictOfficer),
         }
     }
 }
@@ -95,7 +145,10 @@ pub enum Scope {
     /// A district or zone, with every earlier code that leads to it (after a merger).
     Region { codes: Vec<String> },
     /// One township within a district.
-    Township { codes: Vec<String>, township: String },
+    Township {
+        codes: Vec<String>,
+        township: String,
+    },
     /// One enterprise.
     Enterprise { id: i64 },
     /// No business data at all (administrators, evaluation organisations before assignment).
@@ -113,11 +166,16 @@ impl Scope {
     ) -> Scope {
         match (role, region, township, enterprise_id) {
             (Role::CityOfficer, _, _, _) => Scope::City,
-            (Role::DistrictOfficer, Some(r), _, _) => Scope::Region { codes: regions.lineage(r) },
-            (Role::TownshipOfficer, Some(r), Some(t), _) => {
-                Scope::Township { codes: regions.lineage(r), township: t.to_string() }
-            }
-            (Role::Partner, Some(r), _, _) => Scope::Region { codes: regions.lineage(r) },
+            (Role::DistrictOfficer, Some(r), _, _) => Scope::Region {
+                codes: regions.lineage(r),
+            },
+            (Role::TownshipOfficer, Some(r), Some(t), _) => Scope::Township {
+                codes: regions.lineage(r),
+                township: t.to_string(),
+            },
+            (Role::Partner, Some(r), _, _) => Scope::Region {
+                codes: regions.lineage(r),
+            },
             (Role::Partner, None, _, _) => Scope::City,
             (Role::EnterpriseManager, _, _, Some(id)) => Scope::Enterprise { id },
             _ => Scope::Nothing,
@@ -145,18 +203,43 @@ mod tests {
     #[test]
     fn scopes_follow_role_and_region() {
         let r = ReferenceData::embedded().expect("valid").regions;
-        assert_eq!(Scope::of(Role::CityOfficer, None, None, None, &r), Scope::City);
+        assert_eq!(
+            Scope::of(Role::CityOfficer, None, None, None, &r),
+            Scope::City
+        );
         let s = Scope::of(Role::DistrictOfficer, Some("320613"), None, None, &r);
         assert!(s.covers_region("320611", None));
         assert!(!s.covers_region("320612", None));
-        assert_eq!(Scope::of(Role::DistrictOfficer, None, None, None, &r), Scope::Nothing);
-        assert_eq!(Scope::of(Role::SystemAdmin, Some("320613"), None, None, &r), Scope::Nothing);
-        let t = Scope::of(Role::TownshipOfficer, Some("320682"), Some("城南街道"), None, &r);
+        assert_eq!(
+            Scope::of(Role::DistrictOfficer, None, None, None, &r),
+            Scope::Nothing
+        );
+        assert_eq!(
+            Scope::of(Role::SystemAdmin, Some("320613"), None, None, &r),
+            Scope::Nothing
+        );
+        let t = Scope::of(
+            Role::TownshipOfficer,
+            Some("320682"),
+            Some("城南街道"),
+            None,
+            &r,
+        );
         assert!(t.covers_region("320682", Some("城南街道")));
         assert!(!t.covers_region("320682", Some("如城街道")));
-        assert_eq!(Scope::of(Role::EnterpriseManager, None, None, Some(7), &r), Scope::Enterprise { id: 7 });
+        assert_eq!(
+            Scope::of(Role::EnterpriseManager, None, None, Some(7), &r),
+            Scope::Enterprise { id: 7 }
+        );
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
+        // The three administrators read no business data.
+        for admin in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin] {
+            assert!(!admin.allows(Permission::ViewEnterprises));
+        }
+        assert!(Role::DistrictOfficer.allows(Permission::ImportEnterprises));
+        assert!(!Role::TownshipOfficer.allows(Permission::ImportEnterprises));
+        assert!(!Role::EnterpriseManager.allows(Permission::OverrideCreditCode));
     }
 }

@@ -13,7 +13,9 @@ use crate::text::to_half_width;
 
 /// The 31 characters a credit code may use (no I, O, S, V, Z).
 pub const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// Why a string is not a valid credit code. Messages are shown to users.
@@ -117,7 +119,10 @@ impl CreditCode {
             return Err(CreditCodeError::Length(len));
         }
         if let Some((i, ch)) = s.chars().enumerate().find(|(_, c)| value(*c).is_none()) {
-            return Err(CreditCodeError::Character { position: i + 1, ch });
+            return Err(CreditCodeError::Character {
+                position: i + 1,
+                ch,
+            });
         }
         Ok(Self(s))
     }
@@ -128,16 +133,22 @@ impl CreditCode {
         let body: String = chars[8..16].iter().collect();
         // The organisation-code check is defined only for bodies of digits and letters; every
         // character of the alphabet is one, so `org_check_char` always answers here.
-        if let Some(expected) = org_check_char(&body) {
-            if expected != chars[16] {
-                return Err(CreditCodeError::OrgCheck { expected, actual: chars[16] });
-            }
+        if let Some(expected) = org_check_char(&body)
+            && expected != chars[16]
+        {
+            return Err(CreditCodeError::OrgCheck {
+                expected,
+                actual: chars[16],
+            });
         }
         let first17: String = chars[..17].iter().collect();
-        if let Some(expected) = check_char(&first17) {
-            if expected != chars[17] {
-                return Err(CreditCodeError::Check { expected, actual: chars[17] });
-            }
+        if let Some(expected) = check_char(&first17)
+            && expected != chars[17]
+        {
+            return Err(CreditCodeError::Check {
+                expected,
+                actual: chars[17],
+            });
         }
         Ok(())
     }
@@ -191,15 +202,25 @@ mod tests {
             "9135021359498494XQ",
             "123502001549897397",
         ] {
-            assert_eq!(CreditCode::parse(ok).map(|c| c.to_string()), Ok(ok.to_string()), "{ok}");
+            assert_eq!(
+                CreditCode::parse(ok).map(|c| c.to_string()),
+                Ok(ok.to_string()),
+                "{ok}"
+            );
         }
         assert_eq!(
             CreditCode::parse("91350203M0001QAY9B"),
-            Err(CreditCodeError::Check { expected: '9', actual: 'B' })
+            Err(CreditCodeError::Check {
+                expected: '9',
+                actual: 'B'
+            })
         );
         assert_eq!(
             CreditCode::parse("91320621MA1MRHG207"),
-            Err(CreditCodeError::Check { expected: '5', actual: '7' })
+            Err(CreditCodeError::Check {
+                expected: '5',
+                actual: '7'
+            })
         );
     }
 
@@ -213,12 +234,27 @@ mod tests {
     #[test]
     fn format_errors_are_not_overridable() {
         assert_eq!(CreditCode::parse(""), Err(CreditCodeError::Empty));
-        assert_eq!(CreditCode::parse("9132068271159294"), Err(CreditCodeError::Length(16)));
+        assert_eq!(
+            CreditCode::parse("9132068271159294"),
+            Err(CreditCodeError::Length(16))
+        );
         let e = CreditCode::parse("91320682711592946O").expect_err("O is not allowed");
-        assert_eq!(e, CreditCodeError::Character { position: 18, ch: 'O' });
+        assert_eq!(
+            e,
+            CreditCodeError::Character {
+                position: 18,
+                ch: 'O'
+            }
+        );
         assert!(!e.is_overridable());
         let e = CreditCode::parse("91320682711592945A").expect_err("org check");
-        assert!(matches!(e, CreditCodeError::OrgCheck { expected: '6', actual: '5' }));
+        assert!(matches!(
+            e,
+            CreditCodeError::OrgCheck {
+                expected: '6',
+                actual: '5'
+            }
+        ));
         assert!(e.is_overridable());
     }
 

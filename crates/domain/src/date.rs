@@ -45,13 +45,22 @@ mod tests {
 
     #[test]
     fn half_open_intervals() {
-        let v = Validity { from: Some(date!(2018 - 02 - 08)), to: Some(date!(2020 - 07 - 22)) };
+        let v = Validity {
+            from: Some(date!(2018 - 02 - 08)),
+            to: Some(date!(2020 - 07 - 22)),
+        };
         assert!(!v.contains(date!(2018 - 02 - 07)));
         assert!(v.contains(date!(2018 - 02 - 08)));
         assert!(!v.contains(date!(2020 - 07 - 22)));
-        let after = Validity { from: Some(date!(2020 - 07 - 22)), to: None };
+        let after = Validity {
+            from: Some(date!(2020 - 07 - 22)),
+            to: None,
+        };
         assert!(!v.overlaps(&after));
-        let open = Validity { from: None, to: None };
+        let open = Validity {
+            from: None,
+            to: None,
+        };
         assert!(open.overlaps(&after));
         assert_eq!(parse_date("2018-12-31"), Some(date!(2018 - 12 - 31)));
         assert_eq!(parse_date("2018-13-01"), None);

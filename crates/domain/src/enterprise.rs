@@ -39,9 +39,15 @@ impl EnterpriseStatus {
     pub fn parse(s: &str) -> Option<Self> {
         let s = clean(s);
         match s.as_str() {
-            "active" | "正常" | "在产" | "在业" | "正常生产" | "存续" | "在营" | "开业" => Some(Self::Active),
-            "suspended" | "停产" | "停业" | "停产停业" | "停产整顿" => Some(Self::Suspended),
-            "closed" | "关闭" | "注销" | "吊销" | "关停" | "关闭注销" => Some(Self::Closed),
+            "active" | "正常" | "在产" | "在业" | "正常生产" | "存续" | "在营" | "开业" => {
+                Some(Self::Active)
+            }
+            "suspended" | "停产" | "停业" | "停产停业" | "停产整顿" => {
+                Some(Self::Suspended)
+            }
+            "closed" | "关闭" | "注销" | "吊销" | "关停" | "关闭注销" => {
+                Some(Self::Closed)
+            }
             _ => None,
         }
     }
@@ -129,7 +135,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: Field, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -228,10 +237,10 @@ fn non_empty(v: Option<&str>) -> Option<String> {
 }
 
 fn length_ok(field: Field, v: &Option<String>, max: usize, errors: &mut Vec<FieldError>) {
-    if let Some(s) = v {
-        if s.chars().count() > max {
-            errors.push(FieldError::new(field, format!("不能超过{max}个字")));
-        }
+    if let Some(s) = v
+        && s.chars().count() > max
+    {
+        errors.push(FieldError::new(field, format!("不能超过{max}个字")));
     }
 }
 
@@ -249,13 +258,21 @@ impl EnterpriseDraft {
         let credit_code = match CreditCode::parse(self.credit_code.as_deref().unwrap_or("")) {
             Ok(c) => Some(c),
             Err(e) if e.is_overridable() => match (&reason, overrides) {
-                (Some(_), OverridePolicy::Allowed) => CreditCode::parse_lenient(self.credit_code.as_deref().unwrap_or("")).ok(),
+                (Some(_), OverridePolicy::Allowed) => {
+                    CreditCode::parse_lenient(self.credit_code.as_deref().unwrap_or("")).ok()
+                }
                 (Some(_), OverridePolicy::Forbidden) => {
-                    errors.push(FieldError::new(Field::CreditCode, format!("{e}；只有监管人员可以豁免校验")));
+                    errors.push(FieldError::new(
+                        Field::CreditCode,
+                        format!("{e}；只有监管人员可以豁免校验"),
+                    ));
                     None
                 }
                 (None, _) => {
-                    errors.push(FieldError::new(Field::CreditCode, format!("{e}；如确为真实代码，请填写豁免理由")));
+                    errors.push(FieldError::new(
+                        Field::CreditCode,
+                        format!("{e}；如确为真实代码，请填写豁免理由"),
+                    ));
                     None
                 }
             },
@@ -269,10 +286,13 @@ impl EnterpriseDraft {
             Some(c) if c.verify().is_err() => reason,
             _ => None,
         };
-        if let Some(r) = &code_override_reason {
-            if r.chars().count() < 4 {
-                errors.push(FieldError::new(Field::CodeOverrideReason, "豁免理由至少4个字"));
-            }
+        if let Some(r) = &code_override_reason
+            && r.chars().count() < 4
+        {
+            errors.push(FieldError::new(
+                Field::CodeOverrideReason,
+                "豁免理由至少4个字",
+            ));
         }
 
         let name = non_empty(self.name.as_deref());
@@ -289,7 +309,10 @@ impl EnterpriseDraft {
             Some(r) => match reference.regions.resolve(&r, today) {
                 Some(region) => Some(region.code.clone()),
                 None => {
-                    errors.push(FieldError::new(Field::Region, format!("无法识别的地区“{r}”")));
+                    errors.push(FieldError::new(
+                        Field::Region,
+                        format!("无法识别的地区“{r}”"),
+                    ));
                     None
                 }
             },
@@ -303,7 +326,12 @@ impl EnterpriseDraft {
             Some(i) => match reference.industries.resolve(&i) {
                 Some(ind) => Some(ind.clone()),
                 None => {
-                    let names: Vec<&str> = reference.industries.all().iter().map(|i| i.name.as_str()).collect();
+                    let names: Vec<&str> = reference
+                        .industries
+                        .all()
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect();
                     errors.push(FieldError::new(
                         Field::Industry,
                         format!("无法识别的行业“{i}”，应为{}之一", names.join("、")),
@@ -338,7 +366,10 @@ impl EnterpriseDraft {
             Some(s) => match EnterpriseStatus::parse(&s) {
                 Some(st) => Some(st),
                 None => {
-                    errors.push(FieldError::new(Field::Status, format!("无法识别的经营状态“{s}”，应为正常、停产或关闭")));
+                    errors.push(FieldError::new(
+                        Field::Status,
+                        format!("无法识别的经营状态“{s}”，应为正常、停产或关闭"),
+                    ));
                     None
                 }
             },
@@ -349,9 +380,14 @@ impl EnterpriseDraft {
         length_ok(Field::ContactPerson, &contact_person, 30, &mut errors);
         let contact_phone = non_empty(self.contact_phone.as_deref());
         if let Some(p) = &contact_phone {
-            let ok = p.chars().count() <= 30 && p.chars().all(|c| c.is_ascii_digit() || "-+ ()（）转,，、".contains(c));
+            let ok = p.chars().count() <= 30
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || "-+ ()（）转,，、".contains(c));
             if !ok {
-                errors.push(FieldError::new(Field::ContactPhone, "联系电话只能包含数字、空格和 - + ( )"));
+                errors.push(FieldError::new(
+                    Field::ContactPhone,
+                    "联系电话只能包含数字、空格和 - + ( )",
+                ));
             }
         }
         let address = non_empty(self.address.as_deref());
@@ -367,8 +403,14 @@ impl EnterpriseDraft {
             // answering with a generic error keeps it panic-free.
             return Err(vec![FieldError::new(Field::Name, "数据不完整")]);
         };
-        let size = match (annual_sales_yuan, employees, reference.size_rules.in_force(today)) {
-            (Some(sales), Some(staff), Some(rules)) => rules.classify(&industry.size_sector, sales, staff),
+        let size = match (
+            annual_sales_yuan,
+            employees,
+            reference.size_rules.in_force(today),
+        ) {
+            (Some(sales), Some(staff), Some(rules)) => {
+                rules.classify(&industry.size_sector, sales, staff)
+            }
             _ => None,
         };
         Ok(EnterpriseInput {
@@ -413,7 +455,13 @@ mod tests {
 
     #[test]
     fn a_good_draft_validates_and_gets_a_size() {
-        let e = draft().validate(&reference(), date!(2018 - 12 - 31), OverridePolicy::Forbidden).expect("valid");
+        let e = draft()
+            .validate(
+                &reference(),
+                date!(2018 - 12 - 31),
+                OverridePolicy::Forbidden,
+            )
+            .expect("valid");
         assert_eq!(e.name, "如皋市恒力机械有限公司");
         assert_eq!(e.region_code, "320682");
         assert_eq!(e.industry_code, "JX");
@@ -435,11 +483,20 @@ mod tests {
             status: Some("破产".into()),
             ..Default::default()
         };
-        let errs = d.validate(&reference(), date!(2020 - 01 - 01), OverridePolicy::Allowed).expect_err("invalid");
+        let errs = d
+            .validate(&reference(), date!(2020 - 01 - 01), OverridePolicy::Allowed)
+            .expect_err("invalid");
         let fields: Vec<Field> = errs.iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            [Field::CreditCode, Field::Name, Field::Region, Field::Industry, Field::Employees, Field::Status]
+            [
+                Field::CreditCode,
+                Field::Name,
+                Field::Region,
+                Field::Industry,
+                Field::Employees,
+                Field::Status
+            ]
         );
         assert!(errs[0].message.contains("18位"));
     }
@@ -450,14 +507,23 @@ mod tests {
         d.credit_code = Some("91350203M0001QAY9B".into());
         let r = reference();
         let today = date!(2020 - 01 - 01);
-        let e = d.validate(&r, today, OverridePolicy::Allowed).expect_err("no reason");
+        let e = d
+            .validate(&r, today, OverridePolicy::Allowed)
+            .expect_err("no reason");
         assert!(e[0].message.contains("豁免理由"));
         d.code_override_reason = Some("营业执照原件核实无误".into());
-        let e = d.validate(&r, today, OverridePolicy::Forbidden).expect_err("not an officer");
+        let e = d
+            .validate(&r, today, OverridePolicy::Forbidden)
+            .expect_err("not an officer");
         assert!(e[0].message.contains("监管人员"));
-        let ok = d.validate(&r, today, OverridePolicy::Allowed).expect("overridden");
+        let ok = d
+            .validate(&r, today, OverridePolicy::Allowed)
+            .expect("overridden");
         assert_eq!(ok.credit_code.as_str(), "91350203M0001QAY9B");
-        assert_eq!(ok.code_override_reason.as_deref(), Some("营业执照原件核实无误"));
+        assert_eq!(
+            ok.code_override_reason.as_deref(),
+            Some("营业执照原件核实无误")
+        );
         // A format error cannot be overridden.
         d.credit_code = Some("91350203M0001QAY9".into());
         assert!(d.validate(&r, today, OverridePolicy::Allowed).is_err());
@@ -466,7 +532,10 @@ mod tests {
     #[test]
     fn partial_update_keeps_old_values() {
         let base = draft();
-        let patch = EnterpriseDraft { employees: Some("10".into()), ..Default::default() };
+        let patch = EnterpriseDraft {
+            employees: Some("10".into()),
+            ..Default::default()
+        };
         let merged = patch.merged_over(&base);
         assert_eq!(merged.employees.as_deref(), Some("10"));
         assert_eq!(merged.name, base.name);

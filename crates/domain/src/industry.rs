@@ -45,15 +45,27 @@ impl IndustryBook {
         let mut seen = HashSet::new();
         for i in &raw.industry {
             if i.code.len() != 2 || !i.code.chars().all(|c| c.is_ascii_uppercase()) {
-                return Err(ReferenceError::new(file, format!("行业代码“{}”应为两位大写字母", i.code)));
+                return Err(ReferenceError::new(
+                    file,
+                    format!("行业代码“{}”应为两位大写字母", i.code),
+                ));
             }
-            for n in std::iter::once(&i.code).chain(std::iter::once(&i.name)).chain(&i.aliases) {
+            for n in std::iter::once(&i.code)
+                .chain(std::iter::once(&i.name))
+                .chain(&i.aliases)
+            {
                 if !seen.insert(squeeze(n)) {
-                    return Err(ReferenceError::new(file, format!("行业名称或代码“{n}”重复")));
+                    return Err(ReferenceError::new(
+                        file,
+                        format!("行业名称或代码“{n}”重复"),
+                    ));
                 }
             }
         }
-        Ok(Self { meta: raw.meta, industries: raw.industry })
+        Ok(Self {
+            meta: raw.meta,
+            industries: raw.industry,
+        })
     }
 
     pub fn all(&self) -> &[Industry] {
@@ -71,7 +83,10 @@ impl IndustryBook {
             return None;
         }
         let upper = key.to_uppercase();
-        let stripped = key.strip_suffix("行业").or_else(|| key.strip_suffix("业")).unwrap_or(&key);
+        let stripped = key
+            .strip_suffix("行业")
+            .or_else(|| key.strip_suffix("业"))
+            .unwrap_or(&key);
         self.industries.iter().find(|i| {
             i.code == upper
                 || squeeze(&i.name) == key
@@ -87,11 +102,23 @@ mod tests {
 
     #[test]
     fn industries_resolve_with_or_without_hangye() {
-        let b = IndustryBook::from_toml(include_str!("../../../data/reference/industries.toml")).expect("valid");
+        let b = IndustryBook::from_toml(include_str!("../../../data/reference/industries.toml"))
+            .expect("valid");
         let codes: Vec<&str> = b.all().iter().map(|i| i.code.as_str()).collect();
         assert_eq!(codes, ["YJ", "YS", "JC", "JX", "QG", "FZ", "YC", "SM"]);
-        for (text, code) in [("机械", "JX"), ("机械行业", "JX"), ("jx", "JX"), (" 纺织行业 ", "FZ"), ("商贸", "SM"), ("烟草行业", "YC")] {
-            assert_eq!(b.resolve(text).map(|i| i.code.as_str()), Some(code), "{text}");
+        for (text, code) in [
+            ("机械", "JX"),
+            ("机械行业", "JX"),
+            ("jx", "JX"),
+            (" 纺织行业 ", "FZ"),
+            ("商贸", "SM"),
+            ("烟草行业", "YC"),
+        ] {
+            assert_eq!(
+                b.resolve(text).map(|i| i.code.as_str()),
+                Some(code),
+                "{text}"
+            );
         }
         assert!(b.resolve("化工").is_none());
         assert!(b.resolve("").is_none());

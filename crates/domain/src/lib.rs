@@ -16,7 +16,9 @@ pub mod region;
 pub mod size;
 pub mod text;
 
-pub use account::{Role, Scope};
+pub use account::{Permission, Role, Scope};
 pub use credit_code::CreditCode;
-pub use enterprise::{EnterpriseDraft, EnterpriseInput, EnterpriseStatus, Field, FieldError, OverridePolicy};
+pub use enterprise::{
+    EnterpriseDraft, EnterpriseInput, EnterpriseStatus, Field, FieldError, OverridePolicy,
+};
 pub use reference::ReferenceData;

@@ -23,7 +23,10 @@ fn prepare(raw: &str) -> String {
 /// "1,234.5678" → 12,345,678. More than four decimals are rounded half up to the 元.
 pub fn parse_wan_to_yuan(raw: &str) -> Result<i64, NumberError> {
     let s = prepare(raw);
-    let s = s.strip_suffix("万元").or_else(|| s.strip_suffix('万')).unwrap_or(&s);
+    let s = s
+        .strip_suffix("万元")
+        .or_else(|| s.strip_suffix('万'))
+        .unwrap_or(&s);
     if s.starts_with('-') {
         return Err(NumberError::Negative);
     }
@@ -33,14 +36,20 @@ pub fn parse_wan_to_yuan(raw: &str) -> Result<i64, NumberError> {
     if int.is_empty() && frac.is_empty() || !digits_only(int) || !digits_only(frac) {
         return Err(NumberError::NotANumber(raw.trim().to_string()));
     }
-    let int_v: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| NumberError::TooLarge)? };
+    let int_v: i64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| NumberError::TooLarge)?
+    };
     let mut frac4 = String::from(frac);
     let round_up = frac4.len() > 4 && frac4.as_bytes()[4] >= b'5';
     frac4.truncate(4);
     while frac4.len() < 4 {
         frac4.push('0');
     }
-    let frac_v: i64 = frac4.parse().map_err(|_| NumberError::NotANumber(raw.to_string()))?;
+    let frac_v: i64 = frac4
+        .parse()
+        .map_err(|_| NumberError::NotANumber(raw.to_string()))?;
     int_v
         .checked_mul(10_000)
         .and_then(|v| v.checked_add(frac_v + i64::from(round_up)))
@@ -55,7 +64,10 @@ pub fn parse_count(raw: &str) -> Result<i64, NumberError> {
         return Err(NumberError::Negative);
     }
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(NumberError::NotANumber(raw.trim().to_string()));
     }
     if frac.chars().any(|c| c != '0') {
@@ -92,9 +104,18 @@ mod tests {
         assert_eq!(parse_wan_to_yuan("0.00005"), Ok(1));
         assert_eq!(parse_wan_to_yuan(".5"), Ok(5_000));
         assert_eq!(parse_wan_to_yuan("-1"), Err(NumberError::Negative));
-        assert!(matches!(parse_wan_to_yuan("约100"), Err(NumberError::NotANumber(_))));
-        assert!(matches!(parse_wan_to_yuan("."), Err(NumberError::NotANumber(_))));
-        assert_eq!(parse_wan_to_yuan("99999999999999999999"), Err(NumberError::TooLarge));
+        assert!(matches!(
+            parse_wan_to_yuan("约100"),
+            Err(NumberError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_wan_to_yuan("."),
+            Err(NumberError::NotANumber(_))
+        ));
+        assert_eq!(
+            parse_wan_to_yuan("99999999999999999999"),
+            Err(NumberError::TooLarge)
+        );
     }
 
     #[test]
@@ -102,8 +123,14 @@ mod tests {
         assert_eq!(parse_count("1,200"), Ok(1200));
         assert_eq!(parse_count("35.0"), Ok(35));
         assert_eq!(parse_count("35人"), Ok(35));
-        assert!(matches!(parse_count("35.5"), Err(NumberError::NotInteger(_))));
-        assert!(matches!(parse_count("三十"), Err(NumberError::NotANumber(_))));
+        assert!(matches!(
+            parse_count("35.5"),
+            Err(NumberError::NotInteger(_))
+        ));
+        assert!(matches!(
+            parse_count("三十"),
+            Err(NumberError::NotANumber(_))
+        ));
         assert!(matches!(parse_count(""), Err(NumberError::NotANumber(_))));
     }
 

@@ -16,7 +16,10 @@ pub struct ReferenceError {
 
 impl ReferenceError {
     pub fn new(file: &str, message: String) -> Self {
-        Self { file: file.to_string(), message }
+        Self {
+            file: file.to_string(),
+            message,
+        }
     }
 }
 
@@ -35,7 +38,11 @@ pub struct ReferenceData {
 }
 
 impl ReferenceData {
-    pub fn parse(regions: &str, industries: &str, size_rules: &str) -> Result<Self, ReferenceError> {
+    pub fn parse(
+        regions: &str,
+        industries: &str,
+        size_rules: &str,
+    ) -> Result<Self, ReferenceError> {
         let data = Self {
             regions: RegionBook::from_toml(regions)?,
             industries: IndustryBook::from_toml(industries)?,
@@ -46,7 +53,10 @@ impl ReferenceData {
             if !sectors.contains(&i.size_sector.as_str()) {
                 return Err(ReferenceError::new(
                     "industries",
-                    format!("行业 {} 的规模类别“{}”在规模规则中不存在", i.code, i.size_sector),
+                    format!(
+                        "行业 {} 的规模类别“{}”在规模规则中不存在",
+                        i.code, i.size_sector
+                    ),
                 ));
             }
         }
@@ -55,7 +65,11 @@ impl ReferenceData {
 
     /// The files shipped with the binary.
     pub fn embedded() -> Result<Self, ReferenceError> {
-        Self::parse(embedded::REGIONS, embedded::INDUSTRIES, embedded::SIZE_RULES)
+        Self::parse(
+            embedded::REGIONS,
+            embedded::INDUSTRIES,
+            embedded::SIZE_RULES,
+        )
     }
 }
 
@@ -67,8 +81,10 @@ mod tests {
     fn shipped_files_are_consistent() {
         let d = ReferenceData::embedded().expect("valid");
         assert_eq!(d.industries.all().len(), 8);
-        let broken = embedded::INDUSTRIES.replace("size_sector = \"wholesale\"", "size_sector = \"mining\"");
-        let e = ReferenceData::parse(embedded::REGIONS, &broken, embedded::SIZE_RULES).expect_err("unknown sector");
+        let broken =
+            embedded::INDUSTRIES.replace("size_sector = \"wholesale\"", "size_sector = \"mining\"");
+        let e = ReferenceData::parse(embedded::REGIONS, &broken, embedded::SIZE_RULES)
+            .expect_err("unknown sector");
         assert!(e.message.contains("mining"));
     }
 }

@@ -106,14 +106,19 @@ impl RegionBook {
             };
             let date = |v: &Option<String>| -> Result<Option<Date>, ReferenceError> {
                 v.as_deref()
-                    .map(|s| parse_date(s).ok_or_else(|| bad(format!("日期“{s}”格式应为 YYYY-MM-DD"))))
+                    .map(|s| {
+                        parse_date(s).ok_or_else(|| bad(format!("日期“{s}”格式应为 YYYY-MM-DD")))
+                    })
                     .transpose()
             };
-            let validity = Validity { from: date(&r.valid_from)?, to: date(&r.valid_to)? };
-            if let (Some(f), Some(t)) = (validity.from, validity.to) {
-                if f >= t {
-                    return Err(bad("有效期起始日期不早于截止日期".into()));
-                }
+            let validity = Validity {
+                from: date(&r.valid_from)?,
+                to: date(&r.valid_to)?,
+            };
+            if let (Some(f), Some(t)) = (validity.from, validity.to)
+                && f >= t
+            {
+                return Err(bad("有效期起始日期不早于截止日期".into()));
             }
             if r.code.trim().is_empty() || r.name.trim().is_empty() || r.unit.trim().is_empty() {
                 return Err(bad("代码、名称和单位简称不能为空".into()));
@@ -147,13 +152,19 @@ impl RegionBook {
         let mut codes = HashSet::new();
         for r in &self.regions {
             if !codes.insert(r.code.as_str()) {
-                return Err(ReferenceError::new(file, format!("地区代码 {} 重复", r.code)));
+                return Err(ReferenceError::new(
+                    file,
+                    format!("地区代码 {} 重复", r.code),
+                ));
             }
         }
         for r in &self.regions {
             if let Some(s) = &r.successor {
                 let Some(next) = self.get(s) else {
-                    return Err(ReferenceError::new(file, format!("地区 {} 的承继地区 {s} 不存在", r.code)));
+                    return Err(ReferenceError::new(
+                        file,
+                        format!("地区 {} 的承继地区 {s} 不存在", r.code),
+                    ));
                 };
                 if r.validity.to.is_none() || r.validity.to != next.validity.from {
                     return Err(ReferenceError::new(
@@ -162,7 +173,10 @@ impl RegionBook {
                     ));
                 }
             } else if r.validity.to.is_some() {
-                return Err(ReferenceError::new(file, format!("地区 {} 已撤销但未指明承继地区", r.code)));
+                return Err(ReferenceError::new(
+                    file,
+                    format!("地区 {} 已撤销但未指明承继地区", r.code),
+                ));
             }
         }
         // A name must not point at two units that are valid on the same day.
@@ -225,10 +239,11 @@ impl RegionBook {
         let key_stripped = key.strip_prefix("南通市").unwrap_or(&key);
         let mut found: Option<&Region> = None;
         for r in &self.regions {
-            let hit = r.code == key || r.names().any(|n| {
-                let n = squeeze(n);
-                n == key || n == key_stripped
-            });
+            let hit = r.code == key
+                || r.names().any(|n| {
+                    let n = squeeze(n);
+                    n == key || n == key_stripped
+                });
             if !hit {
                 continue;
             }
@@ -274,16 +289,32 @@ mod tests {
     use time::macros::date;
 
     fn book() -> RegionBook {
-        RegionBook::from_toml(include_str!("../../../data/reference/regions.toml")).expect("valid file")
+        RegionBook::from_toml(include_str!("../../../data/reference/regions.toml"))
+            .expect("valid file")
     }
 
     #[test]
     fn the_plans_eleven_units_in_2018() {
         let b = book();
-        let units: Vec<&str> = b.valid_on(date!(2018 - 07 - 04)).map(|r| r.unit.as_str()).collect();
+        let units: Vec<&str> = b
+            .valid_on(date!(2018 - 07 - 04))
+            .map(|r| r.unit.as_str())
+            .collect();
         assert_eq!(
             units,
-            ["海安", "如皋", "如东", "启东", "海门", "通州", "崇川", "港闸", "开发区", "苏通园区", "通州湾示范区"]
+            [
+                "海安",
+                "如皋",
+                "如东",
+                "启东",
+                "海门",
+                "通州",
+                "崇川",
+                "港闸",
+                "开发区",
+                "苏通园区",
+                "通州湾示范区"
+            ]
         );
         assert_eq!(b.valid_on(date!(2021 - 01 - 01)).count(), 10);
     }
@@ -293,24 +324,61 @@ mod tests {
         let b = book();
         let today = date!(2026 - 11 - 29);
         for name in ["海安县", "海安市", "海安", " 南通市海安市 "] {
-            assert_eq!(b.resolve(name, today).map(|r| r.code.as_str()), Some("320685"), "{name}");
+            assert_eq!(
+                b.resolve(name, today).map(|r| r.code.as_str()),
+                Some("320685"),
+                "{name}"
+            );
         }
-        assert_eq!(b.resolve("海安县", date!(2018 - 01 - 01)).map(|r| r.code.as_str()), Some("320621"));
+        assert_eq!(
+            b.resolve("海安县", date!(2018 - 01 - 01))
+                .map(|r| r.code.as_str()),
+            Some("320621")
+        );
         for name in ["南通经济技术开发区", "开发区"] {
-            assert_eq!(b.resolve(name, today).map(|r| r.code.as_str()), Some("320671"));
+            assert_eq!(
+                b.resolve(name, today).map(|r| r.code.as_str()),
+                Some("320671")
+            );
         }
         for name in ["苏通科技产业园区", "苏通园区"] {
-            assert_eq!(b.resolve(name, today).map(|r| r.code.as_str()), Some("3206X1"));
+            assert_eq!(
+                b.resolve(name, today).map(|r| r.code.as_str()),
+                Some("3206X1")
+            );
         }
         for name in ["通州湾示范区", "通州湾"] {
-            assert_eq!(b.resolve(name, today).map(|r| r.code.as_str()), Some("3206X2"));
+            assert_eq!(
+                b.resolve(name, today).map(|r| r.code.as_str()),
+                Some("3206X2")
+            );
         }
-        assert_eq!(b.resolve("通州区", today).map(|r| r.code.as_str()), Some("320612"));
-        assert_eq!(b.resolve("港闸区", date!(2019 - 01 - 01)).map(|r| r.code.as_str()), Some("320611"));
-        assert_eq!(b.resolve("港闸区", today).map(|r| r.code.as_str()), Some("320613"));
-        assert_eq!(b.resolve("崇川区", date!(2019 - 01 - 01)).map(|r| r.code.as_str()), Some("320602"));
-        assert_eq!(b.resolve("海门", today).map(|r| r.code.as_str()), Some("320614"));
-        assert_eq!(b.resolve("320684", today).map(|r| r.code.as_str()), Some("320614"));
+        assert_eq!(
+            b.resolve("通州区", today).map(|r| r.code.as_str()),
+            Some("320612")
+        );
+        assert_eq!(
+            b.resolve("港闸区", date!(2019 - 01 - 01))
+                .map(|r| r.code.as_str()),
+            Some("320611")
+        );
+        assert_eq!(
+            b.resolve("港闸区", today).map(|r| r.code.as_str()),
+            Some("320613")
+        );
+        assert_eq!(
+            b.resolve("崇川区", date!(2019 - 01 - 01))
+                .map(|r| r.code.as_str()),
+            Some("320602")
+        );
+        assert_eq!(
+            b.resolve("海门", today).map(|r| r.code.as_str()),
+            Some("320614")
+        );
+        assert_eq!(
+            b.resolve("320684", today).map(|r| r.code.as_str()),
+            Some("320614")
+        );
         assert!(b.resolve("苏州", today).is_none());
         assert!(b.resolve("", today).is_none());
     }
@@ -348,10 +416,12 @@ code_kind = "local"
 "#;
         let e = RegionBook::from_toml(dup).expect_err("duplicate");
         assert!(e.to_string().contains("重复"), "{e}");
-        let dangling = dup.replace("code = \"1\"\nname = \"乙\"", "code = \"2\"\nname = \"乙\"").replace(
-            "code_kind = \"local\"\n[[region]]",
-            "code_kind = \"local\"\nvalid_to = \"2020-01-01\"\nsuccessor = \"9\"\n[[region]]",
-        );
+        let dangling = dup
+            .replace("code = \"1\"\nname = \"乙\"", "code = \"2\"\nname = \"乙\"")
+            .replace(
+                "code_kind = \"local\"\n[[region]]",
+                "code_kind = \"local\"\nvalid_to = \"2020-01-01\"\nsuccessor = \"9\"\n[[region]]",
+            );
         let e = RegionBook::from_toml(&dangling).expect_err("dangling successor");
         assert!(e.to_string().contains("不存在"), "{e}");
         assert!(RegionBook::from_toml("not toml [").is_err());

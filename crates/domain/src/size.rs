@@ -136,15 +136,19 @@ impl SizeRules {
             .map_err(|e| ReferenceError::new(file, format!("无法解析：{e}")))?;
         let mut sets = Vec::new();
         for r in raw.rule_set {
-            let valid_from = parse_date(&r.valid_from)
-                .ok_or_else(|| ReferenceError::new(file, format!("规则 {} 的起始日期格式错误", r.id)))?;
+            let valid_from = parse_date(&r.valid_from).ok_or_else(|| {
+                ReferenceError::new(file, format!("规则 {} 的起始日期格式错误", r.id))
+            })?;
             for s in &r.sector {
                 let ok = s.small.staff <= s.medium.staff
                     && s.medium.staff <= s.large.staff
                     && s.small.revenue_wan <= s.medium.revenue_wan
                     && s.medium.revenue_wan <= s.large.revenue_wan;
                 if !ok {
-                    return Err(ReferenceError::new(file, format!("规则 {} 行业 {} 的门槛应逐级递增", r.id, s.sector)));
+                    return Err(ReferenceError::new(
+                        file,
+                        format!("规则 {} 行业 {} 的门槛应逐级递增", r.id, s.sector),
+                    ));
                 }
             }
             sets.push(SizeRuleSet {
@@ -169,7 +173,9 @@ impl SizeRules {
     }
 
     pub fn sectors(&self) -> impl Iterator<Item = &str> {
-        self.sets.iter().flat_map(|s| s.sectors.iter().map(|x| x.sector.as_str()))
+        self.sets
+            .iter()
+            .flat_map(|s| s.sectors.iter().map(|x| x.sector.as_str()))
     }
 }
 
@@ -179,14 +185,18 @@ mod tests {
     use time::macros::date;
 
     fn rules() -> SizeRules {
-        SizeRules::from_toml(include_str!("../../../data/reference/size_rules.toml")).expect("valid")
+        SizeRules::from_toml(include_str!("../../../data/reference/size_rules.toml"))
+            .expect("valid")
     }
 
     #[test]
     fn industrial_classes_need_both_thresholds() {
         let r = rules();
         let set = r.in_force(date!(2018 - 12 - 31)).expect("in force");
-        let c = |sales_wan: i64, staff| set.classify("industrial", sales_wan * 10_000, staff).expect("sector");
+        let c = |sales_wan: i64, staff| {
+            set.classify("industrial", sales_wan * 10_000, staff)
+                .expect("sector")
+        };
         assert_eq!(c(50_000, 1200).class, SizeClass::Large);
         assert_eq!(c(2_000, 300).class, SizeClass::Medium);
         assert_eq!(c(1_999, 300).class, SizeClass::Small);

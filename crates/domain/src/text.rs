@@ -21,7 +21,10 @@ pub fn clean(s: &str) -> String {
 
 /// Removes all whitespace: used to compare headers and names written with stray spaces.
 pub fn squeeze(s: &str) -> String {
-    to_half_width(s).chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect()
+    to_half_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect()
 }
 
 #[cfg(test)]

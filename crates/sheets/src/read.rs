@@ -90,20 +90,27 @@ pub fn read_tables(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
         return Err(SheetError::Empty);
     }
     if bytes.len() > MAX_BYTES {
-        return Err(SheetError::TooLarge(bytes.len() / (1024 * 1024), MAX_BYTES / (1024 * 1024)));
+        return Err(SheetError::TooLarge(
+            bytes.len() / (1024 * 1024),
+            MAX_BYTES / (1024 * 1024),
+        ));
     }
     let is_zip = bytes.starts_with(b"PK\x03\x04");
     let is_ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
     if is_zip || is_ole {
         // A parser bug on a hostile file must not take the server down.
-        return std::panic::catch_unwind(|| read_workbook(bytes)).unwrap_or(Err(SheetError::Corrupt));
+        return std::panic::catch_unwind(|| read_workbook(bytes))
+            .unwrap_or(Err(SheetError::Corrupt));
     }
     read_csv(bytes).map(|t| vec![t])
 }
 
 /// Reads the first table of a file (the first sheet of a workbook).
 pub fn read_table(bytes: &[u8]) -> Result<Table, SheetError> {
-    read_tables(bytes)?.into_iter().next().ok_or(SheetError::NoSheet)
+    read_tables(bytes)?
+        .into_iter()
+        .next()
+        .ok_or(SheetError::NoSheet)
 }
 
 fn read_workbook(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
@@ -124,9 +131,15 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
         for (ri, r) in range.rows().enumerate() {
             let mut cells: Vec<Cell> = (0..col0).map(|_| Cell::Empty).collect();
             cells.extend(r.iter().map(convert));
-            rows.push(Row { number: u64::from(row0) + ri as u64 + 1, cells });
+            rows.push(Row {
+                number: u64::from(row0) + ri as u64 + 1,
+                cells,
+            });
         }
-        tables.push(Table { sheet: name.clone(), rows });
+        tables.push(Table {
+            sheet: name.clone(),
+            rows,
+        });
     }
     Ok(tables)
 }
@@ -148,13 +161,19 @@ fn convert(d: &Data) -> Cell {
 /// GBK, as Excel on Chinese Windows writes it). Refuses binary data.
 pub fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
     let text = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let enc = if bytes[0] == 0xFF {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         let (t, had_errors) = enc.decode_with_bom_removal(bytes);
         if had_errors {
             return Err(SheetError::Encoding);
         }
         t.into_owned()
-    } else if let Ok(s) = std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes)) {
+    } else if let Ok(s) =
+        std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes))
+    {
         s.to_string()
     } else {
         let (t, _, had_errors) = encoding_rs::GB18030.decode(bytes);
@@ -164,7 +183,10 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
         t.into_owned()
     };
     // Text tables have no NULs and few control characters.
-    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+    let controls = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
     if text.contains('\0') || controls * 100 > text.chars().count().max(1) {
         return Err(SheetError::NotSpreadsheet);
     }
@@ -200,20 +222,35 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
             Ok(true) => {
                 let cells = record
                     .iter()
-                    .map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) })
+                    .map(|s| {
+                        if s.trim().is_empty() {
+                            Cell::Empty
+                        } else {
+                            Cell::Text(s.to_string())
+                        }
+                    })
                     .collect();
-                rows.push(Row { number: line, cells });
+                rows.push(Row {
+                    number: line,
+                    cells,
+                });
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(line);
-                return Err(SheetError::Csv(line, "无法解析（引号不匹配或编码错误）".into()));
+                return Err(SheetError::Csv(
+                    line,
+                    "无法解析（引号不匹配或编码错误）".into(),
+                ));
             }
         }
     }
     if rows.is_empty() {
         return Err(SheetError::Empty);
     }
-    Ok(Table { sheet: "CSV".into(), rows })
+    Ok(Table {
+        sheet: "CSV".into(),
+        rows,
+    })
 }
 
 #[cfg(test)]
@@ -236,7 +273,10 @@ mod tests {
             assert_eq!(t.rows, utf8.rows);
         }
         assert_eq!(utf8.rows[1].number, 2);
-        assert_eq!(utf8.rows[1].cells, [Cell::Text("甲公司".into()), Cell::Text("12".into())]);
+        assert_eq!(
+            utf8.rows[1].cells,
+            [Cell::Text("甲公司".into()), Cell::Text("12".into())]
+        );
     }
 
     #[test]
@@ -253,7 +293,10 @@ mod tests {
         let mut truncated = b"PK\x03\x04".to_vec();
         truncated.extend_from_slice(&noise[..1000]);
         assert_eq!(read_table(&truncated), Err(SheetError::Corrupt));
-        assert_eq!(read_table(b"a,b\n\0\0\0\0,\0\0"), Err(SheetError::NotSpreadsheet));
+        assert_eq!(
+            read_table(b"a,b\n\0\0\0\0,\0\0"),
+            Err(SheetError::NotSpreadsheet)
+        );
     }
 
     #[test]

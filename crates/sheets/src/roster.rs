@@ -12,25 +12,125 @@ pub const HEADER_SEARCH_ROWS: usize = 30;
 
 /// Header texts per field, as rosters write them (compared without spaces, brackets normalised).
 const SYNONYMS: &[(Field, &[&str])] = &[
-    (Field::CreditCode, &["统一社会信用代码", "信用代码", "社会信用代码", "统一信用代码", "统一社会信用代码(注册号)", "组织机构代码/统一社会信用代码"]),
-    (Field::Name, &["企业名称", "单位名称", "企业(单位)名称", "名称", "企业全称", "单位全称"]),
-    (Field::Region, &["所属县(市、区)", "所属地区", "属地", "所属县市区", "县(市、区)", "县市区", "地区", "所在地区", "监管属地", "所属区县", "辖区"]),
-    (Field::Township, &["乡镇(街道)", "乡镇", "街道", "所属乡镇", "所属乡镇(街道)", "镇(街道、园区)", "乡镇(街道、园区)", "网格"]),
-    (Field::Industry, &["行业类别", "行业", "所属行业", "行业分类", "行业类型"]),
-    (Field::AnnualSales, &["年销售收入(万元)", "营业收入(万元)", "年销售额", "年销售额(万元)", "销售收入(万元)", "主营业务收入(万元)", "年营业收入(万元)", "年销售收入", "营业收入", "销售收入"]),
-    (Field::Employees, &["从业人数", "职工人数", "从业人员", "从业人员数", "员工人数", "职工总数", "从业人数(人)", "职工人数(人)"]),
+    (
+        Field::CreditCode,
+        &[
+            "统一社会信用代码",
+            "信用代码",
+            "社会信用代码",
+            "统一信用代码",
+            "统一社会信用代码(注册号)",
+            "组织机构代码/统一社会信用代码",
+        ],
+    ),
+    (
+        Field::Name,
+        &[
+            "企业名称",
+            "单位名称",
+            "企业(单位)名称",
+            "名称",
+            "企业全称",
+            "单位全称",
+        ],
+    ),
+    (
+        Field::Region,
+        &[
+            "所属县(市、区)",
+            "所属地区",
+            "属地",
+            "所属县市区",
+            "县(市、区)",
+            "县市区",
+            "地区",
+            "所在地区",
+            "监管属地",
+            "所属区县",
+            "辖区",
+        ],
+    ),
+    (
+        Field::Township,
+        &[
+            "乡镇(街道)",
+            "乡镇",
+            "街道",
+            "所属乡镇",
+            "所属乡镇(街道)",
+            "镇(街道、园区)",
+            "乡镇(街道、园区)",
+            "网格",
+        ],
+    ),
+    (
+        Field::Industry,
+        &["行业类别", "行业", "所属行业", "行业分类", "行业类型"],
+    ),
+    (
+        Field::AnnualSales,
+        &[
+            "年销售收入(万元)",
+            "营业收入(万元)",
+            "年销售额",
+            "年销售额(万元)",
+            "销售收入(万元)",
+            "主营业务收入(万元)",
+            "年营业收入(万元)",
+            "年销售收入",
+            "营业收入",
+            "销售收入",
+        ],
+    ),
+    (
+        Field::Employees,
+        &[
+            "从业人数",
+            "职工人数",
+            "从业人员",
+            "从业人员数",
+            "员工人数",
+            "职工总数",
+            "从业人数(人)",
+            "职工人数(人)",
+        ],
+    ),
     (Field::Status, &["经营状态", "状态", "生产状态", "企业状态"]),
-    (Field::ContactPerson, &["联系人", "企业联系人", "安全管理联系人"]),
-    (Field::ContactPhone, &["联系电话", "电话", "手机", "联系方式", "手机号码"]),
-    (Field::Address, &["生产经营地址", "地址", "经营地址", "企业地址", "注册地址"]),
-    (Field::CodeOverrideReason, &["信用代码校验豁免理由", "豁免理由"]),
+    (
+        Field::ContactPerson,
+        &["联系人", "企业联系人", "安全管理联系人"],
+    ),
+    (
+        Field::ContactPhone,
+        &["联系电话", "电话", "手机", "联系方式", "手机号码"],
+    ),
+    (
+        Field::Address,
+        &["生产经营地址", "地址", "经营地址", "企业地址", "注册地址"],
+    ),
+    (
+        Field::CodeOverrideReason,
+        &["信用代码校验豁免理由", "豁免理由"],
+    ),
 ];
 
 /// Headers we know and deliberately ignore (our own export writes some of them).
-const KNOWN_IGNORED: &[&str] = &["序号", "编号", "规模", "是否规上", "规模以上", "企业规模", "规模类型", "更新时间", "备注"];
+const KNOWN_IGNORED: &[&str] = &[
+    "序号",
+    "编号",
+    "规模",
+    "是否规上",
+    "规模以上",
+    "企业规模",
+    "规模类型",
+    "更新时间",
+    "备注",
+];
 
 fn normalize_header(h: &str) -> String {
-    squeeze(h).replace(['*', '※', ':', '：'], "").replace('，', "、")
+    squeeze(h)
+        .replace(['*', '※', ':', '：'], "")
+        .replace('，', "、")
 }
 
 /// Sales headers in 元 rather than 万元.
@@ -92,7 +192,11 @@ pub struct Roster {
 impl Roster {
     /// The header text of a field's column, or the field's own label.
     pub fn column_name(&self, f: Field) -> String {
-        self.columns.iter().find(|c| c.field == f).map(|c| c.header.clone()).unwrap_or_else(|| f.label().to_string())
+        self.columns
+            .iter()
+            .find(|c| c.field == f)
+            .map(|c| c.header.clone())
+            .unwrap_or_else(|| f.label().to_string())
     }
 }
 
@@ -108,14 +212,23 @@ fn find_header(t: &Table) -> Option<(usize, Vec<Column>, Vec<String>)> {
             }
             match field_for(&h) {
                 Some(f) if !cols.iter().any(|c| c.field == f) => {
-                    cols.push(Column { index: ci, in_yuan: is_yuan_sales(&h), header: h, field: f });
+                    cols.push(Column {
+                        index: ci,
+                        in_yuan: is_yuan_sales(&h),
+                        header: h,
+                        field: f,
+                    });
                 }
                 Some(_) => unknown.push(h),
-                None if KNOWN_IGNORED.iter().any(|k| normalize_header(k) == normalize_header(&h)) => {}
+                None if KNOWN_IGNORED
+                    .iter()
+                    .any(|k| normalize_header(k) == normalize_header(&h)) => {}
                 None => unknown.push(h),
             }
         }
-        let has_key = cols.iter().any(|c| matches!(c.field, Field::Name | Field::CreditCode));
+        let has_key = cols
+            .iter()
+            .any(|c| matches!(c.field, Field::Name | Field::CreditCode));
         if has_key && cols.len() >= 2 {
             return Some((i, cols, unknown));
         }
@@ -124,9 +237,14 @@ fn find_header(t: &Table) -> Option<(usize, Vec<Column>, Vec<String>)> {
 }
 
 fn is_total_row(cells: &[Cell]) -> bool {
-    cells.iter().filter_map(Cell::text).map(|s| squeeze(&s)).find(|s| !s.is_empty()).is_some_and(|s| {
-        s.starts_with("合计") || s.starts_with("总计") || s.starts_with("小计") || s == "总数"
-    })
+    cells
+        .iter()
+        .filter_map(Cell::text)
+        .map(|s| squeeze(&s))
+        .find(|s| !s.is_empty())
+        .is_some_and(|s| {
+            s.starts_with("合计") || s.starts_with("总计") || s.starts_with("小计") || s == "总数"
+        })
 }
 
 fn cell_value(col: &Column, cell: &Cell) -> Result<Option<String>, String> {
@@ -144,13 +262,21 @@ fn cell_value(col: &Column, cell: &Cell) -> Result<Option<String>, String> {
         Cell::Number(n) => {
             if col.field == Field::CreditCode {
                 // Excel shows an 18-digit code stored as a number as 9.13E+17: the digits are lost.
-                return Err("信用代码被存成了数字，已丢失精度；请将该列设置为“文本”格式后重新填写".into());
+                return Err(
+                    "信用代码被存成了数字，已丢失精度；请将该列设置为“文本”格式后重新填写".into(),
+                );
             }
             let s = crate::read::format_number(*n);
-            if col.in_yuan { yuan_to_wan(&s).map(Some) } else { Ok(Some(s)) }
+            if col.in_yuan {
+                yuan_to_wan(&s).map(Some)
+            } else {
+                Ok(Some(s))
+            }
         }
         Cell::Date(_) => match col.field {
-            Field::AnnualSales | Field::Employees => Err("应为数字，实际为日期格式；请将单元格格式改为“常规”或“数值”".into()),
+            Field::AnnualSales | Field::Employees => {
+                Err("应为数字，实际为日期格式；请将单元格格式改为“常规”或“数值”".into())
+            }
             _ => Err("单元格为日期格式，应为文本".into()),
         },
         Cell::Bool(_) => Err("单元格为逻辑值（TRUE/FALSE），应为文本或数字".into()),
@@ -168,12 +294,17 @@ fn yuan_to_wan(s: &str) -> Result<String, String> {
 pub fn read_roster(bytes: &[u8]) -> Result<Roster, SheetError> {
     let tables = read_tables(bytes)?;
     for t in &tables {
-        let Some((hi, columns, unknown_columns)) = find_header(t) else { continue };
+        let Some((hi, columns, unknown_columns)) = find_header(t) else {
+            continue;
+        };
         let header_row = t.rows[hi].number;
         let mut rows = Vec::new();
         let mut skipped = 0;
         for r in &t.rows[hi + 1..] {
-            let relevant: Vec<&Cell> = columns.iter().filter_map(|c| r.cells.get(c.index)).collect();
+            let relevant: Vec<&Cell> = columns
+                .iter()
+                .filter_map(|c| r.cells.get(c.index))
+                .collect();
             if relevant.iter().all(|c| c.is_blank()) {
                 skipped += 1;
                 continue;
@@ -188,12 +319,26 @@ pub fn read_roster(bytes: &[u8]) -> Result<Roster, SheetError> {
                 let cell = r.cells.get(c.index).unwrap_or(&Cell::Empty);
                 match cell_value(c, cell) {
                     Ok(v) => draft.set(c.field, v),
-                    Err(reason) => problems.push(CellProblem { column: c.header.clone(), reason }),
+                    Err(reason) => problems.push(CellProblem {
+                        column: c.header.clone(),
+                        reason,
+                    }),
                 }
             }
-            rows.push(RosterRow { row: r.number, draft, problems });
+            rows.push(RosterRow {
+                row: r.number,
+                draft,
+                problems,
+            });
         }
-        return Ok(Roster { sheet: t.sheet.clone(), header_row, columns, unknown_columns, rows, skipped });
+        return Ok(Roster {
+            sheet: t.sheet.clone(),
+            header_row,
+            columns,
+            unknown_columns,
+            rows,
+            skipped,
+        });
     }
     Err(SheetError::NoHeader(HEADER_SEARCH_ROWS))
 }

@@ -27,7 +27,11 @@ pub fn write_table(
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name)?;
-    let head = Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_background_color("#DCE6F1");
+    let head = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_background_color("#DCE6F1");
     let title_fmt = Format::new().set_bold().set_font_size(14);
     let mut r: u32 = 0;
     if let Some(t) = title {
@@ -48,7 +52,8 @@ pub fn write_table(
                     ws.write_string(rr, c as u16, s)?;
                     if let Some(w) = widths.get_mut(c) {
                         // CJK characters take about two columns.
-                        let width: usize = s.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
+                        let width: usize =
+                            s.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
                         *w = (*w).max(width.min(60) + 2);
                     }
                 }
@@ -75,12 +80,23 @@ mod tests {
             "企业名录",
             Some("南通市企业名录"),
             &["统一社会信用代码", "企业名称", "从业人数"],
-            &[vec![XCell::Text("91320682711592946A".into()), XCell::Text("甲公司".into()), XCell::Number(12.0)]],
+            &[vec![
+                XCell::Text("91320682711592946A".into()),
+                XCell::Text("甲公司".into()),
+                XCell::Number(12.0),
+            ]],
         )
         .expect("written");
         let t = read_table(&bytes).expect("read back");
         assert_eq!(t.sheet, "企业名录");
         assert_eq!(t.rows[1].number, 2);
-        assert_eq!(t.rows[2].cells, [Cell::Text("91320682711592946A".into()), Cell::Text("甲公司".into()), Cell::Number(12.0)]);
+        assert_eq!(
+            t.rows[2].cells,
+            [
+                Cell::Text("91320682711592946A".into()),
+                Cell::Text("甲公司".into()),
+                Cell::Number(12.0)
+            ]
+        );
     }
 }

@@ -3,10 +3,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use log::LevelFilter;
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
 use crate::error::StoreError;
 
@@ -91,7 +92,10 @@ impl Tx {
 
 /// Turns what people pass as `--db` into a URL: a bare path means a SQLite file.
 pub fn normalize_url(url: &str) -> String {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") {
+    if url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+        || url.starts_with("sqlite:")
+    {
         url.to_string()
     } else {
         format!("sqlite://{url}")
@@ -124,15 +128,19 @@ impl Db {
     pub async fn connect(url: &str, create: bool) -> Result<Db, StoreError> {
         let url = normalize_url(url);
         if url.starts_with("postgres") {
-            if create && !sqlx::Postgres::database_exists(&url).await? {
-                if let Err(e) = sqlx::Postgres::create_database(&url).await {
-                    // Another process may have created it in between.
-                    if !sqlx::Postgres::database_exists(&url).await? {
-                        return Err(e.into());
-                    }
+            if create
+                && !sqlx::Postgres::database_exists(&url).await?
+                && let Err(e) = sqlx::Postgres::create_database(&url).await
+            {
+                // Another process may have created it in between.
+                if !sqlx::Postgres::database_exists(&url).await? {
+                    return Err(e.into());
                 }
             }
-            let opts = PgConnectOptions::from_str(&url)?;
+            // Bulk statements are long by design; slow-statement logs would print them whole.
+            let opts = PgConnectOptions::from_str(&url)?
+                .log_statements(LevelFilter::Trace)
+                .log_slow_statements(LevelFilter::Off, Duration::from_secs(60));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -145,7 +153,9 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                .log_statements(LevelFilter::Trace)
+                .log_slow_statements(LevelFilter::Off, Duration::from_secs(60));
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(10))
@@ -179,7 +189,10 @@ impl Db {
 
     /// Answers when the database is reachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        with_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -196,7 +209,10 @@ mod tests {
     fn urls() {
         assert_eq!(normalize_url("data/x.db"), "sqlite://data/x.db");
         assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

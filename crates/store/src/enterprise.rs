@@ -25,7 +25,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(username: impl Into<String>, source: impl Into<String>) -> Self {
-        Self { username: username.into(), source: source.into() }
+        Self {
+            username: username.into(),
+            source: source.into(),
+        }
     }
 }
 
@@ -109,7 +112,10 @@ pub fn input_value(e: &EnterpriseInput, f: Field) -> Option<String> {
 }
 
 /// Which fields differ, with old and new values.
-pub fn diff(old: &Enterprise, new: &EnterpriseInput) -> Vec<(Field, Option<String>, Option<String>)> {
+pub fn diff(
+    old: &Enterprise,
+    new: &EnterpriseInput,
+) -> Vec<(Field, Option<String>, Option<String>)> {
     Field::ALL
         .into_iter()
         .filter_map(|f| {
@@ -148,8 +154,15 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 7] =
-        [Self::Name, Self::CreditCode, Self::Region, Self::Industry, Self::Sales, Self::Employees, Self::Updated];
+    pub const ALL: [SortKey; 7] = [
+        Self::Name,
+        Self::CreditCode,
+        Self::Region,
+        Self::Industry,
+        Self::Sales,
+        Self::Employees,
+        Self::Updated,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -261,7 +274,13 @@ impl<T> Page<T> {
 }
 
 /// Appends the scope as SQL conditions. There is no way to read enterprises without one.
-pub(crate) fn push_scope(b: &mut SqlBuf, scope: &Scope, id_col: &str, region_col: &str, township_col: &str) {
+pub(crate) fn push_scope(
+    b: &mut SqlBuf,
+    scope: &Scope,
+    id_col: &str,
+    region_col: &str,
+    township_col: &str,
+) {
     match scope {
         Scope::City => {}
         Scope::Region { codes } => {
@@ -350,26 +369,68 @@ fn order_clause(f: &Filter) -> String {
 
 /// One page of the enterprises in scope that match the filter.
 #[tracing::instrument(skip_all)]
-pub async fn list(db: &Db, scope: &Scope, f: &Filter, page: i64, per_page: i64) -> Result<Page<Enterprise>, StoreError> {
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    f: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<Enterprise>, StoreError> {
     let per_page = per_page.clamp(1, 500);
     let page = page.max(1);
     let w = where_clause(scope, f);
     let count_sql = format!("SELECT COUNT(*) FROM enterprise{}", w.sql);
-    let total: i64 = with_pool!(db, |p| bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.clone())), &w.args).fetch_one(p).await)?;
+    let total: i64 = with_pool!(db, |p| bind_args!(
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.clone())),
+        &w.args
+    )
+    .fetch_one(p)
+    .await)?;
     let mut q = w.clone();
-    q.sql = format!("SELECT {COLUMNS} FROM enterprise{}{}", w.sql, order_clause(f));
-    q.push(" LIMIT ").bind(Arg::Int(per_page)).push(" OFFSET ").bind(Arg::Int((page - 1) * per_page));
-    let items = with_pool!(db, |p| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())), &q.args).fetch_all(p).await)?;
-    Ok(Page { items, total, page, per_page })
+    q.sql = format!(
+        "SELECT {COLUMNS} FROM enterprise{}{}",
+        w.sql,
+        order_clause(f)
+    );
+    q.push(" LIMIT ")
+        .bind(Arg::Int(per_page))
+        .push(" OFFSET ")
+        .bind(Arg::Int((page - 1) * per_page));
+    let items = with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())),
+        &q.args
+    )
+    .fetch_all(p)
+    .await)?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
 }
 
 /// Every enterprise in scope that matches the filter (for exports), up to `limit`.
 #[tracing::instrument(skip_all)]
-pub async fn list_all(db: &Db, scope: &Scope, f: &Filter, limit: i64) -> Result<Vec<Enterprise>, StoreError> {
+pub async fn list_all(
+    db: &Db,
+    scope: &Scope,
+    f: &Filter,
+    limit: i64,
+) -> Result<Vec<Enterprise>, StoreError> {
     let mut q = where_clause(scope, f);
-    q.sql = format!("SELECT {COLUMNS} FROM enterprise{}{}", q.sql, order_clause(f));
+    q.sql = format!(
+        "SELECT {COLUMNS} FROM enterprise{}{}",
+        q.sql,
+        order_clause(f)
+    );
     q.push(" LIMIT ").bind(Arg::Int(limit));
-    Ok(with_pool!(db, |p| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())), &q.args).fetch_all(p).await)?)
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())),
+        &q.args
+    )
+    .fetch_all(p)
+    .await)?)
 }
 
 /// One enterprise, if it exists and lies in scope (out of scope reads as not found).
@@ -378,8 +439,13 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Enterprise, StoreErr
     let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM enterprise WHERE id = $1"));
     b.args.push(Arg::Int(id));
     push_scope(&mut b, scope, "id", "region_code", "township");
-    with_pool!(db, |p| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).fetch_optional(p).await)?
-        .ok_or(StoreError::NotFound)
+    with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())),
+        &b.args
+    )
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 /// The change history of one enterprise in scope, newest first.
@@ -388,7 +454,10 @@ pub async fn history(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Change>, Sto
     get(db, scope, id).await?;
     const SQL: &str = "SELECT id, enterprise_id, changed_at, actor, source, field, old_value, new_value \
         FROM enterprise_change WHERE enterprise_id = $1 ORDER BY id DESC";
-    Ok(with_pool!(db, |p| sqlx::query_as::<_, Change>(SQL).bind(id).fetch_all(p).await)?)
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Change>(SQL)
+        .bind(id)
+        .fetch_all(p)
+        .await)?)
 }
 
 fn check_region_in_scope(scope: &Scope, e: &EnterpriseInput) -> Result<(), StoreError> {
@@ -405,7 +474,12 @@ fn duplicate_code(code: &str) -> StoreError {
 
 /// Creates an enterprise in scope and records its creation.
 #[tracing::instrument(skip_all)]
-pub async fn create(db: &Db, scope: &Scope, actor: &Actor, e: &EnterpriseInput) -> Result<i64, StoreError> {
+pub async fn create(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    e: &EnterpriseInput,
+) -> Result<i64, StoreError> {
     check_region_in_scope(scope, e)?;
     let mut tx = db.begin().await?;
     let now = OffsetDateTime::now_utc();
@@ -416,7 +490,13 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, e: &EnterpriseInput) 
         other => other?,
     };
     let id = ids.first().map(|(id, _)| *id).ok_or(StoreError::NotFound)?;
-    insert_changes(&mut tx, &[(id, CREATED.to_string(), None, Some(e.name.clone()))], actor, now).await?;
+    insert_changes(
+        &mut tx,
+        &[(id, CREATED.to_string(), None, Some(e.name.clone()))],
+        actor,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -433,10 +513,12 @@ pub async fn update(
     expected_version: Option<i64>,
 ) -> Result<Vec<Field>, StoreError> {
     let old = get(db, scope, id).await?;
-    if let Some(v) = expected_version {
-        if v != old.version {
-            return Err(StoreError::Conflict("该企业信息已被他人修改，请刷新后重试".into()));
-        }
+    if let Some(v) = expected_version
+        && v != old.version
+    {
+        return Err(StoreError::Conflict(
+            "该企业信息已被他人修改，请刷新后重试".into(),
+        ));
     }
     if old.region_code != e.region_code || old.township != e.township {
         check_region_in_scope(scope, e)?;
@@ -494,9 +576,14 @@ pub(crate) async fn update_in_tx(
         .await
         .map(|r| r.rows_affected()))?;
     if n == 0 {
-        return Err(StoreError::Conflict("该企业信息已被他人修改，请刷新后重试".into()));
+        return Err(StoreError::Conflict(
+            "该企业信息已被他人修改，请刷新后重试".into(),
+        ));
     }
-    let rows: Vec<_> = d.iter().map(|(f, o, n)| (old.id, f.key().to_string(), o.clone(), n.clone())).collect();
+    let rows: Vec<_> = d
+        .iter()
+        .map(|(f, o, n)| (old.id, f.key().to_string(), o.clone(), n.clone()))
+        .collect();
     insert_changes(tx, &rows, actor, now).await?;
     Ok(d.into_iter().map(|(f, _, _)| f).collect())
 }
@@ -515,7 +602,9 @@ pub(crate) async fn insert_batch(
 ) -> Result<Vec<(i64, String)>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(INSERT_BATCH) {
-        let mut b = SqlBuf::new(&format!("INSERT INTO enterprise ({INSERT_COLUMNS}) VALUES "));
+        let mut b = SqlBuf::new(&format!(
+            "INSERT INTO enterprise ({INSERT_COLUMNS}) VALUES "
+        ));
         for (i, e) in chunk.iter().enumerate() {
             if i > 0 {
                 b.push(", ");
@@ -541,8 +630,12 @@ pub(crate) async fn insert_batch(
             ]);
         }
         b.push(" RETURNING id, credit_code");
-        let ids: Vec<(i64, String)> =
-            with_tx!(tx, |c| bind_args!(sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).fetch_all(c).await)?;
+        let ids: Vec<(i64, String)> = with_tx!(tx, |c| bind_args!(
+            sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(b.sql.clone())),
+            &b.args
+        )
+        .fetch_all(c)
+        .await)?;
         out.extend(ids);
     }
     Ok(out)
@@ -573,19 +666,34 @@ pub(crate) async fn insert_changes(
                 Arg::OptText(new.clone()),
             ]);
         }
-        with_tx!(tx, |c| bind_args!(sqlx::query(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).execute(c).await.map(|_| ()))?;
+        with_tx!(tx, |c| bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(b.sql.clone())),
+            &b.args
+        )
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     }
     Ok(())
 }
 
 /// Reads the enterprises with these credit codes inside a transaction, keyed by code.
-pub(crate) async fn by_codes(tx: &mut Tx, codes: &[String]) -> Result<BTreeMap<String, Enterprise>, StoreError> {
+pub(crate) async fn by_codes(
+    tx: &mut Tx,
+    codes: &[String],
+) -> Result<BTreeMap<String, Enterprise>, StoreError> {
     let mut out = BTreeMap::new();
     for chunk in codes.chunks(500) {
-        let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM enterprise WHERE credit_code IN "));
+        let mut b = SqlBuf::new(&format!(
+            "SELECT {COLUMNS} FROM enterprise WHERE credit_code IN "
+        ));
         b.bind_list(chunk.iter().cloned().map(Arg::Text));
-        let rows: Vec<Enterprise> =
-            with_tx!(tx, |c| bind_args!(sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())), &b.args).fetch_all(c).await)?;
+        let rows: Vec<Enterprise> = with_tx!(tx, |c| bind_args!(
+            sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())),
+            &b.args
+        )
+        .fetch_all(c)
+        .await)?;
         out.extend(rows.into_iter().map(|e| (e.credit_code.clone(), e)));
     }
     Ok(out)
@@ -595,5 +703,10 @@ pub(crate) async fn by_codes(tx: &mut Tx, codes: &[String]) -> Result<BTreeMap<S
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
     let w = where_clause(scope, &Filter::default());
     let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.sql);
-    Ok(with_pool!(db, |p| bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())), &w.args).fetch_one(p).await)?)
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),
+        &w.args
+    )
+    .fetch_one(p)
+    .await)?)
 }

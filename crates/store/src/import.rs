@@ -76,7 +76,10 @@ pub async fn import(
     }
 
     let mut tx = db.begin().await?;
-    let codes: Vec<String> = unique.iter().map(|r| r.input.credit_code.to_string()).collect();
+    let codes: Vec<String> = unique
+        .iter()
+        .map(|r| r.input.credit_code.to_string())
+        .collect();
     let existing = enterprise::by_codes(&mut tx, &codes).await?;
 
     let mut creates = Vec::new();
@@ -117,7 +120,12 @@ pub async fn import(
 
     if opts.all_or_nothing && !rejected.is_empty() {
         tx.rollback().await?;
-        return Ok(ImportOutcome { imported: 0, updated: 0, rejected, committed: false });
+        return Ok(ImportOutcome {
+            imported: 0,
+            updated: 0,
+            rejected,
+            committed: false,
+        });
     }
 
     let now = OffsetDateTime::now_utc();
@@ -125,10 +133,20 @@ pub async fn import(
     for chunk in creates.chunks(INSERT_BATCH) {
         let inputs: Vec<EnterpriseInput> = chunk.iter().map(|r| r.input.clone()).collect();
         let ids = enterprise::insert_batch(&mut tx, &inputs, now).await?;
-        let names: HashMap<&str, &str> = inputs.iter().map(|e| (e.credit_code.as_str(), e.name.as_str())).collect();
+        let names: HashMap<&str, &str> = inputs
+            .iter()
+            .map(|e| (e.credit_code.as_str(), e.name.as_str()))
+            .collect();
         let changes: Vec<_> = ids
             .iter()
-            .map(|(id, code)| (*id, CREATED.to_string(), None, names.get(code.as_str()).map(|n| n.to_string())))
+            .map(|(id, code)| {
+                (
+                    *id,
+                    CREATED.to_string(),
+                    None,
+                    names.get(code.as_str()).map(|n| n.to_string()),
+                )
+            })
             .collect();
         enterprise::insert_changes(&mut tx, &changes, actor, now).await?;
         done += chunk.len() as u64;
@@ -139,11 +157,16 @@ pub async fn import(
     for (old, r) in &updates {
         enterprise::update_in_tx(&mut tx, old, &r.input, actor, now).await?;
         done += 1;
-        if done % 1000 == 0 {
+        if done.is_multiple_of(1000) {
             progress(done);
         }
     }
     tx.commit().await?;
     progress(done);
-    Ok(ImportOutcome { imported, updated, rejected, committed: true })
+    Ok(ImportOutcome {
+        imported,
+        updated,
+        rejected,
+        committed: true,
+    })
 }

@@ -14,8 +14,7 @@ pub async fn sync(db: &Db, data: &ReferenceData) -> Result<(), StoreError> {
         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
         unit = excluded.unit, kind = excluded.kind, valid_from = excluded.valid_from, \
         valid_to = excluded.valid_to, successor = excluded.successor";
-    const INDUSTRY: &str =
-        "INSERT INTO industry (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name";
+    const INDUSTRY: &str = "INSERT INTO industry (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name";
     let mut tx = db.begin().await?;
     for r in data.regions.all() {
         let kind = match r.kind {
@@ -36,7 +35,12 @@ pub async fn sync(db: &Db, data: &ReferenceData) -> Result<(), StoreError> {
             .map(|_| ()))?;
     }
     for i in data.industries.all() {
-        with_tx!(&mut tx, |c| sqlx::query(INDUSTRY).bind(&i.code).bind(&i.name).execute(c).await.map(|_| ()))?;
+        with_tx!(&mut tx, |c| sqlx::query(INDUSTRY)
+            .bind(&i.code)
+            .bind(&i.name)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
     }
     tx.commit().await
 }
@@ -44,5 +48,11 @@ pub async fn sync(db: &Db, data: &ReferenceData) -> Result<(), StoreError> {
 /// A digest input that changes when the shipped reference files change.
 pub fn fingerprint() -> Vec<u8> {
     use anbiao_domain::reference::embedded;
-    [embedded::REGIONS, embedded::INDUSTRIES, embedded::SIZE_RULES].concat().into_bytes()
+    [
+        embedded::REGIONS,
+        embedded::INDUSTRIES,
+        embedded::SIZE_RULES,
+    ]
+    .concat()
+    .into_bytes()
 }

@@ -25,7 +25,10 @@ pub fn random_token() -> Result<String, StoreError> {
 
 /// SHA-256 of a session id, hex, for storage.
 pub fn id_hash(id: &str) -> String {
-    Sha256::digest(id.as_bytes()).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 fn now() -> i64 {
@@ -57,18 +60,31 @@ pub async fn touch(db: &Db, id: &str, ttl_secs: i64) -> Result<Option<Session>, 
     let h = id_hash(id);
     const SQL: &str = "UPDATE user_session SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1 AND expires_at > $2 \
         RETURNING user_id, csrf_token, expires_at";
-    Ok(with_pool!(db, |p| sqlx::query_as::<_, Session>(SQL).bind(&h).bind(t).bind(t + ttl_secs).fetch_optional(p).await)?)
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Session>(SQL)
+        .bind(&h)
+        .bind(t)
+        .bind(t + ttl_secs)
+        .fetch_optional(p)
+        .await)?)
 }
 
 /// Ends a session.
 pub async fn delete(db: &Db, id: &str) -> Result<(), StoreError> {
     const SQL: &str = "DELETE FROM user_session WHERE id_hash = $1";
-    with_pool!(db, |p| sqlx::query(SQL).bind(id_hash(id)).execute(p).await.map(|_| ()))?;
+    with_pool!(db, |p| sqlx::query(SQL)
+        .bind(id_hash(id))
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Removes expired sessions.
 pub async fn purge_expired(db: &Db) -> Result<u64, StoreError> {
     const SQL: &str = "DELETE FROM user_session WHERE expires_at <= $1";
-    Ok(with_pool!(db, |p| sqlx::query(SQL).bind(now()).execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(with_pool!(db, |p| sqlx::query(SQL)
+        .bind(now())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
 }

@@ -20,7 +20,10 @@ pub struct SqlBuf {
 
 impl SqlBuf {
     pub fn new(sql: &str) -> Self {
-        Self { sql: sql.to_string(), args: Vec::new() }
+        Self {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, s: &str) -> &mut Self {
@@ -89,7 +92,9 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_in_order() {
         let mut b = SqlBuf::new("SELECT 1 WHERE a = ");
-        b.bind(Arg::Int(1)).push(" AND b IN ").bind_list([Arg::Text("x".into()), Arg::Text("y".into())]);
+        b.bind(Arg::Int(1))
+            .push(" AND b IN ")
+            .bind_list([Arg::Text("x".into()), Arg::Text("y".into())]);
         assert_eq!(b.sql, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(b.args.len(), 3);
         assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");

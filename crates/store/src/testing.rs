@@ -16,7 +16,8 @@ use crate::db::{Backend, Db, PG_MIGRATOR};
 use crate::reference;
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn with_database(admin: &str, name: &str) -> String {
@@ -68,15 +69,23 @@ impl TestDb {
         let url = format!("sqlite://{}", path.display());
         let db = Db::open(&url).await.expect("open sqlite test database");
         let data = ReferenceData::embedded().expect("reference data");
-        reference::sync(&db, &data).await.expect("sync reference data");
-        TestDb { db, url, cleanup: Cleanup::File(path) }
+        reference::sync(&db, &data)
+            .await
+            .expect("sync reference data");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::File(path),
+        }
     }
 
     pub async fn postgres() -> TestDb {
         let admin = postgres_admin_url();
         let template = ensure_template(&admin).await;
         let name = format!("anbiao_t_{}", unique_suffix());
-        let mut conn = PgConnection::connect(&admin).await.expect("connect to the PostgreSQL test server");
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .expect("connect to the PostgreSQL test server");
         let mut tries = 0;
         loop {
             let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
@@ -93,8 +102,14 @@ impl TestDb {
         }
         let _ = conn.close().await;
         let url = with_database(&admin, &name);
-        let db = Db::connect(&url, false).await.expect("connect to the cloned database");
-        TestDb { db, url, cleanup: Cleanup::Postgres { admin, name } }
+        let db = Db::connect(&url, false)
+            .await
+            .expect("connect to the cloned database");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Postgres { admin, name },
+        }
     }
 
     /// Closes the pool and removes the database.
@@ -125,29 +140,51 @@ async fn ensure_template(admin: &str) -> String {
         h.update(&m.checksum);
     }
     h.update(crate::reference::fingerprint());
-    let digest: String = h.finalize().iter().take(8).map(|x| format!("{x:02x}")).collect();
+    let digest: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|x| format!("{x:02x}"))
+        .collect();
     let template = format!("anbiao_tpl_{digest}");
-    let mut conn = PgConnection::connect(admin).await.expect("connect to the PostgreSQL test server");
-    conn.execute("SELECT pg_advisory_lock(727274)").await.expect("advisory lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&template)
-        .fetch_one(&mut conn)
+    let mut conn = PgConnection::connect(admin)
         .await
-        .expect("query pg_database");
+        .expect("connect to the PostgreSQL test server");
+    conn.execute("SELECT pg_advisory_lock(727274)")
+        .await
+        .expect("advisory lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query pg_database");
     if !exists {
         let building = format!("{template}_build");
         let drop = format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)");
-        conn.execute(sqlx::AssertSqlSafe(drop)).await.expect("drop stale template build");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{building}\""))).await.expect("create template");
+        conn.execute(sqlx::AssertSqlSafe(drop))
+            .await
+            .expect("drop stale template build");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{building}\""
+        )))
+        .await
+        .expect("create template");
         let url = with_database(admin, &building);
         let db = Db::open(&url).await.expect("migrate template");
         let data = ReferenceData::embedded().expect("reference data");
-        reference::sync(&db, &data).await.expect("sync reference data");
+        reference::sync(&db, &data)
+            .await
+            .expect("sync reference data");
         db.close().await;
         let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\"");
-        conn.execute(sqlx::AssertSqlSafe(rename)).await.expect("rename template");
+        conn.execute(sqlx::AssertSqlSafe(rename))
+            .await
+            .expect("rename template");
     }
-    conn.execute("SELECT pg_advisory_unlock(727274)").await.expect("advisory unlock");
+    conn.execute("SELECT pg_advisory_unlock(727274)")
+        .await
+        .expect("advisory unlock");
     let _ = conn.close().await;
     template
 }

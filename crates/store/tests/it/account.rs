@@ -1,8 +1,8 @@
 use anbiao_domain::Role;
+use anbiao_store::StoreError;
 use anbiao_store::account::{self, NewUser};
 use anbiao_store::session;
 use anbiao_store::testing::each_backend;
-use anbiao_store::StoreError;
 
 fn user(name: &str, role: Role, region: Option<&str>) -> NewUser {
     NewUser {
@@ -19,17 +19,38 @@ fn user(name: &str, role: Role, region: Option<&str>) -> NewUser {
 #[tokio::test]
 async fn users_authenticate_with_argon2() {
     each_backend(|db| async move {
-        let id = account::create(&db, &user("rugao", Role::DistrictOfficer, Some("320682"))).await.expect("created");
-        let u = account::authenticate(&db, "rugao", "Anbiao#2018").await.expect("ran").expect("signed in");
+        let id = account::create(&db, &user("rugao", Role::DistrictOfficer, Some("320682")))
+            .await
+            .expect("created");
+        let u = account::authenticate(&db, "rugao", "Anbiao#2018")
+            .await
+            .expect("ran")
+            .expect("signed in");
         assert_eq!(u.id, id);
         assert!(u.password_hash.starts_with("$argon2id$"));
-        assert!(account::authenticate(&db, "rugao", "wrong").await.expect("ran").is_none());
-        assert!(account::authenticate(&db, "nobody", "Anbiao#2018").await.expect("ran").is_none());
-        let dup = account::create(&db, &user("rugao", Role::CityOfficer, None)).await.expect_err("dup");
+        assert!(
+            account::authenticate(&db, "rugao", "wrong")
+                .await
+                .expect("ran")
+                .is_none()
+        );
+        assert!(
+            account::authenticate(&db, "nobody", "Anbiao#2018")
+                .await
+                .expect("ran")
+                .is_none()
+        );
+        let dup = account::create(&db, &user("rugao", Role::CityOfficer, None))
+            .await
+            .expect_err("dup");
         assert!(matches!(dup, StoreError::Conflict(_)));
-        let no_region = account::create(&db, &user("x", Role::DistrictOfficer, None)).await.expect_err("region");
+        let no_region = account::create(&db, &user("x", Role::DistrictOfficer, None))
+            .await
+            .expect_err("region");
         assert!(matches!(no_region, StoreError::Invalid(_)));
-        let bad_region = account::create(&db, &user("y", Role::DistrictOfficer, Some("999999"))).await.expect_err("region");
+        let bad_region = account::create(&db, &user("y", Role::DistrictOfficer, Some("999999")))
+            .await
+            .expect_err("region");
         assert!(bad_region.to_string().contains("999999"));
     })
     .await;
@@ -38,15 +59,35 @@ async fn users_authenticate_with_argon2() {
 #[tokio::test]
 async fn sessions_expire_and_end() {
     each_backend(|db| async move {
-        let id = account::create(&db, &user("city", Role::CityOfficer, None)).await.expect("created");
+        let id = account::create(&db, &user("city", Role::CityOfficer, None))
+            .await
+            .expect("created");
         let (sid, csrf) = session::create(&db, id, 1800).await.expect("session");
-        let s = session::touch(&db, &sid, 1800).await.expect("ran").expect("live");
+        let s = session::touch(&db, &sid, 1800)
+            .await
+            .expect("ran")
+            .expect("live");
         assert_eq!((s.user_id, s.csrf_token.as_str()), (id, csrf.as_str()));
-        assert!(session::touch(&db, "forged", 1800).await.expect("ran").is_none());
+        assert!(
+            session::touch(&db, "forged", 1800)
+                .await
+                .expect("ran")
+                .is_none()
+        );
         session::delete(&db, &sid).await.expect("deleted");
-        assert!(session::touch(&db, &sid, 1800).await.expect("ran").is_none());
+        assert!(
+            session::touch(&db, &sid, 1800)
+                .await
+                .expect("ran")
+                .is_none()
+        );
         let (old, _) = session::create(&db, id, -1).await.expect("session");
-        assert!(session::touch(&db, &old, 1800).await.expect("ran").is_none());
+        assert!(
+            session::touch(&db, &old, 1800)
+                .await
+                .expect("ran")
+                .is_none()
+        );
         assert_eq!(session::purge_expired(&db).await.expect("purged"), 1);
     })
     .await;

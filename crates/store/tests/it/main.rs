@@ -21,10 +21,19 @@ pub fn code(area: &str, n: u32) -> String {
         tail.push(alphabet[(x % 31) as usize]);
         x /= 31;
     }
-    CreditCode::complete(&format!("91{area}MA1{tail}")).expect("valid prefix").to_string()
+    CreditCode::complete(&format!("91{area}MA1{tail}"))
+        .expect("valid prefix")
+        .to_string()
 }
 
-pub fn input(code: &str, name: &str, region: &str, industry: &str, sales_wan: &str, staff: &str) -> EnterpriseInput {
+pub fn input(
+    code: &str,
+    name: &str,
+    region: &str,
+    industry: &str,
+    sales_wan: &str,
+    staff: &str,
+) -> EnterpriseInput {
     EnterpriseDraft {
         credit_code: Some(code.into()),
         name: Some(name.into()),

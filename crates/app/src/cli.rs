@@ -1,0 +1,146 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "anbiao",
+    version,
+    about = "安标：工贸企业安全生产标准化管理系统"
+)]
+pub struct Cli {
+    /// Database URL: a SQLite file (default anbiao.db in the working directory) or postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://anbiao.db"
+    )]
+    pub db: String,
+    /// Directory with regions.toml, industries.toml and size_rules.toml to use instead of the
+    /// files built into the binary.
+    #[arg(long, global = true, env = "ANBIAO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Creates or reuses a demo database with a synthetic Nantong, prints one login per role, serves.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Enterprises to generate when the database has none.
+        #[arg(long, default_value_t = 12_000)]
+        enterprises: usize,
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
+    },
+    /// Serves the web application.
+    Serve {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Creates the database if needed and applies the migrations.
+    Migrate,
+    /// Generates synthetic enterprises, reproducibly.
+    Seed {
+        #[arg(long, default_value_t = 12_000)]
+        enterprises: usize,
+        #[arg(long, default_value_t = 2018)]
+        seed: u64,
+    },
+    /// Imports data from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Exports data to a file.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Manages user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 8080, env = "ANBIAO_PORT")]
+    pub port: u16,
+    /// Mark session cookies Secure (when served behind HTTPS).
+    #[arg(long, env = "ANBIAO_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// Imports an enterprise roster (.xlsx, .xls, .csv), creating or updating by credit code.
+    Enterprises {
+        file: PathBuf,
+        /// Write nothing if any row is rejected.
+        #[arg(long)]
+        all_or_nothing: bool,
+        /// Print one JSON object on stdout: {"imported", "updated", "rejected": [{"row", "column", "reason"}]}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportWhat {
+    /// Exports the enterprise list to .xlsx.
+    Enterprises {
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Name substring or credit-code prefix.
+        #[arg(long)]
+        q: Option<String>,
+        /// Region code or name.
+        #[arg(long)]
+        region: Option<String>,
+        /// Industry code or name.
+        #[arg(long)]
+        industry: Option<String>,
+        /// above, below, small_micro, large, medium, small, micro, unknown.
+        #[arg(long)]
+        size: Option<String>,
+        /// active, suspended, closed.
+        #[arg(long)]
+        status: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserAction {
+    /// Adds a user.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// city_officer, district_officer, township_officer, enterprise_manager, evaluation_org,
+        /// evaluator, partner, system_admin, security_admin, audit_admin
+        #[arg(long)]
+        role: String,
+        /// Region code (district and township officers).
+        #[arg(long)]
+        region: Option<String>,
+        /// Township (township officers).
+        #[arg(long)]
+        township: Option<String>,
+        /// Credit code of the user's enterprise (enterprise managers).
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}

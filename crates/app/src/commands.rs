@@ -1,0 +1,408 @@
+//! What each subcommand does. Exit codes: 0 success, 1 failure, 2 import with rejected rows.
+
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use anbiao_domain::enterprise::OverridePolicy;
+use anbiao_domain::{ReferenceData, Role, Scope};
+use anbiao_store::account::{self, NewUser};
+use anbiao_store::enterprise::{self, Actor, Filter};
+use anbiao_store::import::ImportOptions;
+use anbiao_store::{Db, reference as store_reference, seed, session};
+use anbiao_web::filters::ListQuery;
+use anbiao_web::services::{self, ImportError};
+use anbiao_web::{AppState, WebConfig, export};
+
+use crate::cli::{Cli, Command, ExportWhat, ImportWhat, ServeArgs, UserAction};
+
+/// Opens (creating and migrating when needed) and mirrors the reference data.
+async fn open(cli_db: &str, reference: &ReferenceData) -> anyhow::Result<Db> {
+    let db = Db::open(cli_db)
+        .await
+        .with_context(|| format!("无法打开数据库 {}", anbiao_store::db::redact(cli_db)))?;
+    store_reference::sync(&db, reference)
+        .await
+        .context("无法写入参考数据")?;
+    Ok(db)
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 剩余 {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let reference = crate::reference::load(cli.data_dir.as_deref())?;
+    match cli.command {
+        Command::Migrate => {
+            let db = open(&cli.db, &reference).await?;
+            db.close().await;
+            eprintln!("数据库已就绪：{}", anbiao_store::db::redact(&cli.db));
+            Ok(0)
+        }
+        Command::Seed { enterprises, seed } => {
+            let db = open(&cli.db, &reference).await?;
+            let n = seed_enterprises(&db, &reference, enterprises, seed).await?;
+            eprintln!("已生成 {n} 家企业（种子 {seed}）");
+            Ok(0)
+        }
+        Command::Serve { serve } => {
+            let db = open(&cli.db, &reference).await?;
+            serve_app(db, reference, serve).await?;
+            Ok(0)
+        }
+        Command::Demo {
+            serve,
+            enterprises,
+            seed,
+        } => {
+            let db = open(&cli.db, &reference).await?;
+            if enterprise::count(&db, &Scope::City).await? == 0 {
+                let n = seed_enterprises(&db, &reference, enterprises, seed).await?;
+                eprintln!("已生成演示企业 {n} 家");
+            }
+            let logins = demo_users(&db).await?;
+            println!("演示系统：http://127.0.0.1:{}/", serve.port);
+            println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+            for (username, label) in logins {
+                println!("  {username:<12} {label}");
+            }
+            serve_app(db, reference, serve).await?;
+            Ok(0)
+        }
+        Command::Import {
+            what:
+                ImportWhat::Enterprises {
+                    file,
+                    all_or_nothing,
+                    json,
+                },
+        } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("错误：无法读取文件 {}：{e}", file.display());
+                    return Ok(1);
+                }
+            };
+            let db = open(&cli.db, &reference).await?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let pb = progress(0, "导入");
+            let pb2 = pb.clone();
+            let res = services::import_roster(
+                &db,
+                &reference,
+                &Scope::City,
+                &Actor::new("cli", format!("import:{name}")),
+                bytes,
+                OverridePolicy::Allowed,
+                ImportOptions { all_or_nothing },
+                anbiao_web::today(),
+                &move |n| pb2.set_position(n),
+            )
+            .await;
+            pb.finish_and_clear();
+            db.close().await;
+            let report = match res {
+                Ok(r) => r,
+                Err(ImportError::Sheet(e)) => {
+                    eprintln!("错误：{}：{e}", file.display());
+                    return Ok(1);
+                }
+                Err(ImportError::Store(e)) => return Err(anyhow!(e)),
+            };
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                if !report.outcome.committed {
+                    println!(
+                        "有 {} 行被拒绝，按 --all-or-nothing 未写入任何数据。",
+                        report.outcome.rejected.len()
+                    );
+                } else {
+                    println!(
+                        "新增 {} 家，更新 {} 家，拒绝 {} 行。",
+                        report.outcome.imported,
+                        report.outcome.updated,
+                        report.outcome.rejected.len()
+                    );
+                }
+                for r in &report.outcome.rejected {
+                    println!("  第{}行 [{}] {}", r.row, r.column, r.reason);
+                }
+                if !report.unknown_columns.is_empty() {
+                    println!(
+                        "未识别的列（已忽略）：{}",
+                        report.unknown_columns.join("、")
+                    );
+                }
+            }
+            Ok(if report.outcome.rejected.is_empty() {
+                0
+            } else {
+                2
+            })
+        }
+        Command::Export {
+            what:
+                ExportWhat::Enterprises {
+                    output,
+                    q,
+                    region,
+                    industry,
+                    size,
+                    status,
+                },
+        } => {
+            let db = open(&cli.db, &reference).await?;
+            let query = ListQuery {
+                q,
+                region,
+                industry,
+                size,
+                status,
+                ..Default::default()
+            };
+            let filter: Filter = query
+                .to_filter(&reference)
+                .map_err(|e| anyhow!(e.message()))?;
+            let rows = enterprise::list_all(&db, &Scope::City, &filter, export::MAX_ROWS).await?;
+            db.close().await;
+            let title = format!(
+                "企业名录（导出于{}，共{}家）",
+                anbiao_domain::date::format_date(anbiao_web::today()),
+                rows.len()
+            );
+            let bytes =
+                export::enterprises_xlsx(&reference, &title, &rows).map_err(|e| anyhow!(e))?;
+            std::fs::write(&output, bytes)
+                .with_context(|| format!("无法写入 {}", output.display()))?;
+            eprintln!("已导出 {} 家企业到 {}", rows.len(), output.display());
+            Ok(0)
+        }
+        Command::User {
+            action:
+                UserAction::Add {
+                    username,
+                    password,
+                    role,
+                    region,
+                    township,
+                    enterprise,
+                    name,
+                },
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                anyhow!("未知角色“{role}”，应为：{}", all.join(", "))
+            })?;
+            let db = open(&cli.db, &reference).await?;
+            let region_code = match region {
+                None => None,
+                Some(r) => Some(
+                    reference
+                        .regions
+                        .get(&r)
+                        .or_else(|| reference.regions.resolve(&r, anbiao_web::today()))
+                        .map(|x| x.code.clone())
+                        .ok_or_else(|| anyhow!("无法识别的地区“{r}”"))?,
+                ),
+            };
+            let enterprise_id = match enterprise {
+                None => None,
+                Some(code) => {
+                    let f = Filter {
+                        q: Some(code.clone()),
+                        ..Default::default()
+                    };
+                    let found = enterprise::list_all(&db, &Scope::City, &f, 2).await?;
+                    match found.as_slice() {
+                        [e] => Some(e.id),
+                        _ => bail!("找不到信用代码为 {code} 的企业"),
+                    }
+                }
+            };
+            let id = account::create(
+                &db,
+                &NewUser {
+                    display_name: name.unwrap_or_else(|| username.clone()),
+                    username: username.clone(),
+                    password,
+                    role,
+                    region_code,
+                    township,
+                    enterprise_id,
+                },
+            )
+            .await?;
+            db.close().await;
+            eprintln!("已创建用户 {username}（{}，编号 {id}）", role.label());
+            Ok(0)
+        }
+    }
+}
+
+async fn seed_enterprises(
+    db: &Db,
+    reference: &ReferenceData,
+    n: usize,
+    seed_value: u64,
+) -> anyhow::Result<u64> {
+    let rows = seed::generate(reference, n, seed_value)?;
+    let pb = progress(rows.len() as u64, "生成企业");
+    let pb2 = pb.clone();
+    let inserted = seed::insert(db, &rows, &move |done| pb2.set_position(done)).await?;
+    pb.finish_and_clear();
+    Ok(inserted)
+}
+
+pub const DEMO_PASSWORD: &str = "Demo@2018";
+
+/// One login per role; created when missing. Returns (username, description).
+async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
+    let rugao_ent = enterprise::list_all(
+        db,
+        &Scope::City,
+        &Filter {
+            region_codes: Some(vec!["320682".into()]),
+            ..Default::default()
+        },
+        1,
+    )
+    .await?;
+    /// username, display name, role, region, township, enterprise
+    type Spec<'a> = (
+        &'a str,
+        &'a str,
+        Role,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<i64>,
+    );
+    let mut specs: Vec<Spec> = vec![
+        ("city", "市局 王科长", Role::CityOfficer, None, None, None),
+        (
+            "haian",
+            "海安市应急管理局 李科员",
+            Role::DistrictOfficer,
+            Some("320685"),
+            None,
+            None,
+        ),
+        (
+            "rugao",
+            "如皋市应急管理局 陈科员",
+            Role::DistrictOfficer,
+            Some("320682"),
+            None,
+            None,
+        ),
+        (
+            "rucheng",
+            "如城街道安监站 周站长",
+            Role::TownshipOfficer,
+            Some("320682"),
+            Some("如城街道"),
+            None,
+        ),
+        (
+            "pingshen",
+            "江苏安评评审中心",
+            Role::EvaluationOrg,
+            None,
+            None,
+            None,
+        ),
+        ("kaoping", "考评员 顾工", Role::Evaluator, None, None, None),
+        ("bank", "南通某银行信贷部", Role::Partner, None, None, None),
+        (
+            "sysadmin",
+            "系统管理员",
+            Role::SystemAdmin,
+            None,
+            None,
+            None,
+        ),
+        (
+            "secadmin",
+            "安全管理员",
+            Role::SecurityAdmin,
+            None,
+            None,
+            None,
+        ),
+        ("auditor", "审计管理员", Role::AuditAdmin, None, None, None),
+    ];
+    if let Some(e) = rugao_ent.first() {
+        specs.insert(
+            4,
+            (
+                "qiye",
+                "企业安全员",
+                Role::EnterpriseManager,
+                None,
+                None,
+                Some(e.id),
+            ),
+        );
+    }
+    let mut out = Vec::new();
+    for (username, name, role, region, township, enterprise_id) in specs {
+        if account::by_username(db, username).await?.is_none() {
+            account::create(
+                db,
+                &NewUser {
+                    username: username.into(),
+                    display_name: name.into(),
+                    password: DEMO_PASSWORD.into(),
+                    role,
+                    region_code: region.map(str::to_string),
+                    township: township.map(str::to_string),
+                    enterprise_id,
+                },
+            )
+            .await?;
+        }
+        out.push((username.to_string(), format!("{}（{name}）", role.label())));
+    }
+    Ok(out)
+}
+
+async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow::Result<()> {
+    let config = WebConfig {
+        secure_cookies: args.secure_cookies,
+        ..Default::default()
+    };
+    let state = AppState::new(db.clone(), reference, config);
+    let purge_db = db.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            if let Err(e) = session::purge_expired(&purge_db).await {
+                tracing::warn!("session purge failed: {e}");
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .with_context(|| format!("无法监听 127.0.0.1:{}", args.port))?;
+    tracing::info!("listening on http://127.0.0.1:{}", args.port);
+    axum::serve(listener, anbiao_web::app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,383 @@
+//! Command-line tests: the real binary against SQLite and PostgreSQL databases.
+
+use std::io::Cursor;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anbiao_domain::Scope;
+use anbiao_store::Backend;
+use anbiao_store::testing::{BACKENDS, TestDb};
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+fn anbiao(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anbiao"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run anbiao")
+}
+
+fn code(area: &str, n: u32) -> String {
+    let alphabet: Vec<char> = anbiao_domain::credit_code::ALPHABET.chars().collect();
+    let mut tail = String::new();
+    let mut x = n;
+    for _ in 0..5 {
+        tail.push(alphabet[(x % 31) as usize]);
+        x /= 31;
+    }
+    anbiao_domain::CreditCode::complete(&format!("91{area}MA1{tail}"))
+        .expect("valid")
+        .to_string()
+}
+
+async fn count(db: &anbiao_store::Db) -> i64 {
+    anbiao_store::enterprise::count(db, &Scope::City)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn import_json_exit_codes_and_export() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("good.csv");
+        std::fs::write(
+            &good,
+            format!("企业名称,统一社会信用代码,属地,行业\n甲公司,{},如东,纺织行业\n乙公司,{},苏通园区,机械\n", code("320623", 1), code("320600", 2)),
+        )
+        .expect("write");
+        let out = anbiao(
+            &t.url,
+            &[
+                "import",
+                "enterprises",
+                good.to_str().expect("utf-8"),
+                "--json",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(
+            json,
+            serde_json::json!({"imported": 2, "updated": 0, "rejected": []})
+        );
+
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, format!("企业名称,统一社会信用代码,属地,行业\n甲公司改名,{},如东,纺织\n丙公司,123,如东,纺织\n", code("320623", 1)))
+            .expect("write");
+        let out = anbiao(
+            &t.url,
+            &[
+                "import",
+                "enterprises",
+                bad.to_str().expect("utf-8"),
+                "--json",
+                "--all-or-nothing",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(json["imported"], 0);
+        assert_eq!(json["updated"], 0);
+        assert_eq!(json["rejected"][0]["row"], 3);
+        assert_eq!(json["rejected"][0]["column"], "统一社会信用代码");
+        assert!(
+            json["rejected"][0]["reason"]
+                .as_str()
+                .expect("reason")
+                .contains("18位")
+        );
+        let out = anbiao(
+            &t.url,
+            &[
+                "import",
+                "enterprises",
+                bad.to_str().expect("utf-8"),
+                "--json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            (json["imported"].as_i64(), json["updated"].as_i64()),
+            (Some(0), Some(1))
+        );
+
+        // A file it cannot read at all: exit 1, message on stderr, nothing on stdout.
+        let noise = dir.path().join("noise.xlsx");
+        std::fs::write(&noise, b"PK\x03\x04 this is not a workbook").expect("write");
+        let out = anbiao(
+            &t.url,
+            &[
+                "import",
+                "enterprises",
+                noise.to_str().expect("utf-8"),
+                "--json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("损坏"));
+        let missing = anbiao(
+            &t.url,
+            &["import", "enterprises", "/nonexistent/file.csv", "--json"],
+        );
+        assert_eq!(missing.status.code(), Some(1));
+        assert_eq!(count(&t.db).await, 2);
+
+        // Export with a filter, read back.
+        let xlsx = dir.path().join("out.xlsx");
+        let out = anbiao(
+            &t.url,
+            &[
+                "export",
+                "enterprises",
+                "-o",
+                xlsx.to_str().expect("utf-8"),
+                "--region",
+                "如东",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&xlsx).expect("exported");
+        let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx");
+        let range = wb.worksheet_range_at(0).expect("sheet").expect("range");
+        let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2][2], Data::String("甲公司改名".into()));
+        // And the export imports back unchanged.
+        let out = anbiao(
+            &t.url,
+            &[
+                "import",
+                "enterprises",
+                xlsx.to_str().expect("utf-8"),
+                "--json",
+            ],
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"imported": 0, "updated": 1, "rejected": []})
+        );
+        let h = anbiao_store::enterprise::list_all(&t.db, &Scope::City, &Default::default(), 10)
+            .await
+            .expect("list");
+        let e = h.iter().find(|e| e.name == "甲公司改名").expect("renamed");
+        assert_eq!(
+            anbiao_store::enterprise::history(&t.db, &Scope::City, e.id)
+                .await
+                .expect("history")
+                .len(),
+            2
+        );
+        t.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn users_and_migrate() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let ok = anbiao(
+            &t.url,
+            &[
+                "user",
+                "add",
+                "--username",
+                "nt_haian",
+                "--password",
+                "Haian#2018",
+                "--role",
+                "district_officer",
+                "--region",
+                "海安",
+            ],
+        );
+        assert_eq!(
+            ok.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let u = anbiao_store::account::by_username(&t.db, "nt_haian")
+            .await
+            .expect("query")
+            .expect("created");
+        assert_eq!(u.region_code.as_deref(), Some("320685"));
+        for (args, msg) in [
+            (
+                vec![
+                    "--username",
+                    "x",
+                    "--password",
+                    "Haian#2018",
+                    "--role",
+                    "boss",
+                ],
+                "未知角色",
+            ),
+            (
+                vec![
+                    "--username",
+                    "y",
+                    "--password",
+                    "Haian#2018",
+                    "--role",
+                    "district_officer",
+                ],
+                "必须指定所属地区",
+            ),
+            (
+                vec![
+                    "--username",
+                    "nt_haian",
+                    "--password",
+                    "Haian#2018",
+                    "--role",
+                    "city_officer",
+                ],
+                "已存在",
+            ),
+            (
+                vec![
+                    "--username",
+                    "z",
+                    "--password",
+                    "Haian#2018",
+                    "--role",
+                    "district_officer",
+                    "--region",
+                    "苏州",
+                ],
+                "无法识别的地区",
+            ),
+        ] {
+            let mut full = vec!["user", "add"];
+            full.extend(args);
+            let out = anbiao(&t.url, &full);
+            assert_eq!(out.status.code(), Some(1));
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains(msg),
+                "{msg}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        t.drop_db().await;
+    }
+    // A database that does not exist yet is created and migrated.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("new.db");
+    let out = anbiao(path.to_str().expect("utf-8"), &["migrate"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(path.exists());
+}
+
+#[tokio::test]
+async fn seed_is_reproducible() {
+    let t = TestDb::new(Backend::Sqlite).await;
+    let out = anbiao(&t.url, &["seed", "--enterprises", "300", "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(count(&t.db).await, 300);
+    // The same seed again adds nothing: same codes.
+    anbiao(&t.url, &["seed", "--enterprises", "300", "--seed", "5"]);
+    assert_eq!(count(&t.db).await, 300);
+    t.drop_db().await;
+}
+
+/// `kill -9` in the middle of an import leaves the database as it was.
+#[tokio::test]
+async fn killed_import_leaves_the_database_unchanged() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("big.csv");
+        let mut csv = String::from("企业名称,统一社会信用代码,所属地区,行业类别,从业人数\n");
+        let n = 150_000u32;
+        for i in 0..n {
+            csv.push_str(&format!(
+                "测试企业{i},{},如皋,机械,{}\n",
+                code("320682", i),
+                i % 500
+            ));
+        }
+        std::fs::write(&file, csv).expect("write");
+        let before = count(&t.db).await;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anbiao"))
+            .args([
+                "--db",
+                &t.url,
+                "import",
+                "enterprises",
+                file.to_str().expect("utf-8"),
+                "--json",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Kill it once it is writing rows in its transaction: on PostgreSQL its session shows an
+        // INSERT inside an open transaction; on SQLite the write-ahead log grows.
+        let wal = t.url.strip_prefix("sqlite://").map(|p| format!("{p}-wal"));
+        let wal_size = |p: &Option<String>| {
+            p.as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map_or(0, |m| m.len())
+        };
+        let wal_before = wal_size(&wal);
+        let started = Instant::now();
+        let mut writing = false;
+        while started.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            writing = match &t.db {
+                anbiao_store::Db::Postgres(p) => {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                         AND xact_start IS NOT NULL AND query LIKE 'INSERT INTO enterprise %'",
+                    )
+                    .fetch_one(p)
+                    .await
+                    .expect("pg_stat_activity");
+                    n > 0
+                }
+                anbiao_store::Db::Sqlite(_) => wal_size(&wal) > wal_before + 2 * 1024 * 1024,
+            };
+            if writing {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let still_running = child.try_wait().expect("try_wait").is_none();
+        child.kill().expect("kill -9");
+        let _ = child.wait();
+        assert!(
+            writing && still_running,
+            "{}: the import was not caught writing ({:?})",
+            backend.name(),
+            started.elapsed()
+        );
+        let after = count(&t.db).await;
+        assert_eq!(
+            after,
+            before,
+            "{}: a killed import must leave nothing behind",
+            backend.name()
+        );
+        t.drop_db().await;
+    }
+}

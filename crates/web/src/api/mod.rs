@@ -1,0 +1,85 @@
+//! The JSON API under `/api/v1`, with its OpenAPI document.
+
+pub mod enterprises;
+pub mod session;
+
+use axum::body::Bytes;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+use crate::AppState;
+use crate::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(enterprises::router())
+        .merge(session::router())
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
+}
+
+/// Parses a JSON body; a wrong field or type is named in the error.
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, AppError> {
+    if body.is_empty() {
+        return Err(AppError::BadRequest {
+            field: None,
+            message: "请求体为空，应为 JSON 对象".into(),
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.to_string();
+        if let Some(rest) = msg.strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or("").to_string();
+            return AppError::bad(&name, format!("未知字段“{name}”"));
+        }
+        if inner.is_syntax() || inner.is_eof() {
+            return AppError::BadRequest {
+                field: None,
+                message: "请求体不是有效的 JSON".into(),
+            };
+        }
+        let field = if path == "." {
+            None
+        } else {
+            Some(path.clone())
+        };
+        AppError::BadRequest {
+            message: format!("字段“{path}”的类型或取值不正确"),
+            field,
+        }
+    })
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "安标 anbiao API",
+        version = "1",
+        description = "南通市工贸企业安全生产标准化管理系统接口。所有数据按调用者的角色与辖区过滤。"
+    ),
+    paths(
+        enterprises::list_enterprises,
+        enterprises::get_enterprise,
+        enterprises::create_enterprise,
+        enterprises::update_enterprise,
+        session::create_session,
+        session::delete_session,
+    ),
+    components(schemas(
+        crate::views::EnterpriseView,
+        enterprises::EnterpriseBody,
+        enterprises::EnterpriseList,
+        session::Credentials,
+        session::SessionCreated,
+        crate::error::ApiErrorBody,
+        crate::error::ApiFieldError,
+    ))
+)]
+pub struct ApiDoc;

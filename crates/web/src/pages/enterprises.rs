@@ -1,0 +1,516 @@
+//! Enterprise pages: list with search and filters, detail with history, create and edit forms,
+//! export.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+
+use anbiao_domain::enterprise::{EnterpriseDraft, Field, OverridePolicy};
+use anbiao_domain::{EnterpriseStatus, Permission};
+use anbiao_store::enterprise::{self, Actor, SizeFilter, SortKey};
+
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::filters::ListQuery;
+use crate::pages::{Layout, Opt, redirect};
+use crate::views::{ChangeView, EnterpriseView};
+use crate::{AppState, export, today};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/enterprises", get(list).post(create))
+        .route("/enterprises/new", get(new_form))
+        .route("/enterprises/export.xlsx", get(export_xlsx))
+        .route("/enterprises/{id}", get(detail).post(update))
+        .route("/enterprises/{id}/edit", get(edit_form))
+}
+
+pub const PER_PAGE: i64 = 20;
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    pub arrow: &'static str,
+}
+
+pub struct PageLink {
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/list.html")]
+struct ListPage {
+    layout: Layout,
+    r: Results,
+    q: String,
+    regions: Vec<Opt>,
+    industries: Vec<Opt>,
+    sizes: Vec<Opt>,
+    statuses: Vec<Opt>,
+    can_edit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/_results.html")]
+struct Results {
+    rows: Vec<EnterpriseView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    sort_links: Vec<SortLink>,
+    prev: Option<PageLink>,
+    next: Option<PageLink>,
+    export_href: Option<String>,
+}
+
+fn region_options(state: &AppState, current: Option<&str>) -> Vec<Opt> {
+    state
+        .reference
+        .regions
+        .valid_on(today())
+        .map(|r| Opt::new(r.code.clone(), r.name.clone(), current))
+        .collect()
+}
+
+fn industry_options(state: &AppState, current: Option<&str>) -> Vec<Opt> {
+    state
+        .reference
+        .industries
+        .all()
+        .iter()
+        .map(|i| Opt::new(i.code.clone(), i.name.clone(), current))
+        .collect()
+}
+
+fn status_options(current: Option<&str>) -> Vec<Opt> {
+    EnterpriseStatus::ALL
+        .iter()
+        .map(|s| Opt::new(s.as_str(), s.label(), current))
+        .collect()
+}
+
+async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Results, AppError> {
+    let filter = q.to_filter(&state.reference)?;
+    let page = enterprise::list(
+        &state.db,
+        &u.scope,
+        &filter,
+        q.page()?,
+        q.per_page(PER_PAGE)?,
+    )
+    .await?;
+    let base = q.query_string(false);
+    let with_sort = q.query_string(true);
+    let join = |s: &str, extra: &str| {
+        if s.is_empty() {
+            format!("/enterprises?{extra}")
+        } else {
+            format!("/enterprises?{s}&{extra}")
+        }
+    };
+    let sort_links = [
+        (SortKey::CreditCode, "统一社会信用代码"),
+        (SortKey::Name, "企业名称"),
+        (SortKey::Region, "所属地区"),
+        (SortKey::Industry, "行业"),
+        (SortKey::Sales, "年销售收入（万元）"),
+        (SortKey::Employees, "从业人数"),
+        (SortKey::Updated, "更新时间"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let active = filter.sort == key;
+        let dir = if active && !filter.desc {
+            "desc"
+        } else {
+            "asc"
+        };
+        SortLink {
+            label,
+            href: join(&base, &format!("sort={}&dir={dir}", key.as_str())),
+            arrow: match (active, filter.desc) {
+                (true, false) => "▲",
+                (true, true) => "▼",
+                _ => "",
+            },
+        }
+    })
+    .collect();
+    let pages = page.pages();
+    let link = |p: i64| PageLink {
+        href: join(&with_sort, &format!("page={p}")),
+    };
+    Ok(Results {
+        rows: page
+            .items
+            .iter()
+            .map(|e| EnterpriseView::new(&state.reference, e))
+            .collect(),
+        total: page.total,
+        page: page.page,
+        pages,
+        sort_links,
+        prev: (page.page > 1).then(|| link(page.page - 1)),
+        next: (page.page < pages).then(|| link(page.page + 1)),
+        export_href: u.can(Permission::ExportEnterprises).then(|| {
+            if with_sort.is_empty() {
+                "/enterprises/export.xlsx".to_string()
+            } else {
+                format!("/enterprises/export.xlsx?{with_sort}")
+            }
+        }),
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, HtmlError> {
+    u.require(Permission::ViewEnterprises)?;
+    let r = results(&state, &u, &q).await?;
+    if is_htmx(&headers) && headers.get("hx-target").is_some_and(|t| t == "results") {
+        return Ok(Html(r.render()?).into_response());
+    }
+    let cur = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let region = cur(&q.region);
+    let industry = cur(&q.industry);
+    let size = cur(&q.size);
+    let status = cur(&q.status);
+    let page = ListPage {
+        layout: Layout::new(&u, &state, "enterprises"),
+        r,
+        q: q.q.clone().unwrap_or_default(),
+        regions: region_options(&state, region.as_deref()),
+        industries: industry_options(&state, industry.as_deref()),
+        sizes: SizeFilter::OPTIONS
+            .iter()
+            .map(|s| Opt::new(s.as_str(), s.label(), size.as_deref()))
+            .collect(),
+        statuses: status_options(status.as_deref()),
+        can_edit: u.can(Permission::EditEnterprises)
+            && !matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    e: EnterpriseView,
+    history: Vec<ChangeView>,
+    can_edit: bool,
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    u.require(Permission::ViewEnterprises)?;
+    let id = parse_id(&id)?;
+    let e = enterprise::get(&state.db, &u.scope, id).await?;
+    let history = enterprise::history(&state.db, &u.scope, id).await?;
+    let page = DetailPage {
+        layout: Layout::new(&u, &state, "enterprises"),
+        e: EnterpriseView::new(&state.reference, &e),
+        history: history
+            .iter()
+            .map(|c| ChangeView::new(&state.reference, c))
+            .collect(),
+        can_edit: u.can(Permission::EditEnterprises),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The create/edit form: values as typed and errors per field.
+#[derive(Template)]
+#[template(path = "enterprises/form.html")]
+struct FormPage {
+    layout: Layout,
+    f: FormView,
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/form.html", block = "form")]
+struct FormFragment {
+    f: FormView,
+}
+
+pub struct FormView {
+    pub id: Option<i64>,
+    pub version: Option<i64>,
+    pub values: HashMap<&'static str, String>,
+    pub errors: HashMap<&'static str, String>,
+    pub general_error: Option<String>,
+    pub regions: Vec<Opt>,
+    pub industries: Vec<Opt>,
+    pub statuses: Vec<Opt>,
+    pub can_override: bool,
+}
+
+impl FormView {
+    fn new(
+        state: &AppState,
+        u: &CurrentUser,
+        id: Option<i64>,
+        version: Option<i64>,
+        d: &EnterpriseDraft,
+    ) -> Self {
+        let values: HashMap<&'static str, String> = Field::ALL
+            .into_iter()
+            .map(|f| (f.key(), d.get(f).unwrap_or("").to_string()))
+            .collect();
+        let region = d
+            .region
+            .as_deref()
+            .and_then(|r| state.reference.regions.resolve(r, today()))
+            .map(|r| r.code.clone());
+        let industry = d
+            .industry
+            .as_deref()
+            .and_then(|i| state.reference.industries.resolve(i))
+            .map(|i| i.code.clone());
+        let status = d
+            .status
+            .as_deref()
+            .and_then(EnterpriseStatus::parse)
+            .map(|s| s.as_str());
+        Self {
+            id,
+            version,
+            values,
+            errors: HashMap::new(),
+            general_error: None,
+            regions: region_options(state, region.as_deref()),
+            industries: industry_options(state, industry.as_deref()),
+            statuses: status_options(status.or(Some("active"))),
+            can_override: u.can(Permission::OverrideCreditCode),
+        }
+    }
+
+    pub fn value(&self, key: &str) -> &str {
+        self.values.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn error(&self, key: &str) -> &str {
+        self.errors.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn action(&self) -> String {
+        match self.id {
+            Some(id) => format!("/enterprises/{id}"),
+            None => "/enterprises".into(),
+        }
+    }
+}
+
+fn draft_of(e: &anbiao_store::enterprise::Enterprise) -> EnterpriseDraft {
+    let mut d = EnterpriseDraft::default();
+    for f in Field::ALL {
+        d.set(f, e.value(f));
+    }
+    d
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Html<String>, HtmlError> {
+    u.require(Permission::EditEnterprises)?;
+    let mut d = EnterpriseDraft::default();
+    if let Some(code) = &u.user.region_code {
+        d.region = Some(code.clone());
+    }
+    d.township = u.user.township.clone();
+    let page = FormPage {
+        layout: Layout::new(&u, &state, "enterprises"),
+        f: FormView::new(&state, &u, None, None, &d),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    u.require(Permission::EditEnterprises)?;
+    let id = parse_id(&id)?;
+    let e = enterprise::get(&state.db, &u.scope, id).await?;
+    let f = FormView::new(&state, &u, Some(id), Some(e.version), &draft_of(&e));
+    Ok(Html(
+        FormPage {
+            layout: Layout::new(&u, &state, "enterprises"),
+            f,
+        }
+        .render()?,
+    ))
+}
+
+/// Reads the posted form into a draft. Unknown field names are refused, naming the field.
+fn form_draft(form: &HashMap<String, String>) -> Result<(EnterpriseDraft, Option<i64>), AppError> {
+    let mut d = EnterpriseDraft::default();
+    let mut version = None;
+    for (k, v) in form {
+        match k.as_str() {
+            "version" => {
+                version = Some(
+                    v.parse::<i64>()
+                        .map_err(|_| AppError::bad("version", "版本号无效，请刷新页面"))?,
+                );
+            }
+            "_csrf" => {}
+            key => {
+                let f = Field::from_key(key)
+                    .ok_or_else(|| AppError::bad(key, format!("未知字段“{key}”")))?;
+                d.set(f, Some(v.clone()));
+            }
+        }
+    }
+    Ok((d, version))
+}
+
+async fn save(
+    state: &AppState,
+    u: &CurrentUser,
+    headers: &HeaderMap,
+    id: Option<i64>,
+    form: HashMap<String, String>,
+) -> Result<Response, HtmlError> {
+    u.require(Permission::EditEnterprises)?;
+    let (draft, version) = form_draft(&form)?;
+    let policy = if u.can(Permission::OverrideCreditCode) {
+        OverridePolicy::Allowed
+    } else {
+        OverridePolicy::Forbidden
+    };
+    let actor = Actor::new(u.user.username.clone(), "form");
+    let mut view = FormView::new(state, u, id, version, &draft);
+    let result = match draft.validate(&state.reference, today(), policy) {
+        Err(errors) => Err(AppError::Invalid(errors)),
+        Ok(input) => match id {
+            None => enterprise::create(&state.db, &u.scope, &actor, &input)
+                .await
+                .map_err(AppError::from),
+            Some(id) => enterprise::update(&state.db, &u.scope, &actor, id, &input, version)
+                .await
+                .map(|_| id)
+                .map_err(AppError::from),
+        },
+    };
+    let status = match result {
+        Ok(id) => return Ok(redirect(&format!("/enterprises/{id}"), is_htmx(headers))),
+        Err(AppError::Invalid(errors)) => {
+            for e in errors {
+                view.errors.entry(e.field.key()).or_insert(e.message);
+            }
+            view.general_error = Some("请更正标红的字段后再保存".into());
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Err(e @ (AppError::Conflict(_) | AppError::BadRequest { .. })) => {
+            let status = e.status();
+            if let AppError::Conflict(m) = &e
+                && m.contains("信用代码")
+            {
+                view.errors.insert(Field::CreditCode.key(), m.clone());
+            }
+            view.general_error = Some(e.message());
+            status
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let body = if is_htmx(headers) {
+        FormFragment { f: view }.render()?
+    } else {
+        FormPage {
+            layout: Layout::new(u, state, "enterprises"),
+            f: view,
+        }
+        .render()?
+    };
+    Ok((status, Html(body)).into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, HtmlError> {
+    save(&state, &u, &headers, None, form).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    save(&state, &u, &headers, Some(id), form).await
+}
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, HtmlError> {
+    u.require(Permission::ExportEnterprises)?;
+    let filter = q.to_filter(&state.reference)?;
+    let rows = enterprise::list_all(&state.db, &u.scope, &filter, export::MAX_ROWS).await?;
+    let d = today();
+    let title = format!(
+        "企业名录（{}，导出于{}，共{}家）",
+        u.user.display_name,
+        anbiao_domain::date::format_date(d),
+        rows.len()
+    );
+    let reference = state.reference.clone();
+    let bytes =
+        tokio::task::spawn_blocking(move || export::enterprises_xlsx(&reference, &title, &rows))
+            .await?
+            .map_err(AppError::Internal)?;
+    let file = format!("企业名录_{}.xlsx", anbiao_domain::date::format_date(d));
+    let disposition = format!(
+        "attachment; filename=\"enterprises.xlsx\"; filename*=UTF-8''{}",
+        percent_encode(&file)
+    );
+    let mut res = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )],
+        bytes,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

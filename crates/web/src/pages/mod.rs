@@ -1,0 +1,93 @@
+//! Server-rendered pages.
+
+pub mod enterprises;
+pub mod import;
+pub mod login;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use anbiao_domain::Permission;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/enterprises") }))
+        .merge(login::router())
+        .merge(enterprises::router())
+}
+
+/// What every signed-in page shows around its content.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub csrf: String,
+    pub user_name: String,
+    pub role_label: String,
+    pub region_label: String,
+    pub can_view: bool,
+    pub can_import: bool,
+    /// Which nav item is current.
+    pub nav: &'static str,
+}
+
+impl Layout {
+    pub fn new(u: &CurrentUser, state: &AppState, nav: &'static str) -> Self {
+        let region_label = match &u.user.region_code {
+            Some(code) => crate::views::region_name(&state.reference, code),
+            None if u.role == anbiao_domain::Role::CityOfficer => {
+                state.reference.regions.city_name.clone()
+            }
+            None => String::new(),
+        };
+        Self {
+            csrf: u.csrf.clone(),
+            user_name: u.user.display_name.clone(),
+            role_label: u.role.label().to_string(),
+            region_label,
+            can_view: u.can(Permission::ViewEnterprises),
+            can_import: u.can(Permission::ImportEnterprises),
+            nav,
+        }
+    }
+}
+
+/// A redirect that htmx follows too (`HX-Redirect`), with 303 for plain browsers.
+pub fn redirect(to: &str, htmx: bool) -> Response {
+    if htmx {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            r.headers_mut().insert("HX-Redirect", v);
+        }
+        r
+    } else {
+        let mut r = StatusCode::SEE_OTHER.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        r
+    }
+}
+
+/// An option of a select box.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Opt {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, current: Option<&str>) -> Self {
+        let value = value.into();
+        let selected = current.is_some_and(|c| c == value);
+        Self {
+            value,
+            label: label.into(),
+            selected,
+        }
+    }
+}

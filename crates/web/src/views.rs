@@ -1,0 +1,192 @@
+//! Display values for templates and exports: codes turned into the names people read.
+
+use serde::Serialize;
+
+use anbiao_domain::date::format_date;
+use anbiao_domain::enterprise::Field;
+use anbiao_domain::size::SizeClass;
+use anbiao_domain::{EnterpriseStatus, ReferenceData};
+use anbiao_store::enterprise::{CREATED, Change, Enterprise};
+
+pub fn region_name(r: &ReferenceData, code: &str) -> String {
+    match r.regions.get(code) {
+        Some(reg) => match (reg.validity.to, &reg.successor) {
+            (Some(to), Some(s)) if to <= crate::today() => {
+                let next = r
+                    .regions
+                    .get(s)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_else(|| s.clone());
+                format!("{}（{}起为{}）", reg.name, format_date(to), next)
+            }
+            _ => reg.name.clone(),
+        },
+        None => code.to_string(),
+    }
+}
+
+pub fn industry_name(r: &ReferenceData, code: &str) -> String {
+    r.industries
+        .get(code)
+        .map(|i| i.name.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+pub fn status_label(s: &str) -> String {
+    EnterpriseStatus::parse(s)
+        .map(|x| x.label().to_string())
+        .unwrap_or_else(|| s.to_string())
+}
+
+pub fn scale_label(above: Option<bool>) -> &'static str {
+    match above {
+        Some(true) => "规模以上",
+        Some(false) => "规模以下",
+        None => "未知",
+    }
+}
+
+pub fn size_label(size: Option<&str>) -> &'static str {
+    size.and_then(SizeClass::parse)
+        .map(SizeClass::label)
+        .unwrap_or("未知")
+}
+
+/// An enterprise with display strings.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EnterpriseView {
+    pub id: i64,
+    pub credit_code: String,
+    pub code_override_reason: Option<String>,
+    pub name: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub township: Option<String>,
+    pub industry_code: String,
+    pub industry_name: String,
+    /// In 万元, as a decimal string.
+    pub annual_sales_wan: Option<String>,
+    pub employees: Option<i64>,
+    pub above_scale: Option<bool>,
+    pub scale_label: String,
+    pub size_class: Option<String>,
+    pub size_label: String,
+    /// The size rule that decided the class (`id@version`).
+    pub size_rule: Option<String>,
+    pub status: String,
+    pub status_label: String,
+    pub contact_person: Option<String>,
+    pub contact_phone: Option<String>,
+    pub address: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+fn fmt_time(t: time::OffsetDateTime) -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let t = t.to_offset(offset);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+impl EnterpriseView {
+    pub fn new(r: &ReferenceData, e: &Enterprise) -> Self {
+        Self {
+            id: e.id,
+            credit_code: e.credit_code.clone(),
+            code_override_reason: e.code_override_reason.clone(),
+            name: e.name.clone(),
+            region_code: e.region_code.clone(),
+            region_name: region_name(r, &e.region_code),
+            township: e.township.clone(),
+            industry_code: e.industry_code.clone(),
+            industry_name: industry_name(r, &e.industry_code),
+            annual_sales_wan: e.annual_sales_wan(),
+            employees: e.employees,
+            above_scale: e.above_scale,
+            scale_label: scale_label(e.above_scale).to_string(),
+            size_class: e.size_class.clone(),
+            size_label: size_label(e.size_class.as_deref()).to_string(),
+            size_rule: e.size_rule.clone(),
+            status: e.status.clone(),
+            status_label: status_label(&e.status),
+            contact_person: e.contact_person.clone(),
+            contact_phone: e.contact_phone.clone(),
+            address: e.address.clone(),
+            created_at: fmt_time(e.created_at),
+            updated_at: fmt_time(e.updated_at),
+            version: e.version,
+        }
+    }
+}
+
+/// A history row with labels.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    pub changed_at: String,
+    pub actor: String,
+    pub source: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}
+
+fn source_label(s: &str) -> String {
+    match s {
+        "form" => "页面录入".into(),
+        "api" => "接口".into(),
+        "seed" => "演示数据".into(),
+        "cli" => "命令行".into(),
+        other => match other.strip_prefix("import:") {
+            Some(f) => format!("导入（{f}）"),
+            None => other.to_string(),
+        },
+    }
+}
+
+impl ChangeView {
+    pub fn new(r: &ReferenceData, c: &Change) -> Self {
+        let field = Field::ALL.into_iter().find(|f| f.key() == c.field);
+        let show = |v: &Option<String>| -> String {
+            let Some(v) = v else {
+                return "（空）".into();
+            };
+            match field {
+                Some(Field::Region) => region_name(r, v),
+                Some(Field::Industry) => industry_name(r, v),
+                Some(Field::Status) => status_label(v),
+                _ => v.clone(),
+            }
+        };
+        Self {
+            changed_at: fmt_time(c.changed_at),
+            actor: c.actor.clone(),
+            source: source_label(&c.source),
+            field: if c.field == CREATED {
+                "新建".into()
+            } else {
+                field
+                    .map(|f| f.label().to_string())
+                    .unwrap_or_else(|| c.field.clone())
+            },
+            old_value: if c.field == CREATED {
+                String::new()
+            } else {
+                show(&c.old_value)
+            },
+            new_value: if c.field == CREATED {
+                String::new()
+            } else {
+                show(&c.new_value)
+            },
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! HTTP tests through the whole router; every test runs on SQLite and PostgreSQL.
+
+mod api;
+mod pages;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use anbiao_domain::{ReferenceData, Role};
+use anbiao_store::Db;
+use anbiao_store::account::{self, NewUser};
+use anbiao_web::{AppState, WebConfig};
+
+pub const PASSWORD: &str = "Test#2018pw";
+
+/// The application over a test database, with one user per role used in the tests.
+pub struct TestApp {
+    pub router: Router,
+    pub db: Db,
+}
+
+impl TestApp {
+    pub async fn new(db: Db) -> TestApp {
+        let reference = ReferenceData::embedded().expect("reference data");
+        let users: [(&str, Role, Option<&str>); 5] = [
+            ("city", Role::CityOfficer, None),
+            ("rugao", Role::DistrictOfficer, Some("320682")),
+            ("rudong", Role::DistrictOfficer, Some("320623")),
+            ("sysadmin", Role::SystemAdmin, None),
+            ("township", Role::TownshipOfficer, Some("320682")),
+        ];
+        for (name, role, region) in users {
+            account::create(
+                &db,
+                &NewUser {
+                    username: name.into(),
+                    display_name: format!("{name}用户"),
+                    password: PASSWORD.into(),
+                    role,
+                    region_code: region.map(str::to_string),
+                    township: (role == Role::TownshipOfficer).then(|| "如城街道".to_string()),
+                    enterprise_id: None,
+                },
+            )
+            .await
+            .expect("test user");
+        }
+        let state = AppState::new(db.clone(), reference, WebConfig::default());
+        TestApp {
+            router: anbiao_web::app(state),
+            db,
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.expect("infallible")
+    }
+
+    /// Signs in through the API; returns the session cookie and CSRF token.
+    pub async fn login(&self, username: &str) -> Session {
+        let body = serde_json::json!({ "username": username, "password": PASSWORD }).to_string();
+        let res = self
+            .send(
+                Request::post("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "login {username}");
+        let cookie = set_cookie(&res).expect("session cookie");
+        let json: serde_json::Value = serde_json::from_slice(&body_bytes(res).await).expect("json");
+        Session {
+            cookie,
+            csrf: json["csrf_token"].as_str().expect("token").to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn get(&self, uri: &str) -> Request<Body> {
+        Request::get(uri)
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())
+            .expect("request")
+    }
+
+    pub fn json(&self, method: &str, uri: &str, body: serde_json::Value) -> Request<Body> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    }
+
+    pub fn form(&self, uri: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+        Request::post(uri)
+            .header(header::COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("hx-request", "true")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serde_urlencoded_pairs(pairs)))
+            .expect("request")
+    }
+
+    pub fn upload(
+        &self,
+        uri: &str,
+        file_name: &str,
+        bytes: &[u8],
+        all_or_nothing: bool,
+    ) -> Request<Body> {
+        let boundary = "----anbiaotestboundary7MA4YWxk";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+        if all_or_nothing {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"all_or_nothing\"\r\n\r\non\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        Request::post(uri)
+            .header(header::COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("hx-request", "true")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request")
+    }
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub fn set_cookie(res: &Response<Body>) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("anbiao_sid=") && !v.contains("Max-Age=0"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+pub async fn body_bytes(res: Response<Body>) -> Vec<u8> {
+    res.into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec()
+}
+
+pub async fn body_text(res: Response<Body>) -> String {
+    String::from_utf8(body_bytes(res).await).expect("utf-8")
+}
+
+pub async fn body_json(res: Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(&body_bytes(res).await).expect("json body")
+}
+
+/// A valid credit code registered in `area`, distinct per `n`.
+pub fn code(area: &str, n: u32) -> String {
+    let alphabet: Vec<char> = anbiao_domain::credit_code::ALPHABET.chars().collect();
+    let mut tail = String::new();
+    let mut x = n;
+    for _ in 0..5 {
+        tail.push(alphabet[(x % 31) as usize]);
+        x /= 31;
+    }
+    anbiao_domain::CreditCode::complete(&format!("91{area}MA1{tail}"))
+        .expect("valid")
+        .to_string()
+}
+
+pub async fn count(db: &Db) -> i64 {
+    anbiao_store::enterprise::count(db, &anbiao_domain::Scope::City)
+        .await
+        .expect("count")
+}

@@ -1,0 +1,379 @@
+use std::io::Cursor;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+use anbiao_store::testing::each_backend;
+
+use crate::{PASSWORD, TestApp, body_bytes, body_text, code, count, set_cookie};
+
+fn roster_csv() -> String {
+    format!(
+        "南通市工贸企业名录\n\
+序号,单位名称,信用代码,所属地区,行业,营业收入（万元）,职工人数\n\
+1,如皋甲机械有限公司,{},如皋,机械行业,\"2,500\",120\n\
+2,如皋乙纺织有限公司,{},如皋市,纺织,300,很多\n\
+3,,{},如皋,轻工,10,5\n\
+4,如皋丁建材有限公司,91320682711592945A,如皋,建材,10,5\n\
+,,,,,,\n\
+合计,,,,,\"2,810\",125\n",
+        code("320682", 1),
+        code("320682", 2),
+        code("320682", 3)
+    )
+}
+
+#[tokio::test]
+async fn sign_in_through_the_form_and_sign_out() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db).await;
+        // Anonymous pages lead to the sign-in page.
+        let res = app
+            .send(
+                Request::get("/enterprises")
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()[header::LOCATION], "/login");
+        let res = app
+            .send(
+                Request::get("/enterprises")
+                    .header(header::COOKIE, "anbiao_sid=forged")
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let page = body_text(
+            app.send(Request::get("/login").body(Body::empty()).expect("req"))
+                .await,
+        )
+        .await;
+        assert!(page.contains("登录"));
+        let form = |pw: &str| {
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("hx-request", "true")
+                .body(Body::from(format!(
+                    "username=city&password={}",
+                    pw.replace('#', "%23")
+                )))
+                .expect("req")
+        };
+        let res = app.send(form("nope")).await;
+        assert_eq!(res.status(), 401);
+        assert!(set_cookie(&res).is_none());
+        assert!(body_text(res).await.contains("用户名或密码错误"));
+        let res = app.send(form(PASSWORD)).await;
+        assert_eq!(res.headers()["hx-redirect"], "/enterprises");
+        let cookie = set_cookie(&res).expect("cookie");
+        let raw = res.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"));
+        let res = app
+            .send(
+                Request::get("/enterprises")
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+        assert!(
+            res.headers()["content-security-policy"]
+                .to_str()
+                .unwrap_or("")
+                .contains("frame-ancestors 'none'")
+        );
+        let html = body_text(res).await;
+        assert!(html.contains("企业名录"));
+        // The page carries the CSRF token for htmx.
+        let token = html
+            .split("\"X-CSRF-Token\": \"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("token")
+            .to_string();
+        let logout = |t: &str| {
+            Request::post("/logout")
+                .header(header::COOKIE, &cookie)
+                .header("x-csrf-token", t)
+                .body(Body::empty())
+                .expect("req")
+        };
+        assert_eq!(app.send(logout("wrong")).await.status(), 403);
+        assert_eq!(app.send(logout(&token)).await.status(), 303);
+        let res = app
+            .send(
+                Request::get("/enterprises")
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn csrf_is_required_on_state_changes() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let s = app.login("city").await;
+        let fields = [
+            ("credit_code", code("320682", 9)),
+            ("name", "某公司".into()),
+            ("region_code", "320682".into()),
+            ("industry_code", "JX".into()),
+        ];
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let body = pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    if *k == "name" {
+                        "%E6%9F%90".to_string()
+                    } else {
+                        v.to_string()
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let without = Request::post("/enterprises")
+            .header(header::COOKIE, &s.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.clone()))
+            .expect("req");
+        assert_eq!(app.send(without).await.status(), 403);
+        let wrong = Request::post("/enterprises")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", "0".repeat(64))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.clone()))
+            .expect("req");
+        assert_eq!(app.send(wrong).await.status(), 403);
+        let cross_site = Request::post("/enterprises")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .header("sec-fetch-site", "cross-site")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.clone()))
+            .expect("req");
+        assert_eq!(app.send(cross_site).await.status(), 403);
+        let foreign_origin = Request::post("/api/v1/enterprises")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(header::ORIGIN, "http://evil.example")
+            .body(Body::from("{}"))
+            .expect("req");
+        let res = app.send(foreign_origin).await;
+        assert_eq!(res.status(), 403);
+        assert_eq!(count(&db).await, 0);
+        let ok = app.send(s.form("/enterprises", &pairs)).await;
+        assert_eq!(ok.status(), 204, "{}", body_text(ok).await);
+        assert_eq!(count(&db).await, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forms_show_field_errors_and_edits_keep_history() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let s = app.login("rugao").await;
+        let res = app
+            .send(s.form(
+                "/enterprises",
+                &[
+                    ("credit_code", "91320682711592945A"),
+                    ("name", ""),
+                    ("region_code", "320682"),
+                    ("industry_code", "JX"),
+                    ("employees", "很多"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        let html = body_text(res).await;
+        assert!(html.contains("data-field=\"credit_code\""), "{html}");
+        assert!(html.contains("豁免理由"));
+        assert!(html.contains("data-field=\"name\""));
+        assert!(html.contains("data-field=\"employees\""));
+        assert!(!html.contains("data-field=\"region_code\""));
+        // The form keeps what was typed.
+        assert!(html.contains("value=\"很多\""));
+        // An unknown form field is named and nothing is written.
+        let res = app
+            .send(s.form("/enterprises", &[("name", "x"), ("owner", "y")]))
+            .await;
+        assert_eq!(res.status(), 400);
+        assert!(body_text(res).await.contains("owner"));
+        assert_eq!(count(&db).await, 0);
+
+        // The override with a reason is accepted for an officer, and recorded.
+        let res = app
+            .send(s.form(
+                "/enterprises",
+                &[
+                    ("credit_code", "91320682711592945A"),
+                    ("code_override_reason", "已核对营业执照原件"),
+                    ("name", "如皋甲公司"),
+                    ("region_code", "320682"),
+                    ("industry_code", "JX"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let location = res.headers()["hx-redirect"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let id: i64 = location
+            .trim_start_matches("/enterprises/")
+            .parse()
+            .expect("id");
+        let res = app
+            .send(s.form(
+                &format!("/enterprises/{id}"),
+                &[
+                    ("credit_code", "91320682711592945A"),
+                    ("code_override_reason", "已核对营业执照原件"),
+                    ("name", "如皋甲机械公司"),
+                    ("region_code", "320682"),
+                    ("industry_code", "JX"),
+                    ("employees", "35"),
+                    ("version", "1"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let html = body_text(app.send(s.get(&location)).await).await;
+        assert!(html.contains("如皋甲机械公司"));
+        assert!(html.contains("已豁免：已核对营业执照原件"));
+        let history = html.split("id=\"history\"").nth(1).expect("history table");
+        assert!(
+            history.contains("<td>企业名称</td><td>如皋甲公司</td><td>如皋甲机械公司</td>"),
+            "{history}"
+        );
+        assert!(history.contains("<td>从业人数</td><td>（空）</td><td>35</td>"));
+        assert!(history.contains("rugao"));
+        // Another district sees "not found".
+        let other = app.login("rudong").await;
+        let res = app.send(other.get(&location)).await;
+        assert_eq!(res.status(), 404);
+        assert!(body_text(res).await.contains("不在您的管辖范围内"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn import_reports_rows_and_all_or_nothing_writes_nothing() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let s = app.login("rugao").await;
+        let csv = roster_csv();
+        let res = app
+            .send(s.upload("/enterprises/import", "名录.csv", csv.as_bytes(), true))
+            .await;
+        assert_eq!(res.status(), 200);
+        let html = body_text(res).await;
+        assert!(html.contains("本次未写入任何数据"), "{html}");
+        assert_eq!(count(&db).await, 0);
+
+        // GBK, as Excel on Chinese Windows writes it.
+        let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+        let res = app
+            .send(s.upload("/enterprises/import", "名录.csv", &gbk, false))
+            .await;
+        let html = body_text(res).await;
+        assert!(html.contains("id=\"imported\">1<"), "{html}");
+        assert!(
+            html.contains(
+                "<td class=\"num\">4</td><td>职工人数</td><td>应为数字，实际为“很多”</td>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td class=\"num\">5</td><td>单位名称</td><td>企业名称不能为空</td>")
+        );
+        assert!(html.contains("<td class=\"num\">6</td><td>信用代码</td>"));
+        assert!(html.contains("第 2 行找到表头"));
+        assert_eq!(count(&db).await, 1);
+
+        // Files that are not spreadsheets: a Chinese message, nothing written.
+        for (name, bytes) in [
+            ("noise.xlsx", vec![0x50, 0x4B, 0x03, 0x04, 1, 2, 3, 4, 5]),
+            ("empty.csv", vec![]),
+            ("x.csv", b"a,b\n1,2\n".to_vec()),
+        ] {
+            let res = app
+                .send(s.upload("/enterprises/import", name, &bytes, false))
+                .await;
+            assert_eq!(res.status(), 400, "{name}");
+            let html = body_text(res).await;
+            assert!(html.contains("未写入任何数据"), "{name}: {html}");
+        }
+        assert_eq!(count(&db).await, 1);
+        // A township officer may not import.
+        let t = app.login("township").await;
+        assert_eq!(
+            app.send(t.upload("/enterprises/import", "a.csv", csv.as_bytes(), false))
+                .await
+                .status(),
+            403
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_page_searches_and_exports_within_scope() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let city = app.login("city").await;
+        for (i, (region, name)) in [("320682", "如皋华宇机械"), ("320682", "如皋永盛纺织"), ("320623", "如东华宇纺织")].iter().enumerate() {
+            let body = serde_json::json!({"credit_code": code(region, 40 + i as u32), "name": name, "region_code": region, "industry_code": "FZ", "employees": 10 * (i + 1)});
+            assert_eq!(app.send(city.json("POST", "/api/v1/enterprises", body)).await.status(), 201);
+        }
+        // htmx asks for the results fragment only.
+        let req = Request::get("/enterprises?q=%E5%8D%8E%E5%AE%87")
+            .header(header::COOKIE, &city.cookie)
+            .header("hx-request", "true")
+            .header("hx-target", "results")
+            .body(Body::empty())
+            .expect("req");
+        let html = body_text(app.send(req).await).await;
+        assert!(!html.contains("<html"));
+        assert!(html.contains("共 <strong>2</strong> 家企业"));
+        assert!(html.contains("export.xlsx?q="));
+        let bad = app.send(city.get("/enterprises?size=huge")).await;
+        assert_eq!(bad.status(), 400);
+        assert!(body_text(bad).await.contains("无法识别的规模"));
+
+        let rugao = app.login("rugao").await;
+        let res = app.send(rugao.get("/enterprises/export.xlsx?q=%E5%8D%8E%E5%AE%87")).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()[header::CONTENT_DISPOSITION].to_str().unwrap_or("").contains("attachment"));
+        let bytes = body_bytes(res).await;
+        let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx");
+        let range = wb.worksheet_range_at(0).expect("sheet").expect("range");
+        let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(rows[1][2], Data::String("企业名称".into()));
+        assert_eq!(rows.len(), 3, "title, header and the one 如皋 华宇 row");
+        assert_eq!(rows[2][2], Data::String("如皋华宇机械".into()));
+        assert_eq!(rows[2][3], Data::String("如皋市".into()));
+        let admin = app.login("sysadmin").await;
+        assert_eq!(app.send(admin.get("/enterprises/export.xlsx")).await.status(), 403);
+    })
+    .await;
+}

@@ -1,0 +1,167 @@
+// Browser test: signs in, searches, imports a file with bad rows and reads the report, downloads
+// an export. Runs the real binary (`anbiao demo`) on SQLite and, when reachable, PostgreSQL.
+//
+// Usage: node e2e/run.mjs [path-to-anbiao-binary]
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = resolve(process.argv[2] || join(here, "..", "target", "debug", "anbiao"));
+const out = join(here, "out");
+mkdirSync(out, { recursive: true });
+const pgAdmin = process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+
+let passed = 0;
+let failed = 0;
+
+function check(cond, what) {
+  if (!cond) throw new Error("断言失败：" + what);
+}
+
+async function waitHealthy(url, proc, log) {
+  for (let i = 0; i < 600; i++) {
+    if (proc.exitCode !== null) throw new Error("anbiao exited early:\n" + log());
+    try {
+      const r = await fetch(url + "/healthz");
+      if (r.ok) return;
+    } catch (_) {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("anbiao did not become healthy:\n" + log());
+}
+
+function badRowsCsv() {
+  // Title row, header synonyms, a good row, a row with a non-numeric staff count, a row without
+  // a name, a code whose check character fails, a blank row and a total line.
+  return [
+    "南通市工贸企业名录（浏览器测试）",
+    "序号,单位名称,统一社会信用代码,所属县（市、区）,行业类别,年销售额,从业人数",
+    "1,浏览器测试甲机械有限公司,91320682711592946A,如皋市,机械行业,\"2,500\",120",
+    "2,浏览器测试乙纺织有限公司,91320682MA1YNP7P2L,如皋,纺织,300,很多",
+    "3,,91350200776049653A,如皋,轻工,10,5",
+    "4,浏览器测试丁建材有限公司,91320682711592945A,如皋,建材,10,5",
+    ",,,,,,",
+    "合计,,,,,\"2,810\",125",
+    "",
+  ].join("\n");
+}
+
+async function scenario(name, dbUrl, port) {
+  const work = mkdtempSync(join(tmpdir(), "anbiao-e2e-"));
+  const csvPath = join(work, "名录.csv");
+  writeFileSync(csvPath, "\ufeff" + badRowsCsv());
+  let logText = "";
+  const proc = spawn(bin, ["--db", dbUrl, "demo", "--port", String(port), "--enterprises", "600", "--seed", "7"], {
+    cwd: work,
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  proc.on("error", (e) => (logText += "spawn failed: " + e.message));
+  proc.stdout.on("data", (d) => (logText += d));
+  proc.stderr.on("data", (d) => (logText += d));
+  const base = `http://127.0.0.1:${port}`;
+  const profile = mkdtempSync(join(tmpdir(), "anbiao-chromium-"));
+  let context;
+  try {
+    await waitHealthy(base, proc, () => logText);
+    check(logText.includes("city"), "demo prints the logins");
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1366, height: 768 },
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync"],
+    });
+    const page = context.pages()[0] || (await context.newPage());
+    page.setDefaultTimeout(15000);
+    const consoleErrors = [];
+    // The wrong password answers 401 on purpose; anything else logged as an error fails the test.
+    page.on("console", (m) => {
+      if (m.type() === "error" && !m.text().includes("status of 401")) consoleErrors.push(m.text());
+    });
+
+    // Sign in: a wrong password shows the message, the right one opens the list.
+    await page.goto(base + "/");
+    check(page.url().endsWith("/login"), "anonymous visitor is sent to the sign-in page");
+    await page.fill("input[name=username]", "rugao");
+    await page.fill("input[name=password]", "wrong-password");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#msg");
+    check((await page.textContent("#msg")).includes("用户名或密码错误"), "wrong password message");
+    await page.fill("input[name=password]", "Demo@2018");
+    await page.click("button[type=submit]");
+    await page.waitForURL("**/enterprises");
+    const total0 = await page.textContent("#total");
+    check(/共\s*\d+\s*家企业/.test(total0), "list shows a total: " + total0);
+
+    // Search: the results narrow to names with the term, and every region is 如皋 (scope).
+    await page.fill("#q", "机械");
+    await page.waitForFunction((t) => document.querySelector("#total").textContent !== t, total0);
+    const names = await page.$$eval("table.grid tbody tr td:nth-child(2)", (tds) => tds.map((t) => t.textContent));
+    check(names.length > 0 && names.every((n) => n.includes("机械")), "search results contain 机械: " + names.slice(0, 3));
+    const regions = await page.$$eval("table.grid tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
+    check(regions.every((r) => r.includes("如皋")), "a 如皋 officer sees only 如皋");
+    check(page.url().includes("q="), "the search is in the address bar");
+    await page.screenshot({ path: join(out, `${name}-list.png`) });
+
+    // Import a file with bad rows and read the report.
+    await page.click("nav a[href='/enterprises/import']");
+    await page.setInputFiles("input[type=file]", csvPath);
+    await page.click("#import-form button[type=submit]");
+    await page.waitForSelector("#import-report");
+    const report = await page.textContent("#import-report");
+    check(report.includes("新增"), "report shows counts");
+    const rows = await page.$$eval("#rejections tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    const byRow = Object.fromEntries(rows.map((r) => [r[0], r]));
+    check(byRow["4"] && byRow["4"][1] === "从业人数" && byRow["4"][2].includes("很多"), "row 4 staff rejected: " + JSON.stringify(rows));
+    check(byRow["5"] && byRow["5"][2].includes("企业名称不能为空"), "row 5 name rejected");
+    check(byRow["6"] && byRow["6"][1] === "统一社会信用代码", "row 6 check character rejected");
+    check(!byRow["8"], "the total line is skipped");
+    check((await page.textContent("#imported")).trim() === "1", "one row imported");
+    await page.screenshot({ path: join(out, `${name}-import.png`), fullPage: true });
+
+    // The imported enterprise is found, and the export downloads an .xlsx of the filtered list.
+    await page.goto(base + "/enterprises?q=" + encodeURIComponent("浏览器测试"));
+    check((await page.textContent("#total")).includes("1"), "imported enterprise is listed");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export")]);
+    const file = join(work, "export.xlsx");
+    await download.saveAs(file);
+    const bytes = readFileSync(file);
+    check(bytes.length > 1000 && bytes[0] === 0x50 && bytes[1] === 0x4b, "export is an xlsx (zip) file");
+    check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e.message}`);
+    console.log(logText.slice(-3000));
+  } finally {
+    if (context) await context.close();
+    proc.kill("SIGTERM");
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function pgUrl(dbName) {
+  const u = new URL(pgAdmin);
+  u.pathname = "/" + dbName;
+  return u.toString();
+}
+
+const stamp = `${process.pid}_${Date.now()}`;
+await scenario("sqlite", "sqlite://e2e.db", 18081);
+const pgDb = `anbiao_e2e_${stamp}`;
+await scenario("postgres", pgUrl(pgDb), 18082);
+// Drop the PostgreSQL database the demo created.
+await new Promise((resolve) => {
+  const p = spawn("psql", [pgAdmin, "-qc", `DROP DATABASE IF EXISTS "${pgDb}" WITH (FORCE)`], { stdio: "ignore" });
+  p.on("exit", resolve);
+  p.on("error", resolve);
+});
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

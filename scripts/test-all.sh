@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of anbiao: the Rust suites on SQLite and PostgreSQL, then the browser test.
+# Installs what a fresh machine lacks (Debian chromium and fonts-wqy-microhei, playwright-core
+# from e2e/package-lock.json). Needs PostgreSQL at TEST_POSTGRES_URL
+# (default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if ! fc-list 2>/dev/null | grep -qi "wqy-microhei"; then need_apt+=(fonts-wqy-microhei); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ ! -d e2e/node_modules/playwright-core ]; then
+  echo "== installing playwright-core"
+  (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# PostgreSQL: the machine normally runs it; start the cluster if it is down.
+if ! pg_isready -q -d "$TEST_POSTGRES_URL" 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "== starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -d "$TEST_POSTGRES_URL" && break; sleep 1; done
+  fi
+fi
+pg_isready -q -d "$TEST_POSTGRES_URL" || { echo "PostgreSQL is not reachable at $TEST_POSTGRES_URL" >&2; exit 1; }
+
+echo "== cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+
+echo "== browser test"
+cargo build --locked -p anbiao
+node e2e/run.mjs target/debug/anbiao

@@ -1,0 +1,8 @@
+// anbiao page behaviour that htmx attributes do not cover. Served from the binary; no inline
+// script anywhere, so the Content-Security-Policy can forbid it.
+document.addEventListener("htmx:responseError", function (e) {
+  // A response htmx would not swap (network failure, proxy error page): tell the user.
+  if (!e.detail.shouldSwap && e.detail.xhr && e.detail.xhr.status >= 500) {
+    alert("系统暂时无法处理请求，请稍后重试。");
+  }
+});
