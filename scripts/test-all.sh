@@ -37,5 +37,5 @@ echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
 echo "== browser test"
-cargo build --locked -p anbiao
+# `cargo test` above built target/debug/anbiao for the CLI tests; the browser test drives it.
 node e2e/run.mjs target/debug/anbiao

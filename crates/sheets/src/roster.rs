@@ -404,3 +404,92 @@ mod tests {
         assert!(e.to_string().contains("未找到表头"));
     }
 }
+
+#[cfg(test)]
+mod xlsx_tests {
+    use super::*;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+
+    /// A roster as offices make them in Excel: a merged title, formulas with cached values,
+    /// numbers stored as text, a date where a number belongs, a code typed as a number, an
+    /// error value, and a total row.
+    fn workbook() -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("名录").expect("name");
+        ws.merge_range(0, 0, 0, 4, "2018年如皋市工贸企业名录", &Format::new())
+            .expect("title");
+        for (c, h) in [
+            "企业名称",
+            "统一社会信用代码",
+            "所属县（市、区）",
+            "年销售收入（万元）",
+            "从业人数",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_string(2, c as u16, *h).expect("header");
+        }
+        // Row 4: good, with a formula for sales and staff stored as text.
+        ws.write_string(3, 0, "甲公司").expect("w");
+        ws.write_string(3, 1, "91320682711592946A").expect("w");
+        ws.write_string(3, 2, "如皋").expect("w");
+        ws.write_formula(3, 3, Formula::new("=1000+1500").set_result("2500"))
+            .expect("w");
+        ws.write_string(3, 4, "1,200").expect("w");
+        // Row 5: a date in the staff column.
+        ws.write_string(4, 0, "乙公司").expect("w");
+        ws.write_string(4, 1, "91320682MA1YNP7P2L").expect("w");
+        ws.write_string(4, 2, "如皋").expect("w");
+        let date = ExcelDateTime::from_ymd(2018, 7, 4).expect("date");
+        ws.write_datetime_with_format(4, 4, &date, &Format::new().set_num_format("yyyy-mm-dd"))
+            .expect("w");
+        // Row 6: the credit code typed as a number.
+        ws.write_string(5, 0, "丙公司").expect("w");
+        ws.write_number(5, 1, 123502001549897397.0).expect("w");
+        // Row 7: an error value from a formula.
+        ws.write_string(6, 0, "丁公司").expect("w");
+        ws.write_string(6, 1, "91350200776049653A").expect("w");
+        ws.write_formula(6, 3, Formula::new("=1/0").set_result("#DIV/0!"))
+            .expect("w");
+        // Row 9 (after a blank row): the total.
+        ws.write_string(8, 0, "合计").expect("w");
+        ws.write_formula(8, 3, Formula::new("=SUM(D4:D7)").set_result("2500"))
+            .expect("w");
+        wb.save_to_buffer().expect("saved")
+    }
+
+    #[test]
+    fn excel_rosters_with_formulas_dates_and_text_numbers() {
+        let r = read_roster(&workbook()).expect("roster");
+        assert_eq!(r.sheet, "名录");
+        assert_eq!(r.header_row, 3);
+        let rows: Vec<u64> = r.rows.iter().map(|x| x.row).collect();
+        assert_eq!(rows, [4, 5, 6, 7]);
+        assert_eq!(r.rows[0].draft.annual_sales_wan.as_deref(), Some("2500"));
+        assert_eq!(r.rows[0].draft.employees.as_deref(), Some("1,200"));
+        assert!(r.rows[0].problems.is_empty());
+        assert_eq!(r.rows[1].problems[0].column, "从业人数");
+        assert!(r.rows[1].problems[0].reason.contains("日期"));
+        assert_eq!(r.rows[2].problems[0].column, "统一社会信用代码");
+        assert!(r.rows[2].problems[0].reason.contains("文本"));
+        assert!(r.rows[3].problems[0].reason.contains("#DIV/0!"));
+    }
+
+    #[test]
+    fn twenty_megabytes_of_noise_is_refused() {
+        let mut noise = Vec::with_capacity(20 << 20);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        while noise.len() < 20 << 20 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            noise.extend_from_slice(&x.to_le_bytes());
+        }
+        assert!(read_roster(&noise).is_err());
+        let mut zip_noise = b"PK\x03\x04".to_vec();
+        zip_noise.extend_from_slice(&noise);
+        assert_eq!(read_roster(&zip_noise), Err(SheetError::Corrupt));
+    }
+}

@@ -180,6 +180,10 @@ impl SortKey {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    fn nullable(self) -> bool {
+        matches!(self, Self::Sales | Self::Employees)
+    }
+
     fn column(self) -> &'static str {
         match self {
             Self::Name => "name",
@@ -259,10 +263,15 @@ pub struct Filter {
     pub desc: bool,
 }
 
+/// Lists count matches up to this many; beyond it the total is "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// The number of matches, or [`COUNT_CAP`] when there are more (then `total_exact` is false).
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -362,9 +371,14 @@ fn where_clause(scope: &Scope, f: &Filter) -> SqlBuf {
 
 fn order_clause(f: &Filter) -> String {
     let dir = if f.desc { "DESC" } else { "ASC" };
-    // NULLs last on both backends, then a stable tie-breaker.
     let col = f.sort.column();
-    format!(" ORDER BY ({col} IS NULL), {col} {dir}, id {dir}")
+    if f.sort.nullable() {
+        // NULLs last on both backends (their defaults differ), then a stable tie-breaker.
+        format!(" ORDER BY {col} {dir} NULLS LAST, id {dir}")
+    } else {
+        // Plain order on a NOT NULL column, so its index gives the order.
+        format!(" ORDER BY {col} {dir}, id {dir}")
+    }
 }
 
 /// One page of the enterprises in scope that match the filter.
@@ -379,13 +393,21 @@ pub async fn list(
     let per_page = per_page.clamp(1, 500);
     let page = page.max(1);
     let w = where_clause(scope, f);
-    let count_sql = format!("SELECT COUNT(*) FROM enterprise{}", w.sql);
-    let total: i64 = with_pool!(db, |p| bind_args!(
+    // Counting every match of a broad query over a million rows costs more than the page
+    // itself; past COUNT_CAP the list says "more than" instead of counting on.
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM enterprise{} LIMIT {}) capped",
+        w.render(db.backend()),
+        COUNT_CAP + 1
+    );
+    let counted: i64 = with_pool!(db, |p| bind_args!(
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.clone())),
         &w.args
     )
     .fetch_one(p)
     .await)?;
+    let total_exact = counted <= COUNT_CAP;
+    let total = counted.min(COUNT_CAP);
     let mut q = w.clone();
     q.sql = format!(
         "SELECT {COLUMNS} FROM enterprise{}{}",
@@ -397,7 +419,7 @@ pub async fn list(
         .push(" OFFSET ")
         .bind(Arg::Int((page - 1) * per_page));
     let items = with_pool!(db, |p| bind_args!(
-        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())),
+        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.render(db.backend()))),
         &q.args
     )
     .fetch_all(p)
@@ -405,6 +427,7 @@ pub async fn list(
     Ok(Page {
         items,
         total,
+        total_exact,
         page,
         per_page,
     })
@@ -426,7 +449,7 @@ pub async fn list_all(
     );
     q.push(" LIMIT ").bind(Arg::Int(limit));
     Ok(with_pool!(db, |p| bind_args!(
-        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.sql.clone())),
+        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(q.render(db.backend()))),
         &q.args
     )
     .fetch_all(p)
@@ -440,7 +463,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Enterprise, StoreErr
     b.args.push(Arg::Int(id));
     push_scope(&mut b, scope, "id", "region_code", "township");
     with_pool!(db, |p| bind_args!(
-        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())),
+        sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.render(db.backend()))),
         &b.args
     )
     .fetch_optional(p)
@@ -630,8 +653,9 @@ pub(crate) async fn insert_batch(
             ]);
         }
         b.push(" RETURNING id, credit_code");
+        let sql = b.render(tx.backend());
         let ids: Vec<(i64, String)> = with_tx!(tx, |c| bind_args!(
-            sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(b.sql.clone())),
+            sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())),
             &b.args
         )
         .fetch_all(c)
@@ -666,8 +690,9 @@ pub(crate) async fn insert_changes(
                 Arg::OptText(new.clone()),
             ]);
         }
+        let sql = b.render(tx.backend());
         with_tx!(tx, |c| bind_args!(
-            sqlx::query(sqlx::AssertSqlSafe(b.sql.clone())),
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
             &b.args
         )
         .execute(c)
@@ -688,8 +713,9 @@ pub(crate) async fn by_codes(
             "SELECT {COLUMNS} FROM enterprise WHERE credit_code IN "
         ));
         b.bind_list(chunk.iter().cloned().map(Arg::Text));
+        let sql = b.render(tx.backend());
         let rows: Vec<Enterprise> = with_tx!(tx, |c| bind_args!(
-            sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(b.sql.clone())),
+            sqlx::query_as::<_, Enterprise>(sqlx::AssertSqlSafe(sql.clone())),
             &b.args
         )
         .fetch_all(c)
@@ -702,7 +728,7 @@ pub(crate) async fn by_codes(
 /// The number of enterprises in scope.
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
     let w = where_clause(scope, &Filter::default());
-    let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.sql);
+    let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.render(db.backend()));
     Ok(with_pool!(db, |p| bind_args!(
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),
         &w.args

@@ -53,6 +53,33 @@ impl SqlBuf {
     }
 }
 
+impl SqlBuf {
+    /// The SQL for a backend. SQLite looks numbered and named parameters up in a list, which
+    /// makes a statement with thousands of them quadratic to prepare; plain `?` is positional
+    /// and free. Every placeholder of a `SqlBuf` appears once and in order, so `$n` → `?` keeps
+    /// the meaning.
+    pub fn render(&self, backend: crate::db::Backend) -> String {
+        match backend {
+            crate::db::Backend::Postgres => self.sql.clone(),
+            crate::db::Backend::Sqlite => {
+                let mut out = String::with_capacity(self.sql.len());
+                let mut chars = self.sql.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                        while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                            chars.next();
+                        }
+                        out.push('?');
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
 /// Binds every [`Arg`] of a [`SqlBuf`] to a sqlx query (works for `query`, `query_as`,
 /// `query_scalar` on either backend).
 #[macro_export]
@@ -98,5 +125,10 @@ mod tests {
         assert_eq!(b.sql, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(b.args.len(), 3);
         assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+        assert_eq!(
+            b.render(crate::db::Backend::Sqlite),
+            "SELECT 1 WHERE a = ? AND b IN (?, ?)"
+        );
+        assert_eq!(b.render(crate::db::Backend::Postgres), b.sql);
     }
 }

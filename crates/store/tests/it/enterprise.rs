@@ -372,3 +372,36 @@ async fn list_filters_sorts_and_pages() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn list_counts_up_to_the_cap() {
+    each_backend(|db| async move {
+        let r = reference();
+        let rows = anbiao_store::seed::generate(&r, enterprise::COUNT_CAP as usize + 50, 3)
+            .expect("generated");
+        anbiao_store::seed::insert(&db, &rows, &|_| {})
+            .await
+            .expect("inserted");
+        let p = enterprise::list(&db, &Scope::City, &Filter::default(), 1, 20)
+            .await
+            .expect("list");
+        assert!(!p.total_exact);
+        assert_eq!(p.total, enterprise::COUNT_CAP);
+        assert_eq!(p.items.len(), 20);
+        // A narrower filter is counted exactly.
+        let one = Filter {
+            q: Some(rows[0].credit_code.to_string()),
+            ..Default::default()
+        };
+        let p = enterprise::list(&db, &Scope::City, &one, 1, 20)
+            .await
+            .expect("list");
+        assert!(p.total_exact);
+        assert_eq!(p.total, 1);
+        assert_eq!(
+            enterprise::count(&db, &Scope::City).await.expect("count"),
+            enterprise::COUNT_CAP + 50
+        );
+    })
+    .await;
+}

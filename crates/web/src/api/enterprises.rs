@@ -36,7 +36,9 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EnterpriseList {
     pub items: Vec<EnterpriseView>,
+    /// Matches counted up to 10,000; when there are more, `total_exact` is false.
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -129,6 +131,7 @@ pub async fn list_enterprises(
             .map(|e| EnterpriseView::new(&state.reference, e))
             .collect(),
         total: page.total,
+        total_exact: page.total_exact,
         page: page.page,
         per_page: page.per_page,
     }))

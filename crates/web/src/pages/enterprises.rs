@@ -60,6 +60,7 @@ struct ListPage {
 struct Results {
     rows: Vec<EnterpriseView>,
     total: i64,
+    total_exact: bool,
     page: i64,
     pages: i64,
     sort_links: Vec<SortLink>,
@@ -152,6 +153,7 @@ async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Res
             .map(|e| EnterpriseView::new(&state.reference, e))
             .collect(),
         total: page.total,
+        total_exact: page.total_exact,
         page: page.page,
         pages,
         sort_links,

@@ -1,0 +1,429 @@
+//! anbiao benchmarks, each beside its ceiling measured in the same run on the same database:
+//!
+//! - seeding N enterprises (rows/s);
+//! - importing M rows from .csv and from .xlsx through the real import path (parse, validate,
+//!   upsert with history) against a raw multi-row INSERT of the same rows into the same table
+//!   (rolled back);
+//! - p50/p95 latency of list, search and filter requests through HTTP against an empty axum
+//!   handler on the same client.
+//!
+//! Usage: cargo run --release -p anbiao-bench -- --backend both --enterprises 1000000 --import-rows 100000
+
+mod http;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+
+use anbiao_domain::enterprise::{EnterpriseInput, OverridePolicy};
+use anbiao_domain::{ReferenceData, Role, Scope};
+use anbiao_store::account::{self, NewUser};
+use anbiao_store::enterprise::Actor;
+use anbiao_store::import::ImportOptions;
+use anbiao_store::{Db, seed};
+use anbiao_web::{AppState, WebConfig, export, services};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    #[arg(long, default_value_t = 1_000_000)]
+    enterprises: usize,
+    #[arg(long, default_value_t = 100_000)]
+    import_rows: usize,
+    /// Requests per query kind.
+    #[arg(long, default_value_t = 200)]
+    requests: usize,
+    /// PostgreSQL server (a database is created and dropped on it).
+    #[arg(
+        long,
+        env = "TEST_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    postgres: String,
+    /// Directory for the SQLite file and the generated import files.
+    #[arg(long, default_value = "bench/out")]
+    work: std::path::PathBuf,
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.work)?;
+    let reference = ReferenceData::embedded()?;
+    let backends: Vec<&str> = match args.backend.as_str() {
+        "both" => vec!["sqlite", "postgres"],
+        b => vec![b],
+    };
+    println!(
+        "# anbiao benchmark: {} enterprises, {} import rows, {} requests per query",
+        args.enterprises, args.import_rows, args.requests
+    );
+    for b in backends {
+        run_backend(&args, &reference, b).await?;
+    }
+    Ok(())
+}
+
+async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> anyhow::Result<()> {
+    let (url, pg_name) = match backend {
+        "sqlite" => {
+            let path = args.work.join("bench.db");
+            for s in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+            }
+            (format!("sqlite://{}", path.display()), None)
+        }
+        _ => {
+            let name = format!("anbiao_bench_{}", std::process::id());
+            let base = args
+                .postgres
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(args.postgres.clone());
+            (format!("{base}/{name}"), Some(name))
+        }
+    };
+    println!("\n## {backend}\n");
+    let db = Db::open(&url)
+        .await
+        .with_context(|| format!("open {url}"))?;
+    anbiao_store::reference::sync(&db, reference).await?;
+
+    // Seeding.
+    let t = Instant::now();
+    let rows = seed::generate(reference, args.enterprises, 2018)?;
+    let gen_time = t.elapsed();
+    let t = Instant::now();
+    let inserted = seed::insert(&db, &rows, &|_| {}).await?;
+    let seed_time = t.elapsed();
+    println!("| step | rows | time | rows/s | vs ceiling |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| generate synthetic enterprises (CPU) | {} | {:.2} s | {:.0} | |",
+        rows.len(),
+        gen_time.as_secs_f64(),
+        rate(rows.len(), gen_time)
+    );
+    println!(
+        "| seed (insert with history) | {inserted} | {:.2} s | {:.0} | |",
+        seed_time.as_secs_f64(),
+        rate(inserted as usize, seed_time)
+    );
+
+    // Import rows: new enterprises, disjoint from the seeded ones.
+    let taken: HashSet<String> = rows.iter().map(|e| e.credit_code.to_string()).collect();
+    drop(rows);
+    let fresh: Vec<EnterpriseInput> = seed::generate(reference, args.import_rows * 2 + 2_000, 99)?
+        .into_iter()
+        .filter(|e| !taken.contains(e.credit_code.as_str()))
+        .collect();
+    let (set_a, rest) = fresh.split_at(args.import_rows.min(fresh.len()));
+    let set_b = &rest[..args.import_rows.min(rest.len())];
+
+    let csv_path = args.work.join("import.csv");
+    write_csv(reference, set_a, &csv_path)?;
+    let xlsx_path = args.work.join("import.xlsx");
+    let as_enterprises: Vec<anbiao_store::enterprise::Enterprise> =
+        set_b.iter().map(to_row).collect();
+    std::fs::write(
+        &xlsx_path,
+        export::enterprises_xlsx(reference, "基准测试", &as_enterprises)
+            .map_err(anyhow::Error::msg)?,
+    )?;
+
+    for (label, set, path) in [("csv", set_a, &csv_path), ("xlsx", set_b, &xlsx_path)] {
+        let ceiling = raw_insert(&db, set).await?;
+        let bytes = std::fs::read(path)?;
+        let t = Instant::now();
+        let report = services::import_roster(
+            &db,
+            reference,
+            &Scope::City,
+            &Actor::new("bench", format!("import:{label}")),
+            bytes,
+            OverridePolicy::Allowed,
+            ImportOptions::default(),
+            anbiao_web::today(),
+            &|_| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let took = t.elapsed();
+        anyhow::ensure!(
+            report.outcome.rejected.is_empty(),
+            "{label}: rows rejected: {:?}",
+            &report.outcome.rejected[..3.min(report.outcome.rejected.len())]
+        );
+        println!(
+            "| raw multi-row INSERT, same rows, rolled back (ceiling) | {} | {:.2} s | {:.0} | 100 % |",
+            set.len(),
+            ceiling.as_secs_f64(),
+            rate(set.len(), ceiling)
+        );
+        println!(
+            "| import .{label} (read, validate, upsert, history) | {} | {:.2} s | {:.0} | {:.0} % |",
+            report.outcome.imported,
+            took.as_secs_f64(),
+            rate(report.outcome.imported as usize, took),
+            100.0 * rate(report.outcome.imported as usize, took) / rate(set.len(), ceiling)
+        );
+    }
+
+    // HTTP latencies.
+    account::create(
+        &db,
+        &NewUser {
+            username: "bench_city".into(),
+            display_name: "bench".into(),
+            password: "Bench#2018".into(),
+            role: Role::CityOfficer,
+            region_code: None,
+            township: None,
+            enterprise_id: None,
+        },
+    )
+    .await?;
+    account::create(
+        &db,
+        &NewUser {
+            username: "bench_rugao".into(),
+            display_name: "bench".into(),
+            password: "Bench#2018".into(),
+            role: Role::DistrictOfficer,
+            region_code: Some("320682".into()),
+            township: None,
+            enterprise_id: None,
+        },
+    )
+    .await?;
+    if let Db::Postgres(p) = &db {
+        sqlx::query("ANALYZE").execute(p).await?;
+    } else if let Db::Sqlite(p) = &db {
+        sqlx::query("ANALYZE").execute(p).await?;
+    }
+    let state = AppState::new(db.clone(), reference.clone(), WebConfig::default());
+    let app_addr = http::serve(anbiao_web::app(state)).await?;
+    let empty_addr =
+        http::serve(axum::Router::new().route("/empty", axum::routing::get(|| async { "" })))
+            .await?;
+    let city = http::login(app_addr, "bench_city", "Bench#2018").await?;
+    let rugao = http::login(app_addr, "bench_rugao", "Bench#2018").await?;
+
+    println!(
+        "\n| request (HTTP, sequential, keep-alive) | matches | p50 | p95 | p95 ÷ empty handler p95 |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let (e50, e95, _) = http::measure(empty_addr, "/empty", None, args.requests).await?;
+    println!(
+        "| empty axum handler (ceiling) | | {:.2} ms | {:.2} ms | 1 |",
+        ms(e50),
+        ms(e95)
+    );
+    let queries: Vec<(&str, String, &http::Session)> = vec![
+        (
+            "list, first page (city, by name)",
+            "/api/v1/enterprises".into(),
+            &city,
+        ),
+        (
+            "search name 机械 (common)",
+            "/api/v1/enterprises?q=%E6%9C%BA%E6%A2%B0".into(),
+            &city,
+        ),
+        (
+            "search name 和顺精密 (rare)",
+            "/api/v1/enterprises?q=%E5%92%8C%E9%A1%BA%E7%B2%BE%E5%AF%86".into(),
+            &city,
+        ),
+        (
+            "credit-code prefix 91320682MA1A",
+            "/api/v1/enterprises?q=91320682MA1A".into(),
+            &city,
+        ),
+        (
+            "filter region 如皋",
+            "/api/v1/enterprises?region=320682".into(),
+            &city,
+        ),
+        (
+            "filter industry 纺织 + 规上",
+            "/api/v1/enterprises?industry=FZ&size=above".into(),
+            &city,
+        ),
+        (
+            "sort by sales desc, page 100",
+            "/api/v1/enterprises?sort=sales&dir=desc&page=100".into(),
+            &city,
+        ),
+        (
+            "district officer (scope) + search 纺织",
+            "/api/v1/enterprises?q=%E7%BA%BA%E7%BB%87".into(),
+            &rugao,
+        ),
+        (
+            "HTML list page with search 机械",
+            "/enterprises?q=%E6%9C%BA%E6%A2%B0".into(),
+            &city,
+        ),
+    ];
+    let mut first_total = None;
+    for (label, path, session) in queries {
+        let (p50, p95, body) = http::measure(app_addr, &path, Some(session), args.requests).await?;
+        let total = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["total"].as_i64());
+        if first_total.is_none() {
+            first_total = total;
+        }
+        println!(
+            "| {label} | {} | {:.2} ms | {:.2} ms | {:.0} |",
+            total.map(|t| t.to_string()).unwrap_or_default(),
+            ms(p50),
+            ms(p95),
+            p95.as_secs_f64() / e95.as_secs_f64()
+        );
+    }
+    anyhow::ensure!(
+        first_total.is_some_and(|t| t > 0),
+        "the list answered no total"
+    );
+    db.close().await;
+    if let Some(name) = pg_name {
+        let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
+        sqlx::Executor::execute(
+            &mut c,
+            sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn to_row(e: &EnterpriseInput) -> anbiao_store::enterprise::Enterprise {
+    let now = time::OffsetDateTime::now_utc();
+    anbiao_store::enterprise::Enterprise {
+        id: 0,
+        credit_code: e.credit_code.to_string(),
+        code_override_reason: None,
+        name: e.name.clone(),
+        region_code: e.region_code.clone(),
+        township: e.township.clone(),
+        industry_code: e.industry_code.clone(),
+        annual_sales_yuan: e.annual_sales_yuan,
+        employees: e.employees,
+        above_scale: e.size.as_ref().map(|s| s.above_scale),
+        size_class: e.size.as_ref().map(|s| s.class.as_str().to_string()),
+        size_rule: e.size.as_ref().map(|s| s.rule.clone()),
+        status: e.status.as_str().into(),
+        contact_person: e.contact_person.clone(),
+        contact_phone: e.contact_phone.clone(),
+        address: e.address.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+fn write_csv(
+    reference: &ReferenceData,
+    rows: &[EnterpriseInput],
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "统一社会信用代码",
+        "企业名称",
+        "所属县（市、区）",
+        "乡镇（街道）",
+        "行业类别",
+        "年销售收入（万元）",
+        "从业人数",
+        "联系人",
+        "联系电话",
+        "生产经营地址",
+    ])?;
+    for e in rows {
+        let region = reference
+            .regions
+            .get(&e.region_code)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let industry = reference
+            .industries
+            .get(&e.industry_code)
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
+        w.write_record([
+            e.credit_code.to_string(),
+            e.name.clone(),
+            region,
+            e.township.clone().unwrap_or_default(),
+            industry,
+            e.annual_sales_yuan
+                .map(anbiao_domain::number::format_yuan_as_wan)
+                .unwrap_or_default(),
+            e.employees.map(|v| v.to_string()).unwrap_or_default(),
+            e.contact_person.clone().unwrap_or_default(),
+            e.contact_phone.clone().unwrap_or_default(),
+            e.address.clone().unwrap_or_default(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The ceiling: the same rows as one multi-row INSERT per 1000 rows into the same table, in one
+/// transaction, without validation or history; rolled back so the import can add them after.
+async fn raw_insert(db: &Db, rows: &[EnterpriseInput]) -> anyhow::Result<Duration> {
+    const COLS: &str = "credit_code, name, region_code, township, industry_code, annual_sales_yuan, employees, \
+        above_scale, size_class, size_rule, status, contact_person, contact_phone, address, created_at, updated_at";
+    let now = time::OffsetDateTime::now_utc();
+    let t = Instant::now();
+    macro_rules! run {
+        ($pool:expr, $db:ty) => {{
+            let mut tx = $pool.begin().await?;
+            for chunk in rows.chunks(1000) {
+                let mut qb =
+                    sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO enterprise ({COLS}) "));
+                qb.push_values(chunk, |mut b, e| {
+                    b.push_bind(e.credit_code.to_string())
+                        .push_bind(e.name.clone())
+                        .push_bind(e.region_code.clone())
+                        .push_bind(e.township.clone())
+                        .push_bind(e.industry_code.clone())
+                        .push_bind(e.annual_sales_yuan)
+                        .push_bind(e.employees)
+                        .push_bind(e.size.as_ref().map(|s| s.above_scale))
+                        .push_bind(e.size.as_ref().map(|s| s.class.as_str().to_string()))
+                        .push_bind(e.size.as_ref().map(|s| s.rule.clone()))
+                        .push_bind(e.status.as_str())
+                        .push_bind(e.contact_person.clone())
+                        .push_bind(e.contact_phone.clone())
+                        .push_bind(e.address.clone())
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            let took = t.elapsed();
+            tx.rollback().await?;
+            took
+        }};
+    }
+    Ok(match db {
+        Db::Sqlite(p) => run!(p, sqlx::Sqlite),
+        Db::Postgres(p) => run!(p, sqlx::Postgres),
+    })
+}
