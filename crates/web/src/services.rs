@@ -102,3 +102,88 @@ pub async fn import_roster(
         rows_read: roster.rows.len() as u64,
     })
 }
+
+/// Whether the check-character override may be used: by officers with the permission, and by
+/// anyone else only to keep a code an officer already accepted (unchanged code, reason on file).
+pub fn override_policy(
+    can_override: bool,
+    existing: Option<&anbiao_store::enterprise::Enterprise>,
+    draft: &anbiao_domain::EnterpriseDraft,
+) -> OverridePolicy {
+    let unchanged_override = existing.is_some_and(|e| {
+        e.code_override_reason.is_some()
+            && draft
+                .credit_code
+                .as_deref()
+                .map(anbiao_domain::credit_code::normalize)
+                .as_deref()
+                == Some(e.credit_code.as_str())
+    });
+    if can_override || unchanged_override {
+        OverridePolicy::Allowed
+    } else {
+        OverridePolicy::Forbidden
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anbiao_domain::EnterpriseDraft;
+    use anbiao_store::enterprise::Enterprise;
+
+    fn stored(code: &str, reason: Option<&str>) -> Enterprise {
+        let now = time::OffsetDateTime::now_utc();
+        Enterprise {
+            id: 1,
+            credit_code: code.into(),
+            code_override_reason: reason.map(str::to_string),
+            name: "甲".into(),
+            region_code: "320682".into(),
+            township: None,
+            industry_code: "JX".into(),
+            annual_sales_yuan: None,
+            employees: None,
+            above_scale: None,
+            size_class: None,
+            size_rule: None,
+            status: "active".into(),
+            contact_person: None,
+            contact_phone: None,
+            address: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn an_accepted_override_can_be_kept_but_not_extended() {
+        let failing = "91350203M0001QAY9B";
+        let draft = |c: &str| EnterpriseDraft {
+            credit_code: Some(c.to_lowercase()),
+            ..Default::default()
+        };
+        let e = stored(failing, Some("已核对营业执照原件"));
+        assert_eq!(
+            override_policy(false, Some(&e), &draft(failing)),
+            OverridePolicy::Allowed
+        );
+        assert_eq!(
+            override_policy(false, Some(&e), &draft("91350203M0001QAY9C")),
+            OverridePolicy::Forbidden
+        );
+        assert_eq!(
+            override_policy(false, Some(&stored(failing, None)), &draft(failing)),
+            OverridePolicy::Forbidden
+        );
+        assert_eq!(
+            override_policy(false, None, &draft(failing)),
+            OverridePolicy::Forbidden
+        );
+        assert_eq!(
+            override_policy(true, None, &draft(failing)),
+            OverridePolicy::Allowed
+        );
+    }
+}

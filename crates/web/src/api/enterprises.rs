@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use anbiao_domain::Permission;
-use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
+use anbiao_domain::enterprise::EnterpriseDraft;
 use anbiao_store::enterprise::{self, Actor};
 
 use crate::auth::CurrentUser;
@@ -101,14 +101,6 @@ impl EnterpriseBody {
     }
 }
 
-fn policy(u: &CurrentUser) -> OverridePolicy {
-    if u.can(Permission::OverrideCreditCode) {
-        OverridePolicy::Allowed
-    } else {
-        OverridePolicy::Forbidden
-    }
-}
-
 fn parse_id(s: &str) -> Result<i64, AppError> {
     s.parse::<i64>().map_err(|_| AppError::NotFound)
 }
@@ -162,7 +154,11 @@ pub async fn create_enterprise(
     let b: EnterpriseBody = super::parse_json(&body)?;
     let (draft, _) = b.into_draft()?;
     let input = draft
-        .validate(&state.reference, today(), policy(&u))
+        .validate(
+            &state.reference,
+            today(),
+            crate::services::override_policy(u.can(Permission::OverrideCreditCode), None, &draft),
+        )
         .map_err(AppError::Invalid)?;
     let id = enterprise::create(
         &state.db,
@@ -197,9 +193,14 @@ pub async fn update_enterprise(
     for f in anbiao_domain::Field::ALL {
         base.set(f, old.value(f));
     }
-    let input = patch
-        .merged_over(&base)
-        .validate(&state.reference, today(), policy(&u))
+    let merged = patch.merged_over(&base);
+    let policy = crate::services::override_policy(
+        u.can(Permission::OverrideCreditCode),
+        Some(&old),
+        &merged,
+    );
+    let input = merged
+        .validate(&state.reference, today(), policy)
         .map_err(AppError::Invalid)?;
     enterprise::update(
         &state.db,

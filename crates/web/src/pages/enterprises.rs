@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 
-use anbiao_domain::enterprise::{EnterpriseDraft, Field, OverridePolicy};
+use anbiao_domain::enterprise::{EnterpriseDraft, Field};
 use anbiao_domain::{EnterpriseStatus, Permission};
 use anbiao_store::enterprise::{self, Actor, SizeFilter, SortKey};
 
@@ -393,11 +393,15 @@ async fn save(
 ) -> Result<Response, HtmlError> {
     u.require(Permission::EditEnterprises)?;
     let (draft, version) = form_draft(&form)?;
-    let policy = if u.can(Permission::OverrideCreditCode) {
-        OverridePolicy::Allowed
-    } else {
-        OverridePolicy::Forbidden
+    let existing = match id {
+        Some(id) => Some(enterprise::get(&state.db, &u.scope, id).await?),
+        None => None,
     };
+    let policy = crate::services::override_policy(
+        u.can(Permission::OverrideCreditCode),
+        existing.as_ref(),
+        &draft,
+    );
     let actor = Actor::new(u.user.username.clone(), "form");
     let mut view = FormView::new(state, u, id, version, &draft);
     let result = match draft.validate(&state.reference, today(), policy) {
