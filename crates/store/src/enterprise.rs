@@ -477,10 +477,26 @@ pub async fn history(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Change>, Sto
     get(db, scope, id).await?;
     const SQL: &str = "SELECT id, enterprise_id, changed_at, actor, source, field, old_value, new_value \
         FROM enterprise_change WHERE enterprise_id = $1 ORDER BY id DESC";
-    Ok(with_pool!(db, |p| sqlx::query_as::<_, Change>(SQL)
+    let mut changes = with_pool!(db, |p| sqlx::query_as::<_, Change>(SQL)
         .bind(id)
         .fetch_all(p)
-        .await)?)
+        .await)?;
+    // The creation is recorded on the row itself (who, when, through what), not as a change row.
+    const CREATION: &str =
+        "SELECT created_at, created_by, created_source, name FROM enterprise WHERE id = $1";
+    let (at, by, source, name): (OffsetDateTime, String, String, String) =
+        with_pool!(db, |p| sqlx::query_as(CREATION).bind(id).fetch_one(p).await)?;
+    changes.push(Change {
+        id: 0,
+        enterprise_id: id,
+        changed_at: at,
+        actor: by,
+        source,
+        field: CREATED.to_string(),
+        old_value: None,
+        new_value: Some(name),
+    });
+    Ok(changes)
 }
 
 fn check_region_in_scope(scope: &Scope, e: &EnterpriseInput) -> Result<(), StoreError> {
@@ -506,20 +522,13 @@ pub async fn create(
     check_region_in_scope(scope, e)?;
     let mut tx = db.begin().await?;
     let now = OffsetDateTime::now_utc();
-    let ids = match insert_batch(&mut tx, std::slice::from_ref(e), now).await {
+    let ids = match insert_batch(&mut tx, std::slice::from_ref(e), actor, now).await {
         Err(StoreError::Db(err)) if StoreError::is_unique_violation(&err) => {
             return Err(duplicate_code(e.credit_code.as_str()));
         }
         other => other?,
     };
     let id = ids.first().map(|(id, _)| *id).ok_or(StoreError::NotFound)?;
-    insert_changes(
-        &mut tx,
-        &[(id, CREATED.to_string(), None, Some(e.name.clone()))],
-        actor,
-        now,
-    )
-    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -613,14 +622,15 @@ pub(crate) async fn update_in_tx(
 
 const INSERT_COLUMNS: &str = "credit_code, code_override_reason, name, region_code, township, industry_code, \
     annual_sales_yuan, employees, above_scale, size_class, size_rule, status, contact_person, \
-    contact_phone, address, created_at, updated_at";
-/// Rows per multi-row INSERT: 17 columns × 1000 stays under both backends' parameter limits.
+    contact_phone, address, created_at, updated_at, created_by, created_source";
+/// Rows per multi-row INSERT: 19 columns × 1000 stays under both backends' parameter limits.
 pub(crate) const INSERT_BATCH: usize = 1000;
 
 /// Inserts enterprises with multi-row statements; returns (id, credit code) pairs.
 pub(crate) async fn insert_batch(
     tx: &mut Tx,
     rows: &[EnterpriseInput],
+    actor: &Actor,
     now: OffsetDateTime,
 ) -> Result<Vec<(i64, String)>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
@@ -650,6 +660,8 @@ pub(crate) async fn insert_batch(
                 Arg::OptText(e.address.clone()),
                 Arg::Time(now),
                 Arg::Time(now),
+                Arg::Text(actor.username.clone()),
+                Arg::Text(actor.source.clone()),
             ]);
         }
         b.push(" RETURNING id, credit_code");

@@ -9,7 +9,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::db::Db;
-use crate::enterprise::{self, Actor, CREATED, INSERT_BATCH};
+use crate::enterprise::{self, Actor, INSERT_BATCH};
 use crate::error::StoreError;
 
 /// A row that passed validation, with its row number as the spreadsheet shows it.
@@ -132,23 +132,7 @@ pub async fn import(
     let mut done = 0u64;
     for chunk in creates.chunks(INSERT_BATCH) {
         let inputs: Vec<EnterpriseInput> = chunk.iter().map(|r| r.input.clone()).collect();
-        let ids = enterprise::insert_batch(&mut tx, &inputs, now).await?;
-        let names: HashMap<&str, &str> = inputs
-            .iter()
-            .map(|e| (e.credit_code.as_str(), e.name.as_str()))
-            .collect();
-        let changes: Vec<_> = ids
-            .iter()
-            .map(|(id, code)| {
-                (
-                    *id,
-                    CREATED.to_string(),
-                    None,
-                    names.get(code.as_str()).map(|n| n.to_string()),
-                )
-            })
-            .collect();
-        enterprise::insert_changes(&mut tx, &changes, actor, now).await?;
+        enterprise::insert_batch(&mut tx, &inputs, actor, now).await?;
         done += chunk.len() as u64;
         progress(done);
     }

@@ -16,7 +16,7 @@ use time::Date;
 use time::macros::date;
 
 use crate::db::Db;
-use crate::enterprise::{self, Actor, CREATED};
+use crate::enterprise::{self, Actor};
 use crate::error::StoreError;
 
 /// The date whose regions the demo uses: the plan's own eleven units.
@@ -382,12 +382,7 @@ pub async fn insert(
     let now = time::OffsetDateTime::now_utc();
     let mut done = 0u64;
     for chunk in fresh.chunks(10_000) {
-        let ids = enterprise::insert_batch(&mut tx, chunk, now).await?;
-        let changes: Vec<_> = ids
-            .iter()
-            .map(|(id, _)| (*id, CREATED.to_string(), None, None))
-            .collect();
-        enterprise::insert_changes(&mut tx, &changes, &actor, now).await?;
+        enterprise::insert_batch(&mut tx, chunk, &actor, now).await?;
         done += chunk.len() as u64;
         progress(done);
     }
