@@ -388,8 +388,14 @@ fn write_csv(
 /// transaction, without validation or history; rolled back so the import can add them after.
 async fn raw_insert(db: &Db, rows: &[EnterpriseInput]) -> anyhow::Result<Duration> {
     const COLS: &str = "credit_code, name, region_code, township, industry_code, annual_sales_yuan, employees, \
-        above_scale, size_class, size_rule, status, contact_person, contact_phone, address, created_at, updated_at";
+        above_scale, size_class, size_rule, status, contact_person, contact_phone, address, created_at, updated_at, name_grams";
     let now = time::OffsetDateTime::now_utc();
+    // The stored name pairs are part of the row; computing them is left out of the ceiling's time.
+    let grams: Vec<String> = rows
+        .iter()
+        .map(|e| anbiao_domain::text::name_grams(&e.name))
+        .collect();
+    let rows: Vec<(&EnterpriseInput, &String)> = rows.iter().zip(&grams).collect();
     let t = Instant::now();
     macro_rules! run {
         ($pool:expr, $db:ty) => {{
@@ -397,7 +403,7 @@ async fn raw_insert(db: &Db, rows: &[EnterpriseInput]) -> anyhow::Result<Duratio
             for chunk in rows.chunks(1000) {
                 let mut qb =
                     sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO enterprise ({COLS}) "));
-                qb.push_values(chunk, |mut b, e| {
+                qb.push_values(chunk, |mut b, (e, grams)| {
                     b.push_bind(e.credit_code.to_string())
                         .push_bind(e.name.clone())
                         .push_bind(e.region_code.clone())
@@ -413,7 +419,8 @@ async fn raw_insert(db: &Db, rows: &[EnterpriseInput]) -> anyhow::Result<Duratio
                         .push_bind(e.contact_phone.clone())
                         .push_bind(e.address.clone())
                         .push_bind(now)
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind((*grams).clone());
                 });
                 qb.build().execute(&mut *tx).await?;
             }

@@ -39,3 +39,46 @@ mod tests {
         assert_eq!(squeeze(" 单位 名称 "), "单位名称");
     }
 }
+
+/// Letters and digits of a text, half-width and lower case: what name search compares.
+fn search_chars(s: &str) -> Vec<char> {
+    to_half_width(s)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The overlapping character pairs of a name, space-separated ("南通恒力" → "南通 通恒 恒力"), for
+/// the full-text index behind name search. Punctuation and spaces are left out.
+pub fn name_grams(name: &str) -> String {
+    let c = search_chars(name);
+    c.windows(2)
+        .map(|w| w.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The pairs a search term must contain in sequence, or `None` when the term has fewer than two
+/// letters or digits (then only a scan can answer it).
+pub fn query_grams(q: &str) -> Option<Vec<String>> {
+    let c = search_chars(q);
+    (c.len() >= 2).then(|| c.windows(2).map(|w| w.iter().collect()).collect())
+}
+
+#[cfg(test)]
+mod gram_tests {
+    use super::*;
+
+    #[test]
+    fn grams() {
+        assert_eq!(name_grams("南通（恒力）ＡＢ"), "南通 通恒 恒力 力a ab");
+        assert_eq!(name_grams("甲"), "");
+        assert_eq!(
+            query_grams("恒力）机"),
+            Some(vec!["恒力".to_string(), "力机".to_string()])
+        );
+        assert_eq!(query_grams("机"), None);
+        assert_eq!(query_grams("%_"), None);
+    }
+}

@@ -128,6 +128,7 @@ impl Db {
     pub async fn open(url: &str) -> Result<Db, StoreError> {
         let db = Self::connect(url, true).await?;
         db.migrate().await?;
+        crate::enterprise::backfill_name_grams(&db).await?;
         Ok(db)
     }
 
@@ -223,3 +224,30 @@ mod tests {
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }
+
+impl Db {
+    /// Refreshes the planner's statistics of a table after a bulk load, so that the next
+    /// statements do not plan with a row count from before it. SQLite samples (analysis_limit).
+    pub async fn analyze(&self, table: &'static str) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(p) => {
+                let mut c = p.acquire().await?;
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Db::Postgres(p) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                    .execute(p)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows written by one bulk operation after which statistics are refreshed.
+pub const ANALYZE_AFTER_ROWS: u64 = 10_000;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::error::StoreError;
 use crate::sql::{Arg, SqlBuf, like_escape};
 use crate::{bind_args, with_pool, with_tx};
@@ -312,16 +312,37 @@ pub(crate) fn push_scope(
     }
 }
 
-fn push_filter(b: &mut SqlBuf, f: &Filter) {
+fn push_filter(b: &mut SqlBuf, f: &Filter, backend: Backend) {
     if let Some(q) = f.q.as_deref().map(text::clean).filter(|s| !s.is_empty()) {
         let code_like = anbiao_domain::credit_code::normalize(&q);
         if !code_like.is_empty() && code_like.chars().all(|c| c.is_ascii_alphanumeric()) {
-            b.push(" AND credit_code LIKE ");
-            b.bind(Arg::Text(format!("{}%", like_escape(&code_like))));
-            b.push(" ESCAPE '\\'");
+            // A range on the unique index (LIKE 'x%' cannot use it on SQLite, whose LIKE ignores case).
+            b.push(" AND credit_code >= ");
+            b.bind(Arg::Text(code_like.clone()));
+            b.push(" AND credit_code < ");
+            b.bind(Arg::Text(prefix_upper_bound(&code_like)));
         } else {
-            b.push(" AND name LIKE ");
-            b.bind(Arg::Text(format!("%{}%", like_escape(&q))));
+            // Terms of two or more letters go through the pair index first; LIKE then keeps
+            // exactly the names that contain the term as typed.
+            if let Some(grams) = text::query_grams(&q) {
+                match backend {
+                    Backend::Sqlite => {
+                        b.push(" AND id IN (SELECT rowid FROM enterprise_name_fts WHERE enterprise_name_fts MATCH ");
+                        b.bind(Arg::Text(format!("\"{}\"", grams.join(" "))));
+                        b.push(")");
+                    }
+                    Backend::Postgres => {
+                        b.push(
+                            " AND to_tsvector('simple', name_grams) @@ phraseto_tsquery('simple', ",
+                        );
+                        b.bind(Arg::Text(grams.join(" ")));
+                        b.push(")");
+                    }
+                }
+            }
+            // Case-insensitive for Latin letters on both backends (PostgreSQL's LIKE is not).
+            b.push(" AND LOWER(name) LIKE ");
+            b.bind(Arg::Text(format!("%{}%", like_escape(&q.to_lowercase()))));
             b.push(" ESCAPE '\\'");
         }
     }
@@ -362,10 +383,20 @@ fn push_filter(b: &mut SqlBuf, f: &Filter) {
     }
 }
 
-fn where_clause(scope: &Scope, f: &Filter) -> SqlBuf {
+/// The smallest string above every string that starts with `prefix` (ASCII upper case and digits):
+/// the prefix with its last character incremented.
+fn prefix_upper_bound(prefix: &str) -> String {
+    let mut s: Vec<char> = prefix.chars().collect();
+    if let Some(last) = s.pop() {
+        s.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
+    }
+    s.into_iter().collect()
+}
+
+fn where_clause(scope: &Scope, f: &Filter, backend: Backend) -> SqlBuf {
     let mut b = SqlBuf::new(" WHERE 1 = 1");
     push_scope(&mut b, scope, "id", "region_code", "township");
-    push_filter(&mut b, f);
+    push_filter(&mut b, f, backend);
     b
 }
 
@@ -392,7 +423,7 @@ pub async fn list(
 ) -> Result<Page<Enterprise>, StoreError> {
     let per_page = per_page.clamp(1, 500);
     let page = page.max(1);
-    let w = where_clause(scope, f);
+    let w = where_clause(scope, f, db.backend());
     // Counting every match of a broad query over a million rows costs more than the page
     // itself; past COUNT_CAP the list says "more than" instead of counting on.
     let count_sql = format!(
@@ -441,7 +472,7 @@ pub async fn list_all(
     f: &Filter,
     limit: i64,
 ) -> Result<Vec<Enterprise>, StoreError> {
-    let mut q = where_clause(scope, f);
+    let mut q = where_clause(scope, f, db.backend());
     q.sql = format!(
         "SELECT {COLUMNS} FROM enterprise{}{}",
         q.sql,
@@ -583,7 +614,7 @@ pub(crate) async fn update_in_tx(
     const SQL: &str = "UPDATE enterprise SET credit_code = $1, code_override_reason = $2, name = $3, \
         region_code = $4, township = $5, industry_code = $6, annual_sales_yuan = $7, employees = $8, \
         above_scale = $9, size_class = $10, size_rule = $11, status = $12, contact_person = $13, \
-        contact_phone = $14, address = $15, updated_at = $16, version = version + 1 \
+        contact_phone = $14, address = $15, updated_at = $16, name_grams = $19, version = version + 1 \
         WHERE id = $17 AND version = $18";
     let n = with_tx!(tx, |c| sqlx::query(SQL)
         .bind(e.credit_code.as_str())
@@ -604,6 +635,7 @@ pub(crate) async fn update_in_tx(
         .bind(now)
         .bind(old.id)
         .bind(old.version)
+        .bind(text::name_grams(&e.name))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -622,8 +654,8 @@ pub(crate) async fn update_in_tx(
 
 const INSERT_COLUMNS: &str = "credit_code, code_override_reason, name, region_code, township, industry_code, \
     annual_sales_yuan, employees, above_scale, size_class, size_rule, status, contact_person, \
-    contact_phone, address, created_at, updated_at, created_by, created_source";
-/// Rows per multi-row INSERT: 19 columns × 1000 stays under both backends' parameter limits.
+    contact_phone, address, created_at, updated_at, created_by, created_source, name_grams";
+/// Rows per multi-row INSERT: 20 columns × 1000 stays under both backends' parameter limits.
 pub(crate) const INSERT_BATCH: usize = 1000;
 
 /// Inserts enterprises with multi-row statements; returns (id, credit code) pairs.
@@ -662,6 +694,7 @@ pub(crate) async fn insert_batch(
                 Arg::Time(now),
                 Arg::Text(actor.username.clone()),
                 Arg::Text(actor.source.clone()),
+                Arg::Text(text::name_grams(&e.name)),
             ]);
         }
         b.push(" RETURNING id, credit_code");
@@ -739,7 +772,7 @@ pub(crate) async fn by_codes(
 
 /// The number of enterprises in scope.
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
-    let w = where_clause(scope, &Filter::default());
+    let w = where_clause(scope, &Filter::default(), db.backend());
     let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.render(db.backend()));
     Ok(with_pool!(db, |p| bind_args!(
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),
@@ -747,4 +780,36 @@ pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
     )
     .fetch_one(p)
     .await)?)
+}
+
+/// Fills the name pairs of rows stored before name search had them (see migration 0005).
+pub async fn backfill_name_grams(db: &Db) -> Result<u64, StoreError> {
+    const PENDING: &str = "SELECT id, name FROM enterprise WHERE name_grams = '' AND name <> '' ORDER BY id LIMIT 1000";
+    const SET: &str = "UPDATE enterprise SET name_grams = $1 WHERE id = $2";
+    let mut done = 0u64;
+    loop {
+        let rows: Vec<(i64, String)> =
+            with_pool!(db, |p| sqlx::query_as(PENDING).fetch_all(p).await)?;
+        let mut written = 0;
+        let mut tx = db.begin().await?;
+        for (id, name) in &rows {
+            let grams = text::name_grams(name);
+            if grams.is_empty() {
+                continue;
+            }
+            with_tx!(&mut tx, |c| sqlx::query(SET)
+                .bind(&grams)
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+            written += 1;
+        }
+        tx.commit().await?;
+        done += written;
+        // Names of one character have no pairs; stop when a round writes nothing.
+        if rows.len() < 1000 || written == 0 {
+            return Ok(done);
+        }
+    }
 }

@@ -146,6 +146,9 @@ pub async fn import(
         }
     }
     tx.commit().await?;
+    if done >= crate::db::ANALYZE_AFTER_ROWS {
+        db.analyze("enterprise").await?;
+    }
     progress(done);
     Ok(ImportOutcome {
         imported,

@@ -387,6 +387,9 @@ pub async fn insert(
         progress(done);
     }
     tx.commit().await?;
+    if done >= crate::db::ANALYZE_AFTER_ROWS {
+        db.analyze("enterprise").await?;
+    }
     Ok(done)
 }
 

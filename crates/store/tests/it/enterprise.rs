@@ -405,3 +405,64 @@ async fn list_counts_up_to_the_cap() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn name_search_finds_substrings_through_the_pair_index() {
+    each_backend(|db| async move {
+        let rows = [
+            (code("320682", 60), "南通（恒力）机械有限公司"),
+            (code("320682", 61), "如皋恒力纺织有限公司"),
+            (code("320682", 62), "ABC精密机械有限公司"),
+        ];
+        let mut ids = Vec::new();
+        for (c, n) in &rows {
+            ids.push(
+                enterprise::create(
+                    &db,
+                    &Scope::City,
+                    &actor(),
+                    &input(c, n, "如皋", "机械", "1", "1"),
+                )
+                .await
+                .expect("created"),
+            );
+        }
+        let found = |q: &'static str| {
+            let db = db.clone();
+            async move {
+                let f = Filter {
+                    q: Some(q.into()),
+                    ..Default::default()
+                };
+                let mut names: Vec<String> = enterprise::list(&db, &Scope::City, &f, 1, 50)
+                    .await
+                    .expect("list")
+                    .items
+                    .into_iter()
+                    .map(|e| e.name)
+                    .collect();
+                names.sort();
+                names
+            }
+        };
+        // Names are stored half-width (see domain::text::clean); a full-width query matches.
+        assert_eq!(
+            found("恒力").await,
+            ["南通(恒力)机械有限公司", "如皋恒力纺织有限公司"]
+        );
+        assert_eq!(found("恒力）机械").await, ["南通(恒力)机械有限公司"]);
+        // The pairs ignore punctuation, but the name must contain the term as typed.
+        assert!(found("恒力机械").await.is_empty());
+        assert_eq!(found("abc精密").await, ["ABC精密机械有限公司"]);
+        assert_eq!(found("纺").await, ["如皋恒力纺织有限公司"]);
+        assert!(found("力纺机").await.is_empty());
+        // A rename is searchable at once, and the old name no longer is.
+        let renamed = input(&rows[1].0, "如皋华泰纺织有限公司", "如皋", "机械", "1", "1");
+        enterprise::update(&db, &Scope::City, &actor(), ids[1], &renamed, None)
+            .await
+            .expect("renamed");
+        assert_eq!(found("华泰").await, ["如皋华泰纺织有限公司"]);
+        assert_eq!(found("恒力").await, ["南通(恒力)机械有限公司"]);
+    })
+    .await;
+}
