@@ -209,22 +209,6 @@ impl Db {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(normalize_url("data/x.db"), "sqlite://data/x.db");
-        assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-    }
-}
-
 impl Db {
     /// Refreshes the planner's statistics of a table after a bulk load, so that the next
     /// statements do not plan with a row count from before it. SQLite samples (analysis_limit).
@@ -251,3 +235,19 @@ impl Db {
 
 /// Rows written by one bulk operation after which statistics are refreshed.
 pub const ANALYZE_AFTER_ROWS: u64 = 10_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(normalize_url("data/x.db"), "sqlite://data/x.db");
+        assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
