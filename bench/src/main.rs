@@ -44,6 +44,9 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     postgres: String,
+    /// Keep the PostgreSQL database afterwards (to EXPLAIN its queries).
+    #[arg(long)]
+    keep_db: bool,
     /// Directory for the SQLite file and the generated import files.
     #[arg(long, default_value = "bench/out")]
     work: std::path::PathBuf,
@@ -296,7 +299,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         "the list answered no total"
     );
     db.close().await;
-    if let Some(name) = pg_name {
+    if let Some(name) = pg_name.filter(|_| !args.keep_db) {
         let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
         sqlx::Executor::execute(
             &mut c,

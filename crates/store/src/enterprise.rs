@@ -264,7 +264,7 @@ pub struct Filter {
 }
 
 /// Lists count matches up to this many; beyond it the total is "more than".
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 2_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
@@ -312,7 +312,57 @@ pub(crate) fn push_scope(
     }
 }
 
-fn push_filter(b: &mut SqlBuf, f: &Filter, backend: Backend) {
+/// How a name term is searched: through the pair index (few matches) or by scanning names in
+/// index order (many matches, where the scan finds a page at once and the index would have to
+/// collect every match first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameSearch {
+    PairIndex,
+    Scan,
+}
+
+/// Matches of a term in the pair index past which scanning is faster.
+const PAIR_INDEX_LIMIT: i64 = 500;
+
+fn gram_phrase(grams: &[String], backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => format!("\"{}\"", grams.join(" ")),
+        Backend::Postgres => grams.join(" "),
+    }
+}
+
+/// Asks the pair index how common the term is (stopping at the limit) and picks the plan.
+async fn name_search_plan(db: &Db, f: &Filter) -> Result<NameSearch, StoreError> {
+    let Some(q) = f.q.as_deref().map(text::clean).filter(|s| !s.is_empty()) else {
+        return Ok(NameSearch::Scan);
+    };
+    let Some(grams) = text::query_grams(&q) else {
+        return Ok(NameSearch::Scan);
+    };
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM (SELECT rowid FROM enterprise_name_fts \
+            WHERE enterprise_name_fts MATCH $1 LIMIT $2) probe"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM (SELECT 1 FROM enterprise \
+            WHERE name_tsv @@ phraseto_tsquery('simple', $1) LIMIT $2) probe"
+        }
+    };
+    let phrase = gram_phrase(&grams, db.backend());
+    let n: i64 = with_pool!(db, |p| sqlx::query_scalar(sql)
+        .bind(&phrase)
+        .bind(PAIR_INDEX_LIMIT)
+        .fetch_one(p)
+        .await)?;
+    Ok(if n < PAIR_INDEX_LIMIT {
+        NameSearch::PairIndex
+    } else {
+        NameSearch::Scan
+    })
+}
+
+fn push_filter(b: &mut SqlBuf, f: &Filter, backend: Backend, names: NameSearch) {
     if let Some(q) = f.q.as_deref().map(text::clean).filter(|s| !s.is_empty()) {
         let code_like = anbiao_domain::credit_code::normalize(&q);
         if !code_like.is_empty() && code_like.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -322,23 +372,19 @@ fn push_filter(b: &mut SqlBuf, f: &Filter, backend: Backend) {
             b.push(" AND credit_code < ");
             b.bind(Arg::Text(prefix_upper_bound(&code_like)));
         } else {
-            // Terms of two or more letters go through the pair index first; LIKE then keeps
+            // Rare terms of two or more letters go through the pair index first; LIKE then keeps
             // exactly the names that contain the term as typed.
-            if let Some(grams) = text::query_grams(&q) {
+            if let (NameSearch::PairIndex, Some(grams)) = (names, text::query_grams(&q)) {
                 match backend {
                     Backend::Sqlite => {
                         b.push(" AND id IN (SELECT rowid FROM enterprise_name_fts WHERE enterprise_name_fts MATCH ");
-                        b.bind(Arg::Text(format!("\"{}\"", grams.join(" "))));
-                        b.push(")");
                     }
                     Backend::Postgres => {
-                        b.push(
-                            " AND to_tsvector('simple', name_grams) @@ phraseto_tsquery('simple', ",
-                        );
-                        b.bind(Arg::Text(grams.join(" ")));
-                        b.push(")");
+                        b.push(" AND name_tsv @@ phraseto_tsquery('simple', ");
                     }
                 }
+                b.bind(Arg::Text(gram_phrase(&grams, backend)));
+                b.push(")");
             }
             // Case-insensitive for Latin letters on both backends (PostgreSQL's LIKE is not).
             b.push(" AND LOWER(name) LIKE ");
@@ -393,10 +439,10 @@ fn prefix_upper_bound(prefix: &str) -> String {
     s.into_iter().collect()
 }
 
-fn where_clause(scope: &Scope, f: &Filter, backend: Backend) -> SqlBuf {
+fn where_clause(scope: &Scope, f: &Filter, backend: Backend, names: NameSearch) -> SqlBuf {
     let mut b = SqlBuf::new(" WHERE 1 = 1");
     push_scope(&mut b, scope, "id", "region_code", "township");
-    push_filter(&mut b, f, backend);
+    push_filter(&mut b, f, backend, names);
     b
 }
 
@@ -423,7 +469,7 @@ pub async fn list(
 ) -> Result<Page<Enterprise>, StoreError> {
     let per_page = per_page.clamp(1, 500);
     let page = page.max(1);
-    let w = where_clause(scope, f, db.backend());
+    let w = where_clause(scope, f, db.backend(), name_search_plan(db, f).await?);
     // Counting every match of a broad query over a million rows costs more than the page
     // itself; past COUNT_CAP the list says "more than" instead of counting on.
     let count_sql = format!(
@@ -472,7 +518,7 @@ pub async fn list_all(
     f: &Filter,
     limit: i64,
 ) -> Result<Vec<Enterprise>, StoreError> {
-    let mut q = where_clause(scope, f, db.backend());
+    let mut q = where_clause(scope, f, db.backend(), name_search_plan(db, f).await?);
     q.sql = format!(
         "SELECT {COLUMNS} FROM enterprise{}{}",
         q.sql,
@@ -772,7 +818,7 @@ pub(crate) async fn by_codes(
 
 /// The number of enterprises in scope.
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
-    let w = where_clause(scope, &Filter::default(), db.backend());
+    let w = where_clause(scope, &Filter::default(), db.backend(), NameSearch::Scan);
     let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.render(db.backend()));
     Ok(with_pool!(db, |p| bind_args!(
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),

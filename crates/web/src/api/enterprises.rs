@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EnterpriseList {
     pub items: Vec<EnterpriseView>,
-    /// Matches counted up to 10,000; when there are more, `total_exact` is false.
+    /// Matches counted up to 2,000; when there are more, `total_exact` is false.
     pub total: i64,
     pub total_exact: bool,
     pub page: i64,
