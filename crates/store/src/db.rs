@@ -210,21 +210,21 @@ impl Db {
 }
 
 impl Db {
-    /// Refreshes the planner's statistics of a table after a bulk load, so that the next
-    /// statements do not plan with a row count from before it. SQLite samples (analysis_limit).
-    pub async fn analyze(&self, table: &'static str) -> Result<(), StoreError> {
+    /// Brings the enterprise table back into shape after a bulk load: fresh planner statistics
+    /// (else PostgreSQL plans an IN list of codes as a full scan), and on PostgreSQL a VACUUM,
+    /// which folds the full-text index's pending list in and marks pages all-visible so
+    /// name scans can stay in the index. SQLite samples its statistics (analysis_limit).
+    pub async fn after_bulk_load(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(p) => {
                 let mut c = p.acquire().await?;
                 sqlx::query("PRAGMA analysis_limit = 1000")
                     .execute(&mut *c)
                     .await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
-                    .execute(&mut *c)
-                    .await?;
+                sqlx::query("ANALYZE enterprise").execute(&mut *c).await?;
             }
             Db::Postgres(p) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+                sqlx::query("VACUUM (ANALYZE) enterprise")
                     .execute(p)
                     .await?;
             }

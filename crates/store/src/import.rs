@@ -147,7 +147,7 @@ pub async fn import(
     }
     tx.commit().await?;
     if done >= crate::db::ANALYZE_AFTER_ROWS {
-        db.analyze("enterprise").await?;
+        db.after_bulk_load().await?;
     }
     progress(done);
     Ok(ImportOutcome {

@@ -388,7 +388,7 @@ pub async fn insert(
     }
     tx.commit().await?;
     if done >= crate::db::ANALYZE_AFTER_ROWS {
-        db.analyze("enterprise").await?;
+        db.after_bulk_load().await?;
     }
     Ok(done)
 }
