@@ -212,3 +212,17 @@ where
         }
     }
 }
+
+/// A valid credit code registered in `area` (six digits), distinct for each `n`.
+pub fn credit_code(area: &str, n: u32) -> String {
+    let alphabet: Vec<char> = anbiao_domain::credit_code::ALPHABET.chars().collect();
+    let mut tail = String::new();
+    let mut x = n;
+    for _ in 0..5 {
+        tail.push(alphabet[(x % 31) as usize]);
+        x /= 31;
+    }
+    anbiao_domain::CreditCode::complete(&format!("91{area}MA1{tail}"))
+        .expect("a six-digit area gives a valid prefix")
+        .to_string()
+}

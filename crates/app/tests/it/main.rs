@@ -19,18 +19,7 @@ fn anbiao(db: &str, args: &[&str]) -> Output {
         .expect("run anbiao")
 }
 
-fn code(area: &str, n: u32) -> String {
-    let alphabet: Vec<char> = anbiao_domain::credit_code::ALPHABET.chars().collect();
-    let mut tail = String::new();
-    let mut x = n;
-    for _ in 0..5 {
-        tail.push(alphabet[(x % 31) as usize]);
-        x /= 31;
-    }
-    anbiao_domain::CreditCode::complete(&format!("91{area}MA1{tail}"))
-        .expect("valid")
-        .to_string()
-}
+pub use anbiao_store::testing::credit_code as code;
 
 async fn count(db: &anbiao_store::Db) -> i64 {
     anbiao_store::enterprise::count(db, &Scope::City)

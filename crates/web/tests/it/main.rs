@@ -196,19 +196,7 @@ pub async fn body_json(res: Response<Body>) -> serde_json::Value {
     serde_json::from_slice(&body_bytes(res).await).expect("json body")
 }
 
-/// A valid credit code registered in `area`, distinct per `n`.
-pub fn code(area: &str, n: u32) -> String {
-    let alphabet: Vec<char> = anbiao_domain::credit_code::ALPHABET.chars().collect();
-    let mut tail = String::new();
-    let mut x = n;
-    for _ in 0..5 {
-        tail.push(alphabet[(x % 31) as usize]);
-        x /= 31;
-    }
-    anbiao_domain::CreditCode::complete(&format!("91{area}MA1{tail}"))
-        .expect("valid")
-        .to_string()
-}
+pub use anbiao_store::testing::credit_code as code;
 
 pub async fn count(db: &Db) -> i64 {
     anbiao_store::enterprise::count(db, &anbiao_domain::Scope::City)
