@@ -74,6 +74,15 @@ impl Enterprise {
         self.annual_sales_yuan.map(format_yuan_as_wan)
     }
 
+    /// The record as a draft, for forms and for partial updates to merge over.
+    pub fn to_draft(&self) -> anbiao_domain::EnterpriseDraft {
+        let mut d = anbiao_domain::EnterpriseDraft::default();
+        for f in Field::ALL {
+            d.set(f, self.value(f));
+        }
+        d
+    }
+
     /// The value of a field as the history records it.
     pub fn value(&self, f: Field) -> Option<String> {
         match f {

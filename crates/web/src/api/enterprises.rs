@@ -189,11 +189,7 @@ pub async fn update_enterprise(
     let b: EnterpriseBody = super::parse_json(&body)?;
     let (patch, version) = b.into_draft()?;
     let old = enterprise::get(&state.db, &u.scope, id).await?;
-    let mut base = EnterpriseDraft::default();
-    for f in anbiao_domain::Field::ALL {
-        base.set(f, old.value(f));
-    }
-    let merged = patch.merged_over(&base);
+    let merged = patch.merged_over(&old.to_draft());
     let policy = crate::services::override_policy(
         u.can(Permission::OverrideCreditCode),
         Some(&old),

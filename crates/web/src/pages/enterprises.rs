@@ -318,14 +318,6 @@ impl FormView {
     }
 }
 
-fn draft_of(e: &anbiao_store::enterprise::Enterprise) -> EnterpriseDraft {
-    let mut d = EnterpriseDraft::default();
-    for f in Field::ALL {
-        d.set(f, e.value(f));
-    }
-    d
-}
-
 async fn new_form(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -351,7 +343,7 @@ async fn edit_form(
     u.require(Permission::EditEnterprises)?;
     let id = parse_id(&id)?;
     let e = enterprise::get(&state.db, &u.scope, id).await?;
-    let f = FormView::new(&state, &u, Some(id), Some(e.version), &draft_of(&e));
+    let f = FormView::new(&state, &u, Some(id), Some(e.version), &e.to_draft());
     Ok(Html(
         FormPage {
             layout: Layout::new(&u, &state, "enterprises"),
