@@ -183,6 +183,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
     // HTTP latencies.
     account::create(
         &db,
+        &anbiao_store::audit::Actor::new("bench", "cli"),
         &NewUser {
             username: "bench_city".into(),
             display_name: "bench".into(),
@@ -191,11 +192,14 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             region_code: None,
             township: None,
             enterprise_id: None,
+            must_change_password: false,
         },
+        &anbiao_domain::SignInPolicy::default(),
     )
     .await?;
     account::create(
         &db,
+        &anbiao_store::audit::Actor::new("bench", "cli"),
         &NewUser {
             username: "bench_rugao".into(),
             display_name: "bench".into(),
@@ -204,7 +208,9 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             region_code: Some("320682".into()),
             township: None,
             enterprise_id: None,
+            must_change_password: false,
         },
+        &anbiao_domain::SignInPolicy::default(),
     )
     .await?;
     if let Db::Postgres(p) = &db {

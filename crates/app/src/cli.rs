@@ -68,6 +68,68 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Checks the audit log's hash chain, or prints its head.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Issues, lists and revokes API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Backs the database up to a file: SQLite online backup, or pg_dump's custom format.
+    Backup {
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Restores a backup made by `anbiao backup` into the database named by --db, then checks
+    /// its audit chain.
+    Restore {
+        #[arg(short = 'i', long = "input")]
+        input: PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditAction {
+    /// Walks the whole chain. Exit 0 when intact; 3 naming the first bad entry otherwise.
+    Verify {
+        /// A head printed earlier by `anbiao audit head`: it must still be in the chain.
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Prints the number of entries and the hash of the last, to keep outside the database.
+    Head,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Issues a token for a user and prints it once.
+    Issue {
+        #[arg(long)]
+        user: String,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        #[arg(long, default_value = "命令行签发")]
+        name: String,
+        /// Limit the token to one region (code or name).
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Revokes a token by its number.
+    Revoke { id: i64 },
+    /// Lists tokens (of one user).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -78,6 +140,21 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (when served behind HTTPS).
     #[arg(long, env = "ANBIAO_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+    #[arg(long, env = "ANBIAO_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Failed sign-ins in a row that lock an account.
+    #[arg(long, default_value_t = 5, env = "ANBIAO_LOCK_AFTER")]
+    pub lock_after: i32,
+    /// How long a lock lasts, in minutes.
+    #[arg(long, default_value_t = 15, env = "ANBIAO_LOCK_MINUTES")]
+    pub lock_minutes: i64,
+    /// Idle minutes after which a session ends.
+    #[arg(long, default_value_t = 30, env = "ANBIAO_SESSION_IDLE_MINUTES")]
+    pub session_idle_minutes: i64,
+    /// Sign-in attempts accepted per client address per minute.
+    #[arg(long, default_value_t = 20, env = "ANBIAO_SIGN_INS_PER_MINUTE")]
+    pub sign_ins_per_minute: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -142,5 +219,8 @@ pub enum UserAction {
         /// Display name (defaults to the username).
         #[arg(long)]
         name: Option<String>,
+        /// The password is not an initial one: do not ask for a change at first sign-in.
+        #[arg(long)]
+        no_change_required: bool,
     },
 }

@@ -16,6 +16,7 @@ use anbiao_web::services::{self, ImportError};
 use anbiao_web::{AppState, WebConfig, export};
 
 use crate::cli::{Cli, Command, ExportWhat, ImportWhat, ServeArgs, UserAction};
+use crate::ops;
 
 /// Opens (creating and migrating when needed) and mirrors the reference data.
 async fn open(cli_db: &str, reference: &ReferenceData) -> anyhow::Result<Db> {
@@ -42,6 +43,20 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let reference = crate::reference::load(cli.data_dir.as_deref())?;
     match cli.command {
+        Command::Audit { action } => {
+            let db = open(&cli.db, &reference).await?;
+            let code = ops::audit_cmd(&db, action).await?;
+            db.close().await;
+            Ok(code)
+        }
+        Command::Token { action } => {
+            let db = open(&cli.db, &reference).await?;
+            let code = ops::token_cmd(&db, &reference, action).await?;
+            db.close().await;
+            Ok(code)
+        }
+        Command::Backup { output } => ops::backup(&cli.db, &output).await,
+        Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
         Command::Migrate => {
             let db = open(&cli.db, &reference).await?;
             db.close().await;
@@ -201,6 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     township,
                     enterprise,
                     name,
+                    no_change_required,
                 },
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
@@ -235,6 +251,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             let id = account::create(
                 &db,
+                &ops::cli_actor(),
                 &NewUser {
                     display_name: name.unwrap_or_else(|| username.clone()),
                     username: username.clone(),
@@ -243,7 +260,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     region_code,
                     township,
                     enterprise_id,
+                    must_change_password: !no_change_required,
                 },
+                &anbiao_domain::SignInPolicy::default(),
             )
             .await?;
             db.close().await;
@@ -360,8 +379,10 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (username, name, role, region, township, enterprise_id) in specs {
         if account::by_username(db, username).await?.is_none() {
+            // Demo accounts share a published password and skip the first-sign-in change.
             account::create(
                 db,
+                &ops::cli_actor(),
                 &NewUser {
                     username: username.into(),
                     display_name: name.into(),
@@ -370,7 +391,9 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
                     region_code: region.map(str::to_string),
                     township: township.map(str::to_string),
                     enterprise_id,
+                    must_change_password: false,
                 },
+                &anbiao_domain::SignInPolicy::default(),
             )
             .await?;
         }
@@ -382,7 +405,14 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
 async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
-        ..Default::default()
+        session_ttl_secs: args.session_idle_minutes.max(1) * 60,
+        policy: anbiao_domain::SignInPolicy {
+            max_failures: args.lock_after.max(1),
+            lock_minutes: args.lock_minutes.max(1),
+            ..Default::default()
+        },
+        sign_ins_per_minute: args.sign_ins_per_minute.max(1),
+        trust_proxy: args.trust_proxy,
     };
     let state = AppState::new(db.clone(), reference, config);
     let purge_db = db.clone();
@@ -398,7 +428,8 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         .await
         .with_context(|| format!("无法监听 127.0.0.1:{}", args.port))?;
     tracing::info!("listening on http://127.0.0.1:{}", args.port);
-    axum::serve(listener, anbiao_web::app(state))
+    let app = anbiao_web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

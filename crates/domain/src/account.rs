@@ -91,9 +91,26 @@ pub enum Permission {
     ExportEnterprises,
     /// Accept a credit code whose check character fails, with a recorded reason.
     OverrideCreditCode,
+    /// Create accounts, enable and disable them, reset passwords, lift locks.
+    ManageAccounts,
+    /// Grant roles and regions; issue and revoke partner tokens.
+    ManageGrants,
+    /// Read and export the audit log.
+    ViewAuditLog,
 }
 
 impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Self::ViewEnterprises,
+        Self::EditEnterprises,
+        Self::ImportEnterprises,
+        Self::ExportEnterprises,
+        Self::OverrideCreditCode,
+        Self::ManageAccounts,
+        Self::ManageGrants,
+        Self::ViewAuditLog,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Self::ViewEnterprises => "查看企业信息",
@@ -101,12 +118,42 @@ impl Permission {
             Self::ImportEnterprises => "导入企业名录",
             Self::ExportEnterprises => "导出企业名录",
             Self::OverrideCreditCode => "豁免信用代码校验",
+            Self::ManageAccounts => "管理用户账户",
+            Self::ManageGrants => "授予角色和令牌",
+            Self::ViewAuditLog => "查阅审计日志",
         }
+    }
+
+    /// The stable key stored with tokens.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::ViewEnterprises => "enterprises.view",
+            Self::EditEnterprises => "enterprises.edit",
+            Self::ImportEnterprises => "enterprises.import",
+            Self::ExportEnterprises => "enterprises.export",
+            Self::OverrideCreditCode => "enterprises.override_code",
+            Self::ManageAccounts => "accounts.manage",
+            Self::ManageGrants => "grants.manage",
+            Self::ViewAuditLog => "audit.view",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// Whether the permission only reads (a read-only token may carry it).
+    pub fn is_read_only(self) -> bool {
+        matches!(
+            self,
+            Self::ViewEnterprises | Self::ExportEnterprises | Self::ViewAuditLog
+        )
     }
 }
 
 impl Role {
-    /// Whether the role grants the permission (within the user's scope).
+    /// Whether the role grants the permission (within the user's scope). The three
+    /// administrators hold disjoint permissions and none of them reads business data.
     pub fn allows(self, p: Permission) -> bool {
         use Permission::*;
         use Role::*;
@@ -125,7 +172,18 @@ impl Role {
                 CityOfficer | DistrictOfficer | TownshipOfficer | Partner
             ),
             OverrideCreditCode => matches!(self, CityOfficer | DistrictOfficer),
+            ManageAccounts => self == SystemAdmin,
+            ManageGrants => self == SecurityAdmin,
+            ViewAuditLog => self == AuditAdmin,
         }
+    }
+
+    /// The three administrator roles (separation of duties).
+    pub fn is_admin(self) -> bool {
+        matches!(
+            self,
+            Self::SystemAdmin | Self::SecurityAdmin | Self::AuditAdmin
+        )
     }
 }
 
@@ -182,6 +240,36 @@ impl Scope {
         }
     }
 
+    /// The part of this scope within one region (a token limited to a district). Never wider
+    /// than `self`.
+    pub fn narrow_to_region(self, code: &str, regions: &RegionBook) -> Scope {
+        match self {
+            Scope::City => Scope::Region {
+                codes: regions.lineage(code),
+            },
+            Scope::Region { codes } => {
+                if codes.iter().any(|c| c == code) {
+                    let narrowed: Vec<String> = regions
+                        .lineage(code)
+                        .into_iter()
+                        .filter(|c| codes.contains(c))
+                        .collect();
+                    Scope::Region { codes: narrowed }
+                } else {
+                    Scope::Nothing
+                }
+            }
+            Scope::Township { codes, township } => {
+                if codes.iter().any(|c| c == code) {
+                    Scope::Township { codes, township }
+                } else {
+                    Scope::Nothing
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Whether a record of this region (and township) lies within the scope.
     pub fn covers_region(&self, region_code: &str, township: Option<&str>) -> bool {
         match self {
@@ -231,6 +319,12 @@ mod tests {
             Scope::of(Role::EnterpriseManager, None, None, Some(7), &r),
             Scope::Enterprise { id: 7 }
         );
+        // A token's region narrows, never widens.
+        let narrowed = Scope::City.narrow_to_region("320682", &r);
+        assert!(narrowed.covers_region("320682", None));
+        assert!(!narrowed.covers_region("320685", None));
+        let district = Scope::of(Role::DistrictOfficer, Some("320682"), None, None, &r);
+        assert_eq!(district.narrow_to_region("320685", &r), Scope::Nothing);
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
@@ -241,5 +335,18 @@ mod tests {
         assert!(Role::DistrictOfficer.allows(Permission::ImportEnterprises));
         assert!(!Role::TownshipOfficer.allows(Permission::ImportEnterprises));
         assert!(!Role::EnterpriseManager.allows(Permission::OverrideCreditCode));
+        // Separation of duties: each administrator permission belongs to exactly one role.
+        for p in [
+            Permission::ManageAccounts,
+            Permission::ManageGrants,
+            Permission::ViewAuditLog,
+        ] {
+            let holders: Vec<_> = Role::ALL.into_iter().filter(|r| r.allows(p)).collect();
+            assert_eq!(holders.len(), 1, "{p:?}");
+            assert!(holders[0].is_admin());
+        }
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.key()), Some(p));
+        }
     }
 }

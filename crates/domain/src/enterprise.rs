@@ -9,7 +9,8 @@ use crate::reference::ReferenceData;
 use crate::size::SizeDecision;
 use crate::text::clean;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EnterpriseStatus {
     Active,
     Suspended,
@@ -208,7 +209,7 @@ impl EnterpriseDraft {
 }
 
 /// A validated enterprise, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EnterpriseInput {
     pub credit_code: CreditCode,
     pub code_override_reason: Option<String>,

@@ -3,7 +3,8 @@
 //! - [`credit_code`]: GB 32100 unified social credit codes.
 //! - [`region`], [`industry`], [`size`]: reference data with validity dates.
 //! - [`enterprise`]: the registry record and its validation.
-//! - [`account`]: roles and scopes.
+//! - [`account`]: roles, permissions and scopes.
+//! - [`password`]: password strength and lock-out policy.
 
 pub mod account;
 pub mod credit_code;
@@ -11,6 +12,7 @@ pub mod date;
 pub mod enterprise;
 pub mod industry;
 pub mod number;
+pub mod password;
 pub mod reference;
 pub mod region;
 pub mod size;
@@ -21,4 +23,5 @@ pub use credit_code::CreditCode;
 pub use enterprise::{
     EnterpriseDraft, EnterpriseInput, EnterpriseStatus, Field, FieldError, OverridePolicy,
 };
+pub use password::SignInPolicy;
 pub use reference::ReferenceData;

@@ -8,7 +8,8 @@ use crate::date::parse_date;
 use crate::reference::ReferenceError;
 
 /// National size class (中小企业划型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SizeClass {
     Large,
     Medium,
@@ -73,7 +74,7 @@ pub struct SizeRuleSet {
 }
 
 /// What the rules decided for one enterprise, with the rule that decided it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SizeDecision {
     pub above_scale: bool,
     pub class: SizeClass,

@@ -1,15 +1,16 @@
 //! Users: accounts with a role and an assignment, argon2id password hashes.
 
-use anbiao_domain::Role;
 use anbiao_domain::account::RegionRequirement;
+use anbiao_domain::{Role, SignInPolicy};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
+use crate::audit::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
-use crate::with_pool;
+use crate::{with_pool, with_tx};
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct User {
@@ -24,16 +25,59 @@ pub struct User {
     pub enterprise_id: Option<i64>,
     pub active: bool,
     pub must_change_password: bool,
+    pub failed_logins: i32,
+    /// Unix seconds until which sign-in is refused.
+    pub locked_until: Option<i64>,
+}
+
+/// What the audit log records of an account (never the password hash).
+#[derive(Serialize)]
+struct AccountState<'a> {
+    username: &'a str,
+    display_name: &'a str,
+    role: &'a str,
+    region_code: Option<&'a str>,
+    township: Option<&'a str>,
+    enterprise_id: Option<i64>,
+    active: bool,
 }
 
 impl User {
+    fn state(&self) -> AccountState<'_> {
+        AccountState {
+            username: &self.username,
+            display_name: &self.display_name,
+            role: &self.role,
+            region_code: self.region_code.as_deref(),
+            township: self.township.as_deref(),
+            enterprise_id: self.enterprise_id,
+            active: self.active,
+        }
+    }
+
+    /// The audit actor for this user acting from `client` through `source`.
+    pub fn actor(&self, client: &str, source: &str) -> Actor {
+        Actor {
+            user_id: Some(self.id),
+            username: self.username.clone(),
+            role: self.role.clone(),
+            region: self.region_code.clone().unwrap_or_default(),
+            client: client.to_string(),
+            source: source.to_string(),
+        }
+    }
+
+    pub fn is_locked(&self, now: i64) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+
     pub fn role(&self) -> Option<Role> {
         Role::parse(&self.role)
     }
 }
 
 const COLUMNS: &str = "id, username, display_name, password_hash, role, region_code, township, enterprise_id, \
-    active, must_change_password";
+    active, must_change_password, failed_logins, locked_until";
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -44,6 +88,8 @@ pub struct NewUser {
     pub region_code: Option<String>,
     pub township: Option<String>,
     pub enterprise_id: Option<i64>,
+    /// An initial password set by someone else: the user must change it at first sign-in.
+    pub must_change_password: bool,
 }
 
 /// Hashes a password with argon2id and a random salt (CPU-heavy: call off the async threads).
@@ -71,7 +117,7 @@ pub fn dummy_hash() -> &'static str {
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J9OFXUiDxm2ZE9+0+Ok9D2tLx8fjXuYbWd/Ybx2R9bU"
 }
 
-fn validate(u: &NewUser) -> Result<(), StoreError> {
+fn validate(u: &NewUser, policy: &SignInPolicy) -> Result<(), StoreError> {
     let name_ok = !u.username.is_empty()
         && u.username.len() <= 50
         && u.username
@@ -82,39 +128,53 @@ fn validate(u: &NewUser) -> Result<(), StoreError> {
             "用户名只能包含字母、数字和 . _ -，且不超过50个字符".into(),
         ));
     }
-    if u.password.chars().count() < 8 {
-        return Err(StoreError::Invalid("密码至少8位".into()));
+    policy
+        .check_password(&u.password, &u.username)
+        .map_err(StoreError::Invalid)?;
+    if u.display_name.trim().is_empty() || u.display_name.chars().count() > 50 {
+        return Err(StoreError::Invalid("姓名不能为空，且不超过50个字符".into()));
     }
-    match (u.role.region_requirement(), &u.region_code) {
+    check_assignment(
+        u.role,
+        u.region_code.as_deref(),
+        u.township.as_deref(),
+        u.enterprise_id,
+    )
+}
+
+/// Whether a role's assignment (region, township, enterprise) is complete and allowed.
+fn check_assignment(
+    role: Role,
+    region_code: Option<&str>,
+    township: Option<&str>,
+    enterprise_id: Option<i64>,
+) -> Result<(), StoreError> {
+    let u = (role, region_code, township, enterprise_id);
+    match (u.0.region_requirement(), u.1) {
         (RegionRequirement::Required, None) => {
             return Err(StoreError::Invalid(format!(
                 "{}必须指定所属地区",
-                u.role.label()
+                role.label()
             )));
         }
         (RegionRequirement::None, Some(_)) => {
-            return Err(StoreError::Invalid(format!(
-                "{}不应指定地区",
-                u.role.label()
-            )));
+            return Err(StoreError::Invalid(format!("{}不应指定地区", role.label())));
         }
         _ => {}
     }
-    if u.role == Role::TownshipOfficer && u.township.is_none() {
+    if role == Role::TownshipOfficer && township.is_none() {
         return Err(StoreError::Invalid(
             "乡镇（街道）监管人员必须指定乡镇（街道）".into(),
         ));
     }
-    if u.role == Role::EnterpriseManager && u.enterprise_id.is_none() {
+    if role == Role::EnterpriseManager && enterprise_id.is_none() {
         return Err(StoreError::Invalid("企业安全管理人员必须关联企业".into()));
     }
     Ok(())
 }
 
-/// Creates a user; the password is hashed here.
-pub async fn create(db: &Db, u: &NewUser) -> Result<i64, StoreError> {
-    validate(u)?;
-    if let Some(code) = &u.region_code {
+async fn check_region(db: &Db, code: Option<&str>) -> Result<(), StoreError> {
+    if let Some(code) = code {
         const SQL: &str = "SELECT COUNT(*) FROM region WHERE code = $1";
         let n: i64 = with_pool!(db, |p| sqlx::query_scalar(SQL)
             .bind(code)
@@ -124,30 +184,78 @@ pub async fn create(db: &Db, u: &NewUser) -> Result<i64, StoreError> {
             return Err(StoreError::Invalid(format!("地区代码 {code} 不存在")));
         }
     }
-    let pw = u.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+    Ok(())
+}
+
+async fn hash_off_thread(password: &str) -> Result<String, StoreError> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw))
         .await
-        .map_err(|_| StoreError::Password)??;
+        .map_err(|_| StoreError::Password)?
+}
+
+async fn verify_off_thread(password: &str, hash: &str) -> Result<bool, StoreError> {
+    let (pw, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .map_err(|_| StoreError::Password)
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Creates a user; the password is hashed here. The creation is audited.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    u: &NewUser,
+    policy: &SignInPolicy,
+) -> Result<i64, StoreError> {
+    validate(u, policy)?;
+    check_region(db, u.region_code.as_deref()).await?;
+    let hash = hash_off_thread(&u.password).await?;
+    let mut tx = db.begin().await?;
     const SQL: &str = "INSERT INTO app_user (username, display_name, password_hash, role, region_code, township, \
-        enterprise_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-    let res = with_pool!(db, |p| sqlx::query_scalar::<_, i64>(SQL)
+        enterprise_id, must_change_password, password_changed_at, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    let res = with_tx!(&mut tx, |c| sqlx::query_scalar::<_, i64>(SQL)
         .bind(&u.username)
-        .bind(&u.display_name)
+        .bind(u.display_name.trim())
         .bind(&hash)
         .bind(u.role.as_str())
         .bind(&u.region_code)
         .bind(&u.township)
         .bind(u.enterprise_id)
+        .bind(u.must_change_password)
+        .bind(now())
         .bind(OffsetDateTime::now_utc())
-        .fetch_one(p)
+        .fetch_one(c)
         .await);
-    match res {
-        Err(e) if StoreError::is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-            "用户名 {} 已存在",
-            u.username
-        ))),
-        other => Ok(other?),
-    }
+    let id = match res {
+        Err(e) if StoreError::is_unique_violation(&e) => {
+            return Err(StoreError::Conflict(format!(
+                "用户名 {} 已存在",
+                u.username
+            )));
+        }
+        other => other?,
+    };
+    let state = AccountState {
+        username: &u.username,
+        display_name: &u.display_name,
+        role: u.role.as_str(),
+        region_code: u.region_code.as_deref(),
+        township: u.township.as_deref(),
+        enterprise_id: u.enterprise_id,
+        active: true,
+    };
+    let ev = Event::new("user.create", format!("user:{}", u.username))
+        .states(None::<&()>, Some(&state))
+        .detail(format!("新建账户 {}（{}）", u.username, u.role.label()));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, StoreError> {
@@ -170,21 +278,270 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     .await)?)
 }
 
-/// Checks a username and password; `None` for an unknown user, a wrong password or an
-/// inactive account (the caller answers the same for all three).
-pub async fn authenticate(
+/// The outcome of a sign-in attempt.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    Ok(User),
+    /// Unknown user, wrong password or disabled account: the caller answers the same.
+    Failed,
+    /// Locked until this Unix time (now, or by earlier failures).
+    Locked {
+        until: i64,
+    },
+}
+
+/// Checks a username and password under the lock-out policy, and audits the attempt: a
+/// success resets the failure count; the `max_failures`-th failure in a row locks the account
+/// for `lock_minutes` and the lock is logged.
+pub async fn sign_in(
     db: &Db,
     username: &str,
     password: &str,
-) -> Result<Option<User>, StoreError> {
+    policy: &SignInPolicy,
+    client: &str,
+    source: &str,
+) -> Result<SignIn, StoreError> {
     let user = by_username(db, username).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+    let t = now();
+    let Some(user) = user else {
+        // Same cost as a wrong password, so a probe cannot tell which names exist.
+        verify_off_thread(password, dummy_hash()).await?;
+        let actor = Actor {
+            username: username.chars().take(50).collect(),
+            client: client.to_string(),
+            source: source.to_string(),
+            ..Actor::default()
+        };
+        let ev = Event::new("signin.failed", format!("user:{}", actor.username))
+            .detail("登录失败：用户不存在");
+        audit::append(db, &actor, &ev).await?;
+        return Ok(SignIn::Failed);
+    };
+    let actor = user.actor(client, source);
+    let object = format!("user:{}", user.username);
+    if let Some(until) = user.locked_until.filter(|u| *u > t) {
+        let ev = Event::new("signin.locked", object).detail("账户锁定期间尝试登录");
+        audit::append(db, &actor, &ev).await?;
+        return Ok(SignIn::Locked { until });
+    }
+    let ok = verify_off_thread(password, &user.password_hash).await?;
+    let mut tx = db.begin().await?;
+    let outcome = if ok && user.active {
+        const SQL: &str =
+            "UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1";
+        with_tx!(&mut tx, |c| sqlx::query(SQL)
+            .bind(user.id)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+        audit::append_tx(&mut tx, &actor, &Event::new("signin.ok", object)).await?;
+        SignIn::Ok(user)
+    } else if ok {
+        let ev = Event::new("signin.failed", object).detail("登录失败：账户已停用");
+        audit::append_tx(&mut tx, &actor, &ev).await?;
+        SignIn::Failed
+    } else {
+        const SQL: &str = "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins";
+        let n: i32 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
+            .bind(user.id)
+            .fetch_one(c)
+            .await)?;
+        if n >= policy.max_failures {
+            let until = t + policy.lock_minutes * 60;
+            const LOCK: &str =
+                "UPDATE app_user SET failed_logins = 0, locked_until = $2 WHERE id = $1";
+            with_tx!(&mut tx, |c| sqlx::query(LOCK)
+                .bind(user.id)
+                .bind(until)
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+            let ev = Event::new("account.locked", object).detail(format!(
+                "连续 {n} 次密码错误，账户锁定 {} 分钟",
+                policy.lock_minutes
+            ));
+            audit::append_tx(&mut tx, &actor, &ev).await?;
+            SignIn::Locked { until }
+        } else {
+            let ev = Event::new("signin.failed", object)
+                .detail(format!("登录失败：密码错误（连续第 {n} 次）"));
+            audit::append_tx(&mut tx, &actor, &ev).await?;
+            SignIn::Failed
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Changes one's own password: the current one must verify and the new one meet the policy.
+/// Ends the user's other sessions.
+pub async fn change_password(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    current: &str,
+    new: &str,
+    policy: &SignInPolicy,
+    keep_session: Option<&str>,
+) -> Result<(), StoreError> {
+    let user = by_id(db, user_id).await?.ok_or(StoreError::NotFound)?;
+    if !verify_off_thread(current, &user.password_hash).await? {
+        return Err(StoreError::Invalid("当前密码不正确".into()));
+    }
+    if current == new {
+        return Err(StoreError::Invalid("新密码不能与当前密码相同".into()));
+    }
+    policy
+        .check_password(new, &user.username)
+        .map_err(StoreError::Invalid)?;
+    let hash = hash_off_thread(new).await?;
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE app_user SET password_hash = $2, must_change_password = FALSE, \
+        password_changed_at = $3 WHERE id = $1";
+    with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(user_id)
+        .bind(&hash)
+        .bind(now())
+        .execute(c)
         .await
-        .map_err(|_| StoreError::Password)?;
-    Ok(user.filter(|u| ok && u.active))
+        .map(|_| ()))?;
+    const END: &str = "DELETE FROM user_session WHERE user_id = $1 AND id_hash <> $2";
+    let keep = keep_session
+        .map(crate::session::id_hash)
+        .unwrap_or_default();
+    with_tx!(&mut tx, |c| sqlx::query(END)
+        .bind(user_id)
+        .bind(&keep)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let ev =
+        Event::new("password.change", format!("user:{}", user.username)).detail("修改本人密码");
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every account, by username.
+pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM app_user ORDER BY username");
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, User>(
+        sqlx::AssertSqlSafe(sql.clone())
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// What an administrator does to an account.
+#[derive(Debug, Clone)]
+pub enum AccountChange {
+    Enable,
+    Disable,
+    Unlock,
+    /// Sets a new initial password; the user must change it at next sign-in.
+    ResetPassword(String),
+    /// Grants a role with its assignment (the security administrator's duty).
+    Grant {
+        role: Role,
+        region_code: Option<String>,
+        township: Option<String>,
+        enterprise_id: Option<i64>,
+    },
+}
+
+/// Applies an administrator's change to another account, audited with the account's state
+/// before and after. Nobody changes their own account this way.
+pub async fn change(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    what: &AccountChange,
+    policy: &SignInPolicy,
+) -> Result<(), StoreError> {
+    let old = by_id(db, id).await?.ok_or(StoreError::NotFound)?;
+    if actor.user_id == Some(id) {
+        return Err(StoreError::Invalid("不能对本人账户执行此操作".into()));
+    }
+    let mut new = old.clone();
+    let mut hash = None;
+    let (action, detail) = match what {
+        AccountChange::Enable => {
+            new.active = true;
+            ("user.enable", "启用账户".to_string())
+        }
+        AccountChange::Disable => {
+            new.active = false;
+            ("user.disable", "停用账户".to_string())
+        }
+        AccountChange::Unlock => {
+            new.locked_until = None;
+            new.failed_logins = 0;
+            ("user.unlock", "解除登录锁定".to_string())
+        }
+        AccountChange::ResetPassword(pw) => {
+            policy
+                .check_password(pw, &old.username)
+                .map_err(StoreError::Invalid)?;
+            hash = Some(hash_off_thread(pw).await?);
+            new.must_change_password = true;
+            new.locked_until = None;
+            new.failed_logins = 0;
+            (
+                "user.reset_password",
+                "重置密码（下次登录须修改）".to_string(),
+            )
+        }
+        AccountChange::Grant {
+            role,
+            region_code,
+            township,
+            enterprise_id,
+        } => {
+            check_assignment(
+                *role,
+                region_code.as_deref(),
+                township.as_deref(),
+                *enterprise_id,
+            )?;
+            check_region(db, region_code.as_deref()).await?;
+            new.role = role.as_str().to_string();
+            new.region_code = region_code.clone();
+            new.township = township.clone();
+            new.enterprise_id = *enterprise_id;
+            ("user.grant", format!("授予角色：{}", role.label()))
+        }
+    };
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE app_user SET role = $2, region_code = $3, township = $4, enterprise_id = $5, \
+        active = $6, must_change_password = $7, failed_logins = $8, locked_until = $9, \
+        password_hash = COALESCE($10, password_hash) WHERE id = $1";
+    with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(id)
+        .bind(&new.role)
+        .bind(&new.region_code)
+        .bind(&new.township)
+        .bind(new.enterprise_id)
+        .bind(new.active)
+        .bind(new.must_change_password)
+        .bind(new.failed_logins)
+        .bind(new.locked_until)
+        .bind(&hash)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    // A disabled account, a new password or a new role ends the account's sessions.
+    if !matches!(what, AccountChange::Enable | AccountChange::Unlock) {
+        const END: &str = "DELETE FROM user_session WHERE user_id = $1";
+        with_tx!(&mut tx, |c| sqlx::query(END)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    let ev = Event::new(action, format!("user:{}", old.username))
+        .states(Some(&old.state()), Some(&new.state()))
+        .detail(detail);
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -196,6 +196,36 @@ impl Db {
     }
 
     /// Answers when the database is reachable.
+    /// Writes a consistent copy of a SQLite database to `path` while it stays in use
+    /// (`VACUUM INTO`). PostgreSQL backs up with `pg_dump` instead.
+    pub async fn sqlite_backup_to(&self, path: &str) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(p) => {
+                sqlx::query("VACUUM INTO $1").bind(path).execute(p).await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Invalid(
+                "PostgreSQL 数据库请用 pg_dump 备份".into(),
+            )),
+        }
+    }
+
+    /// Whether the database already holds anbiao's tables.
+    pub async fn has_schema(&self) -> Result<bool, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'app_user')",
+            )
+            .fetch_one(p)
+            .await?,
+            Db::Postgres(p) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'app_user')",
+            )
+            .fetch_one(p)
+            .await?,
+        })
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_pool!(self, |p| sqlx::query("SELECT 1")
             .execute(p)

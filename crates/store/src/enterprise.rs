@@ -15,22 +15,8 @@ use crate::error::StoreError;
 use crate::sql::{Arg, SqlBuf, like_escape};
 use crate::{bind_args, with_pool, with_tx};
 
-/// Who made a change and through what.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub username: String,
-    /// form, api, import:<file>, seed, cli …
-    pub source: String,
-}
-
-impl Actor {
-    pub fn new(username: impl Into<String>, source: impl Into<String>) -> Self {
-        Self {
-            username: username.into(),
-            source: source.into(),
-        }
-    }
-}
+pub use crate::audit::Actor;
+use crate::audit::{self, Event};
 
 #[derive(Debug, Clone, FromRow, Serialize, PartialEq)]
 pub struct Enterprise {
@@ -632,6 +618,10 @@ pub async fn create(
         other => other?,
     };
     let id = ids.first().map(|(id, _)| *id).ok_or(StoreError::NotFound)?;
+    let ev = Event::new("enterprise.create", format!("enterprise:{id}"))
+        .states(None::<&()>, Some(e))
+        .detail(format!("新增企业：{}", e.name));
+    audit::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -666,6 +656,13 @@ pub async fn update(
         }
         other => other?,
     };
+    if !changes.is_empty() {
+        let labels: Vec<&str> = changes.iter().map(|f| f.label()).collect();
+        let ev = Event::new("enterprise.update", format!("enterprise:{id}"))
+            .states(Some(&old), Some(e))
+            .detail(format!("修改企业“{}”：{}", old.name, labels.join("、")));
+        audit::append_tx(&mut tx, actor, &ev).await?;
+    }
     tx.commit().await?;
     Ok(changes)
 }
@@ -843,6 +840,16 @@ pub(crate) async fn by_codes(
 }
 
 /// The number of enterprises in scope.
+/// The id of the enterprise with this credit code, for linking an account to it. Reveals
+/// nothing else of the record.
+pub async fn id_by_credit_code(db: &Db, code: &str) -> Result<Option<i64>, StoreError> {
+    const SQL: &str = "SELECT id FROM enterprise WHERE credit_code = $1";
+    Ok(with_pool!(db, |p| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(code)
+        .fetch_optional(p)
+        .await)?)
+}
+
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
     let w = where_clause(scope, &Filter::default(), db.backend(), NameSearch::Scan);
     let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.render(db.backend()));

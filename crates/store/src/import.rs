@@ -8,6 +8,7 @@ use anbiao_domain::enterprise::{EnterpriseInput, Field};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::audit::{self, Event};
 use crate::db::Db;
 use crate::enterprise::{self, Actor, INSERT_BATCH};
 use crate::error::StoreError;
@@ -145,6 +146,23 @@ pub async fn import(
             progress(done);
         }
     }
+    let file = actor
+        .source
+        .strip_prefix("import:")
+        .unwrap_or(&actor.source)
+        .to_string();
+    let written: Vec<&EnterpriseInput> = creates
+        .iter()
+        .map(|r| &r.input)
+        .chain(updates.iter().map(|(_, r)| &r.input))
+        .collect();
+    let ev = Event::new("enterprise.import", format!("file:{file}"))
+        .states(None::<&()>, Some(&written))
+        .detail(format!(
+            "导入企业名录：新增 {imported} 家，更新 {updated} 家，拒绝 {} 行",
+            rejected.len()
+        ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     if done >= crate::db::ANALYZE_AFTER_ROWS {
         db.after_bulk_load().await?;

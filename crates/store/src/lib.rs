@@ -4,6 +4,7 @@
 //! unscoped variant. SQL uses `$n` placeholders on both backends.
 
 pub mod account;
+pub mod audit;
 pub mod db;
 pub mod enterprise;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod session;
 pub mod sql;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod token;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

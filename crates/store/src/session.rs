@@ -88,3 +88,18 @@ pub async fn purge_expired(db: &Db) -> Result<u64, StoreError> {
         .await
         .map(|r| r.rows_affected()))?)
 }
+
+/// Signs out: ends the session and audits it.
+pub async fn end(db: &Db, actor: &crate::audit::Actor, id: &str) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    const SQL: &str = "DELETE FROM user_session WHERE id_hash = $1";
+    crate::with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(id_hash(id))
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let ev = crate::audit::Event::new("signout", format!("user:{}", actor.username));
+    crate::audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 
 use anbiao_domain::{Permission, Role, Scope};
 use anbiao_store::account::{self, User};
+use anbiao_store::audit::{self, Actor, Event};
 use anbiao_store::session;
+use anbiao_store::token::{self, Presented, Token};
 
 use crate::AppState;
 use crate::error::{AppError, HtmlError};
@@ -87,14 +89,68 @@ fn reject(path: &str, e: AppError) -> Response {
     }
 }
 
-/// Loads the session of the request (sliding its expiry) and enforces CSRF protection on every
-/// state-changing request: same origin, and the session's token in `X-CSRF-Token`.
+/// The caller's address: the first `X-Forwarded-For` hop when the server sits behind a trusted
+/// proxy, else the socket's peer.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAddr(pub String);
+
+fn client_addr(req: &Request, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return first.trim().chars().take(64).collect();
+    }
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// The bearer secret of an API request, if it carries `Authorization`. A malformed header is an
+/// invalid token, not an anonymous request.
+fn bearer(req: &Request) -> Option<Result<String, ()>> {
+    let v = req.headers().get(header::AUTHORIZATION)?;
+    let v = v.to_str().map_err(|_| ());
+    Some(v.and_then(|v| {
+        let (scheme, secret) = v.trim().split_once(' ').ok_or(())?;
+        if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() {
+            Ok(secret.trim().to_string())
+        } else {
+            Err(())
+        }
+    }))
+}
+
+/// Resolves who is calling, for every request: a bearer token on `/api/`, else the session
+/// cookie (sliding its expiry). Enforces CSRF protection on every state-changing request that
+/// rides on the cookie: same origin, and the session's token in `X-CSRF-Token`. Puts the
+/// [`ClientAddr`] and, when signed in, the [`CurrentUser`] into the request's extensions.
 pub async fn session_layer(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
+    let client = client_addr(&req, state.config.trust_proxy);
+    req.extensions_mut().insert(ClientAddr(client.clone()));
+
+    if is_api(&path)
+        && let Some(presented) = bearer(&req)
+    {
+        let request = format!("{} {}", req.method(), path);
+        return match token_user(&state, presented, &client, &request).await {
+            Ok(u) => {
+                req.extensions_mut().insert(u);
+                next.run(req).await
+            }
+            Err(e) => e.into_response(),
+        };
+    }
+
     let mut info = None;
     if let Some(id) = cookie(req.headers(), COOKIE) {
         match session::touch(&state.db, &id, state.config.session_ttl_secs).await {
@@ -127,9 +183,74 @@ pub async fn session_layer(
         }
     }
     if let Some(s) = info {
+        match session_user(&state, &s, &client).await {
+            Ok(Some(u)) => {
+                req.extensions_mut().insert(u);
+            }
+            Ok(None) => {}
+            Err(e) => return reject(&path, e),
+        }
         req.extensions_mut().insert(s);
     }
     next.run(req).await
+}
+
+/// The user of a live session; `None` when the account is gone or disabled.
+async fn session_user(
+    state: &AppState,
+    s: &SessionInfo,
+    client: &str,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(user) = account::by_id(&state.db, s.user_id).await? else {
+        return Ok(None);
+    };
+    if !user.active {
+        return Ok(None);
+    }
+    let mut u = CurrentUser::new(state, user, client)?;
+    u.csrf = s.csrf.clone();
+    u.session_id = Some(s.id.clone());
+    Ok(Some(u))
+}
+
+/// The user behind a bearer token. Every use, accepted or refused, is audited.
+async fn token_user(
+    state: &AppState,
+    presented: Result<String, ()>,
+    client: &str,
+    request: &str,
+) -> Result<CurrentUser, AppError> {
+    let anonymous = Actor {
+        client: client.to_string(),
+        source: "token".into(),
+        ..Actor::default()
+    };
+    let refuse = |msg: &'static str, t: Option<&Token>| {
+        let object = t
+            .map(|t| format!("token:{}", t.id))
+            .unwrap_or_else(|| "token:?".into());
+        let ev = Event::new("token.refused", object).detail(format!("{request} {msg}"));
+        (ev, AppError::BadToken(msg))
+    };
+    let (ev, err) = match presented {
+        Err(()) => refuse("Authorization 请求头格式应为“Bearer 令牌”", None),
+        Ok(secret) => match token::check(&state.db, &secret).await? {
+            Presented::Valid(t, user) => {
+                let mut u = CurrentUser::new(state, user, client)?;
+                u.narrow_to_token(state, t);
+                if let Some(t) = &u.token {
+                    token::record_use(&state.db, &u.actor("token"), t, "token.use", request, "")
+                        .await?;
+                }
+                return Ok(u);
+            }
+            Presented::Expired(t) => refuse("令牌已过期", Some(&t)),
+            Presented::Revoked(t) => refuse("令牌已被吊销", Some(&t)),
+            Presented::Unknown => refuse("令牌无效", None),
+        },
+    };
+    audit::append(&state.db, &anonymous, &ev).await?;
+    Err(err)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -154,60 +275,68 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-/// The signed-in user of an API request.
+/// The signed-in user of a request, with the scope and permissions in force: the role's, and
+/// when the request carries a token, narrowed to the token's.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
     pub role: Role,
     pub scope: Scope,
+    /// The session's CSRF token (empty for token requests).
     pub csrf: String,
-    pub session_id: String,
+    pub session_id: Option<String>,
+    pub token: Option<Token>,
+    pub client: String,
 }
 
 impl CurrentUser {
-    /// Fails unless the role grants the permission.
-    pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.role.allows(p) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(p.label()))
+    pub fn new(state: &AppState, user: User, client: &str) -> Result<Self, AppError> {
+        let role = user
+            .role()
+            .ok_or_else(|| AppError::Internal(format!("unknown role {}", user.role)))?;
+        let scope = Scope::of(
+            role,
+            user.region_code.as_deref(),
+            user.township.as_deref(),
+            user.enterprise_id,
+            &state.reference.regions,
+        );
+        Ok(Self {
+            user,
+            role,
+            scope,
+            csrf: String::new(),
+            session_id: None,
+            token: None,
+            client: client.to_string(),
+        })
+    }
+
+    /// Applies a token's limits: its region narrows the scope.
+    fn narrow_to_token(&mut self, state: &AppState, t: Token) {
+        if let Some(code) = &t.region_code {
+            self.scope = self
+                .scope
+                .clone()
+                .narrow_to_region(code, &state.reference.regions);
         }
+        self.token = Some(t);
     }
 
+    /// Whether the role, and the token if any, grant the permission.
     pub fn can(&self, p: Permission) -> bool {
-        self.role.allows(p)
+        self.role.allows(p) && self.token.as_ref().is_none_or(|t| t.allows(p))
     }
-}
 
-async fn load_user(parts: &Parts, state: &AppState) -> Result<CurrentUser, AppError> {
-    let s = parts
-        .extensions
-        .get::<SessionInfo>()
-        .cloned()
-        .ok_or(AppError::Unauthenticated)?;
-    let user = account::by_id(&state.db, s.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if !user.active {
-        return Err(AppError::Unauthenticated);
+    /// The audit actor of this user.
+    pub fn actor(&self, source: &str) -> Actor {
+        let source = if self.token.is_some() {
+            "token"
+        } else {
+            source
+        };
+        self.user.actor(&self.client, source)
     }
-    let role = user
-        .role()
-        .ok_or_else(|| AppError::Internal(format!("unknown role {}", user.role)))?;
-    let scope = Scope::of(
-        role,
-        user.region_code.as_deref(),
-        user.township.as_deref(),
-        user.enterprise_id,
-        &state.reference.regions,
-    );
-    Ok(CurrentUser {
-        user,
-        role,
-        scope,
-        csrf: s.csrf,
-        session_id: s.id,
-    })
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -215,9 +344,24 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        load_user(parts, state).await
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<CurrentUser>().cloned())
     }
 }
 
@@ -232,7 +376,7 @@ impl FromRequestParts<AppState> for PageUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        load_user(parts, state)
+        CurrentUser::from_request_parts(parts, state)
             .await
             .map(PageUser)
             .map_err(HtmlError)

@@ -36,6 +36,12 @@ pub enum AppError {
     Sheet(#[from] SheetError),
     #[error("登录尝试过于频繁，请稍后再试")]
     TooManyRequests,
+    #[error("账户已锁定，请于 {0} 后再试，或联系系统管理员解锁")]
+    Locked(String),
+    #[error("首次登录或密码已被重置，请先修改密码")]
+    PasswordChangeRequired,
+    #[error("{0}")]
+    BadToken(&'static str),
     #[error("系统内部错误")]
     Internal(String),
 }
@@ -50,8 +56,11 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Unauthenticated | Self::BadCredentials | Self::BadToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden(_) | Self::Csrf | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            Self::Locked(_) => StatusCode::LOCKED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } | Self::Sheet(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -73,6 +82,9 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::Sheet(_) => "bad_file",
             Self::TooManyRequests => "too_many_requests",
+            Self::Locked(_) => "account_locked",
+            Self::PasswordChangeRequired => "password_change_required",
+            Self::BadToken(_) => "invalid_token",
             Self::Internal(_) => "internal",
         }
     }
@@ -203,16 +215,23 @@ impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
         let e = self.0;
         e.log();
-        if matches!(e, AppError::Unauthenticated) {
+        let to = match e {
+            AppError::Unauthenticated => Some("/login"),
+            AppError::PasswordChangeRequired => Some("/account/password"),
+            _ => None,
+        };
+        if let Some(to) = to {
             // htmx follows HX-Redirect; a plain browser request follows Location.
-            let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+            let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
             r.headers_mut()
-                .insert("HX-Redirect", HeaderValue::from_static("/login"));
+                .insert("HX-Redirect", HeaderValue::from_static(to));
             return r;
         }
         let status = e.status();
         let title = match status {
             StatusCode::FORBIDDEN => "无权访问",
+            StatusCode::TOO_MANY_REQUESTS => "请求过于频繁",
+            StatusCode::LOCKED => "账户已锁定",
             StatusCode::NOT_FOUND => "未找到",
             StatusCode::INTERNAL_SERVER_ERROR => "系统错误",
             _ => "请求有误",
@@ -234,6 +253,13 @@ impl IntoResponse for AppError {
     /// API errors are JSON.
     fn into_response(self) -> Response {
         self.log();
-        (self.status(), axum::Json(self.json_body())).into_response()
+        let mut r = (self.status(), axum::Json(self.json_body())).into_response();
+        if matches!(self, Self::BadToken(_)) {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"anbiao\""),
+            );
+        }
+        r
     }
 }

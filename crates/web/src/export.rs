@@ -1,4 +1,5 @@
-//! Enterprise lists as .xlsx, with the headers the import understands.
+//! Lists as .xlsx downloads: enterprises (with the headers the import understands) and the
+//! audit log.
 
 use anbiao_domain::ReferenceData;
 use anbiao_domain::enterprise::Field;
@@ -63,4 +64,83 @@ pub fn enterprises_xlsx(
         })
         .collect();
     anbiao_sheets::write_table("企业名录", Some(title), &headers, &data).map_err(|e| e.to_string())
+}
+
+/// An .xlsx file as a download named `file` (with an ASCII fallback name).
+pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, file: &str) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+    let disposition = format!(
+        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
+        percent_encode(file)
+    );
+    let mut res = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )],
+        bytes,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Audit entries as .xlsx.
+pub fn audit_xlsx(title: &str, rows: &[anbiao_store::audit::Entry]) -> Result<Vec<u8>, String> {
+    let headers = [
+        "序号",
+        "时间",
+        "操作人",
+        "角色",
+        "地区",
+        "操作",
+        "对象",
+        "说明",
+        "操作前摘要",
+        "操作后摘要",
+        "客户端地址",
+        "本条哈希",
+        "前一条哈希",
+    ];
+    let data: Vec<Vec<XCell>> = rows
+        .iter()
+        .map(|e| {
+            vec![
+                XCell::Number(e.seq as f64),
+                XCell::Text(views::fmt_time(e.at())),
+                XCell::Text(e.actor.clone()),
+                XCell::Text(
+                    anbiao_domain::Role::parse(&e.role)
+                        .map(|r| r.label().to_string())
+                        .unwrap_or_default(),
+                ),
+                XCell::Text(e.region.clone()),
+                XCell::Text(views::action_label(&e.action).to_string()),
+                XCell::Text(e.object.clone()),
+                XCell::Text(e.detail.clone()),
+                XCell::Text(e.before_digest.clone().unwrap_or_default()),
+                XCell::Text(e.after_digest.clone().unwrap_or_default()),
+                XCell::Text(e.client_addr.clone()),
+                XCell::Text(e.hash.clone()),
+                XCell::Text(e.prev_hash.clone()),
+            ]
+        })
+        .collect();
+    anbiao_sheets::write_table("审计日志", Some(title), &headers, &data).map_err(|e| e.to_string())
 }

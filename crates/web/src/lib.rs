@@ -3,11 +3,14 @@
 //! store or a service, and render.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod export;
 pub mod filters;
+pub mod limit;
 pub mod pages;
+pub mod routes;
 pub mod services;
 pub mod views;
 
@@ -15,16 +18,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use time::{OffsetDateTime, UtcOffset};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use anbiao_domain::ReferenceData;
+use anbiao_domain::{ReferenceData, SignInPolicy};
 use anbiao_store::Db;
+
+use crate::limit::SignInLimiter;
 
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -32,6 +36,12 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Idle time after which a session ends.
     pub session_ttl_secs: i64,
+    /// Password strength and lock-out.
+    pub policy: SignInPolicy,
+    /// Sign-in attempts allowed per client address per minute.
+    pub sign_ins_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
+    pub trust_proxy: bool,
 }
 
 impl Default for WebConfig {
@@ -39,6 +49,9 @@ impl Default for WebConfig {
         Self {
             secure_cookies: false,
             session_ttl_secs: 30 * 60,
+            policy: SignInPolicy::default(),
+            sign_ins_per_minute: 20,
+            trust_proxy: false,
         }
     }
 }
@@ -48,6 +61,7 @@ pub struct AppState {
     pub db: Db,
     pub reference: Arc<ReferenceData>,
     pub config: Arc<WebConfig>,
+    pub sign_in_limiter: Arc<SignInLimiter>,
 }
 
 impl AppState {
@@ -55,6 +69,7 @@ impl AppState {
         Self {
             db,
             reference: Arc::new(reference),
+            sign_in_limiter: Arc::new(SignInLimiter::new(config.sign_ins_per_minute)),
             config: Arc::new(config),
         }
     }
@@ -70,21 +85,12 @@ pub fn today() -> time::Date {
 pub const UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
 pub const FORM_LIMIT: usize = 256 * 1024;
 
-/// The whole application.
+/// The whole application: the route table behind its guard, the session layer, security
+/// headers, body limits and a timeout.
 pub fn app(state: AppState) -> Router {
-    let uploads = pages::import::router().layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 1024 * 1024));
-    let rest = Router::new()
-        .merge(pages::router())
-        .merge(api::router())
-        .route("/healthz", get(healthz))
-        .route("/static/htmx.min.js", get(htmx_js))
-        .route("/static/app.css", get(app_css))
-        .route("/static/app.js", get(app_js))
-        .route("/favicon.ico", get(favicon))
-        .layer(DefaultBodyLimit::max(FORM_LIMIT));
-    Router::new()
-        .merge(uploads)
-        .merge(rest)
+    routes::table()
+        .into_router(&state)
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -99,63 +105,10 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!("health check failed: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-        }
-    }
-}
-
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         error::AppError::NotFound.into_response()
     } else {
         error::HtmlError(error::AppError::NotFound).into_response()
     }
-}
-
-const CACHE: &str = "public, max-age=3600";
-
-async fn htmx_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, CACHE),
-        ],
-        include_str!("../../../static/vendor/htmx-2.0.11.min.js"),
-    )
-}
-
-async fn app_css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, CACHE),
-        ],
-        include_str!("../../../static/app.css"),
-    )
-}
-
-async fn app_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, CACHE),
-        ],
-        include_str!("../../../static/app.js"),
-    )
-}
-
-async fn favicon() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, CACHE),
-        ],
-        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='3' fill='#c8102e'/>\
-<text x='8' y='12' font-size='10' text-anchor='middle' fill='#fff'>安</text></svg>",
-    )
 }

@@ -126,6 +126,53 @@ pub fn override_policy(
     }
 }
 
+/// Signs a user in from a client address: the per-address limit, then the password under the
+/// lock-out policy. Every refusal is audited (the limit only at its first refusal per minute).
+pub async fn sign_in(
+    state: &crate::AppState,
+    username: &str,
+    password: &str,
+    client: &str,
+    source: &str,
+) -> Result<anbiao_store::account::User, crate::error::AppError> {
+    use crate::error::AppError;
+    use crate::limit::Verdict;
+    use anbiao_store::account::{self, SignIn};
+    use anbiao_store::audit::{self, Event};
+
+    if let Verdict::Refused { first } = state.sign_in_limiter.attempt(client) {
+        if first {
+            let actor = Actor {
+                username: username.chars().take(50).collect(),
+                client: client.to_string(),
+                source: source.to_string(),
+                ..Actor::default()
+            };
+            let ev = Event::new("signin.throttled", format!("client:{client}"))
+                .detail("同一地址登录尝试过于频繁，暂停受理一分钟");
+            audit::append(&state.db, &actor, &ev).await?;
+        }
+        return Err(AppError::TooManyRequests);
+    }
+    if username.is_empty() || password.is_empty() || username.chars().count() > 100 {
+        return Err(AppError::BadCredentials);
+    }
+    match account::sign_in(
+        &state.db,
+        username,
+        password,
+        &state.config.policy,
+        client,
+        source,
+    )
+    .await?
+    {
+        SignIn::Ok(u) => Ok(u),
+        SignIn::Failed => Err(AppError::BadCredentials),
+        SignIn::Locked { until } => Err(AppError::Locked(crate::views::china_time_hm(until))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

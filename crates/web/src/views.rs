@@ -83,7 +83,20 @@ pub struct EnterpriseView {
     pub version: i64,
 }
 
-fn fmt_time(t: time::OffsetDateTime) -> String {
+/// A Unix time as China time, `YYYY-MM-DD HH:MM:SS`.
+pub fn fmt_unix(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(fmt_time)
+        .unwrap_or_default()
+}
+
+/// A Unix time as China time of day, `HH:MM`.
+pub fn china_time_hm(secs: i64) -> String {
+    let full = fmt_unix(secs);
+    full.get(11..16).unwrap_or(&full).to_string()
+}
+
+pub fn fmt_time(t: time::OffsetDateTime) -> String {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     let t = t.to_offset(offset);
     format!(
@@ -188,5 +201,34 @@ impl ChangeView {
                 show(&c.new_value)
             },
         }
+    }
+}
+
+/// The Chinese name of an audit action key.
+pub fn action_label(action: &str) -> &'static str {
+    match action {
+        "signin.ok" => "登录成功",
+        "signin.failed" => "登录失败",
+        "signin.locked" => "锁定期间登录",
+        "signin.throttled" => "登录频率受限",
+        "account.locked" => "账户锁定",
+        "signout" => "退出登录",
+        "password.change" => "修改密码",
+        "user.create" => "新建账户",
+        "user.enable" => "启用账户",
+        "user.disable" => "停用账户",
+        "user.unlock" => "解除锁定",
+        "user.reset_password" => "重置密码",
+        "user.grant" => "授予角色",
+        "token.issue" => "签发令牌",
+        "token.revoke" => "吊销令牌",
+        "token.use" => "使用令牌",
+        "token.refused" => "令牌被拒",
+        "access.denied" => "越权访问被拒",
+        "enterprise.create" => "新增企业",
+        "enterprise.update" => "修改企业",
+        "enterprise.import" => "导入名录",
+        "backup" => "备份数据库",
+        _ => "其他操作",
     }
 }

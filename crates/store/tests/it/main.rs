@@ -1,8 +1,10 @@
 //! Storage tests; every test runs on SQLite and PostgreSQL.
 
 mod account;
+mod audit;
 mod enterprise;
 mod import;
+mod token;
 
 use anbiao_domain::ReferenceData;
 use anbiao_domain::enterprise::{EnterpriseDraft, EnterpriseInput, OverridePolicy};

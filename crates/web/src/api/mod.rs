@@ -3,23 +3,16 @@
 pub mod enterprises;
 pub mod session;
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
-use crate::AppState;
 use crate::error::AppError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(enterprises::router())
-        .merge(session::router())
-        .route(
-            "/api/v1/openapi.json",
-            get(|| async { Json(ApiDoc::openapi()) }),
-        )
+/// The OpenAPI document of `/api/v1`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }
 
 /// Parses a JSON body; a wrong field or type is named in the error.

@@ -4,22 +4,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use anbiao_store::{account, session};
+use anbiao_store::session;
 
 use crate::AppState;
-use crate::auth::{self, SessionInfo};
+use crate::auth::{self, ClientAddr, CurrentUser};
 use crate::error::AppError;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/session",
-        post(create_session).delete(delete_session),
-    )
-}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,19 +26,22 @@ pub struct SessionCreated {
     pub csrf_token: String,
     pub username: String,
     pub role: String,
+    /// The password is an initial one: every other call answers 403 until it is changed.
+    pub must_change_password: bool,
 }
 
 /// Signs in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", request_body = Credentials, tag = "session",
-    responses((status = 201, body = SessionCreated), (status = 401, body = crate::error::ApiErrorBody)))]
+    responses((status = 201, body = SessionCreated), (status = 401, body = crate::error::ApiErrorBody),
+        (status = 423, body = crate::error::ApiErrorBody), (status = 429, body = crate::error::ApiErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientAddr>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let c: Credentials = super::parse_json(&body)?;
-    let user = account::authenticate(&state.db, c.username.trim(), &c.password)
-        .await?
-        .ok_or(AppError::BadCredentials)?;
+    let user =
+        crate::services::sign_in(&state, c.username.trim(), &c.password, &client.0, "api").await?;
     let (sid, csrf) = session::create(&state.db, user.id, state.config.session_ttl_secs).await?;
     let mut res = (
         StatusCode::CREATED,
@@ -54,6 +49,7 @@ pub async fn create_session(
             csrf_token: csrf,
             username: user.username.clone(),
             role: user.role.clone(),
+            must_change_password: user.must_change_password,
         }),
     )
         .into_response();
@@ -67,10 +63,10 @@ pub async fn create_session(
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
 pub async fn delete_session(
     State(state): State<AppState>,
-    s: Option<axum::Extension<SessionInfo>>,
+    u: CurrentUser,
 ) -> Result<Response, AppError> {
-    if let Some(axum::Extension(s)) = s {
-        session::delete(&state.db, &s.id).await?;
+    if let Some(id) = &u.session_id {
+        session::end(&state.db, &u.actor("api"), id).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie(state.config.secure_cookies)) {

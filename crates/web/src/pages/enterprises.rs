@@ -4,15 +4,14 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Form, Router};
 
 use anbiao_domain::enterprise::{EnterpriseDraft, Field};
 use anbiao_domain::{EnterpriseStatus, Permission};
-use anbiao_store::enterprise::{self, Actor, SizeFilter, SortKey};
+use anbiao_store::enterprise::{self, SizeFilter, SortKey};
 
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
@@ -20,15 +19,6 @@ use crate::filters::ListQuery;
 use crate::pages::{Layout, Opt, redirect};
 use crate::views::{ChangeView, EnterpriseView};
 use crate::{AppState, export, today};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/enterprises", get(list).post(create))
-        .route("/enterprises/new", get(new_form))
-        .route("/enterprises/export.xlsx", get(export_xlsx))
-        .route("/enterprises/{id}", get(detail).post(update))
-        .route("/enterprises/{id}/edit", get(edit_form))
-}
 
 pub const PER_PAGE: i64 = 20;
 
@@ -169,13 +159,12 @@ async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Res
     })
 }
 
-async fn list(
+pub async fn list(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, HtmlError> {
-    u.require(Permission::ViewEnterprises)?;
     let r = results(&state, &u, &q).await?;
     if is_htmx(&headers) && headers.get("hx-target").is_some_and(|t| t == "results") {
         return Ok(Html(r.render()?).into_response());
@@ -215,12 +204,11 @@ fn parse_id(s: &str) -> Result<i64, AppError> {
     s.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-async fn detail(
+pub async fn detail(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
-    u.require(Permission::ViewEnterprises)?;
     let id = parse_id(&id)?;
     let e = enterprise::get(&state.db, &u.scope, id).await?;
     let history = enterprise::history(&state.db, &u.scope, id).await?;
@@ -318,11 +306,10 @@ impl FormView {
     }
 }
 
-async fn new_form(
+pub async fn new_form(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
-    u.require(Permission::EditEnterprises)?;
     let mut d = EnterpriseDraft::default();
     if let Some(code) = &u.user.region_code {
         d.region = Some(code.clone());
@@ -335,12 +322,11 @@ async fn new_form(
     Ok(Html(page.render()?))
 }
 
-async fn edit_form(
+pub async fn edit_form(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
-    u.require(Permission::EditEnterprises)?;
     let id = parse_id(&id)?;
     let e = enterprise::get(&state.db, &u.scope, id).await?;
     let f = FormView::new(&state, &u, Some(id), Some(e.version), &e.to_draft());
@@ -383,18 +369,18 @@ async fn save(
     id: Option<i64>,
     form: HashMap<String, String>,
 ) -> Result<Response, HtmlError> {
-    u.require(Permission::EditEnterprises)?;
-    let (draft, version) = form_draft(&form)?;
+    // Out of scope is "not found" whatever was posted.
     let existing = match id {
         Some(id) => Some(enterprise::get(&state.db, &u.scope, id).await?),
         None => None,
     };
+    let (draft, version) = form_draft(&form)?;
     let policy = crate::services::override_policy(
         u.can(Permission::OverrideCreditCode),
         existing.as_ref(),
         &draft,
     );
-    let actor = Actor::new(u.user.username.clone(), "form");
+    let actor = u.actor("form");
     let mut view = FormView::new(state, u, id, version, &draft);
     let result = match draft.validate(&state.reference, today(), policy) {
         Err(errors) => Err(AppError::Invalid(errors)),
@@ -441,7 +427,7 @@ async fn save(
     Ok((status, Html(body)).into_response())
 }
 
-async fn create(
+pub async fn create(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     headers: HeaderMap,
@@ -450,7 +436,7 @@ async fn create(
     save(&state, &u, &headers, None, form).await
 }
 
-async fn update(
+pub async fn update(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     headers: HeaderMap,
@@ -461,12 +447,11 @@ async fn update(
     save(&state, &u, &headers, Some(id), form).await
 }
 
-async fn export_xlsx(
+pub async fn export_xlsx(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, HtmlError> {
-    u.require(Permission::ExportEnterprises)?;
     let filter = q.to_filter(&state.reference)?;
     let rows = enterprise::list_all(&state.db, &u.scope, &filter, export::MAX_ROWS).await?;
     let d = today();
@@ -482,33 +467,5 @@ async fn export_xlsx(
             .await?
             .map_err(AppError::Internal)?;
     let file = format!("企业名录_{}.xlsx", anbiao_domain::date::format_date(d));
-    let disposition = format!(
-        "attachment; filename=\"enterprises.xlsx\"; filename*=UTF-8''{}",
-        percent_encode(&file)
-    );
-    let mut res = (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )],
-        bytes,
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    Ok(export::xlsx_download(bytes, "enterprises.xlsx", &file))
 }

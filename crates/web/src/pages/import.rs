@@ -1,15 +1,12 @@
 //! The import page: upload a roster, see the row report.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 
 use anbiao_domain::Permission;
 use anbiao_domain::enterprise::OverridePolicy;
-use anbiao_store::enterprise::Actor;
 use anbiao_store::import::{ImportOptions, Rejection};
 
 use crate::auth::{PageUser, is_htmx};
@@ -17,10 +14,6 @@ use crate::error::{AppError, HtmlError};
 use crate::pages::Layout;
 use crate::services::{self, ImportError};
 use crate::{AppState, today};
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/enterprises/import", get(import_page).post(upload))
-}
 
 #[derive(Template)]
 #[template(path = "enterprises/import.html")]
@@ -45,11 +38,10 @@ pub struct Report {
     pub unknown_columns: String,
 }
 
-async fn import_page(
+pub async fn import_page(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
-    u.require(Permission::ImportEnterprises)?;
     Ok(Html(
         ImportPage {
             layout: Layout::new(&u, &state, "import"),
@@ -59,13 +51,12 @@ async fn import_page(
     ))
 }
 
-async fn upload(
+pub async fn upload(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, HtmlError> {
-    u.require(Permission::ImportEnterprises)?;
     let too_big = || AppError::bad("file", "文件过大或上传中断（上限 50 MB）");
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut all_or_nothing = false;
@@ -89,7 +80,7 @@ async fn upload(
     } else {
         OverridePolicy::Forbidden
     };
-    let actor = Actor::new(u.user.username.clone(), format!("import:{file_name}"));
+    let actor = u.actor(&format!("import:{file_name}"));
     let res = if bytes.is_empty() {
         Err(ImportError::Sheet(anbiao_sheets::SheetError::Empty))
     } else {

@@ -2,24 +2,18 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form};
 use serde::Deserialize;
 
-use anbiao_store::{account, session};
+use anbiao_store::session;
 
 use crate::AppState;
-use crate::auth::{self, SessionInfo};
-use crate::error::HtmlError;
+use crate::auth::{self, ClientAddr, CurrentUser, SessionInfo};
+use crate::error::{AppError, HtmlError};
 use crate::pages::redirect;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-}
+use crate::services;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -35,7 +29,7 @@ struct LoginForm {
     error: Option<String>,
 }
 
-async fn login_page() -> Result<Html<String>, HtmlError> {
+pub async fn login_page() -> Result<Html<String>, HtmlError> {
     Ok(Html(
         LoginPage {
             username: String::new(),
@@ -53,47 +47,51 @@ pub struct LoginInput {
     password: String,
 }
 
-async fn login(
+pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    old: Option<axum::Extension<SessionInfo>>,
+    Extension(client): Extension<ClientAddr>,
+    old: Option<Extension<SessionInfo>>,
     Form(input): Form<LoginInput>,
 ) -> Result<Response, HtmlError> {
     let htmx = auth::is_htmx(&headers);
     let username = input.username.trim().to_string();
-    let user = if username.is_empty() || input.password.is_empty() {
-        None
-    } else {
-        account::authenticate(&state.db, &username, &input.password).await?
-    };
-    let Some(user) = user else {
-        let error = Some("用户名或密码错误".to_string());
-        let body = if htmx {
-            LoginForm { username, error }.render()?
-        } else {
-            LoginPage { username, error }.render()?
-        };
-        return Ok((StatusCode::UNAUTHORIZED, Html(body)).into_response());
+    let user = match services::sign_in(&state, &username, &input.password, &client.0, "form").await
+    {
+        Ok(u) => u,
+        Err(e @ (AppError::BadCredentials | AppError::Locked(_) | AppError::TooManyRequests)) => {
+            let status = e.status();
+            let error = Some(e.message());
+            let body = if htmx {
+                LoginForm { username, error }.render()?
+            } else {
+                LoginPage { username, error }.render()?
+            };
+            return Ok((status, Html(body)).into_response());
+        }
+        Err(e) => return Err(e.into()),
     };
     // A new session id at every sign-in; the old session ends.
-    if let Some(axum::Extension(s)) = old {
+    if let Some(Extension(s)) = old {
         session::delete(&state.db, &s.id).await?;
     }
     let (sid, _csrf) = session::create(&state.db, user.id, state.config.session_ttl_secs).await?;
-    let mut res = redirect("/enterprises", htmx);
+    let mut res = redirect(crate::pages::home_of(&user), htmx);
     if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(&sid, state.config.secure_cookies)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
 }
 
-async fn logout(
+pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    s: Option<axum::Extension<SessionInfo>>,
+    u: Option<CurrentUser>,
 ) -> Result<Response, HtmlError> {
-    if let Some(axum::Extension(s)) = s {
-        session::delete(&state.db, &s.id).await?;
+    if let Some(u) = u
+        && let Some(id) = &u.session_id
+    {
+        session::end(&state.db, &u.actor("form"), id).await?;
     }
     let mut res = redirect("/login", auth::is_htmx(&headers));
     if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie(state.config.secure_cookies)) {

@@ -1,24 +1,46 @@
 //! Server-rendered pages.
 
+pub mod account;
+pub mod admin;
+pub mod audit;
 pub mod enterprises;
 pub mod import;
 pub mod login;
 
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 
 use anbiao_domain::Permission;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/enterprises") }))
-        .merge(login::router())
-        .merge(enterprises::router())
+/// The start page: each role's home, or the sign-in page.
+pub async fn home(u: Option<CurrentUser>) -> Response {
+    let to = match u {
+        None => "/login",
+        Some(u) => home_of(&u.user),
+    };
+    Redirect::to(to).into_response()
+}
+
+/// Where a user lands after signing in.
+pub fn home_of(u: &anbiao_store::account::User) -> &'static str {
+    let role = u.role();
+    let can = |p: Permission| role.is_some_and(|r| r.allows(p));
+    if u.must_change_password {
+        "/account/password"
+    } else if can(Permission::ViewEnterprises) {
+        "/enterprises"
+    } else if can(Permission::ManageAccounts) {
+        "/admin/users"
+    } else if can(Permission::ManageGrants) {
+        "/admin/grants"
+    } else if can(Permission::ViewAuditLog) {
+        "/audit"
+    } else {
+        "/account"
+    }
 }
 
 /// What every signed-in page shows around its content.
@@ -30,6 +52,9 @@ pub struct Layout {
     pub region_label: String,
     pub can_view: bool,
     pub can_import: bool,
+    pub can_accounts: bool,
+    pub can_grants: bool,
+    pub can_audit: bool,
     /// Which nav item is current.
     pub nav: &'static str,
 }
@@ -50,6 +75,9 @@ impl Layout {
             region_label,
             can_view: u.can(Permission::ViewEnterprises),
             can_import: u.can(Permission::ImportEnterprises),
+            can_accounts: u.can(Permission::ManageAccounts),
+            can_grants: u.can(Permission::ManageGrants),
+            can_audit: u.can(Permission::ViewAuditLog),
             nav,
         }
     }

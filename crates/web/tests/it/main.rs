@@ -1,7 +1,9 @@
 //! HTTP tests through the whole router; every test runs on SQLite and PostgreSQL.
 
 mod api;
+mod matrix;
 mod pages;
+mod security;
 
 use axum::Router;
 use axum::body::Body;
@@ -9,9 +11,10 @@ use axum::http::{Request, Response, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use anbiao_domain::{ReferenceData, Role};
+use anbiao_domain::{ReferenceData, Role, SignInPolicy};
 use anbiao_store::Db;
 use anbiao_store::account::{self, NewUser};
+use anbiao_store::audit::Actor;
 use anbiao_web::{AppState, WebConfig};
 
 pub const PASSWORD: &str = "Test#2018pw";
@@ -24,6 +27,10 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new(db: Db) -> TestApp {
+        Self::with_config(db, WebConfig::default()).await
+    }
+
+    pub async fn with_config(db: Db, config: WebConfig) -> TestApp {
         let reference = ReferenceData::embedded().expect("reference data");
         let users: [(&str, Role, Option<&str>); 5] = [
             ("city", Role::CityOfficer, None),
@@ -35,6 +42,7 @@ impl TestApp {
         for (name, role, region) in users {
             account::create(
                 &db,
+                &Actor::new("tester", "cli"),
                 &NewUser {
                     username: name.into(),
                     display_name: format!("{name}用户"),
@@ -43,15 +51,33 @@ impl TestApp {
                     region_code: region.map(str::to_string),
                     township: (role == Role::TownshipOfficer).then(|| "如城街道".to_string()),
                     enterprise_id: None,
+                    must_change_password: false,
                 },
+                &SignInPolicy::default(),
             )
             .await
             .expect("test user");
         }
-        let state = AppState::new(db.clone(), reference, WebConfig::default());
+        let state = AppState::new(db.clone(), reference, config);
         TestApp {
             router: anbiao_web::app(state),
             db,
+        }
+    }
+
+    /// A session for a user straight from the store (no password hashing): for tests that
+    /// sign in hundreds of times.
+    pub async fn session_for(&self, username: &str) -> Session {
+        let u = account::by_username(&self.db, username)
+            .await
+            .expect("ran")
+            .expect("user exists");
+        let (sid, csrf) = anbiao_store::session::create(&self.db, u.id, 1800)
+            .await
+            .expect("session");
+        Session {
+            cookie: format!("anbiao_sid={sid}"),
+            csrf,
         }
     }
 

@@ -1,0 +1,256 @@
+//! Operations commands: the audit chain, API tokens, backup and restore.
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use anyhow::{Context, anyhow, bail};
+
+use anbiao_domain::{Permission, ReferenceData};
+use anbiao_store::audit::{self, Actor, Event};
+use anbiao_store::{Db, account, token};
+
+use crate::cli::{AuditAction, TokenAction};
+
+/// Exit code of `audit verify` when the chain is broken.
+pub const CHAIN_BROKEN: i32 = 3;
+
+/// The actor of command-line operations: the operating-system user.
+pub fn cli_actor() -> Actor {
+    let os_user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor {
+        username: format!("cli:{os_user}"),
+        source: "cli".into(),
+        ..Actor::default()
+    }
+}
+
+pub async fn audit_cmd(db: &Db, action: AuditAction) -> anyhow::Result<i32> {
+    match action {
+        AuditAction::Head => {
+            let h = audit::head(db).await?;
+            println!("{} {}", h.seq, h.hash);
+            Ok(0)
+        }
+        AuditAction::Verify { head } => {
+            let kept = head.as_deref().map(|h| {
+                // Accept the whole `audit head` line as well as the hash alone.
+                h.split_whitespace().last().unwrap_or(h).to_string()
+            });
+            let v = audit::verify(db, kept.as_deref()).await?;
+            match v.broken {
+                None => {
+                    println!(
+                        "审计日志完整：共 {} 条，链头 {} {}",
+                        v.checked, v.head.seq, v.head.hash
+                    );
+                    Ok(0)
+                }
+                Some((seq, why)) => {
+                    println!("审计日志校验失败：第一处异常在第 {seq} 条。{why}");
+                    Ok(CHAIN_BROKEN)
+                }
+            }
+        }
+    }
+}
+
+pub async fn token_cmd(
+    db: &Db,
+    reference: &ReferenceData,
+    action: TokenAction,
+) -> anyhow::Result<i32> {
+    let actor = cli_actor();
+    match action {
+        TokenAction::Issue {
+            user,
+            scope,
+            days,
+            name,
+            region,
+        } => {
+            let owner = account::by_username(db, &user)
+                .await?
+                .ok_or_else(|| anyhow!("用户 {user} 不存在"))?;
+            let read_only = match scope.as_str() {
+                "read" => true,
+                "write" => false,
+                other => bail!("令牌范围“{other}”无效，应为 read 或 write"),
+            };
+            let region_code = match region {
+                None => None,
+                Some(r) => Some(
+                    reference
+                        .regions
+                        .get(&r)
+                        .or_else(|| reference.regions.resolve(&r, anbiao_web::today()))
+                        .map(|x| x.code.clone())
+                        .ok_or_else(|| anyhow!("无法识别的地区“{r}”"))?,
+                ),
+            };
+            let t = token::NewToken {
+                user_id: owner.id,
+                name,
+                read_only,
+                permissions: Vec::<Permission>::new(),
+                region_code,
+                days,
+            };
+            let (id, secret) = token::issue(db, &actor, &t).await?;
+            eprintln!("已为 {user} 签发令牌（编号 {id}，{days} 天有效）。令牌只显示这一次：");
+            println!("{secret}");
+            Ok(0)
+        }
+        TokenAction::Revoke { id } => {
+            token::revoke(db, &actor, id, None).await?;
+            eprintln!("令牌 {id} 已吊销");
+            Ok(0)
+        }
+        TokenAction::List { user } => {
+            let owner = match user {
+                None => None,
+                Some(u) => Some(
+                    account::by_username(db, &u)
+                        .await?
+                        .ok_or_else(|| anyhow!("用户 {u} 不存在"))?
+                        .id,
+                ),
+            };
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            for t in token::list(db, owner).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at <= now {
+                    "expired"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{}\t{}\t{}…\t{}\t{}\t{}",
+                    t.id, t.user_id, t.prefix, t.access, state, t.name
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let url = anbiao_store::db::normalize_url(url);
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Backs up: records the backup in the audit log first (so the copy holds that entry too),
+/// then SQLite's `VACUUM INTO` (a consistent online copy) or `pg_dump --format=custom`.
+pub async fn backup(url: &str, output: &Path) -> anyhow::Result<i32> {
+    if output.exists() {
+        bail!("备份文件 {} 已存在，请换一个文件名", output.display());
+    }
+    let db = Db::open(url).await.context("无法打开数据库")?;
+    let ev = Event::new("backup", format!("file:{}", output.display())).detail("备份数据库");
+    audit::append(&db, &cli_actor(), &ev).await?;
+    let head = audit::head(&db).await?;
+    match &db {
+        Db::Sqlite(_) => {
+            db.sqlite_backup_to(&output.to_string_lossy())
+                .await
+                .context("SQLite 备份失败")?;
+        }
+        Db::Postgres(_) => {
+            let status = Process::new("pg_dump")
+                .arg("--format=custom")
+                .arg("--no-owner")
+                .arg("--file")
+                .arg(output)
+                .arg(url)
+                .status()
+                .context("无法运行 pg_dump（请安装 PostgreSQL 客户端）")?;
+            if !status.success() {
+                bail!("pg_dump 失败（{status}）");
+            }
+        }
+    }
+    db.close().await;
+    eprintln!(
+        "已备份到 {}。审计链头：{} {}",
+        output.display(),
+        head.seq,
+        head.hash
+    );
+    Ok(0)
+}
+
+/// Restores a backup into `url`, refusing to overwrite data without `force`, then verifies
+/// the audit chain of the result.
+pub async fn restore(url: &str, input: &Path, force: bool) -> anyhow::Result<i32> {
+    if !input.is_file() {
+        bail!("备份文件 {} 不存在", input.display());
+    }
+    if is_postgres(url) {
+        let db = Db::connect(url, true).await.context("无法连接目标数据库")?;
+        let has_data = db.has_schema().await?;
+        db.close().await;
+        if has_data && !force {
+            bail!("目标数据库已有数据；确认要覆盖时加 --force");
+        }
+        let status = Process::new("pg_restore")
+            .arg("--clean")
+            .arg("--if-exists")
+            .arg("--no-owner")
+            .arg("--exit-on-error")
+            .arg("--dbname")
+            .arg(url)
+            .arg(input)
+            .status()
+            .context("无法运行 pg_restore（请安装 PostgreSQL 客户端）")?;
+        if !status.success() {
+            bail!("pg_restore 失败（{status}）");
+        }
+    } else {
+        let target = sqlite_path(url).ok_or_else(|| anyhow!("无法识别的 SQLite 数据库地址"))?;
+        // The backup must itself be a readable anbiao database with an intact chain.
+        let src = Db::connect(&format!("sqlite://{}?mode=ro", input.display()), false)
+            .await
+            .context("备份文件不是有效的 SQLite 数据库")?;
+        let v = audit::verify(&src, None)
+            .await
+            .context("备份文件不是安标数据库")?;
+        src.close().await;
+        if let Some((seq, why)) = v.broken {
+            bail!("备份文件的审计日志在第 {seq} 条异常：{why}");
+        }
+        let target_path = Path::new(&target);
+        if target_path.exists() && std::fs::metadata(target_path)?.len() > 0 && !force {
+            bail!("目标数据库 {target} 已存在；确认要覆盖时加 --force");
+        }
+        let tmp = format!("{target}.restoring");
+        std::fs::copy(input, &tmp).context("复制备份文件失败")?;
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{target}{suffix}"));
+        }
+        std::fs::rename(&tmp, target_path).context("替换目标数据库失败")?;
+    }
+    let db = Db::open(url).await.context("无法打开恢复后的数据库")?;
+    let v = audit::verify(&db, None).await?;
+    db.close().await;
+    match v.broken {
+        None => {
+            eprintln!(
+                "已恢复。审计日志完整：共 {} 条，链头 {} {}",
+                v.checked, v.head.seq, v.head.hash
+            );
+            Ok(0)
+        }
+        Some((seq, why)) => {
+            eprintln!("已恢复，但审计日志在第 {seq} 条异常：{why}");
+            Ok(CHAIN_BROKEN)
+        }
+    }
+}

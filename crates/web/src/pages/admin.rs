@@ -1,0 +1,487 @@
+//! The administrators' pages. The system administrator keeps accounts (create, enable,
+//! disable, unlock, reset password); the security administrator grants roles and regions and
+//! issues partner tokens. Neither page shows business data.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::{Permission, Role};
+use anbiao_store::account::{self, AccountChange, NewUser, User};
+use anbiao_store::{StoreError, enterprise, token};
+
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::account::TokenRow;
+use crate::pages::{Layout, Opt, redirect};
+use crate::views::{fmt_unix, region_name};
+use crate::{AppState, today};
+
+/// An account as the administrators see it.
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub role_label: &'static str,
+    pub region: String,
+    pub region_code: String,
+    pub township: String,
+    pub active: bool,
+    pub locked: Option<String>,
+    pub must_change: bool,
+    pub is_self: bool,
+}
+
+impl UserRow {
+    fn new(state: &AppState, me: i64, u: &User) -> Self {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role.clone(),
+            role_label: u.role().map(|r| r.label()).unwrap_or("未知角色"),
+            region: u
+                .region_code
+                .as_deref()
+                .map(|c| region_name(&state.reference, c))
+                .unwrap_or_default(),
+            region_code: u.region_code.clone().unwrap_or_default(),
+            township: u.township.clone().unwrap_or_default(),
+            active: u.active,
+            locked: u.locked_until.filter(|t| *t > now).map(fmt_unix),
+            must_change: u.must_change_password,
+            is_self: u.id == me,
+        }
+    }
+}
+
+fn region_opts(state: &AppState) -> Vec<Opt> {
+    state
+        .reference
+        .regions
+        .valid_on(today())
+        .map(|r| Opt::new(r.code.clone(), r.name.clone(), None))
+        .collect()
+}
+
+fn role_opts(admin_roles: bool) -> Vec<Opt> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| admin_roles || !r.is_admin())
+        .map(|r| Opt::new(r.as_str(), r.label(), None))
+        .collect()
+}
+
+async fn user_rows(state: &AppState, me: i64) -> Result<Vec<UserRow>, AppError> {
+    Ok(account::list(&state.db)
+        .await?
+        .iter()
+        .map(|u| UserRow::new(state, me, u))
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+fn done_message(key: &str) -> Option<String> {
+    Some(
+        match key {
+            "created" => "账户已创建。请将初始密码告知本人，首次登录时须修改。",
+            "enable" => "账户已启用。",
+            "disable" => "账户已停用，其登录会话已结束。",
+            "unlock" => "登录锁定已解除。",
+            "reset" => "密码已重置，下次登录时须修改。",
+            "granted" => "角色已授予，该账户的登录会话已结束，重新登录后生效。",
+            "revoked" => "令牌已吊销，立即失效。",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    rows: Vec<UserRow>,
+    roles: Vec<Opt>,
+    regions: Vec<Opt>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn render_users(
+    state: &AppState,
+    u: &CurrentUser,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    Ok(Html(
+        UsersPage {
+            layout: Layout::new(u, state, "users"),
+            rows: user_rows(state, u.user.id).await?,
+            roles: role_opts(false),
+            regions: region_opts(state),
+            notice,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn users_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(d): Query<Done>,
+) -> Result<Html<String>, HtmlError> {
+    render_users(&state, &u, done_message(&d.done), None).await
+}
+
+fn opt(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+async fn enterprise_id(state: &AppState, code: &str) -> Result<Option<i64>, AppError> {
+    match opt(code) {
+        None => Ok(None),
+        Some(c) => enterprise::id_by_credit_code(&state.db, &c.to_uppercase())
+            .await?
+            .map(Some)
+            .ok_or_else(|| AppError::bad("enterprise", format!("统一社会信用代码 {c} 未登记"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewUserInput {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    township: String,
+    #[serde(default)]
+    enterprise: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Shows a refused administrator action on its page with 422; other errors propagate.
+fn refused(e: AppError) -> Result<String, AppError> {
+    match e {
+        AppError::BadRequest { message, .. } | AppError::Conflict(message) => Ok(message),
+        other => Err(other),
+    }
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Form(input): Form<NewUserInput>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let role = Role::parse(&input.role)
+            .filter(|r| !r.is_admin())
+            .ok_or_else(|| AppError::bad("role", "请选择角色（管理员角色由安全管理员授予）"))?;
+        let nu = NewUser {
+            username: input.username.trim().to_string(),
+            display_name: input.display_name.trim().to_string(),
+            password: input.password.clone(),
+            role,
+            region_code: opt(&input.region),
+            township: opt(&input.township),
+            enterprise_id: enterprise_id(&state, &input.enterprise).await?,
+            must_change_password: true,
+        };
+        account::create(&state.db, &u.actor("form"), &nu, &state.config.policy).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect("/admin/users?done=created", is_htmx(&headers))),
+        Err(e) => {
+            let msg = refused(e)?;
+            let page = render_users(&state, &u, None, Some(msg)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChangeInput {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+pub async fn change_user(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<ChangeInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let (what, done) = match input.action.as_str() {
+        "enable" => (AccountChange::Enable, "enable"),
+        "disable" => (AccountChange::Disable, "disable"),
+        "unlock" => (AccountChange::Unlock, "unlock"),
+        "reset" => (
+            AccountChange::ResetPassword(input.password.clone()),
+            "reset",
+        ),
+        _ => return Err(AppError::bad("action", "未知的操作").into()),
+    };
+    match account::change(&state.db, &u.actor("form"), id, &what, &state.config.policy).await {
+        Ok(()) => Ok(redirect(
+            &format!("/admin/users?done={done}"),
+            is_htmx(&headers),
+        )),
+        Err(e) => {
+            let msg = refused(e.into())?;
+            let page = render_users(&state, &u, None, Some(msg)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/grants.html")]
+struct GrantsPage {
+    layout: Layout,
+    rows: Vec<UserRow>,
+    roles: Vec<Opt>,
+    regions: Vec<Opt>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn render_grants(
+    state: &AppState,
+    u: &CurrentUser,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    Ok(Html(
+        GrantsPage {
+            layout: Layout::new(u, state, "grants"),
+            rows: user_rows(state, u.user.id).await?,
+            roles: role_opts(true),
+            regions: region_opts(state),
+            notice,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn grants_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(d): Query<Done>,
+) -> Result<Html<String>, HtmlError> {
+    render_grants(&state, &u, done_message(&d.done), None).await
+}
+
+#[derive(Deserialize)]
+pub struct GrantInput {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    township: String,
+    #[serde(default)]
+    enterprise: String,
+}
+
+pub async fn grant(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<GrantInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let result = async {
+        let role = Role::parse(&input.role).ok_or_else(|| AppError::bad("role", "请选择角色"))?;
+        let what = AccountChange::Grant {
+            role,
+            region_code: opt(&input.region),
+            township: opt(&input.township),
+            enterprise_id: enterprise_id(&state, &input.enterprise).await?,
+        };
+        account::change(&state.db, &u.actor("form"), id, &what, &state.config.policy).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect("/admin/grants?done=granted", is_htmx(&headers))),
+        Err(e) => {
+            let msg = refused(e)?;
+            let page = render_grants(&state, &u, None, Some(msg)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/tokens.html")]
+struct AdminTokensPage {
+    layout: Layout,
+    rows: Vec<TokenRow>,
+    partners: Vec<Opt>,
+    regions: Vec<Opt>,
+    datasets: Vec<Opt>,
+    secret: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn render_admin_tokens(
+    state: &AppState,
+    u: &CurrentUser,
+    secret: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let users = account::list(&state.db).await?;
+    let name_of = |id: i64| {
+        users
+            .iter()
+            .find(|x| x.id == id)
+            .map(|x| x.username.clone())
+            .unwrap_or_default()
+    };
+    let rows = token::list(&state.db, None)
+        .await?
+        .iter()
+        .map(|t| TokenRow::new(state, t, name_of(t.user_id)))
+        .collect();
+    let partners = users
+        .iter()
+        .filter(|x| x.active && x.role() == Some(Role::Partner))
+        .map(|x| {
+            Opt::new(
+                x.id.to_string(),
+                format!("{}（{}）", x.display_name, x.username),
+                None,
+            )
+        })
+        .collect();
+    let datasets = Permission::ALL
+        .into_iter()
+        .filter(|p| p.is_read_only() && Role::Partner.allows(*p))
+        .map(|p| Opt::new(p.key(), p.label(), None))
+        .collect();
+    Ok(Html(
+        AdminTokensPage {
+            layout: Layout::new(u, state, "admin-tokens"),
+            rows,
+            partners,
+            regions: region_opts(state),
+            datasets,
+            secret,
+            notice,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn tokens_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(d): Query<Done>,
+) -> Result<Html<String>, HtmlError> {
+    render_admin_tokens(&state, &u, None, done_message(&d.done), None).await
+}
+
+pub async fn issue_token(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let result = async {
+        let user_id = get("user")
+            .parse::<i64>()
+            .map_err(|_| AppError::bad("user", "请选择协作部门账户"))?;
+        let owner = account::by_id(&state.db, user_id)
+            .await?
+            .filter(|o| o.role() == Some(Role::Partner))
+            .ok_or_else(|| AppError::bad("user", "只能为协作部门账户签发令牌"))?;
+        let mut permissions = Vec::new();
+        for (k, v) in &pairs {
+            if k == "data" {
+                let p = Permission::parse(v)
+                    .filter(|p| p.is_read_only())
+                    .ok_or_else(|| AppError::bad("data", format!("未知的数据范围“{v}”")))?;
+                permissions.push(p);
+            }
+        }
+        if permissions.is_empty() {
+            return Err(AppError::bad("data", "请至少选择一项数据范围"));
+        }
+        let t = token::NewToken {
+            user_id: owner.id,
+            name: get("name"),
+            read_only: true,
+            permissions,
+            region_code: opt(&get("region")),
+            days: get("days").trim().parse::<i64>().unwrap_or(0),
+        };
+        let (_, secret) = token::issue(&state.db, &u.actor("form"), &t).await?;
+        Ok::<_, AppError>(secret)
+    }
+    .await;
+    match result {
+        Ok(secret) => Ok(render_admin_tokens(&state, &u, Some(secret), None, None)
+            .await?
+            .into_response()),
+        Err(e) => {
+            let msg = refused(e)?;
+            let page = render_admin_tokens(&state, &u, None, None, Some(msg)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    match token::revoke(&state.db, &u.actor("form"), id, None).await {
+        Ok(()) | Err(StoreError::Conflict(_)) => {
+            Ok(redirect("/admin/tokens?done=revoked", is_htmx(&headers)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,224 @@
+//! The audit administrator's view of the log: search by time, actor, object and action;
+//! export to .xlsx. Read-only: nothing here changes or removes an entry.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{Html, Response};
+use serde::Deserialize;
+use time::{Date, Time, UtcOffset};
+
+use anbiao_store::audit::{self, Entry, Filter};
+
+use crate::auth::PageUser;
+use crate::error::{AppError, HtmlError};
+use crate::pages::Layout;
+use crate::views::{action_label, fmt_time};
+use crate::{AppState, export};
+
+pub const PER_PAGE: i64 = 50;
+/// Most entries one export writes.
+pub const MAX_EXPORT: i64 = 200_000;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub actor: Option<String>,
+    pub object: Option<String>,
+    pub action: Option<String>,
+    pub page: Option<String>,
+}
+
+fn china_midnight_us(d: Date) -> i64 {
+    let offset = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
+    let t = d.with_time(Time::MIDNIGHT).assume_offset(offset);
+    i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(0)
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<Filter, AppError> {
+        let date = |field: &str, v: &Option<String>| -> Result<Option<Date>, AppError> {
+            match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => anbiao_domain::date::parse_date(s).map(Some).ok_or_else(|| {
+                    AppError::bad(field, format!("日期“{s}”无法识别，应为 2026-01-31 的形式"))
+                }),
+            }
+        };
+        let from = date("from", &self.from)?;
+        let to = date("to", &self.to)?;
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(|s| s.trim().chars().take(100).collect::<String>())
+                .filter(|s| !s.is_empty())
+        };
+        Ok(Filter {
+            from_us: from.map(china_midnight_us),
+            // The end date is inclusive.
+            to_us: to.and_then(|d| d.next_day()).map(china_midnight_us),
+            actor: text(&self.actor),
+            object: text(&self.object),
+            action: text(&self.action),
+        })
+    }
+
+    fn page(&self) -> i64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 100_000)
+    }
+
+    fn query_string(&self, page: Option<i64>) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("actor", &self.actor),
+            ("object", &self.object),
+            ("action", &self.action),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", urlencode(v)));
+            }
+        }
+        if let Some(p) = page {
+            parts.push(format!("page={p}"));
+        }
+        parts.join("&")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub struct EntryRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub role: &'static str,
+    pub region: String,
+    pub action: &'static str,
+    pub action_key: String,
+    pub object: String,
+    pub detail: String,
+    pub client: String,
+    pub hash: String,
+}
+
+impl EntryRow {
+    fn new(state: &AppState, e: &Entry) -> Self {
+        Self {
+            seq: e.seq,
+            at: fmt_time(e.at()),
+            actor: e.actor.clone(),
+            role: anbiao_domain::Role::parse(&e.role)
+                .map(|r| r.label())
+                .unwrap_or(""),
+            region: if e.region.is_empty() {
+                String::new()
+            } else {
+                crate::views::region_name(&state.reference, &e.region)
+            },
+            action: action_label(&e.action),
+            action_key: e.action.clone(),
+            object: e.object.clone(),
+            detail: e.detail.clone(),
+            client: e.client_addr.clone(),
+            hash: e.hash.chars().take(12).collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit/search.html")]
+struct SearchPage {
+    layout: Layout,
+    q: AuditQuery,
+    rows: Vec<EntryRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    export_href: String,
+    head_seq: i64,
+    head_hash: String,
+    error: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, HtmlError> {
+    let head = audit::head(&state.db).await?;
+    let (filter, error) = match q.filter() {
+        Ok(f) => (f, None),
+        Err(e) => (Filter::default(), Some(e.message())),
+    };
+    let total = audit::count(&state.db, &filter).await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = q.page().min(pages);
+    let rows = audit::search(&state.db, &filter, PER_PAGE, (page - 1) * PER_PAGE)
+        .await?
+        .iter()
+        .map(|e| EntryRow::new(&state, e))
+        .collect();
+    let link = |p: i64| format!("/audit?{}", q.query_string(Some(p)));
+    let body = SearchPage {
+        layout: Layout::new(&u, &state, "audit"),
+        rows,
+        total,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        export_href: format!("/audit/export.xlsx?{}", q.query_string(None)),
+        head_seq: head.seq,
+        head_hash: head.hash,
+        error: error.clone(),
+        q,
+    }
+    .render()?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok(axum::response::IntoResponse::into_response((
+        status,
+        Html(body),
+    )))
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, HtmlError> {
+    let filter = q.filter()?;
+    let rows = audit::search(&state.db, &filter, MAX_EXPORT, 0).await?;
+    let d = crate::today();
+    let title = format!(
+        "审计日志（{}导出于{}，共{}条）",
+        u.user.display_name,
+        anbiao_domain::date::format_date(d),
+        rows.len()
+    );
+    let bytes = tokio::task::spawn_blocking(move || export::audit_xlsx(&title, &rows))
+        .await?
+        .map_err(AppError::Internal)?;
+    let file = format!("审计日志_{}.xlsx", anbiao_domain::date::format_date(d));
+    Ok(export::xlsx_download(bytes, "audit-log.xlsx", &file))
+}

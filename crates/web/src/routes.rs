@@ -1,0 +1,293 @@
+//! Every route of the application and who may call it, in one table. A route is added here
+//! or nowhere: the builder takes the access rule with the handler, and [`guard`] refuses any
+//! matched route the table does not declare. Handlers do not check permissions; they apply
+//! the caller's scope to the data.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+use anbiao_domain::Permission;
+use anbiao_store::audit::{self, Event};
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, HtmlError};
+use crate::{AppState, UPLOAD_LIMIT, api, assets, pages};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user, even one who must first change an initial password (the password
+    /// page, sign-out).
+    Account,
+    /// Any signed-in user whose password is settled.
+    SignedIn,
+    /// A signed-in user whose role (and token) grants the permission.
+    Perm(Permission),
+}
+
+/// One declared route.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+impl RouteSpec {
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+/// The router under construction and its declarations, built together.
+pub struct Table {
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+macro_rules! verb {
+    ($name:ident, $method:ident) => {
+        pub fn $name<H, T>(self, path: &'static str, access: Access, h: H) -> Self
+        where
+            H: Handler<T, AppState>,
+            T: 'static,
+        {
+            self.on(Method::$method, path, access, on(MethodFilter::$method, h))
+        }
+    };
+}
+
+impl Table {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            specs: Vec::new(),
+        }
+    }
+
+    fn on(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
+        self.router = self.router.route(path, mr);
+        self
+    }
+
+    verb!(get, GET);
+    verb!(post, POST);
+    verb!(put, PUT);
+    verb!(patch, PATCH);
+    verb!(delete, DELETE);
+
+    /// A POST that takes a file upload: a larger body limit than forms.
+    pub fn upload<H, T>(self, path: &'static str, access: Access, h: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let mr = on(MethodFilter::POST, h).layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 1024 * 1024));
+        self.on(Method::POST, path, access, mr)
+    }
+
+    pub fn specs(&self) -> &[RouteSpec] {
+        &self.specs
+    }
+
+    /// The router with the guard in front of every route.
+    pub fn into_router(self, state: &AppState) -> Router<AppState> {
+        let declared: HashMap<(Method, &'static str), Access> = self
+            .specs
+            .iter()
+            .map(|s| ((s.method.clone(), s.path), s.access))
+            .collect();
+        let g = Guard {
+            state: state.clone(),
+            declared: Arc::new(declared),
+        };
+        self.router
+            .route_layer(axum::middleware::from_fn_with_state(g, guard))
+    }
+}
+
+/// The whole route table.
+pub fn table() -> Table {
+    use Access::*;
+    use Permission::*;
+    use pages::{account, admin, audit as audit_pages, enterprises as ent, import, login};
+    Table::new()
+        // Public: sign-in, health, assets, the API description.
+        .get("/", Public, pages::home)
+        .get("/login", Public, login::login_page)
+        .post("/login", Public, login::login)
+        .get("/healthz", Public, assets::healthz)
+        .get("/static/htmx.min.js", Public, assets::htmx_js)
+        .get("/static/app.css", Public, assets::app_css)
+        .get("/static/app.js", Public, assets::app_js)
+        .get("/favicon.ico", Public, assets::favicon)
+        .get("/api/v1/openapi.json", Public, api::openapi)
+        .post("/api/v1/session", Public, api::session::create_session)
+        // The caller's own account.
+        .post("/logout", Account, login::logout)
+        .delete("/api/v1/session", Account, api::session::delete_session)
+        .get("/account/password", Account, account::password_page)
+        .post("/account/password", Account, account::change_password)
+        .get("/account", SignedIn, account::overview)
+        .get("/account/tokens", SignedIn, account::tokens_page)
+        .post("/account/tokens", SignedIn, account::issue_token)
+        .post(
+            "/account/tokens/{id}/revoke",
+            SignedIn,
+            account::revoke_token,
+        )
+        // The enterprise registry.
+        .get("/enterprises", Perm(ViewEnterprises), ent::list)
+        .post("/enterprises", Perm(EditEnterprises), ent::create)
+        .get("/enterprises/new", Perm(EditEnterprises), ent::new_form)
+        .get(
+            "/enterprises/export.xlsx",
+            Perm(ExportEnterprises),
+            ent::export_xlsx,
+        )
+        .get("/enterprises/{id}", Perm(ViewEnterprises), ent::detail)
+        .post("/enterprises/{id}", Perm(EditEnterprises), ent::update)
+        .get(
+            "/enterprises/{id}/edit",
+            Perm(EditEnterprises),
+            ent::edit_form,
+        )
+        .get(
+            "/enterprises/import",
+            Perm(ImportEnterprises),
+            import::import_page,
+        )
+        .upload(
+            "/enterprises/import",
+            Perm(ImportEnterprises),
+            import::upload,
+        )
+        .get(
+            "/api/v1/enterprises",
+            Perm(ViewEnterprises),
+            api::enterprises::list_enterprises,
+        )
+        .post(
+            "/api/v1/enterprises",
+            Perm(EditEnterprises),
+            api::enterprises::create_enterprise,
+        )
+        .get(
+            "/api/v1/enterprises/{id}",
+            Perm(ViewEnterprises),
+            api::enterprises::get_enterprise,
+        )
+        .put(
+            "/api/v1/enterprises/{id}",
+            Perm(EditEnterprises),
+            api::enterprises::update_enterprise,
+        )
+        .patch(
+            "/api/v1/enterprises/{id}",
+            Perm(EditEnterprises),
+            api::enterprises::update_enterprise,
+        )
+        // System administrator: accounts.
+        .get("/admin/users", Perm(ManageAccounts), admin::users_page)
+        .post("/admin/users", Perm(ManageAccounts), admin::create_user)
+        .post(
+            "/admin/users/{id}",
+            Perm(ManageAccounts),
+            admin::change_user,
+        )
+        // Security administrator: roles, grants and partner tokens.
+        .get("/admin/grants", Perm(ManageGrants), admin::grants_page)
+        .post("/admin/grants/{id}", Perm(ManageGrants), admin::grant)
+        .get("/admin/tokens", Perm(ManageGrants), admin::tokens_page)
+        .post("/admin/tokens", Perm(ManageGrants), admin::issue_token)
+        .post(
+            "/admin/tokens/{id}/revoke",
+            Perm(ManageGrants),
+            admin::revoke_token,
+        )
+        // Audit administrator: the log.
+        .get("/audit", Perm(ViewAuditLog), audit_pages::search)
+        .get(
+            "/audit/export.xlsx",
+            Perm(ViewAuditLog),
+            audit_pages::export_xlsx,
+        )
+}
+
+#[derive(Clone)]
+struct Guard {
+    state: AppState,
+    declared: Arc<HashMap<(Method, &'static str), Access>>,
+}
+
+fn refuse(api: bool, e: AppError) -> Response {
+    if api {
+        e.into_response()
+    } else {
+        HtmlError(e).into_response()
+    }
+}
+
+/// Checks the caller against the route's declared access before the handler runs.
+async fn guard(
+    State(g): State<Guard>,
+    matched: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = matched.as_ref().map(|m| m.as_str()).unwrap_or("");
+    let api = path.starts_with("/api/");
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    let Some(access) = g.declared.get(&(method, path)).copied() else {
+        tracing::error!(path, "route without a declared access rule refused");
+        return refuse(api, AppError::Forbidden("访问此地址"));
+    };
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let Some(u) = req.extensions().get::<CurrentUser>() else {
+        return refuse(api, AppError::Unauthenticated);
+    };
+    if u.user.must_change_password && access != Access::Account {
+        return refuse(api, AppError::PasswordChangeRequired);
+    }
+    if let Access::Perm(p) = access
+        && !u.can(p)
+    {
+        let ev = Event::new(
+            "access.denied",
+            format!("{} {}", req.method(), req.uri().path()),
+        )
+        .detail(format!("缺少权限：{}", p.label()));
+        if let Err(e) = audit::append(&g.state.db, &u.actor("web"), &ev).await {
+            return refuse(api, e.into());
+        }
+        return refuse(api, AppError::Forbidden(p.label()));
+    }
+    next.run(req).await
+}

@@ -1,0 +1,673 @@
+//! Sign-in hardening, tokens, headers, limits and hostile input, through the whole router.
+
+use axum::body::Body;
+use axum::http::{Request, header};
+
+use anbiao_domain::{Permission, Role, SignInPolicy};
+use anbiao_store::account::{self, NewUser};
+use anbiao_store::audit::{self, Actor, Filter};
+use anbiao_store::testing::each_backend;
+use anbiao_store::token::{self, NewToken};
+use anbiao_web::WebConfig;
+
+use crate::{PASSWORD, TestApp, body_bytes, body_json, body_text, code};
+
+fn login_form(user: &str, pw: &str, addr: &str) -> Request<Body> {
+    Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", addr)
+        .body(Body::from(format!("username={user}&password={pw}")))
+        .expect("request")
+}
+
+async fn count_action(db: &anbiao_store::Db, action: &str) -> i64 {
+    audit::count(
+        db,
+        &Filter {
+            action: Some(action.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("count")
+}
+
+#[tokio::test]
+async fn lockout_rate_limit_and_audit_over_http() {
+    each_backend(|db| async move {
+        let config = WebConfig {
+            sign_ins_per_minute: 8,
+            trust_proxy: true,
+            ..WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        // Wrong passwords: 401, then 423 at the fifth, with the unlock time in Chinese.
+        for i in 1..=4 {
+            let res = app
+                .send(login_form("rugao", "Wrong%232018", "10.1.1.1"))
+                .await;
+            assert_eq!(res.status(), 401, "attempt {i}");
+            assert!(body_text(res).await.contains("用户名或密码错误"));
+        }
+        let res = app
+            .send(login_form("rugao", "Wrong%232018", "10.1.1.1"))
+            .await;
+        assert_eq!(res.status(), 423);
+        assert!(body_text(res).await.contains("账户已锁定"));
+        // The right password does not get in while locked (JSON API: 423 too).
+        let res = app
+            .send(
+                Request::post("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-forwarded-for", "10.1.1.2")
+                    .body(Body::from(format!(
+                        r#"{{"username":"rugao","password":"{PASSWORD}"}}"#
+                    )))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), 423);
+        assert!(crate::set_cookie(&res).is_none());
+        assert_eq!(body_json(res).await["code"], "account_locked");
+        assert_eq!(count_action(&db, "account.locked").await, 1);
+        assert_eq!(count_action(&db, "signin.failed").await, 4);
+        let failed = audit::search(
+            &db,
+            &Filter {
+                action: Some("signin.failed".into()),
+                ..Default::default()
+            },
+            1,
+            0,
+        )
+        .await
+        .expect("search");
+        assert_eq!(failed[0].client_addr, "10.1.1.1");
+        // Per-address limit: the ninth attempt in a minute from one address is refused.
+        for _ in 0..3 {
+            app.send(login_form("nobody", "x", "10.1.1.1")).await;
+        }
+        let res = app.send(login_form("city", "x", "10.1.1.1")).await;
+        assert_eq!(res.status(), 429);
+        assert!(body_text(res).await.contains("过于频繁"));
+        // Even the right password from that address waits; another address does not.
+        let res = app
+            .send(login_form("city", "Test%232018pw", "10.1.1.1"))
+            .await;
+        assert_eq!(res.status(), 429);
+        let res = app
+            .send(login_form("city", "Test%232018pw", "10.9.9.9"))
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(count_action(&db, "signin.throttled").await, 1);
+        assert_eq!(audit::verify(&db, None).await.expect("verify").broken, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn initial_password_must_be_changed_first() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        account::create(
+            &db,
+            &Actor::new("tester", "cli"),
+            &NewUser {
+                username: "newbie".into(),
+                display_name: "新同事".into(),
+                password: "Init#2026a".into(),
+                role: Role::CityOfficer,
+                region_code: None,
+                township: None,
+                enterprise_id: None,
+                must_change_password: true,
+            },
+            &SignInPolicy::default(),
+        )
+        .await
+        .expect("user");
+        let res = app.send(login_form("newbie", "Init%232026a", "")).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()[header::LOCATION], "/account/password");
+        let cookie = crate::set_cookie(&res).expect("cookie");
+        let get = |uri: &str| {
+            Request::get(uri)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("request")
+        };
+        let res = app.send(get("/enterprises")).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()[header::LOCATION], "/account/password");
+        let res = app.send(get("/api/v1/enterprises")).await;
+        assert_eq!(res.status(), 403);
+        assert_eq!(body_json(res).await["code"], "password_change_required");
+        let res = app.send(get("/account/password")).await;
+        assert_eq!(res.status(), 200);
+        let page = body_text(res).await;
+        assert!(page.contains("首次登录"));
+        let csrf = page
+            .split("\"X-CSRF-Token\": \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("csrf in page")
+            .to_string();
+        let post = |body: &str| {
+            Request::post("/account/password")
+                .header(header::COOKIE, &cookie)
+                .header("x-csrf-token", &csrf)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body.to_string()))
+                .expect("request")
+        };
+        // A weak new password, then mismatched confirmation: 422 with the reason.
+        let res = app
+            .send(post("current=Init%232026a&new=abcdefgh&confirm=abcdefgh"))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("至少8位"));
+        let res = app
+            .send(post(
+                "current=Init%232026a&new=Next%232026b&confirm=Next%232026c",
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("不一致"));
+        let res = app
+            .send(post(
+                "current=Init%232026a&new=Next%232026b&confirm=Next%232026b",
+            ))
+            .await;
+        assert_eq!(res.status(), 303);
+        let res = app.send(get("/enterprises")).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(count_action(&db, "password.change").await, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_rotate_end_and_expire() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let first = app.login("city").await;
+        // Signing in again with the old cookie ends the old session: a new id every time.
+        let res = app
+            .send(
+                Request::post("/login")
+                    .header(header::COOKIE, &first.cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from("username=city&password=Test%232018pw"))
+                    .expect("request"),
+            )
+            .await;
+        let second = crate::set_cookie(&res).expect("new cookie");
+        assert_ne!(second, first.cookie);
+        let res = app.send(first.get("/api/v1/enterprises")).await;
+        assert_eq!(res.status(), 401);
+        // An expired session leads to sign-in.
+        let u = account::by_username(&db, "city")
+            .await
+            .expect("ran")
+            .expect("city");
+        let (old, _) = anbiao_store::session::create(&db, u.id, -1)
+            .await
+            .expect("session");
+        let res = app
+            .send(
+                Request::get("/enterprises")
+                    .header(header::COOKIE, format!("anbiao_sid={old}"))
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()[header::LOCATION], "/login");
+        // Cookie attributes.
+        let res = app.send(login_form("rugao", "Test%232018pw", "")).await;
+        let set = res.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        assert!(!set.contains("Secure"));
+        let secure = TestApp {
+            router: anbiao_web::app(anbiao_web::AppState::new(
+                db.clone(),
+                anbiao_domain::ReferenceData::embedded().expect("reference"),
+                WebConfig {
+                    secure_cookies: true,
+                    ..WebConfig::default()
+                },
+            )),
+            db: db.clone(),
+        };
+        let res = secure.send(login_form("rugao", "Test%232018pw", "")).await;
+        let set = res.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(set.contains("; Secure"), "{set}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bearer_tokens_scope_revoke_and_log() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let city = app.login("city").await;
+        for (n, region, name) in [(1, "320682", "如皋令牌厂"), (2, "320685", "海安令牌厂")]
+        {
+            let res = app
+                .send(city.json(
+                    "POST",
+                    "/api/v1/enterprises",
+                    serde_json::json!({
+                        "credit_code": code(region, n), "name": name,
+                        "region_code": region, "industry_code": "JX"
+                    }),
+                ))
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+        let actor = Actor::new("secadmin", "form");
+        let partner = account::create(
+            &db,
+            &actor,
+            &NewUser {
+                username: "bank".into(),
+                display_name: "银行".into(),
+                password: PASSWORD.into(),
+                role: Role::Partner,
+                region_code: None,
+                township: None,
+                enterprise_id: None,
+                must_change_password: false,
+            },
+            &SignInPolicy::default(),
+        )
+        .await
+        .expect("partner");
+        let (id, secret) = token::issue(
+            &db,
+            &actor,
+            &NewToken {
+                user_id: partner,
+                name: "如皋数据".into(),
+                read_only: true,
+                permissions: vec![Permission::ViewEnterprises],
+                region_code: Some("320682".into()),
+                days: 30,
+            },
+        )
+        .await
+        .expect("token");
+        let bearer = |method: &str, uri: &str, secret: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(if method == "GET" { "" } else { "{}" }))
+                .expect("request")
+        };
+        // Within scope: only 如皋, no CSRF token needed.
+        let res = app
+            .send(bearer("GET", "/api/v1/enterprises", &secret))
+            .await;
+        assert_eq!(res.status(), 200);
+        let list = body_text(res).await;
+        assert!(
+            list.contains("如皋令牌厂") && !list.contains("海安令牌厂"),
+            "{list}"
+        );
+        // Outside its data scope (writing, exporting is not listed) and its region.
+        let res = app
+            .send(bearer("POST", "/api/v1/enterprises", &secret))
+            .await;
+        assert_eq!(res.status(), 403);
+        assert_eq!(body_json(res).await["code"], "forbidden");
+        let res = app
+            .send(bearer("GET", "/api/v1/enterprises?region=320685", &secret))
+            .await;
+        assert!(!body_text(res).await.contains("海安令牌厂"));
+        // Tokens open the API only, not the pages.
+        let res = app.send(bearer("GET", "/enterprises", &secret)).await;
+        assert_eq!(res.status(), 303);
+        // Every use on the API is logged.
+        assert_eq!(count_action(&db, "token.use").await, 3);
+        assert_eq!(count_action(&db, "access.denied").await, 1);
+        // Garbage, a malformed header, revoked, expired: 401 with a reason, nothing else.
+        let res = app
+            .send(bearer("GET", "/api/v1/enterprises", "abt_forged"))
+            .await;
+        assert_eq!(res.status(), 401);
+        assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+        assert_eq!(body_json(res).await["message"], "令牌无效");
+        let res = app
+            .send(
+                Request::get("/api/v1/enterprises")
+                    .header(header::AUTHORIZATION, "Basic Y2l0eTp4")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), 401);
+        token::revoke(&db, &actor, id, None).await.expect("revoke");
+        let res = app
+            .send(bearer("GET", "/api/v1/enterprises", &secret))
+            .await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(body_json(res).await["message"], "令牌已被吊销");
+        let (old_id, old) = token::issue(
+            &db,
+            &actor,
+            &NewToken {
+                user_id: partner,
+                name: "过期".into(),
+                read_only: true,
+                permissions: vec![],
+                region_code: None,
+                days: 1,
+            },
+        )
+        .await
+        .expect("token");
+        anbiao_store::with_pool!(&db, |p| sqlx::query(
+            "UPDATE api_token SET expires_at = 0 WHERE id = $1"
+        )
+        .bind(old_id)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("expire");
+        let res = app.send(bearer("GET", "/api/v1/enterprises", &old)).await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(body_json(res).await["message"], "令牌已过期");
+        assert_eq!(count_action(&db, "token.refused").await, 4);
+        // A personal token through the page: shown once, at most the owner's permissions.
+        let res = app
+            .send(city.form(
+                "/account/tokens",
+                &[("name", "脚本"), ("access", "read"), ("days", "7")],
+            ))
+            .await;
+        assert_eq!(res.status(), 200);
+        let page = body_text(res).await;
+        let personal = page
+            .split("id=\"new-secret\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .expect("secret shown")
+            .to_string();
+        let res = app
+            .send(bearer("GET", "/api/v1/enterprises", &personal))
+            .await;
+        let list = body_text(res).await;
+        assert!(list.contains("海安令牌厂"));
+        let res = app
+            .send(bearer("POST", "/api/v1/enterprises", &personal))
+            .await;
+        assert_eq!(res.status(), 403, "a read token does not write");
+        let listed = app.send(city.get("/account/tokens")).await;
+        assert!(
+            !body_text(listed).await.contains(&personal),
+            "the secret is shown only once"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn headers_limits_and_hostile_text() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let city = app.login("city").await;
+        let res = app.send(city.get("/enterprises")).await;
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h.contains_key("referrer-policy"));
+        // A form far over the form limit is refused before it is read.
+        let big = "x".repeat(400 * 1024);
+        let res = app.send(city.form("/enterprises", &[("name", &big)])).await;
+        assert_eq!(res.status(), 413);
+        // SQL and HTML metacharacters are text: searched literally and shown escaped.
+        let nasty = "'; DROP TABLE enterprise; -- <script>alert(1)</script> %_\\";
+        let uri = format!("/enterprises?q={}", urlencode(nasty));
+        let res = app.send(city.get(&uri)).await;
+        assert_eq!(res.status(), 200);
+        let page = body_text(res).await;
+        assert!(!page.contains("<script>alert(1)"));
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || page.contains("&#60;script")
+        );
+        let res = app
+            .send(city.get(&format!("/api/v1/enterprises?q={}", urlencode(nasty))))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(body_json(res).await["total"], 0);
+        // The enterprise table is still there, and a name with markup round-trips as text.
+        let res = app
+            .send(city.json(
+                "POST",
+                "/api/v1/enterprises",
+                serde_json::json!({
+                    "credit_code": code("320682", 77), "name": "<b>粗体</b>公司'--",
+                    "region_code": "320682", "industry_code": "JX"
+                }),
+            ))
+            .await;
+        assert_eq!(res.status(), 201);
+        let res = app
+            .send(city.get(&format!("/enterprises?q={}", urlencode("<b>粗体"))))
+            .await;
+        let page = body_text(res).await;
+        assert!(
+            page.contains("&lt;b&gt;粗体&lt;/b&gt;公司") || page.contains("&#60;b&#62;粗体"),
+            "escaped"
+        );
+        // The auditor's search takes the same text safely.
+        let auditor = {
+            account::create(
+                &db,
+                &Actor::new("tester", "cli"),
+                &NewUser {
+                    username: "auditor".into(),
+                    display_name: "审计".into(),
+                    password: PASSWORD.into(),
+                    role: Role::AuditAdmin,
+                    region_code: None,
+                    township: None,
+                    enterprise_id: None,
+                    must_change_password: false,
+                },
+                &SignInPolicy::default(),
+            )
+            .await
+            .expect("auditor");
+            app.session_for("auditor").await
+        };
+        let res = app
+            .send(auditor.get(&format!("/audit?actor={}", urlencode(nasty))))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(!body_text(res).await.contains("<script>alert(1)"));
+        let res = app.send(auditor.get("/audit?from=2026-13-40")).await;
+        assert_eq!(res.status(), 400);
+        assert!(body_text(res).await.contains("无法识别"));
+        // The audit log exports as .xlsx.
+        let res = app
+            .send(auditor.get("/audit/export.xlsx?action=enterprise"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let bytes = body_bytes(res).await;
+        assert_eq!(&bytes[..2], b"PK");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn administrators_keep_accounts_and_grants_apart() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        for (name, role) in [("secadmin", Role::SecurityAdmin), ("bank", Role::Partner)] {
+            account::create(
+                &db,
+                &Actor::new("tester", "cli"),
+                &NewUser {
+                    username: name.into(),
+                    display_name: name.into(),
+                    password: PASSWORD.into(),
+                    role,
+                    region_code: None,
+                    township: None,
+                    enterprise_id: None,
+                    must_change_password: false,
+                },
+                &SignInPolicy::default(),
+            )
+            .await
+            .expect("user");
+        }
+        let sys = app.session_for("sysadmin").await;
+        // The system administrator creates accounts, not administrators.
+        let res = app
+            .send(sys.form(
+                "/admin/users",
+                &[
+                    ("username", "liu"),
+                    ("display_name", "刘科员"),
+                    ("role", "security_admin"),
+                    ("password", "Init#2026a"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("安全管理员授予"));
+        let res = app
+            .send(sys.form(
+                "/admin/users",
+                &[
+                    ("username", "liu"),
+                    ("display_name", "刘科员"),
+                    ("role", "district_officer"),
+                    ("region", "320682"),
+                    ("password", "Init#2026a"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let liu = account::by_username(&db, "liu")
+            .await
+            .expect("ran")
+            .expect("liu");
+        assert!(liu.must_change_password);
+        // The security administrator grants; the system administrator cannot.
+        let grant = [
+            ("role", "township_officer"),
+            ("region", "320682"),
+            ("township", "如城街道"),
+        ];
+        let res = app
+            .send(sys.form(&format!("/admin/grants/{}", liu.id), &grant))
+            .await;
+        assert_eq!(res.status(), 403);
+        let sec = app.session_for("secadmin").await;
+        let res = app
+            .send(sec.form(&format!("/admin/grants/{}", liu.id), &grant))
+            .await;
+        assert_eq!(res.status(), 204);
+        let liu = account::by_username(&db, "liu")
+            .await
+            .expect("ran")
+            .expect("liu");
+        assert_eq!(liu.role, "township_officer");
+        // Nobody grants themselves anything.
+        let me = account::by_username(&db, "secadmin")
+            .await
+            .expect("ran")
+            .expect("me");
+        let res = app
+            .send(sec.form(
+                &format!("/admin/grants/{}", me.id),
+                &[("role", "city_officer")],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        // A partner token with a data scope, issued by the security administrator.
+        let bank = account::by_username(&db, "bank")
+            .await
+            .expect("ran")
+            .expect("bank");
+        let res = app
+            .send(sec.form(
+                "/admin/tokens",
+                &[
+                    ("user", &bank.id.to_string()),
+                    ("name", "银行"),
+                    ("data", "enterprises.view"),
+                    ("region", "320682"),
+                    ("days", "90"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(body_text(res).await.contains("id=\"new-secret\""));
+        let res = app
+            .send(sec.form(
+                "/admin/tokens",
+                &[
+                    ("user", &bank.id.to_string()),
+                    ("name", "写"),
+                    ("data", "enterprises.edit"),
+                    ("days", "9"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        // Disable ends the account's sessions at once.
+        let liu_session = app.session_for("liu").await;
+        let res = app
+            .send(sys.form(
+                &format!("/admin/users/{}", liu.id),
+                &[("action", "disable")],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let res = app.send(liu_session.get("/account")).await;
+        assert_eq!(res.status(), 303);
+        for (actor, action) in [
+            ("sysadmin", "user.create"),
+            ("secadmin", "user.grant"),
+            ("sysadmin", "user.disable"),
+            ("secadmin", "token.issue"),
+        ] {
+            let f = Filter {
+                actor: Some(actor.into()),
+                action: Some(action.into()),
+                ..Default::default()
+            };
+            assert_eq!(audit::count(&db, &f).await.expect("count"), 1, "{action}");
+        }
+    })
+    .await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
