@@ -215,23 +215,20 @@ pub async fn restore(url: &str, input: &Path, force: bool) -> anyhow::Result<i32
         }
     } else {
         let target = sqlite_path(url).ok_or_else(|| anyhow!("无法识别的 SQLite 数据库地址"))?;
-        // The backup must itself be a readable anbiao database with an intact chain.
-        let src = Db::connect(&format!("sqlite://{}?mode=ro", input.display()), false)
-            .await
-            .context("备份文件不是有效的 SQLite 数据库")?;
-        let v = audit::verify(&src, None)
-            .await
-            .context("备份文件不是安标数据库")?;
-        src.close().await;
-        if let Some((seq, why)) = v.broken {
-            bail!("备份文件的审计日志在第 {seq} 条异常：{why}");
-        }
         let target_path = Path::new(&target);
         if target_path.exists() && std::fs::metadata(target_path)?.len() > 0 && !force {
             bail!("目标数据库 {target} 已存在；确认要覆盖时加 --force");
         }
+        // Checked on a copy beside the target: a readable anbiao database with an intact chain.
         let tmp = format!("{target}.restoring");
         std::fs::copy(input, &tmp).context("复制备份文件失败")?;
+        let checked = check_sqlite_copy(&tmp).await;
+        if let Err(e) = checked {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{tmp}{suffix}"));
+            }
+            return Err(e);
+        }
         for suffix in ["-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{target}{suffix}"));
         }
@@ -253,4 +250,29 @@ pub async fn restore(url: &str, input: &Path, force: bool) -> anyhow::Result<i32
             Ok(CHAIN_BROKEN)
         }
     }
+}
+
+async fn check_sqlite_copy(path: &str) -> anyhow::Result<()> {
+    let src = Db::connect(&format!("sqlite://{path}"), false)
+        .await
+        .context("备份文件不是有效的 SQLite 数据库")?;
+    let result = async {
+        if !src
+            .has_schema()
+            .await
+            .context("备份文件不是有效的 SQLite 数据库")?
+        {
+            bail!("备份文件不是安标数据库");
+        }
+        let v = audit::verify(&src, None)
+            .await
+            .context("备份文件不是安标数据库")?;
+        if let Some((seq, why)) = v.broken {
+            bail!("备份文件的审计日志在第 {seq} 条异常：{why}");
+        }
+        Ok(())
+    }
+    .await;
+    src.close().await;
+    result
 }

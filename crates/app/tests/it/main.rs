@@ -370,3 +370,183 @@ async fn killed_import_leaves_the_database_unchanged() {
         t.drop_db().await;
     }
 }
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn table_counts(db: &anbiao_store::Db) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "enterprise",
+        "enterprise_change",
+        "app_user",
+        "api_token",
+        "audit_log",
+        "region",
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let n: i64 =
+            anbiao_store::with_pool!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_one(p)
+                .await)
+            .expect("count");
+        out.push((table.to_string(), n));
+    }
+    out
+}
+
+#[tokio::test]
+async fn audit_tokens_backup_and_restore() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let roster = dir.path().join("r.csv");
+        std::fs::write(
+            &roster,
+            format!(
+                "企业名称,统一社会信用代码,属地,行业\n甲公司,{},如东,纺织\n",
+                code("320623", 1)
+            ),
+        )
+        .expect("write");
+        let out = anbiao(
+            &t.url,
+            &["import", "enterprises", roster.to_str().expect("utf-8")],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let out = anbiao(
+            &t.url,
+            &[
+                "user",
+                "add",
+                "--username",
+                "bank",
+                "--password",
+                "Partner#2018x",
+                "--role",
+                "partner",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+        // Tokens: printed once, listed, revoked; a wrong scope is refused in Chinese.
+        let out = anbiao(&t.url, &["token", "issue", "--user", "bank", "--days", "7"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(secret.starts_with("abt_") && secret.len() > 60, "{secret}");
+        let out = anbiao(
+            &t.url,
+            &["token", "issue", "--user", "bank", "--scope", "admin"],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out).contains("read 或 write"));
+        let out = anbiao(&t.url, &["token", "list"]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("live"));
+        let out = anbiao(&t.url, &["token", "revoke", "1"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let out = anbiao(&t.url, &["token", "list", "--user", "bank"]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"));
+        match anbiao_store::token::check(&t.db, &secret)
+            .await
+            .expect("check")
+        {
+            anbiao_store::token::Presented::Revoked(_) => {}
+            other => panic!("{other:?}"),
+        }
+
+        // The chain: head, verify.
+        let out = anbiao(&t.url, &["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("审计日志完整"));
+        let head_before = String::from_utf8_lossy(&anbiao(&t.url, &["audit", "head"]).stdout)
+            .trim()
+            .to_string();
+
+        // Backup, then restore into a second database; the two are equal and intact.
+        let file = dir.path().join("anbiao.backup");
+        let out = anbiao(&t.url, &["backup", "-o", file.to_str().expect("utf-8")]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let again = anbiao(&t.url, &["backup", "-o", file.to_str().expect("utf-8")]);
+        assert_eq!(
+            again.status.code(),
+            Some(1),
+            "an existing file is not overwritten"
+        );
+        let head_after = String::from_utf8_lossy(&anbiao(&t.url, &["audit", "head"]).stdout)
+            .trim()
+            .to_string();
+        assert_ne!(head_before, head_after, "the backup itself is audited");
+        let (target_url, target) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("restored.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let t2 = TestDb::new(backend).await;
+                (t2.url.clone(), Some(t2))
+            }
+        };
+        if backend == Backend::Postgres {
+            let out = anbiao(
+                &target_url,
+                &["restore", "-i", file.to_str().expect("utf-8")],
+            );
+            assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+            assert!(text(&out).contains("--force"));
+        }
+        let out = anbiao(
+            &target_url,
+            &["restore", "-i", file.to_str().expect("utf-8"), "--force"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let restored = anbiao_store::Db::open(&target_url)
+            .await
+            .expect("open restored");
+        assert_eq!(table_counts(&restored).await, table_counts(&t.db).await);
+        assert_eq!(
+            anbiao_store::audit::head(&restored).await.expect("head"),
+            anbiao_store::audit::head(&t.db).await.expect("head")
+        );
+        restored.close().await;
+        let out = anbiao(&target_url, &["audit", "verify", "--head", &head_before]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+        // A file that is not a backup changes nothing.
+        if backend == Backend::Sqlite {
+            let junk = dir.path().join("junk.backup");
+            std::fs::write(&junk, b"not a database at all").expect("write");
+            let out = anbiao(
+                &target_url,
+                &["restore", "-i", junk.to_str().expect("utf-8"), "--force"],
+            );
+            assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+            let out = anbiao(&target_url, &["audit", "verify"]);
+            assert_eq!(out.status.code(), Some(0));
+        }
+
+        // Tampering: verify exits 3 naming the first bad entry.
+        let drop = match backend {
+            Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
+            Backend::Postgres => "DROP TRIGGER audit_log_no_update ON audit_log",
+        };
+        for sql in [drop, "UPDATE audit_log SET actor = 'someone' WHERE seq = 2"] {
+            anbiao_store::with_pool!(&t.db, |p| sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(p)
+                .await
+                .map(|_| ()))
+            .expect(sql);
+        }
+        let out = anbiao(&t.url, &["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        assert!(text(&out).contains("第 2 条"), "{}", text(&out));
+        if let Some(t2) = target {
+            t2.drop_db().await;
+        }
+        t.drop_db().await;
+    }
+}
