@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of anbiao: the Rust suites on SQLite and PostgreSQL, then the browser test.
+# Runs every test of anbiao: the Rust suites on SQLite and PostgreSQL, the browser test, and a
+# bounded schemathesis run against the API on both databases.
 # Installs what a fresh machine lacks (Debian chromium and fonts-wqy-microhei, playwright-core
-# from e2e/package-lock.json). Needs PostgreSQL at TEST_POSTGRES_URL
+# from e2e/package-lock.json, schemathesis from PyPI into target/). Needs PostgreSQL at TEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,3 +40,6 @@ cargo test --workspace --locked
 echo "== browser test"
 # `cargo test` above built target/debug/anbiao for the CLI tests; the browser test drives it.
 node e2e/run.mjs target/debug/anbiao
+
+echo "== API schema test"
+bash scripts/schemathesis.sh target/debug/anbiao

@@ -14,9 +14,21 @@ pub fn to_half_width(s: &str) -> String {
 
 /// Half-width, trimmed (including ideographic and no-break spaces), inner whitespace runs kept.
 pub fn clean(s: &str) -> String {
-    to_half_width(s)
+    strip_controls(&to_half_width(s))
         .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{a0}')
         .to_string()
+}
+
+/// Control characters never belong in a name, an address or a search (PostgreSQL cannot
+/// even store NUL): line breaks and tabs become spaces, the rest are dropped.
+pub fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 /// Removes all whitespace: used to compare headers and names written with stray spaces.
@@ -37,6 +49,7 @@ mod tests {
         assert_eq!(to_half_width("（万元）"), "(万元)");
         assert_eq!(clean("\u{3000} 南通 \u{feff}"), "南通");
         assert_eq!(squeeze(" 单位 名称 "), "单位名称");
+        assert_eq!(clean("南通\u{0}甲厂\u{97}\n有限公司"), "南通甲厂 有限公司");
     }
 }
 

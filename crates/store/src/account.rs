@@ -131,7 +131,10 @@ fn validate(u: &NewUser, policy: &SignInPolicy) -> Result<(), StoreError> {
     policy
         .check_password(&u.password, &u.username)
         .map_err(StoreError::Invalid)?;
-    if u.display_name.trim().is_empty() || u.display_name.chars().count() > 50 {
+    if u.display_name.trim().is_empty()
+        || u.display_name.chars().count() > 50
+        || u.display_name.chars().any(char::is_control)
+    {
         return Err(StoreError::Invalid("姓名不能为空，且不超过50个字符".into()));
     }
     check_assignment(

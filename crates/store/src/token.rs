@@ -87,7 +87,7 @@ fn now() -> i64 {
 /// Issues a token; returns its id and the secret, which is not stored and cannot be shown again.
 pub async fn issue(db: &Db, actor: &Actor, t: &NewToken) -> Result<(i64, String), StoreError> {
     let name = t.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
         return Err(StoreError::Invalid(
             "令牌名称不能为空，且不超过60个字符".into(),
         ));

@@ -86,7 +86,9 @@ impl ListQuery {
                 ));
             }
         };
-        let q = set(&self.q).map(|s| s.chars().take(100).collect());
+        let q = set(&self.q)
+            .map(|s| anbiao_domain::text::clean(s).chars().take(100).collect::<String>())
+            .filter(|s| !s.is_empty());
         Ok(Filter {
             q,
             region_codes,

@@ -154,7 +154,11 @@ pub async fn sign_in(
         }
         return Err(AppError::TooManyRequests);
     }
-    if username.is_empty() || password.is_empty() || username.chars().count() > 100 {
+    if username.is_empty()
+        || password.is_empty()
+        || username.chars().count() > 100
+        || username.chars().any(char::is_control)
+    {
         return Err(AppError::BadCredentials);
     }
     match account::sign_in(

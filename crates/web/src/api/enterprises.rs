@@ -92,7 +92,7 @@ fn parse_id(s: &str) -> Result<i64, AppError> {
 
 /// Lists enterprises in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/enterprises", params(ListQuery), tag = "enterprises",
-    responses((status = 200, body = EnterpriseList), (status = 400, body = crate::error::ApiErrorBody)))]
+    responses((status = 200, body = EnterpriseList), (status = 400, body = crate::error::ApiErrorBody), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody)))]
 pub async fn list_enterprises(
     State(state): State<AppState>,
     u: CurrentUser,
@@ -115,7 +115,7 @@ pub async fn list_enterprises(
 
 /// One enterprise in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", params(("id" = i64, Path)), tag = "enterprises",
-    responses((status = 200, body = EnterpriseView), (status = 404, body = crate::error::ApiErrorBody)))]
+    responses((status = 200, body = EnterpriseView), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody), (status = 404, body = crate::error::ApiErrorBody)))]
 pub async fn get_enterprise(
     State(state): State<AppState>,
     u: CurrentUser,
@@ -127,7 +127,7 @@ pub async fn get_enterprise(
 
 /// Registers an enterprise.
 #[utoipa::path(post, path = "/api/v1/enterprises", request_body = EnterpriseBody, tag = "enterprises",
-    responses((status = 201, body = EnterpriseView), (status = 422, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody)))]
+    responses((status = 201, body = EnterpriseView), (status = 400, body = crate::error::ApiErrorBody), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody), (status = 413, body = crate::error::ApiErrorBody), (status = 422, body = crate::error::ApiErrorBody)))]
 pub async fn create_enterprise(
     State(state): State<AppState>,
     u: CurrentUser,
@@ -153,7 +153,7 @@ pub async fn create_enterprise(
 
 /// Updates an enterprise; fields left out keep their values.
 #[utoipa::path(patch, path = "/api/v1/enterprises/{id}", params(("id" = i64, Path)), request_body = EnterpriseBody, tag = "enterprises",
-    responses((status = 200, body = EnterpriseView), (status = 422, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody)))]
+    responses((status = 200, body = EnterpriseView), (status = 400, body = crate::error::ApiErrorBody), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody), (status = 404, body = crate::error::ApiErrorBody), (status = 409, body = crate::error::ApiErrorBody), (status = 413, body = crate::error::ApiErrorBody), (status = 422, body = crate::error::ApiErrorBody)))]
 pub async fn update_enterprise(
     State(state): State<AppState>,
     u: CurrentUser,

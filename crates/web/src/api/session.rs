@@ -32,7 +32,7 @@ pub struct SessionCreated {
 
 /// Signs in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", request_body = Credentials, tag = "session",
-    responses((status = 201, body = SessionCreated), (status = 401, body = crate::error::ApiErrorBody),
+    responses((status = 201, body = SessionCreated), (status = 400, body = crate::error::ApiErrorBody), (status = 401, body = crate::error::ApiErrorBody),
         (status = 423, body = crate::error::ApiErrorBody), (status = 429, body = crate::error::ApiErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
@@ -60,7 +60,7 @@ pub async fn create_session(
 }
 
 /// Signs out; the session ends on the server.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody)))]
 pub async fn delete_session(
     State(state): State<AppState>,
     u: CurrentUser,

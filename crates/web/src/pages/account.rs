@@ -233,7 +233,7 @@ pub async fn issue_token(
     let days = input.days.trim().parse::<i64>().unwrap_or(0);
     let t = token::NewToken {
         user_id: u.user.id,
-        name: input.name.clone(),
+        name: anbiao_domain::text::clean(&input.name),
         read_only: input.access != "write",
         permissions: Vec::new(),
         region_code: None,

@@ -146,8 +146,8 @@ pub async fn users_page(
 }
 
 fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
+    let s = anbiao_domain::text::clean(s);
+    (!s.is_empty()).then_some(s)
 }
 
 async fn enterprise_id(state: &AppState, code: &str) -> Result<Option<i64>, AppError> {
@@ -198,7 +198,7 @@ pub async fn create_user(
             .ok_or_else(|| AppError::bad("role", "请选择角色（管理员角色由安全管理员授予）"))?;
         let nu = NewUser {
             username: input.username.trim().to_string(),
-            display_name: input.display_name.trim().to_string(),
+            display_name: anbiao_domain::text::clean(&input.display_name),
             password: input.password.clone(),
             role,
             region_code: opt(&input.region),
@@ -449,7 +449,7 @@ pub async fn issue_token(
         }
         let t = token::NewToken {
             user_id: owner.id,
-            name: get("name"),
+            name: anbiao_domain::text::clean(&get("name")),
             read_only: true,
             permissions,
             region_code: opt(&get("region")),

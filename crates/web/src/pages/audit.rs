@@ -49,7 +49,7 @@ impl AuditQuery {
         let to = date("to", &self.to)?;
         let text = |v: &Option<String>| {
             v.as_deref()
-                .map(|s| s.trim().chars().take(100).collect::<String>())
+                .map(|s| anbiao_domain::text::clean(s).chars().take(100).collect::<String>())
                 .filter(|s| !s.is_empty())
         };
         Ok(Filter {
