@@ -224,17 +224,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 anyhow!("未知角色“{role}”，应为：{}", all.join(", "))
             })?;
             let db = open(&cli.db, &reference).await?;
-            let region_code = match region {
-                None => None,
-                Some(r) => Some(
-                    reference
-                        .regions
-                        .get(&r)
-                        .or_else(|| reference.regions.resolve(&r, anbiao_web::today()))
-                        .map(|x| x.code.clone())
-                        .ok_or_else(|| anyhow!("无法识别的地区“{r}”"))?,
-                ),
-            };
+            let region_code = region.map(|r| resolve_region(&reference, &r)).transpose()?;
             let enterprise_id = match enterprise {
                 None => None,
                 Some(code) => {
@@ -270,6 +260,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// A region given on the command line, by code or by today's name.
+pub fn resolve_region(reference: &ReferenceData, r: &str) -> anyhow::Result<String> {
+    reference
+        .regions
+        .get(r)
+        .or_else(|| reference.regions.resolve(r, anbiao_web::today()))
+        .map(|x| x.code.clone())
+        .ok_or_else(|| anyhow!("无法识别的地区“{r}”"))
 }
 
 async fn seed_enterprises(

@@ -16,7 +16,9 @@ pub const CHAIN_BROKEN: i32 = 3;
 
 /// The actor of command-line operations: the operating-system user.
 pub fn cli_actor() -> Actor {
-    let os_user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let os_user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     Actor {
         username: format!("cli:{os_user}"),
         source: "cli".into(),
@@ -76,17 +78,9 @@ pub async fn token_cmd(
                 "write" => false,
                 other => bail!("令牌范围“{other}”无效，应为 read 或 write"),
             };
-            let region_code = match region {
-                None => None,
-                Some(r) => Some(
-                    reference
-                        .regions
-                        .get(&r)
-                        .or_else(|| reference.regions.resolve(&r, anbiao_web::today()))
-                        .map(|x| x.code.clone())
-                        .ok_or_else(|| anyhow!("无法识别的地区“{r}”"))?,
-                ),
-            };
+            let region_code = region
+                .map(|r| crate::commands::resolve_region(reference, &r))
+                .transpose()?;
             let t = token::NewToken {
                 user_id: owner.id,
                 name,

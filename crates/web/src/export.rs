@@ -89,7 +89,8 @@ pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, file: &str) -> axum::resp
     res
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encodes everything but unreserved ASCII (for query strings and file names).
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

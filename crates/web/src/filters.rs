@@ -87,7 +87,12 @@ impl ListQuery {
             }
         };
         let q = set(&self.q)
-            .map(|s| anbiao_domain::text::clean(s).chars().take(100).collect::<String>())
+            .map(|s| {
+                anbiao_domain::text::clean(s)
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+            })
             .filter(|s| !s.is_empty());
         Ok(Filter {
             q,

@@ -323,11 +323,18 @@ pub async fn grant(
     let id = parse_id(&id)?;
     let result = async {
         let role = Role::parse(&input.role).ok_or_else(|| AppError::bad("role", "请选择角色"))?;
+        // An enterprise manager keeps their enterprise unless a new code is given.
+        let mut ent = enterprise_id(&state, &input.enterprise).await?;
+        if ent.is_none() && role == Role::EnterpriseManager {
+            ent = account::by_id(&state.db, id)
+                .await?
+                .and_then(|x| x.enterprise_id);
+        }
         let what = AccountChange::Grant {
             role,
             region_code: opt(&input.region),
             township: opt(&input.township),
-            enterprise_id: enterprise_id(&state, &input.enterprise).await?,
+            enterprise_id: ent,
         };
         account::change(&state.db, &u.actor("form"), id, &what, &state.config.policy).await?;
         Ok::<_, AppError>(())

@@ -49,7 +49,12 @@ impl AuditQuery {
         let to = date("to", &self.to)?;
         let text = |v: &Option<String>| {
             v.as_deref()
-                .map(|s| anbiao_domain::text::clean(s).chars().take(100).collect::<String>())
+                .map(|s| {
+                    anbiao_domain::text::clean(s)
+                        .chars()
+                        .take(100)
+                        .collect::<String>()
+                })
                 .filter(|s| !s.is_empty())
         };
         Ok(Filter {
@@ -80,7 +85,7 @@ impl AuditQuery {
             ("action", &self.action),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                parts.push(format!("{k}={}", urlencode(v)));
+                parts.push(format!("{k}={}", export::percent_encode(v)));
             }
         }
         if let Some(p) = page {
@@ -88,18 +93,6 @@ impl AuditQuery {
         }
         parts.join("&")
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 pub struct EntryRow {

@@ -224,6 +224,33 @@ pub async fn body_json(res: Response<Body>) -> serde_json::Value {
 
 pub use anbiao_store::testing::credit_code as code;
 
+/// Adds an account with the test password.
+pub async fn add_user(
+    db: &Db,
+    name: &str,
+    role: Role,
+    region: Option<&str>,
+    enterprise_id: Option<i64>,
+) -> i64 {
+    account::create(
+        db,
+        &Actor::new("tester", "cli"),
+        &NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            password: PASSWORD.into(),
+            role,
+            region_code: region.map(str::to_string),
+            township: None,
+            enterprise_id,
+            must_change_password: false,
+        },
+        &SignInPolicy::default(),
+    )
+    .await
+    .expect("test user")
+}
+
 pub async fn count(db: &Db) -> i64 {
     anbiao_store::enterprise::count(db, &anbiao_domain::Scope::City)
         .await

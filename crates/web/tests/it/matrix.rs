@@ -7,15 +7,15 @@ use axum::body::Body;
 use axum::http::{Method, Request, header};
 
 use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
-use anbiao_domain::{Permission, ReferenceData, Role, Scope, SignInPolicy};
-use anbiao_store::account::{self, NewUser};
+use anbiao_domain::{Permission, ReferenceData, Role, Scope};
+use anbiao_store::account;
 use anbiao_store::audit::Actor;
 use anbiao_store::testing::each_backend;
 use anbiao_store::{enterprise, token};
 use anbiao_web::WebConfig;
 use anbiao_web::routes::{Access, RouteSpec, table};
 
-use crate::{Session, TestApp, body_text, code};
+use crate::{Session, TestApp, add_user, body_text, code};
 
 const OWN_NAME: &str = "如皋矩阵甲厂";
 const FOREIGN_NAME: &str = "海安矩阵乙厂";
@@ -67,41 +67,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("auditor", Role::AuditAdmin, None, None),
     ];
     for (name, role, region, ent) in extra {
-        account::create(
-            &app.db,
-            &actor,
-            &NewUser {
-                username: name.into(),
-                display_name: name.into(),
-                password: crate::PASSWORD.into(),
-                role,
-                region_code: region.map(str::to_string),
-                township: None,
-                enterprise_id: ent,
-                must_change_password: false,
-            },
-            &SignInPolicy::default(),
-        )
-        .await
-        .expect("user");
+        add_user(&app.db, name, role, region, ent).await;
     }
-    let target_user = account::create(
-        &app.db,
-        &actor,
-        &NewUser {
-            username: "target".into(),
-            display_name: "被操作账户".into(),
-            password: crate::PASSWORD.into(),
-            role: Role::Evaluator,
-            region_code: None,
-            township: None,
-            enterprise_id: None,
-            must_change_password: false,
-        },
-        &SignInPolicy::default(),
-    )
-    .await
-    .expect("target");
+    let target_user = add_user(&app.db, "target", Role::Evaluator, None, None).await;
     let bank = account::by_username(&app.db, "bank")
         .await
         .expect("ran")

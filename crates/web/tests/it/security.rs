@@ -10,7 +10,7 @@ use anbiao_store::testing::each_backend;
 use anbiao_store::token::{self, NewToken};
 use anbiao_web::WebConfig;
 
-use crate::{PASSWORD, TestApp, body_bytes, body_json, body_text, code};
+use crate::{PASSWORD, TestApp, add_user, body_bytes, body_json, body_text, code};
 
 fn login_form(user: &str, pw: &str, addr: &str) -> Request<Body> {
     Request::post("/login")
@@ -275,23 +275,7 @@ async fn bearer_tokens_scope_revoke_and_log() {
             assert_eq!(res.status(), 201);
         }
         let actor = Actor::new("secadmin", "form");
-        let partner = account::create(
-            &db,
-            &actor,
-            &NewUser {
-                username: "bank".into(),
-                display_name: "银行".into(),
-                password: PASSWORD.into(),
-                role: Role::Partner,
-                region_code: None,
-                township: None,
-                enterprise_id: None,
-                must_change_password: false,
-            },
-            &SignInPolicy::default(),
-        )
-        .await
-        .expect("partner");
+        let partner = add_user(&db, "bank", Role::Partner, None, None).await;
         let (id, secret) = token::issue(
             &db,
             &actor,
@@ -474,26 +458,8 @@ async fn headers_limits_and_hostile_text() {
             "escaped"
         );
         // The auditor's search takes the same text safely.
-        let auditor = {
-            account::create(
-                &db,
-                &Actor::new("tester", "cli"),
-                &NewUser {
-                    username: "auditor".into(),
-                    display_name: "审计".into(),
-                    password: PASSWORD.into(),
-                    role: Role::AuditAdmin,
-                    region_code: None,
-                    township: None,
-                    enterprise_id: None,
-                    must_change_password: false,
-                },
-                &SignInPolicy::default(),
-            )
-            .await
-            .expect("auditor");
-            app.session_for("auditor").await
-        };
+        add_user(&db, "auditor", Role::AuditAdmin, None, None).await;
+        let auditor = app.session_for("auditor").await;
         let res = app
             .send(auditor.get(&format!("/audit?actor={}", urlencode(nasty))))
             .await;
@@ -517,25 +483,8 @@ async fn headers_limits_and_hostile_text() {
 async fn administrators_keep_accounts_and_grants_apart() {
     each_backend(|db| async move {
         let app = TestApp::new(db.clone()).await;
-        for (name, role) in [("secadmin", Role::SecurityAdmin), ("bank", Role::Partner)] {
-            account::create(
-                &db,
-                &Actor::new("tester", "cli"),
-                &NewUser {
-                    username: name.into(),
-                    display_name: name.into(),
-                    password: PASSWORD.into(),
-                    role,
-                    region_code: None,
-                    township: None,
-                    enterprise_id: None,
-                    must_change_password: false,
-                },
-                &SignInPolicy::default(),
-            )
-            .await
-            .expect("user");
-        }
+        add_user(&db, "secadmin", Role::SecurityAdmin, None, None).await;
+        add_user(&db, "bank", Role::Partner, None, None).await;
         let sys = app.session_for("sysadmin").await;
         // The system administrator creates accounts, not administrators.
         let res = app
