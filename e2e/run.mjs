@@ -132,6 +132,48 @@ async function scenario(name, dbUrl, port) {
     await download.saveAs(file);
     const bytes = readFileSync(file);
     check(bytes.length > 1000 && bytes[0] === 0x50 && bytes[1] === 0x4b, "export is an xlsx (zip) file");
+
+    // Accounts: the system administrator creates an account; its first sign-in must change
+    // the initial password; the audit administrator finds both in the log.
+    const signOut = async () => {
+      await page.click("header button:has-text('退出')");
+      await page.waitForURL("**/login");
+    };
+    const signIn = async (user, pw, landing) => {
+      await page.fill("input[name=username]", user);
+      await page.fill("input[name=password]", pw);
+      await page.click("button[type=submit]");
+      await page.waitForURL("**" + landing);
+    };
+    await signOut();
+    await signIn("sysadmin", "Demo@2018", "/admin/users");
+    await page.fill("input[name=username]", "e2e_new");
+    await page.fill("input[name=display_name]", "浏览器新同事");
+    await page.selectOption("select[name=role]", "district_officer");
+    await page.selectOption("form.form select[name=region]", "320682");
+    await page.fill("form.form input[name=password]", "Init#2026a");
+    await page.click("form.form button[type=submit]");
+    await page.waitForSelector("p.notice");
+    check((await page.textContent("p.notice")).includes("账户已创建"), "account created");
+    check((await page.textContent("table.grid")).includes("e2e_new"), "new account listed");
+    await signOut();
+    await signIn("e2e_new", "Init#2026a", "/account/password");
+    check((await page.textContent("main")).includes("首次登录"), "first sign-in asks for a new password");
+    await page.fill("input[name=current]", "Init#2026a");
+    await page.fill("input[name=new]", "Next#2026b");
+    await page.fill("input[name=confirm]", "Next#2026b");
+    await page.click("#password-form button[type=submit]");
+    await page.waitForURL("**/enterprises");
+    await signOut();
+    await signIn("auditor", "Demo@2018", "/audit");
+    await page.fill("input[name=actor]", "e2e_new");
+    await page.click("form.filters button[type=submit]");
+    await page.waitForURL("**actor=e2e_new**");
+    const actions = await page.$$eval("table.grid tbody tr td:nth-child(6)", (tds) => tds.map((t) => t.textContent));
+    check(actions.includes("修改密码") && actions.includes("登录成功"), "audit shows the new account's actions: " + actions);
+    const actors = await page.$$eval("table.grid tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
+    check(actors.every((a) => a.includes("e2e_new")), "the actor filter holds");
+    await page.screenshot({ path: join(out, `${name}-audit.png`) });
     check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
     passed++;
     console.log(`ok - ${name}`);

@@ -620,3 +620,45 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The Content-Security-Policy forbids inline script and style: no template may carry a
+/// `style=` attribute, an inline `<script>` or an `on…=` handler.
+#[test]
+fn templates_have_nothing_inline() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut stack = vec![dir];
+    let mut offenders = Vec::new();
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("templates") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).expect("template");
+            let lower = text.to_lowercase();
+            for needle in [" style=\"", "<style", "javascript:"] {
+                if lower.contains(needle) {
+                    offenders.push(format!("{}: {needle}", p.display()));
+                }
+            }
+            for (i, _) in lower.match_indices("<script") {
+                let tag_end = lower[i..].find('>').map_or(lower.len(), |e| i + e);
+                if !lower[i..tag_end].contains("src=") {
+                    offenders.push(format!("{}: inline <script>", p.display()));
+                }
+            }
+            for (i, _) in lower.match_indices(" on") {
+                let rest = &lower[i + 3..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase())
+                    .collect();
+                if !name.is_empty() && rest[name.len()..].starts_with('=') {
+                    offenders.push(format!("{}: on{name}= handler", p.display()));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
