@@ -230,6 +230,14 @@ pub async fn restore(url: &str, input: &Path, force: bool) -> anyhow::Result<i32
     }
     let db = Db::open(url).await.context("无法打开恢复后的数据库")?;
     let v = audit::verify(&db, None).await?;
+    if v.broken.is_none() {
+        // The restore is itself recorded, in the restored chain.
+        let ev = Event::new("restore", format!("file:{}", input.display())).detail(format!(
+            "自备份文件恢复数据库（恢复时链头第 {} 条）",
+            v.head.seq
+        ));
+        audit::append(&db, &cli_actor(), &ev).await?;
+    }
     db.close().await;
     match v.broken {
         None => {

@@ -229,6 +229,8 @@ pub fn action_label(action: &str) -> &'static str {
         "enterprise.update" => "修改企业",
         "enterprise.import" => "导入名录",
         "backup" => "备份数据库",
+        "restore" => "恢复数据库",
+        "enterprise.seed" => "生成演示企业",
         _ => "其他操作",
     }
 }
