@@ -10,12 +10,15 @@ pub mod account;
 pub mod credit_code;
 pub mod date;
 pub mod enterprise;
+pub mod grade;
 pub mod industry;
 pub mod number;
 pub mod password;
 pub mod reference;
 pub mod region;
+pub mod scoring;
 pub mod size;
+pub mod standard;
 pub mod text;
 
 pub use account::{Permission, Role, Scope};
@@ -23,5 +26,6 @@ pub use credit_code::CreditCode;
 pub use enterprise::{
     EnterpriseDraft, EnterpriseInput, EnterpriseStatus, Field, FieldError, OverridePolicy,
 };
+pub use grade::Grade;
 pub use password::SignInPolicy;
 pub use reference::ReferenceData;
