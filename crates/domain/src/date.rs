@@ -13,6 +13,32 @@ pub fn format_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// The date `months` months later (earlier when negative), clamped to the month's last day.
+pub fn add_months(d: Date, months: i32) -> Date {
+    let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
+    let year = total.div_euclid(12);
+    let month =
+        time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January);
+    let last = time::util::days_in_month(month, year);
+    Date::from_calendar_date(year, month, d.day().min(last)).unwrap_or(d)
+}
+
+/// The date `n` working days (Monday to Friday) after `d`. Public holidays are not known here.
+pub fn add_working_days(d: Date, n: u32) -> Date {
+    let mut out = d;
+    let mut left = n;
+    while left > 0 {
+        out = out.next_day().unwrap_or(out);
+        if !matches!(
+            out.weekday(),
+            time::Weekday::Saturday | time::Weekday::Sunday
+        ) {
+            left -= 1;
+        }
+    }
+    out
+}
+
 /// A half-open validity interval `[from, to)`; `None` means unbounded on that side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
@@ -41,6 +67,19 @@ impl Validity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_and_working_day_arithmetic() {
+        use time::macros::date;
+        assert_eq!(add_months(date!(2018 - 08 - 31), 3), date!(2018 - 11 - 30));
+        assert_eq!(add_months(date!(2021 - 11 - 30), -3), date!(2021 - 08 - 30));
+        assert_eq!(add_months(date!(2016 - 02 - 29), 36), date!(2019 - 02 - 28));
+        // Friday + 5 working days = next Friday.
+        assert_eq!(
+            add_working_days(date!(2018 - 07 - 06), 5),
+            date!(2018 - 07 - 13)
+        );
+    }
     use time::macros::date;
 
     #[test]

@@ -16,6 +16,7 @@ pub mod number;
 pub mod password;
 pub mod reference;
 pub mod region;
+pub mod rules;
 pub mod scoring;
 pub mod size;
 pub mod standard;
