@@ -5,13 +5,20 @@
 //! - [`enterprise`]: the registry record and its validation.
 //! - [`account`]: roles, permissions and scopes.
 //! - [`password`]: password strength and lock-out policy.
+//! - [`grade`], [`standard`], [`scoring`]: grades, element trees and scoring sheets as data,
+//!   and the scoring engine.
+//! - [`rules`]: grading rule sets with effective dates; every answer names its rule.
+//! - [`lifecycle`]: the grading case state machine.
+//! - [`certificate`]: certificate numbers and status on a date.
 
 pub mod account;
+pub mod certificate;
 pub mod credit_code;
 pub mod date;
 pub mod enterprise;
 pub mod grade;
 pub mod industry;
+pub mod lifecycle;
 pub mod number;
 pub mod password;
 pub mod reference;
