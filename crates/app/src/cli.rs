@@ -78,6 +78,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Shows the grading rule sets and explains the rule behind a decision.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
     /// Backs the database up to a file: SQLite online backup, or pg_dump's custom format.
     Backup {
         #[arg(short = 'o', long = "output")]
@@ -92,6 +97,15 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesAction {
+    /// Lists the grading rule sets with their effective dates.
+    List,
+    /// Explains a decision in words: a case event as CASE.SEQ (e.g. 12.5), or a rule reference
+    /// such as grading.2014@1#threshold.three.
+    Explain { decision: String },
 }
 
 #[derive(Subcommand, Debug)]

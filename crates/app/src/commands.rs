@@ -26,6 +26,13 @@ async fn open(cli_db: &str, reference: &ReferenceData) -> anyhow::Result<Db> {
     store_reference::sync(&db, reference)
         .await
         .context("无法写入参考数据")?;
+    // The shipped sample sheets, once per version; an official sheet is loaded by the bureau.
+    let (_, sheets) = anbiao_domain::standard::shipped().context("内置评分细则有误")?;
+    for sheet in &sheets {
+        if let Err(e) = anbiao_store::standards::save(&db, &ops::cli_actor(), sheet).await {
+            tracing::warn!("shipped sheet {} not loaded: {e}", sheet.rule_ref());
+        }
+    }
     Ok(db)
 }
 
@@ -56,6 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(code)
         }
         Command::Backup { output } => ops::backup(&cli.db, &output).await,
+        Command::Rules { action } => ops::rules_cmd(&cli.db, action).await,
         Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
         Command::Migrate => {
             let db = open(&cli.db, &reference).await?;

@@ -9,7 +9,7 @@ use anbiao_domain::{Permission, ReferenceData};
 use anbiao_store::audit::{self, Actor, Event};
 use anbiao_store::{Db, account, token};
 
-use crate::cli::{AuditAction, TokenAction};
+use crate::cli::{AuditAction, RulesAction, TokenAction};
 
 /// Exit code of `audit verify` when the chain is broken.
 pub const CHAIN_BROKEN: i32 = 3;
@@ -277,4 +277,68 @@ async fn check_sqlite_copy(path: &str) -> anyhow::Result<()> {
     .await;
     src.close().await;
     result
+}
+
+pub async fn rules_cmd(url: &str, action: RulesAction) -> anyhow::Result<i32> {
+    let rules = anbiao_domain::rules::GradingRules::embedded().context("定级规则文件有误")?;
+    match action {
+        RulesAction::List => {
+            for s in &rules.sets {
+                let to =
+                    s.to.and_then(|t| t.previous_day())
+                        .map(anbiao_domain::date::format_date)
+                        .unwrap_or_else(|| "今".into());
+                println!(
+                    "{}@{}\t{} 至 {}\t{}（{}）",
+                    s.id,
+                    s.version,
+                    anbiao_domain::date::format_date(s.from),
+                    to,
+                    s.title,
+                    s.document
+                );
+            }
+            Ok(0)
+        }
+        RulesAction::Explain { decision } => {
+            let rule = if let Some(r) = anbiao_domain::rules::RuleRef::parse(&decision) {
+                r
+            } else {
+                let (case, seq) = decision
+                    .split_once('.')
+                    .and_then(|(c, s)| Some((c.parse::<i64>().ok()?, s.parse::<i64>().ok()?)))
+                    .ok_or_else(|| anyhow!("“{decision}”应为 案件号.序号（如 12.5）或规则编号（如 grading.2014@1#threshold.three）"))?;
+                let db = Db::open(url).await.context("无法打开数据库")?;
+                let events =
+                    anbiao_store::grading::events(&db, &anbiao_domain::Scope::City, case).await;
+                db.close().await;
+                let events = events.map_err(|_| anyhow!("定级案件 {case} 不存在"))?;
+                let ev = events
+                    .iter()
+                    .find(|e| e.seq == seq)
+                    .ok_or_else(|| anyhow!("定级案件 {case} 没有第 {seq} 项办理记录"))?;
+                println!(
+                    "案件 {case} 第 {seq} 项：{} → {}，办理人 {}{}",
+                    ev.from_state,
+                    ev.to_state,
+                    ev.actor,
+                    ev.reason
+                        .as_deref()
+                        .map(|r| format!("，理由：{r}"))
+                        .unwrap_or_default()
+                );
+                let Some(r) = ev.rule.as_deref() else {
+                    println!("这一步不是由规则决定的（人工办理）。");
+                    return Ok(0);
+                };
+                anbiao_domain::rules::RuleRef::parse(r)
+                    .ok_or_else(|| anyhow!("记录的规则编号“{r}”无法识别"))?
+            };
+            let words = rules
+                .explain(&rule)
+                .ok_or_else(|| anyhow!("规则 {rule} 不存在"))?;
+            println!("{words}");
+            Ok(0)
+        }
+    }
 }

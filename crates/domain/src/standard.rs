@@ -14,7 +14,8 @@ use crate::grade::Grade;
 use crate::reference::ReferenceError;
 
 /// Points in tenths, so half points add up exactly. `Points(45)` is 4.5 points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+/// Written and read as a number of points (4.5), held in tenths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Points(pub i64);
 
 impl Points {
@@ -49,6 +50,12 @@ impl fmt::Display for Points {
         } else {
             write!(f, "{}.{}", self.0 / 10, (self.0 % 10).abs())
         }
+    }
+}
+
+impl Serialize for Points {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
     }
 }
 
@@ -308,6 +315,12 @@ mod tests {
         assert_eq!(Points::parse("abc"), None);
         assert_eq!(Points(45).to_string(), "4.5");
         assert_eq!(Points(40).to_string(), "4");
+        let json = serde_json::to_string(&Points(45)).expect("json");
+        assert_eq!(json, "4.5");
+        assert_eq!(
+            serde_json::from_str::<Points>(&json).expect("back"),
+            Points(45)
+        );
     }
 
     #[test]

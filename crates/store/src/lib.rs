@@ -8,11 +8,13 @@ pub mod audit;
 pub mod db;
 pub mod enterprise;
 pub mod error;
+pub mod grading;
 pub mod import;
 pub mod reference;
 pub mod seed;
 pub mod session;
 pub mod sql;
+pub mod standards;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod token;

@@ -562,3 +562,74 @@ async fn audit_tokens_backup_and_restore() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn rules_explain_a_stored_decision() {
+    use anbiao_domain::lifecycle::{Action, Party};
+    use anbiao_domain::rules::AuthorityLevel;
+    use anbiao_store::grading::{self, NewCase, Step};
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        // Opening through the CLI loads the shipped sheets.
+        let out = anbiao(&t.url, &["migrate"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let actor = anbiao_store::audit::Actor::new("tester", "cli");
+        let draft = anbiao_domain::EnterpriseDraft {
+            credit_code: Some(code("320682", 3)),
+            name: Some("规则解释测试厂".into()),
+            region: Some("320682".into()),
+            industry: Some("JX".into()),
+            ..Default::default()
+        }
+        .validate(
+            &anbiao_domain::ReferenceData::embedded().expect("reference"),
+            anbiao_web::today(),
+            anbiao_domain::OverridePolicy::Allowed,
+        )
+        .expect("valid");
+        let ent = anbiao_store::enterprise::create(&t.db, &Scope::City, &actor, &draft)
+            .await
+            .expect("enterprise");
+        let case = grading::open(
+            &t.db,
+            &Scope::City,
+            &actor,
+            &NewCase {
+                enterprise_id: ent,
+                grade: anbiao_domain::Grade::Three,
+                opened_on: time::macros::date!(2019 - 03 - 01),
+                rule_set: "grading.2014@1".into(),
+                sheet_id: "sample.gbt33000".into(),
+                sheet_version: 1,
+            },
+        )
+        .await
+        .expect("case");
+        let step = Step {
+            action: Action::Apply,
+            party: Party::Enterprise,
+            grading: AuthorityLevel::City,
+            reason: None,
+            rule: Some("grading.2014@1#admission".into()),
+            result_grade: None,
+            expected_version: None,
+        };
+        grading::transition(&t.db, &Scope::City, &actor, case, &step)
+            .await
+            .expect("applied");
+        let out = anbiao(&t.url, &["rules", "explain", &format!("{case}.1")]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let words = text(&out);
+        assert!(
+            words.contains("self_assessing → applied") && words.contains("申请条件均满足"),
+            "{words}"
+        );
+        assert!(words.contains("2014-06-03 至 2021-10-31"), "{words}");
+        let out = anbiao(&t.url, &["rules", "explain", &format!("{case}.9")]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out).contains("没有第 9 项"));
+        let out = anbiao(&t.url, &["rules", "list"]);
+        assert!(text(&out).contains("grading.2021@1"));
+        t.drop_db().await;
+    }
+}

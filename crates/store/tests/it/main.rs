@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod enterprise;
+mod grading;
 mod import;
 mod token;
 

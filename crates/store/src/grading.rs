@@ -1,0 +1,309 @@
+//! Grading cases and their events. A transition is checked by the domain's state machine, then
+//! written with an update conditional on the state and version read, so of two concurrent
+//! requests only one wins; the event and the audit entry go in the same transaction. A refused
+//! transition changes nothing and is audited.
+
+use anbiao_domain::Scope;
+use anbiao_domain::date::format_date;
+use anbiao_domain::grade::Grade;
+use anbiao_domain::lifecycle::{self, Action, CaseState, Party};
+use anbiao_domain::rules::AuthorityLevel;
+use serde::Serialize;
+use sqlx::FromRow;
+use time::{Date, OffsetDateTime};
+
+use crate::audit::{self, Actor, Event};
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::sql::{Arg, SqlBuf};
+use crate::{bind_args, enterprise, with_pool, with_tx};
+
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct Case {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub region_code: String,
+    pub township: Option<String>,
+    pub grade: String,
+    pub state: String,
+    pub rule_set: String,
+    pub sheet_id: String,
+    pub sheet_version: i64,
+    pub opened_on: String,
+    pub result_grade: Option<String>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Case {
+    pub fn state(&self) -> Option<CaseState> {
+        CaseState::parse(&self.state)
+    }
+
+    pub fn grade(&self) -> Option<Grade> {
+        Grade::parse(&self.grade)
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct CaseEvent {
+    pub case_id: i64,
+    pub seq: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub party: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub rule: Option<String>,
+    pub at_us: i64,
+}
+
+const COLUMNS: &str = "id, enterprise_id, region_code, township, grade, state, rule_set, sheet_id, \
+    sheet_version, opened_on, result_grade, version, created_at, updated_at";
+
+fn now_us() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+/// What opening a case needs: the decisions already taken by the rules.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub enterprise_id: i64,
+    pub grade: Grade,
+    pub opened_on: Date,
+    /// `set@version` of the grading rules in force on `opened_on`.
+    pub rule_set: String,
+    pub sheet_id: String,
+    pub sheet_version: u32,
+}
+
+/// Opens a case in the self-assessment state for an enterprise within the scope. One open
+/// case per enterprise at a time.
+pub async fn open(db: &Db, scope: &Scope, actor: &Actor, c: &NewCase) -> Result<i64, StoreError> {
+    let e = enterprise::get(db, scope, c.enterprise_id).await?;
+    let mut tx = db.begin().await?;
+    const OPEN: &str = "SELECT COUNT(*) FROM grading_case WHERE enterprise_id = $1 AND state NOT IN \
+        ('certified', 'externally_certified', 'failed', 'withdrawn')";
+    let open: i64 = with_tx!(&mut tx, |t| sqlx::query_scalar(OPEN)
+        .bind(c.enterprise_id)
+        .fetch_one(t)
+        .await)?;
+    if open > 0 {
+        return Err(StoreError::Conflict(format!(
+            "“{}”已有一件未办结的定级申请",
+            e.name
+        )));
+    }
+    let t = OffsetDateTime::now_utc().unix_timestamp();
+    const SQL: &str = "INSERT INTO grading_case (enterprise_id, region_code, township, grade, state, rule_set, \
+        sheet_id, sheet_version, opened_on, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+    let id: i64 = with_tx!(&mut tx, |x| sqlx::query_scalar(SQL)
+        .bind(c.enterprise_id)
+        .bind(&e.region_code)
+        .bind(&e.township)
+        .bind(c.grade.key())
+        .bind(CaseState::SelfAssessing.key())
+        .bind(&c.rule_set)
+        .bind(&c.sheet_id)
+        .bind(i64::from(c.sheet_version))
+        .bind(format_date(c.opened_on))
+        .bind(t)
+        .fetch_one(x)
+        .await)?;
+    let ev = Event::new("case.open", format!("case:{id}")).detail(format!(
+        "“{}”开始{}自评（{}）",
+        e.name,
+        c.grade.label(),
+        c.rule_set
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn scope_filter(b: &mut SqlBuf, scope: &Scope) {
+    match scope {
+        Scope::City => {}
+        Scope::Region { codes } => {
+            b.push(" AND region_code IN (");
+            b.bind_list(codes.iter().map(|c| Arg::Text(c.clone())));
+            b.push(")");
+        }
+        Scope::Township { codes, township } => {
+            b.push(" AND region_code IN (");
+            b.bind_list(codes.iter().map(|c| Arg::Text(c.clone())));
+            b.push(") AND township = ");
+            b.bind(Arg::Text(township.clone()));
+        }
+        Scope::Enterprise { id } => {
+            b.push(" AND enterprise_id = ");
+            b.bind(Arg::Int(*id));
+        }
+        Scope::Nothing => {
+            b.push(" AND 1 = 0");
+        }
+    }
+}
+
+/// A case within the scope; outside it, not found.
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Case, StoreError> {
+    let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM grading_case WHERE id = "));
+    b.bind(Arg::Int(id));
+    scope_filter(&mut b, scope);
+    let sql = b.render(db.backend());
+    with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Case>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Cases within the scope, newest first, optionally in one state.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    state: Option<CaseState>,
+    limit: i64,
+) -> Result<Vec<Case>, StoreError> {
+    let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM grading_case WHERE 1 = 1"));
+    scope_filter(&mut b, scope);
+    if let Some(s) = state {
+        b.push(" AND state = ");
+        b.bind(Arg::Text(s.key().to_string()));
+    }
+    b.push(" ORDER BY id DESC LIMIT ");
+    b.bind(Arg::Int(limit));
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Case>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<CaseEvent>, StoreError> {
+    get(db, scope, id).await?;
+    const SQL: &str = "SELECT case_id, seq, action, from_state, to_state, party, actor, reason, rule, at_us \
+        FROM case_event WHERE case_id = $1 ORDER BY seq";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, CaseEvent>(SQL)
+        .bind(id)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// A transition request.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    pub action: Action,
+    pub party: Party,
+    /// Who grades this case's level under its rules (city, district, or outside the city).
+    pub grading: AuthorityLevel,
+    pub reason: Option<&'a str>,
+    /// The rule that decided the step, when one did (`set@version#rule`).
+    pub rule: Option<String>,
+    /// The grade the step settles (an approval of a lower level, an external grant).
+    pub result_grade: Option<Grade>,
+    /// The version the user saw; a different stored version refuses the step.
+    pub expected_version: Option<i64>,
+}
+
+/// Applies a step: the state machine decides, a conditional update makes it stick.
+pub async fn transition(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    step: &Step<'_>,
+) -> Result<CaseState, StoreError> {
+    let case = get(db, scope, id).await?;
+    let from = case
+        .state()
+        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
+    let stale = step.expected_version.is_some_and(|v| v != case.version);
+    let decided = if stale {
+        Err("案件已被他人更新，请刷新后重试".to_string())
+    } else {
+        lifecycle::next(from, step.action, step.party, step.grading, step.reason)
+            .map_err(|e| e.to_string())
+    };
+    let to = match decided {
+        Ok(to) => to,
+        Err(why) => {
+            let ev = Event::new("case.refused", format!("case:{id}"))
+                .detail(format!("{}：{why}", step.action.label()));
+            audit::append(db, actor, &ev).await?;
+            return Err(if stale {
+                StoreError::Conflict(why)
+            } else {
+                StoreError::Invalid(why)
+            });
+        }
+    };
+    let mut tx = db.begin().await?;
+    const UPDATE: &str = "UPDATE grading_case SET state = $1, version = version + 1, updated_at = $2, \
+        result_grade = COALESCE($3, result_grade) WHERE id = $4 AND state = $5 AND version = $6";
+    let n = with_tx!(&mut tx, |c| sqlx::query(UPDATE)
+        .bind(to.key())
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .bind(step.result_grade.map(|g| g.key()))
+        .bind(id)
+        .bind(from.key())
+        .bind(case.version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        drop(tx);
+        let why = "案件已被他人更新，请刷新后重试".to_string();
+        let ev = Event::new("case.refused", format!("case:{id}"))
+            .detail(format!("{}：{why}", step.action.label()));
+        audit::append(db, actor, &ev).await?;
+        return Err(StoreError::Conflict(why));
+    }
+    const SEQ: &str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_event WHERE case_id = $1";
+    let seq: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SEQ)
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    const EVENT: &str = "INSERT INTO case_event (case_id, seq, action, from_state, to_state, party, actor, \
+        reason, rule, at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    let action_key = serde_json::to_value(step.action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let party_key = serde_json::to_value(step.party)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    with_tx!(&mut tx, |c| sqlx::query(EVENT)
+        .bind(id)
+        .bind(seq)
+        .bind(&action_key)
+        .bind(from.key())
+        .bind(to.key())
+        .bind(&party_key)
+        .bind(&actor.username)
+        .bind(step.reason.map(str::trim))
+        .bind(&step.rule)
+        .bind(now_us())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let mut detail = format!("{}：{} → {}", step.action.label(), from.label(), to.label());
+    if let Some(r) = step.reason.filter(|r| !r.trim().is_empty()) {
+        detail.push_str(&format!("；理由：{}", r.trim()));
+    }
+    if let Some(rule) = &step.rule {
+        detail.push_str(&format!("；依据 {rule}"));
+    }
+    let ev = Event::new(&format!("case.{action_key}"), format!("case:{id}")).detail(detail);
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(to)
+}

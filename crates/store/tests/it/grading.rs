@@ -1,0 +1,247 @@
+//! Grading cases: sheets loaded once per version, the life cycle through the store, refusals
+//! that change nothing, scope, and two concurrent transitions of which one wins.
+
+use anbiao_domain::lifecycle::{Action, CaseState, Party};
+use anbiao_domain::rules::AuthorityLevel;
+use anbiao_domain::standard::shipped;
+use anbiao_domain::{Grade, Scope};
+use anbiao_store::audit::{self, Filter};
+use anbiao_store::grading::{self, NewCase, Step};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, StoreError, enterprise, standards};
+use time::macros::date;
+
+use crate::account::admin;
+use crate::{code, input};
+
+async fn setup(db: &Db) -> (i64, i64) {
+    let (_, sheets) = shipped().expect("sheets");
+    for s in &sheets {
+        assert!(standards::save(db, &admin(), s).await.expect("saved"));
+    }
+    let ent = enterprise::create(
+        db,
+        &Scope::City,
+        &admin(),
+        &input(
+            &code("320682", 7),
+            "如皋定级测试厂",
+            "320682",
+            "JX",
+            "3000",
+            "40",
+        ),
+    )
+    .await
+    .expect("enterprise");
+    let case = grading::open(
+        db,
+        &Scope::Enterprise { id: ent },
+        &admin(),
+        &NewCase {
+            enterprise_id: ent,
+            grade: Grade::Three,
+            opened_on: date!(2018 - 09 - 01),
+            rule_set: "grading.2014@1".into(),
+            sheet_id: "sample.gbt33000".into(),
+            sheet_version: 1,
+        },
+    )
+    .await
+    .expect("case");
+    (ent, case)
+}
+
+fn step(action: Action, party: Party) -> Step<'static> {
+    Step {
+        action,
+        party,
+        grading: AuthorityLevel::City,
+        reason: Some("符合要求"),
+        rule: None,
+        result_grade: None,
+        expected_version: None,
+    }
+}
+
+#[tokio::test]
+async fn sheets_are_written_once_per_version() {
+    each_backend(|db| async move {
+        let (_, sheets) = shipped().expect("sheets");
+        for s in &sheets {
+            assert!(standards::save(&db, &admin(), s).await.expect("saved"));
+            assert!(!standards::save(&db, &admin(), s).await.expect("same again"));
+        }
+        let mut changed = sheets[0].clone();
+        changed.title.push_str("（改）");
+        let e = standards::save(&db, &admin(), &changed)
+            .await
+            .expect_err("conflict");
+        assert!(matches!(e, StoreError::Conflict(_)));
+        changed.version = 2;
+        assert!(
+            standards::save(&db, &admin(), &changed)
+                .await
+                .expect("new version")
+        );
+        let back = standards::get(&db, &changed.id, 2)
+            .await
+            .expect("ran")
+            .expect("stored");
+        assert_eq!(back, changed);
+        assert_eq!(
+            standards::get(&db, &changed.id, 1)
+                .await
+                .expect("ran")
+                .expect("v1"),
+            sheets[0]
+        );
+        assert_eq!(
+            standards::list(&db).await.expect("list").len(),
+            sheets.len() + 1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_case_runs_its_life_cycle_and_refusals_change_nothing() {
+    each_backend(|db| async move {
+        let (ent, id) = setup(&db).await;
+        let me = Scope::Enterprise { id: ent };
+        // One open case per enterprise.
+        let again = grading::open(
+            &db,
+            &me,
+            &admin(),
+            &NewCase {
+                enterprise_id: ent,
+                grade: Grade::Two,
+                opened_on: date!(2018 - 09 - 02),
+                rule_set: "grading.2014@1".into(),
+                sheet_id: "sample.gbt33000".into(),
+                sheet_version: 1,
+            },
+        )
+        .await
+        .expect_err("one open case");
+        assert!(matches!(again, StoreError::Conflict(_)));
+        // Out of order: refused, nothing written but the audit entry.
+        let e = grading::transition(
+            &db,
+            &Scope::City,
+            &admin(),
+            id,
+            &step(Action::Announce, Party::City),
+        )
+        .await
+        .expect_err("out of order");
+        assert_eq!(e.to_string(), "案件当前状态为“自评中”，不能“公告并发证”");
+        let case = grading::get(&db, &Scope::City, id).await.expect("case");
+        assert_eq!((case.state.as_str(), case.version), ("self_assessing", 1));
+        assert!(
+            grading::events(&db, &Scope::City, id)
+                .await
+                .expect("events")
+                .is_empty()
+        );
+        let refused = Filter {
+            action: Some("case.refused".into()),
+            ..Default::default()
+        };
+        assert_eq!(audit::count(&db, &refused).await.expect("count"), 1);
+        // Another district does not see the case.
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        assert!(matches!(
+            grading::get(&db, &rudong, id).await,
+            Err(StoreError::NotFound)
+        ));
+        // The whole path.
+        for (a, p) in [
+            (Action::Apply, Party::Enterprise),
+            (Action::Accept, Party::District),
+            (Action::Assign, Party::City),
+            (Action::SubmitEvaluation, Party::Evaluator),
+            (Action::Approve, Party::City),
+            (Action::StartNotice, Party::City),
+            (Action::Announce, Party::City),
+        ] {
+            let mut s = step(a, p);
+            if a == Action::Approve {
+                s.rule = Some("grading.2014@1#threshold.three".into());
+                s.result_grade = Some(Grade::Three);
+            }
+            grading::transition(&db, &Scope::City, &admin(), id, &s)
+                .await
+                .unwrap_or_else(|e| panic!("{a:?}: {e}"));
+        }
+        let case = grading::get(&db, &me, id).await.expect("case");
+        assert_eq!(case.state(), Some(CaseState::Certified));
+        assert_eq!(case.result_grade.as_deref(), Some("three"));
+        let events = grading::events(&db, &me, id).await.expect("events");
+        assert_eq!(events.len(), 7);
+        assert_eq!(
+            events[4].rule.as_deref(),
+            Some("grading.2014@1#threshold.three")
+        );
+        assert_eq!(
+            (events[0].from_state.as_str(), events[0].to_state.as_str()),
+            ("self_assessing", "applied")
+        );
+        assert_eq!(
+            grading::list(&db, &Scope::City, Some(CaseState::Certified), 10)
+                .await
+                .expect("list")
+                .len(),
+            1
+        );
+        assert_eq!(audit::verify(&db, None).await.expect("verify").broken, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn of_two_concurrent_transitions_one_wins() {
+    each_backend(|db| async move {
+        let (_, id) = setup(&db).await;
+        grading::transition(
+            &db,
+            &Scope::City,
+            &admin(),
+            id,
+            &step(Action::Apply, Party::Enterprise),
+        )
+        .await
+        .expect("applied");
+        let v = grading::get(&db, &Scope::City, id)
+            .await
+            .expect("case")
+            .version;
+        let (a, b) = tokio::join!(
+            async {
+                let mut s = step(Action::Accept, Party::District);
+                s.expected_version = Some(v);
+                grading::transition(&db, &Scope::City, &admin(), id, &s).await
+            },
+            async {
+                let mut s = step(Action::Return, Party::District);
+                s.expected_version = Some(v);
+                grading::transition(&db, &Scope::City, &admin(), id, &s).await
+            }
+        );
+        assert_eq!(
+            [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count(),
+            1,
+            "{a:?} {b:?}"
+        );
+        let events = grading::events(&db, &Scope::City, id)
+            .await
+            .expect("events");
+        assert_eq!(events.len(), 2);
+        let case = grading::get(&db, &Scope::City, id).await.expect("case");
+        assert_eq!(case.version, v + 1);
+    })
+    .await;
+}
