@@ -78,6 +78,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Loads and lists scoring sheets (评分细则).
+    Standards {
+        #[command(subcommand)]
+        action: StandardsAction,
+    },
     /// Shows the grading rule sets and explains the rule behind a decision.
     Rules {
         #[command(subcommand)]
@@ -97,6 +102,39 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StandardsAction {
+    /// Loads an official scoring sheet from .xlsx/.xls/.csv (columns 考评类目, 考评内容, 分值,
+    /// optionally 类目编号, 编号, 评分方式, 否决项).
+    Import {
+        file: PathBuf,
+        /// Sheet id, e.g. jx.2011 (机械行业评定标准).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        version: u32,
+        #[arg(long)]
+        title: String,
+        /// Grades it assesses: one,two,three or small_micro.
+        #[arg(long)]
+        grades: String,
+        /// The element tree it is written against.
+        #[arg(long, default_value = "GB/T 33000-2016")]
+        standard: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        effective_from: String,
+        /// Industry code (YJ, YS, JC, JX, QG, FZ, YC, SM).
+        #[arg(long)]
+        industry: Option<String>,
+        /// The document the sheet comes from.
+        #[arg(long, default_value = "")]
+        source: String,
+    },
+    /// Lists the loaded sheets.
+    List,
 }
 
 #[derive(Subcommand, Debug)]

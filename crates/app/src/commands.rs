@@ -63,6 +63,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(code)
         }
         Command::Backup { output } => ops::backup(&cli.db, &output).await,
+        Command::Standards { action } => {
+            let db = open(&cli.db, &reference).await?;
+            let code = ops::standards_cmd(&db, &reference, action).await;
+            db.close().await;
+            code
+        }
         Command::Rules { action } => ops::rules_cmd(&cli.db, action).await,
         Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
         Command::Migrate => {

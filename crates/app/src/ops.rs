@@ -9,7 +9,7 @@ use anbiao_domain::{Permission, ReferenceData};
 use anbiao_store::audit::{self, Actor, Event};
 use anbiao_store::{Db, account, token};
 
-use crate::cli::{AuditAction, RulesAction, TokenAction};
+use crate::cli::{AuditAction, RulesAction, StandardsAction, TokenAction};
 
 /// Exit code of `audit verify` when the chain is broken.
 pub const CHAIN_BROKEN: i32 = 3;
@@ -338,6 +338,92 @@ pub async fn rules_cmd(url: &str, action: RulesAction) -> anyhow::Result<i32> {
                 .explain(&rule)
                 .ok_or_else(|| anyhow!("规则 {rule} 不存在"))?;
             println!("{words}");
+            Ok(0)
+        }
+    }
+}
+
+pub async fn standards_cmd(
+    db: &Db,
+    reference: &ReferenceData,
+    action: StandardsAction,
+) -> anyhow::Result<i32> {
+    match action {
+        StandardsAction::List => {
+            for s in anbiao_store::standards::list(db).await? {
+                println!(
+                    "{}@{}\t{}\t{}\t{}{}",
+                    s.id,
+                    s.version,
+                    s.effective_from,
+                    s.grades,
+                    s.title,
+                    if s.sample { "（示例）" } else { "" }
+                );
+            }
+            Ok(0)
+        }
+        StandardsAction::Import {
+            file,
+            id,
+            version,
+            title,
+            grades,
+            standard,
+            effective_from,
+            industry,
+            source,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("无法读取文件 {}", file.display()))?;
+            let categories = anbiao_sheets::scoring::read_scoring_sheet(&bytes)?;
+            let grades = grades
+                .split([',', '，'])
+                .map(|g| {
+                    anbiao_domain::Grade::parse(g).ok_or_else(|| anyhow!("无法识别的等级“{g}”"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if let Some(code) = &industry
+                && reference.industries.get(code).is_none()
+            {
+                bail!("行业代号“{code}”不存在");
+            }
+            let (trees, _) = anbiao_domain::standard::shipped()?;
+            if !trees.iter().any(|t| t.id == standard) {
+                let ids: Vec<&str> = trees.iter().map(|t| t.id.as_str()).collect();
+                bail!("标准“{standard}”不存在，应为：{}", ids.join("、"));
+            }
+            let sheet = anbiao_domain::standard::ScoringSheet {
+                id,
+                version,
+                title,
+                sample: false,
+                standard,
+                industry,
+                grades,
+                effective_from,
+                effective_to: None,
+                source: if source.is_empty() {
+                    format!("{}", file.display())
+                } else {
+                    source
+                },
+                categories,
+            };
+            sheet.validate().map_err(|m| anyhow!(m))?;
+            let created = anbiao_store::standards::save(db, &cli_actor(), &sheet).await?;
+            eprintln!(
+                "{}评分细则 {}：{} 个类目、{} 项，满分 {}",
+                if created {
+                    "已载入"
+                } else {
+                    "已存在相同的"
+                },
+                sheet.rule_ref(),
+                sheet.categories.len(),
+                sheet.items().count(),
+                sheet.full()
+            );
             Ok(0)
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod read;
 pub mod roster;
+pub mod scoring;
 pub mod write;
 
 pub use read::{Cell, SheetError, Table, read_table};

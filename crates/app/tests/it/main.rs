@@ -633,3 +633,70 @@ async fn rules_explain_a_stored_decision() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn standards_import_from_a_spreadsheet() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("机械评分细则.csv");
+        std::fs::write(
+            &file,
+            "类目编号,考评类目,编号,考评内容,分值,评分方式,否决项\n\
+             1,目标职责,1.1,制定安全生产目标,10,未制定的扣10分,\n\
+             ,,1.2,目标分解,5,每缺一项扣1分,\n\
+             2,隐患排查,2.1,重大隐患按期整改,20,否决,是\n",
+        )
+        .expect("write");
+        let path = file.to_str().expect("utf-8");
+        let args = [
+            "standards",
+            "import",
+            path,
+            "--id",
+            "jx.2011",
+            "--version",
+            "1",
+            "--title",
+            "机械行业评定标准",
+            "--grades",
+            "two,three",
+            "--effective-from",
+            "2011-06-09",
+            "--industry",
+            "JX",
+        ];
+        let out = anbiao(&t.url, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            text(&out).contains("2 个类目、3 项，满分 35"),
+            "{}",
+            text(&out)
+        );
+        let sheet = anbiao_store::standards::get(&t.db, "jx.2011", 1)
+            .await
+            .expect("ran")
+            .expect("stored");
+        assert!(sheet.categories[1].items[0].veto);
+        let out = anbiao(&t.url, &["standards", "list"]);
+        let listed = text(&out);
+        assert!(
+            listed.contains("jx.2011@1") && listed.contains("（示例）"),
+            "{listed}"
+        );
+        // A bad row is named; nothing is stored.
+        std::fs::write(&file, "考评类目,考评内容,分值\n目标职责,制定目标,十分\n").expect("write");
+        let mut bad = args;
+        bad[6] = "2";
+        let out = anbiao(&t.url, &bad);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out).contains("第2行分值“十分”"), "{}", text(&out));
+        assert!(
+            anbiao_store::standards::get(&t.db, "jx.2011", 2)
+                .await
+                .expect("ran")
+                .is_none()
+        );
+        t.drop_db().await;
+    }
+}
