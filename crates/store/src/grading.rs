@@ -227,7 +227,7 @@ pub async fn transition(
         .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
     let stale = step.expected_version.is_some_and(|v| v != case.version);
     let decided = if stale {
-        Err("案件已被他人更新，请刷新后重试".to_string())
+        Err(STALE.to_string())
     } else {
         lifecycle::next(from, step.action, step.party, step.grading, step.reason)
             .map_err(|e| e.to_string())
@@ -246,9 +246,79 @@ pub async fn transition(
         }
     };
     let mut tx = db.begin().await?;
+    if let Err(e) = apply_in_tx(&mut tx, actor, &case, from, to, step).await {
+        drop(tx);
+        return Err(refused_after_rollback(db, actor, id, step, e).await);
+    }
+    tx.commit().await?;
+    Ok(to)
+}
+
+const STALE: &str = "案件已被他人更新，请刷新后重试";
+
+/// After a rolled-back step: a lost race is audited as a refusal; other errors pass through.
+async fn refused_after_rollback(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    step: &Step<'_>,
+    e: StoreError,
+) -> StoreError {
+    if let StoreError::Conflict(why) = &e {
+        let ev = Event::new("case.refused", format!("case:{id}"))
+            .detail(format!("{}：{why}", step.action.label()));
+        if let Err(a) = audit::append(db, actor, &ev).await {
+            return a;
+        }
+    }
+    e
+}
+
+/// Announces a case and issues its certificate in one transaction.
+pub async fn announce_with_certificate(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    step: &Step<'_>,
+    cert: &crate::certificate::NewCertificate,
+) -> Result<(i64, String), StoreError> {
+    let case = get(db, scope, id).await?;
+    let from = case
+        .state()
+        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
+    let to = match lifecycle::next(from, step.action, step.party, step.grading, step.reason) {
+        Ok(to) => to,
+        Err(e) => {
+            let why = e.to_string();
+            let ev = Event::new("case.refused", format!("case:{id}"))
+                .detail(format!("{}：{why}", step.action.label()));
+            audit::append(db, actor, &ev).await?;
+            return Err(StoreError::Invalid(why));
+        }
+    };
+    let mut tx = db.begin().await?;
+    if let Err(e) = apply_in_tx(&mut tx, actor, &case, from, to, step).await {
+        drop(tx);
+        return Err(refused_after_rollback(db, actor, id, step, e).await);
+    }
+    let issued = crate::certificate::issue_in_tx(&mut tx, db, actor, cert).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+async fn apply_in_tx(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    case: &Case,
+    from: CaseState,
+    to: CaseState,
+    step: &Step<'_>,
+) -> Result<(), StoreError> {
+    let id = case.id;
     const UPDATE: &str = "UPDATE grading_case SET state = $1, version = version + 1, updated_at = $2, \
         result_grade = COALESCE($3, result_grade) WHERE id = $4 AND state = $5 AND version = $6";
-    let n = with_tx!(&mut tx, |c| sqlx::query(UPDATE)
+    let n = with_tx!(tx, |c| sqlx::query(UPDATE)
         .bind(to.key())
         .bind(OffsetDateTime::now_utc().unix_timestamp())
         .bind(step.result_grade.map(|g| g.key()))
@@ -259,18 +329,10 @@ pub async fn transition(
         .await
         .map(|r| r.rows_affected()))?;
     if n == 0 {
-        drop(tx);
-        let why = "案件已被他人更新，请刷新后重试".to_string();
-        let ev = Event::new("case.refused", format!("case:{id}"))
-            .detail(format!("{}：{why}", step.action.label()));
-        audit::append(db, actor, &ev).await?;
-        return Err(StoreError::Conflict(why));
+        return Err(StoreError::Conflict(STALE.into()));
     }
     const SEQ: &str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_event WHERE case_id = $1";
-    let seq: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SEQ)
-        .bind(id)
-        .fetch_one(c)
-        .await)?;
+    let seq: i64 = with_tx!(tx, |c| sqlx::query_scalar(SEQ).bind(id).fetch_one(c).await)?;
     const EVENT: &str = "INSERT INTO case_event (case_id, seq, action, from_state, to_state, party, actor, \
         reason, rule, at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     let action_key = serde_json::to_value(step.action)
@@ -281,7 +343,7 @@ pub async fn transition(
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    with_tx!(&mut tx, |c| sqlx::query(EVENT)
+    with_tx!(tx, |c| sqlx::query(EVENT)
         .bind(id)
         .bind(seq)
         .bind(&action_key)
@@ -303,7 +365,6 @@ pub async fn transition(
         detail.push_str(&format!("；依据 {rule}"));
     }
     let ev = Event::new(&format!("case.{action_key}"), format!("case:{id}")).detail(detail);
-    audit::append_tx(&mut tx, actor, &ev).await?;
-    tx.commit().await?;
-    Ok(to)
+    audit::append_tx(tx, actor, &ev).await?;
+    Ok(())
 }

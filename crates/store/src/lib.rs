@@ -3,8 +3,11 @@
 //! Every function that reads business data takes a [`anbiao_domain::Scope`]; there is no
 //! unscoped variant. SQL uses `$n` placeholders on both backends.
 
+pub mod accident;
 pub mod account;
+pub mod assessment;
 pub mod audit;
+pub mod certificate;
 pub mod db;
 pub mod enterprise;
 pub mod error;

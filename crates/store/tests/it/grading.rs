@@ -245,3 +245,248 @@ async fn of_two_concurrent_transitions_one_wins() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn announcing_issues_a_numbered_certificate_that_supersedes_the_old_one() {
+    use anbiao_domain::certificate::CertificateStatus;
+    use anbiao_store::certificate::{self, NewCertificate};
+    each_backend(|db| async move {
+        let (ent, id) = setup(&db).await;
+        for (a, p) in [
+            (Action::Apply, Party::Enterprise),
+            (Action::Accept, Party::District),
+            (Action::Assign, Party::City),
+            (Action::SubmitEvaluation, Party::Evaluator),
+            (Action::Approve, Party::City),
+            (Action::StartNotice, Party::City),
+        ] {
+            grading::transition(&db, &Scope::City, &admin(), id, &step(a, p))
+                .await
+                .expect("step");
+        }
+        // An older certificate, issued by hand, is superseded by the announcement's.
+        let base = NewCertificate {
+            enterprise_id: ent,
+            case_id: None,
+            grade: Grade::Three,
+            industry: "JX".into(),
+            issuer: "南通市安全生产监督管理局".into(),
+            external: false,
+            issued_on: date!(2016 - 01 - 10),
+            valid_until: date!(2019 - 01 - 09),
+            rule: "grading.2014@1#validity".into(),
+            region_abbr: '苏',
+            number: None,
+        };
+        let (old_id, old_no) = certificate::issue(&db, &admin(), &base).await.expect("old");
+        assert_eq!(old_no, "苏AQBJXⅢ201600001");
+        let new = NewCertificate {
+            case_id: Some(id),
+            issued_on: date!(2018 - 12 - 20),
+            valid_until: date!(2021 - 12 - 19),
+            ..base.clone()
+        };
+        let (cid, number) = grading::announce_with_certificate(
+            &db,
+            &Scope::City,
+            &admin(),
+            id,
+            &step(Action::Announce, Party::City),
+            &new,
+        )
+        .await
+        .expect("announced");
+        assert_eq!(number, "苏AQBJXⅢ201800001");
+        let (_, second) = certificate::issue(
+            &db,
+            &admin(),
+            &NewCertificate {
+                enterprise_id: ent,
+                ..new.clone()
+            },
+        )
+        .await
+        .expect("another");
+        assert_eq!(second, "苏AQBJXⅢ201800002");
+        let c = certificate::get(&db, &Scope::City, cid)
+            .await
+            .expect("cert");
+        assert_eq!(
+            c.status_on(date!(2019 - 01 - 01)),
+            CertificateStatus::Superseded
+        );
+        let old = certificate::get(&db, &Scope::City, old_id)
+            .await
+            .expect("old");
+        assert_eq!(old.superseded_on.as_deref(), Some("2018-12-20"));
+        assert_eq!(
+            old.status_on(date!(2018 - 12 - 19)),
+            CertificateStatus::Valid
+        );
+        assert_eq!(
+            old.status_on(date!(2018 - 12 - 20)),
+            CertificateStatus::Superseded
+        );
+        // Revocation with a reason; twice is refused.
+        certificate::revoke(
+            &db,
+            &Scope::City,
+            &admin(),
+            cid,
+            date!(2019 - 05 - 01),
+            "发生死亡事故",
+            Some("grading.2014@1#revocation.revoke.one"),
+        )
+        .await
+        .expect("revoked");
+        assert!(
+            certificate::revoke(
+                &db,
+                &Scope::City,
+                &admin(),
+                cid,
+                date!(2019 - 05 - 02),
+                "再次",
+                None
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            certificate::revoke(
+                &db,
+                &Scope::City,
+                &admin(),
+                old_id,
+                date!(2019 - 05 - 02),
+                " ",
+                None
+            )
+            .await
+            .is_err()
+        );
+        let c = certificate::get(&db, &Scope::City, cid)
+            .await
+            .expect("cert");
+        assert_eq!(
+            c.status_on(date!(2019 - 05 - 01)),
+            CertificateStatus::Revoked
+        );
+        // The public lookup by number (ASCII numerals), credit code and name.
+        let found = certificate::public_search(&db, "苏AQBJXIII201800001", 10)
+            .await
+            .expect("search");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].revoked_on.as_deref(), Some("2019-05-01"));
+        assert_eq!(
+            certificate::public_search(&db, "定级测试", 10)
+                .await
+                .expect("s")
+                .len(),
+            3
+        );
+        assert!(
+            certificate::public_search(&db, "x", 10)
+                .await
+                .expect("s")
+                .is_empty()
+        );
+        let by_token = certificate::by_verify_token(&db, &c.verify_token)
+            .await
+            .expect("ran")
+            .expect("found");
+        assert_eq!(by_token.number, number);
+        // Another district sees none of it.
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        assert!(
+            certificate::of_enterprise(&db, &rudong, ent)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        assert_eq!(
+            certificate::of_enterprise(&db, &Scope::City, ent)
+                .await
+                .expect("list")
+                .len(),
+            3
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn accidents_and_assessments_are_recorded_in_scope() {
+    use anbiao_domain::rules::Accident;
+    use anbiao_domain::scoring::{ItemInput, score};
+    use anbiao_store::accident;
+    use anbiao_store::assessment::{self, Kind};
+    each_backend(|db| async move {
+        let (ent, id) = setup(&db).await;
+        let a = Accident {
+            occurred_on: date!(2018 - 03 - 01),
+            deaths: 1,
+            serious_injuries: 0,
+            direct_loss_yuan: 800_000,
+        };
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        assert!(matches!(
+            accident::record(&db, &rudong, &admin(), ent, &a, "机械伤害").await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            accident::record(&db, &Scope::City, &admin(), ent, &a, " ")
+                .await
+                .is_err()
+        );
+        accident::record(&db, &Scope::City, &admin(), ent, &a, "机械伤害")
+            .await
+            .expect("recorded");
+        let rows = accident::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("rows");
+        assert_eq!(rows[0].accident(), Some(a));
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        let inputs: Vec<(ItemInput, String)> = sheet
+            .items()
+            .map(|(_, i)| (ItemInput::earned(&i.code, i.points), "符合".to_string()))
+            .collect();
+        let plain: Vec<ItemInput> = inputs.iter().map(|(i, _)| i.clone()).collect();
+        let outcome = score(&sheet, &plain, &[]).expect("scored");
+        let aid = assessment::submit(
+            &db,
+            &Scope::Enterprise { id: ent },
+            &admin(),
+            id,
+            Kind::SelfAssessment,
+            &inputs,
+            &outcome,
+            "自评报告",
+        )
+        .await
+        .expect("submitted");
+        let latest = assessment::latest(&db, &Scope::City, id, Kind::SelfAssessment)
+            .await
+            .expect("ran")
+            .expect("latest");
+        assert_eq!((latest.id, latest.score), (aid, 1000));
+        assert_eq!(
+            assessment::items(&db, aid).await.expect("items").len(),
+            sheet.items().count()
+        );
+        assert!(
+            assessment::latest(&db, &Scope::City, id, Kind::Evaluation)
+                .await
+                .expect("ran")
+                .is_none()
+        );
+    })
+    .await;
+}

@@ -1,0 +1,353 @@
+//! Certificates. The number is generated in the national format with the next sequence of its
+//! (region, industry, level, year); a new certificate supersedes the enterprise's previous one;
+//! revocation records the date, the reason and the rule. Status is derived from the dates.
+
+use anbiao_domain::Scope;
+use anbiao_domain::certificate::{CertificateNumber, CertificateStatus, status_on};
+use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::grade::Grade;
+use serde::Serialize;
+use sqlx::FromRow;
+use time::{Date, OffsetDateTime};
+
+use crate::audit::{self, Actor, Event};
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::session::random_token;
+use crate::sql::{Arg, SqlBuf, like_escape};
+use crate::{bind_args, enterprise, with_pool, with_tx};
+
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct Certificate {
+    pub id: i64,
+    pub number: String,
+    pub enterprise_id: i64,
+    pub case_id: Option<i64>,
+    pub region_code: String,
+    pub grade: String,
+    pub industry: String,
+    pub issuer: String,
+    pub external: bool,
+    pub issued_on: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub revoked_on: Option<String>,
+    pub revoked_reason: Option<String>,
+    pub superseded_on: Option<String>,
+    pub superseded_by: Option<i64>,
+    pub rule: String,
+    pub verify_token: String,
+    pub created_at: i64,
+}
+
+impl Certificate {
+    pub fn status_on(&self, on: Date) -> CertificateStatus {
+        let d = |s: &str| parse_date(s).unwrap_or(on);
+        status_on(
+            on,
+            d(&self.valid_from),
+            d(&self.valid_until),
+            self.revoked_on.as_deref().and_then(parse_date),
+            self.superseded_on.as_deref().and_then(parse_date),
+        )
+    }
+
+    pub fn grade(&self) -> Option<Grade> {
+        Grade::parse(&self.grade)
+    }
+}
+
+const COLUMNS: &str = "id, number, enterprise_id, case_id, region_code, grade, industry, issuer, external, \
+    issued_on, valid_from, valid_until, revoked_on, revoked_reason, superseded_on, superseded_by, rule, \
+    verify_token, created_at";
+
+/// A certificate to issue.
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    pub enterprise_id: i64,
+    pub case_id: Option<i64>,
+    pub grade: Grade,
+    pub industry: String,
+    pub issuer: String,
+    pub external: bool,
+    pub issued_on: Date,
+    pub valid_until: Date,
+    /// The rule that set the validity (`set@version#validity`).
+    pub rule: String,
+    /// Region abbreviation of numbers for 二级/三级 (苏).
+    pub region_abbr: char,
+    /// A number given by the external authority; else one is generated. 小微达标 numbers are
+    /// local: `<district code>XW<year><seq>`.
+    pub number: Option<String>,
+}
+
+async fn next_number(tx: &mut crate::db::Tx, n: &NewCertificate) -> Result<String, StoreError> {
+    let year = n.issued_on.year();
+    let prefix = if n.grade == Grade::SmallMicro {
+        format!("XW{}{year:04}", n.industry)
+    } else {
+        let region = (n.grade != Grade::One).then_some(n.region_abbr);
+        let probe = CertificateNumber::new(region, &n.industry, n.grade, year, 1)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .to_string();
+        probe[..probe.len() - 5].to_string()
+    };
+    let mut b = SqlBuf::new("SELECT number FROM certificate WHERE number LIKE ");
+    b.bind(Arg::Text(format!("{}%", like_escape(&prefix))));
+    b.push(" ESCAPE '\\' ORDER BY number DESC LIMIT 1");
+    let sql = b.render(tx.backend());
+    let last: Option<String> = with_tx!(tx, |c| bind_args!(
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_optional(c)
+    .await)?;
+    let seq = last
+        .and_then(|l| l.get(prefix.len()..).and_then(|s| s.parse::<u32>().ok()))
+        .unwrap_or(0)
+        + 1;
+    if seq > 99_999 {
+        return Err(StoreError::Invalid("本年度证书顺序号已用尽".into()));
+    }
+    Ok(format!("{prefix}{seq:05}"))
+}
+
+/// Issues a certificate, superseding the enterprise's current one. Returns (id, number).
+pub async fn issue(
+    db: &Db,
+    actor: &Actor,
+    n: &NewCertificate,
+) -> Result<(i64, String), StoreError> {
+    let mut tx = db.begin().await?;
+    let issued = issue_in_tx(&mut tx, db, actor, n).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// Issues inside the caller's transaction (an announcement and its certificate commit together).
+pub async fn issue_in_tx(
+    tx: &mut crate::db::Tx,
+    db: &Db,
+    actor: &Actor,
+    n: &NewCertificate,
+) -> Result<(i64, String), StoreError> {
+    let e = enterprise::get(db, &Scope::City, n.enterprise_id).await?;
+    if let Some(num) = &n.number
+        && n.grade != Grade::SmallMicro
+    {
+        CertificateNumber::parse(num).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    }
+    let number = match &n.number {
+        Some(num) => CertificateNumber::parse(num)
+            .map(|x| x.to_string())
+            .unwrap_or_else(|_| num.clone()),
+        None => next_number(tx, n).await?,
+    };
+    let issued = format_date(n.issued_on);
+    const PREV: &str = "SELECT id FROM certificate WHERE enterprise_id = $1 AND revoked_on IS NULL \
+        AND superseded_on IS NULL AND valid_until >= $2";
+    let previous: Vec<i64> = with_tx!(tx, |c| sqlx::query_scalar(PREV)
+        .bind(n.enterprise_id)
+        .bind(&issued)
+        .fetch_all(c)
+        .await)?;
+    const SQL: &str = "INSERT INTO certificate (number, enterprise_id, case_id, region_code, grade, industry, issuer, \
+        external, issued_on, valid_from, valid_until, rule, verify_token, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13) RETURNING id";
+    let token: String = random_token()?.chars().take(24).collect();
+    let res = with_tx!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(&number)
+        .bind(n.enterprise_id)
+        .bind(n.case_id)
+        .bind(&e.region_code)
+        .bind(n.grade.key())
+        .bind(&n.industry)
+        .bind(&n.issuer)
+        .bind(n.external)
+        .bind(&issued)
+        .bind(format_date(n.valid_until))
+        .bind(&n.rule)
+        .bind(&token)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .fetch_one(c)
+        .await);
+    let id = match res {
+        Err(err) if StoreError::is_unique_violation(&err) => {
+            return Err(StoreError::Conflict(format!("证书编号 {number} 已存在")));
+        }
+        other => other?,
+    };
+    const SUPERSEDE: &str =
+        "UPDATE certificate SET superseded_on = $1, superseded_by = $2 WHERE id = $3";
+    for p in &previous {
+        with_tx!(tx, |c| sqlx::query(SUPERSEDE)
+            .bind(&issued)
+            .bind(id)
+            .bind(*p)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    let ev = Event::new("certificate.issue", format!("certificate:{number}")).detail(format!(
+        "为“{}”{}{}证书 {number}，有效期至 {}（{}）",
+        e.name,
+        if n.external { "登记" } else { "颁发" },
+        n.grade.label(),
+        format_date(n.valid_until),
+        n.rule
+    ));
+    audit::append_tx(tx, actor, &ev).await?;
+    Ok((id, number))
+}
+
+/// Revokes a certificate within the scope on a date, with the reason and the rule.
+pub async fn revoke(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    on: Date,
+    reason: &str,
+    rule: Option<&str>,
+) -> Result<(), StoreError> {
+    let c = get(db, scope, id).await?;
+    if reason.trim().is_empty() {
+        return Err(StoreError::Invalid("撤销证书须填写理由".into()));
+    }
+    if c.revoked_on.is_some() {
+        return Err(StoreError::Conflict(format!("证书 {} 已被撤销", c.number)));
+    }
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE certificate SET revoked_on = $1, revoked_reason = $2 WHERE id = $3 AND revoked_on IS NULL";
+    with_tx!(&mut tx, |x| sqlx::query(SQL)
+        .bind(format_date(on))
+        .bind(reason.trim())
+        .bind(id)
+        .execute(x)
+        .await
+        .map(|_| ()))?;
+    let ev = Event::new("certificate.revoke", format!("certificate:{}", c.number)).detail(format!(
+        "撤销证书 {}，自 {} 起；理由：{}{}",
+        c.number,
+        format_date(on),
+        reason.trim(),
+        rule.map(|r| format!("；依据 {r}")).unwrap_or_default()
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn scope_filter(b: &mut SqlBuf, scope: &Scope) {
+    match scope {
+        Scope::City => {}
+        Scope::Region { codes } | Scope::Township { codes, .. } => {
+            b.push(" AND region_code IN (");
+            b.bind_list(codes.iter().map(|c| Arg::Text(c.clone())));
+            b.push(")");
+        }
+        Scope::Enterprise { id } => {
+            b.push(" AND enterprise_id = ");
+            b.bind(Arg::Int(*id));
+        }
+        Scope::Nothing => {
+            b.push(" AND 1 = 0");
+        }
+    }
+}
+
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Certificate, StoreError> {
+    let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM certificate WHERE id = "));
+    b.bind(Arg::Int(id));
+    scope_filter(&mut b, scope);
+    let sql = b.render(db.backend());
+    with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Certificate>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Certificates of one enterprise within the scope, newest first.
+pub async fn of_enterprise(
+    db: &Db,
+    scope: &Scope,
+    enterprise_id: i64,
+) -> Result<Vec<Certificate>, StoreError> {
+    let mut b = SqlBuf::new(&format!(
+        "SELECT {COLUMNS} FROM certificate WHERE enterprise_id = "
+    ));
+    b.bind(Arg::Int(enterprise_id));
+    scope_filter(&mut b, scope);
+    b.push(" ORDER BY issued_on DESC, id DESC");
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Certificate>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The public verification of a certificate by the token in its QR code.
+pub async fn by_verify_token(db: &Db, token: &str) -> Result<Option<Certificate>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM certificate WHERE verify_token = $1");
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Certificate>(
+        sqlx::AssertSqlSafe(sql.clone())
+    )
+    .bind(token)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// What the public portal shows of a certificate.
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct PublicCertificate {
+    pub number: String,
+    pub enterprise_name: String,
+    pub credit_code: String,
+    pub grade: String,
+    pub industry: String,
+    pub issuer: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub revoked_on: Option<String>,
+    pub superseded_on: Option<String>,
+    pub verify_token: String,
+}
+
+/// Public lookup by enterprise name (part), credit code or certificate number (exact).
+pub async fn public_search(
+    db: &Db,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<PublicCertificate>, StoreError> {
+    let q = anbiao_domain::text::clean(q);
+    if q.chars().count() < 2 {
+        return Ok(Vec::new());
+    }
+    let number = CertificateNumber::parse(&q)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| q.to_uppercase());
+    let mut b = SqlBuf::new(
+        "SELECT c.number, e.name AS enterprise_name, e.credit_code, c.grade, c.industry, c.issuer, c.valid_from, \
+         c.valid_until, c.revoked_on, c.superseded_on, c.verify_token FROM certificate c \
+         JOIN enterprise e ON e.id = c.enterprise_id WHERE c.number = ",
+    );
+    b.bind(Arg::Text(number));
+    b.push(" OR e.credit_code = ");
+    b.bind(Arg::Text(q.to_uppercase()));
+    b.push(" OR e.name LIKE ");
+    b.bind(Arg::Text(format!("%{}%", like_escape(&q))));
+    b.push(" ESCAPE '\\' ORDER BY c.valid_until DESC LIMIT ");
+    b.bind(Arg::Int(limit));
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, PublicCertificate>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
