@@ -63,17 +63,30 @@ pub struct AssessmentItem {
     pub note: String,
 }
 
-/// Stores an assessment of a case within the scope, with the outcome already computed.
+/// An assessment to store: entries with notes, and the outcome the engine computed.
+#[derive(Debug, Clone)]
+pub struct NewAssessment<'a> {
+    pub case_id: i64,
+    pub kind: Kind,
+    pub inputs: &'a [(ItemInput, String)],
+    pub outcome: &'a Outcome,
+    pub report: &'a str,
+}
+
+/// Stores an assessment of a case within the scope.
 pub async fn submit(
     db: &Db,
     scope: &Scope,
     actor: &Actor,
-    case_id: i64,
-    kind: Kind,
-    inputs: &[(ItemInput, String)],
-    outcome: &Outcome,
-    report: &str,
+    a: &NewAssessment<'_>,
 ) -> Result<i64, StoreError> {
+    let NewAssessment {
+        case_id,
+        kind,
+        inputs,
+        outcome,
+        report,
+    } = *a;
     let case = grading::get(db, scope, case_id).await?;
     let mut tx = db.begin().await?;
     const SQL: &str = "INSERT INTO assessment (case_id, kind, sheet_id, sheet_version, score, earned, not_applicable, \
