@@ -460,18 +460,16 @@ async fn accidents_and_assessments_are_recorded_in_scope() {
             .collect();
         let plain: Vec<ItemInput> = inputs.iter().map(|(i, _)| i.clone()).collect();
         let outcome = score(&sheet, &plain, &[]).expect("scored");
-        let aid = assessment::submit(
-            &db,
-            &Scope::Enterprise { id: ent },
-            &admin(),
-            id,
-            Kind::SelfAssessment,
-            &inputs,
-            &outcome,
-            "自评报告",
-        )
-        .await
-        .expect("submitted");
+        let new = assessment::NewAssessment {
+            case_id: id,
+            kind: Kind::SelfAssessment,
+            inputs: &inputs,
+            outcome: &outcome,
+            report: "自评报告",
+        };
+        let aid = assessment::submit(&db, &Scope::Enterprise { id: ent }, &admin(), &new)
+            .await
+            .expect("submitted");
         let latest = assessment::latest(&db, &Scope::City, id, Kind::SelfAssessment)
             .await
             .expect("ran")
