@@ -69,7 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             db.close().await;
             code
         }
-        Command::Rules { action } => ops::rules_cmd(&cli.db, action).await,
+        Command::Rules { action } => ops::rules_cmd(&cli.db, &reference, action).await,
         Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
         Command::Migrate => {
             let db = open(&cli.db, &reference).await?;

@@ -279,8 +279,12 @@ async fn check_sqlite_copy(path: &str) -> anyhow::Result<()> {
     result
 }
 
-pub async fn rules_cmd(url: &str, action: RulesAction) -> anyhow::Result<i32> {
-    let rules = anbiao_domain::rules::GradingRules::embedded().context("定级规则文件有误")?;
+pub async fn rules_cmd(
+    url: &str,
+    reference: &ReferenceData,
+    action: RulesAction,
+) -> anyhow::Result<i32> {
+    let rules = &reference.grading;
     match action {
         RulesAction::List => {
             for s in &rules.sets {

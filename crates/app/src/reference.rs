@@ -23,5 +23,6 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         &read("regions.toml", embedded::REGIONS)?,
         &read("industries.toml", embedded::INDUSTRIES)?,
         &read("size_rules.toml", embedded::SIZE_RULES)?,
+        &read("grading.toml", embedded::GRADING)?,
     )?)
 }

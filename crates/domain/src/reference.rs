@@ -1,10 +1,11 @@
-//! Reference data bundle: regions, industries and size rules, parsed from data files and
-//! validated against each other.
+//! Reference data bundle: regions, industries, size rules and grading rules, parsed from data
+//! files and validated against each other.
 
 use thiserror::Error;
 
 use crate::industry::IndustryBook;
 use crate::region::RegionBook;
+use crate::rules::GradingRules;
 use crate::size::SizeRules;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -28,6 +29,7 @@ pub mod embedded {
     pub const REGIONS: &str = include_str!("../../../data/reference/regions.toml");
     pub const INDUSTRIES: &str = include_str!("../../../data/reference/industries.toml");
     pub const SIZE_RULES: &str = include_str!("../../../data/reference/size_rules.toml");
+    pub const GRADING: &str = include_str!("../../../data/rules/grading.toml");
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,7 @@ pub struct ReferenceData {
     pub regions: RegionBook,
     pub industries: IndustryBook,
     pub size_rules: SizeRules,
+    pub grading: GradingRules,
 }
 
 impl ReferenceData {
@@ -42,11 +45,13 @@ impl ReferenceData {
         regions: &str,
         industries: &str,
         size_rules: &str,
+        grading: &str,
     ) -> Result<Self, ReferenceError> {
         let data = Self {
             regions: RegionBook::from_toml(regions)?,
             industries: IndustryBook::from_toml(industries)?,
             size_rules: SizeRules::from_toml(size_rules)?,
+            grading: GradingRules::from_toml(grading)?,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
         for i in data.industries.all() {
@@ -69,6 +74,7 @@ impl ReferenceData {
             embedded::REGIONS,
             embedded::INDUSTRIES,
             embedded::SIZE_RULES,
+            embedded::GRADING,
         )
     }
 }
@@ -83,8 +89,13 @@ mod tests {
         assert_eq!(d.industries.all().len(), 8);
         let broken =
             embedded::INDUSTRIES.replace("size_sector = \"wholesale\"", "size_sector = \"mining\"");
-        let e = ReferenceData::parse(embedded::REGIONS, &broken, embedded::SIZE_RULES)
-            .expect_err("unknown sector");
+        let e = ReferenceData::parse(
+            embedded::REGIONS,
+            &broken,
+            embedded::SIZE_RULES,
+            embedded::GRADING,
+        )
+        .expect_err("unknown sector");
         assert!(e.message.contains("mining"));
     }
 }

@@ -486,7 +486,7 @@ pub struct GradingRules {
     pub sets: Vec<GradingRuleSet>,
 }
 
-pub const EMBEDDED: &str = include_str!("../../../data/rules/grading.toml");
+pub const EMBEDDED: &str = crate::reference::embedded::GRADING;
 
 impl GradingRules {
     pub fn embedded() -> Result<Self, ReferenceError> {

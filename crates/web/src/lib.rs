@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod export;
 pub mod filters;
+pub mod grading;
 pub mod limit;
 pub mod pages;
 pub mod routes;

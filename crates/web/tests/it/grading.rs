@@ -1,0 +1,281 @@
+//! Grading use cases over both databases: the rules of the day admit or block, grade the
+//! evaluation, hold the announcement until the notice has run, and set the certificate.
+
+use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
+use anbiao_domain::lifecycle::{Action, CaseState, Party};
+use anbiao_domain::rules::{Accident, GradeResult};
+use anbiao_domain::scoring::{Entry, ItemInput};
+use anbiao_domain::standard::{Points, ScoringSheet, shipped};
+use anbiao_domain::{Grade, ReferenceData, Scope};
+use anbiao_store::assessment::Kind;
+use anbiao_store::audit::{self, Actor, Filter};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, accident, certificate, enterprise, standards};
+use anbiao_web::grading as g;
+use time::Duration;
+
+use crate::code;
+
+fn cx<'a>(
+    db: &'a Db,
+    rules: &'a anbiao_domain::rules::GradingRules,
+    scope: &'a Scope,
+    actor: &'a Actor,
+    on: time::Date,
+) -> g::Ctx<'a> {
+    g::Ctx {
+        db,
+        rules,
+        scope,
+        actor,
+        on,
+    }
+}
+
+async fn enterprise_in_rugao(db: &Db, n: u32, name: &str) -> i64 {
+    let r = ReferenceData::embedded().expect("reference");
+    let e = EnterpriseDraft {
+        credit_code: Some(code("320682", n)),
+        name: Some(name.into()),
+        region: Some("320682".into()),
+        industry: Some("JX".into()),
+        ..Default::default()
+    }
+    .validate(&r, anbiao_web::today(), OverridePolicy::Allowed)
+    .expect("valid");
+    enterprise::create(db, &Scope::City, &Actor::new("tester", "cli"), &e)
+        .await
+        .expect("enterprise")
+}
+
+/// Entries that score `percent` of the sample sheet (approximately, on its 600 points).
+fn entries(sheet: &ScoringSheet, percent: i64) -> Vec<(ItemInput, String)> {
+    sheet
+        .items()
+        .map(|(_, i)| {
+            let earned = Points(i.points.0 * percent / 100);
+            (
+                ItemInput {
+                    item: i.code.clone(),
+                    entry: Entry::Earned(earned),
+                    veto_failed: false,
+                },
+                "现场核查".to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_three_case_from_self_assessment_to_certificate() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let actor = Actor::new("tester", "form");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let today = anbiao_web::today();
+        let ent = enterprise_in_rugao(&db, 11, "如皋定级甲厂").await;
+        let city = Scope::City;
+        let own = Scope::Enterprise { id: ent };
+        let case = cx(&db, &rules, &own, &actor, today)
+            .open_case(ent, Grade::Three)
+            .await
+            .expect("opened");
+        // No application before the self-assessment.
+        let e = cx(&db, &rules, &city, &actor, today)
+            .apply(case)
+            .await
+            .expect_err("no self-assessment");
+        assert!(e.to_string().contains("请先完成并提交自评"), "{e}");
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        // A score above an item's points is refused and nothing is stored.
+        let mut bad = entries(&sheet, 100);
+        bad[0].0.entry = Entry::Earned(Points(9999));
+        let e = cx(&db, &rules, &city, &actor, today)
+            .submit_assessment(case, Kind::SelfAssessment, &bad, "自评")
+            .await
+            .expect_err("above max");
+        assert!(e.to_string().contains("超过其分值"), "{e}");
+        let out = cx(&db, &rules, &city, &actor, today)
+            .submit_assessment(case, Kind::SelfAssessment, &entries(&sheet, 90), "自评报告")
+            .await
+            .expect("self-assessment");
+        assert_eq!(out.score.0, 900);
+        assert_eq!(
+            cx(&db, &rules, &city, &actor, today)
+                .apply(case)
+                .await
+                .expect("applied"),
+            CaseState::Applied
+        );
+        for (a, p) in [
+            (Action::Accept, Party::District),
+            (Action::Assign, Party::City),
+        ] {
+            cx(&db, &rules, &city, &actor, today)
+                .act(case, a, p, None)
+                .await
+                .expect("step");
+        }
+        let d = cx(&db, &rules, &city, &actor, today)
+            .evaluate(case, &entries(&sheet, 85), "评审报告")
+            .await
+            .expect("evaluated");
+        assert_eq!(d.value, GradeResult::Granted(Grade::Three));
+        let set = rules.in_force(today).expect("set");
+        assert_eq!(
+            d.rule.to_string(),
+            format!("{}@{}#threshold.three", set.id, set.version)
+        );
+        cx(&db, &rules, &city, &actor, today)
+            .approve(case, Party::City)
+            .await
+            .expect("approved");
+        cx(&db, &rules, &city, &actor, today)
+            .act(case, Action::StartNotice, Party::City, None)
+            .await
+            .expect("notice");
+        // Not before the notice has run.
+        let e = cx(&db, &rules, &city, &actor, today)
+            .announce(case, Party::City)
+            .await
+            .expect_err("too early");
+        assert!(e.to_string().contains("公示期至"), "{e}");
+        let later = today + Duration::days(20);
+        let (cid, number) = cx(&db, &rules, &city, &actor, later)
+            .announce(case, Party::City)
+            .await
+            .expect("announced");
+        assert_eq!(number, format!("苏AQBJXⅢ{}00001", later.year()));
+        let c = certificate::get(&db, &city, cid).await.expect("cert");
+        assert_eq!(
+            c.valid_until,
+            anbiao_domain::date::format_date(set.valid_until(later).value)
+        );
+        assert_eq!(c.issuer, set.authority(Grade::Three).expect("a").value.body);
+        let case_row = anbiao_store::grading::get(&db, &city, case)
+            .await
+            .expect("case");
+        assert_eq!(case_row.state(), Some(CaseState::Certified));
+        let refused = Filter {
+            action: Some("case.refused".into()),
+            ..Default::default()
+        };
+        assert_eq!(audit::count(&db, &refused).await.expect("count"), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn accidents_block_and_low_scores_do_not_pass() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let actor = Actor::new("tester", "form");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let today = anbiao_web::today();
+        let city = Scope::City;
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        // A fatal accident three months ago blocks any application under the 2021 rules.
+        let ent = enterprise_in_rugao(&db, 12, "如皋事故乙厂").await;
+        accident::record(
+            &db,
+            &city,
+            &actor,
+            ent,
+            &Accident {
+                occurred_on: today - Duration::days(90),
+                deaths: 1,
+                serious_injuries: 0,
+                direct_loss_yuan: 1_200_000,
+            },
+            "机械伤害致1人死亡",
+        )
+        .await
+        .expect("accident");
+        let case = cx(&db, &rules, &city, &actor, today)
+            .open_case(ent, Grade::Three)
+            .await
+            .expect("opened");
+        cx(&db, &rules, &city, &actor, today)
+            .submit_assessment(case, Kind::SelfAssessment, &entries(&sheet, 90), "自评")
+            .await
+            .expect("self");
+        let e = cx(&db, &rules, &city, &actor, today)
+            .apply(case)
+            .await
+            .expect_err("blocked");
+        assert!(
+            e.to_string().contains("死亡 1 人") && e.to_string().contains("#blocking."),
+            "{e}"
+        );
+        let case_row = anbiao_store::grading::get(&db, &city, case)
+            .await
+            .expect("case");
+        assert_eq!(case_row.state(), Some(CaseState::SelfAssessing));
+        // A 二级 application scoring 70: lower level only; approval is refused.
+        let ent2 = enterprise_in_rugao(&db, 13, "如皋丙厂").await;
+        let case2 = cx(&db, &rules, &city, &actor, today)
+            .open_case(ent2, Grade::Two)
+            .await
+            .expect("opened");
+        cx(&db, &rules, &city, &actor, today)
+            .submit_assessment(case2, Kind::SelfAssessment, &entries(&sheet, 80), "自评")
+            .await
+            .expect("self");
+        cx(&db, &rules, &city, &actor, today)
+            .apply(case2)
+            .await
+            .expect("applied");
+        for (a, p) in [
+            (Action::Accept, Party::District),
+            (Action::Assign, Party::City),
+        ] {
+            cx(&db, &rules, &city, &actor, today)
+                .act(case2, a, p, None)
+                .await
+                .expect("step");
+        }
+        // An evaluation before assignment of another case is refused.
+        let e = cx(&db, &rules, &city, &actor, today)
+            .evaluate(case, &entries(&sheet, 90), "报告")
+            .await
+            .expect_err("not evaluating");
+        assert!(e.to_string().contains("不能提交评审"), "{e}");
+        let d = cx(&db, &rules, &city, &actor, today)
+            .evaluate(case2, &entries(&sheet, 70), "评审报告")
+            .await
+            .expect("evaluated");
+        assert_eq!(d.value, GradeResult::Lower(Grade::Three));
+        let e = cx(&db, &rules, &city, &actor, today)
+            .approve(case2, Party::City)
+            .await
+            .expect_err("lower");
+        assert!(e.to_string().contains("未达到二级"), "{e}");
+        // The enterprise may take the lower level.
+        let s = cx(&db, &rules, &city, &actor, today)
+            .act(case2, Action::AcceptLower, Party::Enterprise, None)
+            .await
+            .expect("accept lower");
+        assert_eq!(s, CaseState::Reviewed);
+        let row = anbiao_store::grading::get(&db, &city, case2)
+            .await
+            .expect("case");
+        assert_eq!(row.result_grade.as_deref(), Some("three"));
+        // 三级 is the city's: a public notice, not a recommendation upwards.
+        let s = cx(&db, &rules, &city, &actor, today)
+            .act(case2, Action::StartNotice, Party::City, None)
+            .await
+            .expect("notice");
+        assert_eq!(s, CaseState::Notice);
+    })
+    .await;
+}
