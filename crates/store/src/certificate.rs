@@ -351,3 +351,24 @@ pub async fn public_search(
     .fetch_all(p)
     .await)?)
 }
+
+/// The latest certificates issued, for the public announcement list.
+pub async fn recent_public(
+    db: &Db,
+    limit: i64,
+) -> Result<Vec<(String, PublicCertificate)>, StoreError> {
+    const SQL: &str = "SELECT c.issued_on, c.number, e.name AS enterprise_name, e.credit_code, c.grade, c.industry, \
+        c.issuer, c.valid_from, c.valid_until, c.revoked_on, c.superseded_on, c.verify_token FROM certificate c \
+        JOIN enterprise e ON e.id = c.enterprise_id ORDER BY c.issued_on DESC, c.id DESC LIMIT $1";
+    #[derive(FromRow)]
+    struct Row {
+        issued_on: String,
+        #[sqlx(flatten)]
+        c: PublicCertificate,
+    }
+    let rows: Vec<Row> = with_pool!(db, |p| sqlx::query_as::<_, Row>(SQL)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows.into_iter().map(|r| (r.issued_on, r.c)).collect())
+}

@@ -368,3 +368,26 @@ async fn apply_in_tx(
     audit::append_tx(tx, actor, &ev).await?;
     Ok(())
 }
+
+/// A case in public notice, as the portal shows it.
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct PublicNotice {
+    pub case_id: i64,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub grade: String,
+    pub result_grade: Option<String>,
+    /// When the notice started (µs).
+    pub started_us: i64,
+}
+
+/// Every case now in public notice, oldest notice first.
+pub async fn public_notices(db: &Db) -> Result<Vec<PublicNotice>, StoreError> {
+    const SQL: &str = "SELECT c.id AS case_id, e.name AS enterprise_name, c.region_code, c.grade, c.result_grade, \
+        COALESCE((SELECT MAX(v.at_us) FROM case_event v WHERE v.case_id = c.id AND v.to_state = 'notice'), 0) \
+        AS started_us FROM grading_case c JOIN enterprise e ON e.id = c.enterprise_id \
+        WHERE c.state = 'notice' ORDER BY started_us, c.id";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, PublicNotice>(SQL)
+        .fetch_all(p)
+        .await)?)
+}

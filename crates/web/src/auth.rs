@@ -170,7 +170,10 @@ pub async fn session_layer(
             return reject(&path, AppError::Csrf);
         }
         // Sign-in has no session yet; everything else needs the session's token.
-        let exempt = path == "/login" || path == "/api/v1/session" && req.method() == Method::POST;
+        // The portal's public forms act without the session, so its token is not needed there.
+        let exempt = path == "/login"
+            || path.starts_with("/portal/")
+            || path == "/api/v1/session" && req.method() == Method::POST;
         if let (Some(s), false) = (&info, exempt) {
             let sent = req
                 .headers()

@@ -131,7 +131,7 @@ impl Table {
 pub fn table() -> Table {
     use Access::*;
     use Permission::*;
-    use pages::{account, admin, audit as audit_pages, enterprises as ent, import, login};
+    use pages::{account, admin, audit as audit_pages, enterprises as ent, import, login, portal};
     Table::new()
         // Public: sign-in, health, assets, the API description.
         .get("/", Public, pages::home)
@@ -144,6 +144,12 @@ pub fn table() -> Table {
         .get("/favicon.ico", Public, assets::favicon)
         .get("/api/v1/openapi.json", Public, api::openapi)
         .post("/api/v1/session", Public, api::session::create_session)
+        // The public portal.
+        .get("/portal", Public, portal::lookup)
+        .get("/verify/{token}", Public, portal::verify)
+        .get("/portal/notices", Public, portal::notices)
+        .post("/portal/notices/{id}/objection", Public, portal::object)
+        .get("/portal/announcements", Public, portal::announcements)
         // The caller's own account.
         .post("/logout", Account, login::logout)
         .delete("/api/v1/session", Account, api::session::delete_session)

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod enterprises;
 pub mod import;
 pub mod login;
+pub mod portal;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -279,3 +279,84 @@ async fn accidents_block_and_low_scores_do_not_pass() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_portal_looks_up_verifies_and_takes_objections() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let actor = Actor::new("tester", "form");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let today = anbiao_web::today();
+        let city = Scope::City;
+        let sheet = standards::get(&db, "sample.gbt33000", 1).await.expect("ran").expect("sheet");
+        // Two cases brought to public notice.
+        let mut ids = Vec::new();
+        for (n, name) in [(21, "公示甲厂"), (22, "公示乙厂")] {
+            let ent = enterprise_in_rugao(&db, n, name).await;
+            let c = cx(&db, &rules, &city, &actor, today);
+            let case = c.open_case(ent, Grade::Three).await.expect("open");
+            c.submit_assessment(case, Kind::SelfAssessment, &entries(&sheet, 90), "自评").await.expect("self");
+            c.apply(case).await.expect("apply");
+            c.act(case, Action::Accept, Party::District, None).await.expect("accept");
+            c.act(case, Action::Assign, Party::City, None).await.expect("assign");
+            c.evaluate(case, &entries(&sheet, 88), "报告").await.expect("evaluate");
+            c.approve(case, Party::City).await.expect("approve");
+            c.act(case, Action::StartNotice, Party::City, None).await.expect("notice");
+            ids.push(case);
+        }
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
+        let page = crate::body_text(app.send(get("/portal/notices")).await).await;
+        assert!(page.contains("公示甲厂") && page.contains("公示乙厂"), "{page}");
+        // An anonymous objection holds the first case; it is audited with the objector.
+        let object = |id: i64, body: &str| {
+            Request::post(format!("/portal/notices/{id}/objection"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body.to_string()))
+                .expect("request")
+        };
+        let ok = "name=%E5%BC%A0%E4%B8%89&contact=13800000000&reason=%E8%AF%A5%E5%8E%82%E5%AD%98%E5%9C%A8%E9%87%8D%E5%A4%A7%E9%9A%90%E6%82%A3%E6%9C%AA%E6%95%B4%E6%94%B9";
+        let res = app.send(object(ids[0], ok)).await;
+        assert_eq!(res.status(), 200);
+        assert!(crate::body_text(res).await.contains("异议已受理"));
+        let held = anbiao_store::grading::get(&db, &city, ids[0]).await.expect("case");
+        assert_eq!(held.state(), Some(CaseState::OnHold));
+        let objections = Filter { action: Some("case.object".into()), actor: Some("公众：张三".into()), ..Default::default() };
+        assert_eq!(audit::count(&db, &objections).await.expect("count"), 1);
+        // Not in notice any more; too short a reason; an unknown case.
+        let res = app.send(object(ids[0], ok)).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("不在公示期"));
+        let res = app.send(object(ids[1], "name=x&contact=1&reason=ab")).await;
+        assert_eq!(res.status(), 422);
+        assert_eq!(app.send(object(999_999, ok)).await.status(), 404);
+        // The second case is announced after its notice; the public finds and verifies it.
+        let later = today + Duration::days(20);
+        let (cid, number) = cx(&db, &rules, &city, &actor, later)
+            .announce(ids[1], Party::City)
+            .await
+            .expect("announce");
+        let res = app.send(get(&format!("/portal?q={}", code("320682", 22)))).await;
+        let page = crate::body_text(res).await;
+        assert!(page.contains(&number) && page.contains("公示乙厂"), "{page}");
+        let cert = certificate::get(&db, &city, cid).await.expect("cert");
+        let res = app.send(get(&format!("/verify/{}", cert.verify_token))).await;
+        assert_eq!(res.status(), 200);
+        let page = crate::body_text(res).await;
+        // Valid from the announcement date, which lies ahead in this test.
+        assert!(page.contains(&number) && page.contains("未到生效日期"), "{page}");
+        certificate::revoke(&db, &city, &actor, cid, today, "测试撤销", None).await.expect("revoke");
+        let page = crate::body_text(app.send(get(&format!("/verify/{}", cert.verify_token))).await).await;
+        assert!(page.contains("已撤销") && page.contains("撤销日期"), "{page}");
+        assert_eq!(app.send(get("/verify/not-a-token")).await.status(), 404);
+        let page = crate::body_text(app.send(get("/portal/announcements")).await).await;
+        assert!(page.contains(&number));
+        let page = crate::body_text(app.send(get("/portal?q=%3Cscript%3E")).await).await;
+        assert!(page.contains("未查到") && !page.contains("<script>"));
+    })
+    .await;
+}

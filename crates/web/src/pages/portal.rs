@@ -1,0 +1,322 @@
+//! The public portal (no sign-in): certificate lookup, the verification page a certificate's
+//! QR code opens, current public notices with the objection form, and announcements.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::lifecycle::{Action, Party};
+use anbiao_domain::{Grade, Scope};
+use anbiao_store::audit::Actor;
+use anbiao_store::certificate::{self, PublicCertificate};
+use anbiao_store::grading as cases;
+
+use crate::auth::ClientAddr;
+use crate::error::{AppError, HtmlError};
+use crate::limit::Verdict;
+use crate::views::region_name;
+use crate::{AppState, grading, today};
+
+pub struct CertRow {
+    pub number: String,
+    pub name: String,
+    pub credit_code: String,
+    pub grade: &'static str,
+    pub issuer: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub revoked_on: Option<String>,
+    pub superseded_on: Option<String>,
+    pub status: &'static str,
+    pub valid: bool,
+    pub token: String,
+}
+
+impl CertRow {
+    fn new(c: PublicCertificate) -> Self {
+        let on = today();
+        let d = |s: &str| parse_date(s).unwrap_or(on);
+        let status = anbiao_domain::certificate::status_on(
+            on,
+            d(&c.valid_from),
+            d(&c.valid_until),
+            c.revoked_on.as_deref().and_then(parse_date),
+            c.superseded_on.as_deref().and_then(parse_date),
+        );
+        Self {
+            number: c.number,
+            name: c.enterprise_name,
+            credit_code: c.credit_code,
+            grade: Grade::parse(&c.grade).map(|g| g.label()).unwrap_or(""),
+            issuer: c.issuer,
+            valid_from: c.valid_from,
+            valid_until: c.valid_until,
+            revoked_on: c.revoked_on,
+            superseded_on: c.superseded_on,
+            status: status.label(),
+            valid: status == anbiao_domain::certificate::CertificateStatus::Valid,
+            token: c.verify_token,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/lookup.html")]
+struct LookupPage {
+    nav: &'static str,
+    q: String,
+    rows: Vec<CertRow>,
+}
+
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn lookup(
+    State(state): State<AppState>,
+    Query(query): Query<LookupQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let q: String = anbiao_domain::text::clean(&query.q)
+        .chars()
+        .take(60)
+        .collect();
+    let rows = if q.is_empty() {
+        Vec::new()
+    } else {
+        certificate::public_search(&state.db, &q, 50)
+            .await?
+            .into_iter()
+            .map(CertRow::new)
+            .collect()
+    };
+    Ok(Html(
+        LookupPage {
+            nav: "lookup",
+            q,
+            rows,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "portal/verify.html")]
+struct VerifyPage {
+    nav: &'static str,
+    c: Option<CertRow>,
+    today: String,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, HtmlError> {
+    let found = if token.len() <= 64 && token.chars().all(|c| c.is_ascii_hexdigit()) {
+        match certificate::by_verify_token(&state.db, &token).await? {
+            Some(c) => certificate::public_search(&state.db, &c.number, 1)
+                .await?
+                .into_iter()
+                .next(),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let status = if found.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = VerifyPage {
+        nav: "lookup",
+        c: found.map(CertRow::new),
+        today: format_date(today()),
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub struct NoticeRow {
+    pub case_id: i64,
+    pub name: String,
+    pub region: String,
+    pub grade: &'static str,
+    pub ends: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/notices.html")]
+struct NoticesPage {
+    nav: &'static str,
+    rows: Vec<NoticeRow>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn render_notices(
+    state: &AppState,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let on = today();
+    let set = state.reference.grading.in_force(on).ok();
+    let rows = cases::public_notices(&state.db)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let start = time::OffsetDateTime::from_unix_timestamp(n.started_us / 1_000_000)
+                .map(|t| t.date())
+                .unwrap_or(on);
+            let ends = set
+                .map(|s| format_date(s.notice_ends(start).value))
+                .unwrap_or_default();
+            let grade = n
+                .result_grade
+                .as_deref()
+                .or(Some(n.grade.as_str()))
+                .and_then(Grade::parse)
+                .map(|g| g.label())
+                .unwrap_or("");
+            NoticeRow {
+                case_id: n.case_id,
+                name: n.enterprise_name,
+                region: region_name(&state.reference, &n.region_code),
+                grade,
+                ends,
+            }
+        })
+        .collect();
+    Ok(Html(
+        NoticesPage {
+            nav: "notices",
+            rows,
+            notice,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn notices(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    render_notices(&state, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ObjectionInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A member of the public objects to a case in notice: the case is held until the grader
+/// resolves the objection.
+pub async fn object(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientAddr>,
+    Path(case_id): Path<String>,
+    Form(input): Form<ObjectionInput>,
+) -> Result<Response, HtmlError> {
+    let case_id = case_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let clean =
+        |s: &str, n: usize| -> String { anbiao_domain::text::clean(s).chars().take(n).collect() };
+    let (name, contact, reason) = (
+        clean(&input.name, 50),
+        clean(&input.contact, 30),
+        clean(&input.reason, 500),
+    );
+    if name.is_empty() || contact.is_empty() || reason.chars().count() < 5 {
+        return refused(
+            &state,
+            "请填写姓名或单位、联系电话，并说明异议的事实和理由（至少5个字）",
+        )
+        .await;
+    }
+    if let Verdict::Refused { .. } = state.sign_in_limiter.attempt(&client.0) {
+        return Err(AppError::TooManyRequests.into());
+    }
+    let actor = Actor {
+        username: format!("公众：{name}"),
+        client: client.0.clone(),
+        source: "portal".into(),
+        ..Actor::default()
+    };
+    let why = format!("异议人 {name}（{contact}）：{reason}");
+    let ctx = grading::Ctx {
+        db: &state.db,
+        rules: &state.reference.grading,
+        scope: &Scope::City,
+        actor: &actor,
+        on: today(),
+    };
+    match ctx.act(case_id, Action::Object, Party::Public, Some(&why)).await {
+        Ok(_) => Ok(render_notices(
+            &state,
+            Some("异议已受理。该企业的定级在异议处理完毕前暂停，我们将通过您留下的联系方式告知处理结果。".into()),
+            None,
+        )
+        .await?
+        .into_response()),
+        Err(AppError::NotFound) => Err(AppError::NotFound.into()),
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
+            refused(
+                &state,
+                &format!("该企业目前不在公示期，无法提出异议（{message}）"),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn refused(state: &AppState, msg: &str) -> Result<Response, HtmlError> {
+    let page = render_notices(state, None, Some(msg.to_string())).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub struct AnnouncementRow {
+    pub issued_on: String,
+    pub name: String,
+    pub grade: &'static str,
+    pub number: String,
+    pub issuer: String,
+    pub valid_until: String,
+    pub token: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/announcements.html")]
+struct AnnouncementsPage {
+    nav: &'static str,
+    rows: Vec<AnnouncementRow>,
+}
+
+pub async fn announcements(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    let rows = certificate::recent_public(&state.db, 100)
+        .await?
+        .into_iter()
+        .map(|(issued_on, c)| AnnouncementRow {
+            issued_on,
+            name: c.enterprise_name,
+            grade: Grade::parse(&c.grade).map(|g| g.label()).unwrap_or(""),
+            number: c.number,
+            issuer: c.issuer,
+            valid_until: c.valid_until,
+            token: c.verify_token,
+        })
+        .collect();
+    Ok(Html(
+        AnnouncementsPage {
+            nav: "announcements",
+            rows,
+        }
+        .render()?,
+    ))
+}
