@@ -209,6 +209,8 @@ pub enum Scope {
     },
     /// One enterprise.
     Enterprise { id: i64 },
+    /// An evaluation organisation: the cases assigned to it, and their enterprises.
+    Org { id: i64 },
     /// No business data at all (administrators, evaluation organisations before assignment).
     Nothing,
 }
@@ -220,8 +222,12 @@ impl Scope {
         region: Option<&str>,
         township: Option<&str>,
         enterprise_id: Option<i64>,
+        org_id: Option<i64>,
         regions: &RegionBook,
     ) -> Scope {
+        if let (Role::EvaluationOrg | Role::Evaluator, Some(id)) = (role, org_id) {
+            return Scope::Org { id };
+        }
         match (role, region, township, enterprise_id) {
             (Role::CityOfficer, _, _, _) => Scope::City,
             (Role::DistrictOfficer, Some(r), _, _) => Scope::Region {
@@ -278,7 +284,7 @@ impl Scope {
             Scope::Township { codes, township: t } => {
                 codes.iter().any(|c| c == region_code) && township == Some(t.as_str())
             }
-            Scope::Enterprise { .. } | Scope::Nothing => false,
+            Scope::Enterprise { .. } | Scope::Org { .. } | Scope::Nothing => false,
         }
     }
 }
@@ -292,18 +298,18 @@ mod tests {
     fn scopes_follow_role_and_region() {
         let r = ReferenceData::embedded().expect("valid").regions;
         assert_eq!(
-            Scope::of(Role::CityOfficer, None, None, None, &r),
+            Scope::of(Role::CityOfficer, None, None, None, None, &r),
             Scope::City
         );
-        let s = Scope::of(Role::DistrictOfficer, Some("320613"), None, None, &r);
+        let s = Scope::of(Role::DistrictOfficer, Some("320613"), None, None, None, &r);
         assert!(s.covers_region("320611", None));
         assert!(!s.covers_region("320612", None));
         assert_eq!(
-            Scope::of(Role::DistrictOfficer, None, None, None, &r),
+            Scope::of(Role::DistrictOfficer, None, None, None, None, &r),
             Scope::Nothing
         );
         assert_eq!(
-            Scope::of(Role::SystemAdmin, Some("320613"), None, None, &r),
+            Scope::of(Role::SystemAdmin, Some("320613"), None, None, None, &r),
             Scope::Nothing
         );
         let t = Scope::of(
@@ -311,20 +317,29 @@ mod tests {
             Some("320682"),
             Some("城南街道"),
             None,
+            None,
             &r,
         );
         assert!(t.covers_region("320682", Some("城南街道")));
         assert!(!t.covers_region("320682", Some("如城街道")));
         assert_eq!(
-            Scope::of(Role::EnterpriseManager, None, None, Some(7), &r),
+            Scope::of(Role::EnterpriseManager, None, None, Some(7), None, &r),
             Scope::Enterprise { id: 7 }
         );
         // A token's region narrows, never widens.
         let narrowed = Scope::City.narrow_to_region("320682", &r);
         assert!(narrowed.covers_region("320682", None));
         assert!(!narrowed.covers_region("320685", None));
-        let district = Scope::of(Role::DistrictOfficer, Some("320682"), None, None, &r);
+        let district = Scope::of(Role::DistrictOfficer, Some("320682"), None, None, None, &r);
         assert_eq!(district.narrow_to_region("320685", &r), Scope::Nothing);
+        assert_eq!(
+            Scope::of(Role::Evaluator, None, None, None, Some(3), &r),
+            Scope::Org { id: 3 }
+        );
+        assert_eq!(
+            Scope::of(Role::Evaluator, None, None, None, None, &r),
+            Scope::Nothing
+        );
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

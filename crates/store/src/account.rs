@@ -23,6 +23,8 @@ pub struct User {
     pub region_code: Option<String>,
     pub township: Option<String>,
     pub enterprise_id: Option<i64>,
+    /// The evaluation organisation of an evaluation-organisation or evaluator account.
+    pub org_id: Option<i64>,
     pub active: bool,
     pub must_change_password: bool,
     pub failed_logins: i32,
@@ -77,7 +79,7 @@ impl User {
 }
 
 const COLUMNS: &str = "id, username, display_name, password_hash, role, region_code, township, enterprise_id, \
-    active, must_change_password, failed_logins, locked_until";
+    org_id, active, must_change_password, failed_logins, locked_until";
 
 #[derive(Debug, Clone)]
 pub struct NewUser {

@@ -239,21 +239,13 @@ pub async fn revoke(
 }
 
 fn scope_filter(b: &mut SqlBuf, scope: &Scope) {
-    match scope {
-        Scope::City => {}
-        Scope::Region { codes } | Scope::Township { codes, .. } => {
-            b.push(" AND region_code IN (");
-            b.bind_list(codes.iter().map(|c| Arg::Text(c.clone())));
-            b.push(")");
-        }
-        Scope::Enterprise { id } => {
-            b.push(" AND enterprise_id = ");
-            b.bind(Arg::Int(*id));
-        }
-        Scope::Nothing => {
-            b.push(" AND 1 = 0");
-        }
-    }
+    enterprise::push_scope(
+        b,
+        scope,
+        "enterprise_id",
+        "region_code",
+        "(SELECT e.township FROM enterprise e WHERE e.id = certificate.enterprise_id)",
+    );
 }
 
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Certificate, StoreError> {

@@ -301,6 +301,14 @@ pub(crate) fn push_scope(
             b.push(&format!(" AND {id_col} = "));
             b.bind(Arg::Int(*id));
         }
+        Scope::Org { id } => {
+            b.push(&format!(
+                " AND {id_col} IN (SELECT gc.enterprise_id FROM grading_case gc \
+                 JOIN case_assignment ca ON ca.case_id = gc.id WHERE ca.org_id = "
+            ));
+            b.bind(Arg::Int(*id));
+            b.push(")");
+        }
         Scope::Nothing => {
             b.push(" AND 1 = 0");
         }

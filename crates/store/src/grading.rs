@@ -124,27 +124,15 @@ pub async fn open(db: &Db, scope: &Scope, actor: &Actor, c: &NewCase) -> Result<
     Ok(id)
 }
 
+/// Cases within a scope: by their enterprise's region, or, for an evaluation organisation,
+/// the cases assigned to it.
 fn scope_filter(b: &mut SqlBuf, scope: &Scope) {
-    match scope {
-        Scope::City => {}
-        Scope::Region { codes } => {
-            b.push(" AND region_code IN (");
-            b.bind_list(codes.iter().map(|c| Arg::Text(c.clone())));
-            b.push(")");
-        }
-        Scope::Township { codes, township } => {
-            b.push(" AND region_code IN (");
-            b.bind_list(codes.iter().map(|c| Arg::Text(c.clone())));
-            b.push(") AND township = ");
-            b.bind(Arg::Text(township.clone()));
-        }
-        Scope::Enterprise { id } => {
-            b.push(" AND enterprise_id = ");
-            b.bind(Arg::Int(*id));
-        }
-        Scope::Nothing => {
-            b.push(" AND 1 = 0");
-        }
+    if let Scope::Org { id } = scope {
+        b.push(" AND id IN (SELECT case_id FROM case_assignment WHERE org_id = ");
+        b.bind(Arg::Int(*id));
+        b.push(")");
+    } else {
+        enterprise::push_scope(b, scope, "enterprise_id", "region_code", "township");
     }
 }
 
@@ -272,6 +260,46 @@ async fn refused_after_rollback(
         }
     }
     e
+}
+
+/// Work that joins a transition's transaction.
+pub type InTx<'t> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 't>>;
+
+/// A transition whose transaction also runs `extra` (an assignment, a certificate …).
+pub async fn transition_with<F>(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    step: &Step<'_>,
+    extra: F,
+) -> Result<CaseState, StoreError>
+where
+    F: for<'t> FnOnce(&'t mut crate::db::Tx) -> InTx<'t>,
+{
+    let case = get(db, scope, id).await?;
+    let from = case
+        .state()
+        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
+    let to = match lifecycle::next(from, step.action, step.party, step.grading, step.reason) {
+        Ok(to) => to,
+        Err(e) => {
+            let why = e.to_string();
+            let ev = Event::new("case.refused", format!("case:{id}"))
+                .detail(format!("{}：{why}", step.action.label()));
+            audit::append(db, actor, &ev).await?;
+            return Err(StoreError::Invalid(why));
+        }
+    };
+    let mut tx = db.begin().await?;
+    if let Err(e) = apply_in_tx(&mut tx, actor, &case, from, to, step).await {
+        drop(tx);
+        return Err(refused_after_rollback(db, actor, id, step, e).await);
+    }
+    extra(&mut tx).await?;
+    tx.commit().await?;
+    Ok(to)
 }
 
 /// Announces a case and issues its certificate in one transaction.

@@ -13,6 +13,7 @@ pub mod enterprise;
 pub mod error;
 pub mod grading;
 pub mod import;
+pub mod orgs;
 pub mod reference;
 pub mod seed;
 pub mod session;

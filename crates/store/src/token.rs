@@ -214,7 +214,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64, owner: Option<i64>) -> Resu
 /// What a presented secret turned out to be.
 #[derive(Debug, Clone)]
 pub enum Presented {
-    Valid(Token, User),
+    Valid(Box<Token>, Box<User>),
     Expired(Token),
     Revoked(Token),
     /// Unknown secret, or its owner is disabled.
@@ -243,7 +243,7 @@ pub async fn check(db: &Db, secret: &str) -> Result<Presented, StoreError> {
         return Ok(Presented::Expired(t));
     }
     match account::by_id(db, t.user_id).await? {
-        Some(u) if u.active => Ok(Presented::Valid(t, u)),
+        Some(u) if u.active => Ok(Presented::Valid(Box::new(t), Box::new(u))),
         _ => Ok(Presented::Unknown),
     }
 }

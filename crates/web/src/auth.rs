@@ -239,8 +239,8 @@ async fn token_user(
         Err(()) => refuse("Authorization 请求头格式应为“Bearer 令牌”", None),
         Ok(secret) => match token::check(&state.db, &secret).await? {
             Presented::Valid(t, user) => {
-                let mut u = CurrentUser::new(state, user, client)?;
-                u.narrow_to_token(state, t);
+                let mut u = CurrentUser::new(state, *user, client)?;
+                u.narrow_to_token(state, *t);
                 if let Some(t) = &u.token {
                     token::record_use(&state.db, &u.actor("token"), t, "token.use", request, "")
                         .await?;
@@ -302,6 +302,7 @@ impl CurrentUser {
             user.region_code.as_deref(),
             user.township.as_deref(),
             user.enterprise_id,
+            user.org_id,
             &state.reference.regions,
         );
         Ok(Self {

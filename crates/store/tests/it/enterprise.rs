@@ -16,6 +16,7 @@ fn district(code: &str) -> Scope {
         Some(code),
         None,
         None,
+        None,
         &reference().regions,
     )
 }

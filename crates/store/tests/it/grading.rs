@@ -488,3 +488,170 @@ async fn accidents_and_assessments_are_recorded_in_scope() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn organisations_are_assigned_independently_and_see_only_their_cases() {
+    use anbiao_store::orgs;
+    each_backend(|db| async move {
+        let (ent, id) = setup(&db).await;
+        let other = enterprise::create(
+            &db,
+            &Scope::City,
+            &admin(),
+            &input(&code("320682", 8), "如皋另一厂", "320682", "JX", "100", "5"),
+        )
+        .await
+        .expect("other");
+        let coach = orgs::create_org(
+            &db,
+            &admin(),
+            "南通安评咨询公司",
+            "安全评价机构甲级",
+            date!(2030 - 12 - 31),
+        )
+        .await
+        .expect("org");
+        let fair = orgs::create_org(
+            &db,
+            &admin(),
+            "江苏标准化评审中心",
+            "标准化评审单位",
+            date!(2030 - 12 - 31),
+        )
+        .await
+        .expect("org");
+        let stale = orgs::create_org(
+            &db,
+            &admin(),
+            "过期评审所",
+            "标准化评审单位",
+            date!(2017 - 12 - 31),
+        )
+        .await
+        .expect("org");
+        assert!(matches!(
+            orgs::create_org(
+                &db,
+                &admin(),
+                "江苏标准化评审中心",
+                "x",
+                date!(2030 - 12 - 31)
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let gu = orgs::add_evaluator(
+            &db,
+            &admin(),
+            fair,
+            "顾工",
+            "PS-0001",
+            date!(2030 - 12 - 31),
+        )
+        .await
+        .expect("evaluator");
+        let old = orgs::add_evaluator(
+            &db,
+            &admin(),
+            fair,
+            "钱工",
+            "PS-0002",
+            date!(2018 - 01 - 31),
+        )
+        .await
+        .expect("evaluator");
+        let outsider = orgs::add_evaluator(
+            &db,
+            &admin(),
+            coach,
+            "孙工",
+            "PS-0003",
+            date!(2030 - 12 - 31),
+        )
+        .await
+        .expect("evaluator");
+        orgs::record_coaching(
+            &db,
+            &Scope::City,
+            &admin(),
+            coach,
+            ent,
+            date!(2018 - 03 - 01),
+            "协助编写制度",
+        )
+        .await
+        .expect("coaching");
+        for (a, p) in [
+            (Action::Apply, Party::Enterprise),
+            (Action::Accept, Party::District),
+        ] {
+            grading::transition(&db, &Scope::City, &admin(), id, &step(a, p))
+                .await
+                .expect("step");
+        }
+        let assign = step(Action::Assign, Party::City);
+        let on = date!(2018 - 10 - 01);
+        for (org, team, why) in [
+            (coach, vec![outsider], "辅导"),
+            (stale, vec![gu], "资质"),
+            (fair, vec![old], "资格"),
+            (fair, vec![outsider], "不属于"),
+            (fair, vec![], "至少"),
+        ] {
+            let e = orgs::assign(&db, &Scope::City, &admin(), id, &assign, org, &team, on)
+                .await
+                .expect_err(why);
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        let case = grading::get(&db, &Scope::City, id).await.expect("case");
+        assert_eq!(case.state(), Some(CaseState::Accepted));
+        let org_scope = Scope::Org { id: fair };
+        assert!(matches!(
+            grading::get(&db, &org_scope, id).await,
+            Err(StoreError::NotFound)
+        ));
+        orgs::assign(&db, &Scope::City, &admin(), id, &assign, fair, &[gu], on)
+            .await
+            .expect("assigned");
+        // The organisation now sees the case and its enterprise, and nothing else.
+        assert_eq!(
+            grading::get(&db, &org_scope, id)
+                .await
+                .expect("visible")
+                .state(),
+            Some(CaseState::Evaluating)
+        );
+        enterprise::get(&db, &org_scope, ent)
+            .await
+            .expect("its enterprise");
+        assert!(matches!(
+            enterprise::get(&db, &org_scope, other).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            grading::get(&db, &Scope::Org { id: coach }, id).await,
+            Err(StoreError::NotFound)
+        ));
+        let (org, team) = orgs::assignment(&db, id)
+            .await
+            .expect("ran")
+            .expect("assigned");
+        assert_eq!((org.id, team), (fair, gu.to_string()));
+        let events = grading::events(&db, &Scope::City, id)
+            .await
+            .expect("events");
+        assert!(
+            events[2]
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("顾工")),
+            "{events:?}"
+        );
+        let refused = Filter {
+            action: Some("case.refused".into()),
+            ..Default::default()
+        };
+        assert_eq!(audit::count(&db, &refused).await.expect("count"), 5);
+    })
+    .await;
+}

@@ -131,6 +131,7 @@ async fn all_or_nothing_writes_nothing_and_scope_is_enforced() {
             Some("320682"),
             None,
             None,
+            None,
             &reference().regions,
         );
         let out = import::import(
