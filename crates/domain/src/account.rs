@@ -97,10 +97,14 @@ pub enum Permission {
     ManageGrants,
     /// Read and export the audit log.
     ViewAuditLog,
+    /// See grading cases (within scope).
+    ViewCases,
+    /// Take part in a grading case: the state machine decides which steps one's party may take.
+    ActOnCases,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -109,6 +113,8 @@ impl Permission {
         Self::ManageAccounts,
         Self::ManageGrants,
         Self::ViewAuditLog,
+        Self::ViewCases,
+        Self::ActOnCases,
     ];
 
     pub fn label(self) -> &'static str {
@@ -121,6 +127,8 @@ impl Permission {
             Self::ManageAccounts => "管理用户账户",
             Self::ManageGrants => "授予角色和令牌",
             Self::ViewAuditLog => "查阅审计日志",
+            Self::ViewCases => "查看定级案件",
+            Self::ActOnCases => "办理定级案件",
         }
     }
 
@@ -135,6 +143,8 @@ impl Permission {
             Self::ManageAccounts => "accounts.manage",
             Self::ManageGrants => "grants.manage",
             Self::ViewAuditLog => "audit.view",
+            Self::ViewCases => "cases.view",
+            Self::ActOnCases => "cases.act",
         }
     }
 
@@ -146,7 +156,7 @@ impl Permission {
     pub fn is_read_only(self) -> bool {
         matches!(
             self,
-            Self::ViewEnterprises | Self::ExportEnterprises | Self::ViewAuditLog
+            Self::ViewEnterprises | Self::ExportEnterprises | Self::ViewAuditLog | Self::ViewCases
         )
     }
 }
@@ -175,6 +185,15 @@ impl Role {
             ManageAccounts => self == SystemAdmin,
             ManageGrants => self == SecurityAdmin,
             ViewAuditLog => self == AuditAdmin,
+            ViewCases | ActOnCases => matches!(
+                self,
+                CityOfficer
+                    | DistrictOfficer
+                    | TownshipOfficer
+                    | EnterpriseManager
+                    | EvaluationOrg
+                    | Evaluator
+            ),
         }
     }
 
@@ -184,6 +203,18 @@ impl Role {
             self,
             Self::SystemAdmin | Self::SecurityAdmin | Self::AuditAdmin
         )
+    }
+
+    /// The party a user of this role is in a grading case (the state machine checks it).
+    pub fn party(self) -> Option<crate::lifecycle::Party> {
+        use crate::lifecycle::Party;
+        match self {
+            Self::CityOfficer => Some(Party::City),
+            Self::DistrictOfficer | Self::TownshipOfficer => Some(Party::District),
+            Self::EnterpriseManager => Some(Party::Enterprise),
+            Self::EvaluationOrg | Self::Evaluator => Some(Party::Evaluator),
+            _ => None,
+        }
     }
 }
 

@@ -550,3 +550,34 @@ pub async fn change(
     tx.commit().await?;
     Ok(())
 }
+
+/// Links an evaluation-organisation or evaluator account to its organisation (the security
+/// administrator's grant); `None` removes the link.
+pub async fn set_org(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    org_id: Option<i64>,
+) -> Result<(), StoreError> {
+    let u = by_id(db, id).await?.ok_or(StoreError::NotFound)?;
+    if !matches!(u.role(), Some(Role::EvaluationOrg | Role::Evaluator)) {
+        return Err(StoreError::Invalid(
+            "只有评审单位和考评员账户可以关联评审单位".into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE app_user SET org_id = $2 WHERE id = $1";
+    with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(id)
+        .bind(org_id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let ev = Event::new("user.grant", format!("user:{}", u.username)).detail(match org_id {
+        Some(o) => format!("关联评审单位 {o}"),
+        None => "解除评审单位关联".to_string(),
+    });
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -452,3 +452,40 @@ impl Ctx<'_> {
         .await?)
     }
 }
+
+impl Ctx<'_> {
+    /// The grader assigns an evaluation organisation and its team (independence and
+    /// qualifications are checked by the store, in the step's transaction).
+    pub async fn assign(
+        &self,
+        case_id: i64,
+        party: Party,
+        org_id: i64,
+        team: &[i64],
+    ) -> Result<CaseState, AppError> {
+        let case = grading::get(self.db, self.scope, case_id).await?;
+        let grade = case.grade().ok_or(AppError::NotFound)?;
+        let set = rules_on(self.rules, self.on)?;
+        let mut s = plain_step(Action::Assign, party);
+        s.grading = set
+            .authority(grade)
+            .map(|a| a.value.level)
+            .ok_or(AppError::NotFound)?;
+        anbiao_store::orgs::assign(
+            self.db, self.scope, self.actor, case_id, &s, org_id, team, self.on,
+        )
+        .await?;
+        Ok(CaseState::Evaluating)
+    }
+
+    /// The level of the body that grades a case now (for the actions a page offers).
+    pub fn grading_level(&self, case: &Case) -> Option<anbiao_domain::rules::AuthorityLevel> {
+        let grade = case
+            .result_grade
+            .as_deref()
+            .and_then(Grade::parse)
+            .or_else(|| case.grade())?;
+        let set = self.rules.in_force(self.on).ok()?;
+        set.authority(grade).map(|a| a.value.level)
+    }
+}

@@ -131,7 +131,9 @@ impl Table {
 pub fn table() -> Table {
     use Access::*;
     use Permission::*;
-    use pages::{account, admin, audit as audit_pages, enterprises as ent, import, login, portal};
+    use pages::{
+        account, admin, audit as audit_pages, cases, enterprises as ent, import, login, portal,
+    };
     Table::new()
         // Public: sign-in, health, assets, the API description.
         .get("/", Public, pages::home)
@@ -213,6 +215,23 @@ pub fn table() -> Table {
             "/api/v1/enterprises/{id}",
             Perm(EditEnterprises),
             api::enterprises::update_enterprise,
+        )
+        // Grading cases.
+        .get("/cases", Perm(ViewCases), cases::list)
+        .post("/cases", Perm(ActOnCases), cases::create)
+        .get("/cases/new", Perm(ActOnCases), cases::new_form)
+        .get("/cases/{id}", Perm(ViewCases), cases::detail)
+        .post("/cases/{id}/act", Perm(ActOnCases), cases::act)
+        .post("/cases/{id}/assign", Perm(ActOnCases), cases::assign)
+        .get(
+            "/cases/{id}/assessment",
+            Perm(ActOnCases),
+            cases::assessment_form,
+        )
+        .post(
+            "/cases/{id}/assessment",
+            Perm(ActOnCases),
+            cases::submit_assessment,
         )
         // System administrator: accounts.
         .get("/admin/users", Perm(ManageAccounts), admin::users_page)

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod cases;
 pub mod enterprises;
 pub mod import;
 pub mod login;
@@ -33,6 +34,8 @@ pub fn home_of(u: &anbiao_store::account::User) -> &'static str {
         "/account/password"
     } else if can(Permission::ViewEnterprises) {
         "/enterprises"
+    } else if can(Permission::ViewCases) {
+        "/cases"
     } else if can(Permission::ManageAccounts) {
         "/admin/users"
     } else if can(Permission::ManageGrants) {
@@ -56,6 +59,7 @@ pub struct Layout {
     pub can_accounts: bool,
     pub can_grants: bool,
     pub can_audit: bool,
+    pub can_cases: bool,
     /// Which nav item is current.
     pub nav: &'static str,
 }
@@ -79,6 +83,7 @@ impl Layout {
             can_accounts: u.can(Permission::ManageAccounts),
             can_grants: u.can(Permission::ManageGrants),
             can_audit: u.can(Permission::ViewAuditLog),
+            can_cases: u.can(Permission::ViewCases),
             nav,
         }
     }

@@ -360,3 +360,158 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_case_through_the_pages_by_each_party() {
+    use anbiao_store::{account, orgs};
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let ent = enterprise_in_rugao(&db, 31, "页面定级厂").await;
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let kp = crate::add_user(&db, "kaoping", anbiao_domain::Role::Evaluator, None, None).await;
+        let org = orgs::create_org(
+            &db,
+            &actor,
+            "江苏标准化评审中心",
+            "评审单位",
+            time::macros::date!(2099 - 12 - 31),
+        )
+        .await
+        .expect("org");
+        let gu = orgs::add_evaluator(
+            &db,
+            &actor,
+            org,
+            "顾工",
+            "PS-9",
+            time::macros::date!(2099 - 12 - 31),
+        )
+        .await
+        .expect("evaluator");
+        account::set_org(&db, &actor, kp, Some(org))
+            .await
+            .expect("linked");
+        let qiye = app.session_for("qiye").await;
+        let rugao = app.session_for("rugao").await;
+        let city = app.session_for("city").await;
+        let kaoping = app.session_for("kaoping").await;
+        // The enterprise opens a case and lands on its self-assessment form.
+        let res = app.send(qiye.form("/cases", &[("grade", "three")])).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let case = anbiao_store::grading::list(&db, &Scope::City, None, 5)
+            .await
+            .expect("list")[0]
+            .id;
+        let form = crate::body_text(
+            app.send(qiye.get(&format!("/cases/{case}/assessment")))
+                .await,
+        )
+        .await;
+        assert!(
+            form.contains("企业自评") && form.contains("pts_5.1.1"),
+            "form"
+        );
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        let mut pairs: Vec<(String, String)> = sheet
+            .items()
+            .map(|(_, i)| (format!("pts_{}", i.code), i.points.to_string()))
+            .collect();
+        pairs.push(("report".into(), "自评报告".into()));
+        // A score above the points is named and nothing is stored.
+        let mut bad = pairs.clone();
+        bad[0].1 = "999".into();
+        let bad_refs: Vec<(&str, &str)> =
+            bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = app
+            .send(qiye.form(&format!("/cases/{case}/assessment"), &bad_refs))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("超过其分值"));
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app
+            .send(qiye.form(&format!("/cases/{case}/assessment"), &refs))
+            .await;
+        assert_eq!(res.status(), 204);
+        let act = |s: &crate::Session, action: &str| {
+            s.form(&format!("/cases/{case}/act"), &[("action", action)])
+        };
+        // Out of order: the enterprise cannot accept its own application.
+        assert_eq!(app.send(act(&qiye, "apply")).await.status(), 204);
+        let res = app.send(act(&qiye, "accept")).await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            crate::body_text(res)
+                .await
+                .contains("应由县（市、区）监管部门办理")
+        );
+        assert_eq!(app.send(act(&rugao, "accept")).await.status(), 204);
+        // The evaluator does not see the case until it is assigned to its organisation.
+        assert_eq!(
+            app.send(kaoping.get(&format!("/cases/{case}")))
+                .await
+                .status(),
+            404
+        );
+        let res = app
+            .send(city.form(
+                &format!("/cases/{case}/assign"),
+                &[("org", &org.to_string()), ("team", &gu.to_string())],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let page = crate::body_text(app.send(kaoping.get(&format!("/cases/{case}"))).await).await;
+        assert!(
+            page.contains("填写评审评分") && page.contains("江苏标准化评审中心"),
+            "{page}"
+        );
+        let mut eval = pairs.clone();
+        eval.retain(|(k, _)| k != "report");
+        eval.push(("report".into(), "现场评审报告".into()));
+        let refs: Vec<(&str, &str)> = eval.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = app
+            .send(kaoping.form(&format!("/cases/{case}/assessment"), &refs))
+            .await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        assert_eq!(app.send(act(&city, "approve")).await.status(), 204);
+        assert_eq!(app.send(act(&city, "start_notice")).await.status(), 204);
+        let res = app.send(act(&city, "announce")).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("公示期至"));
+        let page = crate::body_text(app.send(city.get(&format!("/cases/{case}"))).await).await;
+        assert!(
+            page.contains("公示中") && page.contains("threshold.three"),
+            "{page}"
+        );
+        // A foreign district sees nothing of it.
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(
+            app.send(rudong.get(&format!("/cases/{case}")))
+                .await
+                .status(),
+            404
+        );
+        assert!(
+            !crate::body_text(app.send(rudong.get("/cases")).await)
+                .await
+                .contains("页面定级厂")
+        );
+    })
+    .await;
+}

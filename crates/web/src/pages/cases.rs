@@ -1,0 +1,579 @@
+//! Grading case pages: the list within scope, a case with its history and the steps the
+//! user's party may take, the self-assessment and evaluation form, the assignment form, and
+//! opening a case (enterprise staff).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::lifecycle::{self, Action, CaseState, Party};
+use anbiao_domain::scoring::{Entry, ItemInput, Percent};
+use anbiao_domain::standard::Points;
+use anbiao_domain::{Grade, Scope};
+use anbiao_store::assessment::{self, Kind};
+use anbiao_store::grading::{self as cases, Case};
+use anbiao_store::{certificate, enterprise, orgs, standards};
+
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, Opt, redirect};
+use crate::views::{fmt_time, region_name};
+use crate::{AppState, grading, today};
+
+fn ctx<'a>(
+    state: &'a AppState,
+    u: &'a CurrentUser,
+    actor: &'a anbiao_store::audit::Actor,
+) -> grading::Ctx<'a> {
+    grading::Ctx {
+        db: &state.db,
+        rules: &state.reference.grading,
+        scope: &u.scope,
+        actor,
+        on: today(),
+    }
+}
+
+fn party(u: &CurrentUser) -> Result<Party, AppError> {
+    u.role.party().ok_or(AppError::Forbidden("办理定级案件"))
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+pub struct CaseRow {
+    pub id: i64,
+    pub enterprise: String,
+    pub region: String,
+    pub grade: &'static str,
+    pub state: &'static str,
+    pub opened_on: String,
+}
+
+async fn row(state: &AppState, u: &CurrentUser, c: &Case) -> CaseRow {
+    let name = enterprise::get(&state.db, &u.scope, c.enterprise_id)
+        .await
+        .map(|e| e.name)
+        .unwrap_or_default();
+    CaseRow {
+        id: c.id,
+        enterprise: name,
+        region: region_name(&state.reference, &c.region_code),
+        grade: c.grade().map(|g| g.label()).unwrap_or(""),
+        state: c.state().map(|s| s.label()).unwrap_or(""),
+        opened_on: c.opened_on.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<CaseRow>,
+    states: Vec<Opt>,
+    can_open: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let filter = CaseState::parse(&q.state);
+    let mut rows = Vec::new();
+    for c in cases::list(&state.db, &u.scope, filter, 200).await? {
+        rows.push(row(&state, &u, &c).await);
+    }
+    let states = CaseState::ALL
+        .into_iter()
+        .map(|s| Opt::new(s.key(), s.label(), Some(q.state.as_str())))
+        .collect();
+    Ok(Html(
+        ListPage {
+            layout: Layout::new(&u, &state, "cases"),
+            rows,
+            states,
+            can_open: matches!(u.scope, Scope::Enterprise { .. }),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "cases/new.html")]
+struct NewPage {
+    layout: Layout,
+    grades: Vec<Opt>,
+    error: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Html<String>, HtmlError> {
+    render_new(&state, &u, None).await
+}
+
+async fn render_new(
+    state: &AppState,
+    u: &CurrentUser,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    Ok(Html(
+        NewPage {
+            layout: Layout::new(u, state, "cases"),
+            grades: Grade::ALL
+                .into_iter()
+                .map(|g| Opt::new(g.key(), g.label(), Some("three")))
+                .collect(),
+            error,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NewInput {
+    #[serde(default)]
+    grade: String,
+}
+
+/// Enterprise staff open a case for their own enterprise.
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Form(input): Form<NewInput>,
+) -> Result<Response, HtmlError> {
+    let Scope::Enterprise { id } = u.scope else {
+        return Err(AppError::bad("grade", "只有企业用户可以为本企业申请定级").into());
+    };
+    let grade =
+        Grade::parse(&input.grade).ok_or_else(|| AppError::bad("grade", "请选择申请等级"))?;
+    let actor = u.actor("form");
+    match ctx(&state, &u, &actor).open_case(id, grade).await {
+        Ok(case) => Ok(redirect(
+            &format!("/cases/{case}/assessment"),
+            is_htmx(&headers),
+        )),
+        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
+            let page = render_new(&state, &u, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct EventRow {
+    pub seq: i64,
+    pub at: String,
+    pub action: String,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub actor: String,
+    pub reason: String,
+    pub rule: String,
+}
+
+pub struct ActionButton {
+    pub key: String,
+    pub label: &'static str,
+    pub needs_reason: bool,
+}
+
+pub struct EvaluatorOpt {
+    pub id: i64,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    c: CaseRow,
+    sheet: String,
+    self_score: Option<String>,
+    eval_score: Option<String>,
+    result: Option<&'static str>,
+    assigned: Option<String>,
+    certificate: Option<(String, String)>,
+    events: Vec<EventRow>,
+    actions: Vec<ActionButton>,
+    can_assess: Option<&'static str>,
+    assign_orgs: Vec<Opt>,
+    assign_team: Vec<EvaluatorOpt>,
+    error: Option<String>,
+}
+
+fn action_key(a: Action) -> String {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+async fn render_detail(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let case = cases::get(&state.db, &u.scope, id).await?;
+    let actor = u.actor("form");
+    let cx = ctx(state, u, &actor);
+    let events = cases::events(&state.db, &u.scope, id)
+        .await?
+        .into_iter()
+        .map(|e| EventRow {
+            seq: e.seq,
+            at: time::OffsetDateTime::from_unix_timestamp(e.at_us / 1_000_000)
+                .map(fmt_time)
+                .unwrap_or_default(),
+            action: serde_json::from_value::<Action>(serde_json::Value::String(e.action.clone()))
+                .map(|a| a.label().to_string())
+                .unwrap_or(e.action),
+            from: CaseState::parse(&e.from_state)
+                .map(|s| s.label())
+                .unwrap_or(""),
+            to: CaseState::parse(&e.to_state)
+                .map(|s| s.label())
+                .unwrap_or(""),
+            actor: e.actor,
+            reason: e.reason.unwrap_or_default(),
+            rule: e.rule.unwrap_or_default(),
+        })
+        .collect();
+    let score = |a: Option<assessment::Assessment>| {
+        a.map(|a| {
+            let mut s = format!("{} 分", Percent(a.score));
+            if !a.vetoed.is_empty() {
+                s.push_str(&format!("（否决项不合格：{}）", a.vetoed));
+            }
+            s
+        })
+    };
+    let self_score =
+        score(assessment::latest(&state.db, &u.scope, id, Kind::SelfAssessment).await?);
+    let eval_score = score(assessment::latest(&state.db, &u.scope, id, Kind::Evaluation).await?);
+    let assigned = orgs::assignment(&state.db, id).await?.map(|(o, _)| o.name);
+    let certificate = certificate::of_enterprise(&state.db, &u.scope, case.enterprise_id)
+        .await?
+        .into_iter()
+        .find(|c| c.case_id == Some(id))
+        .map(|c| (c.number, c.verify_token));
+    let state_now = case.state();
+    let mut actions = Vec::new();
+    let mut can_assess = None;
+    let mut show_assign = false;
+    if let (Some(p), Some(s), Some(level), true) = (
+        u.role.party(),
+        state_now,
+        cx.grading_level(&case),
+        u.can(anbiao_domain::Permission::ActOnCases),
+    ) {
+        for a in lifecycle::available(s, p, level) {
+            match a {
+                Action::SubmitEvaluation => can_assess = Some("填写评审评分"),
+                Action::Assign => show_assign = true,
+                Action::Object => {}
+                a => actions.push(ActionButton {
+                    key: action_key(a),
+                    label: a.label(),
+                    needs_reason: a.needs_reason(),
+                }),
+            }
+        }
+        if p == Party::Enterprise && matches!(s, CaseState::SelfAssessing | CaseState::Returned) {
+            can_assess = Some("填写自评");
+        }
+    }
+    let (mut assign_orgs, mut assign_team) = (Vec::new(), Vec::new());
+    if show_assign {
+        for o in orgs::list_orgs(&state.db).await? {
+            for m in orgs::evaluators_of(&state.db, o.id).await? {
+                assign_team.push(EvaluatorOpt {
+                    id: m.id,
+                    label: format!("{}（{}，资格至 {}）", m.name, o.name, m.qualified_until),
+                });
+            }
+            assign_orgs.push(Opt::new(
+                o.id.to_string(),
+                format!("{}（资质至 {}）", o.name, o.qualified_until),
+                None,
+            ));
+        }
+    }
+    let page = DetailPage {
+        layout: Layout::new(u, state, "cases"),
+        c: row(state, u, &case).await,
+        sheet: format!("{}@{}", case.sheet_id, case.sheet_version),
+        self_score,
+        eval_score,
+        result: case
+            .result_grade
+            .as_deref()
+            .and_then(Grade::parse)
+            .map(|g| g.label()),
+        assigned,
+        certificate,
+        events,
+        actions,
+        can_assess,
+        assign_orgs,
+        assign_team,
+        error,
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    render_detail(&state, &u, parse_id(&id)?, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ActInput {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// One step on a case. Refusals (out of order, wrong party, rules) show on the case page.
+pub async fn act(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<ActInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let p = party(&u)?;
+    let action: Action = serde_json::from_value(serde_json::Value::String(input.action.clone()))
+        .map_err(|_| AppError::bad("action", format!("未知的操作“{}”", input.action)))?;
+    let actor = u.actor("form");
+    let cx = ctx(&state, &u, &actor);
+    let reason = Some(input.reason.trim()).filter(|r| !r.is_empty());
+    let result = match action {
+        Action::Apply => cx.apply(id).await.map(|_| ()),
+        Action::Approve => cx.approve(id, p).await.map(|_| ()),
+        Action::Announce => cx.announce(id, p).await.map(|_| ()),
+        Action::SubmitEvaluation | Action::Assign | Action::Object => {
+            Err(AppError::bad("action", "请使用相应的表单办理"))
+        }
+        a => cx.act(id, a, p, reason).await.map(|_| ()),
+    };
+    match result {
+        Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
+        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
+            let page = render_detail(&state, &u, id, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Assignment of an organisation and its team.
+pub async fn assign(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let p = party(&u)?;
+    let org = pairs
+        .iter()
+        .find(|(k, _)| k == "org")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .ok_or_else(|| AppError::bad("org", "请选择评审单位"))?;
+    let team: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "team")
+        .filter_map(|(_, v)| v.parse::<i64>().ok())
+        .collect();
+    let actor = u.actor("form");
+    match ctx(&state, &u, &actor).assign(id, p, org, &team).await {
+        Ok(_) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
+        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
+            let page = render_detail(&state, &u, id, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct ItemRow {
+    pub code: String,
+    pub category: String,
+    pub content: String,
+    pub points: String,
+    pub method: String,
+    pub veto: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cases/assessment.html")]
+struct AssessmentPage {
+    layout: Layout,
+    id: i64,
+    title: &'static str,
+    sheet: String,
+    full: String,
+    items: Vec<ItemRow>,
+    evaluation: bool,
+    error: Option<String>,
+}
+
+async fn render_assessment(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let case = cases::get(&state.db, &u.scope, id).await?;
+    let version = u32::try_from(case.sheet_version).map_err(|_| AppError::NotFound)?;
+    let sheet = standards::get(&state.db, &case.sheet_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let evaluation = u.role.party() == Some(Party::Evaluator);
+    let items = sheet
+        .items()
+        .map(|(c, i)| ItemRow {
+            code: i.code.clone(),
+            category: c.name.clone(),
+            content: i.content.clone(),
+            points: i.points.to_string(),
+            method: i.method.clone(),
+            veto: i.veto,
+        })
+        .collect();
+    Ok(Html(
+        AssessmentPage {
+            layout: Layout::new(u, state, "cases"),
+            id,
+            title: if evaluation {
+                "评审评分"
+            } else {
+                "企业自评"
+            },
+            sheet: format!("{}（{}）", sheet.title, sheet.rule_ref()),
+            full: sheet.full().to_string(),
+            items,
+            evaluation,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn assessment_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    render_assessment(&state, &u, parse_id(&id)?, None).await
+}
+
+/// Reads the scoring form: `pts_<item>` points earned, `na_<item>` not applicable,
+/// `veto_<item>` a failed veto item, `note_<item>` a note.
+fn parse_entries(
+    form: &HashMap<String, String>,
+    codes: &[String],
+) -> Result<Vec<(ItemInput, String)>, AppError> {
+    let mut out = Vec::new();
+    for code in codes {
+        let na = form
+            .get(&format!("na_{code}"))
+            .is_some_and(|v| !v.is_empty());
+        let veto_failed = form
+            .get(&format!("veto_{code}"))
+            .is_some_and(|v| !v.is_empty());
+        let entry = if na {
+            Entry::NotApplicable
+        } else {
+            let raw = form
+                .get(&format!("pts_{code}"))
+                .map(String::as_str)
+                .unwrap_or("");
+            let p = Points::parse(raw).ok_or_else(|| {
+                AppError::bad(
+                    &format!("pts_{code}"),
+                    format!("考评内容 {code} 的得分“{raw}”应为不小于0的数，最多一位小数"),
+                )
+            })?;
+            Entry::Earned(p)
+        };
+        let note = form
+            .get(&format!("note_{code}"))
+            .cloned()
+            .unwrap_or_default();
+        out.push((
+            ItemInput {
+                item: code.clone(),
+                entry,
+                veto_failed,
+            },
+            anbiao_domain::text::clean(&note),
+        ));
+    }
+    Ok(out)
+}
+
+pub async fn submit_assessment(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let p = party(&u)?;
+    let case = cases::get(&state.db, &u.scope, id).await?;
+    let version = u32::try_from(case.sheet_version).map_err(|_| AppError::NotFound)?;
+    let sheet = standards::get(&state.db, &case.sheet_id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let codes: Vec<String> = sheet.items().map(|(_, i)| i.code.clone()).collect();
+    let report = form.get("report").cloned().unwrap_or_default();
+    let actor = u.actor("form");
+    let cx = ctx(&state, &u, &actor);
+    let result = match parse_entries(&form, &codes) {
+        Err(e) => Err(e),
+        Ok(entries) => match p {
+            Party::Enterprise => cx
+                .submit_assessment(id, Kind::SelfAssessment, &entries, &report)
+                .await
+                .map(|_| ()),
+            Party::Evaluator => cx.evaluate(id, &entries, &report).await.map(|_| ()),
+            _ => Err(AppError::bad(
+                "items",
+                "只有企业（自评）和评审单位（评审）填写评分",
+            )),
+        },
+    };
+    match result {
+        Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
+        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
+            let page = render_assessment(&state, &u, id, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
