@@ -99,6 +99,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 eprintln!("已生成演示企业 {n} 家");
             }
             let logins = demo_users(&db).await?;
+            let own = match account::by_username(&db, "qiye").await? {
+                Some(u) => u.enterprise_id,
+                None => None,
+            };
+            if let Some(s) = crate::demo::grading_history(&db, &reference, seed, own).await? {
+                eprintln!(
+                    "已生成定级历史：证书 {} 张，在办定级案件 {} 件",
+                    s.certificates, s.cases
+                );
+            }
             println!("演示系统：http://127.0.0.1:{}/", serve.port);
             println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
             for (username, label) in logins {

@@ -1,0 +1,363 @@
+//! A realistic grading history for the demo: evaluation organisations and evaluators,
+//! certificates issued since 2015 at every level (some renewed, some revoked after an accident,
+//! many expired by now), and current cases in every state of the life cycle. Deterministic for
+//! a seed, so two demo databases tell the same story.
+
+use anbiao_domain::date::add_months;
+use anbiao_domain::lifecycle::{Action, CaseState, Party};
+use anbiao_domain::rules::Accident;
+use anbiao_domain::scoring::{Entry, ItemInput};
+use anbiao_domain::standard::Points;
+use anbiao_domain::{Grade, ReferenceData, Scope};
+use anbiao_store::assessment::Kind;
+use anbiao_store::audit::Actor;
+use anbiao_store::certificate::{self, NewCertificate};
+use anbiao_store::enterprise::{self, Enterprise, Filter};
+use anbiao_store::{Db, accident, account, orgs, standards};
+use anbiao_web::grading::{Ctx, REGION_ABBR};
+use anyhow::Context;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use time::{Duration, macros::date};
+
+pub struct Summary {
+    pub certificates: usize,
+    pub cases: usize,
+}
+
+fn entries(
+    sheet: &anbiao_domain::standard::ScoringSheet,
+    percent: i64,
+) -> Vec<(ItemInput, String)> {
+    sheet
+        .items()
+        .map(|(_, i)| {
+            (
+                ItemInput {
+                    item: i.code.clone(),
+                    entry: Entry::Earned(Points(i.points.0 * percent / 100)),
+                    veto_failed: false,
+                },
+                String::new(),
+            )
+        })
+        .collect()
+}
+
+/// Builds the history once (when there is no certificate yet).
+pub async fn grading_history(
+    db: &Db,
+    reference: &ReferenceData,
+    seed: u64,
+    enterprise_of_demo_user: Option<i64>,
+) -> anyhow::Result<Option<Summary>> {
+    if !certificate::recent_public(db, 1).await?.is_empty() {
+        return Ok(None);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0A0B);
+    let actor = Actor::new("system", "seed");
+    let rules = &reference.grading;
+    let today = anbiao_web::today();
+
+    // Evaluation organisations and their evaluators.
+    let org_names = [
+        (
+            "江苏安评标准化评审中心",
+            "安全生产标准化评审单位（江苏省备案）",
+        ),
+        (
+            "南通安通安全技术服务有限公司",
+            "安全生产标准化评审单位（南通市备案）",
+        ),
+        ("如皋安信安全咨询有限公司", "安全咨询与标准化辅导"),
+    ];
+    let people = [
+        "顾建国",
+        "陈志华",
+        "王海燕",
+        "周明",
+        "吴晓东",
+        "徐立新",
+        "朱红梅",
+        "孙伟",
+    ];
+    let mut org_ids = Vec::new();
+    let mut teams: Vec<Vec<i64>> = Vec::new();
+    for (i, (name, q)) in org_names.iter().enumerate() {
+        let id = orgs::create_org(db, &actor, name, q, date!(2028 - 12 - 31)).await?;
+        let mut team = Vec::new();
+        for j in 0..3 {
+            let who = people[(i * 3 + j) % people.len()];
+            let until = if j == 2 {
+                date!(2024 - 06 - 30)
+            } else {
+                date!(2028 - 12 - 31)
+            };
+            team.push(
+                orgs::add_evaluator(
+                    db,
+                    &actor,
+                    id,
+                    who,
+                    &format!("JSPS-{:04}", i * 10 + j + 1),
+                    until,
+                )
+                .await?,
+            );
+        }
+        org_ids.push(id);
+        teams.push(team);
+    }
+    for username in ["pingshen", "kaoping"] {
+        if let Some(u) = account::by_username(db, username).await? {
+            account::set_org(db, &actor, u.id, Some(org_ids[0])).await?;
+        }
+    }
+
+    let all: Vec<Enterprise> =
+        enterprise::list_all(db, &Scope::City, &Filter::default(), 1_000_000).await?;
+    // Certificates since 2015.
+    let mut certificates = 0;
+    let span = (date!(2025 - 06 - 30) - date!(2015 - 01 - 05)).whole_days();
+    for e in all.iter().filter(|e| Some(e.id) != enterprise_of_demo_user) {
+        if rng.random_range(0..100) >= 9 {
+            continue;
+        }
+        let small = matches!(e.size_class.as_deref(), Some("small" | "micro"));
+        let grade = match rng.random_range(0..100) {
+            0..=39 if small => Grade::SmallMicro,
+            0..=2 => Grade::One,
+            3..=14 => Grade::Two,
+            _ => Grade::Three,
+        };
+        let mut issued = date!(2015 - 01 - 05) + Duration::days(rng.random_range(0..span));
+        for round in 0..3 {
+            if issued > today {
+                break;
+            }
+            let set = rules
+                .in_force(issued)
+                .context("rules for the demo history")?;
+            let authority = set.authority(grade).context("authority")?;
+            let valid = set.valid_until(issued);
+            let (cid, _) = certificate::issue(
+                db,
+                &actor,
+                &NewCertificate {
+                    enterprise_id: e.id,
+                    case_id: None,
+                    grade,
+                    industry: e.industry_code.clone(),
+                    issuer: authority.value.body.clone(),
+                    external: authority.value.level.is_external(),
+                    issued_on: issued,
+                    valid_until: valid.value,
+                    rule: valid.rule.to_string(),
+                    region_abbr: REGION_ABBR,
+                    number: None,
+                },
+            )
+            .await?;
+            certificates += 1;
+            // A few lose the certificate after a fatal accident.
+            if rng.random_range(0..100) < 4 {
+                let on = issued + Duration::days(rng.random_range(60..900));
+                if on < today && on < valid.value {
+                    let a = Accident {
+                        occurred_on: on,
+                        deaths: 1,
+                        serious_injuries: rng.random_range(0..3),
+                        direct_loss_yuan: rng.random_range(300_000..2_500_000),
+                    };
+                    accident::record(db, &Scope::City, &actor, e.id, &a, "机械伤害事故，1人死亡")
+                        .await?;
+                    let rule = set
+                        .proposal_after(grade, &a, &[])
+                        .map(|p| p.rule.to_string());
+                    certificate::revoke(
+                        db,
+                        &Scope::City,
+                        &actor,
+                        cid,
+                        on + Duration::days(20),
+                        "发生生产安全死亡事故，经核查撤销",
+                        rule.as_deref(),
+                    )
+                    .await?;
+                    break;
+                }
+            }
+            // About half renew shortly before expiry.
+            if round < 2 && rng.random_range(0..100) < 55 {
+                issued = add_months(valid.value, -1);
+            } else {
+                break;
+            }
+        }
+    }
+
+    // Current cases, in every state, most of them in 如皋 so the demo officers see them.
+    let holders: std::collections::HashSet<i64> = certificate::recent_public(db, 100_000)
+        .await?
+        .iter()
+        .filter_map(|(_, c)| {
+            all.iter()
+                .find(|e| e.credit_code == c.credit_code)
+                .map(|e| e.id)
+        })
+        .collect();
+    let mut candidates: Vec<&Enterprise> = all
+        .iter()
+        .filter(|e| !holders.contains(&e.id) && Some(e.id) != enterprise_of_demo_user)
+        .collect();
+    candidates.sort_by_key(|e| (e.region_code != "320682", e.id));
+    let targets = [
+        CaseState::SelfAssessing,
+        CaseState::Applied,
+        CaseState::Applied,
+        CaseState::Returned,
+        CaseState::Accepted,
+        CaseState::Evaluating,
+        CaseState::Evaluating,
+        CaseState::Evaluated,
+        CaseState::Rectifying,
+        CaseState::Reviewed,
+        CaseState::Notice,
+        CaseState::Notice,
+        CaseState::OnHold,
+        CaseState::Failed,
+        CaseState::Withdrawn,
+    ];
+    let scope = Scope::City;
+    let cx = Ctx {
+        db,
+        rules,
+        scope: &scope,
+        actor: &actor,
+        on: today,
+    };
+    let mut cases = 0;
+    if let Some(own) = enterprise_of_demo_user {
+        cx.open_case(own, Grade::Three).await?;
+        cases += 1;
+    }
+    for (target, e) in targets
+        .iter()
+        .cycle()
+        .take(targets.len() * 2)
+        .zip(candidates)
+    {
+        let small = matches!(e.size_class.as_deref(), Some("small" | "micro"));
+        let grade = if small && rng.random_range(0..2) == 0 {
+            Grade::SmallMicro
+        } else {
+            Grade::Three
+        };
+        let grader = if grade == Grade::SmallMicro {
+            Party::District
+        } else {
+            Party::City
+        };
+        let id = cx.open_case(e.id, grade).await?;
+        cases += 1;
+        let case = anbiao_store::grading::get(db, &scope, id).await?;
+        let sheet = standards::get(db, &case.sheet_id, u32::try_from(case.sheet_version)?)
+            .await?
+            .context("sheet")?;
+        if *target == CaseState::SelfAssessing {
+            continue;
+        }
+        if *target == CaseState::Withdrawn {
+            cx.act(id, Action::Withdraw, Party::Enterprise, None)
+                .await?;
+            continue;
+        }
+        cx.submit_assessment(
+            id,
+            Kind::SelfAssessment,
+            &entries(&sheet, rng.random_range(72..96)),
+            "企业自评报告：各要素已逐项对照评分细则自查。",
+        )
+        .await?;
+        cx.apply(id).await?;
+        if *target == CaseState::Applied {
+            continue;
+        }
+        if *target == CaseState::Returned {
+            cx.act(
+                id,
+                Action::Return,
+                Party::District,
+                Some("自评报告缺少现场照片和整改记录，请补充后重新提交"),
+            )
+            .await?;
+            continue;
+        }
+        cx.act(id, Action::Accept, Party::District, None).await?;
+        if *target == CaseState::Accepted {
+            continue;
+        }
+        let o = rng.random_range(0..2);
+        cx.assign(id, grader, org_ids[o], &teams[o][..2]).await?;
+        if *target == CaseState::Evaluating {
+            continue;
+        }
+        let score = match target {
+            CaseState::Rectifying | CaseState::Failed => 48,
+            _ => rng.random_range(80..95),
+        };
+        cx.evaluate(
+            id,
+            &entries(&sheet, score),
+            "现场评审报告：查阅资料、现场核查，按评分细则逐项评分。",
+        )
+        .await?;
+        match target {
+            CaseState::Evaluated => continue,
+            CaseState::Rectifying => {
+                cx.act(
+                    id,
+                    Action::RequireRectification,
+                    grader,
+                    Some("评审得分未达标，限期三个月整改后重新评审"),
+                )
+                .await?;
+                continue;
+            }
+            CaseState::Failed => {
+                cx.act(
+                    id,
+                    Action::Reject,
+                    grader,
+                    Some("评审得分未达到合格线，不予通过"),
+                )
+                .await?;
+                continue;
+            }
+            _ => {}
+        }
+        cx.approve(id, grader).await?;
+        if *target == CaseState::Reviewed {
+            continue;
+        }
+        cx.act(id, Action::StartNotice, grader, None).await?;
+        if *target == CaseState::OnHold {
+            let public = Actor::new("公众：匿名群众", "portal");
+            Ctx {
+                actor: &public,
+                ..cx
+            }
+            .act(
+                id,
+                Action::Object,
+                Party::Public,
+                Some("反映该企业车间安全通道长期堆放杂物"),
+            )
+            .await?;
+        }
+    }
+    Ok(Some(Summary {
+        certificates,
+        cases,
+    }))
+}
