@@ -101,10 +101,14 @@ pub enum Permission {
     ViewCases,
     /// Take part in a grading case: the state machine decides which steps one's party may take.
     ActOnCases,
+    /// Record an enterprise's accidents.
+    RecordAccidents,
+    /// Revoke a certificate (after the rules propose it, with reasons).
+    RevokeCertificates,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -115,6 +119,8 @@ impl Permission {
         Self::ViewAuditLog,
         Self::ViewCases,
         Self::ActOnCases,
+        Self::RecordAccidents,
+        Self::RevokeCertificates,
     ];
 
     pub fn label(self) -> &'static str {
@@ -129,6 +135,8 @@ impl Permission {
             Self::ViewAuditLog => "查阅审计日志",
             Self::ViewCases => "查看定级案件",
             Self::ActOnCases => "办理定级案件",
+            Self::RecordAccidents => "登记生产安全事故",
+            Self::RevokeCertificates => "撤销标准化证书",
         }
     }
 
@@ -145,6 +153,8 @@ impl Permission {
             Self::ViewAuditLog => "audit.view",
             Self::ViewCases => "cases.view",
             Self::ActOnCases => "cases.act",
+            Self::RecordAccidents => "accidents.record",
+            Self::RevokeCertificates => "certificates.revoke",
         }
     }
 
@@ -185,6 +195,8 @@ impl Role {
             ManageAccounts => self == SystemAdmin,
             ManageGrants => self == SecurityAdmin,
             ViewAuditLog => self == AuditAdmin,
+            RecordAccidents => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
+            RevokeCertificates => matches!(self, CityOfficer | DistrictOfficer),
             ViewCases | ActOnCases => matches!(
                 self,
                 CityOfficer

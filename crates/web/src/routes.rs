@@ -133,6 +133,7 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, cases, enterprises as ent, import, login, portal,
+        standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -180,6 +181,21 @@ pub fn table() -> Table {
             "/enterprises/{id}/edit",
             Perm(EditEnterprises),
             ent::edit_form,
+        )
+        .get(
+            "/enterprises/{id}/standing",
+            Perm(ViewEnterprises),
+            standing::page,
+        )
+        .post(
+            "/enterprises/{id}/accidents",
+            Perm(RecordAccidents),
+            standing::record_accident,
+        )
+        .post(
+            "/certificates/{id}/revoke",
+            Perm(RevokeCertificates),
+            standing::revoke,
         )
         .get(
             "/enterprises/import",

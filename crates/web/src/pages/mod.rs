@@ -8,6 +8,7 @@ pub mod enterprises;
 pub mod import;
 pub mod login;
 pub mod portal;
+pub mod standing;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

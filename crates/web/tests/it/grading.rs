@@ -515,3 +515,144 @@ async fn a_case_through_the_pages_by_each_party() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_accident_proposes_revocation_and_an_officer_confirms_it() {
+    use anbiao_store::certificate::NewCertificate;
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let ent = enterprise_in_rugao(&db, 41, "事故核查厂").await;
+        let today = anbiao_web::today();
+        let issued = today - Duration::days(400);
+        let set = rules.in_force(issued).expect("set");
+        certificate::issue(
+            &db,
+            &actor,
+            &NewCertificate {
+                enterprise_id: ent,
+                case_id: None,
+                grade: Grade::Three,
+                industry: "JX".into(),
+                issuer: "南通市应急管理局".into(),
+                external: false,
+                issued_on: issued,
+                valid_until: set.valid_until(issued).value,
+                rule: set.valid_until(issued).rule.to_string(),
+                region_abbr: '苏',
+                number: None,
+            },
+        )
+        .await
+        .expect("certificate");
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let city = app.session_for("city").await;
+        let qiye = app.session_for("qiye").await;
+        let page = format!("/enterprises/{ent}/standing");
+        let record = format!("/enterprises/{ent}/accidents");
+        let day = anbiao_domain::date::format_date(today - Duration::days(10));
+        // The enterprise sees its standing but does not record accidents.
+        assert_eq!(app.send(qiye.get(&page)).await.status(), 200);
+        assert_eq!(
+            app.send(qiye.form(&record, &[("occurred_on", &day)]))
+                .await
+                .status(),
+            403
+        );
+        // Bad input is named and nothing is recorded.
+        let future = anbiao_domain::date::format_date(today + Duration::days(3));
+        for (fields, why) in [
+            (
+                vec![("occurred_on", future.as_str()), ("description", "x")],
+                "不能晚于今天",
+            ),
+            (
+                vec![
+                    ("occurred_on", day.as_str()),
+                    ("deaths", "-1"),
+                    ("description", "x"),
+                ],
+                "死亡人数",
+            ),
+            (
+                vec![
+                    ("occurred_on", day.as_str()),
+                    ("direct_loss_wan", "abc"),
+                    ("description", "x"),
+                ],
+                "直接经济损失",
+            ),
+        ] {
+            let res = app.send(city.form(&record, &fields)).await;
+            assert_eq!(res.status(), 422, "{why}");
+            assert!(crate::body_text(res).await.contains(why), "{why}");
+        }
+        assert!(
+            accident::of_enterprise(&db, &Scope::City, ent)
+                .await
+                .expect("rows")
+                .is_empty()
+        );
+        let res = app
+            .send(city.form(
+                &record,
+                &[
+                    ("occurred_on", &day),
+                    ("deaths", "1"),
+                    ("direct_loss_wan", "85.5"),
+                    ("description", "机械伤害致1人死亡"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let view = crate::body_text(app.send(city.get(&page)).await).await;
+        let rule_set = rules.in_force(today - Duration::days(10)).expect("set");
+        let expected_rule = format!("{}@{}#revocation.", rule_set.id, rule_set.version);
+        assert!(
+            view.contains("建议") && view.contains(&expected_rule),
+            "{view}"
+        );
+        let cert = certificate::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("certs")[0]
+            .clone();
+        let revoke = format!("/certificates/{}/revoke", cert.id);
+        let rugao_no = app.session_for("rudong").await;
+        assert_eq!(
+            app.send(rugao_no.form(&revoke, &[("reason", "x")]))
+                .await
+                .status(),
+            404
+        );
+        let res = app.send(city.form(&revoke, &[("reason", " ")])).await;
+        assert_eq!(res.status(), 422);
+        let res = app
+            .send(city.form(
+                &revoke,
+                &[
+                    ("reason", "发生死亡事故，经核查撤销"),
+                    ("rule", &format!("{expected_rule}x")),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let c = certificate::get(&db, &Scope::City, cert.id)
+            .await
+            .expect("cert");
+        assert_eq!(
+            c.status_on(today),
+            anbiao_domain::certificate::CertificateStatus::Revoked
+        );
+        let view = crate::body_text(app.send(city.get(&page)).await).await;
+        assert!(view.contains("已撤销") && view.contains("发生死亡事故"));
+    })
+    .await;
+}

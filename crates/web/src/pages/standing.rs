@@ -1,0 +1,267 @@
+//! An enterprise's standing: its certificates with their status today, its accidents, the
+//! proposals the rules make after an accident, and revocation with reasons by an officer.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::Permission;
+use anbiao_domain::date::parse_date;
+use anbiao_domain::rules::Accident;
+use anbiao_store::{accident, certificate, enterprise};
+
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, redirect};
+use crate::{AppState, today};
+
+pub struct CertLine {
+    pub id: i64,
+    pub number: String,
+    pub grade: &'static str,
+    pub issuer: String,
+    pub valid: String,
+    pub status: &'static str,
+    pub live: bool,
+    pub revoked: String,
+    pub token: String,
+    /// What the rules propose after the enterprise's accidents, with the rule.
+    pub proposal: Option<(String, String)>,
+}
+
+pub struct AccidentLine {
+    pub on: String,
+    pub deaths: i64,
+    pub serious: i64,
+    pub loss_wan: String,
+    pub description: String,
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/standing.html")]
+struct StandingPage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    certs: Vec<CertLine>,
+    accidents: Vec<AccidentLine>,
+    can_record: bool,
+    can_revoke: bool,
+    error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let e = enterprise::get(&state.db, &u.scope, id).await?;
+    let rows = accident::of_enterprise(&state.db, &u.scope, id).await?;
+    let accidents: Vec<Accident> = rows.iter().filter_map(|a| a.accident()).collect();
+    let on = today();
+    let certs = certificate::of_enterprise(&state.db, &u.scope, id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let status = c.status_on(on);
+            let live = status == anbiao_domain::certificate::CertificateStatus::Valid;
+            let from = parse_date(&c.valid_from).unwrap_or(on);
+            // The latest accident during the certificate's life that the rules act on.
+            let proposal = if live {
+                accidents
+                    .iter()
+                    .rev()
+                    .filter(|a| a.occurred_on >= from)
+                    .find_map(|a| {
+                        let set = state.reference.grading.in_force(a.occurred_on).ok()?;
+                        let p = set.proposal_after(c.grade()?, a, &accidents)?;
+                        Some((
+                            format!("{}：{}", p.value.action.label(), p.value.reason),
+                            p.rule.to_string(),
+                        ))
+                    })
+            } else {
+                None
+            };
+            CertLine {
+                id: c.id,
+                grade: c.grade().map(|g| g.label()).unwrap_or(""),
+                issuer: c.issuer.clone(),
+                valid: format!("{} 至 {}", c.valid_from, c.valid_until),
+                status: status.label(),
+                live,
+                revoked: c
+                    .revoked_on
+                    .as_deref()
+                    .map(|d| format!("{d} 撤销：{}", c.revoked_reason.clone().unwrap_or_default()))
+                    .unwrap_or_default(),
+                token: c.verify_token.clone(),
+                number: c.number,
+                proposal,
+            }
+        })
+        .collect();
+    let accidents = rows
+        .into_iter()
+        .map(|a| AccidentLine {
+            on: a.occurred_on,
+            deaths: a.deaths,
+            serious: a.serious_injuries,
+            loss_wan: format!("{:.1}", a.direct_loss_yuan as f64 / 10_000.0),
+            description: a.description,
+        })
+        .collect();
+    Ok(Html(
+        StandingPage {
+            layout: Layout::new(u, state, "enterprises"),
+            id,
+            name: e.name,
+            certs,
+            accidents,
+            can_record: u.can(Permission::RecordAccidents),
+            can_revoke: u.can(Permission::RevokeCertificates),
+            error,
+        }
+        .render()?,
+    ))
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    render(&state, &u, parse_id(&id)?, None).await
+}
+
+#[derive(Deserialize)]
+pub struct AccidentInput {
+    #[serde(default)]
+    occurred_on: String,
+    #[serde(default)]
+    deaths: String,
+    #[serde(default)]
+    serious_injuries: String,
+    #[serde(default)]
+    direct_loss_wan: String,
+    #[serde(default)]
+    description: String,
+}
+
+fn count(field: &str, label: &str, v: &str) -> Result<u32, AppError> {
+    let v = anbiao_domain::text::clean(v);
+    if v.is_empty() {
+        return Ok(0);
+    }
+    v.parse::<u32>()
+        .ok()
+        .filter(|n| *n <= 10_000)
+        .ok_or_else(|| AppError::bad(field, format!("{label}“{v}”应为不小于0的整数")))
+}
+
+pub async fn record_accident(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<AccidentInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let parsed = (|| {
+        let on = parse_date(&input.occurred_on)
+            .ok_or_else(|| AppError::bad("occurred_on", "请填写事故日期（如 2019-05-01）"))?;
+        if on > today() {
+            return Err(AppError::bad("occurred_on", "事故日期不能晚于今天"));
+        }
+        let loss = if input.direct_loss_wan.trim().is_empty() {
+            0
+        } else {
+            anbiao_domain::number::parse_wan_to_yuan(&input.direct_loss_wan)
+                .map_err(|m| AppError::bad("direct_loss_wan", format!("直接经济损失{m}")))?
+        };
+        Ok(Accident {
+            occurred_on: on,
+            deaths: count("deaths", "死亡人数", &input.deaths)?,
+            serious_injuries: count("serious_injuries", "重伤人数", &input.serious_injuries)?,
+            direct_loss_yuan: loss,
+        })
+    })();
+    let result = match parsed {
+        Ok(a) => accident::record(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            id,
+            &a,
+            &input.description,
+        )
+        .await
+        .map(|_| ())
+        .map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(redirect(
+            &format!("/enterprises/{id}/standing"),
+            is_htmx(&headers),
+        )),
+        Err(AppError::BadRequest { message, .. }) => {
+            let page = render(&state, &u, id, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeInput {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    on: String,
+}
+
+/// An officer confirms a revocation with reasons (usually what the rules proposed).
+pub async fn revoke(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<RevokeInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let c = certificate::get(&state.db, &u.scope, id).await?;
+    let on = parse_date(&input.on).unwrap_or_else(today);
+    let rule = anbiao_domain::rules::RuleRef::parse(&input.rule).map(|r| r.to_string());
+    match certificate::revoke(
+        &state.db,
+        &u.scope,
+        &u.actor("form"),
+        id,
+        on,
+        &input.reason,
+        rule.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect(
+            &format!("/enterprises/{}/standing", c.enterprise_id),
+            is_htmx(&headers),
+        )),
+        Err(e @ (anbiao_store::StoreError::Invalid(_) | anbiao_store::StoreError::Conflict(_))) => {
+            let page = render(&state, &u, c.enterprise_id, Some(e.to_string())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
