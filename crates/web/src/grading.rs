@@ -489,3 +489,74 @@ impl Ctx<'_> {
         set.authority(grade).map(|a| a.value.level)
     }
 }
+
+impl Ctx<'_> {
+    /// The city records a level granted outside it (二级 by the province, 一级 by the ministry):
+    /// the document, the certificate number it gave, and the date; the certificate is
+    /// registered with the validity the rules give, in the step's transaction.
+    pub async fn record_external(
+        &self,
+        case_id: i64,
+        document: &str,
+        number: &str,
+        issued_on: Date,
+    ) -> Result<(i64, String), AppError> {
+        let case = grading::get(self.db, self.scope, case_id).await?;
+        let grade = case
+            .result_grade
+            .as_deref()
+            .and_then(Grade::parse)
+            .or_else(|| case.grade())
+            .ok_or(AppError::NotFound)?;
+        let document = anbiao_domain::text::clean(document);
+        if document.is_empty() {
+            return Err(AppError::bad("document", "请填写上级定级公告的文号"));
+        }
+        if issued_on > self.on {
+            return Err(AppError::bad("issued_on", "发证日期不能晚于今天"));
+        }
+        let parsed = anbiao_domain::certificate::CertificateNumber::parse(number)
+            .map_err(|e| AppError::bad("number", e.to_string()))?;
+        if parsed.grade != grade {
+            return Err(AppError::bad(
+                "number",
+                format!(
+                    "证书编号的等级（{}）与定级结果（{}）不符",
+                    parsed.grade.label(),
+                    grade.label()
+                ),
+            ));
+        }
+        let set = rules_on(self.rules, issued_on)?;
+        let authority = set.authority(grade).ok_or(AppError::NotFound)?;
+        let e = enterprise::get(self.db, self.scope, case.enterprise_id).await?;
+        let valid = set.valid_until(issued_on);
+        let reason = format!("{}：{document}", authority.value.body);
+        let step = Step {
+            action: Action::RecordExternalGrant,
+            party: Party::City,
+            grading: authority.value.level,
+            reason: Some(&reason),
+            rule: Some(authority.rule.to_string()),
+            result_grade: Some(grade),
+            expected_version: None,
+        };
+        let cert = NewCertificate {
+            enterprise_id: case.enterprise_id,
+            case_id: Some(case_id),
+            grade,
+            industry: e.industry_code,
+            issuer: authority.value.body.clone(),
+            external: true,
+            issued_on,
+            valid_until: valid.value,
+            rule: valid.rule.to_string(),
+            region_abbr: REGION_ABBR,
+            number: Some(parsed.to_string()),
+        };
+        Ok(grading::announce_with_certificate(
+            self.db, self.scope, self.actor, case_id, &step, &cert,
+        )
+        .await?)
+    }
+}

@@ -239,6 +239,11 @@ pub fn table() -> Table {
         .get("/cases/{id}", Perm(ViewCases), cases::detail)
         .post("/cases/{id}/act", Perm(ActOnCases), cases::act)
         .post("/cases/{id}/assign", Perm(ActOnCases), cases::assign)
+        .post(
+            "/cases/{id}/external",
+            Perm(ActOnCases),
+            cases::record_external,
+        )
         .get(
             "/cases/{id}/assessment",
             Perm(ActOnCases),

@@ -214,6 +214,7 @@ struct DetailPage {
     can_assess: Option<&'static str>,
     assign_orgs: Vec<Opt>,
     assign_team: Vec<EvaluatorOpt>,
+    can_external: bool,
     error: Option<String>,
 }
 
@@ -277,6 +278,7 @@ async fn render_detail(
     let mut actions = Vec::new();
     let mut can_assess = None;
     let mut show_assign = false;
+    let mut can_external = false;
     if let (Some(p), Some(s), Some(level), true) = (
         u.role.party(),
         state_now,
@@ -287,6 +289,7 @@ async fn render_detail(
             match a {
                 Action::SubmitEvaluation => can_assess = Some("填写评审评分"),
                 Action::Assign => show_assign = true,
+                Action::RecordExternalGrant => can_external = true,
                 Action::Object => {}
                 a => actions.push(ActionButton {
                     key: action_key(a),
@@ -333,6 +336,7 @@ async fn render_detail(
         can_assess,
         assign_orgs,
         assign_team,
+        can_external,
         error,
     };
     Ok(Html(page.render()?))
@@ -572,6 +576,46 @@ pub async fn submit_assessment(
         Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
         Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
             let page = render_assessment(&state, &u, id, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ExternalInput {
+    #[serde(default)]
+    document: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    issued_on: String,
+}
+
+/// The city records the province's or the ministry's decision on a recommended case.
+pub async fn record_external(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<ExternalInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.actor("form");
+    let result = match anbiao_domain::date::parse_date(&input.issued_on) {
+        None => Err(AppError::bad(
+            "issued_on",
+            "请填写发证日期（如 2018-12-20）",
+        )),
+        Some(d) => ctx(&state, &u, &actor)
+            .record_external(id, &input.document, &input.number, d)
+            .await
+            .map(|_| ()),
+    };
+    match result {
+        Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
+        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
+            let page = render_detail(&state, &u, id, Some(m)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),

@@ -656,3 +656,96 @@ async fn an_accident_proposes_revocation_and_an_officer_confirms_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_level_two_is_recommended_and_the_province_decision_recorded() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let actor = Actor::new("tester", "form");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let today = anbiao_web::today();
+        let city = Scope::City;
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        let ent = enterprise_in_rugao(&db, 51, "二级推荐厂").await;
+        let c = cx(&db, &rules, &city, &actor, today);
+        let case = c.open_case(ent, Grade::Two).await.expect("open");
+        c.submit_assessment(case, Kind::SelfAssessment, &entries(&sheet, 90), "自评")
+            .await
+            .expect("self");
+        c.apply(case).await.expect("apply");
+        c.act(case, Action::Accept, Party::District, None)
+            .await
+            .expect("accept");
+        c.act(case, Action::Assign, Party::City, None)
+            .await
+            .expect("assign");
+        assert_eq!(
+            c.evaluate(case, &entries(&sheet, 85), "报告")
+                .await
+                .expect("evaluate")
+                .value,
+            GradeResult::Granted(Grade::Two)
+        );
+        c.approve(case, Party::City).await.expect("approve");
+        // 二级 is not the city's to publish: it recommends upwards.
+        assert!(
+            c.act(case, Action::StartNotice, Party::City, None)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            c.act(case, Action::Recommend, Party::City, None)
+                .await
+                .expect("recommend"),
+            CaseState::Recommended
+        );
+        let year = today.year();
+        for (doc, number, why) in [
+            ("", format!("苏AQBJXII{year}00007"), "文号"),
+            (
+                "苏应急〔2026〕9号",
+                format!("苏AQBJXIII{year}00007"),
+                "不符",
+            ),
+            ("苏应急〔2026〕9号", "AQB123".to_string(), "证书编号应为"),
+        ] {
+            let e = c
+                .record_external(case, doc, &number, today)
+                .await
+                .expect_err(why);
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        let (cid, number) = c
+            .record_external(
+                case,
+                "苏应急〔2026〕9号",
+                &format!("苏AQBJXII{year}00007"),
+                today,
+            )
+            .await
+            .expect("recorded");
+        assert_eq!(number, format!("苏AQBJXⅡ{year}00007"));
+        let cert = certificate::get(&db, &city, cid).await.expect("cert");
+        assert!(cert.external);
+        assert_eq!(
+            cert.issuer,
+            rules
+                .in_force(today)
+                .expect("set")
+                .authority(Grade::Two)
+                .expect("a")
+                .value
+                .body
+        );
+        let row = anbiao_store::grading::get(&db, &city, case)
+            .await
+            .expect("case");
+        assert_eq!(row.state(), Some(CaseState::ExternallyCertified));
+    })
+    .await;
+}
