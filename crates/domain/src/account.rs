@@ -105,10 +105,12 @@ pub enum Permission {
     RecordAccidents,
     /// Revoke a certificate (after the rules propose it, with reasons).
     RevokeCertificates,
+    /// Read certificates and their status (a partner's "grades and validity only").
+    ViewCertificates,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -121,6 +123,7 @@ impl Permission {
         Self::ActOnCases,
         Self::RecordAccidents,
         Self::RevokeCertificates,
+        Self::ViewCertificates,
     ];
 
     pub fn label(self) -> &'static str {
@@ -137,6 +140,7 @@ impl Permission {
             Self::ActOnCases => "办理定级案件",
             Self::RecordAccidents => "登记生产安全事故",
             Self::RevokeCertificates => "撤销标准化证书",
+            Self::ViewCertificates => "查看标准化证书",
         }
     }
 
@@ -155,6 +159,7 @@ impl Permission {
             Self::ActOnCases => "cases.act",
             Self::RecordAccidents => "accidents.record",
             Self::RevokeCertificates => "certificates.revoke",
+            Self::ViewCertificates => "certificates.view",
         }
     }
 
@@ -166,7 +171,11 @@ impl Permission {
     pub fn is_read_only(self) -> bool {
         matches!(
             self,
-            Self::ViewEnterprises | Self::ExportEnterprises | Self::ViewAuditLog | Self::ViewCases
+            Self::ViewEnterprises
+                | Self::ExportEnterprises
+                | Self::ViewAuditLog
+                | Self::ViewCases
+                | Self::ViewCertificates
         )
     }
 }
@@ -197,6 +206,10 @@ impl Role {
             ViewAuditLog => self == AuditAdmin,
             RecordAccidents => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             RevokeCertificates => matches!(self, CityOfficer | DistrictOfficer),
+            ViewCertificates => matches!(
+                self,
+                CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner
+            ),
             ViewCases | ActOnCases => matches!(
                 self,
                 CityOfficer

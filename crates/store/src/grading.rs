@@ -226,11 +226,8 @@ pub async fn transition(
             let ev = Event::new("case.refused", format!("case:{id}"))
                 .detail(format!("{}：{why}", step.action.label()));
             audit::append(db, actor, &ev).await?;
-            return Err(if stale {
-                StoreError::Conflict(why)
-            } else {
-                StoreError::Invalid(why)
-            });
+            // Out of order, or stale: the request conflicts with the case as it is now.
+            return Err(StoreError::Conflict(why));
         }
     };
     let mut tx = db.begin().await?;
@@ -289,7 +286,7 @@ where
             let ev = Event::new("case.refused", format!("case:{id}"))
                 .detail(format!("{}：{why}", step.action.label()));
             audit::append(db, actor, &ev).await?;
-            return Err(StoreError::Invalid(why));
+            return Err(StoreError::Conflict(why));
         }
     };
     let mut tx = db.begin().await?;
@@ -322,7 +319,7 @@ pub async fn announce_with_certificate(
             let ev = Event::new("case.refused", format!("case:{id}"))
                 .detail(format!("{}：{why}", step.action.label()));
             audit::append(db, actor, &ev).await?;
-            return Err(StoreError::Invalid(why));
+            return Err(StoreError::Conflict(why));
         }
     };
     let mut tx = db.begin().await?;

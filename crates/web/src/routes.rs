@@ -254,6 +254,18 @@ pub fn table() -> Table {
             Perm(ActOnCases),
             cases::submit_assessment,
         )
+        .get("/api/v1/cases", Perm(ViewCases), api::cases::list_cases)
+        .get("/api/v1/cases/{id}", Perm(ViewCases), api::cases::get_case)
+        .post(
+            "/api/v1/cases/{id}/steps",
+            Perm(ActOnCases),
+            api::cases::take_step,
+        )
+        .get(
+            "/api/v1/certificates",
+            Perm(ViewCertificates),
+            api::cases::list_certificates,
+        )
         // System administrator: accounts.
         .get("/admin/users", Perm(ManageAccounts), admin::users_page)
         .post("/admin/users", Perm(ManageAccounts), admin::create_user)

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, with its OpenAPI document.
 
+pub mod cases;
 pub mod enterprises;
 pub mod session;
 
@@ -94,6 +95,10 @@ impl utoipa::Modify for Security {
         enterprises::create_enterprise,
         enterprises::update_enterprise,
         session::create_session,
+        cases::list_cases,
+        cases::get_case,
+        cases::take_step,
+        cases::list_certificates,
         session::delete_session,
     ),
     components(schemas(
@@ -101,6 +106,11 @@ impl utoipa::Modify for Security {
         enterprises::EnterpriseBody,
         enterprises::EnterpriseList,
         session::Credentials,
+        cases::CaseView,
+        cases::CaseEventView,
+        cases::CaseDetail,
+        cases::StepBody,
+        cases::CertificateView,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

@@ -749,3 +749,118 @@ async fn a_level_two_is_recommended_and_the_province_decision_recorded() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn cases_and_certificates_through_the_api() {
+    use anbiao_domain::Permission;
+    use anbiao_store::certificate::NewCertificate;
+    use anbiao_store::token::{self, NewToken};
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let today = anbiao_web::today();
+        let ent = enterprise_in_rugao(&db, 61, "接口定级厂").await;
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        let c = cx(&db, &rules, &Scope::City, &actor, today);
+        let case = c.open_case(ent, Grade::Three).await.expect("open");
+        c.submit_assessment(case, Kind::SelfAssessment, &entries(&sheet, 90), "自评")
+            .await
+            .expect("self");
+        c.apply(case).await.expect("apply");
+        let rugao = app.login("rugao").await;
+        let res = app.send(rugao.get("/api/v1/cases?state=applied")).await;
+        let list = crate::body_json(res).await;
+        assert_eq!(list[0]["id"], case);
+        let res = app.send(rugao.get("/api/v1/cases?state=nonsense")).await;
+        assert_eq!(res.status(), 400);
+        let step = |action: &str| serde_json::json!({ "action": action });
+        let res = app
+            .send(rugao.json(
+                "POST",
+                &format!("/api/v1/cases/{case}/steps"),
+                step("announce"),
+            ))
+            .await;
+        assert_eq!(res.status(), 409);
+        let res = app
+            .send(rugao.json(
+                "POST",
+                &format!("/api/v1/cases/{case}/steps"),
+                step("accept"),
+            ))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(crate::body_json(res).await["state"], "accepted");
+        let detail =
+            crate::body_json(app.send(rugao.get(&format!("/api/v1/cases/{case}"))).await).await;
+        assert_eq!(detail["events"].as_array().map(Vec::len), Some(2));
+        assert!(
+            detail["events"][0]["rule"]
+                .as_str()
+                .is_some_and(|r| r.contains("#admission"))
+        );
+        // A partner token limited to certificates sees grades and validity, not the registry.
+        let issued = today - Duration::days(30);
+        let set = rules.in_force(issued).expect("set");
+        certificate::issue(
+            &db,
+            &actor,
+            &NewCertificate {
+                enterprise_id: ent,
+                case_id: None,
+                grade: Grade::Three,
+                industry: "JX".into(),
+                issuer: "南通市应急管理局".into(),
+                external: false,
+                issued_on: issued,
+                valid_until: set.valid_until(issued).value,
+                rule: set.valid_until(issued).rule.to_string(),
+                region_abbr: '苏',
+                number: None,
+            },
+        )
+        .await
+        .expect("certificate");
+        let bank = crate::add_user(&db, "bank", anbiao_domain::Role::Partner, None, None).await;
+        let (_, secret) = token::issue(
+            &db,
+            &actor,
+            &NewToken {
+                user_id: bank,
+                name: "证书共享".into(),
+                read_only: true,
+                permissions: vec![Permission::ViewCertificates],
+                region_code: None,
+                days: 30,
+            },
+        )
+        .await
+        .expect("token");
+        let bearer = |uri: &str| {
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+                .body(Body::empty())
+                .expect("request")
+        };
+        let res = app
+            .send(bearer(&format!("/api/v1/certificates?enterprise_id={ent}")))
+            .await;
+        assert_eq!(res.status(), 200);
+        let certs = crate::body_json(res).await;
+        assert_eq!(certs[0]["status"], "valid");
+        assert_eq!(certs[0]["grade"], "three");
+        assert_eq!(app.send(bearer("/api/v1/enterprises")).await.status(), 403);
+        assert_eq!(app.send(bearer("/api/v1/cases")).await.status(), 403);
+        assert_eq!(app.send(bearer("/api/v1/certificates")).await.status(), 400);
+    })
+    .await;
+}
