@@ -28,6 +28,8 @@ pub struct CertLine {
     pub live: bool,
     pub revoked: String,
     pub token: String,
+    /// When renewal may be applied for, by the rules that set the validity.
+    pub renewal: String,
     /// What the rules propose after the enterprise's accidents, with the rule.
     pub proposal: Option<(String, String)>,
 }
@@ -87,8 +89,28 @@ async fn render(
             } else {
                 None
             };
+            let until = parse_date(&c.valid_until).unwrap_or(on);
+            let renewal = match state.reference.grading.in_force(from) {
+                Ok(set) if live => {
+                    let opens = set.renewal_opens(until);
+                    if on >= opens.value {
+                        format!(
+                            "已进入复评申请期（{} 起，{}）",
+                            anbiao_domain::date::format_date(opens.value),
+                            opens.rule
+                        )
+                    } else {
+                        format!(
+                            "复评申请自 {} 起",
+                            anbiao_domain::date::format_date(opens.value)
+                        )
+                    }
+                }
+                _ => String::new(),
+            };
             CertLine {
                 id: c.id,
+                renewal,
                 grade: c.grade().map(|g| g.label()).unwrap_or(""),
                 issuer: c.issuer.clone(),
                 valid: format!("{} 至 {}", c.valid_from, c.valid_until),
