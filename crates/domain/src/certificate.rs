@@ -196,6 +196,27 @@ pub fn status_on(
     }
 }
 
+/// The validity years (1, 2, …) whose annual self-assessment is due by `on`: year n falls due
+/// on the n-th anniversary of `from` (and the last year at the end of validity), for a
+/// certificate valid over `[from, until]`. GB/T 33000-2016 5.8.1: at least once a year.
+pub fn annual_years_due(from: Date, until: Date, on: Date) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut n = 1i64;
+    loop {
+        let due = crate::date::add_months(from, 12 * n as i32);
+        let due = if due > until { until } else { due };
+        if due > on || n > 10 {
+            break;
+        }
+        out.push(n);
+        if due >= until {
+            break;
+        }
+        n += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +294,18 @@ mod tests {
                 Some(date!(2019 - 06 - 01))
             ),
             CertificateStatus::Superseded
+        );
+    }
+
+    #[test]
+    fn annual_self_assessments_fall_due_each_year() {
+        let (from, until) = (date!(2018 - 12 - 20), date!(2021 - 12 - 19));
+        assert!(annual_years_due(from, until, date!(2019 - 12 - 19)).is_empty());
+        assert_eq!(annual_years_due(from, until, date!(2019 - 12 - 20)), [1]);
+        assert_eq!(annual_years_due(from, until, date!(2021 - 06 - 01)), [1, 2]);
+        assert_eq!(
+            annual_years_due(from, until, date!(2030 - 01 - 01)),
+            [1, 2, 3]
         );
     }
 

@@ -364,3 +364,145 @@ pub async fn recent_public(
         .await)?;
     Ok(rows.into_iter().map(|r| (r.issued_on, r.c)).collect())
 }
+
+/// One annual self-assessment of a certificate.
+#[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
+pub struct Annual {
+    pub validity_year: i64,
+    /// Tenths of a percent.
+    pub score: i64,
+    pub submitted_on: String,
+    pub submitted_by: String,
+}
+
+pub async fn annual_of(db: &Db, certificate_id: i64) -> Result<Vec<Annual>, StoreError> {
+    const SQL: &str = "SELECT validity_year, score, submitted_on, submitted_by FROM annual_self_assessment \
+        WHERE certificate_id = $1 ORDER BY validity_year";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Annual>(SQL)
+        .bind(certificate_id)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// An annual self-assessment as submitted.
+#[derive(Debug, Clone)]
+pub struct AnnualInput<'a> {
+    /// Validity year, from 1.
+    pub year: i64,
+    pub score: anbiao_domain::scoring::Percent,
+    pub report: &'a str,
+}
+
+/// Records the annual self-assessment of a certificate valid on `on`, for a year that is due
+/// (or the current one).
+pub async fn submit_annual(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    a: &AnnualInput<'_>,
+    on: Date,
+) -> Result<(), StoreError> {
+    let AnnualInput {
+        year,
+        score,
+        report,
+    } = *a;
+    let c = get(db, scope, id).await?;
+    if c.status_on(on) != CertificateStatus::Valid {
+        return Err(StoreError::Invalid(format!(
+            "证书 {} 当前不在有效期内",
+            c.number
+        )));
+    }
+    let (from, until) = (
+        parse_date(&c.valid_from).unwrap_or(on),
+        parse_date(&c.valid_until).unwrap_or(on),
+    );
+    let due = anbiao_domain::certificate::annual_years_due(from, until, on);
+    let next = due.last().copied().unwrap_or(0) + 1;
+    if !(1..=next).contains(&year) {
+        return Err(StoreError::Invalid(format!(
+            "有效期第 {year} 年的年度自评尚不能提交"
+        )));
+    }
+    if !(0..=1000).contains(&score.0) {
+        return Err(StoreError::Invalid("自评得分应在 0 至 100 之间".into()));
+    }
+    if report.trim().chars().count() < 10 {
+        return Err(StoreError::Invalid(
+            "请填写年度自评报告（至少10个字）".into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    const SQL: &str = "INSERT INTO annual_self_assessment (certificate_id, validity_year, score, report, \
+        submitted_on, submitted_by) VALUES ($1, $2, $3, $4, $5, $6)";
+    let res = with_tx!(&mut tx, |x| sqlx::query(SQL)
+        .bind(id)
+        .bind(year)
+        .bind(score.0)
+        .bind(report.trim())
+        .bind(format_date(on))
+        .bind(&actor.username)
+        .execute(x)
+        .await
+        .map(|_| ()));
+    match res {
+        Err(e) if StoreError::is_unique_violation(&e) => {
+            return Err(StoreError::Conflict(format!(
+                "有效期第 {year} 年的年度自评已提交"
+            )));
+        }
+        other => other?,
+    }
+    let ev = Event::new("certificate.annual", format!("certificate:{}", c.number))
+        .detail(format!("提交有效期第 {year} 年的年度自评，得分 {score}"));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Valid certificates in the scope whose due annual self-assessments are missing, with the
+/// missing years.
+pub async fn missing_annual(
+    db: &Db,
+    scope: &Scope,
+    on: Date,
+) -> Result<Vec<(Certificate, Vec<i64>)>, StoreError> {
+    let mut b = SqlBuf::new(&format!(
+        "SELECT {COLUMNS} FROM certificate WHERE revoked_on IS NULL AND superseded_on IS NULL AND valid_until >= "
+    ));
+    b.bind(Arg::Text(format_date(on)));
+    b.push(" AND valid_from <= ");
+    b.bind(Arg::Text(format_date(on)));
+    scope_filter(&mut b, scope);
+    b.push(" ORDER BY valid_from");
+    let sql = b.render(db.backend());
+    let certs: Vec<Certificate> = with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Certificate>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?;
+    let mut out = Vec::new();
+    for c in certs {
+        let (from, until) = (
+            parse_date(&c.valid_from).unwrap_or(on),
+            parse_date(&c.valid_until).unwrap_or(on),
+        );
+        let due = anbiao_domain::certificate::annual_years_due(from, until, on);
+        if due.is_empty() {
+            continue;
+        }
+        let done: Vec<i64> = annual_of(db, c.id)
+            .await?
+            .iter()
+            .map(|a| a.validity_year)
+            .collect();
+        let missing: Vec<i64> = due.into_iter().filter(|y| !done.contains(y)).collect();
+        if !missing.is_empty() {
+            out.push((c, missing));
+        }
+    }
+    Ok(out)
+}

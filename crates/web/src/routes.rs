@@ -254,6 +254,16 @@ pub fn table() -> Table {
             Perm(ActOnCases),
             cases::submit_assessment,
         )
+        .get(
+            "/certificates/annual-missing",
+            Perm(ViewCases),
+            standing::annual_missing,
+        )
+        .post(
+            "/certificates/{id}/annual",
+            Perm(ActOnCases),
+            standing::submit_annual,
+        )
         .get("/api/v1/cases", Perm(ViewCases), api::cases::list_cases)
         .get("/api/v1/cases/{id}", Perm(ViewCases), api::cases::get_case)
         .post(

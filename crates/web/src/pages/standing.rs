@@ -30,6 +30,11 @@ pub struct CertLine {
     pub token: String,
     /// When renewal may be applied for, by the rules that set the validity.
     pub renewal: String,
+    /// Annual self-assessments: submitted and missing years.
+    pub annual: String,
+    pub annual_missing: bool,
+    /// Years the enterprise may submit now.
+    pub annual_years: Vec<i64>,
     /// What the rules propose after the enterprise's accidents, with the rule.
     pub proposal: Option<(String, String)>,
 }
@@ -52,6 +57,7 @@ struct StandingPage {
     accidents: Vec<AccidentLine>,
     can_record: bool,
     can_revoke: bool,
+    can_annual: bool,
     error: Option<String>,
 }
 
@@ -65,8 +71,12 @@ async fn render(
     let rows = accident::of_enterprise(&state.db, &u.scope, id).await?;
     let accidents: Vec<Accident> = rows.iter().filter_map(|a| a.accident()).collect();
     let on = today();
-    let certs = certificate::of_enterprise(&state.db, &u.scope, id)
-        .await?
+    let rows_c = certificate::of_enterprise(&state.db, &u.scope, id).await?;
+    let mut annuals = std::collections::HashMap::new();
+    for c in &rows_c {
+        annuals.insert(c.id, certificate::annual_of(&state.db, c.id).await?);
+    }
+    let certs = rows_c
         .into_iter()
         .map(|c| {
             let status = c.status_on(on);
@@ -108,9 +118,46 @@ async fn render(
                 }
                 _ => String::new(),
             };
+            let done = annuals.get(&c.id).cloned().unwrap_or_default();
+            let due = if live {
+                anbiao_domain::certificate::annual_years_due(from, until, on)
+            } else {
+                Vec::new()
+            };
+            let mut parts = Vec::new();
+            let mut missing = Vec::new();
+            for y in 1..=due
+                .last()
+                .copied()
+                .unwrap_or(0)
+                .max(done.iter().map(|a| a.validity_year).max().unwrap_or(0))
+            {
+                match done.iter().find(|a| a.validity_year == y) {
+                    Some(a) => parts.push(format!(
+                        "第{y}年已提交（{} 分）",
+                        anbiao_domain::scoring::Percent(a.score)
+                    )),
+                    None if due.contains(&y) => {
+                        parts.push(format!("第{y}年缺失"));
+                        missing.push(y);
+                    }
+                    None => {}
+                }
+            }
+            let next = due.last().copied().unwrap_or(0) + 1;
+            let mut annual_years = missing.clone();
+            if live
+                && !done.iter().any(|a| a.validity_year == next)
+                && parse_date(&c.valid_until).is_some_and(|u| crate::today() <= u)
+            {
+                annual_years.push(next);
+            }
             CertLine {
                 id: c.id,
                 renewal,
+                annual: parts.join("；"),
+                annual_missing: !missing.is_empty(),
+                annual_years,
                 grade: c.grade().map(|g| g.label()).unwrap_or(""),
                 issuer: c.issuer.clone(),
                 valid: format!("{} 至 {}", c.valid_from, c.valid_until),
@@ -146,6 +193,7 @@ async fn render(
             accidents,
             can_record: u.can(Permission::RecordAccidents),
             can_revoke: u.can(Permission::RevokeCertificates),
+            can_annual: matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }),
             error,
         }
         .render()?,
@@ -286,4 +334,123 @@ pub async fn revoke(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct AnnualForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    score: String,
+    #[serde(default)]
+    report: String,
+}
+
+/// The enterprise submits its annual self-assessment for a certificate.
+pub async fn submit_annual(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<AnnualForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let c = certificate::get(&state.db, &u.scope, id).await?;
+    let parsed = (|| {
+        if !matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }) {
+            return Err(AppError::bad("year", "年度自评由企业本身提交"));
+        }
+        let year = input
+            .year
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::bad("year", "请选择有效期年度"))?;
+        let score = anbiao_domain::standard::Points::parse(&input.score)
+            .filter(|p| p.0 <= 1000)
+            .map(|p| anbiao_domain::scoring::Percent(p.0))
+            .ok_or_else(|| {
+                AppError::bad(
+                    "score",
+                    format!("自评得分“{}”应为 0 至 100 的数，最多一位小数", input.score),
+                )
+            })?;
+        Ok((year, score))
+    })();
+    let result = match parsed {
+        Err(e) => Err(e),
+        Ok((year, score)) => certificate::submit_annual(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            id,
+            &certificate::AnnualInput {
+                year,
+                score,
+                report: &input.report,
+            },
+            today(),
+        )
+        .await
+        .map_err(AppError::from),
+    };
+    match result {
+        Ok(()) => Ok(redirect(
+            &format!("/enterprises/{}/standing", c.enterprise_id),
+            is_htmx(&headers),
+        )),
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
+            let page = render(&state, &u, c.enterprise_id, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct MissingRow {
+    pub enterprise_id: i64,
+    pub enterprise: String,
+    pub number: String,
+    pub grade: &'static str,
+    pub valid: String,
+    pub missing: String,
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/annual_missing.html")]
+struct MissingPage {
+    layout: Layout,
+    rows: Vec<MissingRow>,
+}
+
+/// Valid certificates whose annual self-assessment is missing, within the officer's scope.
+pub async fn annual_missing(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Html<String>, HtmlError> {
+    let mut rows = Vec::new();
+    for (c, years) in certificate::missing_annual(&state.db, &u.scope, today()).await? {
+        let name = enterprise::get(&state.db, &u.scope, c.enterprise_id)
+            .await
+            .map(|e| e.name)
+            .unwrap_or_default();
+        rows.push(MissingRow {
+            enterprise_id: c.enterprise_id,
+            enterprise: name,
+            grade: c.grade().map(|g| g.label()).unwrap_or(""),
+            valid: format!("{} 至 {}", c.valid_from, c.valid_until),
+            missing: years
+                .iter()
+                .map(|y| format!("第{y}年"))
+                .collect::<Vec<_>>()
+                .join("、"),
+            number: c.number,
+        });
+    }
+    Ok(Html(
+        MissingPage {
+            layout: Layout::new(&u, &state, "cases"),
+            rows,
+        }
+        .render()?,
+    ))
 }

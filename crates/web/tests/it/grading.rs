@@ -864,3 +864,103 @@ async fn cases_and_certificates_through_the_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn annual_self_assessments_are_owed_each_year_and_flagged_when_missing() {
+    use anbiao_store::certificate::NewCertificate;
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let ent = enterprise_in_rugao(&db, 71, "年度自评厂").await;
+        let today = anbiao_web::today();
+        let issued = today - Duration::days(400);
+        let set = rules.in_force(issued).expect("set");
+        let (cid, _) = certificate::issue(
+            &db,
+            &actor,
+            &NewCertificate {
+                enterprise_id: ent,
+                case_id: None,
+                grade: Grade::Three,
+                industry: "JX".into(),
+                issuer: "南通市应急管理局".into(),
+                external: false,
+                issued_on: issued,
+                valid_until: set.valid_until(issued).value,
+                rule: set.valid_until(issued).rule.to_string(),
+                region_abbr: '苏',
+                number: None,
+            },
+        )
+        .await
+        .expect("certificate");
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let qiye = app.session_for("qiye").await;
+        let rugao = app.session_for("rugao").await;
+        let rudong = app.session_for("rudong").await;
+        let standing = format!("/enterprises/{ent}/standing");
+        let page = crate::body_text(app.send(qiye.get(&standing)).await).await;
+        assert!(
+            page.contains("第1年缺失") && page.contains("提交年度自评"),
+            "{page}"
+        );
+        let missing =
+            crate::body_text(app.send(rugao.get("/certificates/annual-missing")).await).await;
+        assert!(
+            missing.contains("年度自评厂") && missing.contains("第1年"),
+            "{missing}"
+        );
+        assert!(
+            !crate::body_text(app.send(rudong.get("/certificates/annual-missing")).await)
+                .await
+                .contains("年度自评厂")
+        );
+        let submit = format!("/certificates/{cid}/annual");
+        let report = "本年度按评分细则逐项自评，整改问题3项。";
+        for (who, fields, why) in [
+            (
+                &rugao,
+                vec![("year", "1"), ("score", "88"), ("report", report)],
+                "由企业本身提交",
+            ),
+            (
+                &qiye,
+                vec![("year", "1"), ("score", "120"), ("report", report)],
+                "0 至 100",
+            ),
+            (
+                &qiye,
+                vec![("year", "5"), ("score", "88"), ("report", report)],
+                "尚不能提交",
+            ),
+            (
+                &qiye,
+                vec![("year", "1"), ("score", "88"), ("report", "短")],
+                "至少10个字",
+            ),
+        ] {
+            let res = app.send(who.form(&submit, &fields)).await;
+            assert_eq!(res.status(), 422, "{why}");
+            assert!(crate::body_text(res).await.contains(why), "{why}");
+        }
+        let ok = [("year", "1"), ("score", "88.5"), ("report", report)];
+        assert_eq!(app.send(qiye.form(&submit, &ok)).await.status(), 204);
+        let res = app.send(qiye.form(&submit, &ok)).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("已提交"));
+        let page = crate::body_text(app.send(qiye.get(&standing)).await).await;
+        assert!(page.contains("第1年已提交（88.5 分）"), "{page}");
+        let missing =
+            crate::body_text(app.send(rugao.get("/certificates/annual-missing")).await).await;
+        assert!(!missing.contains("年度自评厂"));
+    })
+    .await;
+}
