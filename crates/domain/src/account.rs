@@ -107,10 +107,12 @@ pub enum Permission {
     RevokeCertificates,
     /// Read certificates and their status (a partner's "grades and validity only").
     ViewCertificates,
+    /// Keep the registry of evaluation organisations, evaluators and coaching relations.
+    ManageOrgs,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -124,6 +126,7 @@ impl Permission {
         Self::RecordAccidents,
         Self::RevokeCertificates,
         Self::ViewCertificates,
+        Self::ManageOrgs,
     ];
 
     pub fn label(self) -> &'static str {
@@ -141,6 +144,7 @@ impl Permission {
             Self::RecordAccidents => "登记生产安全事故",
             Self::RevokeCertificates => "撤销标准化证书",
             Self::ViewCertificates => "查看标准化证书",
+            Self::ManageOrgs => "管理评审单位",
         }
     }
 
@@ -160,6 +164,7 @@ impl Permission {
             Self::RecordAccidents => "accidents.record",
             Self::RevokeCertificates => "certificates.revoke",
             Self::ViewCertificates => "certificates.view",
+            Self::ManageOrgs => "orgs.manage",
         }
     }
 
@@ -206,6 +211,7 @@ impl Role {
             ViewAuditLog => self == AuditAdmin,
             RecordAccidents => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             RevokeCertificates => matches!(self, CityOfficer | DistrictOfficer),
+            ManageOrgs => self == CityOfficer,
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

@@ -132,8 +132,8 @@ pub fn table() -> Table {
     use Access::*;
     use Permission::*;
     use pages::{
-        account, admin, audit as audit_pages, cases, enterprises as ent, import, login, portal,
-        standing,
+        account, admin, audit as audit_pages, cases, enterprises as ent, import, login, orgs,
+        portal, standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -275,6 +275,23 @@ pub fn table() -> Table {
             "/api/v1/certificates",
             Perm(ViewCertificates),
             api::cases::list_certificates,
+        )
+        .get("/orgs", Perm(ManageOrgs), orgs::page)
+        .post("/orgs", Perm(ManageOrgs), orgs::create)
+        .post(
+            "/orgs/{id}/evaluators",
+            Perm(ManageOrgs),
+            orgs::add_evaluator,
+        )
+        .post(
+            "/orgs/{id}/coaching",
+            Perm(ManageOrgs),
+            orgs::record_coaching,
+        )
+        .post(
+            "/admin/grants/{id}/org",
+            Perm(ManageGrants),
+            admin::link_org,
         )
         // System administrator: accounts.
         .get("/admin/users", Perm(ManageAccounts), admin::users_page)

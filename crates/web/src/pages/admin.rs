@@ -34,6 +34,9 @@ pub struct UserRow {
     pub locked: Option<String>,
     pub must_change: bool,
     pub is_self: bool,
+    /// An evaluation-organisation or evaluator account, linked to an organisation.
+    pub is_eval: bool,
+    pub org_id: String,
 }
 
 impl UserRow {
@@ -56,6 +59,8 @@ impl UserRow {
             locked: u.locked_until.filter(|t| *t > now).map(fmt_unix),
             must_change: u.must_change_password,
             is_self: u.id == me,
+            is_eval: matches!(u.role(), Some(Role::EvaluationOrg | Role::Evaluator)),
+            org_id: u.org_id.map(|o| o.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -270,6 +275,7 @@ struct GrantsPage {
     rows: Vec<UserRow>,
     roles: Vec<Opt>,
     regions: Vec<Opt>,
+    orgs: Vec<Opt>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -286,6 +292,11 @@ async fn render_grants(
             rows: user_rows(state, u.user.id).await?,
             roles: role_opts(true),
             regions: region_opts(state),
+            orgs: anbiao_store::orgs::list_orgs(&state.db)
+                .await?
+                .into_iter()
+                .map(|o| Opt::new(o.id.to_string(), o.name, None))
+                .collect(),
             notice,
             error,
         }
@@ -490,5 +501,50 @@ pub async fn revoke_token(
             Ok(redirect("/admin/tokens?done=revoked", is_htmx(&headers)))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrgLinkInput {
+    #[serde(default)]
+    org: String,
+}
+
+/// Links an evaluation-organisation or evaluator account to its organisation.
+pub async fn link_org(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(input): Form<OrgLinkInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let result = async {
+        let org = match input.org.trim() {
+            "" => None,
+            v => {
+                let org = v
+                    .parse::<i64>()
+                    .map_err(|_| AppError::bad("org", "请选择评审单位"))?;
+                anbiao_store::orgs::get_org(&state.db, org)
+                    .await
+                    .map_err(|_| AppError::bad("org", "评审单位不存在"))?;
+                Some(org)
+            }
+        };
+        if u.user.id == id {
+            return Err(AppError::bad("org", "不能对本人账户执行此操作"));
+        }
+        account::set_org(&state.db, &u.actor("form"), id, org).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect("/admin/grants?done=granted", is_htmx(&headers))),
+        Err(e) => {
+            let msg = refused(e)?;
+            let page = render_grants(&state, &u, None, Some(msg)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
     }
 }

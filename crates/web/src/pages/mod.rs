@@ -7,6 +7,7 @@ pub mod cases;
 pub mod enterprises;
 pub mod import;
 pub mod login;
+pub mod orgs;
 pub mod portal;
 pub mod standing;
 
@@ -61,6 +62,7 @@ pub struct Layout {
     pub can_grants: bool,
     pub can_audit: bool,
     pub can_cases: bool,
+    pub can_orgs: bool,
     /// Which nav item is current.
     pub nav: &'static str,
 }
@@ -85,6 +87,7 @@ impl Layout {
             can_grants: u.can(Permission::ManageGrants),
             can_audit: u.can(Permission::ViewAuditLog),
             can_cases: u.can(Permission::ViewCases),
+            can_orgs: u.can(Permission::ManageOrgs),
             nav,
         }
     }

@@ -964,3 +964,129 @@ async fn annual_self_assessments_are_owed_each_year_and_flagged_when_missing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_city_keeps_the_organisation_registry_and_the_security_admin_links_accounts() {
+    use anbiao_store::{account, orgs};
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        enterprise_in_rugao(&db, 81, "受辅导厂").await;
+        let kp = crate::add_user(&db, "kaoping", anbiao_domain::Role::Evaluator, None, None).await;
+        crate::add_user(
+            &db,
+            "secadmin",
+            anbiao_domain::Role::SecurityAdmin,
+            None,
+            None,
+        )
+        .await;
+        let city = app.session_for("city").await;
+        let res = app
+            .send(city.form(
+                "/orgs",
+                &[
+                    ("name", "南通评审所"),
+                    ("qualification", "评审单位"),
+                    ("qualified_until", "2030-12-31"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let res = app
+            .send(city.form(
+                "/orgs",
+                &[
+                    ("name", "南通评审所"),
+                    ("qualification", "评审单位"),
+                    ("qualified_until", "2030-12-31"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422, "a second registration of the same name");
+        let res = app
+            .send(city.form(
+                "/orgs",
+                &[
+                    ("name", "坏日期所"),
+                    ("qualification", "x"),
+                    ("qualified_until", "明年"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        let org = orgs::list_orgs(&db).await.expect("orgs")[0].id;
+        let res = app
+            .send(city.form(
+                &format!("/orgs/{org}/evaluators"),
+                &[
+                    ("name", "顾工"),
+                    ("certificate_no", "PS-77"),
+                    ("qualified_until", "2030-12-31"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let res = app
+            .send(city.form(
+                &format!("/orgs/{org}/coaching"),
+                &[
+                    ("credit_code", "91320682MA0000000X"),
+                    ("from", "2018-01-01"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("未登记"));
+        let res = app
+            .send(city.form(
+                &format!("/orgs/{org}/coaching"),
+                &[
+                    ("credit_code", &code("320682", 81)),
+                    ("from", "2018-01-01"),
+                    ("note", "制度辅导"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let page = crate::body_text(app.send(city.get("/orgs")).await).await;
+        assert!(
+            page.contains("南通评审所") && page.contains("顾工（PS-77"),
+            "{page}"
+        );
+        // The security administrator links the evaluator account; a city account cannot be linked.
+        let sec = app.session_for("secadmin").await;
+        let res = app
+            .send(sec.form(
+                &format!("/admin/grants/{kp}/org"),
+                &[("org", &org.to_string())],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        assert_eq!(
+            account::by_id(&db, kp)
+                .await
+                .expect("ran")
+                .expect("user")
+                .org_id,
+            Some(org)
+        );
+        let city_id = account::by_username(&db, "city")
+            .await
+            .expect("ran")
+            .expect("city")
+            .id;
+        let res = app
+            .send(sec.form(
+                &format!("/admin/grants/{city_id}/org"),
+                &[("org", &org.to_string())],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            crate::body_text(res)
+                .await
+                .contains("只有评审单位和考评员账户")
+        );
+    })
+    .await;
+}

@@ -1,0 +1,217 @@
+//! The city's registry of evaluation organisations: qualifications, evaluators, and the
+//! coaching relations that bar an organisation from evaluating an enterprise.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::date::parse_date;
+use anbiao_store::{StoreError, enterprise, orgs};
+
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, redirect};
+use crate::{AppState, today};
+
+pub struct OrgRow {
+    pub id: i64,
+    pub name: String,
+    pub qualification: String,
+    pub until: String,
+    pub expired: bool,
+    pub evaluators: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+struct OrgsPage {
+    layout: Layout,
+    rows: Vec<OrgRow>,
+    error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    u: &CurrentUser,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let on = today();
+    let mut rows = Vec::new();
+    for o in orgs::list_orgs(&state.db).await? {
+        let evaluators = orgs::evaluators_of(&state.db, o.id)
+            .await?
+            .into_iter()
+            .map(|m| {
+                format!(
+                    "{}（{}，资格至 {}）",
+                    m.name, m.certificate_no, m.qualified_until
+                )
+            })
+            .collect();
+        rows.push(OrgRow {
+            id: o.id,
+            expired: parse_date(&o.qualified_until).is_none_or(|d| d < on),
+            name: o.name,
+            qualification: o.qualification,
+            until: o.qualified_until,
+            evaluators,
+        });
+    }
+    Ok(Html(
+        OrgsPage {
+            layout: Layout::new(u, state, "orgs"),
+            rows,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Html<String>, HtmlError> {
+    render(&state, &u, None).await
+}
+
+fn date(field: &str, v: &str) -> Result<time::Date, AppError> {
+    parse_date(v)
+        .ok_or_else(|| AppError::bad(field, format!("日期“{v}”无法识别，应为 2026-01-31 的形式")))
+}
+
+async fn answer(
+    state: &AppState,
+    u: &CurrentUser,
+    headers: &HeaderMap,
+    result: Result<(), AppError>,
+) -> Result<Response, HtmlError> {
+    match result {
+        Ok(()) => Ok(redirect("/orgs", is_htmx(headers))),
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
+            let page = render(state, u, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrgInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    qualification: String,
+    #[serde(default)]
+    qualified_until: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Form(i): Form<OrgInput>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let until = date("qualified_until", &i.qualified_until)?;
+        orgs::create_org(
+            &state.db,
+            &u.actor("form"),
+            &i.name,
+            &i.qualification,
+            until,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    answer(&state, &u, &headers, result).await
+}
+
+#[derive(Deserialize)]
+pub struct EvaluatorInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    certificate_no: String,
+    #[serde(default)]
+    qualified_until: String,
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+pub async fn add_evaluator(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(i): Form<EvaluatorInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let result = async {
+        let until = date("qualified_until", &i.qualified_until)?;
+        orgs::add_evaluator(
+            &state.db,
+            &u.actor("form"),
+            id,
+            &i.name,
+            &i.certificate_no,
+            until,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    answer(&state, &u, &headers, result).await
+}
+
+#[derive(Deserialize)]
+pub struct CoachingInput {
+    #[serde(default)]
+    credit_code: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn record_coaching(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(i): Form<CoachingInput>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let result = async {
+        let from = date("from", &i.from)?;
+        let code = anbiao_domain::text::clean(&i.credit_code).to_uppercase();
+        let ent = enterprise::id_by_credit_code(&state.db, &code)
+            .await?
+            .ok_or_else(|| {
+                AppError::bad("credit_code", format!("统一社会信用代码 {code} 未登记"))
+            })?;
+        match orgs::record_coaching(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            id,
+            ent,
+            from,
+            &i.note,
+        )
+        .await
+        {
+            Err(StoreError::NotFound) => {
+                Err(AppError::bad("credit_code", "该企业不在您的管辖范围内"))
+            }
+            other => Ok(other?),
+        }
+    }
+    .await;
+    answer(&state, &u, &headers, result).await
+}
