@@ -44,6 +44,15 @@ impl Case {
     pub fn grade(&self) -> Option<Grade> {
         Grade::parse(&self.grade)
     }
+
+    /// The grade the case stands for now: the one its evaluation settled (a lower level may
+    /// have been accepted), else the one applied for. It decides who grades the case.
+    pub fn effective_grade(&self) -> Option<Grade> {
+        self.result_grade
+            .as_deref()
+            .and_then(Grade::parse)
+            .or_else(|| self.grade())
+    }
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]

@@ -302,12 +302,7 @@ impl Ctx<'_> {
         let case = grading::get(db, scope, case_id).await?;
         // After an evaluation, the grade it settled decides who grades (a lower level may be the
         // city's although the level applied for was the province's).
-        let grade = case
-            .result_grade
-            .as_deref()
-            .and_then(Grade::parse)
-            .or_else(|| case.grade())
-            .ok_or(AppError::NotFound)?;
+        let grade = case.effective_grade().ok_or(AppError::NotFound)?;
         let set = rules_on(rules, on)?;
         let mut s = plain_step(action, party);
         s.reason = reason;
@@ -412,11 +407,7 @@ impl Ctx<'_> {
             }
         }
         let e = enterprise::get(db, scope, case.enterprise_id).await?;
-        let result = case
-            .result_grade
-            .as_deref()
-            .and_then(Grade::parse)
-            .unwrap_or(grade);
+        let result = case.effective_grade().unwrap_or(grade);
         let authority = set.authority(result).ok_or(AppError::NotFound)?;
         let valid = set.valid_until(on);
         let level = authority.value.level;
@@ -480,11 +471,7 @@ impl Ctx<'_> {
 
     /// The level of the body that grades a case now (for the actions a page offers).
     pub fn grading_level(&self, case: &Case) -> Option<anbiao_domain::rules::AuthorityLevel> {
-        let grade = case
-            .result_grade
-            .as_deref()
-            .and_then(Grade::parse)
-            .or_else(|| case.grade())?;
+        let grade = case.effective_grade()?;
         let set = self.rules.in_force(self.on).ok()?;
         set.authority(grade).map(|a| a.value.level)
     }
@@ -502,12 +489,7 @@ impl Ctx<'_> {
         issued_on: Date,
     ) -> Result<(i64, String), AppError> {
         let case = grading::get(self.db, self.scope, case_id).await?;
-        let grade = case
-            .result_grade
-            .as_deref()
-            .and_then(Grade::parse)
-            .or_else(|| case.grade())
-            .ok_or(AppError::NotFound)?;
+        let grade = case.effective_grade().ok_or(AppError::NotFound)?;
         let document = anbiao_domain::text::clean(document);
         if document.is_empty() {
             return Err(AppError::bad("document", "请填写上级定级公告的文号"));

@@ -48,6 +48,35 @@ async fn enterprise_in_rugao(db: &Db, n: u32, name: &str) -> i64 {
         .expect("enterprise")
 }
 
+/// Issues a 三级 certificate on `issued` with the validity the rules give.
+async fn issue_three(
+    db: &Db,
+    actor: &Actor,
+    set: &anbiao_domain::rules::GradingRuleSet,
+    ent: i64,
+    issued: time::Date,
+) -> Result<(i64, String), anbiao_store::StoreError> {
+    let valid = set.valid_until(issued);
+    certificate::issue(
+        db,
+        actor,
+        &anbiao_store::certificate::NewCertificate {
+            enterprise_id: ent,
+            case_id: None,
+            grade: Grade::Three,
+            industry: "JX".into(),
+            issuer: "南通市应急管理局".into(),
+            external: false,
+            issued_on: issued,
+            valid_until: valid.value,
+            rule: valid.rule.to_string(),
+            region_abbr: '苏',
+            number: None,
+        },
+    )
+    .await
+}
+
 /// Entries that score `percent` of the sample sheet (approximately, on its 600 points).
 fn entries(sheet: &ScoringSheet, percent: i64) -> Vec<(ItemInput, String)> {
     sheet
@@ -518,7 +547,6 @@ async fn a_case_through_the_pages_by_each_party() {
 
 #[tokio::test]
 async fn an_accident_proposes_revocation_and_an_officer_confirms_it() {
-    use anbiao_store::certificate::NewCertificate;
     each_backend(|db| async move {
         let app = crate::TestApp::new(db.clone()).await;
         let actor = Actor::new("tester", "cli");
@@ -527,25 +555,9 @@ async fn an_accident_proposes_revocation_and_an_officer_confirms_it() {
         let today = anbiao_web::today();
         let issued = today - Duration::days(400);
         let set = rules.in_force(issued).expect("set");
-        certificate::issue(
-            &db,
-            &actor,
-            &NewCertificate {
-                enterprise_id: ent,
-                case_id: None,
-                grade: Grade::Three,
-                industry: "JX".into(),
-                issuer: "南通市应急管理局".into(),
-                external: false,
-                issued_on: issued,
-                valid_until: set.valid_until(issued).value,
-                rule: set.valid_until(issued).rule.to_string(),
-                region_abbr: '苏',
-                number: None,
-            },
-        )
-        .await
-        .expect("certificate");
+        issue_three(&db, &actor, set, ent, issued)
+            .await
+            .expect("certificate");
         crate::add_user(
             &db,
             "qiye",
@@ -753,7 +765,6 @@ async fn a_level_two_is_recommended_and_the_province_decision_recorded() {
 #[tokio::test]
 async fn cases_and_certificates_through_the_api() {
     use anbiao_domain::Permission;
-    use anbiao_store::certificate::NewCertificate;
     use anbiao_store::token::{self, NewToken};
     use axum::body::Body;
     use axum::http::{Request, header};
@@ -811,25 +822,9 @@ async fn cases_and_certificates_through_the_api() {
         // A partner token limited to certificates sees grades and validity, not the registry.
         let issued = today - Duration::days(30);
         let set = rules.in_force(issued).expect("set");
-        certificate::issue(
-            &db,
-            &actor,
-            &NewCertificate {
-                enterprise_id: ent,
-                case_id: None,
-                grade: Grade::Three,
-                industry: "JX".into(),
-                issuer: "南通市应急管理局".into(),
-                external: false,
-                issued_on: issued,
-                valid_until: set.valid_until(issued).value,
-                rule: set.valid_until(issued).rule.to_string(),
-                region_abbr: '苏',
-                number: None,
-            },
-        )
-        .await
-        .expect("certificate");
+        issue_three(&db, &actor, set, ent, issued)
+            .await
+            .expect("certificate");
         let bank = crate::add_user(&db, "bank", anbiao_domain::Role::Partner, None, None).await;
         let (_, secret) = token::issue(
             &db,
@@ -867,7 +862,6 @@ async fn cases_and_certificates_through_the_api() {
 
 #[tokio::test]
 async fn annual_self_assessments_are_owed_each_year_and_flagged_when_missing() {
-    use anbiao_store::certificate::NewCertificate;
     each_backend(|db| async move {
         let app = crate::TestApp::new(db.clone()).await;
         let actor = Actor::new("tester", "cli");
@@ -876,25 +870,9 @@ async fn annual_self_assessments_are_owed_each_year_and_flagged_when_missing() {
         let today = anbiao_web::today();
         let issued = today - Duration::days(400);
         let set = rules.in_force(issued).expect("set");
-        let (cid, _) = certificate::issue(
-            &db,
-            &actor,
-            &NewCertificate {
-                enterprise_id: ent,
-                case_id: None,
-                grade: Grade::Three,
-                industry: "JX".into(),
-                issuer: "南通市应急管理局".into(),
-                external: false,
-                issued_on: issued,
-                valid_until: set.valid_until(issued).value,
-                rule: set.valid_until(issued).rule.to_string(),
-                region_abbr: '苏',
-                number: None,
-            },
-        )
-        .await
-        .expect("certificate");
+        let (cid, _) = issue_three(&db, &actor, set, ent, issued)
+            .await
+            .expect("certificate");
         crate::add_user(
             &db,
             "qiye",
