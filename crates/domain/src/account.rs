@@ -109,10 +109,12 @@ pub enum Permission {
     ViewCertificates,
     /// Keep the registry of evaluation organisations, evaluators and coaching relations.
     ManageOrgs,
+    /// Load official scoring sheets.
+    ManageSheets,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -127,6 +129,7 @@ impl Permission {
         Self::RevokeCertificates,
         Self::ViewCertificates,
         Self::ManageOrgs,
+        Self::ManageSheets,
     ];
 
     pub fn label(self) -> &'static str {
@@ -145,6 +148,7 @@ impl Permission {
             Self::RevokeCertificates => "撤销标准化证书",
             Self::ViewCertificates => "查看标准化证书",
             Self::ManageOrgs => "管理评审单位",
+            Self::ManageSheets => "载入评分细则",
         }
     }
 
@@ -165,6 +169,7 @@ impl Permission {
             Self::RevokeCertificates => "certificates.revoke",
             Self::ViewCertificates => "certificates.view",
             Self::ManageOrgs => "orgs.manage",
+            Self::ManageSheets => "sheets.manage",
         }
     }
 
@@ -211,7 +216,7 @@ impl Role {
             ViewAuditLog => self == AuditAdmin,
             RecordAccidents => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             RevokeCertificates => matches!(self, CityOfficer | DistrictOfficer),
-            ManageOrgs => self == CityOfficer,
+            ManageOrgs | ManageSheets => self == CityOfficer,
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

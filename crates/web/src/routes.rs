@@ -133,7 +133,7 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, cases, enterprises as ent, import, login, orgs,
-        portal, standing,
+        portal, sheets, standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -276,6 +276,8 @@ pub fn table() -> Table {
             Perm(ViewCertificates),
             api::cases::list_certificates,
         )
+        .get("/sheets", Perm(ManageSheets), sheets::page)
+        .upload("/sheets", Perm(ManageSheets), sheets::upload)
         .get("/orgs", Perm(ManageOrgs), orgs::page)
         .post("/orgs", Perm(ManageOrgs), orgs::create)
         .post(

@@ -9,6 +9,7 @@ pub mod import;
 pub mod login;
 pub mod orgs;
 pub mod portal;
+pub mod sheets;
 pub mod standing;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -63,6 +64,7 @@ pub struct Layout {
     pub can_audit: bool,
     pub can_cases: bool,
     pub can_orgs: bool,
+    pub can_sheets: bool,
     /// Which nav item is current.
     pub nav: &'static str,
 }
@@ -88,6 +90,7 @@ impl Layout {
             can_audit: u.can(Permission::ViewAuditLog),
             can_cases: u.can(Permission::ViewCases),
             can_orgs: u.can(Permission::ManageOrgs),
+            can_sheets: u.can(Permission::ManageSheets),
             nav,
         }
     }

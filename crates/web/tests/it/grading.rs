@@ -1068,3 +1068,53 @@ async fn the_city_keeps_the_organisation_registry_and_the_security_admin_links_a
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_city_loads_an_official_sheet_from_a_spreadsheet() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let city = app.session_for("city").await;
+        let multipart = |fields: &[(&str, &str)], file: &str| {
+            let boundary = "----anbiaosheetboundary";
+            let mut body = String::new();
+            for (k, v) in fields {
+                body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+            }
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"细则.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+            ));
+            Request::post("/sheets")
+                .header(header::COOKIE, &city.cookie)
+                .header("x-csrf-token", &city.csrf)
+                .header("hx-request", "true")
+                .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+                .body(Body::from(body))
+                .expect("request")
+        };
+        let meta = [
+            ("id", "jx.2011"), ("version", "1"), ("title", "机械行业评定标准"), ("standard", "GB/T 33000-2016"),
+            ("industry", "JX"), ("effective_from", "2011-06-09"), ("source", "安监总管四〔2011〕"), ("grades", "two"), ("grades", "three"),
+        ];
+        let good = "考评类目,考评内容,分值,否决项\n目标职责,制定目标,10,\n隐患排查,重大隐患按期整改,20,是\n";
+        let res = app.send(multipart(&meta, "考评类目,考评内容,分值\n目标,制定目标,十分\n")).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("第2行分值"));
+        let res = app.send(multipart(&meta, good)).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let sheet = standards::get(&db, "jx.2011", 1).await.expect("ran").expect("stored");
+        assert_eq!(sheet.grades, [Grade::Two, Grade::Three]);
+        assert!(!sheet.sample && sheet.categories[1].items[0].veto);
+        // The same version with other content is refused.
+        let res = app.send(multipart(&meta, "考评类目,考评内容,分值\n目标职责,制定目标,12\n")).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("新的版本号"));
+        let page = crate::body_text(app.send(city.get("/sheets")).await).await;
+        assert!(page.contains("jx.2011@1") && page.contains("机械行业评定标准"));
+        // Only the city loads sheets.
+        let rugao = app.session_for("rugao").await;
+        assert_eq!(app.send(rugao.get("/sheets")).await.status(), 403);
+    })
+    .await;
+}

@@ -1,0 +1,157 @@
+//! Scoring sheets (评分细则): the loaded ones, and loading an official sheet from a spreadsheet
+//! (the city's job). A sheet is stored once per (id, version).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use anbiao_domain::Grade;
+use anbiao_domain::standard::{ScoringSheet, shipped};
+use anbiao_store::standards;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, redirect};
+
+pub struct SheetLine {
+    pub rule_ref: String,
+    pub title: String,
+    pub grades: String,
+    pub effective_from: String,
+    pub sample: bool,
+    pub loaded: String,
+}
+
+#[derive(Template)]
+#[template(path = "sheets.html")]
+struct SheetsPage {
+    layout: Layout,
+    rows: Vec<SheetLine>,
+    error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    u: &CurrentUser,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let rows = standards::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| SheetLine {
+            rule_ref: format!("{}@{}", s.id, s.version),
+            title: s.title,
+            grades: s
+                .grades
+                .split(',')
+                .filter_map(Grade::parse)
+                .map(|g| g.label())
+                .collect::<Vec<_>>()
+                .join("、"),
+            effective_from: s.effective_from,
+            sample: s.sample,
+            loaded: format!("{}（{}）", crate::views::fmt_unix(s.loaded_at), s.loaded_by),
+        })
+        .collect();
+    Ok(Html(
+        SheetsPage {
+            layout: Layout::new(u, state, "sheets"),
+            rows,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Html<String>, HtmlError> {
+    render(&state, &u, None).await
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, HtmlError> {
+    let too_big = || AppError::bad("file", "文件过大或上传中断（上限 50 MB）");
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut grades = Vec::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_big())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let fname = field.file_name().unwrap_or("未命名文件").to_string();
+            file = Some((fname, field.bytes().await.map_err(|_| too_big())?.to_vec()));
+        } else {
+            let v = field.text().await.map_err(|_| too_big())?;
+            if name == "grades" {
+                grades.push(v);
+            } else {
+                fields.insert(name, v);
+            }
+        }
+    }
+    let result = async {
+        let get =
+            |k: &str| anbiao_domain::text::clean(fields.get(k).map(String::as_str).unwrap_or(""));
+        let (fname, bytes) = file
+            .filter(|(_, b)| !b.is_empty())
+            .ok_or_else(|| AppError::bad("file", "请选择评分细则文件（.xlsx、.xls 或 .csv）"))?;
+        let categories = anbiao_sheets::scoring::read_scoring_sheet(&bytes)
+            .map_err(|e| AppError::bad("file", e.to_string()))?;
+        let grades = grades
+            .iter()
+            .map(|g| {
+                Grade::parse(g).ok_or_else(|| AppError::bad("grades", format!("未知的等级“{g}”")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let version = get("version")
+            .parse::<u32>()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| AppError::bad("version", "版本号应为正整数"))?;
+        let industry = Some(get("industry")).filter(|i| !i.is_empty());
+        if let Some(i) = &industry
+            && state.reference.industries.get(i).is_none()
+        {
+            return Err(AppError::bad("industry", format!("行业代号“{i}”不存在")));
+        }
+        let standard = get("standard");
+        let (trees, _) = shipped().map_err(|e| AppError::Internal(e.to_string()))?;
+        if !trees.iter().any(|t| t.id == standard) {
+            return Err(AppError::bad("standard", format!("标准“{standard}”不存在")));
+        }
+        let sheet = ScoringSheet {
+            id: get("id"),
+            version,
+            title: get("title"),
+            sample: false,
+            standard,
+            industry,
+            grades,
+            effective_from: get("effective_from"),
+            effective_to: None,
+            source: format!("{}（{fname}）", get("source")),
+            categories,
+        };
+        sheet.validate().map_err(|m| AppError::bad("file", m))?;
+        standards::save(&state.db, &u.actor("form"), &sheet).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect("/sheets", is_htmx(&headers))),
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
+            let page = render(&state, &u, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
