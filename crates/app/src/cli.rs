@@ -207,6 +207,21 @@ pub struct ServeArgs {
     /// Sign-in attempts accepted per client address per minute.
     #[arg(long, default_value_t = 20, env = "ANBIAO_SIGN_INS_PER_MINUTE")]
     pub sign_ins_per_minute: u32,
+    /// The portal's public address, printed in certificate QR codes (default: the request's Host).
+    #[arg(long, env = "ANBIAO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The CJK font file embedded in PDFs (default: WenQuanYi Micro Hei or Noto Sans CJK from the
+    /// usual system locations).
+    #[arg(long, env = "ANBIAO_CJK_FONT")]
+    pub cjk_font: Option<PathBuf>,
+    /// Run on a fixed business date YYYY-MM-DD (training, demonstration): decisions are dated and
+    /// judged as of that day, and every page says so.
+    #[arg(long, value_parser = parse_business_date, env = "ANBIAO_BUSINESS_DATE")]
+    pub business_date: Option<time::Date>,
+}
+
+fn parse_business_date(s: &str) -> Result<time::Date, String> {
+    anbiao_domain::date::parse_date(s).ok_or_else(|| format!("日期应为 YYYY-MM-DD 格式：{s}"))
 }
 
 #[derive(Subcommand, Debug)]

@@ -440,8 +440,15 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         },
         sign_ins_per_minute: args.sign_ins_per_minute.max(1),
         trust_proxy: args.trust_proxy,
+        public_url: args.public_url.clone(),
+        cjk_font: args.cjk_font.clone(),
+        fixed_date: args.business_date,
     };
     let state = AppState::new(db.clone(), reference, config);
+    if let Err(e) = state.font() {
+        tracing::warn!("{e}");
+        eprintln!("注意：{e}");
+    }
     let purge_db = db.clone();
     tokio::spawn(async move {
         loop {

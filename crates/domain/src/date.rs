@@ -13,6 +13,11 @@ pub fn format_date(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// Formats as on official documents: `2018年12月31日`.
+pub fn format_date_cn(d: Date) -> String {
+    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+}
+
 /// The date `months` months later (earlier when negative), clamped to the month's last day.
 pub fn add_months(d: Date, months: i32) -> Date {
     let total = d.year() * 12 + (u8::from(d.month()) as i32 - 1) + months;
@@ -67,6 +72,13 @@ impl Validity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn official_format_drops_leading_zeros() {
+        use time::macros::date;
+        assert_eq!(format_date_cn(date!(2018 - 01 - 05)), "2018年1月5日");
+        assert_eq!(format_date_cn(date!(2021 - 12 - 30)), "2021年12月30日");
+    }
 
     #[test]
     fn month_and_working_day_arithmetic() {

@@ -42,6 +42,9 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("{0}")]
     BadToken(&'static str),
+    /// A service the request needs is not configured on this server (e.g. no CJK font).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("系统内部错误")]
     Internal(String),
 }
@@ -66,6 +69,7 @@ impl AppError {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +89,7 @@ impl AppError {
             Self::Locked(_) => "account_locked",
             Self::PasswordChangeRequired => "password_change_required",
             Self::BadToken(_) => "invalid_token",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }

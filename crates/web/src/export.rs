@@ -68,6 +68,21 @@ pub fn enterprises_xlsx(
 
 /// An .xlsx file as a download named `file` (with an ASCII fallback name).
 pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, file: &str) -> axum::response::Response {
+    download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ascii_name,
+        file,
+    )
+}
+
+/// A file download of `content_type` named `file` (with an ASCII fallback name).
+pub fn download(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    ascii_name: &str,
+    file: &str,
+) -> axum::response::Response {
     use axum::http::{HeaderValue, StatusCode, header};
     use axum::response::IntoResponse;
     let disposition = format!(
@@ -76,10 +91,7 @@ pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, file: &str) -> axum::resp
     );
     let mut res = (
         StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )],
+        [(header::CONTENT_TYPE, content_type)],
         bytes,
     )
         .into_response();

@@ -15,7 +15,7 @@ pub mod routes;
 pub mod services;
 pub mod views;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,6 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use anbiao_domain::{ReferenceData, SignInPolicy};
+use anbiao_print::CjkFont;
 use anbiao_store::Db;
 
 use crate::limit::SignInLimiter;
@@ -43,6 +44,14 @@ pub struct WebConfig {
     pub sign_ins_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
     pub trust_proxy: bool,
+    /// The address the public reaches the portal at (printed in certificate QR codes); when
+    /// unset, taken from the request's Host header.
+    pub public_url: Option<String>,
+    /// The CJK font embedded in PDFs; when unset, the usual system locations are searched.
+    pub cjk_font: Option<std::path::PathBuf>,
+    /// A fixed business date (training, demonstration, acceptance tests): decisions are dated
+    /// and judged as of this day instead of today. Shown on every page when set.
+    pub fixed_date: Option<time::Date>,
 }
 
 impl Default for WebConfig {
@@ -53,6 +62,9 @@ impl Default for WebConfig {
             policy: SignInPolicy::default(),
             sign_ins_per_minute: 20,
             trust_proxy: false,
+            public_url: None,
+            cjk_font: None,
+            fixed_date: None,
         }
     }
 }
@@ -63,6 +75,8 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     pub config: Arc<WebConfig>,
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// The CJK font for PDFs, loaded at the first document and kept (or why it is missing).
+    font: Arc<OnceLock<Result<CjkFont, String>>>,
 }
 
 impl AppState {
@@ -72,11 +86,31 @@ impl AppState {
             reference: Arc::new(reference),
             sign_in_limiter: Arc::new(SignInLimiter::new(config.sign_ins_per_minute)),
             config: Arc::new(config),
+            font: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The business date: the configured fixed date, else today in China.
+    pub fn today(&self) -> time::Date {
+        self.config.fixed_date.unwrap_or_else(today)
+    }
+
+    /// The font PDFs embed, or a message saying why there is none.
+    pub fn font(&self) -> Result<&CjkFont, error::AppError> {
+        self.font
+            .get_or_init(|| {
+                CjkFont::load(self.config.cjk_font.as_deref()).map_err(|e| {
+                    tracing::warn!("PDF documents unavailable: {e}");
+                    e.to_string()
+                })
+            })
+            .as_ref()
+            .map_err(|e| error::AppError::Unavailable(format!("证书 PDF 暂不可用：{e}")))
     }
 }
 
-/// Today in China (UTC+8): decides which region version a name means and which rules apply.
+/// Today in China (UTC+8), by the wall clock. Handlers use [`AppState::today`], which honours a
+/// configured fixed date.
 pub fn today() -> time::Date {
     let offset = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
     OffsetDateTime::now_utc().to_offset(offset).date()

@@ -132,8 +132,8 @@ pub fn table() -> Table {
     use Access::*;
     use Permission::*;
     use pages::{
-        account, admin, audit as audit_pages, cases, enterprises as ent, import, login, orgs,
-        portal, sheets, standing,
+        account, admin, audit as audit_pages, cases, certificate, enterprises as ent, import,
+        login, orgs, portal, sheets, standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -191,6 +191,11 @@ pub fn table() -> Table {
             "/enterprises/{id}/accidents",
             Perm(RecordAccidents),
             standing::record_accident,
+        )
+        .get(
+            "/certificates/{id}/pdf",
+            Perm(ViewCertificates),
+            certificate::pdf,
         )
         .post(
             "/certificates/{id}/revoke",

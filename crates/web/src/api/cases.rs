@@ -11,7 +11,7 @@ use anbiao_store::{certificate, grading as store};
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::{AppState, grading, today};
+use crate::{AppState, grading};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseView {
@@ -161,7 +161,7 @@ pub async fn take_step(
         rules: &state.reference.grading,
         scope: &u.scope,
         actor: &actor,
-        on: today(),
+        on: state.today(),
     };
     let reason = b.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     match action {
@@ -215,7 +215,7 @@ pub async fn list_certificates(
         .and_then(|s| s.trim().parse::<i64>().ok())
         .ok_or_else(|| AppError::bad("enterprise_id", "请提供企业编号 enterprise_id（整数）"))?;
     anbiao_store::enterprise::get(&state.db, &u.scope, enterprise_id).await?;
-    let on = today();
+    let on = state.today();
     let rows = certificate::of_enterprise(&state.db, &u.scope, enterprise_id).await?;
     Ok(Json(
         rows.into_iter()

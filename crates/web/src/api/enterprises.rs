@@ -12,11 +12,11 @@ use anbiao_domain::Permission;
 use anbiao_domain::enterprise::EnterpriseDraft;
 use anbiao_store::enterprise;
 
+use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::filters::ListQuery;
 use crate::views::EnterpriseView;
-use crate::{AppState, today};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EnterpriseList {
@@ -138,7 +138,7 @@ pub async fn create_enterprise(
     let input = draft
         .validate(
             &state.reference,
-            today(),
+            state.today(),
             crate::services::override_policy(u.can(Permission::OverrideCreditCode), None, &draft),
         )
         .map_err(AppError::Invalid)?;
@@ -172,7 +172,7 @@ pub async fn update_enterprise(
         &merged,
     );
     let input = merged
-        .validate(&state.reference, today(), policy)
+        .validate(&state.reference, state.today(), policy)
         .map_err(AppError::Invalid)?;
     enterprise::update(&state.db, &u.scope, &u.actor("api"), id, &input, version).await?;
     let e = enterprise::get(&state.db, &u.scope, id).await?;

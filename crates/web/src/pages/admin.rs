@@ -13,12 +13,12 @@ use anbiao_domain::{Permission, Role};
 use anbiao_store::account::{self, AccountChange, NewUser, User};
 use anbiao_store::{StoreError, enterprise, token};
 
+use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::account::TokenRow;
 use crate::pages::{Layout, Opt, redirect};
 use crate::views::{fmt_unix, region_name};
-use crate::{AppState, today};
 
 /// An account as the administrators see it.
 pub struct UserRow {
@@ -69,7 +69,7 @@ fn region_opts(state: &AppState) -> Vec<Opt> {
     state
         .reference
         .regions
-        .valid_on(today())
+        .valid_on(state.today())
         .map(|r| Opt::new(r.code.clone(), r.name.clone(), None))
         .collect()
 }

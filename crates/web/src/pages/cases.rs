@@ -23,7 +23,7 @@ use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, Opt, redirect};
 use crate::views::{fmt_time, region_name};
-use crate::{AppState, grading, today};
+use crate::{AppState, grading};
 
 fn ctx<'a>(
     state: &'a AppState,
@@ -35,7 +35,7 @@ fn ctx<'a>(
         rules: &state.reference.grading,
         scope: &u.scope,
         actor,
-        on: today(),
+        on: state.today(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::error::{AppError, HtmlError};
 use crate::filters::ListQuery;
 use crate::pages::{Layout, Opt, redirect};
 use crate::views::{ChangeView, EnterpriseView};
-use crate::{AppState, export, today};
+use crate::{AppState, export};
 
 pub const PER_PAGE: i64 = 20;
 
@@ -63,7 +63,7 @@ fn region_options(state: &AppState, current: Option<&str>) -> Vec<Opt> {
     state
         .reference
         .regions
-        .valid_on(today())
+        .valid_on(state.today())
         .map(|r| Opt::new(r.code.clone(), r.name.clone(), current))
         .collect()
 }
@@ -265,7 +265,7 @@ impl FormView {
         let region = d
             .region
             .as_deref()
-            .and_then(|r| state.reference.regions.resolve(r, today()))
+            .and_then(|r| state.reference.regions.resolve(r, state.today()))
             .map(|r| r.code.clone());
         let industry = d
             .industry
@@ -382,7 +382,7 @@ async fn save(
     );
     let actor = u.actor("form");
     let mut view = FormView::new(state, u, id, version, &draft);
-    let result = match draft.validate(&state.reference, today(), policy) {
+    let result = match draft.validate(&state.reference, state.today(), policy) {
         Err(errors) => Err(AppError::Invalid(errors)),
         Ok(input) => match id {
             None => enterprise::create(&state.db, &u.scope, &actor, &input)
@@ -454,7 +454,7 @@ pub async fn export_xlsx(
 ) -> Result<Response, HtmlError> {
     let filter = q.to_filter(&state.reference)?;
     let rows = enterprise::list_all(&state.db, &u.scope, &filter, export::MAX_ROWS).await?;
-    let d = today();
+    let d = state.today();
     let title = format!(
         "企业名录（{}，导出于{}，共{}家）",
         u.user.display_name,

@@ -9,11 +9,11 @@ use anbiao_domain::Permission;
 use anbiao_domain::enterprise::OverridePolicy;
 use anbiao_store::import::{ImportOptions, Rejection};
 
+use crate::AppState;
 use crate::auth::{PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::Layout;
 use crate::services::{self, ImportError};
-use crate::{AppState, today};
 
 #[derive(Template)]
 #[template(path = "enterprises/import.html")]
@@ -92,7 +92,7 @@ pub async fn upload(
             bytes,
             policy,
             ImportOptions { all_or_nothing },
-            today(),
+            state.today(),
             &|_| {},
         )
         .await

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod cases;
+pub mod certificate;
 pub mod enterprises;
 pub mod import;
 pub mod login;
@@ -67,6 +68,8 @@ pub struct Layout {
     pub can_sheets: bool,
     /// Which nav item is current.
     pub nav: &'static str,
+    /// Set when the server runs on a fixed business date (training, demonstration).
+    pub fixed_date: Option<String>,
 }
 
 impl Layout {
@@ -92,6 +95,10 @@ impl Layout {
             can_orgs: u.can(Permission::ManageOrgs),
             can_sheets: u.can(Permission::ManageSheets),
             nav,
+            fixed_date: state
+                .config
+                .fixed_date
+                .map(anbiao_domain::date::format_date),
         }
     }
 }

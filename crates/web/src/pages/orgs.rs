@@ -11,10 +11,10 @@ use serde::Deserialize;
 use anbiao_domain::date::parse_date;
 use anbiao_store::{StoreError, enterprise, orgs};
 
+use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, redirect};
-use crate::{AppState, today};
 
 pub struct OrgRow {
     pub id: i64,
@@ -38,7 +38,7 @@ async fn render(
     u: &CurrentUser,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let on = today();
+    let on = state.today();
     let mut rows = Vec::new();
     for o in orgs::list_orgs(&state.db).await? {
         let evaluators = orgs::evaluators_of(&state.db, o.id)

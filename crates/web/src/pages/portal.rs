@@ -19,7 +19,7 @@ use crate::auth::ClientAddr;
 use crate::error::{AppError, HtmlError};
 use crate::limit::Verdict;
 use crate::views::region_name;
-use crate::{AppState, grading, today};
+use crate::{AppState, grading};
 
 pub struct CertRow {
     pub number: String,
@@ -37,8 +37,7 @@ pub struct CertRow {
 }
 
 impl CertRow {
-    fn new(c: PublicCertificate) -> Self {
-        let on = today();
+    fn new(c: PublicCertificate, on: time::Date) -> Self {
         let d = |s: &str| parse_date(s).unwrap_or(on);
         let status = anbiao_domain::certificate::status_on(
             on,
@@ -92,7 +91,7 @@ pub async fn lookup(
         certificate::public_search(&state.db, &q, 50)
             .await?
             .into_iter()
-            .map(CertRow::new)
+            .map(|c| CertRow::new(c, state.today()))
             .collect()
     };
     Ok(Html(
@@ -135,8 +134,8 @@ pub async fn verify(
     };
     let page = VerifyPage {
         nav: "lookup",
-        c: found.map(CertRow::new),
-        today: format_date(today()),
+        c: found.map(|c| CertRow::new(c, state.today())),
+        today: format_date(state.today()),
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -163,7 +162,7 @@ async fn render_notices(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let on = today();
+    let on = state.today();
     let set = state.reference.grading.in_force(on).ok();
     let rows = cases::public_notices(&state.db)
         .await?
@@ -254,7 +253,7 @@ pub async fn object(
         rules: &state.reference.grading,
         scope: &Scope::City,
         actor: &actor,
-        on: today(),
+        on: state.today(),
     };
     match ctx.act(case_id, Action::Object, Party::Public, Some(&why)).await {
         Ok(_) => Ok(render_notices(

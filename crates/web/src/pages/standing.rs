@@ -70,7 +70,7 @@ async fn render(
     let e = enterprise::get(&state.db, &u.scope, id).await?;
     let rows = accident::of_enterprise(&state.db, &u.scope, id).await?;
     let accidents: Vec<Accident> = rows.iter().filter_map(|a| a.accident()).collect();
-    let on = today();
+    let on = state.today();
     let rows_c = certificate::of_enterprise(&state.db, &u.scope, id).await?;
     let mut annuals = std::collections::HashMap::new();
     for c in &rows_c {
@@ -148,7 +148,7 @@ async fn render(
             let mut annual_years = missing.clone();
             if live
                 && !done.iter().any(|a| a.validity_year == next)
-                && parse_date(&c.valid_until).is_some_and(|u| crate::today() <= u)
+                && parse_date(&c.valid_until).is_some_and(|u| state.today() <= u)
             {
                 annual_years.push(next);
             }
@@ -248,7 +248,7 @@ pub async fn record_accident(
     let parsed = (|| {
         let on = parse_date(&input.occurred_on)
             .ok_or_else(|| AppError::bad("occurred_on", "请填写事故日期（如 2019-05-01）"))?;
-        if on > today() {
+        if on > state.today() {
             return Err(AppError::bad("occurred_on", "事故日期不能晚于今天"));
         }
         let loss = if input.direct_loss_wan.trim().is_empty() {
@@ -388,7 +388,7 @@ pub async fn submit_annual(
                 score,
                 report: &input.report,
             },
-            today(),
+            state.today(),
         )
         .await
         .map_err(AppError::from),
@@ -428,7 +428,7 @@ pub async fn annual_missing(
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
     let mut rows = Vec::new();
-    for (c, years) in certificate::missing_annual(&state.db, &u.scope, today()).await? {
+    for (c, years) in certificate::missing_annual(&state.db, &u.scope, state.today()).await? {
         let name = enterprise::get(&state.db, &u.scope, c.enterprise_id)
             .await
             .map(|e| e.name)

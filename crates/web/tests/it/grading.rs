@@ -1118,3 +1118,103 @@ async fn the_city_loads_an_official_sheet_from_a_spreadsheet() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn certificate_pdf_prints_for_its_enterprise_with_the_verification_link() {
+    each_backend(|db| async move {
+        let config = anbiao_web::WebConfig {
+            public_url: Some("https://anbiao.nantong.example/".into()),
+            ..Default::default()
+        };
+        let app = crate::TestApp::with_config(db.clone(), config).await;
+        let actor = Actor::new("tester", "cli");
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let ent = enterprise_in_rugao(&db, 81, "证书打印厂").await;
+        let issued = anbiao_web::today() - Duration::days(30);
+        let set = rules.in_force(issued).expect("set");
+        let (cid, _) = issue_three(&db, &actor, set, ent, issued)
+            .await
+            .expect("certificate");
+        let token = certificate::get(&db, &Scope::City, cid)
+            .await
+            .expect("stored")
+            .verify_token;
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let pdf = format!("/certificates/{cid}/pdf");
+        for who in ["qiye", "rugao", "city"] {
+            let s = app.session_for(who).await;
+            let res = app.send(s.get(&pdf)).await;
+            assert_eq!(res.status(), 200, "{who}");
+            assert_eq!(res.headers()["content-type"], "application/pdf");
+            let disposition = res.headers()["content-disposition"]
+                .to_str()
+                .expect("ascii");
+            assert!(disposition.contains(".pdf"), "{disposition}");
+            let bytes = crate::body_bytes(res).await;
+            assert!(bytes.starts_with(b"%PDF-"));
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains(&format!(
+                    "/URI(https://anbiao.nantong.example/verify/{token})"
+                )),
+                "QR link to the public verification page"
+            );
+            assert!(text.contains("/FontFile2") || text.contains("/FontFile3"));
+        }
+        // Another district does not see the certificate at all.
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(app.send(rudong.get(&pdf)).await.status(), 404);
+        // The link the QR code carries opens the public page, which says the certificate is valid.
+        let public = crate::body_text(
+            app.send(
+                axum::http::Request::get(format!("/verify/{token}"))
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await,
+        )
+        .await;
+        assert!(
+            public.contains("证书打印厂") && public.contains("有效"),
+            "{public}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn certificate_pdf_without_a_font_says_what_to_install() {
+    each_backend(|db| async move {
+        let config = anbiao_web::WebConfig {
+            cjk_font: Some("/nonexistent/font.ttc".into()),
+            ..Default::default()
+        };
+        let app = crate::TestApp::with_config(db.clone(), config).await;
+        let actor = Actor::new("tester", "cli");
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let ent = enterprise_in_rugao(&db, 82, "无字体厂").await;
+        let issued = anbiao_web::today() - Duration::days(30);
+        let set = rules.in_force(issued).expect("set");
+        let (cid, _) = issue_three(&db, &actor, set, ent, issued)
+            .await
+            .expect("certificate");
+        let city = app.session_for("city").await;
+        let res = app
+            .send(city.get(&format!("/certificates/{cid}/pdf")))
+            .await;
+        assert_eq!(res.status(), 503);
+        let page = crate::body_text(res).await;
+        assert!(
+            page.contains("证书 PDF 暂不可用") && page.contains("/nonexistent/font.ttc"),
+            "{page}"
+        );
+    })
+    .await;
+}
