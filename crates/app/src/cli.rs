@@ -88,6 +88,13 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Runs the daily background jobs now (what `serve` does each hour): records certificate
+    /// expiries and delivers reminders. Once per business day, whichever instance comes first.
+    Jobs {
+        /// The business day to run for (default: today, China time).
+        #[arg(long, value_parser = parse_business_date)]
+        date: Option<time::Date>,
+    },
     /// Backs the database up to a file: SQLite online backup, or pg_dump's custom format.
     Backup {
         #[arg(short = 'o', long = "output")]
@@ -218,6 +225,9 @@ pub struct ServeArgs {
     /// judged as of that day, and every page says so.
     #[arg(long, value_parser = parse_business_date, env = "ANBIAO_BUSINESS_DATE")]
     pub business_date: Option<time::Date>,
+    /// Minutes between runs of the background jobs (0: do not run them in this instance).
+    #[arg(long, default_value_t = 60, env = "ANBIAO_JOBS_EVERY_MINUTES")]
+    pub jobs_every_minutes: u64,
 }
 
 fn parse_business_date(s: &str) -> Result<time::Date, String> {

@@ -10,7 +10,7 @@ use anbiao_domain::{ReferenceData, Role, Scope};
 use anbiao_store::account::{self, NewUser};
 use anbiao_store::enterprise::{self, Actor, Filter};
 use anbiao_store::import::ImportOptions;
-use anbiao_store::{Db, reference as store_reference, seed, session};
+use anbiao_store::{Db, jobs, reference as store_reference, seed, session};
 use anbiao_web::filters::ListQuery;
 use anbiao_web::services::{self, ImportError};
 use anbiao_web::{AppState, WebConfig, export};
@@ -70,6 +70,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             code
         }
         Command::Rules { action } => ops::rules_cmd(&cli.db, &reference, action).await,
+        Command::Jobs { date } => {
+            let db = open(&cli.db, &reference).await?;
+            let on = date.unwrap_or_else(anbiao_web::today);
+            let report = jobs::run_daily(&db, &reference.grading, on, &instance_name()).await?;
+            db.close().await;
+            println!(
+                "{}：{}",
+                anbiao_domain::date::format_date(on),
+                report.summary()
+            );
+            Ok(0)
+        }
         Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
         Command::Migrate => {
             let db = open(&cli.db, &reference).await?;
@@ -429,6 +441,14 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// Names this process in job records: host and process id.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    format!("{host}:{}", std::process::id())
+}
+
 async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow::Result<()> {
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
@@ -448,6 +468,22 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
     if let Err(e) = state.font() {
         tracing::warn!("{e}");
         eprintln!("注意：{e}");
+    }
+    if args.jobs_every_minutes > 0 {
+        let (db, state) = (db.clone(), state.clone());
+        let every = Duration::from_secs(args.jobs_every_minutes * 60);
+        tokio::spawn(async move {
+            let instance = instance_name();
+            loop {
+                match jobs::run_daily(&db, &state.reference.grading, state.today(), &instance).await
+                {
+                    Ok(r) if r.ran => tracing::info!("daily jobs: {}", r.summary()),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("daily jobs failed: {e}"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
     }
     let purge_db = db.clone();
     tokio::spawn(async move {

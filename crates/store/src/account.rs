@@ -206,9 +206,7 @@ async fn verify_off_thread(password: &str, hash: &str) -> Result<bool, StoreErro
         .map_err(|_| StoreError::Password)
 }
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
+use crate::db::now_secs as now;
 
 /// Creates a user; the password is hashed here. The creation is audited.
 pub async fn create(

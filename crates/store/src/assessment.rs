@@ -71,6 +71,8 @@ pub struct NewAssessment<'a> {
     pub inputs: &'a [(ItemInput, String)],
     pub outcome: &'a Outcome,
     pub report: &'a str,
+    /// The business date it was performed on.
+    pub performed_on: time::Date,
 }
 
 /// Stores an assessment of a case within the scope.
@@ -86,11 +88,13 @@ pub async fn submit(
         inputs,
         outcome,
         report,
+        performed_on,
     } = *a;
     let case = grading::get(db, scope, case_id).await?;
     let mut tx = db.begin().await?;
     const SQL: &str = "INSERT INTO assessment (case_id, kind, sheet_id, sheet_version, score, earned, not_applicable, \
-        vetoed, report, submitted_by, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+        vetoed, report, submitted_by, submitted_at, performed_on) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
     let id: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
         .bind(case_id)
         .bind(kind.key())
@@ -103,6 +107,7 @@ pub async fn submit(
         .bind(report.trim())
         .bind(&actor.username)
         .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .bind(anbiao_domain::date::format_date(performed_on))
         .fetch_one(c)
         .await)?;
     const ITEM: &str = "INSERT INTO assessment_item (assessment_id, item, entry, points, veto_failed, note) \

@@ -266,6 +266,11 @@ impl Db {
 /// Rows written by one bulk operation after which statistics are refreshed.
 pub const ANALYZE_AFTER_ROWS: u64 = 10_000;
 
+/// Now, as Unix seconds (the timestamps stored in BIGINT columns).
+pub(crate) fn now_secs() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

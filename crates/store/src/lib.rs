@@ -13,6 +13,8 @@ pub mod enterprise;
 pub mod error;
 pub mod grading;
 pub mod import;
+pub mod jobs;
+pub mod notify;
 pub mod orgs;
 pub mod reference;
 pub mod seed;

@@ -6,7 +6,7 @@ use anbiao_domain::Scope;
 use anbiao_domain::date::{format_date, parse_date};
 use serde::Serialize;
 use sqlx::FromRow;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use crate::audit::{self, Actor, Event};
 use crate::db::Db;
@@ -34,9 +34,7 @@ pub struct Evaluator {
     pub created_at: i64,
 }
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
+use crate::db::now_secs as now;
 
 pub async fn create_org(
     db: &Db,

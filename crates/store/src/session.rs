@@ -3,7 +3,6 @@
 
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
-use time::OffsetDateTime;
 
 use crate::db::Db;
 use crate::error::StoreError;
@@ -31,9 +30,7 @@ pub fn id_hash(id: &str) -> String {
         .collect()
 }
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
+use crate::db::now_secs as now;
 
 /// Starts a session for a user; returns (cookie id, csrf token).
 pub async fn create(db: &Db, user_id: i64, ttl_secs: i64) -> Result<(String, String), StoreError> {

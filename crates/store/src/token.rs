@@ -6,7 +6,6 @@
 use anbiao_domain::Permission;
 use serde::Serialize;
 use sqlx::FromRow;
-use time::OffsetDateTime;
 
 use crate::account::{self, User};
 use crate::audit::{self, Actor, Event};
@@ -80,9 +79,7 @@ pub struct NewToken {
     pub days: i64,
 }
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
+use crate::db::now_secs as now;
 
 /// Issues a token; returns its id and the secret, which is not stored and cannot be shown again.
 pub async fn issue(db: &Db, actor: &Actor, t: &NewToken) -> Result<(i64, String), StoreError> {

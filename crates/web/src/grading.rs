@@ -143,7 +143,11 @@ impl Ctx<'_> {
         report: &str,
     ) -> Result<Outcome, AppError> {
         let Ctx {
-            db, scope, actor, ..
+            db,
+            scope,
+            actor,
+            on,
+            ..
         } = *self;
         let case = grading::get(db, scope, case_id).await?;
         let state = case.state();
@@ -174,6 +178,7 @@ impl Ctx<'_> {
                 inputs,
                 outcome: &outcome,
                 report,
+                performed_on: on,
             },
         )
         .await?;

@@ -133,7 +133,7 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, cases, certificate, enterprises as ent, import,
-        login, orgs, portal, sheets, standing,
+        login, notifications, orgs, portal, sheets, standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -191,6 +191,12 @@ pub fn table() -> Table {
             "/enterprises/{id}/accidents",
             Perm(RecordAccidents),
             standing::record_accident,
+        )
+        .get("/notifications", SignedIn, notifications::list)
+        .post(
+            "/notifications/{id}/read",
+            SignedIn,
+            notifications::mark_read,
         )
         .get(
             "/certificates/{id}/pdf",

@@ -700,3 +700,61 @@ async fn standards_import_from_a_spreadsheet() {
         t.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn jobs_run_once_per_business_day() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let out = anbiao(&t.url, &["migrate"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let actor = anbiao_store::audit::Actor::new("tester", "cli");
+        let draft = anbiao_domain::EnterpriseDraft {
+            credit_code: Some(code("320682", 5)),
+            name: Some("任务测试厂".into()),
+            region: Some("320682".into()),
+            industry: Some("JX".into()),
+            ..Default::default()
+        }
+        .validate(
+            &anbiao_domain::ReferenceData::embedded().expect("reference"),
+            anbiao_web::today(),
+            anbiao_domain::OverridePolicy::Allowed,
+        )
+        .expect("valid");
+        let ent = anbiao_store::enterprise::create(&t.db, &Scope::City, &actor, &draft)
+            .await
+            .expect("enterprise");
+        anbiao_store::certificate::issue(
+            &t.db,
+            &actor,
+            &anbiao_store::certificate::NewCertificate {
+                enterprise_id: ent,
+                case_id: None,
+                grade: anbiao_domain::Grade::Three,
+                industry: "JX".into(),
+                issuer: "南通市应急管理局".into(),
+                external: false,
+                issued_on: time::macros::date!(2019 - 01 - 10),
+                valid_until: time::macros::date!(2022 - 01 - 09),
+                rule: "grading.2014@1#validity".into(),
+                region_abbr: '苏',
+                number: None,
+            },
+        )
+        .await
+        .expect("certificate");
+        let out = anbiao(&t.url, &["jobs", "--date", "2022-01-20"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            text(&out).contains("2022-01-20：记录证书期满 1 张"),
+            "{}",
+            text(&out)
+        );
+        let out = anbiao(&t.url, &["jobs", "--date", "2022-01-20"]);
+        assert!(text(&out).contains("已由其他实例执行"), "{}", text(&out));
+        let out = anbiao(&t.url, &["jobs", "--date", "2022-13-01"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).contains("日期应为 YYYY-MM-DD"), "{}", text(&out));
+        t.drop_db().await;
+    }
+}

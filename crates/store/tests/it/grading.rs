@@ -466,6 +466,7 @@ async fn accidents_and_assessments_are_recorded_in_scope() {
             inputs: &inputs,
             outcome: &outcome,
             report: "自评报告",
+            performed_on: date!(2018 - 09 - 10),
         };
         let aid = assessment::submit(&db, &Scope::Enterprise { id: ent }, &admin(), &new)
             .await

@@ -5,6 +5,7 @@ mod audit;
 mod enterprise;
 mod grading;
 mod import;
+mod jobs;
 mod token;
 
 use anbiao_domain::ReferenceData;

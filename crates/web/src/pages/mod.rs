@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod enterprises;
 pub mod import;
 pub mod login;
+pub mod notifications;
 pub mod orgs;
 pub mod portal;
 pub mod sheets;
@@ -66,6 +67,7 @@ pub struct Layout {
     pub can_cases: bool,
     pub can_orgs: bool,
     pub can_sheets: bool,
+    pub can_notes: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -94,6 +96,7 @@ impl Layout {
             can_cases: u.can(Permission::ViewCases),
             can_orgs: u.can(Permission::ManageOrgs),
             can_sheets: u.can(Permission::ManageSheets),
+            can_notes: notifications::audience_of(u.role).is_some(),
             nav,
             fixed_date: state
                 .config

@@ -1218,3 +1218,68 @@ async fn certificate_pdf_without_a_font_says_what_to_install() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn notifications_page_shows_the_jobs_reminders_to_whom_they_concern() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let ent = enterprise_in_rugao(&db, 83, "到期提醒厂").await;
+        let today = anbiao_web::today();
+        let issued = today - Duration::days(3 * 365 + 5);
+        let set = rules.in_force(issued).expect("set");
+        issue_three(&db, &actor, set, ent, issued)
+            .await
+            .expect("certificate");
+        let report = anbiao_store::jobs::run_daily(&db, &rules, today, "test")
+            .await
+            .expect("job");
+        assert_eq!(report.expired, 1);
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let qiye = app.session_for("qiye").await;
+        let rugao = app.session_for("rugao").await;
+        let rudong = app.session_for("rudong").await;
+        let page = crate::body_text(app.send(qiye.get("/notifications")).await).await;
+        assert!(
+            page.contains("标准化证书已期满")
+                && page.contains("到期提醒厂")
+                && page.contains("未读 1 条"),
+            "{page}"
+        );
+        let page = crate::body_text(app.send(rudong.get("/notifications")).await).await;
+        assert!(
+            page.contains("暂无提醒") && !page.contains("到期提醒厂"),
+            "{page}"
+        );
+        let officer = anbiao_store::notify::list(
+            &db,
+            &Scope::City,
+            anbiao_store::notify::Audience::Officer,
+            10,
+        )
+        .await
+        .expect("list");
+        let read = format!("/notifications/{}/read", officer[0].id);
+        assert_eq!(app.send(rudong.form(&read, &[])).await.status(), 404);
+        assert_eq!(
+            app.send(qiye.form(&read, &[])).await.status(),
+            404,
+            "the officers' copy"
+        );
+        assert_eq!(app.send(rugao.form(&read, &[])).await.status(), 204);
+        let page = crate::body_text(app.send(rugao.get("/notifications")).await).await;
+        assert!(
+            page.contains("未读 0 条") && page.contains("已阅"),
+            "{page}"
+        );
+    })
+    .await;
+}

@@ -1,0 +1,320 @@
+//! The daily certificate job: expiries recorded once with an audit entry, reminders delivered
+//! once per subject and period, one run per day across concurrent instances, notifications
+//! scoped like the enterprises they concern.
+
+use anbiao_domain::{Grade, ReferenceData, Scope};
+use anbiao_store::audit::{self, Filter};
+use anbiao_store::certificate::{self, NewCertificate};
+use anbiao_store::jobs::{self, DailyReport};
+use anbiao_store::notify::{self, Audience};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, StoreError, enterprise};
+use time::macros::date;
+use time::{Date, Duration};
+
+use crate::account::admin;
+use crate::{code, input};
+
+const ON: Date = date!(2026 - 11 - 29);
+
+/// An enterprise in Rugao with one 三级 certificate valid over [from, until].
+async fn certified(db: &Db, n: u32, name: &str, from: Date, until: Date) -> (i64, i64) {
+    let ent = enterprise::create(
+        db,
+        &Scope::City,
+        &admin(),
+        &input(&code("320682", n), name, "320682", "JX", "3000", "40"),
+    )
+    .await
+    .expect("enterprise");
+    let (id, _) = certificate::issue(
+        db,
+        &admin(),
+        &NewCertificate {
+            enterprise_id: ent,
+            case_id: None,
+            grade: Grade::Three,
+            industry: "JX".into(),
+            issuer: "南通市应急管理局".into(),
+            external: false,
+            issued_on: from,
+            valid_until: until,
+            rule: "grading.2021@1#validity".into(),
+            region_abbr: '苏',
+            number: None,
+        },
+    )
+    .await
+    .expect("certificate");
+    (ent, id)
+}
+
+async fn kinds(db: &Db, ent: i64, audience: Audience) -> Vec<String> {
+    let mut k: Vec<String> = notify::list(db, &Scope::Enterprise { id: ent }, audience, 100)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|n| format!("{}/{}", n.kind, n.period))
+        .collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn daily_job_records_expiries_and_delivers_reminders_once() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let days = Duration::days;
+        let (recent, _) =
+            certified(&db, 1, "近期期满厂", ON - days(3 * 365 + 10), ON - days(10)).await;
+        let (old, _) =
+            certified(&db, 2, "早已期满厂", ON - days(6 * 365), ON - days(3 * 365)).await;
+        // Renewal opens 3 months before expiry; years 1 and 2 are due and one is submitted.
+        let (renewing, rid) =
+            certified(&db, 3, "复评期内厂", ON - days(3 * 365 - 60), ON + days(60)).await;
+        certificate::submit_annual(
+            &db,
+            &Scope::City,
+            &admin(),
+            rid,
+            &certificate::AnnualInput {
+                year: 1,
+                score: anbiao_domain::scoring::Percent(880),
+                report: "第一年度自评报告，整改问题三项。",
+            },
+            ON,
+        )
+        .await
+        .expect("annual");
+        // Year 1 falls due in 20 days.
+        let (young, _) = certified(
+            &db,
+            4,
+            "新近取证厂",
+            ON - days(365 - 20),
+            ON + days(2 * 365 + 20),
+        )
+        .await;
+
+        let report = jobs::run_daily(&db, &rules, ON, "a").await.expect("run");
+        assert_eq!(
+            report,
+            DailyReport {
+                ran: true,
+                expired: 2,
+                renewal_open: 1,
+                annual_upcoming: 1,
+                annual_missing: 1,
+            }
+        );
+        assert_eq!(
+            kinds(&db, recent, Audience::Enterprise).await,
+            ["certificate.expired/".to_string() + &jobs_until(&db, recent).await]
+        );
+        assert!(
+            kinds(&db, old, Audience::Enterprise).await.is_empty(),
+            "no notice years later"
+        );
+        assert_eq!(
+            kinds(&db, renewing, Audience::Enterprise).await,
+            [
+                "annual.missing/year-2".to_string(),
+                format!("renewal.open/{}", jobs_until(&db, renewing).await)
+            ]
+        );
+        assert_eq!(
+            kinds(&db, young, Audience::Enterprise).await,
+            ["annual.upcoming/year-1"]
+        );
+        assert!(
+            kinds(&db, young, Audience::Officer).await.is_empty(),
+            "officers see what is late, not what is coming"
+        );
+        // Both expiries are audited, with the rule.
+        let expiries = audit::search(
+            &db,
+            &Filter {
+                action: Some("certificate.expire".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .expect("audit");
+        assert_eq!(expiries.len(), 2);
+        assert!(
+            expiries
+                .iter()
+                .all(|e| e.detail.contains("grading.2021@1#validity"))
+        );
+
+        // The same day again: nothing. The next day: runs, but delivers nothing new.
+        assert!(
+            !jobs::run_daily(&db, &rules, ON, "b")
+                .await
+                .expect("again")
+                .ran
+        );
+        let next = jobs::run_daily(&db, &rules, ON + days(1), "b")
+            .await
+            .expect("next day");
+        assert_eq!(
+            next,
+            DailyReport {
+                ran: true,
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            audit::search(
+                &db,
+                &Filter {
+                    action: Some("certificate.expire".into()),
+                    ..Default::default()
+                },
+                10,
+                0
+            )
+            .await
+            .expect("audit")
+            .len(),
+            2
+        );
+        assert!(
+            audit::verify(&db, None)
+                .await
+                .expect("verify")
+                .broken
+                .is_none()
+        );
+    })
+    .await;
+}
+
+async fn jobs_until(db: &Db, ent: i64) -> String {
+    certificate::of_enterprise(db, &Scope::City, ent)
+        .await
+        .expect("certs")[0]
+        .valid_until
+        .clone()
+}
+
+#[tokio::test]
+async fn two_instances_run_the_day_once() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        for n in 0..6 {
+            certified(
+                &db,
+                10 + n,
+                &format!("并发期满厂{n}"),
+                ON - Duration::days(1200),
+                ON - Duration::days(5),
+            )
+            .await;
+        }
+        let (a, b) = tokio::join!(
+            jobs::run_daily(&db, &rules, ON, "instance-a"),
+            jobs::run_daily(&db, &rules, ON, "instance-b")
+        );
+        let (a, b) = (a.expect("a"), b.expect("b"));
+        assert!(a.ran ^ b.ran, "exactly one instance ran: {a:?} {b:?}");
+        assert_eq!(a.expired + b.expired, 6);
+        let runs = jobs::recent_runs(&db, 10).await.expect("runs");
+        assert_eq!(runs.len(), 1);
+        assert!(runs[0].finished_at.is_some());
+        assert!(
+            runs[0]
+                .summary
+                .as_deref()
+                .unwrap_or("")
+                .contains("记录证书期满 6 张")
+        );
+        let officer_notes = notify::list(&db, &Scope::City, Audience::Officer, 100)
+            .await
+            .expect("list");
+        assert_eq!(officer_notes.len(), 6);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn notifications_are_read_within_scope_only() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let (ent, _) = certified(
+            &db,
+            20,
+            "已读测试厂",
+            ON - Duration::days(1100),
+            ON - Duration::days(2),
+        )
+        .await;
+        jobs::run_daily(&db, &rules, ON, "a").await.expect("run");
+        let rugao = Scope::Region {
+            codes: vec!["320682".into()],
+        };
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        assert_eq!(
+            notify::unread(&db, &rugao, Audience::Officer)
+                .await
+                .expect("n"),
+            1
+        );
+        assert_eq!(
+            notify::unread(&db, &rudong, Audience::Officer)
+                .await
+                .expect("n"),
+            0
+        );
+        let note = &notify::list(&db, &rugao, Audience::Officer, 10)
+            .await
+            .expect("list")[0];
+        assert_eq!(note.link, format!("/enterprises/{ent}/standing"));
+        // Another district cannot mark it, nor can the enterprise mark the officers' copy.
+        assert!(matches!(
+            notify::mark_read(&db, &rudong, Audience::Officer, note.id, "rudong").await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            notify::mark_read(
+                &db,
+                &Scope::Enterprise { id: ent },
+                Audience::Enterprise,
+                note.id,
+                "qiye"
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            notify::unread(&db, &rugao, Audience::Officer)
+                .await
+                .expect("n"),
+            1
+        );
+        notify::mark_read(&db, &rugao, Audience::Officer, note.id, "rugao")
+            .await
+            .expect("read");
+        notify::mark_read(&db, &rugao, Audience::Officer, note.id, "rugao")
+            .await
+            .expect("twice is fine");
+        assert_eq!(
+            notify::unread(&db, &rugao, Audience::Officer)
+                .await
+                .expect("n"),
+            0
+        );
+        // The enterprise's own copy is still unread.
+        assert_eq!(
+            notify::unread(&db, &Scope::Enterprise { id: ent }, Audience::Enterprise)
+                .await
+                .expect("n"),
+            1
+        );
+    })
+    .await;
+}

@@ -1,0 +1,98 @@
+//! The in-app notifications page: reminders and notices from the background jobs, for the
+//! enterprise's own users or for the officers whose scope holds the enterprise.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+
+use anbiao_domain::Role;
+use anbiao_store::notify::{self, Audience};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, redirect};
+use crate::views::fmt_unix;
+
+/// Which copy of a notification a role reads; none for the administrators, partners and
+/// evaluation organisations.
+pub fn audience_of(role: Role) -> Option<Audience> {
+    match role {
+        Role::EnterpriseManager => Some(Audience::Enterprise),
+        Role::CityOfficer | Role::DistrictOfficer | Role::TownshipOfficer => {
+            Some(Audience::Officer)
+        }
+        _ => None,
+    }
+}
+
+pub struct NoteRow {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub rule: String,
+    pub due_on: String,
+    pub created: String,
+    pub read: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    rows: Vec<NoteRow>,
+    unread: i64,
+    applies: bool,
+}
+
+/// `GET /notifications`
+pub async fn list(
+    State(state): State<AppState>,
+    u: CurrentUser,
+) -> Result<Html<String>, HtmlError> {
+    let (rows, unread) = match audience_of(u.role) {
+        Some(a) => (
+            notify::list(&state.db, &u.scope, a, 200).await?,
+            notify::unread(&state.db, &u.scope, a).await?,
+        ),
+        None => (Vec::new(), 0),
+    };
+    let rows = rows
+        .into_iter()
+        .map(|n| NoteRow {
+            id: n.id,
+            title: n.title,
+            body: n.body,
+            link: n.link,
+            rule: n.rule.unwrap_or_default(),
+            due_on: n.due_on.unwrap_or_default(),
+            created: fmt_unix(n.created_at),
+            read: match (n.read_at, n.read_by) {
+                (Some(t), Some(by)) => format!("{by} 于 {} 已阅", fmt_unix(t)),
+                (Some(t), None) => format!("{} 已阅", fmt_unix(t)),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let page = NotificationsPage {
+        layout: Layout::new(&u, &state, "notifications"),
+        rows,
+        unread,
+        applies: audience_of(u.role).is_some(),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `POST /notifications/{id}/read`
+pub async fn mark_read(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, HtmlError> {
+    let audience = audience_of(u.role).ok_or(AppError::NotFound)?;
+    notify::mark_read(&state.db, &u.scope, audience, id, &u.user.display_name).await?;
+    Ok(redirect("/notifications", is_htmx(&headers)))
+}
