@@ -19,7 +19,7 @@ pub struct Cli {
         default_value = "sqlite://anbiao.db"
     )]
     pub db: String,
-    /// Directory with regions.toml, industries.toml, size_rules.toml and grading.toml to use instead of the
+    /// Directory with regions.toml, industries.toml, size_rules.toml, grading.toml and quality.toml to use instead of the
     /// files built into the binary.
     #[arg(long, global = true, env = "ANBIAO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,

@@ -24,5 +24,6 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         &read("industries.toml", embedded::INDUSTRIES)?,
         &read("size_rules.toml", embedded::SIZE_RULES)?,
         &read("grading.toml", embedded::GRADING)?,
+        &read("quality.toml", embedded::QUALITY)?,
     )?)
 }

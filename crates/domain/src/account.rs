@@ -111,10 +111,12 @@ pub enum Permission {
     ManageOrgs,
     /// Load official scoring sheets.
     ManageSheets,
+    /// See the quality flags of grading (alike self-assessments, evaluator throughput).
+    MonitorQuality,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -130,6 +132,7 @@ impl Permission {
         Self::ViewCertificates,
         Self::ManageOrgs,
         Self::ManageSheets,
+        Self::MonitorQuality,
     ];
 
     pub fn label(self) -> &'static str {
@@ -149,6 +152,7 @@ impl Permission {
             Self::ViewCertificates => "查看标准化证书",
             Self::ManageOrgs => "管理评审单位",
             Self::ManageSheets => "载入评分细则",
+            Self::MonitorQuality => "查看评审质量监测",
         }
     }
 
@@ -170,6 +174,7 @@ impl Permission {
             Self::ViewCertificates => "certificates.view",
             Self::ManageOrgs => "orgs.manage",
             Self::ManageSheets => "sheets.manage",
+            Self::MonitorQuality => "quality.view",
         }
     }
 
@@ -186,6 +191,7 @@ impl Permission {
                 | Self::ViewAuditLog
                 | Self::ViewCases
                 | Self::ViewCertificates
+                | Self::MonitorQuality
         )
     }
 }
@@ -217,6 +223,7 @@ impl Role {
             RecordAccidents => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             RevokeCertificates => matches!(self, CityOfficer | DistrictOfficer),
             ManageOrgs | ManageSheets => self == CityOfficer,
+            MonitorQuality => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

@@ -11,7 +11,7 @@ use crate::date::parse_date;
 use crate::reference::ReferenceError;
 use crate::rules::RuleRef;
 
-pub const EMBEDDED: &str = include_str!("../../../data/rules/quality.toml");
+pub const EMBEDDED: &str = crate::reference::embedded::QUALITY;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct QualitySet {

@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::industry::IndustryBook;
+use crate::quality::QualityRules;
 use crate::region::RegionBook;
 use crate::rules::GradingRules;
 use crate::size::SizeRules;
@@ -30,6 +31,7 @@ pub mod embedded {
     pub const INDUSTRIES: &str = include_str!("../../../data/reference/industries.toml");
     pub const SIZE_RULES: &str = include_str!("../../../data/reference/size_rules.toml");
     pub const GRADING: &str = include_str!("../../../data/rules/grading.toml");
+    pub const QUALITY: &str = include_str!("../../../data/rules/quality.toml");
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +40,7 @@ pub struct ReferenceData {
     pub industries: IndustryBook,
     pub size_rules: SizeRules,
     pub grading: GradingRules,
+    pub quality: QualityRules,
 }
 
 impl ReferenceData {
@@ -46,12 +49,14 @@ impl ReferenceData {
         industries: &str,
         size_rules: &str,
         grading: &str,
+        quality: &str,
     ) -> Result<Self, ReferenceError> {
         let data = Self {
             regions: RegionBook::from_toml(regions)?,
             industries: IndustryBook::from_toml(industries)?,
             size_rules: SizeRules::from_toml(size_rules)?,
             grading: GradingRules::from_toml(grading)?,
+            quality: QualityRules::from_toml(quality)?,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
         for i in data.industries.all() {
@@ -75,6 +80,7 @@ impl ReferenceData {
             embedded::INDUSTRIES,
             embedded::SIZE_RULES,
             embedded::GRADING,
+            embedded::QUALITY,
         )
     }
 }
@@ -94,6 +100,7 @@ mod tests {
             &broken,
             embedded::SIZE_RULES,
             embedded::GRADING,
+            embedded::QUALITY,
         )
         .expect_err("unknown sector");
         assert!(e.message.contains("mining"));

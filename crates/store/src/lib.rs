@@ -16,6 +16,7 @@ pub mod import;
 pub mod jobs;
 pub mod notify;
 pub mod orgs;
+pub mod quality;
 pub mod reference;
 pub mod seed;
 pub mod session;

@@ -133,7 +133,7 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, cases, certificate, enterprises as ent, import,
-        login, notifications, orgs, portal, sheets, standing,
+        login, notifications, orgs, portal, quality, sheets, standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -193,6 +193,7 @@ pub fn table() -> Table {
             standing::record_accident,
         )
         .get("/notifications", SignedIn, notifications::list)
+        .get("/quality", Perm(MonitorQuality), quality::page)
         .post(
             "/notifications/{id}/read",
             SignedIn,

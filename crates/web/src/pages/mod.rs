@@ -11,6 +11,7 @@ pub mod login;
 pub mod notifications;
 pub mod orgs;
 pub mod portal;
+pub mod quality;
 pub mod sheets;
 pub mod standing;
 
@@ -68,6 +69,7 @@ pub struct Layout {
     pub can_orgs: bool,
     pub can_sheets: bool,
     pub can_notes: bool,
+    pub can_quality: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -97,6 +99,7 @@ impl Layout {
             can_orgs: u.can(Permission::ManageOrgs),
             can_sheets: u.can(Permission::ManageSheets),
             can_notes: notifications::audience_of(u.role).is_some(),
+            can_quality: u.can(Permission::MonitorQuality),
             nav,
             fixed_date: state
                 .config

@@ -1283,3 +1283,94 @@ async fn notifications_page_shows_the_jobs_reminders_to_whom_they_concern() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn quality_page_flags_alike_self_assessments_and_busy_evaluators_within_scope() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let actor = Actor::new("tester", "form");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        let org = anbiao_store::orgs::create_org(
+            &db,
+            &actor,
+            "某某安全咨询评审中心",
+            "评审单位",
+            time::macros::date!(2099 - 12 - 31),
+        )
+        .await
+        .expect("org");
+        let gu = anbiao_store::orgs::add_evaluator(
+            &db,
+            &actor,
+            org,
+            "顾考评",
+            "PS-77",
+            time::macros::date!(2099 - 12 - 31),
+        )
+        .await
+        .expect("evaluator");
+        let template = "本企业按照评分细则逐项开展自评：建立安全生产责任制，主要负责人签订目标责任书；\
+            制定年度安全投入计划并足额提取安全费用；开展全员安全培训，特种作业人员持证上岗；\
+            落实有限空间、动火、高处作业审批制度；隐患排查治理台账完整，发现问题十二项已全部整改。";
+        let city = Scope::City;
+        let start = anbiao_web::today() - Duration::days(20);
+        for i in 0..6u32 {
+            let name = format!("质量监测{}厂", ["甲", "乙", "丙", "丁", "戊", "己"][i as usize]);
+            let ent = enterprise_in_rugao(&db, 90 + i, &name).await;
+            let report = match i {
+                0 => template.to_string(),
+                1 => template.replace("十二项", "十一项"),
+                _ => format!("{name}第{i}次自评：各要素对照检查，整改问题{}项，另行附表说明。", i + 3),
+            };
+            let on = start + Duration::days(i64::from(i));
+            let c = cx(&db, &rules, &city, &actor, on);
+            let case = c.open_case(ent, Grade::Three).await.expect("case");
+            c.submit_assessment(case, Kind::SelfAssessment, &entries(&sheet, 90), &report)
+                .await
+                .expect("self");
+            c.apply(case).await.expect("apply");
+            c.act(case, Action::Accept, Party::District, None)
+                .await
+                .expect("accept");
+            c.assign(case, Party::City, org, &[gu]).await.expect("assign");
+            c.evaluate(case, &entries(&sheet, 85), "现场评审报告")
+                .await
+                .expect("evaluate");
+        }
+        let rugao = app.session_for("rugao").await;
+        let page = crate::body_text(app.send(rugao.get("/quality")).await).await;
+        let alike = page.split("id=\"alike\"").nth(1).expect("table");
+        assert!(
+            alike.contains("质量监测甲厂") && alike.contains("质量监测乙厂") && !alike.contains("质量监测丙厂"),
+            "{page}"
+        );
+        let busy = page.split("id=\"busy\"").nth(1).expect("table");
+        assert!(busy.contains("顾考评") && busy.contains(">6<"), "{busy}");
+        assert!(page.contains("quality@1#similar_text"));
+        let rudong = app.session_for("rudong").await;
+        let page = crate::body_text(app.send(rudong.get("/quality")).await).await;
+        assert!(
+            page.contains("未发现高度相似的自评报告") && page.contains("未发现工作量异常的考评员"),
+            "{page}"
+        );
+        assert!(!page.contains("质量监测甲厂"));
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(enterprise_in_rugao(&db, 99, "质量监测企业账户厂").await),
+        )
+        .await;
+        let qiye = app.session_for("qiye").await;
+        assert_eq!(app.send(qiye.get("/quality")).await.status(), 403);
+    })
+    .await;
+}
