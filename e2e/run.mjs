@@ -1,5 +1,7 @@
 // Browser test: signs in, searches, imports a file with bad rows and reads the report, downloads
-// an export. Runs the real binary (`anbiao demo`) on SQLite and, when reachable, PostgreSQL.
+// an export, manages an account, searches the audit log, and takes a 三级 case from
+// self-assessment to a verified certificate. Runs the real binary (`anbiao demo`) on SQLite and
+// PostgreSQL.
 //
 // Usage: node e2e/run.mjs [path-to-anbiao-binary]
 import { spawn } from "node:child_process";
@@ -52,17 +54,26 @@ function badRowsCsv() {
 
 async function scenario(name, dbUrl, port) {
   const work = mkdtempSync(join(tmpdir(), "anbiao-e2e-"));
+  const base = `http://127.0.0.1:${port}`;
   const csvPath = join(work, "名录.csv");
   writeFileSync(csvPath, "\ufeff" + badRowsCsv());
   let logText = "";
-  const proc = spawn(bin, ["--db", dbUrl, "demo", "--port", String(port), "--enterprises", "600", "--seed", "7"], {
-    cwd: work,
-    env: { ...process.env, RUST_LOG: "warn" },
-  });
-  proc.on("error", (e) => (logText += "spawn failed: " + e.message));
-  proc.stdout.on("data", (d) => (logText += d));
-  proc.stderr.on("data", (d) => (logText += d));
-  const base = `http://127.0.0.1:${port}`;
+  const start = (args) => {
+    const p = spawn(bin, ["--db", dbUrl, ...args], { cwd: work, env: { ...process.env, RUST_LOG: "warn" } });
+    p.on("error", (e) => (logText += "spawn failed: " + e.message));
+    p.stdout.on("data", (d) => (logText += d));
+    p.stderr.on("data", (d) => (logText += d));
+    return p;
+  };
+  let proc = start(["demo", "--port", String(port), "--enterprises", "600", "--seed", "7"]);
+  // Time passes: stop the server and serve the same database on a later business date.
+  const restartOn = async (day) => {
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGTERM");
+    await exited;
+    proc = start(["serve", "--port", String(port), "--business-date", day, "--jobs-every-minutes", "0"]);
+    await waitHealthy(base, proc, () => logText);
+  };
   const profile = mkdtempSync(join(tmpdir(), "anbiao-chromium-"));
   let context;
   try {
@@ -79,9 +90,10 @@ async function scenario(name, dbUrl, port) {
     const page = context.pages()[0] || (await context.newPage());
     page.setDefaultTimeout(15000);
     const consoleErrors = [];
-    // The wrong password answers 401 on purpose; anything else logged as an error fails the test.
+    // The wrong password answers 401 and the early announcement 409/422 on purpose; anything
+    // else logged as an error fails the test.
     page.on("console", (m) => {
-      if (m.type() === "error" && !m.text().includes("status of 401")) consoleErrors.push(m.text());
+      if (m.type() === "error" && !/status of (401|409|422)/.test(m.text())) consoleErrors.push(m.text());
     });
 
     // Sign in: a wrong password shows the message, the right one opens the list.
@@ -174,6 +186,8 @@ async function scenario(name, dbUrl, port) {
     const actors = await page.$$eval("table.grid tbody tr td:nth-child(3)", (tds) => tds.map((t) => t.textContent));
     check(actors.every((a) => a.includes("e2e_new")), "the actor filter holds");
     await page.screenshot({ path: join(out, `${name}-audit.png`) });
+    await signOut();
+    await gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn });
     check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
     passed++;
     console.log(`ok - ${name}`);
@@ -187,6 +201,122 @@ async function scenario(name, dbUrl, port) {
     rmSync(profile, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+// The grading life cycle through the pages: the enterprise self-assesses and applies for 三级,
+// the district accepts, the city assigns an evaluation team, the evaluator scores, the city
+// reviews and starts the public notice; after the notice has run the city announces, the
+// certificate PDF downloads and the address in its QR code verifies on the public page.
+async function gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn }) {
+  // Take a step and wait until the page shows its outcome: a new state, or the refusal.
+  const act = async (key) => {
+    const before = (await page.textContent("#case-state")).trim();
+    await page.click(`#case-actions button[data-action='${key}']`);
+    await page.waitForFunction(
+      (old) => document.querySelector("#msg") || document.querySelector("#case-state").textContent.trim() !== old,
+      before,
+    );
+  };
+  const caseState = async () => (await page.textContent("#case-state")).trim();
+
+  await signIn("qiye", "Demo@2018", "/enterprises");
+  await page.goto(base + "/cases");
+  await page.click("#cases tbody tr:first-child td:first-child a");
+  await page.waitForSelector("#case-state");
+  const caseUrl = page.url();
+  check((await caseState()) === "自评中", "the enterprise's case is in self-assessment: " + (await caseState()));
+  const enterpriseName = (await page.textContent("h1")).split("：")[1].trim();
+  await page.click("#assess");
+  await page.waitForSelector("#assessment-form");
+  // Deduct on the first item and mark the second not applicable; the rest at full marks.
+  const codes = await page.$$eval("#assessment-form input[name^=pts_]", (is) => is.map((i) => i.name.slice(4)));
+  check(codes.length > 10, "the sheet's items are on the form: " + codes.length);
+  const first = await page.inputValue(`input[name='pts_${codes[0]}']`);
+  await page.fill(`input[name='pts_${codes[0]}']`, String(Math.max(0, Number(first) - 2)));
+  await page.fill(`input[name='note_${codes[0]}']`, "目标考核记录不全");
+  await page.check(`input[name='na_${codes[1]}']`);
+  await page.fill("textarea[name=report]", `${enterpriseName}自评报告：对照评分细则逐项自查，发现问题3项，已全部整改。`);
+  await page.click("#assessment-form button[type=submit]");
+  await page.waitForURL(caseUrl);
+  await act("apply");
+  check((await caseState()) === "已申请", "applied: " + (await caseState()));
+  await signOut();
+
+  await signIn("rugao", "Demo@2018", "/enterprises");
+  await page.goto(caseUrl);
+  await act("accept");
+  check((await caseState()) === "已受理", "the district accepted: " + (await caseState()));
+  await signOut();
+
+  await signIn("city", "Demo@2018", "/enterprises");
+  await page.goto(caseUrl);
+  const orgValue = await page.$eval("#assign-form select[name=org]", (sel) =>
+    [...sel.options].find((o) => o.textContent.includes("江苏安评标准化评审中心")).value);
+  await page.selectOption("#assign-form select[name=org]", orgValue);
+  const team = await page.$$("#assign-form label:has-text('江苏安评标准化评审中心，资格至 2028') input[name=team]");
+  check(team.length === 2, "two qualified evaluators of the organisation: " + team.length);
+  for (const box of team) await box.check();
+  await page.click("#assign-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#case-state").textContent.trim() !== "已受理");
+  check((await caseState()) === "评审中", "assigned: " + (await caseState()));
+  await signOut();
+
+  await signIn("kaoping", "Demo@2018", "/cases");
+  await page.goto(caseUrl);
+  await page.click("#assess");
+  await page.waitForSelector("#assessment-form");
+  await page.fill("textarea[name=report]", "现场评审报告：查阅资料、现场核查，按评分细则逐项评分，符合三级要求。");
+  await page.click("#assessment-form button[type=submit]");
+  await page.waitForURL(caseUrl);
+  check((await caseState()) === "评审完成", "evaluated: " + (await caseState()));
+  check(/\d/.test(await page.textContent("#eval-score")), "the evaluation score is shown");
+  await signOut();
+
+  await signIn("city", "Demo@2018", "/enterprises");
+  await page.goto(caseUrl);
+  await act("approve");
+  check((await caseState()) === "审核通过", "reviewed: " + (await caseState()));
+  await act("start_notice");
+  check((await caseState()) === "公示中", "notice started: " + (await caseState()));
+  // Announcing before the notice has run is refused with the end date and the rule.
+  await act("announce");
+  check((await page.textContent("#msg")).includes("公示期至"), "too early to announce");
+  const notices = await (await fetch(base + "/portal/notices")).text();
+  check(notices.includes(enterpriseName), "the notice is on the public portal");
+  await page.screenshot({ path: join(out, `${name}-notice.png`) });
+
+  // Three weeks later the notice has run.
+  const later = new Date(Date.now() + 8 * 3600e3 + 21 * 86400e3).toISOString().slice(0, 10);
+  await restartOn(later);
+  await page.goto(caseUrl);
+  check((await page.textContent(".fixed-date")).includes(later), "the fixed business date is announced on the page");
+  await act("announce");
+  check((await caseState()) === "已公告发证", "announced: " + (await caseState()));
+  const number = (await page.textContent("#certificate")).trim();
+  check(/^苏AQB[A-Z]{2}Ⅲ\d{4}\d{5}$/.test(number), "a national-format certificate number: " + number);
+
+  await page.click("#standing");
+  await page.waitForSelector("#certificates");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click(`#certificates tr:has-text('${number}') a.cert-pdf`),
+  ]);
+  const pdfPath = join(work, "certificate.pdf");
+  await download.saveAs(pdfPath);
+  const pdf = readFileSync(pdfPath).toString("latin1");
+  check(pdf.startsWith("%PDF-") && /\/FontFile[23]/.test(pdf), "an A4 PDF with an embedded font");
+  const link = /\/URI\((http[^)]+)\)/.exec(pdf);
+  check(link && link[1].startsWith(base + "/verify/"), "the QR code links to the verification page: " + (link && link[1]));
+  await page.screenshot({ path: join(out, `${name}-standing.png`) });
+
+  // The public, signed out, opens the QR address.
+  const pub = await context.newPage();
+  await context.clearCookies();
+  await pub.goto(link[1]);
+  const verdict = await pub.textContent("main");
+  check(verdict.includes(number) && verdict.includes(enterpriseName) && verdict.includes("有效"), "the portal verifies the certificate: " + verdict.slice(0, 200));
+  await pub.screenshot({ path: join(out, `${name}-verify.png`) });
+  await pub.close();
 }
 
 function pgUrl(dbName) {

@@ -49,6 +49,7 @@ fn parse_id(s: &str) -> Result<i64, AppError> {
 
 pub struct CaseRow {
     pub id: i64,
+    pub enterprise_id: i64,
     pub enterprise: String,
     pub region: String,
     pub grade: &'static str,
@@ -63,6 +64,7 @@ async fn row(state: &AppState, u: &CurrentUser, c: &Case) -> CaseRow {
         .unwrap_or_default();
     CaseRow {
         id: c.id,
+        enterprise_id: c.enterprise_id,
         enterprise: name,
         region: region_name(&state.reference, &c.region_code),
         grade: c.grade().map(|g| g.label()).unwrap_or(""),
