@@ -232,6 +232,7 @@ pub async fn grading_history(
     let cx = Ctx {
         db,
         rules,
+        regions: &reference.regions,
         scope: &scope,
         actor: &actor,
         on: today,

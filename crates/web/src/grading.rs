@@ -5,6 +5,7 @@ use anbiao_domain::Scope;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::grade::Grade;
 use anbiao_domain::lifecycle::{Action, CaseState, Party};
+use anbiao_domain::region::RegionBook;
 use anbiao_domain::rules::{Admission, Decided, GradeResult, GradingRuleSet, GradingRules};
 use anbiao_domain::scoring::{ItemInput, Outcome, Percent, score};
 use anbiao_domain::standard::ScoringSheet;
@@ -25,6 +26,8 @@ pub const REGION_ABBR: char = '苏';
 pub struct Ctx<'a> {
     pub db: &'a Db,
     pub rules: &'a GradingRules,
+    /// The regions, to name a district authority on its certificates.
+    pub regions: &'a RegionBook,
     pub scope: &'a Scope,
     pub actor: &'a Actor,
     /// The decision date: the rules in force on it decide.
@@ -97,6 +100,16 @@ pub async fn sheet_for(
 
 /// Opens a case: the enterprise starts its self-assessment for a grade.
 impl Ctx<'_> {
+    /// The issuing body as the rules name it, with a district authority's placeholder
+    /// ("县（市、区）") replaced by the case's district as named on the decision date.
+    fn issuer(&self, body: &str, region_code: &str) -> String {
+        const PLACEHOLDER: &str = "县（市、区）";
+        match self.regions.current_version(region_code, self.on) {
+            Some(r) if body.contains(PLACEHOLDER) => body.replace(PLACEHOLDER, &r.name),
+            _ => body.to_string(),
+        }
+    }
+
     pub async fn open_case(&self, enterprise_id: i64, grade: Grade) -> Result<i64, AppError> {
         let Ctx {
             db,
@@ -104,6 +117,7 @@ impl Ctx<'_> {
             scope,
             actor,
             on,
+            ..
         } = *self;
         let e = enterprise::get(db, scope, enterprise_id).await?;
         let set = rules_on(rules, on)?;
@@ -205,6 +219,7 @@ impl Ctx<'_> {
             scope,
             actor,
             on,
+            ..
         } = *self;
         let case = grading::get(db, scope, case_id).await?;
         let grade = case.grade().ok_or(AppError::NotFound)?;
@@ -358,6 +373,7 @@ impl Ctx<'_> {
             scope,
             actor,
             on,
+            ..
         } = *self;
         let case = grading::get(db, scope, case_id).await?;
         let grade = case.grade().ok_or(AppError::NotFound)?;
@@ -389,6 +405,7 @@ impl Ctx<'_> {
             scope,
             actor,
             on,
+            ..
         } = *self;
         let case = grading::get(db, scope, case_id).await?;
         let grade = case.grade().ok_or(AppError::NotFound)?;
@@ -421,7 +438,7 @@ impl Ctx<'_> {
             case_id: Some(case_id),
             grade: result,
             industry: e.industry_code.clone(),
-            issuer: authority.value.body.clone(),
+            issuer: self.issuer(&authority.value.body, &case.region_code),
             external: false,
             issued_on: on,
             valid_until: valid.value,
@@ -533,7 +550,7 @@ impl Ctx<'_> {
             case_id: Some(case_id),
             grade,
             industry: e.industry_code,
-            issuer: authority.value.body.clone(),
+            issuer: self.issuer(&authority.value.body, &case.region_code),
             external: true,
             issued_on,
             valid_until: valid.value,

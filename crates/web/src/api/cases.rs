@@ -159,6 +159,7 @@ pub async fn take_step(
     let cx = grading::Ctx {
         db: &state.db,
         rules: &state.reference.grading,
+        regions: &state.reference.regions,
         scope: &u.scope,
         actor: &actor,
         on: state.today(),

@@ -33,6 +33,7 @@ fn ctx<'a>(
     grading::Ctx {
         db: &state.db,
         rules: &state.reference.grading,
+        regions: &state.reference.regions,
         scope: &u.scope,
         actor,
         on: state.today(),

@@ -251,6 +251,7 @@ pub async fn object(
     let ctx = grading::Ctx {
         db: &state.db,
         rules: &state.reference.grading,
+        regions: &state.reference.regions,
         scope: &Scope::City,
         actor: &actor,
         on: state.today(),

@@ -23,9 +23,12 @@ fn cx<'a>(
     actor: &'a Actor,
     on: time::Date,
 ) -> g::Ctx<'a> {
+    static REGIONS: std::sync::LazyLock<anbiao_domain::region::RegionBook> =
+        std::sync::LazyLock::new(|| ReferenceData::embedded().expect("reference").regions);
     g::Ctx {
         db,
         rules,
+        regions: &REGIONS,
         scope,
         actor,
         on,
@@ -1371,6 +1374,72 @@ async fn quality_page_flags_alike_self_assessments_and_busy_evaluators_within_sc
         .await;
         let qiye = app.session_for("qiye").await;
         assert_eq!(app.send(qiye.get("/quality")).await.status(), 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_small_micro_certificate_names_its_district_authority() {
+    each_backend(|db| async move {
+        let rules = ReferenceData::embedded().expect("reference").grading;
+        let actor = Actor::new("tester", "form");
+        for s in shipped().expect("sheets").1 {
+            standards::save(&db, &actor, &s).await.expect("sheet");
+        }
+        let r = ReferenceData::embedded().expect("reference");
+        let draft = EnterpriseDraft {
+            credit_code: Some(code("320682", 120)),
+            name: Some("如皋小微五金厂".into()),
+            region: Some("320682".into()),
+            industry: Some("JX".into()),
+            annual_sales_wan: Some("300".into()),
+            employees: Some("12".into()),
+            ..Default::default()
+        }
+        .validate(&r, anbiao_web::today(), OverridePolicy::Allowed)
+        .expect("valid");
+        let ent = enterprise::create(&db, &Scope::City, &actor, &draft)
+            .await
+            .expect("enterprise");
+        let today = anbiao_web::today();
+        let city = Scope::City;
+        let c = cx(&db, &rules, &city, &actor, today);
+        let case = c.open_case(ent, Grade::SmallMicro).await.expect("case");
+        let case_row = anbiao_store::grading::get(&db, &city, case)
+            .await
+            .expect("case");
+        let sheet = standards::get(&db, &case_row.sheet_id, case_row.sheet_version as u32)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        c.submit_assessment(
+            case,
+            Kind::SelfAssessment,
+            &entries(&sheet, 90),
+            "小微企业自评",
+        )
+        .await
+        .expect("self");
+        c.apply(case).await.expect("apply");
+        for (a, p) in [
+            (Action::Accept, Party::District),
+            (Action::Assign, Party::District),
+        ] {
+            c.act(case, a, p, None).await.expect("step");
+        }
+        c.evaluate(case, &entries(&sheet, 85), "现场核查")
+            .await
+            .expect("evaluated");
+        c.approve(case, Party::District).await.expect("approved");
+        c.act(case, Action::StartNotice, Party::District, None)
+            .await
+            .expect("notice");
+        let (cid, number) = cx(&db, &rules, &city, &actor, today + Duration::days(20))
+            .announce(case, Party::District)
+            .await
+            .expect("announced");
+        let cert = certificate::get(&db, &city, cid).await.expect("cert");
+        assert_eq!(cert.issuer, "如皋市应急管理局", "{number}");
     })
     .await;
 }
