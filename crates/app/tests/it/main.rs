@@ -21,6 +21,27 @@ fn anbiao(db: &str, args: &[&str]) -> Output {
 
 pub use anbiao_store::testing::credit_code as code;
 
+/// A 机械 enterprise in 如皋, created directly in the store.
+async fn enterprise_in_rugao(db: &anbiao_store::Db, n: u32, name: &str) -> i64 {
+    let draft = anbiao_domain::EnterpriseDraft {
+        credit_code: Some(code("320682", n)),
+        name: Some(name.into()),
+        region: Some("320682".into()),
+        industry: Some("JX".into()),
+        ..Default::default()
+    }
+    .validate(
+        &anbiao_domain::ReferenceData::embedded().expect("reference"),
+        anbiao_web::today(),
+        anbiao_domain::OverridePolicy::Allowed,
+    )
+    .expect("valid");
+    let actor = anbiao_store::audit::Actor::new("tester", "cli");
+    anbiao_store::enterprise::create(db, &Scope::City, &actor, &draft)
+        .await
+        .expect("enterprise")
+}
+
 async fn count(db: &anbiao_store::Db) -> i64 {
     anbiao_store::enterprise::count(db, &Scope::City)
         .await
@@ -574,22 +595,7 @@ async fn rules_explain_a_stored_decision() {
         let out = anbiao(&t.url, &["migrate"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         let actor = anbiao_store::audit::Actor::new("tester", "cli");
-        let draft = anbiao_domain::EnterpriseDraft {
-            credit_code: Some(code("320682", 3)),
-            name: Some("规则解释测试厂".into()),
-            region: Some("320682".into()),
-            industry: Some("JX".into()),
-            ..Default::default()
-        }
-        .validate(
-            &anbiao_domain::ReferenceData::embedded().expect("reference"),
-            anbiao_web::today(),
-            anbiao_domain::OverridePolicy::Allowed,
-        )
-        .expect("valid");
-        let ent = anbiao_store::enterprise::create(&t.db, &Scope::City, &actor, &draft)
-            .await
-            .expect("enterprise");
+        let ent = enterprise_in_rugao(&t.db, 3, "规则解释测试厂").await;
         let case = grading::open(
             &t.db,
             &Scope::City,
@@ -708,22 +714,7 @@ async fn jobs_run_once_per_business_day() {
         let out = anbiao(&t.url, &["migrate"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         let actor = anbiao_store::audit::Actor::new("tester", "cli");
-        let draft = anbiao_domain::EnterpriseDraft {
-            credit_code: Some(code("320682", 5)),
-            name: Some("任务测试厂".into()),
-            region: Some("320682".into()),
-            industry: Some("JX".into()),
-            ..Default::default()
-        }
-        .validate(
-            &anbiao_domain::ReferenceData::embedded().expect("reference"),
-            anbiao_web::today(),
-            anbiao_domain::OverridePolicy::Allowed,
-        )
-        .expect("valid");
-        let ent = anbiao_store::enterprise::create(&t.db, &Scope::City, &actor, &draft)
-            .await
-            .expect("enterprise");
+        let ent = enterprise_in_rugao(&t.db, 5, "任务测试厂").await;
         anbiao_store::certificate::issue(
             &t.db,
             &actor,

@@ -51,6 +51,17 @@ async fn enterprise_in_rugao(db: &Db, n: u32, name: &str) -> i64 {
         .expect("enterprise")
 }
 
+/// An enterprise in 如皋 holding a 三级 certificate issued on `issued`: (enterprise, certificate).
+async fn certified_in_rugao(db: &Db, n: u32, name: &str, issued: time::Date) -> (i64, i64) {
+    let rules = ReferenceData::embedded().expect("reference").grading;
+    let set = rules.in_force(issued).expect("set");
+    let ent = enterprise_in_rugao(db, n, name).await;
+    let (cid, _) = issue_three(db, &Actor::new("tester", "cli"), set, ent, issued)
+        .await
+        .expect("certificate");
+    (ent, cid)
+}
+
 /// Issues a 三级 certificate on `issued` with the validity the rules give.
 async fn issue_three(
     db: &Db,
@@ -1130,14 +1141,13 @@ async fn certificate_pdf_prints_for_its_enterprise_with_the_verification_link() 
             ..Default::default()
         };
         let app = crate::TestApp::with_config(db.clone(), config).await;
-        let actor = Actor::new("tester", "cli");
-        let rules = ReferenceData::embedded().expect("reference").grading;
-        let ent = enterprise_in_rugao(&db, 81, "证书打印厂").await;
-        let issued = anbiao_web::today() - Duration::days(30);
-        let set = rules.in_force(issued).expect("set");
-        let (cid, _) = issue_three(&db, &actor, set, ent, issued)
-            .await
-            .expect("certificate");
+        let (ent, cid) = certified_in_rugao(
+            &db,
+            81,
+            "证书打印厂",
+            anbiao_web::today() - Duration::days(30),
+        )
+        .await;
         let token = certificate::get(&db, &Scope::City, cid)
             .await
             .expect("stored")
@@ -1200,14 +1210,13 @@ async fn certificate_pdf_without_a_font_says_what_to_install() {
             ..Default::default()
         };
         let app = crate::TestApp::with_config(db.clone(), config).await;
-        let actor = Actor::new("tester", "cli");
-        let rules = ReferenceData::embedded().expect("reference").grading;
-        let ent = enterprise_in_rugao(&db, 82, "无字体厂").await;
-        let issued = anbiao_web::today() - Duration::days(30);
-        let set = rules.in_force(issued).expect("set");
-        let (cid, _) = issue_three(&db, &actor, set, ent, issued)
-            .await
-            .expect("certificate");
+        let (_, cid) = certified_in_rugao(
+            &db,
+            82,
+            "无字体厂",
+            anbiao_web::today() - Duration::days(30),
+        )
+        .await;
         let city = app.session_for("city").await;
         let res = app
             .send(city.get(&format!("/certificates/{cid}/pdf")))
@@ -1226,15 +1235,10 @@ async fn certificate_pdf_without_a_font_says_what_to_install() {
 async fn notifications_page_shows_the_jobs_reminders_to_whom_they_concern() {
     each_backend(|db| async move {
         let app = crate::TestApp::new(db.clone()).await;
-        let actor = Actor::new("tester", "cli");
         let rules = ReferenceData::embedded().expect("reference").grading;
-        let ent = enterprise_in_rugao(&db, 83, "到期提醒厂").await;
         let today = anbiao_web::today();
-        let issued = today - Duration::days(3 * 365 + 5);
-        let set = rules.in_force(issued).expect("set");
-        issue_three(&db, &actor, set, ent, issued)
-            .await
-            .expect("certificate");
+        let (ent, _) =
+            certified_in_rugao(&db, 83, "到期提醒厂", today - Duration::days(3 * 365 + 5)).await;
         let report = anbiao_store::jobs::run_daily(&db, &rules, today, "test")
             .await
             .expect("job");
