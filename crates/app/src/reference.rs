@@ -19,11 +19,43 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             Ok(fallback.to_string())
         }
     };
+    // A `programmes/` folder replaces the shipped programmes as a whole.
+    let folder = dir.join("programmes");
+    let programmes: Vec<(String, String)> = if folder.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(&folder)
+            .with_context(|| format!("无法读取方案目录 {}", folder.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                std::fs::read_to_string(p)
+                    .map(|t| (name, t))
+                    .with_context(|| format!("无法读取方案文件 {}", p.display()))
+            })
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        anbiao_domain::programme::embedded::ALL
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect()
+    };
+    let programme_refs: Vec<(&str, &str)> = programmes
+        .iter()
+        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .collect();
     Ok(ReferenceData::parse(
         &read("regions.toml", embedded::REGIONS)?,
         &read("industries.toml", embedded::INDUSTRIES)?,
         &read("size_rules.toml", embedded::SIZE_RULES)?,
         &read("grading.toml", embedded::GRADING)?,
         &read("quality.toml", embedded::QUALITY)?,
+        &programme_refs,
     )?)
 }

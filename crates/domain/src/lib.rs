@@ -21,6 +21,7 @@ pub mod industry;
 pub mod lifecycle;
 pub mod number;
 pub mod password;
+pub mod programme;
 pub mod quality;
 pub mod reference;
 pub mod region;

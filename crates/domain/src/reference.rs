@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::industry::IndustryBook;
+use crate::programme::Programme;
 use crate::quality::QualityRules;
 use crate::region::RegionBook;
 use crate::rules::GradingRules;
@@ -41,6 +42,8 @@ pub struct ReferenceData {
     pub size_rules: SizeRules,
     pub grading: GradingRules,
     pub quality: QualityRules,
+    /// The loaded programmes (样板地区建设方案), checked against the regions.
+    pub programmes: Vec<Programme>,
 }
 
 impl ReferenceData {
@@ -50,13 +53,28 @@ impl ReferenceData {
         size_rules: &str,
         grading: &str,
         quality: &str,
+        programmes: &[(&str, &str)],
     ) -> Result<Self, ReferenceError> {
+        let regions = RegionBook::from_toml(regions)?;
+        let mut loaded: Vec<Programme> = Vec::new();
+        for (file, text) in programmes {
+            let p = Programme::from_toml(file, text, &regions)
+                .map_err(|e| ReferenceError::new("programmes", e.to_string()))?;
+            if loaded.iter().any(|o| o.id == p.id) {
+                return Err(ReferenceError::new(
+                    "programmes",
+                    format!("{file}：方案编号“{}”重复", p.id),
+                ));
+            }
+            loaded.push(p);
+        }
         let data = Self {
-            regions: RegionBook::from_toml(regions)?,
+            regions,
             industries: IndustryBook::from_toml(industries)?,
             size_rules: SizeRules::from_toml(size_rules)?,
             grading: GradingRules::from_toml(grading)?,
             quality: QualityRules::from_toml(quality)?,
+            programmes: loaded,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
         for i in data.industries.all() {
@@ -81,7 +99,12 @@ impl ReferenceData {
             embedded::SIZE_RULES,
             embedded::GRADING,
             embedded::QUALITY,
+            &crate::programme::embedded::ALL,
         )
+    }
+
+    pub fn programme(&self, id: &str) -> Option<&Programme> {
+        self.programmes.iter().find(|p| p.id == id)
     }
 }
 
@@ -101,6 +124,7 @@ mod tests {
             embedded::SIZE_RULES,
             embedded::GRADING,
             embedded::QUALITY,
+            &[],
         )
         .expect_err("unknown sector");
         assert!(e.message.contains("mining"));

@@ -675,6 +675,57 @@ pub async fn update(
     Ok(changes)
 }
 
+/// The day in China (UTC+8) of a timestamp, as `YYYY-MM-DD`.
+fn china_day(t: OffsetDateTime) -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    anbiao_domain::date::format_date(t.to_offset(offset).date())
+}
+
+/// Records when an enterprise began operating and, if it has, when it closed: the interval
+/// the programme's figures count it in. Audited with the reason.
+pub async fn set_life(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    active_from: time::Date,
+    closed_on: Option<time::Date>,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let e = get(db, scope, id).await?;
+    if closed_on.is_some_and(|c| c < active_from) {
+        return Err(StoreError::Invalid("停业日期不能早于开业日期".into()));
+    }
+    if reason.trim().is_empty() {
+        return Err(StoreError::Invalid("请填写修改存续日期的依据".into()));
+    }
+    let (from, to) = (
+        anbiao_domain::date::format_date(active_from),
+        closed_on.map(anbiao_domain::date::format_date),
+    );
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE enterprise SET active_from = $1, closed_on = $2 WHERE id = $3";
+    with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(&from)
+        .bind(&to)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let ev = Event::new("enterprise.life", format!("enterprise:{id}")).detail(format!(
+        "“{}”存续日期：{} 起{}；依据：{}",
+        e.name,
+        from,
+        to.as_deref()
+            .map(|t| format!("，{t} 停业"))
+            .unwrap_or_default(),
+        reason.trim()
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Writes the new values when anything changed, with one history row per changed field.
 /// The update is conditional on the version read, so a concurrent writer makes it fail.
 pub(crate) async fn update_in_tx(
@@ -691,7 +742,8 @@ pub(crate) async fn update_in_tx(
     const SQL: &str = "UPDATE enterprise SET credit_code = $1, code_override_reason = $2, name = $3, \
         region_code = $4, township = $5, industry_code = $6, annual_sales_yuan = $7, employees = $8, \
         above_scale = $9, size_class = $10, size_rule = $11, status = $12, contact_person = $13, \
-        contact_phone = $14, address = $15, updated_at = $16, name_grams = $19, version = version + 1 \
+        contact_phone = $14, address = $15, updated_at = $16, name_grams = $19, version = version + 1, \
+        closed_on = CASE WHEN $12 = 'closed' THEN COALESCE(closed_on, $20) ELSE NULL END \
         WHERE id = $17 AND version = $18";
     let n = with_tx!(tx, |c| sqlx::query(SQL)
         .bind(e.credit_code.as_str())
@@ -713,6 +765,7 @@ pub(crate) async fn update_in_tx(
         .bind(old.id)
         .bind(old.version)
         .bind(text::name_grams(&e.name))
+        .bind(china_day(now))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -731,8 +784,8 @@ pub(crate) async fn update_in_tx(
 
 const INSERT_COLUMNS: &str = "credit_code, code_override_reason, name, region_code, township, industry_code, \
     annual_sales_yuan, employees, above_scale, size_class, size_rule, status, contact_person, \
-    contact_phone, address, created_at, updated_at, created_by, created_source, name_grams";
-/// Rows per multi-row INSERT: 20 columns × 1000 stays under both backends' parameter limits.
+    contact_phone, address, created_at, updated_at, created_by, created_source, name_grams, active_from";
+/// Rows per multi-row INSERT: 21 columns × 1000 stays under both backends' parameter limits.
 pub(crate) const INSERT_BATCH: usize = 1000;
 
 /// Inserts enterprises with multi-row statements; returns (id, credit code) pairs.
@@ -772,6 +825,7 @@ pub(crate) async fn insert_batch(
                 Arg::Text(actor.username.clone()),
                 Arg::Text(actor.source.clone()),
                 Arg::Text(text::name_grams(&e.name)),
+                Arg::Text(china_day(now)),
             ]);
         }
         b.push(" RETURNING id, credit_code");

@@ -6,6 +6,7 @@ mod enterprise;
 mod grading;
 mod import;
 mod jobs;
+mod programme;
 mod token;
 
 use anbiao_domain::ReferenceData;

@@ -1,0 +1,270 @@
+//! Counts as of a day: enterprises by their operating interval, certificates by validity,
+//! revocation and supersession, self-assessments and audits by their dates, per unit.
+
+use anbiao_domain::standard::shipped;
+use anbiao_domain::{Grade, Scope};
+use anbiao_store::assessment::{self, Kind};
+use anbiao_store::audits::{self, Class, NewAudit, Outcome};
+use anbiao_store::certificate::{self, NewCertificate};
+use anbiao_store::grading::{self, NewCase};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, enterprise, programme, standards};
+use time::Date;
+use time::macros::date;
+
+use crate::account::admin;
+use crate::{code, input};
+
+async fn ent(db: &Db, n: u32, region: &str, sales_wan: &str, staff: &str, from: Date) -> i64 {
+    let id = enterprise::create(
+        db,
+        &Scope::City,
+        &admin(),
+        &input(
+            &code(region, n),
+            &format!("目标测试{n}厂"),
+            region,
+            "JX",
+            sales_wan,
+            staff,
+        ),
+    )
+    .await
+    .expect("enterprise");
+    enterprise::set_life(db, &Scope::City, &admin(), id, from, None, "工商登记")
+        .await
+        .expect("life");
+    id
+}
+
+async fn cert(db: &Db, e: i64, grade: Grade, from: Date, until: Date) -> i64 {
+    certificate::issue(
+        db,
+        &admin(),
+        &NewCertificate {
+            enterprise_id: e,
+            case_id: None,
+            grade,
+            industry: "JX".into(),
+            issuer: "发证机关".into(),
+            external: grade == Grade::One || grade == Grade::Two,
+            issued_on: from,
+            valid_until: until,
+            rule: "grading.2014@1#validity".into(),
+            region_abbr: '苏',
+            number: None,
+        },
+    )
+    .await
+    .expect("certificate")
+    .0
+}
+
+#[tokio::test]
+async fn counts_are_what_the_records_said_on_the_day() {
+    each_backend(|db| async move {
+        for s in &shipped().expect("sheets").1 {
+            standards::save(&db, &admin(), s).await.expect("sheet");
+        }
+        let long_ago = date!(2010 - 01 - 01);
+        // Size by 工信部联企业〔2011〕300号: 规上 and ≥ 300 staff is medium, the others here small
+        // or micro. A: 规上 with 三级 until 2019-01-09, audited and put into 整改 in 2018.
+        let a = ent(&db, 1, "320682", "3000", "320", long_ago).await;
+        cert(
+            &db,
+            a,
+            Grade::Three,
+            date!(2016 - 01 - 10),
+            date!(2019 - 01 - 09),
+        )
+        .await;
+        audits::record(
+            &db,
+            &Scope::City,
+            &admin(),
+            &NewAudit {
+                enterprise_id: a,
+                certificate_id: None,
+                grade: "three",
+                performed_on: date!(2018 - 09 - 01),
+                score: Some(620),
+                outcome: Outcome::Deficient,
+                class: Some(Class::Rectify),
+                findings: "有限空间作业审批流于形式",
+                rectify_by: Some(date!(2018 - 12 - 01)),
+            },
+        )
+        .await
+        .expect("audit");
+        // B: 规上 without a certificate, self-assessed on 2018-10-01.
+        let b = ent(&db, 2, "320682", "5000", "400", long_ago).await;
+        let case = grading::open(
+            &db,
+            &Scope::City,
+            &admin(),
+            &NewCase {
+                enterprise_id: b,
+                grade: Grade::Three,
+                opened_on: date!(2018 - 09 - 15),
+                rule_set: "grading.2014@1".into(),
+                sheet_id: "sample.gbt33000".into(),
+                sheet_version: 1,
+            },
+        )
+        .await
+        .expect("case");
+        let sheet = standards::get(&db, "sample.gbt33000", 1)
+            .await
+            .expect("ran")
+            .expect("sheet");
+        let inputs: Vec<_> = sheet
+            .items()
+            .map(|(_, i)| {
+                (
+                    anbiao_domain::scoring::ItemInput::earned(&i.code, i.points),
+                    String::new(),
+                )
+            })
+            .collect();
+        let plain: Vec<_> = inputs.iter().map(|(i, _)| i.clone()).collect();
+        let outcome = anbiao_domain::scoring::score(&sheet, &plain, &[]).expect("scored");
+        assessment::submit(
+            &db,
+            &Scope::City,
+            &admin(),
+            &assessment::NewAssessment {
+                case_id: case,
+                kind: Kind::SelfAssessment,
+                inputs: &inputs,
+                outcome: &outcome,
+                report: "自评",
+                performed_on: date!(2018 - 10 - 01),
+            },
+        )
+        .await
+        .expect("self-assessment");
+        // C: small, started with a small-micro case in 2018-09 and certified from 2018-11-01.
+        let c = ent(&db, 3, "320682", "300", "12", long_ago).await;
+        grading::open(
+            &db,
+            &Scope::City,
+            &admin(),
+            &NewCase {
+                enterprise_id: c,
+                grade: Grade::SmallMicro,
+                opened_on: date!(2018 - 09 - 01),
+                rule_set: "grading.2014@1".into(),
+                sheet_id: "sample.small_micro.2014".into(),
+                sheet_version: 1,
+            },
+        )
+        .await
+        .expect("case");
+        cert(
+            &db,
+            c,
+            Grade::SmallMicro,
+            date!(2018 - 11 - 01),
+            date!(2021 - 10 - 31),
+        )
+        .await;
+        // D: micro, registered only in 2019.
+        ent(&db, 4, "320682", "100", "5", date!(2019 - 03 - 01)).await;
+        // E: small, closed on 2018-06-30.
+        let e = ent(&db, 5, "320682", "200", "8", long_ago).await;
+        enterprise::set_life(
+            &db,
+            &Scope::City,
+            &admin(),
+            e,
+            long_ago,
+            Some(date!(2018 - 06 - 30)),
+            "注销",
+        )
+        .await
+        .expect("closed");
+        // F: 规上 二级, revoked on 2018-12-01.
+        let f = ent(&db, 6, "320682", "8000", "500", long_ago).await;
+        let fc = cert(
+            &db,
+            f,
+            Grade::Two,
+            date!(2017 - 03 - 01),
+            date!(2020 - 02 - 28),
+        )
+        .await;
+        certificate::revoke(
+            &db,
+            &Scope::City,
+            &admin(),
+            fc,
+            date!(2018 - 12 - 01),
+            "发生较大事故",
+            None,
+        )
+        .await
+        .expect("revoked");
+        // G in 如东: 一级.
+        let g = ent(&db, 7, "320623", "90000", "900", long_ago).await;
+        cert(
+            &db,
+            g,
+            Grade::One,
+            date!(2017 - 06 - 01),
+            date!(2020 - 05 - 31),
+        )
+        .await;
+
+        let start = date!(2018 - 07 - 04);
+        let on = |d| programme::counts(&db, d, start);
+        let nov = on(date!(2018 - 11 - 30)).await.expect("counts");
+        let rugao = &nov["如皋"];
+        assert_eq!(
+            (rugao.active, rugao.above_scale, rugao.small_micro),
+            (4, 3, 1),
+            "{rugao:?}"
+        );
+        assert_eq!((rugao.grade_two, rugao.grade_three), (1, 1));
+        assert_eq!(rugao.above_scale_certified, 2);
+        assert_eq!(
+            rugao.above_scale_self_assessed, 3,
+            "A and F certified, B self-assessed"
+        );
+        assert_eq!(
+            (rugao.small_micro_started, rugao.small_micro_certified),
+            (1, 1)
+        );
+        assert_eq!((rugao.grade_three_audited, rugao.rectification), (1, 1));
+        assert_eq!(nov["如东"].grade_one, 1);
+
+        let dec = on(date!(2018 - 12 - 31)).await.expect("counts");
+        assert_eq!(dec["如皋"].grade_two, 0, "revoked on 2018-12-01");
+        assert_eq!(
+            dec["如皋"].above_scale_self_assessed, 2,
+            "F no longer holds a certificate"
+        );
+
+        let later = on(date!(2019 - 06 - 30)).await.expect("counts");
+        let rugao = &later["如皋"];
+        assert_eq!(
+            rugao.grade_three, 0,
+            "A's certificate ran out on 2019-01-09"
+        );
+        assert_eq!(
+            (rugao.active, rugao.small_micro, rugao.small_micro_certified),
+            (5, 2, 1)
+        );
+        assert_eq!(
+            rugao.grade_three_audited, 1,
+            "the audit still counts within the programme"
+        );
+
+        let before = on(date!(2018 - 06 - 01)).await.expect("counts");
+        assert_eq!(before["如皋"].active, 5, "E was still open");
+        assert_eq!(
+            before["如皋"].grade_three_audited, 0,
+            "nothing audited before the programme"
+        );
+    })
+    .await;
+}
