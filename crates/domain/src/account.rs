@@ -113,10 +113,12 @@ pub enum Permission {
     ManageSheets,
     /// See the quality flags of grading (alike self-assessments, evaluator throughput).
     MonitorQuality,
+    /// See the programmes' target tables and the enterprises behind each figure (within scope).
+    ViewProgrammes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -133,6 +135,7 @@ impl Permission {
         Self::ManageOrgs,
         Self::ManageSheets,
         Self::MonitorQuality,
+        Self::ViewProgrammes,
     ];
 
     pub fn label(self) -> &'static str {
@@ -153,6 +156,7 @@ impl Permission {
             Self::ManageOrgs => "管理评审单位",
             Self::ManageSheets => "载入评分细则",
             Self::MonitorQuality => "查看评审质量监测",
+            Self::ViewProgrammes => "查看样板地区建设目标",
         }
     }
 
@@ -175,6 +179,7 @@ impl Permission {
             Self::ManageOrgs => "orgs.manage",
             Self::ManageSheets => "sheets.manage",
             Self::MonitorQuality => "quality.view",
+            Self::ViewProgrammes => "programmes.view",
         }
     }
 
@@ -192,6 +197,7 @@ impl Permission {
                 | Self::ViewCases
                 | Self::ViewCertificates
                 | Self::MonitorQuality
+                | Self::ViewProgrammes
         )
     }
 }
@@ -223,7 +229,9 @@ impl Role {
             RecordAccidents => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             RevokeCertificates => matches!(self, CityOfficer | DistrictOfficer),
             ManageOrgs | ManageSheets => self == CityOfficer,
-            MonitorQuality => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
+            MonitorQuality | ViewProgrammes => {
+                matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer)
+            }
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

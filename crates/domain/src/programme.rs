@@ -550,6 +550,110 @@ impl Programme {
     }
 }
 
+/// One figure of the table: what it is, its value on the day, and how it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub metric: Metric,
+    pub figure: Figure,
+    pub target: Option<f64>,
+    pub by: Date,
+    pub standing: Option<Standing>,
+    /// Enterprises still needed to reach the target.
+    pub shortfall: Option<u64>,
+}
+
+impl Cell {
+    fn new(metric: Metric, counts: &UnitCounts, target: Option<f64>, by: Date, on: Date) -> Self {
+        let figure = metric.figure(counts);
+        Cell {
+            metric,
+            figure,
+            target,
+            by,
+            standing: target.map(|t| Standing::of(&figure, t, on, by)),
+            shortfall: target.and_then(|t| figure.shortfall(t)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub unit: String,
+    pub label: String,
+    pub counts: UnitCounts,
+    pub cells: Vec<Cell>,
+}
+
+/// The attachment table as of a day, with the city's targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetTable {
+    pub as_of: Date,
+    pub phase: Option<String>,
+    pub rows: Vec<Row>,
+    /// The 合计 row: the whole city's counts, with the printed totals as targets for counts.
+    pub total: Row,
+    pub city: Vec<Cell>,
+}
+
+impl Programme {
+    /// The table on `on` from the counts per unit taken that day. Units with no enterprise
+    /// show zeros; counts of units outside the table still add to the city's row.
+    pub fn table(
+        &self,
+        counts: &std::collections::BTreeMap<String, UnitCounts>,
+        on: Date,
+    ) -> TargetTable {
+        let zero = UnitCounts::default();
+        let rows = self
+            .units
+            .iter()
+            .map(|u| {
+                let c = counts.get(&u.unit).unwrap_or(&zero);
+                Row {
+                    unit: u.unit.clone(),
+                    label: u.label.clone(),
+                    counts: c.clone(),
+                    cells: self
+                        .columns
+                        .iter()
+                        .zip(&u.targets)
+                        .map(|(m, t)| Cell::new(*m, c, Some(*t), self.unit_by, on))
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut city = UnitCounts::default();
+        for c in counts.values() {
+            city.add(c);
+        }
+        let total = Row {
+            unit: String::new(),
+            label: "合计".into(),
+            counts: city.clone(),
+            cells: self
+                .columns
+                .iter()
+                .map(|m| {
+                    let t = self.totals.iter().find(|(tm, _)| tm == m).map(|(_, v)| *v);
+                    Cell::new(*m, &city, t, self.unit_by, on)
+                })
+                .collect(),
+        };
+        let city_cells = self
+            .city_targets
+            .iter()
+            .map(|t| Cell::new(t.metric, &city, Some(t.target), t.by, on))
+            .collect();
+        TargetTable {
+            as_of: on,
+            phase: self.phase_on(on).map(|p| p.name.clone()),
+            rows,
+            total,
+            city: city_cells,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -760,6 +864,69 @@ mod tests {
         }
         let e = load("[programme\nid = 1").expect_err("syntax");
         assert!(e.to_string().starts_with("test.toml 第"), "{e}");
+    }
+
+    #[test]
+    fn the_table_sums_the_city_and_checks_each_unit_against_its_row() {
+        let p = load(TEXT).expect("valid");
+        let mut counts = std::collections::BTreeMap::new();
+        counts.insert(
+            "海安".to_string(),
+            UnitCounts {
+                grade_one: 5,
+                grade_two: 50,
+                grade_three: 100,
+                grade_three_audited: 16,
+                ..Default::default()
+            },
+        );
+        counts.insert(
+            "如皋".to_string(),
+            UnitCounts {
+                grade_two: 36,
+                ..Default::default()
+            },
+        );
+        let t = p.table(&counts, date!(2020 - 01 - 10));
+        assert_eq!(t.phase.as_deref(), Some("总结验收阶段"));
+        let haian = &t.rows[0];
+        assert_eq!(haian.label, "海安县");
+        let two = &haian.cells[1];
+        assert_eq!(
+            (two.standing, two.shortfall),
+            (Some(Standing::Missed), Some(5))
+        );
+        assert_eq!(haian.cells[0].standing, Some(Standing::Met));
+        assert_eq!(
+            haian.cells[2].standing,
+            Some(Standing::Met),
+            "16 of 100 audited ≥ 15 %"
+        );
+        assert_eq!(
+            haian.cells[4].standing,
+            Some(Standing::NoData),
+            "no small-micro enterprises"
+        );
+        assert_eq!(t.rows[1].cells[1].standing, Some(Standing::Met));
+        assert_eq!(t.total.cells[1].figure.numerator, 86);
+        assert_eq!(t.total.cells[1].target, Some(300.0));
+        assert_eq!(
+            t.total.cells[2].target, None,
+            "no city target for rates in the table"
+        );
+        let city_two: Vec<_> = t
+            .city
+            .iter()
+            .filter(|c| c.metric == Metric::GradeTwoCount)
+            .map(|c| (c.target, c.standing))
+            .collect();
+        assert_eq!(
+            city_two,
+            [
+                (Some(200.0), Some(Standing::Missed)),
+                (Some(300.0), Some(Standing::Missed))
+            ]
+        );
     }
 
     #[test]

@@ -284,6 +284,16 @@ pub fn table() -> Table {
             api::cases::take_step,
         )
         .get(
+            "/api/v1/programmes",
+            Perm(ViewProgrammes),
+            api::programmes::list_programmes,
+        )
+        .get(
+            "/api/v1/programmes/{id}/targets",
+            Perm(ViewProgrammes),
+            api::programmes::get_targets,
+        )
+        .get(
             "/api/v1/certificates",
             Perm(ViewCertificates),
             api::cases::list_certificates,

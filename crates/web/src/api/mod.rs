@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod enterprises;
+pub mod programmes;
 pub mod session;
 
 use axum::Json;
@@ -99,6 +100,8 @@ impl utoipa::Modify for Security {
         cases::get_case,
         cases::take_step,
         cases::list_certificates,
+        programmes::list_programmes,
+        programmes::get_targets,
         session::delete_session,
     ),
     components(schemas(
@@ -111,6 +114,10 @@ impl utoipa::Modify for Security {
         cases::CaseDetail,
         cases::StepBody,
         cases::CertificateView,
+        programmes::ProgrammeView,
+        programmes::FigureView,
+        programmes::UnitView,
+        programmes::TargetsView,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

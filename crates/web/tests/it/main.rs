@@ -4,6 +4,7 @@ mod api;
 mod grading;
 mod matrix;
 mod pages;
+mod programmes;
 mod security;
 
 use axum::Router;

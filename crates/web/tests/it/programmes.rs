@@ -1,0 +1,150 @@
+//! The programme API: the loaded programmes and the target table as of a day.
+
+use anbiao_domain::{Grade, ReferenceData, Scope};
+use anbiao_store::audit::Actor;
+use anbiao_store::certificate::{self, NewCertificate};
+use anbiao_store::enterprise;
+use anbiao_store::testing::each_backend;
+use time::macros::date;
+
+#[tokio::test]
+async fn the_target_table_as_of_a_day() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        let r = ReferenceData::embedded().expect("reference");
+        // Two 二级 enterprises in 如皋: one from 2017 (before the plan; it counts), one from 2019.
+        for (n, from) in [(1u32, date!(2017 - 05 - 01)), (2, date!(2019 - 05 - 01))] {
+            let e = anbiao_domain::EnterpriseDraft {
+                credit_code: Some(crate::code("320682", 300 + n)),
+                name: Some(format!("目标表测试{n}厂")),
+                region: Some("320682".into()),
+                industry: Some("JX".into()),
+                ..Default::default()
+            }
+            .validate(
+                &r,
+                anbiao_web::today(),
+                anbiao_domain::OverridePolicy::Allowed,
+            )
+            .expect("valid");
+            let id = enterprise::create(&db, &Scope::City, &actor, &e)
+                .await
+                .expect("enterprise");
+            enterprise::set_life(
+                &db,
+                &Scope::City,
+                &actor,
+                id,
+                date!(2010 - 01 - 01),
+                None,
+                "登记",
+            )
+            .await
+            .expect("life");
+            certificate::issue(
+                &db,
+                &actor,
+                &NewCertificate {
+                    enterprise_id: id,
+                    case_id: None,
+                    grade: Grade::Two,
+                    industry: "JX".into(),
+                    issuer: "江苏省安全生产监督管理局".into(),
+                    external: true,
+                    issued_on: from,
+                    valid_until: from + time::Duration::days(3 * 365),
+                    rule: "grading.2014@1#validity".into(),
+                    region_abbr: '苏',
+                    number: None,
+                },
+            )
+            .await
+            .expect("certificate");
+        }
+        let city = app.session_for("city").await;
+        let list = crate::body_json(app.send(city.get("/api/v1/programmes")).await).await;
+        assert_eq!(list[0]["id"], "nantong.2018");
+        assert_eq!(list[0]["document"], "通政发〔2018〕27号");
+
+        let t = crate::body_json(
+            app.send(city.get("/api/v1/programmes/nantong.2018/targets?as_of=2018-12-31"))
+                .await,
+        )
+        .await;
+        assert_eq!(t["as_of"], "2018-12-31");
+        assert_eq!(t["phase"], "组织实施阶段");
+        assert_eq!(t["units"].as_array().map(Vec::len), Some(11));
+        let rugao = &t["units"][1];
+        assert_eq!(rugao["label"], "如皋市");
+        let two = &rugao["metrics"][1];
+        assert_eq!(two["metric"], "grade_two_count");
+        assert_eq!(
+            (two["numerator"].as_u64(), two["target"].as_f64()),
+            (Some(1), Some(35.0))
+        );
+        assert_eq!(
+            (two["status"].as_str(), two["shortfall"].as_u64()),
+            (Some("behind"), Some(34))
+        );
+        assert_eq!(t["city"]["metrics"][1]["target"], 300.0);
+        let city_two: Vec<_> = t["city_targets"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|c| c["metric"] == "grade_two_count")
+            .map(|c| (c["target"].as_f64(), c["numerator"].as_u64()))
+            .collect();
+        assert_eq!(city_two, [(Some(200.0), Some(1)), (Some(300.0), Some(1))]);
+
+        // A year on, the second counts too, and the deadline has passed.
+        let t = crate::body_json(
+            app.send(city.get("/api/v1/programmes/nantong.2018/targets?as_of=2020-01-10"))
+                .await,
+        )
+        .await;
+        let two = &t["units"][1]["metrics"][1];
+        assert_eq!(
+            (two["numerator"].as_u64(), two["status"].as_str()),
+            (Some(2), Some("missed"))
+        );
+
+        // Bad input.
+        let res = app
+            .send(city.get("/api/v1/programmes/nantong.2018/targets?as_of=2019-13-01"))
+            .await;
+        assert_eq!(res.status(), 400);
+        let body = crate::body_json(res).await;
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("YYYY-MM-DD"),
+            "{body}"
+        );
+        assert_eq!(body["field"], "as_of");
+        let res = app
+            .send(city.get("/api/v1/programmes/shanghai.2030/targets"))
+            .await;
+        assert_eq!(res.status(), 404);
+        // A district officer reads the table; an enterprise cannot.
+        let rugao = app.session_for("rugao").await;
+        assert_eq!(
+            app.send(rugao.get("/api/v1/programmes/nantong.2018/targets"))
+                .await
+                .status(),
+            200
+        );
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(1),
+        )
+        .await;
+        let qiye = app.session_for("qiye").await;
+        assert_eq!(app.send(qiye.get("/api/v1/programmes")).await.status(), 403);
+    })
+    .await;
+}
