@@ -4,10 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use anbiao_domain::Scope;
 use anbiao_domain::date::format_date;
-use anbiao_domain::programme::UnitCounts;
+use anbiao_domain::programme::{Metric, UnitCounts};
 use time::Date;
 
+use crate::enterprise::push_scope;
 use crate::sql::{Arg, SqlBuf};
 use crate::{Db, StoreError, bind_args, with_pool};
 
@@ -167,4 +169,169 @@ pub async fn counts(
         c.rectification = n(rectify);
     }
     Ok(out)
+}
+
+/// Which side of a figure to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The enterprises counted in the numerator.
+    Counted,
+    /// The enterprises of the denominator not (yet) counted: those still missing.
+    Missing,
+}
+
+/// An enterprise behind a figure.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Behind {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub region_code: String,
+    pub size_class: Option<String>,
+    pub above_scale: Option<bool>,
+}
+
+/// `qualifies` for `metric`: the numerator's condition on `e`, as of `d`, audits from `s`.
+fn qualifies(b: &mut SqlBuf, metric: Metric, d: &str, s: &str) {
+    let valid_of = |b: &mut SqlBuf, grade: Option<&str>| {
+        b.push("EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND");
+        if let Some(g) = grade {
+            b.push(" c.grade = ");
+            b.bind(Arg::Text(g.into()));
+            b.push(" AND");
+        }
+        valid(b, d);
+        b.push(")");
+    };
+    let audited = |b: &mut SqlBuf, rectify: bool| {
+        b.push("EXISTS (SELECT 1 FROM quality_audit q WHERE q.enterprise_id = e.id AND q.grade = 'three'");
+        if rectify {
+            b.push(" AND q.classification IN ('rectify', 'eliminate')");
+        }
+        b.push(" AND q.performed_on >= ");
+        b.bind(Arg::Text(s.into()));
+        b.push(" AND q.performed_on <= ");
+        b.bind(Arg::Text(d.into()));
+        b.push(")");
+    };
+    match metric {
+        Metric::GradeOneCount => valid_of(b, Some("one")),
+        Metric::GradeTwoCount => valid_of(b, Some("two")),
+        Metric::GradeThreeAuditRate => audited(b, false),
+        Metric::RectificationRate => audited(b, true),
+        Metric::SmallMicroCertifiedRate
+        | Metric::AboveScaleCertifiedRate
+        | Metric::BelowScaleCertifiedRate => valid_of(b, None),
+        Metric::SmallMicroCoverage => {
+            b.push("(EXISTS (SELECT 1 FROM grading_case g WHERE g.enterprise_id = e.id AND g.opened_on <= ");
+            b.bind(Arg::Text(d.into()));
+            b.push(") OR EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND c.valid_from <= ");
+            b.bind(Arg::Text(d.into()));
+            b.push("))");
+        }
+        Metric::AboveScaleSelfAssessedRate => {
+            b.push(
+                "(EXISTS (SELECT 1 FROM grading_case g JOIN assessment a ON a.case_id = g.id \
+                 WHERE g.enterprise_id = e.id AND a.kind = 'self' AND COALESCE(a.performed_on, g.opened_on) <= ",
+            );
+            b.bind(Arg::Text(d.into()));
+            b.push(
+                ") OR EXISTS (SELECT 1 FROM certificate c JOIN annual_self_assessment s ON s.certificate_id = c.id \
+                 WHERE c.enterprise_id = e.id AND s.submitted_on <= ",
+            );
+            b.bind(Arg::Text(d.into()));
+            b.push(") OR ");
+            valid_of(b, None);
+            b.push(")");
+        }
+    }
+}
+
+/// The denominator's condition on `e` (None for a count: its list is the numerator only).
+fn population(b: &mut SqlBuf, metric: Metric, d: &str) -> bool {
+    match metric {
+        Metric::GradeOneCount | Metric::GradeTwoCount => return false,
+        Metric::GradeThreeAuditRate | Metric::RectificationRate => {
+            active(b, d);
+            b.push(" AND EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND c.grade = 'three' AND");
+            valid(b, d);
+            b.push(")");
+        }
+        Metric::SmallMicroCoverage | Metric::SmallMicroCertifiedRate => {
+            active(b, d);
+            b.push(&format!(" AND {SMALL_MICRO} = 1"));
+        }
+        Metric::AboveScaleCertifiedRate | Metric::AboveScaleSelfAssessedRate => {
+            active(b, d);
+            b.push(" AND e.above_scale");
+        }
+        Metric::BelowScaleCertifiedRate => {
+            active(b, d);
+            b.push(" AND (e.above_scale IS NULL OR NOT e.above_scale)");
+        }
+    }
+    true
+}
+
+/// The enterprises of `unit` behind `metric` on `on` within `scope`: counted, or still missing
+/// (in the denominator, not in the numerator). At most `limit`, by name.
+pub async fn behind(
+    db: &Db,
+    scope: &Scope,
+    q: &BehindQuery<'_>,
+) -> Result<Vec<Behind>, StoreError> {
+    let d = format_date(q.on);
+    let s = format_date(q.since);
+    let mut b = SqlBuf::new(
+        "SELECT e.id, e.name, e.credit_code, e.region_code, e.size_class, e.above_scale \
+         FROM enterprise e JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+    );
+    b.bind(Arg::Text(q.unit.into()));
+    let counts_only = matches!(q.metric, Metric::GradeOneCount | Metric::GradeTwoCount);
+    match q.side {
+        Side::Counted => {
+            b.push(" AND ");
+            if counts_only
+                || matches!(
+                    q.metric,
+                    Metric::GradeThreeAuditRate | Metric::RectificationRate
+                )
+            {
+                // Counted as the count queries do: operating for certificates; any audited
+                // enterprise for audits.
+                if counts_only {
+                    active(&mut b, &d);
+                    b.push(" AND ");
+                }
+                qualifies(&mut b, q.metric, &d, &s);
+            } else {
+                population(&mut b, q.metric, &d);
+                b.push(" AND ");
+                qualifies(&mut b, q.metric, &d, &s);
+            }
+        }
+        Side::Missing => {
+            b.push(" AND ");
+            if !population(&mut b, q.metric, &d) {
+                return Ok(Vec::new());
+            }
+            b.push(" AND NOT ");
+            qualifies(&mut b, q.metric, &d, &s);
+        }
+    }
+    push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    b.push(" ORDER BY e.name, e.id LIMIT ");
+    b.bind(Arg::Int(q.limit.clamp(1, 5000)));
+    rows::<Behind>(db, &b).await
+}
+
+/// What `behind` lists.
+#[derive(Debug, Clone, Copy)]
+pub struct BehindQuery<'a> {
+    pub metric: Metric,
+    pub unit: &'a str,
+    pub on: Date,
+    pub since: Date,
+    pub side: Side,
+    pub limit: i64,
 }

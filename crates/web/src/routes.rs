@@ -133,7 +133,7 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, cases, certificate, enterprises as ent, import,
-        login, notifications, orgs, portal, quality, sheets, standing,
+        login, notifications, orgs, portal, programmes, quality, sheets, standing,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -194,6 +194,17 @@ pub fn table() -> Table {
         )
         .get("/notifications", SignedIn, notifications::list)
         .get("/quality", Perm(MonitorQuality), quality::page)
+        .get("/programmes", Perm(ViewProgrammes), programmes::index)
+        .get(
+            "/programmes/{id}",
+            Perm(ViewProgrammes),
+            programmes::dashboard,
+        )
+        .get(
+            "/programmes/{id}/behind",
+            Perm(ViewProgrammes),
+            programmes::behind,
+        )
         .post(
             "/notifications/{id}/read",
             SignedIn,

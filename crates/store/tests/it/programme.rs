@@ -1,12 +1,14 @@
 //! Counts as of a day: enterprises by their operating interval, certificates by validity,
 //! revocation and supersession, self-assessments and audits by their dates, per unit.
 
+use anbiao_domain::programme::Metric;
 use anbiao_domain::standard::shipped;
 use anbiao_domain::{Grade, Scope};
 use anbiao_store::assessment::{self, Kind};
 use anbiao_store::audits::{self, Class, NewAudit, Outcome};
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::grading::{self, NewCase};
+use anbiao_store::programme::{BehindQuery, Side};
 use anbiao_store::testing::each_backend;
 use anbiao_store::{Db, enterprise, programme, standards};
 use time::Date;
@@ -257,6 +259,73 @@ async fn counts_are_what_the_records_said_on_the_day() {
         assert_eq!(
             rugao.grade_three_audited, 1,
             "the audit still counts within the programme"
+        );
+
+        // The lists behind each figure agree with the counts, on every day asked.
+        for day in [
+            date!(2018 - 11 - 30),
+            date!(2018 - 12 - 31),
+            date!(2019 - 06 - 30),
+        ] {
+            let counts = on(day).await.expect("counts");
+            for unit in ["如皋", "如东"] {
+                let c = counts.get(unit).cloned().unwrap_or_default();
+                for metric in Metric::ALL {
+                    let f = metric.figure(&c);
+                    let list = |side| BehindQuery {
+                        metric,
+                        unit,
+                        on: day,
+                        since: start,
+                        side,
+                        limit: 1000,
+                    };
+                    let counted = programme::behind(&db, &Scope::City, &list(Side::Counted))
+                        .await
+                        .expect("counted");
+                    let missing = programme::behind(&db, &Scope::City, &list(Side::Missing))
+                        .await
+                        .expect("missing");
+                    assert_eq!(counted.len() as u64, f.numerator, "{unit} {metric} {day}");
+                    if let Some(den) = f.denominator
+                        && !matches!(
+                            metric,
+                            Metric::GradeThreeAuditRate | Metric::RectificationRate
+                        )
+                    {
+                        assert_eq!(
+                            (counted.len() + missing.len()) as u64,
+                            den,
+                            "{unit} {metric} {day}"
+                        );
+                    }
+                }
+            }
+        }
+        // Scope: another district sees nobody behind 如皋's figures.
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        let q = BehindQuery {
+            metric: Metric::GradeTwoCount,
+            unit: "如皋",
+            on: date!(2018 - 11 - 30),
+            since: start,
+            side: Side::Counted,
+            limit: 10,
+        };
+        assert_eq!(
+            programme::behind(&db, &Scope::City, &q)
+                .await
+                .expect("city")
+                .len(),
+            1
+        );
+        assert!(
+            programme::behind(&db, &rudong, &q)
+                .await
+                .expect("rudong")
+                .is_empty()
         );
 
         let before = on(date!(2018 - 06 - 01)).await.expect("counts");

@@ -11,6 +11,7 @@ pub mod login;
 pub mod notifications;
 pub mod orgs;
 pub mod portal;
+pub mod programmes;
 pub mod quality;
 pub mod sheets;
 pub mod standing;
@@ -70,6 +71,7 @@ pub struct Layout {
     pub can_sheets: bool,
     pub can_notes: bool,
     pub can_quality: bool,
+    pub can_programmes: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -100,6 +102,7 @@ impl Layout {
             can_sheets: u.can(Permission::ManageSheets),
             can_notes: notifications::audience_of(u.role).is_some(),
             can_quality: u.can(Permission::MonitorQuality),
+            can_programmes: u.can(Permission::ViewProgrammes),
             nav,
             fixed_date: state
                 .config

@@ -7,61 +7,66 @@ use anbiao_store::enterprise;
 use anbiao_store::testing::each_backend;
 use time::macros::date;
 
+/// Two 二级 enterprises in 如皋: one certified in 2017 (before the plan; it counts), one in 2019.
+async fn two_grade_two_in_rugao(db: &anbiao_store::Db) {
+    let actor = Actor::new("tester", "cli");
+    let r = ReferenceData::embedded().expect("reference");
+    // Two 二级 enterprises in 如皋: one from 2017 (before the plan; it counts), one from 2019.
+    for (n, from) in [(1u32, date!(2017 - 05 - 01)), (2, date!(2019 - 05 - 01))] {
+        let e = anbiao_domain::EnterpriseDraft {
+            credit_code: Some(crate::code("320682", 300 + n)),
+            name: Some(format!("目标表测试{n}厂")),
+            region: Some("320682".into()),
+            industry: Some("JX".into()),
+            ..Default::default()
+        }
+        .validate(
+            &r,
+            anbiao_web::today(),
+            anbiao_domain::OverridePolicy::Allowed,
+        )
+        .expect("valid");
+        let id = enterprise::create(db, &Scope::City, &actor, &e)
+            .await
+            .expect("enterprise");
+        enterprise::set_life(
+            db,
+            &Scope::City,
+            &actor,
+            id,
+            date!(2010 - 01 - 01),
+            None,
+            "登记",
+        )
+        .await
+        .expect("life");
+        certificate::issue(
+            db,
+            &actor,
+            &NewCertificate {
+                enterprise_id: id,
+                case_id: None,
+                grade: Grade::Two,
+                industry: "JX".into(),
+                issuer: "江苏省安全生产监督管理局".into(),
+                external: true,
+                issued_on: from,
+                valid_until: from + time::Duration::days(3 * 365),
+                rule: "grading.2014@1#validity".into(),
+                region_abbr: '苏',
+                number: None,
+            },
+        )
+        .await
+        .expect("certificate");
+    }
+}
+
 #[tokio::test]
 async fn the_target_table_as_of_a_day() {
     each_backend(|db| async move {
         let app = crate::TestApp::new(db.clone()).await;
-        let actor = Actor::new("tester", "cli");
-        let r = ReferenceData::embedded().expect("reference");
-        // Two 二级 enterprises in 如皋: one from 2017 (before the plan; it counts), one from 2019.
-        for (n, from) in [(1u32, date!(2017 - 05 - 01)), (2, date!(2019 - 05 - 01))] {
-            let e = anbiao_domain::EnterpriseDraft {
-                credit_code: Some(crate::code("320682", 300 + n)),
-                name: Some(format!("目标表测试{n}厂")),
-                region: Some("320682".into()),
-                industry: Some("JX".into()),
-                ..Default::default()
-            }
-            .validate(
-                &r,
-                anbiao_web::today(),
-                anbiao_domain::OverridePolicy::Allowed,
-            )
-            .expect("valid");
-            let id = enterprise::create(&db, &Scope::City, &actor, &e)
-                .await
-                .expect("enterprise");
-            enterprise::set_life(
-                &db,
-                &Scope::City,
-                &actor,
-                id,
-                date!(2010 - 01 - 01),
-                None,
-                "登记",
-            )
-            .await
-            .expect("life");
-            certificate::issue(
-                &db,
-                &actor,
-                &NewCertificate {
-                    enterprise_id: id,
-                    case_id: None,
-                    grade: Grade::Two,
-                    industry: "JX".into(),
-                    issuer: "江苏省安全生产监督管理局".into(),
-                    external: true,
-                    issued_on: from,
-                    valid_until: from + time::Duration::days(3 * 365),
-                    rule: "grading.2014@1#validity".into(),
-                    region_abbr: '苏',
-                    number: None,
-                },
-            )
-            .await
-            .expect("certificate");
-        }
+        two_grade_two_in_rugao(&db).await;
         let city = app.session_for("city").await;
         let list = crate::body_json(app.send(city.get("/api/v1/programmes")).await).await;
         assert_eq!(list[0]["id"], "nantong.2018");
@@ -145,6 +150,53 @@ async fn the_target_table_as_of_a_day() {
         .await;
         let qiye = app.session_for("qiye").await;
         assert_eq!(app.send(qiye.get("/api/v1/programmes")).await.status(), 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_dashboard_links_every_figure_to_its_enterprises() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        two_grade_two_in_rugao(&db).await;
+        let city = app.session_for("city").await;
+        let res = app.send(city.get("/programmes")).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/programmes/nantong.2018");
+        let page = crate::body_text(
+            app.send(city.get("/programmes/nantong.2018?as_of=2018-12-31")).await,
+        )
+        .await;
+        assert!(page.contains("如皋市") && page.contains("通州湾示范区"), "{page}");
+        assert!(page.contains("还需 34 家二级"), "{page}");
+        let link = "/programmes/nantong.2018/behind?unit=%E5%A6%82%E7%9A%8B&#38;metric=grade_two_count&#38;as_of=2018-12-31&#38;side=counted";
+        assert!(page.contains(link), "{page}");
+        let list = crate::body_text(
+            app.send(city.get(&link.replace("&#38;", "&"))).await,
+        )
+        .await;
+        assert!(list.contains("目标表测试1厂") && !list.contains("目标表测试2厂"), "{list}");
+        let later = crate::body_text(
+            app.send(city.get(&link.replace("&#38;", "&").replace("2018-12-31", "2019-12-31")))
+                .await,
+        )
+        .await;
+        assert!(later.contains("目标表测试1厂") && later.contains("目标表测试2厂"));
+        // Another district sees the table but none of 如皋's enterprises.
+        let rudong = app.session_for("rudong").await;
+        let theirs = crate::body_text(app.send(rudong.get(&link.replace("&#38;", "&"))).await).await;
+        assert!(theirs.contains("没有企业") && !theirs.contains("目标表测试1厂"));
+        // Bad input.
+        for (uri, why) in [
+            ("/programmes/nantong.2018?as_of=2018-02-30", "YYYY-MM-DD"),
+            ("/programmes/nantong.2018/behind?unit=如皋&metric=grade_9", "未知的指标"),
+            ("/programmes/nantong.2018/behind?unit=上海&metric=grade_two_count", "没有地区"),
+        ] {
+            let uri = uri.replace("如皋", "%E5%A6%82%E7%9A%8B").replace("上海", "%E4%B8%8A%E6%B5%B7");
+            let res = app.send(city.get(&uri)).await;
+            assert_eq!(res.status(), 400, "{uri}");
+            assert!(crate::body_text(res).await.contains(why), "{why}");
+        }
     })
     .await;
 }

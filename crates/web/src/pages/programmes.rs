@@ -1,0 +1,325 @@
+//! The programme dashboard: the attachment's table with actuals beside targets as of a day,
+//! the city's targets, and the enterprises behind every figure.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::date::format_date;
+use anbiao_domain::programme::{Cell, Metric, Programme, Standing};
+use anbiao_store::programme::{self as store, BehindQuery, Side};
+
+use crate::AppState;
+use crate::api::programmes::as_of;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, HtmlError};
+use crate::export::percent_encode;
+use crate::pages::{Layout, redirect};
+use crate::views::region_name;
+
+/// `GET /programmes`: the first loaded programme (the usual case is one).
+pub async fn index(State(state): State<AppState>, _u: CurrentUser) -> Result<Response, HtmlError> {
+    let p = state
+        .reference
+        .programmes
+        .first()
+        .ok_or(AppError::NotFound)?;
+    Ok(redirect(
+        &format!("/programmes/{}", percent_encode(&p.id)),
+        false,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct AsOf {
+    pub as_of: Option<String>,
+}
+
+pub struct CellView {
+    pub actual: String,
+    pub target: String,
+    pub class: &'static str,
+    pub status: &'static str,
+    pub title: String,
+    pub counted: String,
+    pub need: Option<(String, String)>,
+}
+
+pub struct RowView {
+    pub label: String,
+    pub cells: Vec<CellView>,
+}
+
+pub struct CityLine {
+    pub label: &'static str,
+    pub section: String,
+    pub by: String,
+    pub cell: CellView,
+}
+
+#[derive(Template)]
+#[template(path = "programmes/dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    id: String,
+    name: String,
+    document: String,
+    as_of: String,
+    phase: String,
+    headers: Vec<&'static str>,
+    rows: Vec<RowView>,
+    total: RowView,
+    city: Vec<CityLine>,
+    quick: Vec<(String, String)>,
+    deadline_note: String,
+}
+
+fn number(m: Metric, v: f64) -> String {
+    if m.is_rate() {
+        format!("{v:.1}%")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn target_text(m: Metric, t: Option<f64>) -> String {
+    match t {
+        None => "—".into(),
+        Some(t) if m.is_rate() => format!("≥{t:.0}%"),
+        Some(t) => format!("{t:.0}"),
+    }
+}
+
+fn behind_link(p: &Programme, unit: &str, m: Metric, as_of: &str, side: &str) -> String {
+    format!(
+        "/programmes/{}/behind?unit={}&metric={}&as_of={as_of}&side={side}",
+        percent_encode(&p.id),
+        percent_encode(unit),
+        m.key()
+    )
+}
+
+fn cell_view(p: &Programme, unit: &str, c: &Cell, as_of: &str) -> CellView {
+    let m = c.metric;
+    let actual = c
+        .figure
+        .value()
+        .map(|v| number(m, v))
+        .unwrap_or_else(|| "—".into());
+    let title = match c.figure.denominator {
+        Some(d) => format!("{} ÷ {d}", c.figure.numerator),
+        None => format!("{} 家", c.figure.numerator),
+    };
+    let (class, status) = match c.standing {
+        Some(Standing::Met) => ("st-met", "已完成"),
+        Some(Standing::Behind) => ("st-behind", "未完成"),
+        Some(Standing::Missed) => ("st-missed", "逾期未完成"),
+        Some(Standing::NoData) => ("st-none", "无数据"),
+        None => ("", ""),
+    };
+    let need = c.shortfall.filter(|_| !unit.is_empty()).map(|n| {
+        let what = match m {
+            Metric::GradeOneCount => "一级",
+            Metric::GradeTwoCount => "二级",
+            _ => "",
+        };
+        let side = if m.is_rate() { "missing" } else { "counted" };
+        (
+            format!("还需 {n} 家{what}"),
+            behind_link(p, unit, m, as_of, side),
+        )
+    });
+    CellView {
+        actual,
+        target: target_text(m, c.target),
+        class,
+        status,
+        title,
+        counted: if unit.is_empty() {
+            String::new()
+        } else {
+            behind_link(p, unit, m, as_of, "counted")
+        },
+        need,
+    }
+}
+
+/// `GET /programmes/{id}?as_of=`
+pub async fn dashboard(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Html<String>, HtmlError> {
+    let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
+    let on = as_of(&state, q.as_of.as_deref())?;
+    let d = format_date(on);
+    let counts = store::counts(&state.db, on, p.start).await?;
+    let t = p.table(&counts, on);
+    let rows = t
+        .rows
+        .iter()
+        .map(|r| RowView {
+            label: r.label.clone(),
+            cells: r
+                .cells
+                .iter()
+                .map(|c| cell_view(p, &r.unit, c, &d))
+                .collect(),
+        })
+        .collect();
+    let total = RowView {
+        label: t.total.label.clone(),
+        cells: t
+            .total
+            .cells
+            .iter()
+            .map(|c| cell_view(p, "", c, &d))
+            .collect(),
+    };
+    let city = t
+        .city
+        .iter()
+        .zip(&p.city_targets)
+        .map(|(c, ct)| CityLine {
+            label: c.metric.label(),
+            section: ct.section.clone(),
+            by: format_date(ct.by),
+            cell: cell_view(p, "", c, &d),
+        })
+        .collect();
+    let mut quick = vec![(format_date(p.issued_on), "方案印发".to_string())];
+    for ct in &p.city_targets {
+        let day = format_date(ct.by);
+        if !quick.iter().any(|(q, _)| *q == day) {
+            quick.push((day.clone(), format!("{day} 目标")));
+        }
+    }
+    let deadline_note = format!(
+        "各地任务表目标应于 {} 前完成（{}）",
+        format_date(p.unit_by),
+        p.unit_section
+    );
+    let page = Dashboard {
+        layout: Layout::new(&u, &state, "programmes"),
+        id: p.id.clone(),
+        name: p.name.clone(),
+        document: p.document.clone(),
+        as_of: d,
+        phase: t.phase.clone().unwrap_or_else(|| "方案期外".into()),
+        headers: p.columns.iter().map(|m| m.label()).collect(),
+        rows,
+        total,
+        city,
+        quick,
+        deadline_note,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct BehindParams {
+    pub unit: Option<String>,
+    pub metric: Option<String>,
+    pub as_of: Option<String>,
+    pub side: Option<String>,
+}
+
+pub struct BehindRow {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    pub region: String,
+    pub size: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "programmes/behind.html")]
+struct BehindPage {
+    layout: Layout,
+    id: String,
+    as_of: String,
+    unit_label: String,
+    metric_label: &'static str,
+    describe: &'static str,
+    missing: bool,
+    rows: Vec<BehindRow>,
+    counted_link: String,
+    missing_link: Option<String>,
+    limited: bool,
+}
+
+const LIST_LIMIT: i64 = 2000;
+
+/// `GET /programmes/{id}/behind?unit=&metric=&as_of=&side=counted|missing`
+pub async fn behind(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<BehindParams>,
+) -> Result<Response, HtmlError> {
+    let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
+    let on = as_of(&state, q.as_of.as_deref())?;
+    let unit = q.unit.as_deref().unwrap_or_default();
+    let row = p
+        .units
+        .iter()
+        .find(|r| r.unit == unit)
+        .ok_or_else(|| AppError::bad("unit", format!("方案中没有地区“{unit}”")))?;
+    let metric_key = q.metric.as_deref().unwrap_or_default();
+    let metric = Metric::parse(metric_key)
+        .ok_or_else(|| AppError::bad("metric", format!("未知的指标“{metric_key}”")))?;
+    let side = match q.side.as_deref() {
+        None | Some("counted") => Side::Counted,
+        Some("missing") => Side::Missing,
+        Some(other) => return Err(AppError::bad("side", format!("未知的名单类型“{other}”")).into()),
+    };
+    let d = format_date(on);
+    let found = store::behind(
+        &state.db,
+        &u.scope,
+        &BehindQuery {
+            metric,
+            unit,
+            on,
+            since: p.start,
+            side,
+            limit: LIST_LIMIT + 1,
+        },
+    )
+    .await?;
+    let limited = found.len() as i64 > LIST_LIMIT;
+    let rows = found
+        .into_iter()
+        .take(LIST_LIMIT as usize)
+        .map(|e| BehindRow {
+            id: e.id,
+            name: e.name,
+            credit_code: e.credit_code,
+            region: region_name(&state.reference, &e.region_code),
+            size: match (e.above_scale, e.size_class.as_deref()) {
+                (Some(true), Some("small" | "micro")) => "规上·小微",
+                (Some(true), _) => "规上",
+                (_, Some("small" | "micro")) => "规下·小微",
+                _ => "规下",
+            },
+        })
+        .collect();
+    let page = BehindPage {
+        layout: Layout::new(&u, &state, "programmes"),
+        id: p.id.clone(),
+        as_of: d.clone(),
+        unit_label: row.label.clone(),
+        metric_label: metric.label(),
+        describe: metric.describe(),
+        missing: side == Side::Missing,
+        rows,
+        counted_link: behind_link(p, unit, metric, &d, "counted"),
+        missing_link: metric
+            .is_rate()
+            .then(|| behind_link(p, unit, metric, &d, "missing")),
+        limited,
+    };
+    Ok(Html(page.render()?).into_response())
+}
