@@ -117,8 +117,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             if let Some(s) = crate::demo::grading_history(&db, &reference, seed, own).await? {
                 eprintln!(
-                    "已生成定级历史：证书 {} 张，在办定级案件 {} 件",
-                    s.certificates, s.cases
+                    "已生成定级历史：证书 {} 张，运行质量审计 {} 次，小微企业自评 {} 家，在办定级案件 {} 件",
+                    s.certificates, s.audits, s.started, s.cases
                 );
             }
             println!("演示系统：http://127.0.0.1:{}/", serve.port);

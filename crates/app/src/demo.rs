@@ -3,26 +3,27 @@
 //! many expired by now), and current cases in every state of the life cycle. Deterministic for
 //! a seed, so two demo databases tell the same story.
 
-use anbiao_domain::date::add_months;
 use anbiao_domain::lifecycle::{Action, CaseState, Party};
-use anbiao_domain::rules::Accident;
 use anbiao_domain::scoring::{Entry, ItemInput};
 use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, ReferenceData, Scope};
 use anbiao_store::assessment::Kind;
 use anbiao_store::audit::Actor;
-use anbiao_store::certificate::{self, NewCertificate};
+use anbiao_store::certificate;
 use anbiao_store::enterprise::{self, Enterprise, Filter};
-use anbiao_store::{Db, accident, account, orgs, standards};
-use anbiao_web::grading::{Ctx, REGION_ABBR};
+use anbiao_store::{Db, account, orgs, standards};
+use anbiao_web::grading::Ctx;
 use anyhow::Context;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use time::{Duration, macros::date};
+use time::macros::date;
 
 pub struct Summary {
     pub certificates: usize,
     pub cases: usize,
+    /// Quality audits and small-micro cases of the programme story.
+    pub audits: usize,
+    pub started: usize,
 }
 
 fn entries(
@@ -116,85 +117,16 @@ pub async fn grading_history(
 
     let all: Vec<Enterprise> =
         enterprise::list_all(db, &Scope::City, &Filter::default(), 1_000_000).await?;
-    // Certificates since 2015.
-    let mut certificates = 0;
-    let span = (date!(2025 - 06 - 30) - date!(2015 - 01 - 05)).whole_days();
-    for e in all.iter().filter(|e| Some(e.id) != enterprise_of_demo_user) {
-        if rng.random_range(0..100) >= 9 {
-            continue;
-        }
-        let small = matches!(e.size_class.as_deref(), Some("small" | "micro"));
-        let grade = match rng.random_range(0..100) {
-            0..=39 if small => Grade::SmallMicro,
-            0..=2 => Grade::One,
-            3..=14 => Grade::Two,
-            _ => Grade::Three,
-        };
-        let mut issued = date!(2015 - 01 - 05) + Duration::days(rng.random_range(0..span));
-        for round in 0..3 {
-            if issued > today {
-                break;
-            }
-            let set = rules
-                .in_force(issued)
-                .context("rules for the demo history")?;
-            let authority = set.authority(grade).context("authority")?;
-            let valid = set.valid_until(issued);
-            let (cid, _) = certificate::issue(
-                db,
-                &actor,
-                &NewCertificate {
-                    enterprise_id: e.id,
-                    case_id: None,
-                    grade,
-                    industry: e.industry_code.clone(),
-                    issuer: authority.value.body.clone(),
-                    external: authority.value.level.is_external(),
-                    issued_on: issued,
-                    valid_until: valid.value,
-                    rule: valid.rule.to_string(),
-                    region_abbr: REGION_ABBR,
-                    number: None,
-                },
-            )
-            .await?;
-            certificates += 1;
-            // A few lose the certificate after a fatal accident.
-            if rng.random_range(0..100) < 4 {
-                let on = issued + Duration::days(rng.random_range(60..900));
-                if on < today && on < valid.value {
-                    let a = Accident {
-                        occurred_on: on,
-                        deaths: 1,
-                        serious_injuries: rng.random_range(0..3),
-                        direct_loss_yuan: rng.random_range(300_000..2_500_000),
-                    };
-                    accident::record(db, &Scope::City, &actor, e.id, &a, "机械伤害事故，1人死亡")
-                        .await?;
-                    let rule = set
-                        .proposal_after(grade, &a, &[])
-                        .map(|p| p.rule.to_string());
-                    certificate::revoke(
-                        db,
-                        &Scope::City,
-                        &actor,
-                        cid,
-                        on + Duration::days(20),
-                        "发生生产安全死亡事故，经核查撤销",
-                        rule.as_deref(),
-                    )
-                    .await?;
-                    break;
-                }
-            }
-            // About half renew shortly before expiry.
-            if round < 2 && rng.random_range(0..100) < 55 {
-                issued = add_months(valid.value, -1);
-            } else {
-                break;
-            }
-        }
-    }
+    let told = crate::story::tell(
+        db,
+        reference,
+        &mut rng,
+        &all,
+        enterprise_of_demo_user,
+        today,
+    )
+    .await?;
+    let certificates = told.certificates;
 
     // Current cases, in every state, most of them in 如皋 so the demo officers see them.
     let holders: std::collections::HashSet<i64> = certificate::recent_public(db, 100_000)
@@ -208,7 +140,11 @@ pub async fn grading_history(
         .collect();
     let mut candidates: Vec<&Enterprise> = all
         .iter()
-        .filter(|e| !holders.contains(&e.id) && Some(e.id) != enterprise_of_demo_user)
+        .filter(|e| {
+            !holders.contains(&e.id)
+                && !told.with_case.contains(&e.id)
+                && Some(e.id) != enterprise_of_demo_user
+        })
         .collect();
     candidates.sort_by_key(|e| (e.region_code != "320682", e.id));
     let targets = [
@@ -374,6 +310,8 @@ pub async fn grading_history(
     Ok(Some(Summary {
         certificates,
         cases,
+        audits: told.audits,
+        started: told.cases,
     }))
 }
 

@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod ops;
 mod reference;
+mod story;
 
 use clap::Parser;
 

@@ -554,6 +554,8 @@ impl Programme {
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
     pub metric: Metric,
+    /// The day the figure was taken: the table's day, or a passed deadline's for a city target.
+    pub taken_on: Date,
     pub figure: Figure,
     pub target: Option<f64>,
     pub by: Date,
@@ -567,6 +569,7 @@ impl Cell {
         let figure = metric.figure(counts);
         Cell {
             metric,
+            taken_on: on,
             figure,
             target,
             by,
@@ -596,11 +599,27 @@ pub struct TargetTable {
 }
 
 impl Programme {
-    /// The table on `on` from the counts per unit taken that day. Units with no enterprise
+    /// The deadlines of city targets that have passed by `on`: a passed target is judged by
+    /// the figure on its own day, so the table needs the city's counts on those days too.
+    pub fn passed_deadlines(&self, on: Date) -> Vec<Date> {
+        let mut d: Vec<Date> = self
+            .city_targets
+            .iter()
+            .map(|t| t.by)
+            .filter(|by| *by < on)
+            .collect();
+        d.sort();
+        d.dedup();
+        d
+    }
+
+    /// The table on `on` from the counts per unit taken that day, and the city's counts on
+    /// each passed deadline (`at_deadlines`, see `passed_deadlines`). Units with no enterprise
     /// show zeros; counts of units outside the table still add to the city's row.
     pub fn table(
         &self,
         counts: &std::collections::BTreeMap<String, UnitCounts>,
+        at_deadlines: &std::collections::BTreeMap<Date, UnitCounts>,
         on: Date,
     ) -> TargetTable {
         let zero = UnitCounts::default();
@@ -642,7 +661,22 @@ impl Programme {
         let city_cells = self
             .city_targets
             .iter()
-            .map(|t| Cell::new(t.metric, &city, Some(t.target), t.by, on))
+            .map(|t| match at_deadlines.get(&t.by).filter(|_| t.by < on) {
+                Some(then) => Cell::new(
+                    t.metric,
+                    then,
+                    Some(t.target),
+                    t.by,
+                    t.by + time::Duration::days(1),
+                ),
+                None => Cell::new(t.metric, &city, Some(t.target), t.by, on),
+            })
+            .map(|mut c| {
+                if c.by < on {
+                    c.taken_on = c.by;
+                }
+                c
+            })
             .collect();
         TargetTable {
             as_of: on,
@@ -887,7 +921,26 @@ mod tests {
                 ..Default::default()
             },
         );
-        let t = p.table(&counts, date!(2020 - 01 - 10));
+        let mut then = std::collections::BTreeMap::new();
+        assert_eq!(
+            p.passed_deadlines(date!(2020 - 01 - 10)),
+            [date!(2018 - 12 - 31), date!(2019 - 12 - 31)]
+        );
+        then.insert(
+            date!(2018 - 12 - 31),
+            UnitCounts {
+                grade_two: 210,
+                ..Default::default()
+            },
+        );
+        then.insert(
+            date!(2019 - 12 - 31),
+            UnitCounts {
+                grade_two: 86,
+                ..Default::default()
+            },
+        );
+        let t = p.table(&counts, &then, date!(2020 - 01 - 10));
         assert_eq!(t.phase.as_deref(), Some("总结验收阶段"));
         let haian = &t.rows[0];
         assert_eq!(haian.label, "海安县");
@@ -923,10 +976,13 @@ mod tests {
         assert_eq!(
             city_two,
             [
-                (Some(200.0), Some(Standing::Missed)),
+                (Some(200.0), Some(Standing::Met)),
                 (Some(300.0), Some(Standing::Missed))
-            ]
+            ],
+            "a passed target is judged on its own day"
         );
+        let taken: Vec<_> = t.city.iter().map(|c| c.taken_on).collect();
+        assert!(taken.contains(&date!(2018 - 12 - 31)) && !taken.contains(&date!(2020 - 01 - 10)));
     }
 
     #[test]

@@ -393,6 +393,26 @@ pub async fn insert(
     Ok(done)
 }
 
+/// Sets when each enterprise began operating (demo and benchmark histories): one transaction,
+/// one audit entry for the lot.
+pub async fn backdate(db: &Db, actor: &Actor, rows: &[(i64, Date)]) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE enterprise SET active_from = $1 WHERE id = $2";
+    for (id, from) in rows {
+        crate::with_tx!(&mut tx, |c| sqlx::query(SQL)
+            .bind(anbiao_domain::date::format_date(*from))
+            .bind(*id)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    let ev = crate::audit::Event::new("enterprise.life", "enterprise:*")
+        .detail(format!("演示数据：设定 {} 家企业的开业日期", rows.len()));
+    crate::audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use anbiao_domain::date::{format_date, parse_date};
-use anbiao_domain::programme::{Cell, Programme, Row};
+use anbiao_domain::programme::{Cell, Programme, Row, TargetTable, UnitCounts};
 use anbiao_store::programme as store;
 
 use crate::AppState;
@@ -53,6 +53,8 @@ pub struct FigureView {
     /// met, behind (before the day it is due), missed (after it), no_data; null without a target.
     pub status: Option<String>,
     pub status_label: Option<String>,
+    /// The day the figure was taken (a passed city target is judged on its own day).
+    pub taken_on: String,
     /// Enterprises still needed to reach the target.
     pub shortfall: Option<u64>,
 }
@@ -74,6 +76,7 @@ impl FigureView {
                     .unwrap_or_default()
             }),
             status_label: c.standing.map(|s| s.label().to_string()),
+            taken_on: format_date(c.taken_on),
             shortfall: c.shortfall,
         }
     }
@@ -129,6 +132,24 @@ pub fn as_of(state: &AppState, raw: Option<&str>) -> Result<time::Date, AppError
     }
 }
 
+/// The table of `p` on `on`, with the city's counts on each passed deadline.
+pub async fn table_on(
+    state: &AppState,
+    p: &Programme,
+    on: time::Date,
+) -> Result<TargetTable, AppError> {
+    let counts = store::counts(&state.db, on, p.start).await?;
+    let mut then = std::collections::BTreeMap::new();
+    for day in p.passed_deadlines(on) {
+        let mut city = UnitCounts::default();
+        for c in store::counts(&state.db, day, p.start).await?.values() {
+            city.add(c);
+        }
+        then.insert(day, city);
+    }
+    Ok(p.table(&counts, &then, on))
+}
+
 /// The loaded programmes.
 #[utoipa::path(get, path = "/api/v1/programmes", tag = "programmes",
     responses((status = 200, body = [ProgrammeView]), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody)))]
@@ -158,8 +179,7 @@ pub async fn get_targets(
 ) -> Result<Json<TargetsView>, AppError> {
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, q.as_of.as_deref())?;
-    let counts = store::counts(&state.db, on, p.start).await?;
-    let t = p.table(&counts, on);
+    let t = table_on(&state, p, on).await?;
     Ok(Json(TargetsView {
         programme: ProgrammeView::new(p),
         as_of: format_date(on),

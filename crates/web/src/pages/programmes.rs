@@ -11,7 +11,7 @@ use anbiao_domain::programme::{Cell, Metric, Programme, Standing};
 use anbiao_store::programme::{self as store, BehindQuery, Side};
 
 use crate::AppState;
-use crate::api::programmes::as_of;
+use crate::api::programmes::{as_of, table_on};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
@@ -53,6 +53,8 @@ pub struct RowView {
 
 pub struct CityLine {
     pub label: &'static str,
+    /// "（期限日）" when the figure is the one on the passed deadline.
+    pub taken: String,
     pub section: String,
     pub by: String,
     pub cell: CellView,
@@ -155,8 +157,7 @@ pub async fn dashboard(
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, q.as_of.as_deref())?;
     let d = format_date(on);
-    let counts = store::counts(&state.db, on, p.start).await?;
-    let t = p.table(&counts, on);
+    let t = table_on(&state, p, on).await?;
     let rows = t
         .rows
         .iter()
@@ -186,6 +187,11 @@ pub async fn dashboard(
             label: c.metric.label(),
             section: ct.section.clone(),
             by: format_date(ct.by),
+            taken: if c.taken_on < on {
+                format!("（{} 数值）", format_date(c.taken_on))
+            } else {
+                String::new()
+            },
             cell: cell_view(p, "", c, &d),
         })
         .collect();
