@@ -6,3 +6,11 @@ document.addEventListener("htmx:responseError", function (e) {
     alert("系统暂时无法处理请求，请稍后重试。");
   }
 });
+
+// Buttons marked data-print open the browser's print dialog (the print stylesheet lays the
+// page out for A4 landscape).
+document.addEventListener("click", function (e) {
+  if (e.target.closest && e.target.closest("[data-print]")) {
+    window.print();
+  }
+});

@@ -9,4 +9,4 @@ pub mod write;
 
 pub use read::{Cell, SheetError, Table, read_table};
 pub use roster::{Roster, RosterRow, read_roster};
-pub use write::{XCell, write_table};
+pub use write::{GroupedTable, XCell, write_grouped, write_table};

@@ -69,10 +69,138 @@ pub fn write_table(
     wb.save_to_buffer()
 }
 
+/// A table with grouped columns, as official attachments print them: a title, a note, a first
+/// column, then for each group a merged heading over its sub-columns; the last `footer` rows are
+/// bold (a 合计 row). Returns the file bytes.
+pub struct GroupedTable<'a> {
+    pub sheet_name: &'a str,
+    pub title: &'a str,
+    pub note: &'a str,
+    pub first: &'a str,
+    pub groups: &'a [(String, Vec<String>)],
+    pub rows: &'a [Vec<XCell>],
+    pub footer: usize,
+}
+
+pub fn write_grouped(t: &GroupedTable<'_>) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(t.sheet_name)?;
+    let head = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap()
+        .set_background_color("#DCE6F1");
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let bold = Format::new().set_border(FormatBorder::Thin).set_bold();
+    let width: u16 = 1 + t.groups.iter().map(|(_, s)| s.len() as u16).sum::<u16>();
+    ws.merge_range(
+        0,
+        0,
+        0,
+        width.saturating_sub(1),
+        t.title,
+        &Format::new()
+            .set_bold()
+            .set_font_size(14)
+            .set_align(FormatAlign::Center),
+    )?;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        width.saturating_sub(1),
+        t.note,
+        &Format::new().set_text_wrap(),
+    )?;
+    ws.merge_range(2, 0, 3, 0, t.first, &head)?;
+    let mut c: u16 = 1;
+    for (name, subs) in t.groups {
+        let last = c + subs.len().max(1) as u16 - 1;
+        if last > c {
+            ws.merge_range(2, c, 2, last, name, &head)?;
+        } else {
+            ws.write_string_with_format(2, c, name, &head)?;
+        }
+        for (i, sub) in subs.iter().enumerate() {
+            ws.write_string_with_format(3, c + i as u16, sub, &head)?;
+        }
+        c = last + 1;
+    }
+    ws.set_row_height(2, 36)?;
+    ws.set_freeze_panes(4, 1)?;
+    let first_footer = t.rows.len().saturating_sub(t.footer);
+    for (i, row) in t.rows.iter().enumerate() {
+        let r = 4 + i as u32;
+        let f = if i >= first_footer { &bold } else { &cell };
+        for (j, v) in row.iter().enumerate() {
+            match v {
+                XCell::Empty => ws.write_blank(r, j as u16, f)?,
+                XCell::Text(s) => ws.write_string_with_format(r, j as u16, s, f)?,
+                XCell::Number(n) => ws.write_number_with_format(r, j as u16, *n, f)?,
+            };
+        }
+    }
+    ws.set_column_width(0, 14)?;
+    for j in 1..width {
+        ws.set_column_width(j, 11)?;
+    }
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::read::{Cell, read_table};
+
+    #[test]
+    fn grouped_tables_keep_the_layout() {
+        let groups = vec![
+            (
+                "一级".to_string(),
+                vec!["实际".to_string(), "目标".to_string()],
+            ),
+            (
+                "审计率".to_string(),
+                vec!["实际".to_string(), "目标".to_string()],
+            ),
+        ];
+        let rows = vec![
+            vec![
+                XCell::Text("海安县".into()),
+                XCell::Number(5.0),
+                XCell::Number(5.0),
+                XCell::Text("15.4%".into()),
+                XCell::Text("≥15%".into()),
+            ],
+            vec![
+                XCell::Text("合计".into()),
+                XCell::Number(26.0),
+                XCell::Number(28.0),
+                XCell::Text("12.4%".into()),
+                XCell::Empty,
+            ],
+        ];
+        let bytes = write_grouped(&GroupedTable {
+            sheet_name: "任务分配表",
+            title: "任务分配表完成情况",
+            note: "截至 2019-12-31",
+            first: "地区",
+            groups: &groups,
+            rows: &rows,
+            footer: 1,
+        })
+        .expect("written");
+        let t = read_table(&bytes).expect("read back");
+        let texts: Vec<Vec<Cell>> = t.rows.iter().map(|r| r.cells.clone()).collect();
+        assert_eq!(texts[2][0], Cell::Text("地区".into()));
+        assert_eq!(texts[2][1], Cell::Text("一级".into()));
+        assert_eq!(texts[3][2], Cell::Text("目标".into()));
+        assert_eq!(texts[4][0], Cell::Text("海安县".into()));
+        assert_eq!(texts[5][2], Cell::Number(28.0));
+    }
 
     #[test]
     fn written_files_read_back() {

@@ -205,6 +205,11 @@ pub fn table() -> Table {
             Perm(ViewProgrammes),
             programmes::behind,
         )
+        .get(
+            "/programmes/{id}/export",
+            Perm(ViewProgrammes),
+            programmes::export,
+        )
         .post(
             "/notifications/{id}/read",
             SignedIn,

@@ -17,6 +17,7 @@ use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
 use crate::pages::{Layout, redirect};
 use crate::views::region_name;
+use anbiao_sheets::XCell;
 
 /// `GET /programmes`: the first loaded programme (the usual case is one).
 pub async fn index(State(state): State<AppState>, _u: CurrentUser) -> Result<Response, HtmlError> {
@@ -328,4 +329,72 @@ pub async fn behind(
         limited,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// `GET /programmes/{id}/export?as_of=`: the table as .xlsx in the attachment's layout (each
+/// metric's actual, target and status under its heading; the 合计 row last).
+pub async fn export(
+    State(state): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Response, HtmlError> {
+    let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
+    let on = as_of(&state, q.as_of.as_deref())?;
+    let d = format_date(on);
+    let t = table_on(&state, p, on).await?;
+    let groups: Vec<(String, Vec<String>)> = p
+        .columns
+        .iter()
+        .map(|m| {
+            (
+                m.label().to_string(),
+                vec!["实际".to_string(), "目标".to_string(), "状态".to_string()],
+            )
+        })
+        .collect();
+    let line = |label: &str, cells: &[Cell]| -> Vec<XCell> {
+        let mut out = vec![XCell::Text(label.to_string())];
+        for c in cells {
+            out.push(match c.figure.value() {
+                Some(v) if c.metric.is_rate() => XCell::Text(format!("{v:.1}%")),
+                Some(v) => XCell::Number(v),
+                None => XCell::Text("—".into()),
+            });
+            out.push(match c.target {
+                Some(v) if c.metric.is_rate() => XCell::Text(format!("≥{v:.0}%")),
+                Some(v) => XCell::Number(v),
+                None => XCell::Text("—".into()),
+            });
+            out.push(XCell::Text(
+                c.standing
+                    .map(|s| s.label().to_string())
+                    .unwrap_or_default(),
+            ));
+        }
+        out
+    };
+    let mut rows: Vec<Vec<XCell>> = t.rows.iter().map(|r| line(&r.label, &r.cells)).collect();
+    rows.push(line(&t.total.label, &t.total.cells));
+    let title = format!("{}任务分配表完成情况（截至 {d}）", p.name);
+    let note = format!(
+        "{}。一、二级家数含方案印发前取得且仍在有效期内的企业；比率为实际值，目标为“不少于”；各地目标应于 {} 前完成。",
+        p.document,
+        format_date(p.unit_by)
+    );
+    let bytes = anbiao_sheets::write_grouped(&anbiao_sheets::GroupedTable {
+        sheet_name: "任务分配表",
+        title: &title,
+        note: &note,
+        first: "地区",
+        groups: &groups,
+        rows: &rows,
+        footer: 1,
+    })
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::export::xlsx_download(
+        bytes,
+        &format!("targets-{d}.xlsx"),
+        &format!("样板地区建设任务完成情况-{d}.xlsx"),
+    ))
 }

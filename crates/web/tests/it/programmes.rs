@@ -186,6 +186,20 @@ async fn the_dashboard_links_every_figure_to_its_enterprises() {
         let rudong = app.session_for("rudong").await;
         let theirs = crate::body_text(app.send(rudong.get(&link.replace("&#38;", "&"))).await).await;
         assert!(theirs.contains("没有企业") && !theirs.contains("目标表测试1厂"));
+        // The export keeps the attachment's layout: 地区, then actual / target / status per metric.
+        let res = app
+            .send(city.get("/programmes/nantong.2018/export?as_of=2018-12-31"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let t = anbiao_sheets::read_table(&crate::body_bytes(res).await).expect("xlsx");
+        let cells: Vec<Vec<anbiao_sheets::Cell>> = t.rows.iter().map(|r| r.cells.clone()).collect();
+        use anbiao_sheets::Cell::{Number, Text};
+        assert_eq!(cells[2][0], Text("地区".into()));
+        assert_eq!(cells[2][4], Text("二级标准化达标企业数".into()));
+        assert_eq!(cells[5][0], Text("如皋市".into()));
+        assert_eq!((&cells[5][4], &cells[5][5], &cells[5][6]), (&Number(1.0), &Number(35.0), &Text("未完成".into())));
+        let last = cells.last().expect("rows");
+        assert_eq!((&last[0], &last[5]), (&Text("合计".into()), &Number(300.0)));
         // Bad input.
         for (uri, why) in [
             ("/programmes/nantong.2018?as_of=2018-02-30", "YYYY-MM-DD"),
