@@ -206,6 +206,11 @@ pub fn table() -> Table {
             programmes::behind,
         )
         .get(
+            "/programmes/{id}/charts",
+            Perm(ViewProgrammes),
+            programmes::charts,
+        )
+        .get(
             "/programmes/{id}/export",
             Perm(ViewProgrammes),
             programmes::export,

@@ -7,8 +7,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use anbiao_domain::date::format_date;
-use anbiao_domain::programme::{Cell, Metric, Programme, Standing};
+use anbiao_domain::programme::{Cell, Metric, Programme, Standing, UnitCounts};
 use anbiao_store::programme::{self as store, BehindQuery, Side};
+use time::Date;
 
 use crate::AppState;
 use crate::api::programmes::{as_of, table_on};
@@ -397,4 +398,115 @@ pub async fn export(
         &format!("targets-{d}.xlsx"),
         &format!("样板地区建设任务完成情况-{d}.xlsx"),
     ))
+}
+
+#[derive(Template)]
+#[template(path = "programmes/charts.html")]
+struct ChartsFragment {
+    charts: Vec<crate::charts::Chart>,
+    first: String,
+    last: String,
+}
+
+/// Month ends from the programme's start to `on` (the last point is `on` itself).
+fn month_ends(start: Date, on: Date) -> Vec<Date> {
+    let mut out = Vec::new();
+    let mut d = start;
+    while d < on && out.len() < 120 {
+        let last = time::util::days_in_month(d.month(), d.year());
+        let end = d.replace_day(last).unwrap_or(d);
+        if end >= on {
+            break;
+        }
+        out.push(end);
+        d = end.next_day().unwrap_or(end);
+    }
+    out.push(on);
+    out
+}
+
+/// `GET /programmes/{id}/charts?as_of=`: monthly city figures since the programme began, as
+/// SVG (loaded after the table).
+pub async fn charts(
+    State(state): State<AppState>,
+    _u: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Html<String>, HtmlError> {
+    use crate::charts::{Series, line_chart};
+    let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
+    let on = as_of(&state, q.as_of.as_deref())?.min(p.end);
+    let days = if on <= p.start {
+        vec![on]
+    } else {
+        month_ends(p.start, on)
+    };
+    let mut city = Vec::with_capacity(days.len());
+    for d in &days {
+        let mut c = UnitCounts::default();
+        for u in store::counts(&state.db, *d, p.start).await?.values() {
+            c.add(u);
+        }
+        city.push(c);
+    }
+    let labels: Vec<String> = days
+        .iter()
+        .map(|d| format!("{}-{:02}", d.year(), u8::from(d.month())))
+        .collect();
+    let last_target = |m: Metric| {
+        p.city_targets
+            .iter()
+            .filter(|t| t.metric == m)
+            .map(|t| t.target)
+            .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))))
+    };
+    let series = |m: Metric, name: &str, colour: &'static str, with_target: bool| Series {
+        name: name.into(),
+        colour,
+        values: city.iter().map(|c| m.figure(c).value()).collect(),
+        target: if with_target { last_target(m) } else { None },
+    };
+    let charts = vec![
+        line_chart(
+            "一级、二级达标企业数（全市）",
+            &labels,
+            vec![
+                series(Metric::GradeTwoCount, "二级", "#1f5fa8", true),
+                series(Metric::GradeOneCount, "一级", "#b3261e", true),
+            ],
+            false,
+        ),
+        line_chart(
+            "达标率与覆盖面（全市）",
+            &labels,
+            vec![
+                series(
+                    Metric::AboveScaleCertifiedRate,
+                    "规上达标",
+                    "#1f5fa8",
+                    false,
+                ),
+                series(
+                    Metric::BelowScaleCertifiedRate,
+                    "规下达标",
+                    "#2e7d32",
+                    false,
+                ),
+                series(Metric::SmallMicroCoverage, "小微覆盖", "#8a5a00", false),
+                series(
+                    Metric::SmallMicroCertifiedRate,
+                    "小微达标",
+                    "#6a3d9a",
+                    false,
+                ),
+            ],
+            true,
+        ),
+    ];
+    let page = ChartsFragment {
+        charts,
+        first: labels.first().cloned().unwrap_or_default(),
+        last: format_date(on),
+    };
+    Ok(Html(page.render()?))
 }

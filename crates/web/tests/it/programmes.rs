@@ -200,6 +200,15 @@ async fn the_dashboard_links_every_figure_to_its_enterprises() {
         assert_eq!((&cells[5][4], &cells[5][5], &cells[5][6]), (&Number(1.0), &Number(35.0), &Text("未完成".into())));
         let last = cells.last().expect("rows");
         assert_eq!((&last[0], &last[5]), (&Text("合计".into()), &Number(300.0)));
+        // Monthly charts since the programme began: one point per month end, the last on the day.
+        let svg = crate::body_text(
+            app.send(city.get("/programmes/nantong.2018/charts?as_of=2018-12-31")).await,
+        )
+        .await;
+        assert_eq!(svg.matches("<polyline").count(), 6, "{svg}");
+        let first = svg.split("points=\"").nth(1).and_then(|p| p.split('"').next()).unwrap_or("");
+        assert_eq!(first.split(' ').count(), 6, "2018-07 … 2018-12: {first}");
+        assert!(svg.contains("2018-07") && svg.contains("2018-12-31"));
         // Bad input.
         for (uri, why) in [
             ("/programmes/nantong.2018?as_of=2018-02-30", "YYYY-MM-DD"),
