@@ -115,10 +115,14 @@ pub enum Permission {
     MonitorQuality,
     /// See the programmes' target tables and the enterprises behind each figure (within scope).
     ViewProgrammes,
+    /// Submit the unit's files and lists against a programme's deadlines.
+    SubmitReports,
+    /// Accept or return the units' submissions.
+    ReviewReports,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -136,6 +140,8 @@ impl Permission {
         Self::ManageSheets,
         Self::MonitorQuality,
         Self::ViewProgrammes,
+        Self::SubmitReports,
+        Self::ReviewReports,
     ];
 
     pub fn label(self) -> &'static str {
@@ -157,6 +163,8 @@ impl Permission {
             Self::ManageSheets => "载入评分细则",
             Self::MonitorQuality => "查看评审质量监测",
             Self::ViewProgrammes => "查看样板地区建设目标",
+            Self::SubmitReports => "报送样板地区建设材料",
+            Self::ReviewReports => "审核报送材料",
         }
     }
 
@@ -180,6 +188,8 @@ impl Permission {
             Self::ManageSheets => "sheets.manage",
             Self::MonitorQuality => "quality.view",
             Self::ViewProgrammes => "programmes.view",
+            Self::SubmitReports => "reports.submit",
+            Self::ReviewReports => "reports.review",
         }
     }
 
@@ -232,6 +242,8 @@ impl Role {
             MonitorQuality | ViewProgrammes => {
                 matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer)
             }
+            SubmitReports => self == DistrictOfficer,
+            ReviewReports => self == CityOfficer,
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

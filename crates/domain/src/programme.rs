@@ -550,6 +550,52 @@ impl Programme {
     }
 }
 
+/// Where a unit stands with one deadline's submission on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not submitted, not yet due.
+    Open,
+    /// Not submitted (or returned) after the day it was due.
+    Overdue,
+    /// Awaiting the city's decision.
+    Submitted,
+    /// Returned; to be submitted again (still before the due day).
+    Returned,
+    Accepted,
+    /// Accepted, but first submitted after the day it was due.
+    AcceptedLate,
+}
+
+impl TaskStatus {
+    /// From the latest submission (its state and the day it was submitted), if any.
+    pub fn of(due: Date, on: Date, latest: Option<(&str, Date)>) -> TaskStatus {
+        match latest {
+            Some(("accepted", day)) if day > due => TaskStatus::AcceptedLate,
+            Some(("accepted", _)) => TaskStatus::Accepted,
+            Some(("submitted", _)) => TaskStatus::Submitted,
+            _ if on > due => TaskStatus::Overdue,
+            Some(("returned", _)) => TaskStatus::Returned,
+            _ => TaskStatus::Open,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "未报送",
+            Self::Overdue => "逾期未报",
+            Self::Submitted => "待审核",
+            Self::Returned => "已退回",
+            Self::Accepted => "已通过",
+            Self::AcceptedLate => "已通过（逾期报送）",
+        }
+    }
+
+    pub fn overdue(self) -> bool {
+        matches!(self, Self::Overdue)
+    }
+}
+
 /// One figure of the table: what it is, its value on the day, and how it stands.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
@@ -983,6 +1029,35 @@ mod tests {
         );
         let taken: Vec<_> = t.city.iter().map(|c| c.taken_on).collect();
         assert!(taken.contains(&date!(2018 - 12 - 31)) && !taken.contains(&date!(2020 - 01 - 10)));
+    }
+
+    #[test]
+    fn task_status_follows_the_latest_submission_and_the_due_day() {
+        let due = date!(2018 - 07 - 31);
+        let before = date!(2018 - 07 - 20);
+        let after = date!(2018 - 08 - 02);
+        assert_eq!(TaskStatus::of(due, before, None), TaskStatus::Open);
+        assert_eq!(TaskStatus::of(due, after, None), TaskStatus::Overdue);
+        assert_eq!(
+            TaskStatus::of(due, after, Some(("submitted", after))),
+            TaskStatus::Submitted
+        );
+        assert_eq!(
+            TaskStatus::of(due, before, Some(("returned", before))),
+            TaskStatus::Returned
+        );
+        assert_eq!(
+            TaskStatus::of(due, after, Some(("returned", before))),
+            TaskStatus::Overdue
+        );
+        assert_eq!(
+            TaskStatus::of(due, after, Some(("accepted", before))),
+            TaskStatus::Accepted
+        );
+        assert_eq!(
+            TaskStatus::of(due, after, Some(("accepted", after))),
+            TaskStatus::AcceptedLate
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod seed;
 pub mod session;
 pub mod sql;
 pub mod standards;
+pub mod submissions;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod token;

@@ -133,7 +133,7 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, cases, certificate, enterprises as ent, import,
-        login, notifications, orgs, portal, programmes, quality, sheets, standing,
+        login, notifications, orgs, portal, programmes, quality, sheets, standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -209,6 +209,31 @@ pub fn table() -> Table {
             "/programmes/{id}/charts",
             Perm(ViewProgrammes),
             programmes::charts,
+        )
+        .get(
+            "/programmes/{id}/tasks",
+            Perm(ViewProgrammes),
+            submissions::tasks,
+        )
+        .upload(
+            "/programmes/{id}/tasks",
+            Perm(SubmitReports),
+            submissions::submit,
+        )
+        .get(
+            "/submissions/{id}",
+            Perm(ViewProgrammes),
+            submissions::detail,
+        )
+        .get(
+            "/submissions/{id}/file",
+            Perm(ViewProgrammes),
+            submissions::file,
+        )
+        .post(
+            "/submissions/{id}/decide",
+            Perm(ReviewReports),
+            submissions::decide,
         )
         .get(
             "/programmes/{id}/export",

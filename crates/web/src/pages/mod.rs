@@ -15,6 +15,7 @@ pub mod programmes;
 pub mod quality;
 pub mod sheets;
 pub mod standing;
+pub mod submissions;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -77,6 +77,7 @@ struct Dashboard {
     city: Vec<CityLine>,
     quick: Vec<(String, String)>,
     deadline_note: String,
+    overdue: Vec<String>,
 }
 
 fn number(m: Metric, v: f64) -> String {
@@ -209,8 +210,16 @@ pub async fn dashboard(
         format_date(p.unit_by),
         p.unit_section
     );
+    let mut overdue = Vec::new();
+    for (_, label, cells) in crate::pages::submissions::grid(&state, p, on).await? {
+        let n = cells.iter().filter(|(st, _)| st.overdue()).count();
+        if n > 0 {
+            overdue.push(format!("{label} {n} 项"));
+        }
+    }
     let page = Dashboard {
         layout: Layout::new(&u, &state, "programmes"),
+        overdue,
         id: p.id.clone(),
         name: p.name.clone(),
         document: p.document.clone(),

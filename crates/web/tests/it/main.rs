@@ -150,17 +150,37 @@ impl Session {
         bytes: &[u8],
         all_or_nothing: bool,
     ) -> Request<Body> {
+        let fields: &[(&str, &str)] = if all_or_nothing {
+            &[("all_or_nothing", "on")]
+        } else {
+            &[]
+        };
+        self.multipart(uri, fields, Some((file_name, bytes)))
+    }
+
+    /// A multipart form: text fields, then the file (as `file`), sent as htmx would.
+    pub fn multipart(
+        &self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Request<Body> {
         let boundary = "----anbiaotestboundary7MA4YWxk";
         let mut body = Vec::new();
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-        if all_or_nothing {
+        if let Some((file_name, bytes)) = file {
             body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"all_or_nothing\"\r\n\r\non\r\n").as_bytes(),
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
             );
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());

@@ -223,3 +223,180 @@ async fn the_dashboard_links_every_figure_to_its_enterprises() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn districts_submit_against_deadlines_and_the_city_decides() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        two_grade_two_in_rugao(&db).await;
+        let actor = Actor::new("tester", "cli");
+        let r = ReferenceData::embedded().expect("reference");
+        let foreign = anbiao_domain::EnterpriseDraft {
+            credit_code: Some(crate::code("320623", 401)),
+            name: Some("如东名单外厂".into()),
+            region: Some("320623".into()),
+            industry: Some("JX".into()),
+            ..Default::default()
+        }
+        .validate(
+            &r,
+            anbiao_web::today(),
+            anbiao_domain::OverridePolicy::Allowed,
+        )
+        .expect("valid");
+        enterprise::create(&db, &Scope::City, &actor, &foreign)
+            .await
+            .expect("enterprise");
+        let ours = crate::code("320682", 301);
+        let theirs = crate::code("320623", 401);
+        let pdf: &[u8] = b"%PDF-1.4\n% scanned\n";
+        let rugao = app.session_for("rugao").await;
+        let tasks = "/programmes/nantong.2018/tasks";
+        let page = crate::body_text(app.send(rugao.get(tasks)).await).await;
+        assert!(
+            page.contains("如皋市报送") && page.contains("逾期未报"),
+            "{page}"
+        );
+        for (fields, file, why) in [
+            (
+                vec![("deadline", "key_enterprises"), ("codes", ours.as_str())],
+                Some(("名单.docx", b"PK\x03\x04".as_slice())),
+                "不是 PDF",
+            ),
+            (
+                vec![("deadline", "key_enterprises"), ("codes", theirs.as_str())],
+                Some(("名单.pdf", pdf)),
+                "不在本地区企业名录中",
+            ),
+            (
+                vec![("deadline", "key_enterprises"), ("codes", "")],
+                Some(("名单.pdf", pdf)),
+                "每行一个",
+            ),
+            (
+                vec![("deadline", "cultivation")],
+                Some(("x.pdf", pdf)),
+                "请选择报送事项",
+            ),
+            (
+                vec![("deadline", "work_plan")],
+                None,
+                "请选择加盖公章的扫描件",
+            ),
+        ] {
+            let res = app.send(rugao.multipart(tasks, &fields, file)).await;
+            assert_eq!(res.status(), 422, "{why}");
+            assert!(crate::body_text(res).await.contains(why), "{why}");
+        }
+        let list = format!("{ours}\n\n{ours}\n");
+        let res = app
+            .send(rugao.multipart(
+                tasks,
+                &[("deadline", "key_enterprises"), ("codes", list.as_str())],
+                Some(("重点企业名单.pdf", pdf)),
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let res = app
+            .send(rugao.multipart(
+                tasks,
+                &[("deadline", "key_enterprises"), ("codes", ours.as_str())],
+                Some(("名单.pdf", pdf)),
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("正在等待市局审核"));
+        let id = anbiao_store::submissions::of_programme(&db, "nantong.2018")
+            .await
+            .expect("list")[0]
+            .id;
+        let one = format!("/submissions/{id}");
+        // Another district sees neither the submission nor its file.
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(app.send(rudong.get(&one)).await.status(), 404);
+        assert_eq!(
+            app.send(rudong.get(&format!("{one}/file"))).await.status(),
+            404
+        );
+        // The city reads the list and the file, returns it with a reason, then accepts the next.
+        let city = app.session_for("city").await;
+        let page = crate::body_text(app.send(city.get(&one)).await).await;
+        assert!(
+            page.contains("名单（1 家）") && page.contains("目标表测试1厂"),
+            "{page}"
+        );
+        assert_eq!(
+            crate::body_bytes(app.send(city.get(&format!("{one}/file"))).await).await,
+            pdf
+        );
+        let decide = format!("{one}/decide");
+        let res = app
+            .send(city.form(&decide, &[("decision", "return")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("退回须写明理由"));
+        assert_eq!(
+            app.send(city.form(&decide, &[("decision", "return"), ("reason", "未加盖公章")]))
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            app.send(city.form(&decide, &[("decision", "accept")]))
+                .await
+                .status(),
+            422,
+            "decided once"
+        );
+        let res = app
+            .send(rugao.multipart(
+                tasks,
+                &[("deadline", "key_enterprises"), ("codes", ours.as_str())],
+                Some(("名单（盖章）.pdf", pdf)),
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let next = anbiao_store::submissions::of_programme(&db, "nantong.2018")
+            .await
+            .expect("list")[1]
+            .id;
+        assert_eq!(
+            app.send(city.form(
+                &format!("/submissions/{next}/decide"),
+                &[("decision", "accept")]
+            ))
+            .await
+            .status(),
+            204
+        );
+        let grid = crate::body_text(app.send(city.get(tasks)).await).await;
+        assert!(
+            grid.contains("已通过（逾期报送）"),
+            "submitted after 2018-08-31: {grid}"
+        );
+        // Only districts submit; only the city decides.
+        assert_eq!(
+            app.send(city.multipart(tasks, &[("deadline", "work_plan")], Some(("x.pdf", pdf))))
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            app.send(rugao.form(&decide, &[("decision", "accept")]))
+                .await
+                .status(),
+            403
+        );
+        // The dashboard flags what is overdue.
+        let dash = crate::body_text(
+            app.send(city.get("/programmes/nantong.2018?as_of=2018-09-01"))
+                .await,
+        )
+        .await;
+        assert!(
+            dash.contains("逾期未报") && dash.contains("如皋市 2 项"),
+            "{dash}"
+        );
+    })
+    .await;
+}

@@ -1,0 +1,445 @@
+//! Units' submissions against a programme's deadlines: the task grid, the district's upload
+//! (a scanned PDF, and for a list the enterprises it names), and the city's decision.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::Permission;
+use anbiao_domain::credit_code::CreditCode;
+use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::programme::{DeadlineKind, Programme, TaskStatus};
+use anbiao_store::{StoreError, enterprise, submissions};
+
+use crate::AppState;
+use crate::api::programmes::as_of;
+use crate::auth::{CurrentUser, PageUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::export::percent_encode;
+use crate::pages::programmes::AsOf;
+use crate::pages::{Layout, redirect};
+
+/// Largest scanned file accepted.
+const MAX_FILE: usize = 20 * 1024 * 1024;
+
+/// The plan unit of the user's region (district and township officers).
+fn user_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
+    let code = u.user.region_code.as_deref()?;
+    state.reference.regions.get(code).map(|r| r.unit.clone())
+}
+
+pub struct TaskCell {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub latest: Option<i64>,
+}
+
+pub struct TaskRow {
+    pub label: String,
+    pub own: bool,
+    pub cells: Vec<TaskCell>,
+}
+
+pub struct DeadlineHead {
+    pub key: String,
+    pub name: String,
+    pub due: String,
+    pub list: bool,
+}
+
+/// Each unit's status on each deadline with a submission, on `on`.
+pub async fn grid(
+    state: &AppState,
+    p: &Programme,
+    on: time::Date,
+) -> Result<Vec<(String, String, Vec<(TaskStatus, Option<i64>)>)>, AppError> {
+    let all = submissions::of_programme(&state.db, &p.id).await?;
+    let mut latest: HashMap<(&str, &str), &submissions::Submission> = HashMap::new();
+    for s in &all {
+        if parse_date(&s.submitted_on).is_some_and(|d| d <= on) {
+            latest.insert((s.deadline_key.as_str(), s.unit.as_str()), s);
+        }
+    }
+    Ok(p.units
+        .iter()
+        .map(|u| {
+            let cells = p
+                .deadlines
+                .iter()
+                .filter(|d| d.kind != DeadlineKind::Milestone)
+                .map(|d| {
+                    let l = latest.get(&(d.key.as_str(), u.unit.as_str()));
+                    // A decision taken after the day asked does not count yet.
+                    let state = l.map(|s| {
+                        let decided = s
+                            .decided_on
+                            .as_deref()
+                            .and_then(parse_date)
+                            .is_some_and(|x| x <= on);
+                        let st = if decided {
+                            s.state.as_str()
+                        } else {
+                            "submitted"
+                        };
+                        (st, parse_date(&s.submitted_on).unwrap_or(on))
+                    });
+                    (TaskStatus::of(d.due, on, state), l.map(|s| s.id))
+                })
+                .collect();
+            (u.unit.clone(), u.label.clone(), cells)
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "programmes/tasks.html")]
+struct TasksPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    as_of: String,
+    heads: Vec<DeadlineHead>,
+    rows: Vec<TaskRow>,
+    can_submit: bool,
+    own_label: String,
+    milestones: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    u: &CurrentUser,
+    p: &Programme,
+    on: time::Date,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let own = user_unit(state, u);
+    let rows = grid(state, p, on)
+        .await?
+        .into_iter()
+        .map(|(unit, label, cells)| TaskRow {
+            own: own.as_deref() == Some(unit.as_str()),
+            label,
+            cells: cells
+                .into_iter()
+                .map(|(st, latest)| TaskCell {
+                    label: st.label(),
+                    class: match st {
+                        TaskStatus::Accepted => "st-met",
+                        TaskStatus::AcceptedLate | TaskStatus::Submitted | TaskStatus::Returned => {
+                            "st-behind"
+                        }
+                        TaskStatus::Overdue => "st-missed",
+                        TaskStatus::Open => "",
+                    },
+                    latest,
+                })
+                .collect(),
+        })
+        .collect();
+    let heads = p
+        .deadlines
+        .iter()
+        .filter(|d| d.kind != DeadlineKind::Milestone)
+        .map(|d| DeadlineHead {
+            key: d.key.clone(),
+            name: d.name.clone(),
+            due: format_date(d.due),
+            list: d.kind == DeadlineKind::List,
+        })
+        .collect();
+    let milestones = p
+        .deadlines
+        .iter()
+        .filter(|d| d.kind == DeadlineKind::Milestone)
+        .map(|d| (d.name.clone(), format_date(d.due)))
+        .collect();
+    let own_label = own
+        .as_deref()
+        .and_then(|o| p.units.iter().find(|x| x.unit == o))
+        .map(|x| x.label.clone())
+        .unwrap_or_default();
+    let page = TasksPage {
+        layout: Layout::new(u, state, "programmes"),
+        id: p.id.clone(),
+        name: p.name.clone(),
+        as_of: format_date(on),
+        heads,
+        rows,
+        can_submit: u.can(Permission::SubmitReports) && !own_label.is_empty(),
+        own_label,
+        milestones,
+        error,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /programmes/{id}/tasks?as_of=`
+pub async fn tasks(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Result<Html<String>, HtmlError> {
+    let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
+    let on = as_of(&state, q.as_of.as_deref())?;
+    render(&state, &u, p, on, None).await
+}
+
+/// `POST /programmes/{id}/tasks` (multipart: deadline, file, codes, note).
+pub async fn submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, HtmlError> {
+    let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
+    let on = state.today();
+    let too_big = || AppError::bad("file", "文件过大或上传中断（上限 20 MB）");
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_big())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let fname = field.file_name().unwrap_or("扫描件.pdf").to_string();
+            file = Some((fname, field.bytes().await.map_err(|_| too_big())?.to_vec()));
+        } else {
+            fields.insert(name, field.text().await.map_err(|_| too_big())?);
+        }
+    }
+    let result = async {
+        let unit = user_unit(&state, &u)
+            .ok_or_else(|| AppError::bad("unit", "您的账户没有所属地区，不能报送"))?;
+        if !p.units.iter().any(|x| x.unit == unit) {
+            return Err(AppError::bad(
+                "unit",
+                format!("方案任务表中没有地区“{unit}”"),
+            ));
+        }
+        let key = fields.get("deadline").map(|s| s.trim()).unwrap_or_default();
+        let deadline = p
+            .deadlines
+            .iter()
+            .find(|d| d.key == key && d.kind != DeadlineKind::Milestone)
+            .ok_or_else(|| AppError::bad("deadline", "请选择报送事项"))?;
+        let (fname, bytes) = file
+            .filter(|(_, b)| !b.is_empty())
+            .ok_or_else(|| AppError::bad("file", "请选择加盖公章的扫描件（PDF）"))?;
+        if bytes.len() > MAX_FILE {
+            return Err(too_big());
+        }
+        if !bytes.starts_with(b"%PDF-") {
+            return Err(AppError::bad(
+                "file",
+                format!("“{fname}”不是 PDF 文件，请上传扫描件 PDF"),
+            ));
+        }
+        let mut ids = Vec::new();
+        if deadline.kind == DeadlineKind::List {
+            let codes = fields.get("codes").map(String::as_str).unwrap_or_default();
+            let mut bad = Vec::new();
+            for (n, raw) in codes.lines().enumerate() {
+                let raw = raw.trim();
+                if raw.is_empty() {
+                    continue;
+                }
+                let id = match CreditCode::parse(raw) {
+                    Err(_) => None,
+                    Ok(c) => enterprise::id_by_credit_code(&state.db, c.as_str()).await?,
+                };
+                let ours = match id {
+                    Some(id) => enterprise::get(&state.db, &u.scope, id)
+                        .await
+                        .ok()
+                        .and_then(|e| {
+                            state
+                                .reference
+                                .regions
+                                .get(&e.region_code)
+                                .map(|r| r.unit.clone())
+                        })
+                        .is_some_and(|x| x == unit)
+                        .then_some(id),
+                    None => None,
+                };
+                match ours {
+                    Some(id) if !ids.contains(&id) => ids.push(id),
+                    Some(_) => {}
+                    None => bad.push(format!("第{}行“{raw}”", n + 1)),
+                }
+            }
+            if !bad.is_empty() {
+                return Err(AppError::bad(
+                    "codes",
+                    format!("以下信用代码无效或不在本地区企业名录中：{}", bad.join("、")),
+                ));
+            }
+            if ids.is_empty() {
+                return Err(AppError::bad(
+                    "codes",
+                    "请填写名单中企业的统一社会信用代码，每行一个",
+                ));
+            }
+        }
+        let note = fields
+            .get("note")
+            .map(|s| anbiao_domain::text::clean(s))
+            .filter(|s| !s.is_empty());
+        submissions::submit(
+            &state.db,
+            &u.actor("form"),
+            &submissions::NewSubmission {
+                programme_id: &p.id,
+                deadline_key: &deadline.key,
+                unit: &unit,
+                file_name: &fname,
+                bytes: &bytes,
+                enterprise_ids: &ids,
+                note: note.as_deref(),
+                on,
+            },
+        )
+        .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect(
+            &format!("/programmes/{}/tasks", percent_encode(&p.id)),
+            is_htmx(&headers),
+        )),
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
+            let page = render(&state, &u, p, on, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A submission the reader may see: the city all, a district its own unit's.
+async fn visible(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+) -> Result<submissions::Submission, AppError> {
+    let s = submissions::get(&state.db, id).await?;
+    let city = u.role == anbiao_domain::Role::CityOfficer;
+    if city || user_unit(state, u).as_deref() == Some(s.unit.as_str()) {
+        Ok(s)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "programmes/submission.html")]
+struct SubmissionPage {
+    layout: Layout,
+    s: submissions::Submission,
+    deadline: String,
+    unit_label: String,
+    programme: String,
+    enterprises: Vec<(i64, String, String)>,
+    can_decide: bool,
+    error: Option<String>,
+}
+
+async fn render_one(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let s = visible(state, u, id).await?;
+    let p = state.reference.programme(&s.programme_id);
+    let deadline = p
+        .and_then(|p| p.deadlines.iter().find(|d| d.key == s.deadline_key))
+        .map(|d| format!("{}（{} 前）", d.name, format_date(d.due)))
+        .unwrap_or_else(|| s.deadline_key.clone());
+    let unit_label = p
+        .and_then(|p| p.units.iter().find(|x| x.unit == s.unit))
+        .map(|x| x.label.clone())
+        .unwrap_or_else(|| s.unit.clone());
+    let page = SubmissionPage {
+        layout: Layout::new(u, state, "programmes"),
+        enterprises: submissions::enterprises(&state.db, id).await?,
+        can_decide: u.can(Permission::ReviewReports) && s.state == "submitted",
+        programme: s.programme_id.clone(),
+        deadline,
+        unit_label,
+        s,
+        error,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /submissions/{id}`
+pub async fn detail(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HtmlError> {
+    render_one(&state, &u, id, None).await
+}
+
+/// `GET /submissions/{id}/file`
+pub async fn file(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, HtmlError> {
+    let s = visible(&state, &u, id).await?;
+    let bytes = submissions::file(&state.db, id).await?;
+    Ok(crate::export::download(
+        bytes,
+        "application/pdf",
+        &format!("submission-{id}.pdf"),
+        &s.file_name,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    pub decision: String,
+    pub reason: Option<String>,
+}
+
+/// `POST /submissions/{id}/decide`
+pub async fn decide(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Decision>,
+) -> Result<Response, HtmlError> {
+    visible(&state, &u, id).await?;
+    let accept = match f.decision.as_str() {
+        "accept" => true,
+        "return" => false,
+        other => return Err(AppError::bad("decision", format!("未知的处理方式“{other}”")).into()),
+    };
+    let reason = f.reason.as_deref().map(anbiao_domain::text::clean);
+    match submissions::decide(
+        &state.db,
+        &u.actor("form"),
+        id,
+        accept,
+        reason.as_deref(),
+        state.today(),
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect(&format!("/submissions/{id}"), is_htmx(&headers))),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
+            let page = render_one(&state, &u, id, Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(AppError::from(e).into()),
+    }
+}
