@@ -119,10 +119,12 @@ pub enum Permission {
     SubmitReports,
     /// Accept or return the units' submissions.
     ReviewReports,
+    /// Draw the yearly audit plan and record operation-quality audits (within scope).
+    ManageAudits,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -142,6 +144,7 @@ impl Permission {
         Self::ViewProgrammes,
         Self::SubmitReports,
         Self::ReviewReports,
+        Self::ManageAudits,
     ];
 
     pub fn label(self) -> &'static str {
@@ -165,6 +168,7 @@ impl Permission {
             Self::ViewProgrammes => "查看样板地区建设目标",
             Self::SubmitReports => "报送样板地区建设材料",
             Self::ReviewReports => "审核报送材料",
+            Self::ManageAudits => "运行质量审计",
         }
     }
 
@@ -190,6 +194,7 @@ impl Permission {
             Self::ViewProgrammes => "programmes.view",
             Self::SubmitReports => "reports.submit",
             Self::ReviewReports => "reports.review",
+            Self::ManageAudits => "audits.manage",
         }
     }
 
@@ -244,6 +249,7 @@ impl Role {
             }
             SubmitReports => self == DistrictOfficer,
             ReviewReports => self == CityOfficer,
+            ManageAudits => matches!(self, CityOfficer | DistrictOfficer),
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

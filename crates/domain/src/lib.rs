@@ -26,6 +26,7 @@ pub mod quality;
 pub mod reference;
 pub mod region;
 pub mod rules;
+pub mod sampling;
 pub mod scoring;
 pub mod size;
 pub mod standard;

@@ -110,3 +110,169 @@ pub async fn record(
     tx.commit().await?;
     Ok(id)
 }
+
+/// The enterprises of `unit` a plan may draw on `on`: operating, holding a valid 三级 or
+/// 小微达标 certificate.
+pub async fn candidates(
+    db: &Db,
+    unit: &str,
+    on: Date,
+) -> Result<Vec<anbiao_domain::sampling::Candidate>, StoreError> {
+    let d = format_date(on);
+    const SQL: &str = "SELECT DISTINCT e.id, e.industry_code FROM enterprise e \
+        JOIN region r ON r.code = e.region_code JOIN certificate c ON c.enterprise_id = e.id \
+        WHERE r.unit = $1 AND e.active_from <= $2 AND (e.closed_on IS NULL OR e.closed_on > $3) \
+        AND c.grade IN ('three', 'small_micro') AND c.valid_from <= $4 AND c.valid_until >= $5 \
+        AND (c.revoked_on IS NULL OR c.revoked_on > $6) AND (c.superseded_on IS NULL OR c.superseded_on > $7) \
+        ORDER BY e.id";
+    let rows: Vec<(i64, String)> = crate::with_pool!(db, |p| sqlx::query_as(SQL)
+        .bind(unit)
+        .bind(&d)
+        .bind(&d)
+        .bind(&d)
+        .bind(&d)
+        .bind(&d)
+        .bind(&d)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, industry)| anbiao_domain::sampling::Candidate { id, industry })
+        .collect())
+}
+
+/// A unit's plan for a year.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Plan {
+    pub id: i64,
+    pub unit: String,
+    pub year: i64,
+    pub seed: String,
+    pub rate_tenths: i64,
+    pub population: i64,
+    pub drawn_on: String,
+    pub created_by: String,
+}
+
+/// One drawn enterprise, and its latest audit in the plan's year, if any.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanItem {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub industry: String,
+    pub audited_on: Option<String>,
+    pub outcome: Option<String>,
+    pub classification: Option<String>,
+}
+
+/// Draws and stores a unit's plan for `year` on `on`: refused if the year has one already.
+pub async fn create_plan(
+    db: &Db,
+    actor: &Actor,
+    unit: &str,
+    year: i32,
+    rate: f64,
+    seed: u64,
+    on: Date,
+) -> Result<i64, StoreError> {
+    let pool = candidates(db, unit, on).await?;
+    let (drawn, alloc) = anbiao_domain::sampling::draw(&pool, rate, seed);
+    let industry: std::collections::HashMap<i64, &str> =
+        pool.iter().map(|c| (c.id, c.industry.as_str())).collect();
+    let mut tx = db.begin().await?;
+    const SQL: &str = "INSERT INTO audit_plan (unit, year, seed, rate_tenths, population, drawn_on, created_by, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    let res = with_tx!(&mut tx, |c| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(unit)
+        .bind(i64::from(year))
+        .bind(seed.to_string())
+        .bind((rate * 10.0).round() as i64)
+        .bind(pool.len() as i64)
+        .bind(format_date(on))
+        .bind(&actor.username)
+        .bind(now_secs())
+        .fetch_one(c)
+        .await);
+    let id = match res {
+        Err(e) if StoreError::is_unique_violation(&e) => {
+            return Err(StoreError::Conflict(format!(
+                "{unit}{year}年度的抽查计划已生成，不能重抽"
+            )));
+        }
+        other => other?,
+    };
+    const ITEM: &str =
+        "INSERT INTO audit_plan_item (plan_id, enterprise_id, industry) VALUES ($1, $2, $3)";
+    for e in &drawn {
+        with_tx!(&mut tx, |c| sqlx::query(ITEM)
+            .bind(id)
+            .bind(*e)
+            .bind(industry.get(e).copied().unwrap_or(""))
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    let ev = Event::new("audit_plan.draw", format!("audit_plan:{id}")).detail(format!(
+        "{unit}{year}年度运行质量审计抽查：{} 家中抽取 {} 家（不少于 {rate}%），随机种子 {seed}；按行业：{}",
+        pool.len(),
+        drawn.len(),
+        alloc
+            .iter()
+            .map(|(h, have, take)| format!("{h} {take}/{have}"))
+            .collect::<Vec<_>>()
+            .join("、")
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn plan(
+    db: &Db,
+    unit: &str,
+    year: i32,
+) -> Result<Option<(Plan, Vec<PlanItem>)>, StoreError> {
+    const SQL: &str = "SELECT id, unit, year, seed, rate_tenths, population, drawn_on, created_by \
+        FROM audit_plan WHERE unit = $1 AND year = $2";
+    let Some(p) = crate::with_pool!(db, |c| sqlx::query_as::<_, Plan>(SQL)
+        .bind(unit)
+        .bind(i64::from(year))
+        .fetch_optional(c)
+        .await)?
+    else {
+        return Ok(None);
+    };
+    let (from, to) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+    const ITEMS: &str = "SELECT i.enterprise_id, e.name, i.industry, \
+        (SELECT MAX(q.performed_on) FROM quality_audit q WHERE q.enterprise_id = i.enterprise_id AND q.performed_on >= $1 AND q.performed_on <= $2) AS audited_on, \
+        (SELECT q.outcome FROM quality_audit q WHERE q.enterprise_id = i.enterprise_id AND q.performed_on >= $3 AND q.performed_on <= $4 ORDER BY q.performed_on DESC, q.id DESC LIMIT 1) AS outcome, \
+        (SELECT q.classification FROM quality_audit q WHERE q.enterprise_id = i.enterprise_id AND q.performed_on >= $5 AND q.performed_on <= $6 ORDER BY q.performed_on DESC, q.id DESC LIMIT 1) AS classification \
+        FROM audit_plan_item i JOIN enterprise e ON e.id = i.enterprise_id WHERE i.plan_id = $7 ORDER BY i.industry, e.name";
+    let items = crate::with_pool!(db, |c| sqlx::query_as::<_, PlanItem>(ITEMS)
+        .bind(&from)
+        .bind(&to)
+        .bind(&from)
+        .bind(&to)
+        .bind(&from)
+        .bind(&to)
+        .bind(p.id)
+        .fetch_all(c)
+        .await)?;
+    Ok(Some((p, items)))
+}
+
+/// Enterprises in 整改提升 (audit classed rectify or eliminate) from `since`, for the portal:
+/// (name, region code, audit day, rectify by, class).
+pub async fn rectification_list(
+    db: &Db,
+    since: Date,
+) -> Result<Vec<(String, String, String, Option<String>, String)>, StoreError> {
+    const SQL: &str = "SELECT e.name, e.region_code, q.performed_on, q.rectify_by, q.classification \
+        FROM quality_audit q JOIN enterprise e ON e.id = q.enterprise_id \
+        WHERE q.classification IN ('rectify', 'eliminate') AND q.performed_on >= $1 \
+        ORDER BY q.performed_on DESC, e.name LIMIT 2000";
+    Ok(crate::with_pool!(db, |c| sqlx::query_as(SQL)
+        .bind(format_date(since))
+        .fetch_all(c)
+        .await)?)
+}

@@ -132,8 +132,9 @@ pub fn table() -> Table {
     use Access::*;
     use Permission::*;
     use pages::{
-        account, admin, audit as audit_pages, cases, certificate, enterprises as ent, import,
-        login, notifications, orgs, portal, programmes, quality, sheets, standing, submissions,
+        account, admin, audit as audit_pages, audits, cases, certificate, enterprises as ent,
+        import, login, notifications, orgs, portal, programmes, quality, sheets, standing,
+        submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -150,6 +151,7 @@ pub fn table() -> Table {
         // The public portal.
         .get("/portal", Public, portal::lookup)
         .get("/verify/{token}", Public, portal::verify)
+        .get("/portal/rectification", Public, portal::rectification)
         .get("/portal/notices", Public, portal::notices)
         .post("/portal/notices/{id}/objection", Public, portal::object)
         .get("/portal/announcements", Public, portal::announcements)
@@ -210,6 +212,9 @@ pub fn table() -> Table {
             Perm(ViewProgrammes),
             programmes::charts,
         )
+        .get("/audits", Perm(ViewProgrammes), audits::page)
+        .post("/audits/plan", Perm(ManageAudits), audits::draw)
+        .post("/audits/record", Perm(ManageAudits), audits::record)
         .get(
             "/programmes/{id}/tasks",
             Perm(ViewProgrammes),

@@ -320,3 +320,55 @@ pub async fn announcements(State(state): State<AppState>) -> Result<Html<String>
         .render()?,
     ))
 }
+
+pub struct RectificationRow {
+    pub name: String,
+    pub region: String,
+    pub audited_on: String,
+    pub rectify_by: String,
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "portal/rectification.html")]
+struct RectificationPage {
+    nav: &'static str,
+    rows: Vec<RectificationRow>,
+    since: String,
+}
+
+/// `GET /portal/rectification`: enterprises put into 整改提升 after an audit (seed 六（四）2:
+/// the list is published), from the programme's start.
+pub async fn rectification(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    let since = state
+        .reference
+        .programmes
+        .first()
+        .map(|p| p.start)
+        .unwrap_or_else(|| state.today() - time::Duration::days(3 * 365));
+    let rows = anbiao_store::audits::rectification_list(&state.db, since)
+        .await?
+        .into_iter()
+        .map(
+            |(name, region, audited_on, rectify_by, class)| RectificationRow {
+                name,
+                region: crate::views::region_name(&state.reference, &region),
+                audited_on,
+                rectify_by: rectify_by.unwrap_or_default(),
+                class: if class == "eliminate" {
+                    "淘汰（撤销证书）"
+                } else {
+                    "整改"
+                },
+            },
+        )
+        .collect();
+    Ok(Html(
+        RectificationPage {
+            nav: "rectification",
+            rows,
+            since: format_date(since),
+        }
+        .render()?,
+    ))
+}

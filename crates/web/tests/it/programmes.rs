@@ -400,3 +400,165 @@ async fn districts_submit_against_deadlines_and_the_city_decides() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_unit_draws_its_audit_plan_and_records_audits() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let actor = Actor::new("tester", "cli");
+        let r = ReferenceData::embedded().expect("reference");
+        let issued = anbiao_web::today() - time::Duration::days(100);
+        for n in 0..20u32 {
+            let industry = if n % 4 == 0 { "FZ" } else { "JX" };
+            let e = anbiao_domain::EnterpriseDraft {
+                credit_code: Some(crate::code("320682", 500 + n)),
+                name: Some(format!("抽查对象{n:02}厂")),
+                region: Some("320682".into()),
+                industry: Some(industry.into()),
+                ..Default::default()
+            }
+            .validate(
+                &r,
+                anbiao_web::today(),
+                anbiao_domain::OverridePolicy::Allowed,
+            )
+            .expect("valid");
+            let id = enterprise::create(&db, &Scope::City, &actor, &e)
+                .await
+                .expect("enterprise");
+            enterprise::set_life(
+                &db,
+                &Scope::City,
+                &actor,
+                id,
+                date!(2010 - 01 - 01),
+                None,
+                "登记",
+            )
+            .await
+            .expect("life");
+            certificate::issue(
+                &db,
+                &actor,
+                &NewCertificate {
+                    enterprise_id: id,
+                    case_id: None,
+                    grade: Grade::Three,
+                    industry: industry.into(),
+                    issuer: "南通市应急管理局".into(),
+                    external: false,
+                    issued_on: issued,
+                    valid_until: issued + time::Duration::days(3 * 365),
+                    rule: "grading.2021@1#validity".into(),
+                    region_abbr: '苏',
+                    number: None,
+                },
+            )
+            .await
+            .expect("certificate");
+        }
+        let year = anbiao_web::today().year();
+        let rugao = app.session_for("rugao").await;
+        let page = crate::body_text(app.send(rugao.get("/audits")).await).await;
+        assert!(page.contains("尚未生成抽查计划"), "{page}");
+        let y = year.to_string();
+        let res = app
+            .send(rugao.form("/audits/plan", &[("year", &y), ("seed", "abc")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("非负整数"));
+        assert_eq!(
+            app.send(rugao.form("/audits/plan", &[("year", &y), ("seed", "42")]))
+                .await
+                .status(),
+            204
+        );
+        let res = app
+            .send(rugao.form("/audits/plan", &[("year", &y), ("seed", "7")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("不能重抽"));
+        // The plan holds the draw the seed gives: ⌈10 % × 20⌉ = 2, by industry.
+        let (plan, items) = anbiao_store::audits::plan(&db, "如皋", year)
+            .await
+            .expect("ran")
+            .expect("plan");
+        assert_eq!(
+            (plan.population, plan.seed.as_str(), items.len()),
+            (20, "42", 2)
+        );
+        let pool = anbiao_store::audits::candidates(&db, "如皋", anbiao_web::today())
+            .await
+            .expect("pool");
+        let (drawn, _) = anbiao_domain::sampling::draw(&pool, 10.0, 42);
+        let mut a: Vec<i64> = items.iter().map(|i| i.enterprise_id).collect();
+        let mut b = drawn.clone();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "the draw reproduces from its seed");
+        let target = items[0].enterprise_id.to_string();
+        let today = anbiao_domain::date::format_date(anbiao_web::today());
+        let base = |outcome: &'static str, class: &'static str, by: &'static str| {
+            vec![
+                ("enterprise", target.clone()),
+                ("year", y.clone()),
+                ("performed_on", today.clone()),
+                ("score", "68".to_string()),
+                ("outcome", outcome.to_string()),
+                ("class", class.to_string()),
+                ("findings", "隐患排查台账与现场不符".to_string()),
+                ("rectify_by", by.to_string()),
+            ]
+        };
+        for (fields, why) in [
+            (base("deficient", "rectify", ""), "整改期限"),
+            (base("good", "rectify", ""), "分类与审计结论不符"),
+        ] {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.send(rugao.form("/audits/record", &pairs)).await;
+            assert_eq!(res.status(), 422, "{why}");
+            assert!(crate::body_text(res).await.contains(why), "{why}");
+        }
+        let ok = base("deficient", "rectify", "2099-01-01");
+        let pairs: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // Another district cannot record an audit of a 如皋 enterprise.
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(
+            app.send(rudong.form("/audits/record", &pairs))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.send(rugao.form("/audits/record", &pairs))
+                .await
+                .status(),
+            204
+        );
+        let city = app.session_for("city").await;
+        let page = crate::body_text(
+            app.send(city.get(&format!("/audits?year={y}&unit=%E5%A6%82%E7%9A%8B")))
+                .await,
+        )
+        .await;
+        assert!(
+            page.contains("存在问题") && page.contains("整改") && page.contains(">42<"),
+            "{page}"
+        );
+        // The 整改提升 list is public.
+        let public = crate::body_text(
+            app.send(
+                axum::http::Request::get("/portal/rectification")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await,
+        )
+        .await;
+        assert!(
+            public.contains(&items[0].name) && public.contains("2099-01-01"),
+            "{public}"
+        );
+    })
+    .await;
+}
