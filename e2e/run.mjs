@@ -187,6 +187,7 @@ async function scenario(name, dbUrl, port) {
     check(actors.every((a) => a.includes("e2e_new")), "the actor filter holds");
     await page.screenshot({ path: join(out, `${name}-audit.png`) });
     await signOut();
+    await programmeFlow({ page, base, name, work, signIn, signOut });
     await gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn });
     check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
     passed++;
@@ -194,6 +195,7 @@ async function scenario(name, dbUrl, port) {
   } catch (e) {
     failed++;
     console.log(`not ok - ${name}: ${e.message}`);
+    console.log(e.stack);
     console.log(logText.slice(-3000));
   } finally {
     if (context) await context.close();
@@ -201,6 +203,55 @@ async function scenario(name, dbUrl, port) {
     rmSync(profile, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+// The programme: the city officer opens the target table as of 2019-12-31, follows a lagging
+// figure to the enterprises still missing, exports the table; a district officer submits its
+// summary report.
+async function programmeFlow({ page, base, name, work, signIn, signOut }) {
+  await signIn("city", "Demo@2018", "/enterprises");
+  await page.click("nav a[href='/programmes']");
+  await page.waitForSelector("#targets");
+  await page.fill("form.asof input[name=as_of]", "2019-12-31");
+  await page.click("form.asof button[type=submit]");
+  await page.waitForURL("**as_of=2019-12-31**");
+  check((await page.textContent("#as-of")).trim() === "2019-12-31", "the table is as of 2019-12-31");
+  const rows = await page.$$eval("#targets tbody tr", (trs) => trs.length);
+  check(rows === 11, "eleven units: " + rows);
+  await page.waitForSelector("section.charts svg polyline");
+  await page.screenshot({ path: join(out, `${name}-dashboard.png`), fullPage: true });
+  // A lagging rate: its "还需" link lists the enterprises still missing.
+  const need = page.locator("#targets a.need[href*='side=missing']").first();
+  const needText = await need.textContent();
+  check(/还需 \d+ 家/.test(needText), "a lagging figure says how many are needed: " + needText);
+  await need.click();
+  await page.waitForSelector("#behind");
+  check((await page.textContent("h1")).includes("尚未达到的企业"), "the list of those still missing");
+  const missing = await page.$$eval("#behind tbody tr td a", (as) => as.length);
+  check(missing > 0, "enterprises are listed behind the figure");
+  await page.goBack();
+  await page.waitForSelector("#targets");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export")]);
+  const file = join(work, "targets.xlsx");
+  await download.saveAs(file);
+  const bytes = readFileSync(file);
+  check(bytes.length > 3000 && bytes[0] === 0x50 && bytes[1] === 0x4b, "the table exports as .xlsx");
+  await signOut();
+
+  await signIn("rugao", "Demo@2018", "/enterprises");
+  await page.goto(base + "/programmes/nantong.2018/tasks");
+  await page.waitForSelector("#submit-form");
+  const pdfPath = join(work, "如皋市总结.pdf");
+  writeFileSync(pdfPath, "%PDF-1.4\n% 如皋市样板地区建设工作开展情况（盖章扫描件）\n%%EOF\n");
+  await page.selectOption("#submit-form select[name=deadline]", "summary_report");
+  await page.setInputFiles("#submit-form input[type=file]", pdfPath);
+  await page.fill("#submit-form input[name=note]", "总结报告（盖章）");
+  await page.click("#submit-form button[type=submit]");
+  await page.waitForFunction(() => (document.querySelector("#tasks tr.own") || {}).textContent?.includes("待审核"));
+  const own = await page.textContent("#tasks tr.own");
+  check(own.includes("待审核"), "the summary report awaits the city: " + own);
+  await page.screenshot({ path: join(out, `${name}-tasks.png`) });
+  await signOut();
 }
 
 // The grading life cycle through the pages: the enterprise self-assesses and applies for 三级,
