@@ -335,3 +335,63 @@ pub struct BehindQuery<'a> {
     pub side: Side,
     pub limit: i64,
 }
+
+/// The 一级/二级 pipeline of a unit on a day (seed 六（四）1: 申报一批、辅导一批、储备一批):
+/// each operating enterprise counted once, at its furthest stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pipeline {
+    /// On an accepted list the unit submitted (the key-enterprise list).
+    pub reserve: u64,
+    /// Coached by an organisation.
+    pub coached: u64,
+    /// With an open 一级 or 二级 case.
+    pub applying: u64,
+    /// Holding a valid 一级 or 二级 certificate.
+    pub graded: u64,
+}
+
+/// The pipeline per unit on `on`; `lists` are the programme's list deadlines (their accepted
+/// submissions make the reserve).
+pub async fn pipeline(
+    db: &Db,
+    programme_id: &str,
+    lists: &[String],
+    on: Date,
+) -> Result<BTreeMap<String, Pipeline>, StoreError> {
+    let d = format_date(on);
+    let mut b = SqlBuf::new(
+        "SELECT r.unit, t.stage, COUNT(*) FROM (SELECT e.region_code, CASE WHEN EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND c.grade IN ('one', 'two') AND",
+    );
+    valid(&mut b, &d);
+    b.push(") THEN 4 WHEN EXISTS (SELECT 1 FROM grading_case g WHERE g.enterprise_id = e.id AND g.grade IN ('one', 'two') AND g.opened_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND g.state NOT IN ('withdrawn', 'failed', 'certified', 'externally_certified')) THEN 3 WHEN EXISTS (SELECT 1 FROM coaching k WHERE k.enterprise_id = e.id AND k.from_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(") THEN 2 WHEN EXISTS (SELECT 1 FROM submission_enterprise x JOIN submission s ON s.id = x.submission_id WHERE x.enterprise_id = e.id AND s.programme_id = ");
+    b.bind(Arg::Text(programme_id.into()));
+    b.push(" AND s.state = 'accepted' AND s.decided_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND s.deadline_key IN ");
+    if lists.is_empty() {
+        b.push("('')");
+    } else {
+        b.bind_list(lists.iter().cloned().map(Arg::Text));
+    }
+    b.push(") THEN 1 ELSE 0 END AS stage FROM enterprise e WHERE");
+    active(&mut b, &d);
+    b.push(
+        ") t JOIN region r ON r.code = t.region_code WHERE t.stage > 0 GROUP BY r.unit, t.stage",
+    );
+    let mut out: BTreeMap<String, Pipeline> = BTreeMap::new();
+    for (unit, stage, count) in rows::<(String, i32, i64)>(db, &b).await? {
+        let p = out.entry(unit).or_default();
+        let k = n(count);
+        match stage {
+            4 => p.graded += k,
+            3 => p.applying += k,
+            2 => p.coached += k,
+            _ => p.reserve += k,
+        }
+    }
+    Ok(out)
+}

@@ -328,8 +328,112 @@ async fn counts_are_what_the_records_said_on_the_day() {
                 .is_empty()
         );
 
+        // The 一级/二级 pipeline, each enterprise at its furthest stage: F graded (until its
+        // revocation), B applying for 二级, A coached, D on the accepted key-enterprise list.
+        grading::open(
+            &db,
+            &Scope::City,
+            &admin(),
+            &NewCase {
+                enterprise_id: b,
+                grade: Grade::Two,
+                opened_on: date!(2018 - 10 - 15),
+                rule_set: "grading.2014@1".into(),
+                sheet_id: "sample.gbt33000".into(),
+                sheet_version: 1,
+            },
+        )
+        .await
+        .expect_err("B already has an open case");
+        let h = ent(&db, 8, "320682", "6000", "350", long_ago).await;
+        grading::open(
+            &db,
+            &Scope::City,
+            &admin(),
+            &NewCase {
+                enterprise_id: h,
+                grade: Grade::Two,
+                opened_on: date!(2018 - 10 - 15),
+                rule_set: "grading.2014@1".into(),
+                sheet_id: "sample.gbt33000".into(),
+                sheet_version: 1,
+            },
+        )
+        .await
+        .expect("H applies for 二级");
+        let org = anbiao_store::orgs::create_org(
+            &db,
+            &admin(),
+            "辅导机构",
+            "安全咨询",
+            date!(2030 - 01 - 01),
+        )
+        .await
+        .expect("org");
+        anbiao_store::orgs::record_coaching(
+            &db,
+            &Scope::City,
+            &admin(),
+            org,
+            a,
+            date!(2018 - 08 - 01),
+            "二级创建辅导",
+        )
+        .await
+        .expect("coaching");
+        let d_id = enterprise::id_by_credit_code(&db, &code("320682", 4))
+            .await
+            .expect("ran")
+            .expect("D");
+        let listed = anbiao_store::submissions::submit(
+            &db,
+            &admin(),
+            &anbiao_store::submissions::NewSubmission {
+                programme_id: "nantong.2018",
+                deadline_key: "key_enterprises",
+                unit: "如皋",
+                file_name: "名单.pdf",
+                bytes: b"%PDF-1.4",
+                enterprise_ids: &[d_id, a],
+                note: None,
+                on: date!(2018 - 08 - 30),
+            },
+        )
+        .await
+        .expect("submitted");
+        anbiao_store::submissions::decide(&db, &admin(), listed, true, None, date!(2018 - 09 - 05))
+            .await
+            .expect("accepted");
+        let lists = vec!["key_enterprises".to_string()];
+        let pipe = |d| programme::pipeline(&db, "nantong.2018", &lists, d);
+        let p = pipe(date!(2018 - 11 - 30)).await.expect("pipeline");
+        let rugao = p.get("如皋").cloned().unwrap_or_default();
+        assert_eq!(
+            (rugao.graded, rugao.applying, rugao.coached),
+            (1, 1, 1),
+            "{rugao:?}"
+        );
+        assert_eq!(rugao.reserve, 0, "D registers only in 2019");
+        let p = pipe(date!(2019 - 06 - 30)).await.expect("pipeline");
+        let rugao = p.get("如皋").cloned().unwrap_or_default();
+        assert_eq!(
+            (rugao.graded, rugao.applying, rugao.coached, rugao.reserve),
+            (0, 1, 1, 1),
+            "{rugao:?}"
+        );
+        let early = pipe(date!(2018 - 09 - 01)).await.expect("pipeline");
+        assert_eq!(
+            early.get("如皋").map(|x| x.reserve).unwrap_or(0),
+            0,
+            "accepted only on 09-05"
+        );
+        assert_eq!(early["如东"].graded, 1);
+
         let before = on(date!(2018 - 06 - 01)).await.expect("counts");
-        assert_eq!(before["如皋"].active, 5, "E was still open");
+        assert_eq!(
+            before["如皋"].active, 6,
+            "E was still open (and H, added for the pipeline)"
+        );
         assert_eq!(
             before["如皋"].grade_three_audited, 0,
             "nothing audited before the programme"

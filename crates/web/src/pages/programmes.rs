@@ -78,6 +78,17 @@ struct Dashboard {
     quick: Vec<(String, String)>,
     deadline_note: String,
     overdue: Vec<String>,
+    pipeline: Vec<PipelineRow>,
+}
+
+pub struct PipelineRow {
+    pub label: String,
+    pub reserve: u64,
+    pub coached: u64,
+    pub applying: u64,
+    pub graded: u64,
+    pub target: u64,
+    pub short: bool,
 }
 
 fn number(m: Metric, v: f64) -> String {
@@ -217,9 +228,37 @@ pub async fn dashboard(
             overdue.push(format!("{label} {n} 项"));
         }
     }
+    let lists: Vec<String> = p
+        .deadlines
+        .iter()
+        .filter(|d| d.kind == anbiao_domain::programme::DeadlineKind::List)
+        .map(|d| d.key.clone())
+        .collect();
+    let stages = store::pipeline(&state.db, &p.id, &lists, on).await?;
+    let pipeline = p
+        .units
+        .iter()
+        .map(|u| {
+            let s = stages.get(&u.unit).cloned().unwrap_or_default();
+            let target = [Metric::GradeOneCount, Metric::GradeTwoCount]
+                .iter()
+                .filter_map(|m| p.unit_target(&u.unit, *m))
+                .sum::<f64>() as u64;
+            PipelineRow {
+                label: u.label.clone(),
+                short: s.graded + s.applying + s.coached + s.reserve < target,
+                reserve: s.reserve,
+                coached: s.coached,
+                applying: s.applying,
+                graded: s.graded,
+                target,
+            }
+        })
+        .collect();
     let page = Dashboard {
         layout: Layout::new(&u, &state, "programmes"),
         overdue,
+        pipeline,
         id: p.id.clone(),
         name: p.name.clone(),
         document: p.document.clone(),

@@ -169,6 +169,9 @@ async fn the_dashboard_links_every_figure_to_its_enterprises() {
         .await;
         assert!(page.contains("如皋市") && page.contains("通州湾示范区"), "{page}");
         assert!(page.contains("还需 34 家二级"), "{page}");
+        let pipeline = page.split("id=\"pipeline\"").nth(1).expect("pipeline table");
+        let rugao_row = pipeline.split("如皋市").nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or("");
+        assert!(rugao_row.contains(">1<") && rugao_row.contains(">38<"), "one graded of 3 + 35: {rugao_row}");
         let link = "/programmes/nantong.2018/behind?unit=%E5%A6%82%E7%9A%8B&#38;metric=grade_two_count&#38;as_of=2018-12-31&#38;side=counted";
         assert!(page.contains(link), "{page}");
         let list = crate::body_text(
