@@ -197,3 +197,42 @@ pub async fn evaluator_loads(
     out.sort_by_key(|l| l.evaluator_id);
     Ok(out)
 }
+
+/// An evaluation whose score a later audit of the same enterprise fell far below.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditGap {
+    pub case_id: i64,
+    pub enterprise_name: String,
+    /// Tenths of a percent.
+    pub evaluation_score: i64,
+    pub evaluated_on: Option<String>,
+    pub audit_score: i64,
+    pub audited_on: String,
+}
+
+/// Evaluations within `scope` scored at least `gap_tenths` above a later audit's score.
+pub async fn audit_gaps(
+    db: &Db,
+    scope: &Scope,
+    gap_tenths: i64,
+) -> Result<Vec<AuditGap>, StoreError> {
+    let mut b = SqlBuf::new(
+        "SELECT c.id AS case_id, e.name AS enterprise_name, a.score AS evaluation_score, \
+         a.performed_on AS evaluated_on, q.score AS audit_score, q.performed_on AS audited_on \
+         FROM assessment a JOIN grading_case c ON c.id = a.case_id \
+         JOIN enterprise e ON e.id = c.enterprise_id \
+         JOIN quality_audit q ON q.enterprise_id = c.enterprise_id \
+         WHERE a.kind = 'evaluation' AND q.score IS NOT NULL \
+         AND q.performed_on >= COALESCE(a.performed_on, c.opened_on) AND a.score - q.score >= ",
+    );
+    b.bind(Arg::Int(gap_tenths));
+    case_scope(&mut b, scope);
+    b.push(" ORDER BY a.score - q.score DESC, c.id LIMIT 200");
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, AuditGap>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}

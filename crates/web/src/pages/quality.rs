@@ -25,6 +25,16 @@ pub struct AlikeRow {
     pub b_on: String,
 }
 
+pub struct GapRow {
+    pub case_id: i64,
+    pub name: String,
+    pub evaluation: String,
+    pub evaluated_on: String,
+    pub audit: String,
+    pub audited_on: String,
+    pub gap: String,
+}
+
 pub struct BusyRow {
     pub name: String,
     pub org: String,
@@ -42,6 +52,7 @@ struct QualityPage {
     configured: bool,
     alike: Vec<AlikeRow>,
     busy: Vec<BusyRow>,
+    gaps: Vec<GapRow>,
     compared: usize,
     evaluators: usize,
     percent: u32,
@@ -53,6 +64,7 @@ struct QualityPage {
     source: String,
     rule_text: String,
     rule_busy: String,
+    rule_gap: String,
 }
 
 /// `GET /quality`
@@ -68,6 +80,7 @@ pub async fn page(
             configured: false,
             alike: Vec::new(),
             busy: Vec::new(),
+            gaps: Vec::new(),
             compared: 0,
             evaluators: 0,
             percent: 0,
@@ -79,6 +92,7 @@ pub async fn page(
             source: String::new(),
             rule_text: String::new(),
             rule_busy: String::new(),
+            rule_gap: String::new(),
         };
         return Ok(Html(page.render()?));
     };
@@ -142,11 +156,26 @@ pub async fn page(
         })
         .collect();
     busy.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    let pct = |t: i64| anbiao_domain::scoring::Percent(t).to_string();
+    let gaps = quality::audit_gaps(&state.db, &u.scope, i64::from(set.audit_gap_points) * 10)
+        .await?
+        .into_iter()
+        .map(|g| GapRow {
+            case_id: g.case_id,
+            name: g.enterprise_name,
+            evaluation: pct(g.evaluation_score),
+            evaluated_on: g.evaluated_on.unwrap_or_default(),
+            audit: pct(g.audit_score),
+            audited_on: g.audited_on,
+            gap: pct(g.evaluation_score - g.audit_score),
+        })
+        .collect();
     let page = QualityPage {
         layout,
         configured: true,
         alike,
         busy,
+        gaps,
         compared: texts.len(),
         evaluators: loads.len(),
         percent: set.similar_text_percent,
@@ -158,6 +187,7 @@ pub async fn page(
         source: set.source.clone(),
         rule_text: set.rule("similar_text").to_string(),
         rule_busy: set.rule("evaluator_throughput").to_string(),
+        rule_gap: set.rule("audit_gap").to_string(),
     };
     Ok(Html(page.render()?))
 }

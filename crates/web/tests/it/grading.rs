@@ -1351,8 +1351,35 @@ async fn quality_page_flags_alike_self_assessments_and_busy_evaluators_within_sc
                 .await
                 .expect("evaluate");
         }
+        // Later audits: 甲 scores far below its evaluation, 乙 close to it.
+        for (n, score) in [(90u32, 600i64), (91, 800)] {
+            let ent = enterprise::id_by_credit_code(&db, &code("320682", n))
+                .await
+                .expect("ran")
+                .expect("enterprise");
+            anbiao_store::audits::record(
+                &db,
+                &city,
+                &actor,
+                &anbiao_store::audits::NewAudit {
+                    enterprise_id: ent,
+                    certificate_id: None,
+                    grade: "three",
+                    performed_on: anbiao_web::today(),
+                    score: Some(score),
+                    outcome: anbiao_store::audits::Outcome::Good,
+                    class: None,
+                    findings: "回头看检查",
+                    rectify_by: None,
+                },
+            )
+            .await
+            .expect("audit");
+        }
         let rugao = app.session_for("rugao").await;
         let page = crate::body_text(app.send(rugao.get("/quality")).await).await;
+        let gaps = page.split("id=\"gaps\"").nth(1).expect("gaps table");
+        assert!(gaps.contains("质量监测甲厂") && !gaps.contains("质量监测乙厂"), "{gaps}");
         let alike = page.split("id=\"alike\"").nth(1).expect("table");
         assert!(
             alike.contains("质量监测甲厂") && alike.contains("质量监测乙厂") && !alike.contains("质量监测丙厂"),
