@@ -121,10 +121,12 @@ pub enum Permission {
     ReviewReports,
     /// Draw the yearly audit plan and record operation-quality audits (within scope).
     ManageAudits,
+    /// Draft, edit and publish 通报.
+    PublishBulletins,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -145,6 +147,7 @@ impl Permission {
         Self::SubmitReports,
         Self::ReviewReports,
         Self::ManageAudits,
+        Self::PublishBulletins,
     ];
 
     pub fn label(self) -> &'static str {
@@ -169,6 +172,7 @@ impl Permission {
             Self::SubmitReports => "报送样板地区建设材料",
             Self::ReviewReports => "审核报送材料",
             Self::ManageAudits => "运行质量审计",
+            Self::PublishBulletins => "起草和发布通报",
         }
     }
 
@@ -195,6 +199,7 @@ impl Permission {
             Self::SubmitReports => "reports.submit",
             Self::ReviewReports => "reports.review",
             Self::ManageAudits => "audits.manage",
+            Self::PublishBulletins => "bulletins.publish",
         }
     }
 
@@ -248,7 +253,7 @@ impl Role {
                 matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer)
             }
             SubmitReports => self == DistrictOfficer,
-            ReviewReports => self == CityOfficer,
+            ReviewReports | PublishBulletins => self == CityOfficer,
             ManageAudits => matches!(self, CityOfficer | DistrictOfficer),
             ViewCertificates => matches!(
                 self,

@@ -734,6 +734,116 @@ impl Programme {
     }
 }
 
+/// A unit's share of its targets reached: the mean over its figures with a value of
+/// min(value ÷ target, 1), in per cent.
+pub fn completion(row: &Row) -> Option<f64> {
+    let parts: Vec<f64> = row
+        .cells
+        .iter()
+        .filter_map(|c| {
+            let t = c.target.filter(|t| *t > 0.0)?;
+            Some((c.figure.value()? / t).min(1.0))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.iter().sum::<f64>() * 100.0 / parts.len() as f64)
+}
+
+fn figure_text(c: &Cell) -> String {
+    match c.figure.value() {
+        None => "无数据".into(),
+        Some(v) if c.metric.is_rate() => format!("{v:.1}%"),
+        Some(v) => format!("{v:.0}家"),
+    }
+}
+
+/// The draft of a 通报 from a table: the overall figures, the units ranked by completion, those
+/// behind target and by how much, and the usual closing requirement. The officer edits it.
+pub fn draft_notice(p: &Programme, t: &TargetTable) -> (String, String) {
+    let day = crate::date::format_date_cn(t.as_of);
+    let title = format!("关于{}工作进展情况的通报", p.name);
+    let mut body = Vec::new();
+    body.push(
+        "各县（市、区）安监局，南通经济技术开发区、苏通科技产业园区、通州湾示范区安监部门："
+            .to_string(),
+    );
+    body.push(format!(
+        "根据《{}》（{}）要求，现将截至{day}各地工作进展情况通报如下：",
+        p.name, p.document
+    ));
+    body.push("一、总体进展".into());
+    let overall: Vec<String> = t
+        .city
+        .iter()
+        .map(|c| {
+            let target = c.target.map(|v| {
+                if c.metric.is_rate() {
+                    format!("{v:.0}%")
+                } else {
+                    format!("{v:.0}家")
+                }
+            });
+            format!(
+                "{}{}（{}目标{}，{}）",
+                c.metric.label(),
+                figure_text(c),
+                crate::date::format_date_cn(c.by),
+                target.unwrap_or_default(),
+                c.standing.map(Standing::label).unwrap_or("")
+            )
+        })
+        .collect();
+    body.push(format!("截至{day}，全市{}。", overall.join("；")));
+    body.push("二、各地完成情况".into());
+    let mut ranked: Vec<(&Row, f64)> = t
+        .rows
+        .iter()
+        .map(|r| (r, completion(r).unwrap_or(0.0)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.label.cmp(&b.0.label)));
+    for (i, (r, score)) in ranked.iter().enumerate() {
+        body.push(format!(
+            "{}. {}：任务分配表目标完成度 {score:.1}%。",
+            i + 1,
+            r.label
+        ));
+    }
+    body.push("三、存在的问题".into());
+    let mut problems = 0;
+    for (r, _) in &ranked {
+        let short: Vec<String> = r
+            .cells
+            .iter()
+            .filter(|c| matches!(c.standing, Some(Standing::Behind | Standing::Missed)))
+            .map(|c| match (c.metric.is_rate(), c.figure.value(), c.target) {
+                (true, Some(v), Some(t)) => format!(
+                    "{}{v:.1}%，低于目标{t:.0}%{:.1}个百分点",
+                    c.metric.label(),
+                    t - v
+                ),
+                _ => format!(
+                    "{}{}，还需{}家",
+                    c.metric.label(),
+                    figure_text(c),
+                    c.shortfall.unwrap_or(0)
+                ),
+            })
+            .collect();
+        if !short.is_empty() {
+            problems += 1;
+            body.push(format!("{}：{}。", r.label, short.join("；")));
+        }
+    }
+    if problems == 0 {
+        body.push("各地均已完成任务分配表目标。".into());
+    }
+    body.push("四、下一步要求".into());
+    body.push(
+        "请未完成目标的地区对照任务分配表逐项分析原因，排出工作计划，落实专人负责，于下月底前将整改措施报送市安监局。"
+            .into(),
+    );
+    (title, body.join("\n"))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -1057,6 +1167,63 @@ mod tests {
         assert_eq!(
             TaskStatus::of(due, after, Some(("accepted", after))),
             TaskStatus::AcceptedLate
+        );
+    }
+
+    #[test]
+    fn the_draft_notice_ranks_units_and_names_shortfalls() {
+        let p = load(TEXT).expect("valid");
+        let mut counts = std::collections::BTreeMap::new();
+        for unit in [
+            "海安",
+            "如皋",
+            "如东",
+            "启东",
+            "海门",
+            "通州",
+            "崇川",
+            "港闸",
+            "开发区",
+            "苏通园区",
+            "通州湾示范区",
+        ] {
+            let t = |m| p.unit_target(unit, m).unwrap_or(0.0) as u64;
+            counts.insert(
+                unit.to_string(),
+                UnitCounts {
+                    grade_one: t(Metric::GradeOneCount),
+                    grade_two: if unit == "港闸" {
+                        12
+                    } else {
+                        t(Metric::GradeTwoCount)
+                    },
+                    grade_three: 100,
+                    grade_three_audited: if unit == "港闸" { 5 } else { 20 },
+                    rectification: 10,
+                    small_micro: 100,
+                    small_micro_started: 100,
+                    small_micro_certified: 96,
+                    ..Default::default()
+                },
+            );
+        }
+        let t = p.table(
+            &counts,
+            &std::collections::BTreeMap::new(),
+            date!(2019 - 12 - 31),
+        );
+        let (title, body) = draft_notice(&p, &t);
+        assert!(title.contains("通报"));
+        assert!(body.contains("截至2019年12月31日"), "{body}");
+        let last = body.lines().find(|l| l.starts_with("11. ")).unwrap_or("");
+        assert!(
+            last.contains("港闸区"),
+            "the unit furthest behind ranks last: {body}"
+        );
+        assert!(body.contains("港闸区：二级标准化达标企业数12家，还需8家；三级标准化质量审计率5.0%，低于目标10%5.0个百分点"), "{body}");
+        assert!(
+            !body.lines().any(|l| l.starts_with("海安县：")),
+            "a unit that met everything is not among the problems"
         );
     }
 

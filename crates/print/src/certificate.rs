@@ -181,23 +181,8 @@ impl Writer<'_, '_> {
         y + 28.0 * lines.len().max(1) as f32
     }
 
-    /// Break `text` into lines no wider than `max` (character by character: Chinese has no
-    /// spaces to break at).
     fn wrap(&self, text: &str, size: f32, max: f32) -> Vec<String> {
-        let mut lines = Vec::new();
-        let mut line = String::new();
-        for c in text.chars() {
-            line.push(c);
-            if self.metrics.width(&line, size) > max && line.chars().count() > 1 {
-                line.pop();
-                lines.push(std::mem::take(&mut line));
-                line.push(c);
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-        lines
+        self.metrics.wrap(text, size, max)
     }
 
     /// The double border of the certificate.

@@ -91,6 +91,25 @@ impl CjkFont {
         units / em * size
     }
 
+    /// `text` broken into lines no wider than `max` at `size` (between characters: Chinese has
+    /// no spaces to break at).
+    pub(crate) fn wrap(&self, text: &str, size: f32, max: f32) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut line = String::new();
+        for c in text.chars() {
+            line.push(c);
+            if self.width(&line, size) > max && line.chars().count() > 1 {
+                line.pop();
+                out.push(std::mem::take(&mut line));
+                line.push(c);
+            }
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+        out
+    }
+
     /// Whether the font draws `c` (else it would print as an empty box).
     pub fn covers(&self, c: char) -> bool {
         ttf_parser::Face::parse(&self.data, self.index)

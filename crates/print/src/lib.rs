@@ -3,10 +3,12 @@
 //! the public verification page.
 
 mod certificate;
+mod document;
 mod font;
 mod qr;
 
 pub use certificate::{CertificateSheet, certificate_pdf};
+pub use document::document_pdf;
 pub use font::{CjkFont, DEFAULT_FONT_PATHS};
 pub use qr::qr_modules;
 

@@ -8,6 +8,7 @@ pub mod account;
 pub mod assessment;
 pub mod audit;
 pub mod audits;
+pub mod bulletins;
 pub mod certificate;
 pub mod db;
 pub mod enterprise;

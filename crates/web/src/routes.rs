@@ -132,9 +132,9 @@ pub fn table() -> Table {
     use Access::*;
     use Permission::*;
     use pages::{
-        account, admin, audit as audit_pages, audits, cases, certificate, enterprises as ent,
-        import, login, notifications, orgs, portal, programmes, quality, sheets, standing,
-        submissions,
+        account, admin, audit as audit_pages, audits, bulletins, cases, certificate,
+        enterprises as ent, import, login, notifications, orgs, portal, programmes, quality,
+        sheets, standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -152,6 +152,9 @@ pub fn table() -> Table {
         .get("/portal", Public, portal::lookup)
         .get("/verify/{token}", Public, portal::verify)
         .get("/portal/rectification", Public, portal::rectification)
+        .get("/portal/bulletins", Public, bulletins::portal_list)
+        .get("/portal/bulletins/{id}", Public, bulletins::portal_one)
+        .get("/portal/bulletins/{id}/pdf", Public, bulletins::portal_pdf)
         .get("/portal/notices", Public, portal::notices)
         .post("/portal/notices/{id}/objection", Public, portal::object)
         .get("/portal/announcements", Public, portal::announcements)
@@ -213,6 +216,14 @@ pub fn table() -> Table {
             programmes::charts,
         )
         .get("/audits", Perm(ViewProgrammes), audits::page)
+        .post(
+            "/programmes/{id}/bulletins",
+            Perm(PublishBulletins),
+            bulletins::draft,
+        )
+        .get("/bulletins/{id}", Perm(ViewProgrammes), bulletins::show)
+        .post("/bulletins/{id}", Perm(PublishBulletins), bulletins::save)
+        .get("/bulletins/{id}/pdf", Perm(ViewProgrammes), bulletins::pdf)
         .post("/audits/plan", Perm(ManageAudits), audits::draw)
         .post("/audits/record", Perm(ManageAudits), audits::record)
         .get(

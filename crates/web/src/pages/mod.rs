@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod audits;
+pub mod bulletins;
 pub mod cases;
 pub mod certificate;
 pub mod enterprises;

@@ -79,6 +79,8 @@ struct Dashboard {
     deadline_note: String,
     overdue: Vec<String>,
     pipeline: Vec<PipelineRow>,
+    bulletins: Vec<(i64, String, String, &'static str)>,
+    can_bulletin: bool,
 }
 
 pub struct PipelineRow {
@@ -259,6 +261,8 @@ pub async fn dashboard(
         layout: Layout::new(&u, &state, "programmes"),
         overdue,
         pipeline,
+        bulletins: crate::pages::bulletins::of_programme(&state, &p.id).await?,
+        can_bulletin: u.can(anbiao_domain::Permission::PublishBulletins),
         id: p.id.clone(),
         name: p.name.clone(),
         document: p.document.clone(),

@@ -565,3 +565,131 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_city_drafts_edits_and_publishes_a_bulletin() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        two_grade_two_in_rugao(&db).await;
+        let city = app.session_for("city").await;
+        let res = app
+            .send(city.form(
+                "/programmes/nantong.2018/bulletins",
+                &[("as_of", "2019-12-31")],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        let at = res.headers()["hx-redirect"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let page = crate::body_text(app.send(city.get(&at)).await).await;
+        assert!(
+            page.contains("通报草稿") && page.contains("二级标准化达标企业数2家，还需33家"),
+            "{page}"
+        );
+        let id: i64 = at
+            .rsplit('/')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("id");
+        let b = anbiao_store::bulletins::get(&db, id).await.expect("stored");
+        let body = format!("{}\n（经局长审定）", b.body);
+        let v = b.version.to_string();
+        let stale = (b.version + 5).to_string();
+        let res = app
+            .send(city.form(
+                &at,
+                &[
+                    ("version", &stale),
+                    ("title", &b.title),
+                    ("body", &body),
+                    ("action", "save"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422, "a stale version is refused");
+        let res = app
+            .send(city.form(
+                &at,
+                &[
+                    ("version", &v),
+                    ("title", &b.title),
+                    ("body", ""),
+                    ("action", "publish"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("不能为空"));
+        let res = app
+            .send(city.form(
+                &at,
+                &[
+                    ("version", &v),
+                    ("title", &b.title),
+                    ("body", &body),
+                    ("action", "publish"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204);
+        // Published: on the portal as HTML and PDF; no more edits.
+        let anon = |uri: &str| {
+            axum::http::Request::get(uri.to_string())
+                .body(axum::body::Body::empty())
+                .expect("request")
+        };
+        let list = crate::body_text(app.send(anon("/portal/bulletins")).await).await;
+        assert!(list.contains(&b.title), "{list}");
+        let one = crate::body_text(app.send(anon(&format!("/portal/bulletins/{id}"))).await).await;
+        assert!(one.contains("（经局长审定）"), "{one}");
+        let res = app.send(anon(&format!("/portal/bulletins/{id}/pdf"))).await;
+        assert_eq!(res.status(), 200);
+        assert!(crate::body_bytes(res).await.starts_with(b"%PDF-"));
+        let v2 = (b.version + 1).to_string();
+        let res = app
+            .send(city.form(
+                &at,
+                &[
+                    ("version", &v2),
+                    ("title", "改"),
+                    ("body", "改"),
+                    ("action", "save"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422, "a published bulletin does not change");
+        // A draft is not public; a district cannot draft.
+        let res = app
+            .send(city.form(
+                "/programmes/nantong.2018/bulletins",
+                &[("as_of", "2019-06-30")],
+            ))
+            .await;
+        let draft = res.headers()["hx-redirect"]
+            .to_str()
+            .expect("ascii")
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(
+            app.send(anon(&format!("/portal/bulletins/{draft}")))
+                .await
+                .status(),
+            404
+        );
+        let rugao = app.session_for("rugao").await;
+        assert_eq!(
+            app.send(rugao.form(
+                "/programmes/nantong.2018/bulletins",
+                &[("as_of", "2019-06-30")]
+            ))
+            .await
+            .status(),
+            403
+        );
+    })
+    .await;
+}
