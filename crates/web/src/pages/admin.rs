@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::account::TokenRow;
-use crate::pages::{Layout, Opt, redirect};
+use crate::pages::{Layout, Opt, redirect, show_refusal};
 use crate::views::{fmt_unix, region_name};
 
 /// An account as the administrators see it.
@@ -183,14 +183,6 @@ pub struct NewUserInput {
     password: String,
 }
 
-/// Shows a refused administrator action on its page with 422; other errors propagate.
-fn refused(e: AppError) -> Result<String, AppError> {
-    match e {
-        AppError::BadRequest { message, .. } | AppError::Conflict(message) => Ok(message),
-        other => Err(other),
-    }
-}
-
 pub async fn create_user(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -217,11 +209,7 @@ pub async fn create_user(
     .await;
     match result {
         Ok(()) => Ok(redirect("/admin/users?done=created", is_htmx(&headers))),
-        Err(e) => {
-            let msg = refused(e)?;
-            let page = render_users(&state, &u, None, Some(msg)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(e) => show_refusal(e, |m| render_users(&state, &u, None, Some(m))).await,
     }
 }
 
@@ -260,11 +248,7 @@ pub async fn change_user(
             &format!("/admin/users?done={done}"),
             is_htmx(&headers),
         )),
-        Err(e) => {
-            let msg = refused(e.into())?;
-            let page = render_users(&state, &u, None, Some(msg)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(e) => show_refusal(e.into(), |m| render_users(&state, &u, None, Some(m))).await,
     }
 }
 
@@ -353,11 +337,7 @@ pub async fn grant(
     .await;
     match result {
         Ok(()) => Ok(redirect("/admin/grants?done=granted", is_htmx(&headers))),
-        Err(e) => {
-            let msg = refused(e)?;
-            let page = render_grants(&state, &u, None, Some(msg)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(e) => show_refusal(e, |m| render_grants(&state, &u, None, Some(m))).await,
     }
 }
 
@@ -481,11 +461,7 @@ pub async fn issue_token(
         Ok(secret) => Ok(render_admin_tokens(&state, &u, Some(secret), None, None)
             .await?
             .into_response()),
-        Err(e) => {
-            let msg = refused(e)?;
-            let page = render_admin_tokens(&state, &u, None, None, Some(msg)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(e) => show_refusal(e, |m| render_admin_tokens(&state, &u, None, None, Some(m))).await,
     }
 }
 
@@ -541,10 +517,6 @@ pub async fn link_org(
     .await;
     match result {
         Ok(()) => Ok(redirect("/admin/grants?done=granted", is_htmx(&headers))),
-        Err(e) => {
-            let msg = refused(e)?;
-            let page = render_grants(&state, &u, None, Some(msg)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+        Err(e) => show_refusal(e, |m| render_grants(&state, &u, None, Some(m))).await,
     }
 }

@@ -4,8 +4,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
@@ -17,7 +17,7 @@ use anbiao_store::{StoreError, enterprise};
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, redirect};
+use crate::pages::{Layout, redirect, show_refusal};
 
 #[derive(Deserialize)]
 pub struct Which {
@@ -198,11 +198,7 @@ pub async fn draw(
             ),
             is_htmx(&headers),
         )),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            let page = render(&state, &u, f.year, unit, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render(&state, &u, f.year, unit, Some(m))).await,
     }
 }
 
@@ -333,11 +329,7 @@ pub async fn record(
             ),
             is_htmx(&headers),
         )),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            let page = render(&state, &u, f.year, unit, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render(&state, &u, f.year, unit, Some(m))).await,
     }
 }
 

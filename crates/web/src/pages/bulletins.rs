@@ -4,19 +4,19 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
 use anbiao_domain::programme::draft_notice;
-use anbiao_store::{StoreError, bulletins};
+use anbiao_store::bulletins;
 
 use crate::AppState;
 use crate::api::programmes::{as_of, table_on};
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, redirect};
+use crate::pages::{Layout, redirect, show_refusal};
 
 #[derive(Deserialize)]
 pub struct DraftForm {
@@ -121,11 +121,7 @@ pub async fn save(
     };
     match bulletins::save(&state.db, &u.actor("form"), &edit).await {
         Ok(()) => Ok(redirect(&format!("/bulletins/{id}"), is_htmx(&headers))),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            let page = render(&state, &u, id, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(AppError::from(e).into()),
+        Err(e) => show_refusal(e.into(), |m| render(&state, &u, id, Some(m))).await,
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::lifecycle::{self, Action, CaseState, Party};
@@ -21,7 +21,7 @@ use anbiao_store::{certificate, enterprise, orgs, standards};
 
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, Opt, redirect};
+use crate::pages::{Layout, Opt, redirect, show_refusal};
 use crate::views::{fmt_time, region_name};
 use crate::{AppState, grading};
 
@@ -171,11 +171,7 @@ pub async fn create(
             &format!("/cases/{case}/assessment"),
             is_htmx(&headers),
         )),
-        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
-            let page = render_new(&state, &u, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render_new(&state, &u, Some(m))).await,
     }
 }
 
@@ -387,11 +383,7 @@ pub async fn act(
     };
     match result {
         Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
-        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
-            let page = render_detail(&state, &u, id, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
     }
 }
 
@@ -418,11 +410,7 @@ pub async fn assign(
     let actor = u.actor("form");
     match ctx(&state, &u, &actor).assign(id, p, org, &team).await {
         Ok(_) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
-        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
-            let page = render_detail(&state, &u, id, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
     }
 }
 
@@ -577,11 +565,7 @@ pub async fn submit_assessment(
     };
     match result {
         Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
-        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
-            let page = render_assessment(&state, &u, id, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render_assessment(&state, &u, id, Some(m))).await,
     }
 }
 
@@ -617,10 +601,6 @@ pub async fn record_external(
     };
     match result {
         Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
-        Err(AppError::Conflict(m) | AppError::BadRequest { message: m, .. }) => {
-            let page = render_detail(&state, &u, id, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
     }
 }

@@ -19,6 +19,7 @@ pub mod sheets;
 pub mod standing;
 pub mod submissions;
 
+use crate::error::{AppError, HtmlError};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -112,6 +113,21 @@ impl Layout {
                 .fixed_date
                 .map(anbiao_domain::date::format_date),
         }
+    }
+}
+
+/// A form post refused for its input (bad input, a conflict): the form's page again with the
+/// message, as 422. Any other error passes on. `again` renders the page with a message.
+pub async fn show_refusal<F, Fut>(e: AppError, again: F) -> Result<Response, HtmlError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<axum::response::Html<String>, HtmlError>>,
+{
+    match e {
+        AppError::BadRequest { message, .. } | AppError::Conflict(message) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, again(message).await?).into_response())
+        }
+        other => Err(other.into()),
     }
 }
 

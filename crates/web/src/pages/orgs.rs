@@ -4,8 +4,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::date::parse_date;
@@ -14,7 +14,7 @@ use anbiao_store::{StoreError, enterprise, orgs};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, redirect};
+use crate::pages::{Layout, redirect, show_refusal};
 
 pub struct OrgRow {
     pub id: i64,
@@ -90,11 +90,7 @@ async fn answer(
 ) -> Result<Response, HtmlError> {
     match result {
         Ok(()) => Ok(redirect("/orgs", is_htmx(headers))),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            let page = render(state, u, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render(state, u, Some(m))).await,
     }
 }
 

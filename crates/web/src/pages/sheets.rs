@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 
 use anbiao_domain::Grade;
 use anbiao_domain::standard::{ScoringSheet, shipped};
@@ -15,7 +15,7 @@ use anbiao_store::standards;
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, redirect};
+use crate::pages::{Layout, redirect, show_refusal};
 
 pub struct SheetLine {
     pub rule_ref: String,
@@ -148,10 +148,6 @@ pub async fn upload(
     .await;
     match result {
         Ok(()) => Ok(redirect("/sheets", is_htmx(&headers))),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            let page = render(&state, &u, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render(&state, &u, Some(m))).await,
     }
 }

@@ -15,7 +15,7 @@ use anbiao_store::{accident, certificate, enterprise};
 
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, redirect};
+use crate::pages::{Layout, redirect, show_refusal};
 use crate::{AppState, today};
 
 pub struct CertLine {
@@ -398,11 +398,7 @@ pub async fn submit_annual(
             &format!("/enterprises/{}/standing", c.enterprise_id),
             is_htmx(&headers),
         )),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            let page = render(&state, &u, c.enterprise_id, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render(&state, &u, c.enterprise_id, Some(m))).await,
     }
 }
 

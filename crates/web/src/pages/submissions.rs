@@ -6,15 +6,15 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
 use anbiao_domain::credit_code::CreditCode;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::programme::{DeadlineKind, Programme, TaskStatus};
-use anbiao_store::{StoreError, enterprise, submissions};
+use anbiao_store::{enterprise, submissions};
 
 use crate::AppState;
 use crate::api::programmes::as_of;
@@ -22,7 +22,7 @@ use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
 use crate::pages::programmes::AsOf;
-use crate::pages::{Layout, redirect};
+use crate::pages::{Layout, redirect, show_refusal};
 
 /// Largest scanned file accepted.
 const MAX_FILE: usize = 20 * 1024 * 1024;
@@ -314,11 +314,7 @@ pub async fn submit(
             &format!("/programmes/{}/tasks", percent_encode(&p.id)),
             is_htmx(&headers),
         )),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            let page = render(&state, &u, p, on, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => show_refusal(e, |m| render(&state, &u, p, on, Some(m))).await,
     }
 }
 
@@ -436,10 +432,6 @@ pub async fn decide(
     .await
     {
         Ok(()) => Ok(redirect(&format!("/submissions/{id}"), is_htmx(&headers))),
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            let page = render_one(&state, &u, id, Some(m)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(AppError::from(e).into()),
+        Err(e) => show_refusal(e.into(), |m| render_one(&state, &u, id, Some(m))).await,
     }
 }
