@@ -121,6 +121,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     s.certificates, s.audits, s.started, s.cases
                 );
             }
+            let n = anbiao_store::standing::refresh(&db).await?;
+            if n > 0 {
+                eprintln!("已更新 {n} 家企业的样板地区统计");
+            }
             println!("演示系统：http://127.0.0.1:{}/", serve.port);
             println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
             for (username, label) in logins {
@@ -485,6 +489,16 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
             }
         });
     }
+    // Enterprises imported or changed outside the server (the CLI, a restore) are brought into
+    // the programme's running sums now rather than on the first dashboard request.
+    let standing_db = db.clone();
+    tokio::spawn(async move {
+        match anbiao_store::standing::refresh(&standing_db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("programme standing recomputed for {n} enterprises"),
+            Err(e) => tracing::warn!("programme standing refresh failed: {e}"),
+        }
+    });
     let purge_db = db.clone();
     tokio::spawn(async move {
         loop {

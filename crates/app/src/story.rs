@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use anbiao_domain::date::add_months;
+use anbiao_domain::programme::AuditEvent;
 use anbiao_domain::programme::Metric;
 use anbiao_domain::rules::Accident;
 use anbiao_domain::{Grade, ReferenceData, Scope};
 use anbiao_store::audit::Actor;
-use anbiao_store::audits::{self, Class, NewAudit, Outcome};
+use anbiao_store::audits::{self, ChecklistItem, Class, NewAudit, Outcome, Recheck, Verdict};
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::enterprise::Enterprise;
 use anbiao_store::{Db, accident, seed};
@@ -248,6 +249,7 @@ pub async fn tell(
     tx.commit().await?;
 
     // Audits of 三级 enterprises during the plan; the lagging units audit too few.
+    let (trees, _) = anbiao_domain::standard::shipped()?;
     let mut audits_done = 0usize;
     let mut sample: Vec<&(i64, i64, Date, Date, &str)> = Vec::new();
     for h in &three_holders {
@@ -268,7 +270,7 @@ pub async fn tell(
             sample.push(h);
         }
     }
-    for (cid, ent, first, _, region) in sample {
+    for (cid, ent, first, until, region) in sample {
         let on = day(
             rng,
             (*first + Duration::days(60)).max(date!(2018 - 09 - 01)),
@@ -296,7 +298,44 @@ pub async fn tell(
         } else {
             (Outcome::Good, None, "标准化体系有效运行")
         };
-        audits::record(
+        // The checklist on the element tree in force: one element short when deficient.
+        let tree = anbiao_domain::standard::tree_on(&trees, on);
+        let short = rng.random_range(0..8usize);
+        let checklist: Vec<ChecklistItem> = tree
+            .map(|t| {
+                t.elements
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let failed = outcome == Outcome::Deficient && i == short;
+                        ChecklistItem {
+                            element: e.code.clone(),
+                            title: e.name.clone(),
+                            verdict: if failed {
+                                Verdict::Nonconform
+                            } else {
+                                Verdict::Conform
+                            }
+                            .key()
+                            .into(),
+                            note: if failed {
+                                findings.into()
+                            } else {
+                                String::new()
+                            },
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let event = if outcome == Outcome::Deficient {
+            AuditEvent::Deficient
+        } else {
+            AuditEvent::Good
+        };
+        let rule = programme.audit_rule(event).map(|r| r.1);
+        let rectify_by = (outcome == Outcome::Deficient).then(|| on + Duration::days(90));
+        let id = audits::record(
             db,
             &Scope::City,
             &actor,
@@ -309,11 +348,49 @@ pub async fn tell(
                 outcome,
                 class,
                 findings,
-                rectify_by: (outcome == Outcome::Deficient).then(|| on + Duration::days(90)),
+                rectify_by,
+                tree: tree.map(|t| (t.id.as_str(), i64::from(t.version))),
+                checklist: &checklist,
+                rule: rule.as_deref(),
+                revoke: false,
             },
         )
         .await?;
         audits_done += 1;
+        // Re-checked ten days after the deadline: most pass; one in eight does not and loses
+        // the certificate by the programme's rule.
+        if let Some(by) = rectify_by
+            && by + Duration::days(10) < today
+            && by + Duration::days(10) <= *until
+        {
+            let passed = rng.random_range(0..8) != 0;
+            let failed_rule = programme.audit_rule(AuditEvent::RecheckFailed);
+            audits::recheck(
+                db,
+                &Scope::City,
+                &actor,
+                &Recheck {
+                    audit_id: id,
+                    on: by + Duration::days(10),
+                    passed,
+                    note: if passed {
+                        "问题已整改到位，台账与现场一致"
+                    } else {
+                        "整改不到位，有限空间作业仍无审批"
+                    },
+                    rule: if passed {
+                        None
+                    } else {
+                        failed_rule.as_ref().map(|r| r.1.as_str())
+                    },
+                    revoke: !passed
+                        && failed_rule.as_ref().is_some_and(|r| {
+                            r.0.action == anbiao_domain::programme::AuditAction::Revoke
+                        }),
+                },
+            )
+            .await?;
+        }
     }
 
     // A few lose the certificate after a fatal accident.

@@ -30,6 +30,7 @@ pub mod sampling;
 pub mod scoring;
 pub mod size;
 pub mod standard;
+pub mod standing;
 pub mod text;
 
 pub use account::{Permission, Role, Scope};

@@ -277,6 +277,54 @@ pub struct Deadline {
     pub section: String,
 }
 
+/// What happened in an operation-quality audit that a rule attaches a consequence to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditEvent {
+    /// The audit found the enterprise's system running well.
+    Good,
+    /// The audit found problems to rectify.
+    Deficient,
+    /// The re-check after rectification found the problems remaining.
+    RecheckFailed,
+    /// The audit found the enterprise short of the basic requirements.
+    Failing,
+}
+
+impl AuditEvent {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::Deficient => "deficient",
+            Self::RecheckFailed => "recheck_failed",
+            Self::Failing => "failing",
+        }
+    }
+}
+
+/// The consequence a rule attaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// The certificate may be renewed without a re-evaluation (or the enterprise recommended
+    /// for a higher grade).
+    RenewWithoutReview,
+    /// A rectification deadline and a re-check.
+    RectifyAndRecheck,
+    /// The certificate is revoked through the grading life cycle.
+    Revoke,
+}
+
+/// How the programme uses an audit's result (Nantong: 六（三）3 and 六（四）2).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRule {
+    pub when: AuditEvent,
+    pub action: AuditAction,
+    pub section: String,
+    /// The plan's own words.
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CityTarget {
     pub metric: Metric,
@@ -311,9 +359,19 @@ pub struct Programme {
     pub units: Vec<UnitTargets>,
     /// The 合计 row as printed (counts only).
     pub totals: Vec<(Metric, f64)>,
+    pub audit_rules: Vec<AuditRule>,
 }
 
 impl Programme {
+    /// The rule attaching a consequence to `when`, if the programme has one, and its reference
+    /// as decisions record it (`nantong.2018#audit.recheck_failed`).
+    pub fn audit_rule(&self, when: AuditEvent) -> Option<(&AuditRule, String)> {
+        self.audit_rules
+            .iter()
+            .find(|r| r.when == when)
+            .map(|r| (r, format!("{}#audit.{}", self.id, when.key())))
+    }
+
     /// The target of `metric` for `unit`, if the table sets one.
     pub fn unit_target(&self, unit: &str, metric: Metric) -> Option<f64> {
         let col = self.columns.iter().position(|m| *m == metric)?;
@@ -530,6 +588,22 @@ impl Programme {
             }
             totals.push((m, *v.get_ref()));
         }
+        let mut audit_rules: Vec<AuditRule> = Vec::new();
+        for r in &raw.audit_rule {
+            let when = *r.when.get_ref();
+            if audit_rules.iter().any(|x| x.when == when) {
+                return Err(err(
+                    line_of(r.when.span().start),
+                    "同一审计结果只能规定一种处理".into(),
+                ));
+            }
+            audit_rules.push(AuditRule {
+                when,
+                action: r.action,
+                section: r.section.clone(),
+                text: r.text.clone(),
+            });
+        }
         Ok(Programme {
             id: p.id.clone(),
             name: p.name.clone(),
@@ -546,6 +620,7 @@ impl Programme {
             columns,
             units,
             totals,
+            audit_rules,
         })
     }
 }
@@ -859,6 +934,17 @@ struct Raw {
     unit: Vec<RawUnit>,
     #[serde(default)]
     totals: std::collections::BTreeMap<String, Spanned<f64>>,
+    #[serde(default)]
+    audit_rule: Vec<RawAuditRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuditRule {
+    when: Spanned<AuditEvent>,
+    action: AuditAction,
+    section: String,
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -944,6 +1030,14 @@ mod tests {
         let p = load(TEXT).expect("valid");
         assert_eq!(p.id, "nantong.2018");
         assert_eq!(p.units.len(), 11);
+        let (rule, reference) = p.audit_rule(AuditEvent::RecheckFailed).expect("rule");
+        assert_eq!(rule.action, AuditAction::Revoke);
+        assert_eq!(reference, "nantong.2018#audit.recheck_failed");
+        assert_eq!(rule.section, "六（三）3");
+        assert_eq!(
+            p.audit_rule(AuditEvent::Failing).map(|r| r.1),
+            Some("nantong.2018#audit.failing".to_string())
+        );
         assert_eq!(p.unit_target("海安", Metric::GradeTwoCount), Some(55.0));
         assert_eq!(
             p.unit_target("海安", Metric::GradeThreeAuditRate),
@@ -1045,6 +1139,11 @@ mod tests {
                 ),
                 "by = \"2018-13-31\"",
                 "不是有效日期",
+            ),
+            (
+                TEXT.replace("when = \"failing\"", "when = \"good\""),
+                "when = \"good\"\naction = \"revoke\"",
+                "同一审计结果只能规定一种处理",
             ),
         ];
         for (text, needle, why) in cases {

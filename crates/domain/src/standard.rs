@@ -274,6 +274,21 @@ pub mod embedded {
 }
 
 /// The element trees and sheets shipped with the binary.
+/// The element tree in force on `on`: the latest to have taken effect and not yet ended
+/// (GB/T 33000-2016 from 2017-04-01, AQ/T 9006-2010 before).
+pub fn tree_on(trees: &[ElementTree], on: time::Date) -> Option<&ElementTree> {
+    trees
+        .iter()
+        .filter(|t| {
+            parse_date(&t.effective_from).is_some_and(|f| f <= on)
+                && t.effective_to
+                    .as_deref()
+                    .and_then(parse_date)
+                    .is_none_or(|to| on <= to)
+        })
+        .max_by_key(|t| parse_date(&t.effective_from))
+}
+
 pub fn shipped() -> Result<(Vec<ElementTree>, Vec<ScoringSheet>), ReferenceError> {
     let trees = vec![
         ElementTree::from_toml(embedded::GBT33000_2016, "gbt33000-2016.toml")?,
@@ -304,6 +319,23 @@ pub fn shipped() -> Result<(Vec<ElementTree>, Vec<ScoringSheet>), ReferenceError
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_tree_in_force_follows_the_dates() {
+        let (trees, _) = shipped().expect("shipped");
+        let on = |y, m, d| {
+            tree_on(
+                &trees,
+                time::Date::from_calendar_date(y, time::Month::try_from(m).expect("m"), d)
+                    .expect("date"),
+            )
+            .map(|t| t.id.as_str())
+        };
+        assert_eq!(on(2017, 3, 31), Some("AQ/T 9006-2010"));
+        assert_eq!(on(2017, 4, 1), Some("GB/T 33000-2016"));
+        assert_eq!(on(2010, 1, 1), None);
+    }
+
     use super::*;
 
     #[test]

@@ -218,22 +218,7 @@ pub async fn revoke(
         return Err(StoreError::Conflict(format!("证书 {} 已被撤销", c.number)));
     }
     let mut tx = db.begin().await?;
-    const SQL: &str = "UPDATE certificate SET revoked_on = $1, revoked_reason = $2 WHERE id = $3 AND revoked_on IS NULL";
-    with_tx!(&mut tx, |x| sqlx::query(SQL)
-        .bind(format_date(on))
-        .bind(reason.trim())
-        .bind(id)
-        .execute(x)
-        .await
-        .map(|_| ()))?;
-    let ev = Event::new("certificate.revoke", format!("certificate:{}", c.number)).detail(format!(
-        "撤销证书 {}，自 {} 起；理由：{}{}",
-        c.number,
-        format_date(on),
-        reason.trim(),
-        rule.map(|r| format!("；依据 {r}")).unwrap_or_default()
-    ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    revoke_in_tx(&mut tx, actor, &c, on, reason, rule).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -246,6 +231,38 @@ fn scope_filter(b: &mut SqlBuf, scope: &Scope) {
         "region_code",
         "(SELECT e.township FROM enterprise e WHERE e.id = certificate.enterprise_id)",
     );
+}
+
+/// Revokes `c` inside the caller's transaction (an audit and the revocation it decides commit
+/// together).
+pub(crate) async fn revoke_in_tx(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    c: &Certificate,
+    on: Date,
+    reason: &str,
+    rule: Option<&str>,
+) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE certificate SET revoked_on = $1, revoked_reason = $2 WHERE id = $3 AND revoked_on IS NULL";
+    let n = with_tx!(tx, |x| sqlx::query(SQL)
+        .bind(format_date(on))
+        .bind(reason.trim())
+        .bind(c.id)
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!("证书 {} 已被撤销", c.number)));
+    }
+    let ev = Event::new("certificate.revoke", format!("certificate:{}", c.number)).detail(format!(
+        "撤销证书 {}，自 {} 起；理由：{}{}",
+        c.number,
+        format_date(on),
+        reason.trim(),
+        rule.map(|r| format!("；依据 {r}")).unwrap_or_default()
+    ));
+    audit::append_tx(tx, actor, &ev).await?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Certificate, StoreError> {

@@ -43,6 +43,8 @@ pub struct DailyReport {
     pub renewal_open: usize,
     pub annual_upcoming: usize,
     pub annual_missing: usize,
+    /// Enterprises whose programme standing was recomputed.
+    pub standing: u64,
 }
 
 impl DailyReport {
@@ -51,8 +53,12 @@ impl DailyReport {
             return "当日任务已由其他实例执行".into();
         }
         format!(
-            "记录证书期满 {} 张；复评提醒 {} 条；年度自评到期提醒 {} 条；年度自评缺失提醒 {} 条",
-            self.expired, self.renewal_open, self.annual_upcoming, self.annual_missing
+            "记录证书期满 {} 张；复评提醒 {} 条；年度自评到期提醒 {} 条；年度自评缺失提醒 {} 条；更新 {} 家企业的样板地区统计",
+            self.expired,
+            self.renewal_open,
+            self.annual_upcoming,
+            self.annual_missing,
+            self.standing
         )
     }
 }
@@ -73,6 +79,7 @@ pub async fn run_daily(
         ..Default::default()
     };
     remind(db, rules, on, &mut report).await?;
+    report.standing = crate::standing::refresh(db).await?;
     const DONE: &str =
         "UPDATE job_run SET finished_at = $1, summary = $2 WHERE job = $3 AND day = $4";
     with_pool!(db, |p| sqlx::query(DONE)

@@ -25,6 +25,7 @@ pub mod seed;
 pub mod session;
 pub mod sql;
 pub mod standards;
+pub mod standing;
 pub mod submissions;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -59,7 +59,62 @@ fn n(v: i64) -> u64 {
 }
 
 /// Counts per unit on `on`; audits count from `since` (the programme's start) to `on`.
+/// Everything but audits comes from the running sums of `standing`, brought up to date first.
 pub async fn counts(
+    db: &Db,
+    on: Date,
+    since: Date,
+) -> Result<BTreeMap<String, UnitCounts>, StoreError> {
+    crate::standing::refresh(db).await?;
+    let mut out = crate::standing::sums(db, on).await?;
+    audits(db, on, since, &mut out, UnitOf::Stored).await?;
+    Ok(out)
+}
+
+/// [`counts`] on each of `days`, for a chart: the sums per day, and the audits of the whole
+/// period read once (each enterprise's first audit and first rectification in it).
+pub async fn counts_on_days(
+    db: &Db,
+    days: &[Date],
+    since: Date,
+) -> Result<Vec<BTreeMap<String, UnitCounts>>, StoreError> {
+    crate::standing::refresh(db).await?;
+    let Some(last) = days.iter().max() else {
+        return Ok(Vec::new());
+    };
+    let (from, to) = (format_date(since), format_date(*last));
+    let sql = format!(
+        "SELECT q.unit, MIN(q.performed_on), \
+         MIN(CASE WHEN q.classification IN ('rectify', 'eliminate') THEN q.performed_on END) \
+         FROM quality_audit q WHERE q.grade = 'three' AND q.performed_on >= '{from}' \
+         AND q.performed_on <= '{to}' AND q.unit IS NOT NULL GROUP BY q.unit, q.enterprise_id"
+    );
+    let firsts: Vec<(String, String, Option<String>)> =
+        with_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .persistent(false)
+            .fetch_all(p)
+            .await)?;
+    let mut out = Vec::with_capacity(days.len());
+    for d in days {
+        let mut c = crate::standing::sums(db, *d).await?;
+        let day = format_date(*d);
+        for (unit, first, first_rectify) in &firsts {
+            if *first <= day {
+                let u = c.entry(unit.clone()).or_default();
+                u.grade_three_audited += 1;
+                if first_rectify.as_ref().is_some_and(|r| *r <= day) {
+                    u.rectification += 1;
+                }
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// The same counts as [`counts`], by scanning the records themselves: the reference the sums
+/// are tested against, and the benchmark's comparison.
+pub async fn counts_by_scan(
     db: &Db,
     on: Date,
     since: Date,
@@ -82,27 +137,38 @@ pub async fn counts(
         c.small_micro = n(sm);
     }
 
-    // Enterprises holding a valid certificate, by grade and kind.
-    let mut b = SqlBuf::new(&format!(
-        "SELECT r.unit, c.grade, CAST({ABOVE} AS BIGINT), CAST({SMALL_MICRO} AS BIGINT), COUNT(DISTINCT e.id) \
+    // Enterprises holding a valid certificate of each grade.
+    let mut b = SqlBuf::new(
+        "SELECT r.unit, c.grade, COUNT(DISTINCT e.id) \
          FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
-         JOIN region r ON r.code = e.region_code WHERE"
-    ));
+         JOIN region r ON r.code = e.region_code WHERE",
+    );
     valid(&mut b, &d);
     b.push(" AND");
     active(&mut b, &d);
-    b.push(&format!(
-        " GROUP BY r.unit, c.grade, {ABOVE}, {SMALL_MICRO}"
-    ));
-    for (unit, grade, above, sm, count) in rows::<(String, String, i64, i64, i64)>(db, &b).await? {
+    b.push(" GROUP BY r.unit, c.grade");
+    for (unit, grade, count) in rows::<(String, String, i64)>(db, &b).await? {
         let c = out.entry(unit).or_default();
-        let k = n(count);
         match grade.as_str() {
-            "one" => c.grade_one += k,
-            "two" => c.grade_two += k,
-            "three" => c.grade_three += k,
+            "one" => c.grade_one = n(count),
+            "two" => c.grade_two = n(count),
+            "three" => c.grade_three = n(count),
             _ => {}
         }
+    }
+
+    // Enterprises holding any valid certificate (once, whatever they hold), by kind.
+    let mut b = SqlBuf::new(&format!(
+        "SELECT r.unit, CAST({ABOVE} AS BIGINT), CAST({SMALL_MICRO} AS BIGINT), COUNT(*) \
+         FROM enterprise e JOIN region r ON r.code = e.region_code WHERE"
+    ));
+    active(&mut b, &d);
+    b.push(" AND EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND");
+    valid(&mut b, &d);
+    b.push(&format!(") GROUP BY r.unit, {ABOVE}, {SMALL_MICRO}"));
+    for (unit, above, sm, count) in rows::<(String, i64, i64, i64)>(db, &b).await? {
+        let c = out.entry(unit).or_default();
+        let k = n(count);
         if above == 1 {
             c.above_scale_certified += k;
         } else {
@@ -152,23 +218,56 @@ pub async fn counts(
         out.entry(unit).or_default().small_micro_started = n(count);
     }
 
-    // 三级 audits since the programme began, and those classed for rectification.
-    let mut b = SqlBuf::new(
-        "SELECT r.unit, COUNT(DISTINCT q.enterprise_id), \
-         COUNT(DISTINCT CASE WHEN q.classification IN ('rectify', 'eliminate') THEN q.enterprise_id END) \
-         FROM quality_audit q JOIN enterprise e ON e.id = q.enterprise_id \
-         JOIN region r ON r.code = e.region_code WHERE q.grade = 'three' AND q.performed_on >= ",
-    );
-    b.bind(Arg::Text(format_date(since)));
-    b.push(" AND q.performed_on <= ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(" GROUP BY r.unit");
-    for (unit, audited, rectify) in rows::<(String, i64, i64)>(db, &b).await? {
+    audits(db, on, since, &mut out, UnitOf::Joined).await?;
+    Ok(out)
+}
+
+/// Where [`audits`] finds an audit's unit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UnitOf {
+    /// The unit the standing refresh wrote on the audit row (one index range, no join).
+    Stored,
+    /// The enterprise's region now (the scan the stored unit is tested against).
+    Joined,
+}
+
+/// 三级 audits since the programme began, and those classed for rectification.
+async fn audits(
+    db: &Db,
+    on: Date,
+    since: Date,
+    out: &mut BTreeMap<String, UnitCounts>,
+    unit_of: UnitOf,
+) -> Result<(), StoreError> {
+    // Days from `Date`s (digits and dashes) are written into the statement so PostgreSQL plans
+    // the range it is given rather than a generic one.
+    let (from, to) = (format_date(since), format_date(on));
+    let sql = match unit_of {
+        UnitOf::Stored => format!(
+            "SELECT q.unit, COUNT(DISTINCT q.enterprise_id), \
+             COUNT(DISTINCT CASE WHEN q.classification IN ('rectify', 'eliminate') THEN q.enterprise_id END) \
+             FROM quality_audit q WHERE q.grade = 'three' AND q.performed_on >= '{from}' \
+             AND q.performed_on <= '{to}' AND q.unit IS NOT NULL GROUP BY q.unit"
+        ),
+        UnitOf::Joined => format!(
+            "SELECT r.unit, COUNT(DISTINCT q.enterprise_id), \
+             COUNT(DISTINCT CASE WHEN q.classification IN ('rectify', 'eliminate') THEN q.enterprise_id END) \
+             FROM quality_audit q JOIN enterprise e ON e.id = q.enterprise_id \
+             JOIN region r ON r.code = e.region_code WHERE q.grade = 'three' \
+             AND q.performed_on >= '{from}' AND q.performed_on <= '{to}' GROUP BY r.unit"
+        ),
+    };
+    let found: Vec<(String, i64, i64)> =
+        with_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .persistent(false)
+            .fetch_all(p)
+            .await)?;
+    for (unit, audited, rectify) in found {
         let c = out.entry(unit).or_default();
         c.grade_three_audited = n(audited);
         c.rectification = n(rectify);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Which side of a figure to list.
@@ -359,15 +458,24 @@ pub async fn pipeline(
     on: Date,
 ) -> Result<BTreeMap<String, Pipeline>, StoreError> {
     let d = format_date(on);
+    // Driven from the few enterprises at some stage (一级/二级 certificates and cases, coaching,
+    // accepted lists), each at its furthest stage, rather than from every enterprise.
     let mut b = SqlBuf::new(
-        "SELECT r.unit, t.stage, COUNT(*) FROM (SELECT e.region_code, CASE WHEN EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND c.grade IN ('one', 'two') AND",
+        "SELECT r.unit, t.stage, COUNT(*) FROM (SELECT x.enterprise_id, MAX(x.stage) AS stage FROM (\
+         SELECT c.enterprise_id, 4 AS stage FROM certificate c WHERE c.grade IN ('one', 'two') AND",
     );
     valid(&mut b, &d);
-    b.push(") THEN 4 WHEN EXISTS (SELECT 1 FROM grading_case g WHERE g.enterprise_id = e.id AND g.grade IN ('one', 'two') AND g.opened_on <= ");
+    b.push(
+        " UNION ALL SELECT g.enterprise_id, 3 FROM grading_case g WHERE g.grade IN ('one', 'two') \
+         AND g.state NOT IN ('withdrawn', 'failed', 'certified', 'externally_certified') AND g.opened_on <= ",
+    );
     b.bind(Arg::Text(d.clone()));
-    b.push(" AND g.state NOT IN ('withdrawn', 'failed', 'certified', 'externally_certified')) THEN 3 WHEN EXISTS (SELECT 1 FROM coaching k WHERE k.enterprise_id = e.id AND k.from_on <= ");
+    b.push(" UNION ALL SELECT k.enterprise_id, 2 FROM coaching k WHERE k.from_on <= ");
     b.bind(Arg::Text(d.clone()));
-    b.push(") THEN 2 WHEN EXISTS (SELECT 1 FROM submission_enterprise x JOIN submission s ON s.id = x.submission_id WHERE x.enterprise_id = e.id AND s.programme_id = ");
+    b.push(
+        " UNION ALL SELECT se.enterprise_id, 1 FROM submission_enterprise se \
+         JOIN submission s ON s.id = se.submission_id WHERE s.programme_id = ",
+    );
     b.bind(Arg::Text(programme_id.into()));
     b.push(" AND s.state = 'accepted' AND s.decided_on <= ");
     b.bind(Arg::Text(d.clone()));
@@ -377,11 +485,12 @@ pub async fn pipeline(
     } else {
         b.bind_list(lists.iter().cloned().map(Arg::Text));
     }
-    b.push(") THEN 1 ELSE 0 END AS stage FROM enterprise e WHERE");
-    active(&mut b, &d);
     b.push(
-        ") t JOIN region r ON r.code = t.region_code WHERE t.stage > 0 GROUP BY r.unit, t.stage",
+        ") x GROUP BY x.enterprise_id) t JOIN enterprise e ON e.id = t.enterprise_id \
+         JOIN region r ON r.code = e.region_code WHERE",
     );
+    active(&mut b, &d);
+    b.push(" GROUP BY r.unit, t.stage");
     let mut out: BTreeMap<String, Pipeline> = BTreeMap::new();
     for (unit, stage, count) in rows::<(String, i32, i64)>(db, &b).await? {
         let p = out.entry(unit).or_default();

@@ -226,6 +226,9 @@ pub fn table() -> Table {
         .get("/bulletins/{id}/pdf", Perm(ViewProgrammes), bulletins::pdf)
         .post("/audits/plan", Perm(ManageAudits), audits::draw)
         .post("/audits/record", Perm(ManageAudits), audits::record)
+        .get("/audits/{id}", Perm(ViewProgrammes), audits::detail)
+        .post("/audits/{id}/recheck", Perm(ManageAudits), audits::recheck)
+        .post("/audits/{id}/renew", Perm(ManageAudits), audits::renew)
         .get(
             "/programmes/{id}/tasks",
             Perm(ViewProgrammes),

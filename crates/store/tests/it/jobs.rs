@@ -105,6 +105,7 @@ async fn daily_job_records_expiries_and_delivers_reminders_once() {
                 renewal_open: 1,
                 annual_upcoming: 1,
                 annual_missing: 1,
+                standing: 4,
             }
         );
         assert_eq!(

@@ -3,15 +3,18 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
 use anbiao_domain::date::parse_date;
-use anbiao_domain::programme::Metric;
-use anbiao_store::audits::{self, Class, NewAudit, Outcome, Plan, PlanItem};
+use anbiao_domain::programme::{AuditAction, AuditEvent, Metric, Programme};
+use anbiao_domain::standard::ElementTree;
+use anbiao_store::audits::{
+    self, ChecklistItem, Class, NewAudit, Outcome, Plan, PlanItem, Verdict,
+};
 use anbiao_store::{StoreError, enterprise};
 
 use crate::AppState;
@@ -39,7 +42,31 @@ struct PlanPage {
     items: Vec<PlanItem>,
     alloc: Vec<(String, usize, usize)>,
     suggested_seed: u64,
+    /// The checklist's elements (the tree in force today) and the verdicts to pick from.
+    elements: Vec<(String, String)>,
+    verdicts: Vec<(&'static str, &'static str)>,
     error: Option<String>,
+}
+
+/// The programme whose audit rules apply (the first loaded).
+fn programme_of(state: &AppState) -> Option<&Programme> {
+    state.reference.programmes.first()
+}
+
+/// The programme's rule for `event`: its reference, and whether it revokes the certificate.
+fn decided_by(state: &AppState, event: AuditEvent) -> (Option<String>, bool) {
+    match programme_of(state).and_then(|p| p.audit_rule(event)) {
+        Some((r, reference)) => (Some(reference), r.action == AuditAction::Revoke),
+        None => (None, false),
+    }
+}
+
+/// A store refusal as a bad request on `field`.
+fn refusal(field: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Invalid(m) => AppError::bad(field, m),
+        other => AppError::from(other),
+    }
 }
 
 fn own_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
@@ -132,6 +159,15 @@ async fn render(
         items,
         alloc,
         suggested_seed: random_seed(),
+        elements: anbiao_domain::standard::tree_on(trees(), state.today())
+            .map(|t| {
+                t.elements
+                    .iter()
+                    .map(|e| (e.code.clone(), e.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        verdicts: Verdict::ALL.iter().map(|v| (v.key(), v.label())).collect(),
         error,
     };
     Ok(Html(page.render()?))
@@ -202,16 +238,87 @@ pub async fn draw(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RecordForm {
-    pub enterprise: i64,
-    pub year: i32,
-    pub performed_on: String,
-    pub score: Option<String>,
-    pub outcome: String,
-    pub class: Option<String>,
-    pub findings: String,
-    pub rectify_by: Option<String>,
+/// The posted audit: its fields, and a verdict and note per element (`verdict_5.1`, `note_5.1`).
+struct RecordForm {
+    enterprise: i64,
+    year: i32,
+    performed_on: String,
+    score: Option<String>,
+    outcome: String,
+    class: Option<String>,
+    findings: String,
+    rectify_by: Option<String>,
+    pairs: Vec<(String, String)>,
+}
+
+impl RecordForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, AppError> {
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let number = |k: &str, what: &str| -> Result<i64, AppError> {
+            get(k)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .ok_or_else(|| AppError::bad(k, format!("{what}无效")))
+        };
+        Ok(Self {
+            enterprise: number("enterprise", "企业")?,
+            year: i32::try_from(number("year", "年度")?)
+                .map_err(|_| AppError::bad("year", "年度无效"))?,
+            performed_on: get("performed_on").unwrap_or_default(),
+            score: get("score"),
+            outcome: get("outcome").unwrap_or_default(),
+            class: get("class"),
+            findings: get("findings").unwrap_or_default(),
+            rectify_by: get("rectify_by"),
+            pairs,
+        })
+    }
+
+    /// The checklist on `tree`: every first-level element needs a verdict.
+    fn checklist(&self, tree: &ElementTree) -> Result<Vec<ChecklistItem>, AppError> {
+        let get = |k: String| {
+            self.pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.trim().to_string())
+        };
+        tree.elements
+            .iter()
+            .map(|e| {
+                let verdict = get(format!("verdict_{}", e.code)).unwrap_or_default();
+                let v = Verdict::parse(&verdict).ok_or_else(|| {
+                    AppError::bad(
+                        "checklist",
+                        format!("请为要素“{} {}”选择审计结论", e.code, e.name),
+                    )
+                })?;
+                let note = anbiao_domain::text::strip_controls(
+                    &get(format!("note_{}", e.code)).unwrap_or_default(),
+                );
+                if v == Verdict::Nonconform && note.trim().is_empty() {
+                    return Err(AppError::bad(
+                        "checklist",
+                        format!("要素“{} {}”不符合，请写明问题", e.code, e.name),
+                    ));
+                }
+                Ok(ChecklistItem {
+                    element: e.code.clone(),
+                    title: e.name.clone(),
+                    verdict: v.key().into(),
+                    note,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The shipped element trees, parsed once.
+pub fn trees() -> &'static [ElementTree] {
+    static TREES: std::sync::OnceLock<Vec<ElementTree>> = std::sync::OnceLock::new();
+    TREES.get_or_init(|| {
+        anbiao_domain::standard::shipped()
+            .map(|(t, _)| t)
+            .unwrap_or_default()
+    })
 }
 
 /// `POST /audits/record`
@@ -219,8 +326,9 @@ pub async fn record(
     State(state): State<AppState>,
     u: CurrentUser,
     headers: HeaderMap,
-    Form(f): Form<RecordForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, HtmlError> {
+    let f = RecordForm::from_pairs(pairs)?;
     let e = enterprise::get(&state.db, &u.scope, f.enterprise).await?;
     let unit = state
         .reference
@@ -297,6 +405,15 @@ pub async fn record(
                 ));
             }
         };
+        let tree = anbiao_domain::standard::tree_on(trees(), performed_on)
+            .ok_or_else(|| AppError::bad("performed_on", "审计日期没有适用的标准化要素体系"))?;
+        let checklist = f.checklist(tree)?;
+        let event = match outcome {
+            Outcome::Good => AuditEvent::Good,
+            Outcome::Deficient => AuditEvent::Deficient,
+            Outcome::Failing => AuditEvent::Failing,
+        };
+        let (rule, revoke) = decided_by(&state, event);
         audits::record(
             &state.db,
             &u.scope,
@@ -309,15 +426,16 @@ pub async fn record(
                 score,
                 outcome,
                 class,
-                findings: &anbiao_domain::text::clean(&f.findings),
+                findings: &anbiao_domain::text::strip_controls(&f.findings),
                 rectify_by,
+                tree: Some((tree.id.as_str(), i64::from(tree.version))),
+                checklist: &checklist,
+                rule: rule.as_deref(),
+                revoke,
             },
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => AppError::bad("findings", m),
-            other => AppError::from(other),
-        })
+        .map_err(refusal("findings"))
     }
     .await;
     match result {
@@ -331,6 +449,174 @@ pub async fn record(
         )),
         Err(e) => show_refusal(e, |m| render(&state, &u, f.year, unit, Some(m))).await,
     }
+}
+
+#[derive(Template)]
+#[template(path = "audits/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    audit: audits::Audit,
+    checklist: Vec<ChecklistItem>,
+    enterprise: String,
+    /// The rule the audit's consequence follows: (reference, the plan's words).
+    rule: Option<(String, String)>,
+    recheck_rule: Option<(String, String)>,
+    renewed: Option<String>,
+    can_manage: bool,
+    today: String,
+    error: Option<String>,
+}
+
+/// The plan's section and words for a rule reference (`nantong.2018#audit.deficient`).
+fn rule_text(state: &AppState, reference: Option<&str>) -> Option<(String, String)> {
+    let r = reference?;
+    let text = state
+        .reference
+        .programmes
+        .iter()
+        .flat_map(|p| {
+            p.audit_rules.iter().map(move |x| {
+                (
+                    format!("{}#audit.{}", p.id, x.when.key()),
+                    format!("{}：{}", x.section, x.text),
+                )
+            })
+        })
+        .find(|(k, _)| k == r)
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    Some((r.to_string(), text))
+}
+
+async fn render_detail(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let (audit, checklist) = audits::get(&state.db, &u.scope, id).await?;
+    let e = enterprise::get(&state.db, &u.scope, audit.enterprise_id).await?;
+    let renewed = match audit.renewed_certificate_id {
+        Some(c) => Some(
+            anbiao_store::certificate::get(&state.db, &u.scope, c)
+                .await?
+                .number,
+        ),
+        None => None,
+    };
+    let page = DetailPage {
+        layout: Layout::new(u, state, "audits"),
+        rule: rule_text(state, audit.rule.as_deref()),
+        recheck_rule: rule_text(state, audit.recheck_rule.as_deref()),
+        audit,
+        checklist,
+        enterprise: e.name,
+        renewed,
+        can_manage: u.can(Permission::ManageAudits),
+        today: anbiao_domain::date::format_date(state.today()),
+        error,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /audits/{id}`
+pub async fn detail(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HtmlError> {
+    render_detail(&state, &u, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RecheckForm {
+    pub on: String,
+    pub passed: String,
+    pub note: String,
+}
+
+/// `POST /audits/{id}/recheck`: a failed re-check revokes by the programme's rule.
+pub async fn recheck(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<RecheckForm>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let on = parse_date(f.on.trim())
+            .ok_or_else(|| AppError::bad("on", "复查日期应为 YYYY-MM-DD"))?;
+        if on > state.today() {
+            return Err(AppError::bad("on", "复查日期不能晚于今天"));
+        }
+        let passed = match f.passed.as_str() {
+            "yes" => true,
+            "no" => false,
+            _ => return Err(AppError::bad("passed", "请选择复查是否通过")),
+        };
+        let (rule, revoke) = if passed {
+            (None, false)
+        } else {
+            decided_by(&state, AuditEvent::RecheckFailed)
+        };
+        audits::recheck(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            &audits::Recheck {
+                audit_id: id,
+                on,
+                passed,
+                note: &anbiao_domain::text::strip_controls(&f.note),
+                rule: rule.as_deref(),
+                revoke,
+            },
+        )
+        .await
+        .map_err(refusal("recheck"))
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("/audits/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
+    }
+}
+
+/// `POST /audits/{id}/renew`: renewal without re-evaluation after a good audit.
+pub async fn renew(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let (_, reference) = programme_of(&state)
+            .and_then(|p| p.audit_rule(AuditEvent::Good))
+            .filter(|r| r.0.action == AuditAction::RenewWithoutReview)
+            .ok_or_else(|| AppError::bad("renew", "实施方案未规定审计良好可免于复审换证"))?;
+        audits::renew(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            &audits::Renewal {
+                audit_id: id,
+                on: state.today(),
+                rule: &reference,
+                rules: &state.reference.grading,
+            },
+        )
+        .await
+        .map_err(refusal("renew"))
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("/audits/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
+    }
+}
+
+pub fn verdict_label(v: &str) -> &'static str {
+    Verdict::parse(v).map(Verdict::label).unwrap_or("")
 }
 
 pub fn class_label(c: Option<&str>) -> &'static str {

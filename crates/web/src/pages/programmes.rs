@@ -493,14 +493,17 @@ pub async fn charts(
     } else {
         month_ends(p.start, on)
     };
-    let mut city = Vec::with_capacity(days.len());
-    for d in &days {
-        let mut c = UnitCounts::default();
-        for u in store::counts(&state.db, *d, p.start).await?.values() {
-            c.add(u);
-        }
-        city.push(c);
-    }
+    let city: Vec<UnitCounts> = store::counts_on_days(&state.db, &days, p.start)
+        .await?
+        .iter()
+        .map(|units| {
+            let mut c = UnitCounts::default();
+            for u in units.values() {
+                c.add(u);
+            }
+            c
+        })
+        .collect();
     let labels: Vec<String> = days
         .iter()
         .map(|d| format!("{}-{:02}", d.year(), u8::from(d.month())))

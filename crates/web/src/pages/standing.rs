@@ -55,6 +55,8 @@ struct StandingPage {
     name: String,
     certs: Vec<CertLine>,
     accidents: Vec<AccidentLine>,
+    audits: Vec<anbiao_store::audits::Audit>,
+    can_view_audits: bool,
     can_record: bool,
     can_revoke: bool,
     can_annual: bool,
@@ -174,6 +176,7 @@ async fn render(
             }
         })
         .collect();
+    let audits = anbiao_store::audits::of_enterprise(&state.db, &u.scope, id).await?;
     let accidents = rows
         .into_iter()
         .map(|a| AccidentLine {
@@ -191,6 +194,8 @@ async fn render(
             name: e.name,
             certs,
             accidents,
+            audits,
+            can_view_audits: u.can(Permission::ViewProgrammes),
             can_record: u.can(Permission::RecordAccidents),
             can_revoke: u.can(Permission::RevokeCertificates),
             can_annual: matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }),

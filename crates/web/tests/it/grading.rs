@@ -1371,6 +1371,10 @@ async fn quality_page_flags_alike_self_assessments_and_busy_evaluators_within_sc
                     class: None,
                     findings: "回头看检查",
                     rectify_by: None,
+                    tree: None,
+                    checklist: &[],
+                    rule: None,
+                    revoke: false,
                 },
             )
             .await

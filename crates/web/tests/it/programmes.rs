@@ -500,30 +500,55 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
         b.sort_unstable();
         assert_eq!(a, b, "the draw reproduces from its seed");
         let target = items[0].enterprise_id.to_string();
-        let today = anbiao_domain::date::format_date(anbiao_web::today());
-        let base = |outcome: &'static str, class: &'static str, by: &'static str| {
-            vec![
-                ("enterprise", target.clone()),
-                ("year", y.clone()),
-                ("performed_on", today.clone()),
-                ("score", "68".to_string()),
-                ("outcome", outcome.to_string()),
-                ("class", class.to_string()),
-                ("findings", "隐患排查台账与现场不符".to_string()),
-                ("rectify_by", by.to_string()),
-            ]
+        let audited_on =
+            anbiao_domain::date::format_date(anbiao_web::today() - time::Duration::days(10));
+        let (trees, _) = anbiao_domain::standard::shipped().expect("trees");
+        let tree = anbiao_domain::standard::tree_on(&trees, anbiao_web::today()).expect("tree");
+        let base_for = |who: &str, outcome: &'static str, class: &'static str, by: &'static str| {
+            let mut f = vec![
+                ("enterprise".to_string(), who.to_string()),
+                ("year".into(), y.clone()),
+                ("performed_on".into(), audited_on.clone()),
+                ("score".into(), "68".to_string()),
+                ("outcome".into(), outcome.to_string()),
+                ("class".into(), class.to_string()),
+                ("findings".into(), "隐患排查台账与现场不符".to_string()),
+                ("rectify_by".into(), by.to_string()),
+            ];
+            for e in &tree.elements {
+                let failed = outcome == "deficient" && e.code == "5.5";
+                f.push((
+                    format!("verdict_{}", e.code),
+                    if failed { "nonconform" } else { "conform" }.into(),
+                ));
+                f.push((
+                    format!("note_{}", e.code),
+                    if failed { "台账与现场不符" } else { "" }.into(),
+                ));
+            }
+            f
         };
+        let base = |outcome, class, by| base_for(&target, outcome, class, by);
+        let mut unnoted = base("deficient", "rectify", "2099-01-01");
+        unnoted.retain(|(k, _)| k != "note_5.5");
+        let mut unjudged = base("good", "", "");
+        unjudged.retain(|(k, _)| k != "verdict_5.3");
         for (fields, why) in [
             (base("deficient", "rectify", ""), "整改期限"),
             (base("good", "rectify", ""), "分类与审计结论不符"),
+            (unnoted, "不符合，请写明问题"),
+            (unjudged, "请为要素“5.3"),
         ] {
-            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             let res = app.send(rugao.form("/audits/record", &pairs)).await;
             assert_eq!(res.status(), 422, "{why}");
             assert!(crate::body_text(res).await.contains(why), "{why}");
         }
         let ok = base("deficient", "rectify", "2099-01-01");
-        let pairs: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         // Another district cannot record an audit of a 如皋 enterprise.
         let rudong = app.session_for("rudong").await;
         assert_eq!(
@@ -548,6 +573,88 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
             page.contains("存在问题") && page.contains("整改") && page.contains(">42<"),
             "{page}"
         );
+        // The audit's page: its checklist and the rule; a failed re-check revokes the
+        // certificate by the programme's rule.
+        let (_, items_now) = anbiao_store::audits::plan(&db, "如皋", year)
+            .await
+            .expect("ran")
+            .expect("plan");
+        let audit_id = items_now.iter().find_map(|i| i.audit_id).expect("audited");
+        let detail =
+            crate::body_text(app.send(city.get(&format!("/audits/{audit_id}"))).await).await;
+        assert!(
+            detail.contains("5.5 ")
+                && detail.contains("不符合")
+                && detail.contains("督促企业及时整改"),
+            "{detail}"
+        );
+        let today = anbiao_domain::date::format_date(anbiao_web::today());
+        let recheck = format!("/audits/{audit_id}/recheck");
+        let res = app
+            .send(rugao.form(
+                &recheck,
+                &[("on", &audited_on), ("passed", "no"), ("note", "未整改")],
+            ))
+            .await;
+        assert_eq!(res.status(), 422, "not after the audit");
+        assert_eq!(
+            app.send(rudong.form(
+                &recheck,
+                &[("on", &today), ("passed", "no"), ("note", "未整改")]
+            ))
+            .await
+            .status(),
+            404
+        );
+        assert_eq!(
+            app.send(rugao.form(
+                &recheck,
+                &[("on", &today), ("passed", "no"), ("note", "整改不到位")]
+            ))
+            .await
+            .status(),
+            204
+        );
+        let certs =
+            anbiao_store::certificate::of_enterprise(&db, &Scope::City, items[0].enterprise_id)
+                .await
+                .expect("certs");
+        assert_eq!(certs[0].revoked_on.as_deref(), Some(today.as_str()));
+        let detail =
+            crate::body_text(app.send(city.get(&format!("/audits/{audit_id}"))).await).await;
+        assert!(
+            detail.contains("复查未通过") && detail.contains("证书已撤销"),
+            "{detail}"
+        );
+        let standing = crate::body_text(
+            app.send(city.get(&format!("/enterprises/{}/standing", items[0].enterprise_id)))
+                .await,
+        )
+        .await;
+        assert!(
+            standing.contains(&format!("/audits/{audit_id}")) && standing.contains("未通过"),
+            "{standing}"
+        );
+        // A good audit: renewal waits for the renewal window.
+        let other = items[1].enterprise_id.to_string();
+        let good = base_for(&other, "good", "upgrade", "");
+        let pairs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            app.send(rugao.form("/audits/record", &pairs))
+                .await
+                .status(),
+            204
+        );
+        let good_id =
+            anbiao_store::audits::of_enterprise(&db, &Scope::City, items[1].enterprise_id)
+                .await
+                .expect("audits")[0]
+                .id;
+        let res = app
+            .send(rugao.form(&format!("/audits/{good_id}/renew"), &[]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("尚未进入换证期"));
         // The 整改提升 list is public.
         let public = crate::body_text(
             app.send(
