@@ -485,6 +485,10 @@ pub async fn pipeline(
     } else {
         b.bind_list(lists.iter().cloned().map(Arg::Text));
     }
+    // An audit recommending an upgrade (提升) puts the enterprise in reserve too (六（四）2:
+    // 对基础条件好、认真开展标准化运行的企业，要推荐创建一、二级标准化).
+    b.push(" UNION ALL SELECT q.enterprise_id, 1 FROM quality_audit q WHERE q.classification = 'upgrade' AND q.performed_on <= ");
+    b.bind(Arg::Text(d.clone()));
     b.push(
         ") x GROUP BY x.enterprise_id) t JOIN enterprise e ON e.id = t.enterprise_id \
          JOIN region r ON r.code = e.region_code WHERE",

@@ -425,6 +425,34 @@ async fn counts_are_what_the_records_said_on_the_day() {
             (0, 1, 1, 1),
             "{rugao:?}"
         );
+        // An audit recommending an upgrade puts the enterprise in reserve from its day.
+        let k = ent(&db, 9, "320682", "4000", "330", date!(2019 - 01 - 01)).await;
+        audits::record(
+            &db,
+            &Scope::City,
+            &admin(),
+            &NewAudit {
+                enterprise_id: k,
+                certificate_id: None,
+                grade: "three",
+                performed_on: date!(2019 - 03 - 01),
+                score: Some(930),
+                outcome: Outcome::Good,
+                class: Some(Class::Upgrade),
+                findings: "体系运行良好，推荐创建二级",
+                rectify_by: None,
+                tree: None,
+                checklist: &[],
+                rule: None,
+                revoke: false,
+            },
+        )
+        .await
+        .expect("audit");
+        for (d, reserve) in [(date!(2019 - 02 - 28), 0), (date!(2019 - 03 - 01), 2)] {
+            let p = pipe(d).await.expect("pipeline");
+            assert_eq!(p["如皋"].reserve, reserve, "{d}");
+        }
         let early = pipe(date!(2018 - 09 - 01)).await.expect("pipeline");
         assert_eq!(
             early.get("如皋").map(|x| x.reserve).unwrap_or(0),
