@@ -250,6 +250,75 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         s95.as_secs_f64() / k95.as_secs_f64()
     );
 
+    // Annual inspection plans for every unit (issue 6): ten officers per unit.
+    let units: Vec<(String, String)> = {
+        let mut seen = std::collections::BTreeMap::new();
+        for r in reference.regions.all() {
+            seen.entry(r.unit.clone()).or_insert_with(|| r.code.clone());
+        }
+        seen.into_iter().collect()
+    };
+    for (i, (unit, code)) in units.iter().enumerate() {
+        for k in 0..10 {
+            let name = format!("zf{i:02}{k}");
+            account::create(
+                &db,
+                &anbiao_store::audit::Actor::new("bench", "cli"),
+                &NewUser {
+                    username: name.clone(),
+                    display_name: name.clone(),
+                    password: "Bench#2018".into(),
+                    role: Role::DistrictOfficer,
+                    region_code: Some(code.clone()),
+                    township: None,
+                    enterprise_id: None,
+                    must_change_password: false,
+                },
+                &anbiao_domain::SignInPolicy::default(),
+            )
+            .await?;
+            anbiao_store::inspection_plans::set_officer(
+                &db,
+                &anbiao_store::audit::Actor::new("bench", "cli"),
+                &name,
+                unit,
+                2_000,
+                true,
+            )
+            .await?;
+        }
+    }
+    let plan_day = time::macros::date!(2020 - 01 - 02);
+    let set = reference.inspection.in_force(plan_day)?;
+    let t = Instant::now();
+    let (mut lines, mut visits) = (0usize, 0usize);
+    for (unit, _) in &units {
+        let (_, p) = anbiao_store::inspection_plans::create(
+            &db,
+            &anbiao_store::audit::Actor::new("bench", "cli"),
+            &anbiao_store::inspection_plans::NewPlan {
+                unit,
+                year: 2020,
+                seed: 2020,
+                on: plan_day,
+                set,
+            },
+        )
+        .await?;
+        lines += p.lines.len();
+        visits += p.lines.iter().map(|l| l.visits.len()).sum::<usize>();
+    }
+    let took = t.elapsed();
+    println!(
+        "\n| annual inspection plans, every unit ({} units) | lines | visits | time |",
+        units.len()
+    );
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| draw and store (statuses, frequencies, 双随机, officers) | {lines} | {visits} | {:.2} s |",
+        took.as_secs_f64()
+    );
+
     // HTTP latencies.
     account::create(
         &db,

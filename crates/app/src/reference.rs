@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anbiao_domain::ReferenceData;
-use anbiao_domain::reference::embedded;
+use anbiao_domain::reference::{Texts, embedded};
 use anyhow::Context;
 
 pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
@@ -50,12 +50,27 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         .iter()
         .map(|(f, t)| (f.as_str(), t.as_str()))
         .collect();
+    let (regions, industries, size_rules) = (
+        read("regions.toml", embedded::REGIONS)?,
+        read("industries.toml", embedded::INDUSTRIES)?,
+        read("size_rules.toml", embedded::SIZE_RULES)?,
+    );
+    let (grading, quality, inspection, violations) = (
+        read("grading.toml", embedded::GRADING)?,
+        read("quality.toml", embedded::QUALITY)?,
+        read("inspection.toml", embedded::INSPECTION)?,
+        read("violations.toml", embedded::VIOLATIONS)?,
+    );
     Ok(ReferenceData::parse(
-        &read("regions.toml", embedded::REGIONS)?,
-        &read("industries.toml", embedded::INDUSTRIES)?,
-        &read("size_rules.toml", embedded::SIZE_RULES)?,
-        &read("grading.toml", embedded::GRADING)?,
-        &read("quality.toml", embedded::QUALITY)?,
+        Texts {
+            regions: &regions,
+            industries: &industries,
+            size_rules: &size_rules,
+            grading: &grading,
+            quality: &quality,
+            inspection: &inspection,
+            violations: &violations,
+        },
         &programme_refs,
     )?)
 }

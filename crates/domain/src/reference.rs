@@ -9,6 +9,8 @@ use crate::quality::QualityRules;
 use crate::region::RegionBook;
 use crate::rules::GradingRules;
 use crate::size::SizeRules;
+use crate::supervision::InspectionRules;
+use crate::violations::ViolationRules;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 #[error("参考数据文件 {file} 有误：{message}")]
@@ -33,6 +35,33 @@ pub mod embedded {
     pub const SIZE_RULES: &str = include_str!("../../../data/reference/size_rules.toml");
     pub const GRADING: &str = include_str!("../../../data/rules/grading.toml");
     pub const QUALITY: &str = include_str!("../../../data/rules/quality.toml");
+    pub const INSPECTION: &str = include_str!("../../../data/rules/inspection.toml");
+    pub const VIOLATIONS: &str = include_str!("../../../data/rules/violations.toml");
+}
+
+/// The texts of the reference and rule files, as shipped or as replaced with `--data-dir`.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts<'a> {
+    pub regions: &'a str,
+    pub industries: &'a str,
+    pub size_rules: &'a str,
+    pub grading: &'a str,
+    pub quality: &'a str,
+    pub inspection: &'a str,
+    pub violations: &'a str,
+}
+
+impl Texts<'static> {
+    /// The files shipped with the binary.
+    pub const EMBEDDED: Texts<'static> = Texts {
+        regions: embedded::REGIONS,
+        industries: embedded::INDUSTRIES,
+        size_rules: embedded::SIZE_RULES,
+        grading: embedded::GRADING,
+        quality: embedded::QUALITY,
+        inspection: embedded::INSPECTION,
+        violations: embedded::VIOLATIONS,
+    };
 }
 
 #[derive(Debug, Clone)]
@@ -42,20 +71,17 @@ pub struct ReferenceData {
     pub size_rules: SizeRules,
     pub grading: GradingRules,
     pub quality: QualityRules,
+    /// Supervision intensity: routine inspections a year by standardisation status.
+    pub inspection: InspectionRules,
+    /// Violation categories with their legal basis and fine limits.
+    pub violations: ViolationRules,
     /// The loaded programmes (样板地区建设方案), checked against the regions.
     pub programmes: Vec<Programme>,
 }
 
 impl ReferenceData {
-    pub fn parse(
-        regions: &str,
-        industries: &str,
-        size_rules: &str,
-        grading: &str,
-        quality: &str,
-        programmes: &[(&str, &str)],
-    ) -> Result<Self, ReferenceError> {
-        let regions = RegionBook::from_toml(regions)?;
+    pub fn parse(t: Texts<'_>, programmes: &[(&str, &str)]) -> Result<Self, ReferenceError> {
+        let regions = RegionBook::from_toml(t.regions)?;
         let mut loaded: Vec<Programme> = Vec::new();
         for (file, text) in programmes {
             let p = Programme::from_toml(file, text, &regions)
@@ -70,10 +96,12 @@ impl ReferenceData {
         }
         let data = Self {
             regions,
-            industries: IndustryBook::from_toml(industries)?,
-            size_rules: SizeRules::from_toml(size_rules)?,
-            grading: GradingRules::from_toml(grading)?,
-            quality: QualityRules::from_toml(quality)?,
+            industries: IndustryBook::from_toml(t.industries)?,
+            size_rules: SizeRules::from_toml(t.size_rules)?,
+            grading: GradingRules::from_toml(t.grading)?,
+            quality: QualityRules::from_toml(t.quality)?,
+            inspection: InspectionRules::from_toml(t.inspection)?,
+            violations: ViolationRules::from_toml(t.violations)?,
             programmes: loaded,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
@@ -93,14 +121,7 @@ impl ReferenceData {
 
     /// The files shipped with the binary.
     pub fn embedded() -> Result<Self, ReferenceError> {
-        Self::parse(
-            embedded::REGIONS,
-            embedded::INDUSTRIES,
-            embedded::SIZE_RULES,
-            embedded::GRADING,
-            embedded::QUALITY,
-            &crate::programme::embedded::ALL,
-        )
+        Self::parse(Texts::EMBEDDED, &crate::programme::embedded::ALL)
     }
 
     pub fn programme(&self, id: &str) -> Option<&Programme> {
@@ -119,11 +140,10 @@ mod tests {
         let broken =
             embedded::INDUSTRIES.replace("size_sector = \"wholesale\"", "size_sector = \"mining\"");
         let e = ReferenceData::parse(
-            embedded::REGIONS,
-            &broken,
-            embedded::SIZE_RULES,
-            embedded::GRADING,
-            embedded::QUALITY,
+            Texts {
+                industries: &broken,
+                ..Texts::EMBEDDED
+            },
             &[],
         )
         .expect_err("unknown sector");

@@ -15,6 +15,7 @@ pub mod enterprise;
 pub mod error;
 pub mod grading;
 pub mod import;
+pub mod inspection_plans;
 pub mod jobs;
 pub mod notify;
 pub mod orgs;

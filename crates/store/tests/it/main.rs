@@ -5,6 +5,7 @@ mod audit;
 mod enterprise;
 mod grading;
 mod import;
+mod inspection_plans;
 mod jobs;
 mod programme;
 mod token;

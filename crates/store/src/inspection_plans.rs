@@ -1,0 +1,465 @@
+//! Law-enforcement officers, their declared conflicts, and each unit's annual inspection plan
+//! (`domain::inspection_plan`), stored with the seed and rule that reproduce it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anbiao_domain::date::format_date;
+use anbiao_domain::grade::Grade;
+use anbiao_domain::inspection_plan::{self, Officer, Plan, Subject};
+use anbiao_domain::supervision::{InspectionSet, Modifier, Status};
+use time::Date;
+
+use crate::audit::{self, Actor, Event};
+use crate::db::now_secs;
+use crate::sql::{Arg, SqlBuf};
+use crate::{Db, StoreError, bind_args, with_pool, with_tx};
+
+/// Records or changes an officer of `unit`: an active district or township officer account of
+/// that unit.
+pub async fn set_officer(
+    db: &Db,
+    actor: &Actor,
+    username: &str,
+    unit: &str,
+    capacity_per_month: u32,
+    active: bool,
+) -> Result<(), StoreError> {
+    const WHO: &str = "SELECT u.role, r.unit FROM app_user u LEFT JOIN region r ON r.code = u.region_code \
+        WHERE u.username = $1 AND u.active";
+    let found: Option<(String, Option<String>)> = with_pool!(db, |p| sqlx::query_as(WHO)
+        .bind(username)
+        .fetch_optional(p)
+        .await)?;
+    match found {
+        None => {
+            return Err(StoreError::Invalid(format!(
+                "账号“{username}”不存在或已停用"
+            )));
+        }
+        Some((role, _)) if !matches!(role.as_str(), "district_officer" | "township_officer") => {
+            return Err(StoreError::Invalid(format!(
+                "账号“{username}”不是县区或乡镇监管人员，不能列为执法人员"
+            )));
+        }
+        Some((_, u)) if u.as_deref() != Some(unit) => {
+            return Err(StoreError::Invalid(format!("账号“{username}”不属于{unit}")));
+        }
+        Some(_) => {}
+    }
+    if capacity_per_month == 0 {
+        return Err(StoreError::Invalid("每月可承担的检查次数应大于 0".into()));
+    }
+    let mut tx = db.begin().await?;
+    const SQL: &str = "INSERT INTO enforcement_officer (username, unit, capacity_per_month, active, updated_by, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO UPDATE SET unit = excluded.unit, \
+        capacity_per_month = excluded.capacity_per_month, active = excluded.active, \
+        updated_by = excluded.updated_by, updated_at = excluded.updated_at";
+    with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(username)
+        .bind(unit)
+        .bind(i64::from(capacity_per_month))
+        .bind(active)
+        .bind(&actor.username)
+        .bind(now_secs())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let ev = Event::new("officer.set", format!("officer:{username}")).detail(format!(
+        "{unit}执法人员 {username}：每月可检查 {capacity_per_month} 次{}",
+        if active { "" } else { "（停用）" }
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a conflict of interest an officer declared with an enterprise.
+pub async fn declare_conflict(
+    db: &Db,
+    actor: &Actor,
+    username: &str,
+    enterprise_id: i64,
+    reason: &str,
+    on: Date,
+) -> Result<(), StoreError> {
+    if reason.trim().is_empty() {
+        return Err(StoreError::Invalid("请填写回避理由".into()));
+    }
+    let mut tx = db.begin().await?;
+    const SQL: &str = "INSERT INTO officer_conflict (username, enterprise_id, reason, declared_on) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (username, enterprise_id) DO UPDATE SET reason = excluded.reason";
+    with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(username)
+        .bind(enterprise_id)
+        .bind(reason.trim())
+        .bind(format_date(on))
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    let ev = Event::new("officer.conflict", format!("officer:{username}")).detail(format!(
+        "执法人员 {username} 申报回避企业 #{enterprise_id}：{}",
+        reason.trim()
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The active officers of a unit with their conflicts, by username.
+pub async fn officers(db: &Db, unit: &str) -> Result<Vec<Officer>, StoreError> {
+    const SQL: &str = "SELECT username, capacity_per_month FROM enforcement_officer \
+        WHERE unit = $1 AND active ORDER BY username";
+    let rows: Vec<(String, i64)> =
+        with_pool!(db, |p| sqlx::query_as(SQL).bind(unit).fetch_all(p).await)?;
+    const CONFLICTS: &str = "SELECT c.username, c.enterprise_id FROM officer_conflict c \
+        JOIN enforcement_officer o ON o.username = c.username WHERE o.unit = $1";
+    let conflicts: Vec<(String, i64)> = with_pool!(db, |p| sqlx::query_as(CONFLICTS)
+        .bind(unit)
+        .fetch_all(p)
+        .await)?;
+    let mut by: HashMap<String, HashSet<i64>> = HashMap::new();
+    for (u, e) in conflicts {
+        by.entry(u).or_default().insert(e);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(username, cap)| Officer {
+            conflicts: by.remove(&username).unwrap_or_default(),
+            username,
+            capacity_per_month: u32::try_from(cap).unwrap_or(0),
+        })
+        .collect())
+}
+
+async fn fetch<T>(db: &Db, b: &SqlBuf) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// `FROM enterprise e JOIN region r … WHERE r.unit = ? AND e operating on d` (binds 3).
+fn unit_operating(b: &mut SqlBuf, unit: &str, d: &str) {
+    b.push(" FROM enterprise e JOIN region r ON r.code = e.region_code WHERE r.unit = ");
+    b.bind(Arg::Text(unit.into()));
+    b.push(" AND e.active_from <= ");
+    b.bind(Arg::Text(d.into()));
+    b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
+    b.bind(Arg::Text(d.into()));
+    b.push(")");
+}
+
+/// The unit's operating enterprises on `on` with their status and the modifiers known to the
+/// registry (an accident within the last `recent_months`).
+pub async fn subjects(
+    db: &Db,
+    unit: &str,
+    on: Date,
+    recent_months: u32,
+) -> Result<Vec<Subject>, StoreError> {
+    let d = format_date(on);
+    let mut b = SqlBuf::new("SELECT e.id, e.industry_code");
+    unit_operating(&mut b, unit, &d);
+    let ents: Vec<(i64, String)> = fetch(db, &b).await?;
+
+    // The certificates valid on the day, joined after the unit filter.
+    let mut b = SqlBuf::new(
+        "SELECT c.enterprise_id, c.grade FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
+         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+    );
+    b.bind(Arg::Text(unit.into()));
+    for (col, op) in [("c.valid_from", "<="), ("c.valid_until", ">=")] {
+        b.push(&format!(" AND {col} {op} "));
+        b.bind(Arg::Text(d.clone()));
+    }
+    for col in ["c.revoked_on", "c.superseded_on"] {
+        b.push(&format!(" AND ({col} IS NULL OR {col} > "));
+        b.bind(Arg::Text(d.clone()));
+        b.push(")");
+    }
+    let valid: Vec<(i64, String)> = fetch(db, &b).await?;
+    let mut grades: HashMap<i64, Vec<Grade>> = HashMap::new();
+    for (id, g) in valid {
+        if let Some(g) = Grade::parse(&g) {
+            grades.entry(id).or_default().push(g);
+        }
+    }
+
+    let mut b = SqlBuf::new(
+        "SELECT DISTINCT g.enterprise_id FROM grading_case g JOIN enterprise e ON e.id = g.enterprise_id \
+         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+    );
+    b.bind(Arg::Text(unit.into()));
+    b.push(" AND g.opened_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(
+        " UNION SELECT DISTINCT c.enterprise_id FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
+         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+    );
+    b.bind(Arg::Text(unit.into()));
+    b.push(" AND c.valid_from <= ");
+    b.bind(Arg::Text(d.clone()));
+    let started: HashSet<i64> = fetch::<(i64,)>(db, &b)
+        .await?
+        .into_iter()
+        .map(|(i,)| i)
+        .collect();
+
+    let since = anbiao_domain::date::add_months(on, -i32::try_from(recent_months).unwrap_or(12));
+    let mut b = SqlBuf::new(
+        "SELECT DISTINCT a.enterprise_id FROM accident a JOIN enterprise e ON e.id = a.enterprise_id \
+         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+    );
+    b.bind(Arg::Text(unit.into()));
+    b.push(" AND a.occurred_on > ");
+    b.bind(Arg::Text(format_date(since)));
+    b.push(" AND a.occurred_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    let accidents: HashSet<i64> = fetch::<(i64,)>(db, &b)
+        .await?
+        .into_iter()
+        .map(|(i,)| i)
+        .collect();
+
+    Ok(ents
+        .into_iter()
+        .map(|(id, industry)| Subject {
+            enterprise_id: id,
+            industry,
+            status: Status::of(
+                grades.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+                started.contains(&id),
+            ),
+            modifiers: if accidents.contains(&id) {
+                vec![Modifier::RecentAccident]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect())
+}
+
+/// A plan to draw.
+#[derive(Debug, Clone)]
+pub struct NewPlan<'a> {
+    pub unit: &'a str,
+    pub year: i32,
+    pub seed: u64,
+    /// The day the plan is drawn: statuses and modifiers are taken as of it.
+    pub on: Date,
+    pub set: &'a InspectionSet,
+}
+
+/// `3:zf01,zf07;9:zf02,zf05`
+fn schedule(l: &inspection_plan::Line) -> (String, i64) {
+    let mut mask = 0i64;
+    let parts: Vec<String> = l
+        .visits
+        .iter()
+        .map(|v| {
+            mask |= 1 << v.month;
+            format!("{}:{}", v.month, v.officers.join(","))
+        })
+        .collect();
+    (parts.join(";"), mask)
+}
+
+/// Draws and stores a unit's plan for a year; refused if the year has one already.
+pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Plan), StoreError> {
+    let subjects = subjects(db, n.unit, n.on, n.set.recent_months).await?;
+    let officers = officers(db, n.unit).await?;
+    if officers.len() < n.set.officers_per_inspection as usize {
+        return Err(StoreError::Invalid(format!(
+            "{}的执法人员不足 {} 名，无法按每次检查两名以上执法人员排定计划",
+            n.unit, n.set.officers_per_inspection
+        )));
+    }
+    let plan = inspection_plan::build(n.set, &subjects, &officers, n.seed);
+    let visits: usize = plan.lines.iter().map(|l| l.visits.len()).sum();
+    let rule = format!("{}@{}", n.set.id, n.set.version);
+    let mut tx = db.begin().await?;
+    const SQL: &str = "INSERT INTO inspection_plan (unit, year, seed, rule, drawn_on, enterprises, visits, \
+        random_pool, random_drawn, unassigned, created_by, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+    let res = with_tx!(&mut tx, |c| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(n.unit)
+        .bind(i64::from(n.year))
+        .bind(n.seed.to_string())
+        .bind(&rule)
+        .bind(format_date(n.on))
+        .bind(subjects.len() as i64)
+        .bind(visits as i64)
+        .bind(plan.random_pool as i64)
+        .bind(plan.random_drawn as i64)
+        .bind(plan.unassigned.len() as i64)
+        .bind(&actor.username)
+        .bind(now_secs())
+        .fetch_one(c)
+        .await);
+    let id = match res {
+        Err(e) if StoreError::is_unique_violation(&e) => {
+            return Err(StoreError::Conflict(format!(
+                "{}{}年度的监督检查计划已生成，不能重抽",
+                n.unit, n.year
+            )));
+        }
+        other => other?,
+    };
+    for chunk in plan.lines.chunks(1000) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO inspection_plan_line (plan_id, enterprise_id, status, visits, key_unit, drawn, \
+             max_penalty, explanation, rule, months_mask, schedule) VALUES ",
+        );
+        for (i, l) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            let (text, mask) = schedule(l);
+            b.bind_list([
+                Arg::Int(id),
+                Arg::Int(l.enterprise_id),
+                Arg::Text(l.frequency.status.key().into()),
+                Arg::Int(l.visits.len() as i64),
+                Arg::OptBool(Some(l.frequency.key)),
+                Arg::OptBool(Some(l.drawn)),
+                Arg::OptBool(Some(l.frequency.max_penalty)),
+                Arg::Text(l.explanation.clone()),
+                Arg::Text(l.frequency.rule.to_string()),
+                Arg::Int(mask),
+                Arg::Text(text),
+            ]);
+        }
+        let sql = b.render(tx.backend());
+        with_tx!(&mut tx, |c| bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    }
+    let by_status: BTreeMap<&str, usize> = plan.lines.iter().fold(BTreeMap::new(), |mut m, l| {
+        *m.entry(l.frequency.status.label()).or_default() += 1;
+        m
+    });
+    let ev = Event::new("inspection_plan.draw", format!("inspection_plan:{id}")).detail(format!(
+        "{}{}年度监督检查计划（{rule}，随机种子 {}）：在营企业 {} 家，列入计划 {} 家共 {} 次；双随机抽取 {}/{} 家；{}{}",
+        n.unit,
+        n.year,
+        n.seed,
+        subjects.len(),
+        plan.lines.len(),
+        visits,
+        plan.random_drawn,
+        plan.random_pool,
+        by_status
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join("、"),
+        if plan.unassigned.is_empty() {
+            String::new()
+        } else {
+            format!("；{} 次检查执法力量不足、未排定人员", plan.unassigned.len())
+        }
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok((id, plan))
+}
+
+/// A stored plan.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanRow {
+    pub id: i64,
+    pub unit: String,
+    pub year: i64,
+    pub seed: String,
+    pub rule: String,
+    pub drawn_on: String,
+    pub enterprises: i64,
+    pub visits: i64,
+    pub random_pool: i64,
+    pub random_drawn: i64,
+    pub unassigned: i64,
+    pub created_by: String,
+}
+
+pub async fn get(db: &Db, unit: &str, year: i32) -> Result<Option<PlanRow>, StoreError> {
+    const SQL: &str = "SELECT id, unit, year, seed, rule, drawn_on, enterprises, visits, random_pool, \
+        random_drawn, unassigned, created_by FROM inspection_plan WHERE unit = $1 AND year = $2";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, PlanRow>(SQL)
+        .bind(unit)
+        .bind(i64::from(year))
+        .fetch_optional(p)
+        .await)?)
+}
+
+/// A line of a stored plan, with the enterprise's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineRow {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub status: String,
+    pub visits: i64,
+    pub key_unit: bool,
+    pub drawn: bool,
+    pub max_penalty: bool,
+    pub explanation: String,
+    pub rule: String,
+    pub schedule: String,
+}
+
+impl LineRow {
+    /// The schedule as (month, officers).
+    pub fn visits(&self) -> Vec<(u8, Vec<String>)> {
+        self.schedule
+            .split(';')
+            .filter_map(|v| {
+                let (m, who) = v.split_once(':')?;
+                Some((
+                    m.parse().ok()?,
+                    who.split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Lines of a plan, by enterprise name; only those with a visit in `month` when given.
+pub async fn lines(
+    db: &Db,
+    plan_id: i64,
+    month: Option<u8>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<LineRow>, StoreError> {
+    let mut b = SqlBuf::new(
+        "SELECT l.enterprise_id, e.name, l.status, l.visits, l.key_unit, l.drawn, l.max_penalty, \
+         l.explanation, l.rule, l.schedule FROM inspection_plan_line l \
+         JOIN enterprise e ON e.id = l.enterprise_id WHERE l.plan_id = ",
+    );
+    b.bind(Arg::Int(plan_id));
+    if let Some(m) = month.filter(|m| (1..=12).contains(m)) {
+        b.push(" AND (l.months_mask & ");
+        b.bind(Arg::Int(1i64 << m));
+        b.push(") <> 0");
+    }
+    b.push(" ORDER BY e.name, l.enterprise_id LIMIT ");
+    b.bind(Arg::Int(limit));
+    b.push(" OFFSET ");
+    b.bind(Arg::Int(offset));
+    fetch(db, &b).await
+}

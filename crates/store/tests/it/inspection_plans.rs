@@ -1,0 +1,223 @@
+//! Annual inspection plans: officers and conflicts, statuses from the records, the draw stored
+//! with its seed and rule.
+
+use anbiao_domain::Role;
+use anbiao_domain::Scope;
+use anbiao_domain::grade::Grade;
+use anbiao_store::inspection_plans::{self, NewPlan};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, StoreError, accident, certificate, enterprise};
+use time::macros::date;
+
+use crate::account::{admin, create, user};
+use crate::{code, input};
+
+async fn ent(db: &Db, n: u32) -> i64 {
+    let id = enterprise::create(
+        db,
+        &Scope::City,
+        &admin(),
+        &input(
+            &code("320682", 700 + n),
+            &format!("检查对象{n:02}厂"),
+            "320682",
+            "JX",
+            "900",
+            "40",
+        ),
+    )
+    .await
+    .expect("enterprise");
+    enterprise::set_life(
+        db,
+        &Scope::City,
+        &admin(),
+        id,
+        date!(2010 - 01 - 01),
+        None,
+        "工商登记",
+    )
+    .await
+    .expect("life");
+    id
+}
+
+#[tokio::test]
+async fn a_unit_draws_its_inspection_plan_from_the_rules() {
+    each_backend(|db| async move {
+        let rules = anbiao_domain::ReferenceData::embedded()
+            .expect("reference")
+            .inspection;
+        let set = rules.in_force(date!(2019 - 01 - 02)).expect("set");
+        let mut ids = Vec::new();
+        for n in 0..40 {
+            ids.push(ent(&db, n).await);
+        }
+        // 0–19 hold 三级, 20 holds 一级, 21 had an accident in 2018, the rest never started.
+        for (i, id) in ids.iter().enumerate().take(21) {
+            certificate::issue(
+                &db,
+                &admin(),
+                &certificate::NewCertificate {
+                    enterprise_id: *id,
+                    case_id: None,
+                    grade: if i == 20 { Grade::One } else { Grade::Three },
+                    industry: "JX".into(),
+                    issuer: "如皋市应急管理局".into(),
+                    external: i == 20,
+                    issued_on: date!(2018 - 01 - 10),
+                    valid_until: date!(2021 - 01 - 09),
+                    rule: "grading.2014@1#validity".into(),
+                    region_abbr: '苏',
+                    number: None,
+                },
+            )
+            .await
+            .expect("certificate");
+        }
+        accident::record(
+            &db,
+            &Scope::City,
+            &admin(),
+            ids[21],
+            &anbiao_domain::rules::Accident {
+                occurred_on: date!(2018 - 10 - 01),
+                deaths: 0,
+                serious_injuries: 1,
+                direct_loss_yuan: 200_000,
+            },
+            "机械伤害，1人重伤",
+        )
+        .await
+        .expect("accident");
+
+        for name in ["zf_a", "zf_b", "zf_c"] {
+            create(&db, &user(name, Role::DistrictOfficer, Some("320682")))
+                .await
+                .expect("officer account");
+        }
+        create(
+            &db,
+            &user("zf_rudong", Role::DistrictOfficer, Some("320623")),
+        )
+        .await
+        .expect("account");
+        create(&db, &user("city_x", Role::CityOfficer, None))
+            .await
+            .expect("account");
+        for (who, why) in [
+            ("city_x", "不是县区或乡镇监管人员"),
+            ("zf_rudong", "不属于如皋"),
+            ("nobody", "不存在"),
+        ] {
+            let e = inspection_plans::set_officer(&db, &admin(), who, "如皋", 20, true)
+                .await
+                .expect_err(why);
+            assert!(e.to_string().contains(why), "{why}: {e}");
+        }
+        inspection_plans::set_officer(&db, &admin(), "zf_a", "如皋", 30, true)
+            .await
+            .expect("officer");
+        let plan = |seed| NewPlan {
+            unit: "如皋",
+            year: 2019,
+            seed,
+            on: date!(2019 - 01 - 02),
+            set,
+        };
+        let e = inspection_plans::create(&db, &admin(), &plan(42))
+            .await
+            .expect_err("one officer");
+        assert!(e.to_string().contains("执法人员不足"), "{e}");
+        for name in ["zf_b", "zf_c"] {
+            inspection_plans::set_officer(&db, &admin(), name, "如皋", 30, true)
+                .await
+                .expect("officer");
+        }
+        inspection_plans::declare_conflict(
+            &db,
+            &admin(),
+            "zf_a",
+            ids[30],
+            "近亲属任该企业负责人",
+            date!(2018 - 12 - 01),
+        )
+        .await
+        .expect("conflict");
+
+        let (id, drawn) = inspection_plans::create(&db, &admin(), &plan(42))
+            .await
+            .expect("plan");
+        assert!(drawn.unassigned.is_empty());
+        let again = inspection_plans::create(&db, &admin(), &plan(7))
+            .await
+            .expect_err("once a year");
+        assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+        let row = inspection_plans::get(&db, "如皋", 2019)
+            .await
+            .expect("ran")
+            .expect("stored");
+        assert_eq!(
+            (row.seed.as_str(), row.rule.as_str(), row.enterprises),
+            ("42", "inspection@1", 40)
+        );
+        // Of the 21 not in key supervision (20 三级 and the 一级), ⌈5 %⌉ = 2 are drawn.
+        assert_eq!((row.random_pool, row.random_drawn), (21, 2));
+
+        let lines = inspection_plans::lines(&db, id, None, 100, 0)
+            .await
+            .expect("lines");
+        let line = |e: i64| lines.iter().find(|l| l.enterprise_id == e);
+        let never = line(ids[35]).expect("never started");
+        assert_eq!(
+            (
+                never.status.as_str(),
+                never.visits,
+                never.key_unit,
+                never.max_penalty
+            ),
+            ("not_started", 4, true, true)
+        );
+        assert!(
+            never.explanation.starts_with("未开展标准化：每年4次"),
+            "{}",
+            never.explanation
+        );
+        let hurt = line(ids[21]).expect("accident");
+        assert_eq!(hurt.visits, 6, "{}", hurt.explanation);
+        assert!(hurt.explanation.contains("统计期内发生生产安全事故：+2"));
+        let three = line(ids[3]).expect("三级");
+        assert_eq!(three.status, "grade_three");
+        assert_eq!(three.visits, 1 + i64::from(three.drawn));
+        assert!(
+            line(ids[20]).is_none_or(|l| l.drawn),
+            "一级: no routine visit unless drawn"
+        );
+        for l in &lines {
+            for (m, who) in l.visits() {
+                assert!((1..=12).contains(&m));
+                assert_eq!(who.len(), 2, "{l:?}");
+                if l.enterprise_id == ids[30] {
+                    assert!(!who.contains(&"zf_a".to_string()), "declared conflict");
+                }
+            }
+        }
+        let total: i64 = lines.iter().map(|l| l.visits).sum();
+        assert_eq!(total, row.visits);
+        // The calendar: a month lists the lines with a visit in it.
+        let march = inspection_plans::lines(&db, id, Some(3), 100, 0)
+            .await
+            .expect("march");
+        assert!(
+            march
+                .iter()
+                .all(|l| l.visits().iter().any(|(m, _)| *m == 3))
+        );
+        let in_march = lines
+            .iter()
+            .filter(|l| l.visits().iter().any(|(m, _)| *m == 3))
+            .count();
+        assert_eq!(march.len(), in_march);
+    })
+    .await;
+}
