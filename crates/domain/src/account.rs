@@ -123,10 +123,14 @@ pub enum Permission {
     ManageAudits,
     /// Draft, edit and publish 通报.
     PublishBulletins,
+    /// See the unit's inspection plans (within scope).
+    ViewInspections,
+    /// Draw the annual inspection plan and keep the unit's officers (within scope).
+    PlanInspections,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 23] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -148,6 +152,8 @@ impl Permission {
         Self::ReviewReports,
         Self::ManageAudits,
         Self::PublishBulletins,
+        Self::ViewInspections,
+        Self::PlanInspections,
     ];
 
     pub fn label(self) -> &'static str {
@@ -173,6 +179,8 @@ impl Permission {
             Self::ReviewReports => "审核报送材料",
             Self::ManageAudits => "运行质量审计",
             Self::PublishBulletins => "起草和发布通报",
+            Self::ViewInspections => "查看监督检查计划",
+            Self::PlanInspections => "编制监督检查计划",
         }
     }
 
@@ -200,6 +208,8 @@ impl Permission {
             Self::ReviewReports => "reports.review",
             Self::ManageAudits => "audits.manage",
             Self::PublishBulletins => "bulletins.publish",
+            Self::ViewInspections => "inspections.view",
+            Self::PlanInspections => "inspections.plan",
         }
     }
 
@@ -254,7 +264,8 @@ impl Role {
             }
             SubmitReports => self == DistrictOfficer,
             ReviewReports | PublishBulletins => self == CityOfficer,
-            ManageAudits => matches!(self, CityOfficer | DistrictOfficer),
+            ManageAudits | PlanInspections => matches!(self, CityOfficer | DistrictOfficer),
+            ViewInspections => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

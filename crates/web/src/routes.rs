@@ -133,8 +133,8 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit as audit_pages, audits, bulletins, cases, certificate,
-        enterprises as ent, import, login, notifications, orgs, portal, programmes, quality,
-        sheets, standing, submissions,
+        enterprises as ent, import, inspections, login, notifications, orgs, portal, programmes,
+        quality, sheets, standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -227,6 +227,21 @@ pub fn table() -> Table {
         .post("/audits/plan", Perm(ManageAudits), audits::draw)
         .post("/audits/record", Perm(ManageAudits), audits::record)
         .get("/audits/{id}", Perm(ViewProgrammes), audits::detail)
+        .get(
+            "/inspections/plan",
+            Perm(ViewInspections),
+            inspections::page,
+        )
+        .post(
+            "/inspections/plan",
+            Perm(PlanInspections),
+            inspections::draw,
+        )
+        .post(
+            "/inspections/officers",
+            Perm(PlanInspections),
+            inspections::set_officer,
+        )
         .post("/audits/{id}/recheck", Perm(ManageAudits), audits::recheck)
         .post("/audits/{id}/renew", Perm(ManageAudits), audits::renew)
         .get(

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod certificate;
 pub mod enterprises;
 pub mod import;
+pub mod inspections;
 pub mod login;
 pub mod notifications;
 pub mod orgs;
@@ -76,6 +77,7 @@ pub struct Layout {
     pub can_notes: bool,
     pub can_quality: bool,
     pub can_programmes: bool,
+    pub can_inspections: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -107,6 +109,7 @@ impl Layout {
             can_notes: notifications::audience_of(u.role).is_some(),
             can_quality: u.can(Permission::MonitorQuality),
             can_programmes: u.can(Permission::ViewProgrammes),
+            can_inspections: u.can(Permission::ViewInspections),
             nav,
             fixed_date: state
                 .config

@@ -2,6 +2,7 @@
 
 mod api;
 mod grading;
+mod inspections;
 mod matrix;
 mod pages;
 mod programmes;
