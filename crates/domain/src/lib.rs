@@ -17,6 +17,7 @@ pub mod credit_code;
 pub mod date;
 pub mod enterprise;
 pub mod grade;
+pub mod hazard;
 pub mod industry;
 pub mod inspection_plan;
 pub mod lifecycle;

@@ -14,6 +14,7 @@ pub mod db;
 pub mod enterprise;
 pub mod error;
 pub mod grading;
+pub mod hazards;
 pub mod import;
 pub mod inspection_plans;
 pub mod jobs;

@@ -4,6 +4,7 @@ mod account;
 mod audit;
 mod enterprise;
 mod grading;
+mod hazards;
 mod import;
 mod inspection_plans;
 mod jobs;
