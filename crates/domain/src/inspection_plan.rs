@@ -50,6 +50,8 @@ pub struct Visit {
 pub struct Line {
     pub enterprise_id: i64,
     pub frequency: Frequency,
+    /// The modifiers the frequency counted.
+    pub modifiers: Vec<Modifier>,
     /// Drawn at random (双随机) for one more visit.
     pub drawn: bool,
     /// The visits in words, the frequency's explanation with the draw.
@@ -67,6 +69,15 @@ pub struct Plan {
     /// Enterprises eligible for the random draw, and how many were drawn.
     pub random_pool: usize,
     pub random_drawn: usize,
+}
+
+/// A line's visits in words: the frequency's explanation, and the draw when drawn.
+pub fn explain(f: &Frequency, drawn: bool) -> String {
+    if drawn {
+        format!("{}；双随机抽中：+1", f.explanation)
+    } else {
+        f.explanation.clone()
+    }
 }
 
 fn months(id: i64, visits: u32, seed: u64) -> Vec<u8> {
@@ -117,11 +128,7 @@ pub fn build(set: &InspectionSet, subjects: &[Subject], officers: &[Officer], se
         if visits == 0 {
             continue;
         }
-        let explanation = if is_drawn {
-            format!("{}；双随机抽中：+1", f.explanation)
-        } else {
-            f.explanation.clone()
-        };
+        let explanation = explain(&f, is_drawn);
         let line = lines.len();
         let ms = months(s.enterprise_id, visits, seed);
         for (k, m) in ms.iter().enumerate() {
@@ -130,6 +137,7 @@ pub fn build(set: &InspectionSet, subjects: &[Subject], officers: &[Officer], se
         lines.push(Line {
             enterprise_id: s.enterprise_id,
             frequency: f,
+            modifiers: s.modifiers.clone(),
             drawn: is_drawn,
             explanation,
             visits: ms

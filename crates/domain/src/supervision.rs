@@ -344,6 +344,13 @@ impl InspectionRules {
         Ok(Self { sets })
     }
 
+    /// The set a stored decision names (`inspection@1`).
+    pub fn by_name(&self, name: &str) -> Option<&InspectionSet> {
+        self.sets
+            .iter()
+            .find(|s| format!("{}@{}", s.id, s.version) == name)
+    }
+
     /// The set in force on `d`.
     pub fn in_force(&self, d: Date) -> Result<&InspectionSet, ReferenceError> {
         self.sets.iter().find(|s| s.in_force_on(d)).ok_or_else(|| {

@@ -147,103 +147,81 @@ where
     .await)?)
 }
 
-/// `FROM enterprise e JOIN region r … WHERE r.unit = ? AND e operating on d` (binds 3).
-fn unit_operating(b: &mut SqlBuf, unit: &str, d: &str) {
-    b.push(" FROM enterprise e JOIN region r ON r.code = e.region_code WHERE r.unit = ");
-    b.bind(Arg::Text(unit.into()));
-    b.push(" AND e.active_from <= ");
-    b.bind(Arg::Text(d.into()));
-    b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
-    b.bind(Arg::Text(d.into()));
-    b.push(")");
-}
-
 /// The unit's operating enterprises on `on` with their status and the modifiers known to the
-/// registry (an accident within the last `recent_months`).
+/// registry (an accident within the last `recent_months`): one pass over the unit's operating
+/// enterprises, each looked up in its certificates, cases and accidents by index.
 pub async fn subjects(
     db: &Db,
     unit: &str,
     on: Date,
     recent_months: u32,
 ) -> Result<Vec<Subject>, StoreError> {
+    const CODES: &str = "SELECT code FROM region WHERE unit = $1 ORDER BY code";
+    let codes: Vec<String> =
+        with_pool!(db, |p| sqlx::query_scalar(CODES).bind(unit).fetch_all(p).await)?;
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
     let d = format_date(on);
-    let mut b = SqlBuf::new("SELECT e.id, e.industry_code");
-    unit_operating(&mut b, unit, &d);
-    let ents: Vec<(i64, String)> = fetch(db, &b).await?;
-
-    // The certificates valid on the day, joined after the unit filter.
+    let since = format_date(anbiao_domain::date::add_months(
+        on,
+        -i32::try_from(recent_months).unwrap_or(12),
+    ));
     let mut b = SqlBuf::new(
-        "SELECT c.enterprise_id, c.grade FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
-         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+        "SELECT e.id, e.industry_code, \
+         CAST((SELECT MAX(CASE c.grade WHEN 'one' THEN 4 WHEN 'two' THEN 3 WHEN 'three' THEN 2 ELSE 1 END) \
+           FROM certificate c WHERE c.enterprise_id = e.id AND c.valid_from <= ",
     );
-    b.bind(Arg::Text(unit.into()));
-    for (col, op) in [("c.valid_from", "<="), ("c.valid_until", ">=")] {
-        b.push(&format!(" AND {col} {op} "));
-        b.bind(Arg::Text(d.clone()));
-    }
-    for col in ["c.revoked_on", "c.superseded_on"] {
-        b.push(&format!(" AND ({col} IS NULL OR {col} > "));
-        b.bind(Arg::Text(d.clone()));
-        b.push(")");
-    }
-    let valid: Vec<(i64, String)> = fetch(db, &b).await?;
-    let mut grades: HashMap<i64, Vec<Grade>> = HashMap::new();
-    for (id, g) in valid {
-        if let Some(g) = Grade::parse(&g) {
-            grades.entry(id).or_default().push(g);
-        }
-    }
-
-    let mut b = SqlBuf::new(
-        "SELECT DISTINCT g.enterprise_id FROM grading_case g JOIN enterprise e ON e.id = g.enterprise_id \
-         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
-    );
-    b.bind(Arg::Text(unit.into()));
-    b.push(" AND g.opened_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND c.valid_until >= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND (c.revoked_on IS NULL OR c.revoked_on > ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(") AND (c.superseded_on IS NULL OR c.superseded_on > ");
     b.bind(Arg::Text(d.clone()));
     b.push(
-        " UNION SELECT DISTINCT c.enterprise_id FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
-         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+        ")) AS BIGINT), \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND c.valid_from <= ",
     );
-    b.bind(Arg::Text(unit.into()));
-    b.push(" AND c.valid_from <= ");
     b.bind(Arg::Text(d.clone()));
-    let started: HashSet<i64> = fetch::<(i64,)>(db, &b)
-        .await?
-        .into_iter()
-        .map(|(i,)| i)
-        .collect();
-
-    let since = anbiao_domain::date::add_months(on, -i32::try_from(recent_months).unwrap_or(12));
-    let mut b = SqlBuf::new(
-        "SELECT DISTINCT a.enterprise_id FROM accident a JOIN enterprise e ON e.id = a.enterprise_id \
-         JOIN region r ON r.code = e.region_code WHERE r.unit = ",
+    b.push(") OR EXISTS (SELECT 1 FROM grading_case g WHERE g.enterprise_id = e.id AND g.opened_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(
+        ") THEN 1 ELSE 0 END AS BIGINT), \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM accident a WHERE a.enterprise_id = e.id AND a.occurred_on > ",
     );
-    b.bind(Arg::Text(unit.into()));
-    b.push(" AND a.occurred_on > ");
-    b.bind(Arg::Text(format_date(since)));
+    b.bind(Arg::Text(since));
     b.push(" AND a.occurred_on <= ");
     b.bind(Arg::Text(d.clone()));
-    let accidents: HashSet<i64> = fetch::<(i64,)>(db, &b)
+    b.push(") THEN 1 ELSE 0 END AS BIGINT) FROM enterprise e WHERE e.region_code IN ");
+    b.bind_list(codes.into_iter().map(Arg::Text));
+    b.push(" AND e.active_from <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
+    b.bind(Arg::Text(d));
+    b.push(") ORDER BY e.id");
+    type Row = (i64, String, Option<i64>, i64, i64);
+    Ok(fetch::<Row>(db, &b)
         .await?
         .into_iter()
-        .map(|(i,)| i)
-        .collect();
-
-    Ok(ents
-        .into_iter()
-        .map(|(id, industry)| Subject {
-            enterprise_id: id,
-            industry,
-            status: Status::of(
-                grades.get(&id).map(Vec::as_slice).unwrap_or(&[]),
-                started.contains(&id),
-            ),
-            modifiers: if accidents.contains(&id) {
-                vec![Modifier::RecentAccident]
-            } else {
-                Vec::new()
-            },
+        .map(|(id, industry, best, started, accident)| {
+            let grade = match best {
+                Some(4) => vec![Grade::One],
+                Some(3) => vec![Grade::Two],
+                Some(2) => vec![Grade::Three],
+                Some(_) => vec![Grade::SmallMicro],
+                None => Vec::new(),
+            };
+            Subject {
+                enterprise_id: id,
+                industry,
+                status: Status::of(&grade, started == 1),
+                modifiers: if accident == 1 {
+                    vec![Modifier::RecentAccident]
+                } else {
+                    Vec::new()
+                },
+            }
         })
         .collect())
 }
@@ -271,6 +249,15 @@ fn schedule(l: &inspection_plan::Line) -> (String, i64) {
         })
         .collect();
     (parts.join(";"), mask)
+}
+
+/// The modifiers that counted for a line, as stored (`open_major_hazard,recent_accident`).
+fn modifiers_of(l: &inspection_plan::Line) -> String {
+    l.modifiers
+        .iter()
+        .map(|m| m.key())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Draws and stores a unit's plan for a year; refused if the year has one already.
@@ -316,8 +303,8 @@ pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Pla
     };
     for chunk in plan.lines.chunks(1000) {
         let mut b = SqlBuf::new(
-            "INSERT INTO inspection_plan_line (plan_id, enterprise_id, status, visits, key_unit, drawn, \
-             max_penalty, explanation, rule, months_mask, schedule) VALUES ",
+            "INSERT INTO inspection_plan_line (plan_id, enterprise_id, status, modifiers, visits, key_unit, \
+             drawn, max_penalty, months_mask, schedule) VALUES ",
         );
         for (i, l) in chunk.iter().enumerate() {
             if i > 0 {
@@ -328,12 +315,11 @@ pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Pla
                 Arg::Int(id),
                 Arg::Int(l.enterprise_id),
                 Arg::Text(l.frequency.status.key().into()),
+                Arg::Text(modifiers_of(l)),
                 Arg::Int(l.visits.len() as i64),
                 Arg::OptBool(Some(l.frequency.key)),
                 Arg::OptBool(Some(l.drawn)),
                 Arg::OptBool(Some(l.frequency.max_penalty)),
-                Arg::Text(l.explanation.clone()),
-                Arg::Text(l.frequency.rule.to_string()),
                 Arg::Int(mask),
                 Arg::Text(text),
             ]);
@@ -410,16 +396,26 @@ pub struct LineRow {
     pub enterprise_id: i64,
     pub name: String,
     pub status: String,
+    pub modifiers: String,
     pub visits: i64,
     pub key_unit: bool,
     pub drawn: bool,
     pub max_penalty: bool,
-    pub explanation: String,
-    pub rule: String,
     pub schedule: String,
 }
 
 impl LineRow {
+    /// The line's visits in words, from the plan's rule set (`set`, named by the plan's rule).
+    pub fn explanation(&self, set: &InspectionSet) -> String {
+        let mods: Vec<Modifier> = self
+            .modifiers
+            .split(',')
+            .filter_map(Modifier::parse)
+            .collect();
+        let status = Status::parse(&self.status).unwrap_or(Status::NotStarted);
+        inspection_plan::explain(&set.frequency(status, &mods), self.drawn)
+    }
+
     /// The schedule as (month, officers).
     pub fn visits(&self) -> Vec<(u8, Vec<String>)> {
         self.schedule
@@ -447,8 +443,8 @@ pub async fn lines(
     offset: i64,
 ) -> Result<Vec<LineRow>, StoreError> {
     let mut b = SqlBuf::new(
-        "SELECT l.enterprise_id, e.name, l.status, l.visits, l.key_unit, l.drawn, l.max_penalty, \
-         l.explanation, l.rule, l.schedule FROM inspection_plan_line l \
+        "SELECT l.enterprise_id, e.name, l.status, l.modifiers, l.visits, l.key_unit, l.drawn, \
+         l.max_penalty, l.schedule FROM inspection_plan_line l \
          JOIN enterprise e ON e.id = l.enterprise_id WHERE l.plan_id = ",
     );
     b.bind(Arg::Int(plan_id));

@@ -39,19 +39,19 @@ CREATE TABLE inspection_plan (
     UNIQUE (unit, year)
 );
 
--- One enterprise of a plan: its status, visits and why, and the schedule
+-- One enterprise of a plan: its status and modifiers (the explanation in words follows from them
+-- and the plan's rule set, so it is written on reading), its visits, and the schedule
 -- ("3:zf01,zf07;9:zf02,zf05": month and officers per visit; a visit without officers has none).
 -- months_mask has bit m set when a visit falls in month m, for the calendar.
 CREATE TABLE inspection_plan_line (
     plan_id       BIGINT NOT NULL REFERENCES inspection_plan(id),
     enterprise_id BIGINT NOT NULL REFERENCES enterprise(id),
     status        TEXT NOT NULL,
+    modifiers     TEXT NOT NULL,
     visits        BIGINT NOT NULL,
     key_unit      BOOLEAN NOT NULL,
     drawn         BOOLEAN NOT NULL,
     max_penalty   BOOLEAN NOT NULL,
-    explanation   TEXT NOT NULL,
-    rule          TEXT NOT NULL,
     months_mask   BIGINT NOT NULL,
     schedule      TEXT NOT NULL,
     PRIMARY KEY (plan_id, enterprise_id)

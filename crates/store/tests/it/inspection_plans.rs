@@ -179,13 +179,16 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
             ("not_started", 4, true, true)
         );
         assert!(
-            never.explanation.starts_with("未开展标准化：每年4次"),
+            never.explanation(set).starts_with("未开展标准化：每年4次"),
             "{}",
-            never.explanation
+            never.explanation(set)
         );
         let hurt = line(ids[21]).expect("accident");
-        assert_eq!(hurt.visits, 6, "{}", hurt.explanation);
-        assert!(hurt.explanation.contains("统计期内发生生产安全事故：+2"));
+        assert_eq!(hurt.visits, 6, "{}", hurt.explanation(set));
+        assert!(
+            hurt.explanation(set)
+                .contains("统计期内发生生产安全事故：+2")
+        );
         let three = line(ids[3]).expect("三级");
         assert_eq!(three.status, "grade_three");
         assert_eq!(three.visits, 1 + i64::from(three.drawn));

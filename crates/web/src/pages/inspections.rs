@@ -9,7 +9,7 @@ use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
-use anbiao_domain::supervision::Status;
+use anbiao_domain::supervision::{InspectionSet, Status};
 use anbiao_store::StoreError;
 use anbiao_store::inspection_plans::{self, LineRow, NewPlan, PlanRow};
 
@@ -42,8 +42,9 @@ pub struct LineView {
 }
 
 impl LineView {
-    fn new(l: LineRow) -> Self {
+    fn new(l: LineRow, set: Option<&InspectionSet>) -> Self {
         Self {
+            explanation: set.map(|s| l.explanation(s)).unwrap_or_default(),
             status: Status::parse(&l.status).map(Status::label).unwrap_or(""),
             schedule: l
                 .visits()
@@ -61,7 +62,6 @@ impl LineView {
             visits: l.visits,
             key_unit: l.key_unit,
             drawn: l.drawn,
-            explanation: l.explanation,
         }
     }
 }
@@ -153,6 +153,9 @@ async fn render(
         lines =
             inspection_plans::lines(&state.db, p.id, month, PAGE + 1, (page - 1) * PAGE).await?;
     }
+    let set = plan
+        .as_ref()
+        .and_then(|p| state.reference.inspection.by_name(&p.rule));
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);
     let officers = inspection_plans::officers(&state.db, &unit)
@@ -174,7 +177,7 @@ async fn render(
         units: all_units(state),
         unit,
         plan,
-        lines: lines.into_iter().map(LineView::new).collect(),
+        lines: lines.into_iter().map(|l| LineView::new(l, set)).collect(),
         month,
         months: (1..=12).collect(),
         page,
