@@ -157,8 +157,10 @@ pub async fn subjects(
     recent_months: u32,
 ) -> Result<Vec<Subject>, StoreError> {
     const CODES: &str = "SELECT code FROM region WHERE unit = $1 ORDER BY code";
-    let codes: Vec<String> =
-        with_pool!(db, |p| sqlx::query_scalar(CODES).bind(unit).fetch_all(p).await)?;
+    let codes: Vec<String> = with_pool!(db, |p| sqlx::query_scalar(CODES)
+        .bind(unit)
+        .fetch_all(p)
+        .await)?;
     if codes.is_empty() {
         return Ok(Vec::new());
     }
