@@ -20,7 +20,7 @@ use anbiao_store::{StoreError, enterprise};
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, redirect, show_refusal};
+use crate::pages::{Layout, own_unit, random_seed, redirect, show_refusal};
 
 #[derive(Deserialize)]
 pub struct Which {
@@ -69,11 +69,6 @@ fn refusal(field: &'static str) -> impl Fn(StoreError) -> AppError {
     }
 }
 
-fn own_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
-    let code = u.user.region_code.as_deref()?;
-    state.reference.regions.get(code).map(|r| r.unit.clone())
-}
-
 /// The unit a request is about: a district's own, or the city's pick.
 fn unit_for(state: &AppState, u: &CurrentUser, asked: Option<&str>) -> Result<String, AppError> {
     let programme = state
@@ -105,14 +100,6 @@ fn rate_of(state: &AppState, unit: &str) -> f64 {
         .first()
         .and_then(|p| p.unit_target(unit, Metric::GradeThreeAuditRate))
         .unwrap_or(10.0)
-}
-
-fn random_seed() -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        return 2018;
-    }
-    u64::from_le_bytes(b) % 1_000_000_000
 }
 
 async fn render(

@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
-use crate::pages::{Layout, redirect, show_refusal};
+use crate::pages::{Layout, own_unit, random_seed, redirect, show_refusal};
 
 const PAGE: i64 = 100;
 
@@ -87,11 +87,6 @@ struct PlanPage {
     error: Option<String>,
 }
 
-fn own_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
-    let code = u.user.region_code.as_deref()?;
-    state.reference.regions.get(code).map(|r| r.unit.clone())
-}
-
 fn all_units(state: &AppState) -> Vec<String> {
     let mut units: Vec<String> = state
         .reference
@@ -127,14 +122,6 @@ fn year_ok(year: i32) -> Result<i32, AppError> {
     } else {
         Err(AppError::bad("year", "年度应在 2000 至 2100 之间"))
     }
-}
-
-fn random_seed() -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() {
-        return 2018;
-    }
-    u64::from_le_bytes(b) % 1_000_000_000
 }
 
 async fn render(

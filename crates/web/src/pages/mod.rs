@@ -119,6 +119,21 @@ impl Layout {
     }
 }
 
+/// The programme unit of a district or township account's region (None for the city).
+pub fn own_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
+    let code = u.user.region_code.as_deref()?;
+    state.reference.regions.get(code).map(|r| r.unit.clone())
+}
+
+/// A seed to suggest for a public draw (the officer may replace it with one given on the spot).
+pub fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        return 2018;
+    }
+    u64::from_le_bytes(b) % 1_000_000_000
+}
+
 /// A form post refused for its input (bad input, a conflict): the form's page again with the
 /// message, as 422. Any other error passes on. `again` renders the page with a message.
 pub async fn show_refusal<F, Fut>(e: AppError, again: F) -> Result<Response, HtmlError>
