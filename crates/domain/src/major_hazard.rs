@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use time::Date;
 
-use crate::date::parse_date;
+use crate::date::{Validity, parse_date};
 use crate::reference::ReferenceError;
 
 pub const EMBEDDED: &str = include_str!("../../../data/standards/major_hazards.toml");
@@ -79,6 +79,14 @@ pub struct Standard {
 }
 
 impl Standard {
+    /// When the version applies: `[effective_from, effective_to)`.
+    pub fn validity(&self) -> Validity {
+        Validity {
+            from: Some(self.effective_from),
+            to: self.effective_to,
+        }
+    }
+
     /// The number of items the standard holds.
     pub fn total(&self) -> u32 {
         self.groups.iter().map(|g| g.items).sum()
@@ -200,10 +208,10 @@ impl MajorHazardBook {
                     )));
                 }
             }
-            if standards.iter().any(|o| {
-                o.effective_from < st.effective_to.unwrap_or(Date::MAX)
-                    && st.effective_from < o.effective_to.unwrap_or(Date::MAX)
-            }) {
+            if standards
+                .iter()
+                .any(|o| o.validity().overlaps(&st.validity()))
+            {
                 return Err(bad(format!("{} 与其他版本的生效期间重叠", st.id)));
             }
             standards.push(st);
@@ -216,9 +224,7 @@ impl MajorHazardBook {
 
     /// The standard in force on `d` (a hazard is judged by the standard of its day).
     pub fn in_force(&self, d: Date) -> Option<&Standard> {
-        self.standards
-            .iter()
-            .find(|s| s.effective_from <= d && s.effective_to.is_none_or(|t| d < t))
+        self.standards.iter().find(|s| s.validity().contains(d))
     }
 }
 

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Deserialize;
 use time::Date;
 
-use crate::date::parse_date;
+use crate::date::{Validity, parse_date};
 use crate::grade::Grade;
 use crate::reference::ReferenceError;
 use crate::rules::RuleRef;
@@ -190,8 +190,16 @@ pub struct Frequency {
 }
 
 impl InspectionSet {
+    /// When the version applies: `[effective_from, effective_to)`.
+    pub fn validity(&self) -> Validity {
+        Validity {
+            from: Some(self.effective_from),
+            to: self.effective_to,
+        }
+    }
+
     fn in_force_on(&self, d: Date) -> bool {
-        self.effective_from <= d && self.effective_to.is_none_or(|t| d < t)
+        self.validity().contains(d)
     }
 
     pub fn rule(&self, name: &str) -> RuleRef {
@@ -330,10 +338,7 @@ impl InspectionRules {
                 max_per_year: s.max_per_year,
                 modifiers,
             };
-            if let Some(o) = sets.iter().find(|o| {
-                o.effective_from < set.effective_to.unwrap_or(Date::MAX)
-                    && set.effective_from < o.effective_to.unwrap_or(Date::MAX)
-            }) {
+            if let Some(o) = sets.iter().find(|o| o.validity().overlaps(&set.validity())) {
                 return Err(bad(format!(
                     "{}@{} 与 {}@{} 的生效期间重叠",
                     set.id, set.version, o.id, o.version

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use time::Date;
 
-use crate::date::parse_date;
+use crate::date::{Validity, parse_date};
 use crate::reference::ReferenceError;
 use crate::rules::RuleRef;
 
@@ -59,6 +59,14 @@ pub struct ViolationSet {
 }
 
 impl ViolationSet {
+    /// When the version applies: `[effective_from, effective_to)`.
+    pub fn validity(&self) -> Validity {
+        Validity {
+            from: Some(self.effective_from),
+            to: self.effective_to,
+        }
+    }
+
     pub fn category(&self, key: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.key == key)
     }
@@ -186,10 +194,7 @@ impl ViolationRules {
                 confidence: s.confidence,
                 categories: s.category,
             };
-            if let Some(o) = sets.iter().find(|o| {
-                o.effective_from < set.effective_to.unwrap_or(Date::MAX)
-                    && set.effective_from < o.effective_to.unwrap_or(Date::MAX)
-            }) {
+            if let Some(o) = sets.iter().find(|o| o.validity().overlaps(&set.validity())) {
                 return Err(bad(format!(
                     "{}@{} 与 {}@{} 的生效期间重叠",
                     set.id, set.version, o.id, o.version
@@ -204,7 +209,7 @@ impl ViolationRules {
     pub fn in_force(&self, d: Date) -> Result<&ViolationSet, ReferenceError> {
         self.sets
             .iter()
-            .find(|s| s.effective_from <= d && s.effective_to.is_none_or(|t| d < t))
+            .find(|s| s.validity().contains(d))
             .ok_or_else(|| {
                 ReferenceError::new(
                     "violations",
