@@ -61,6 +61,10 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         read("inspection.toml", embedded::INSPECTION)?,
         read("violations.toml", embedded::VIOLATIONS)?,
     );
+    let (checklist, major_hazards) = (
+        read("checklist.toml", embedded::CHECKLIST)?,
+        read("major_hazards.toml", embedded::MAJOR_HAZARDS)?,
+    );
     Ok(ReferenceData::parse(
         Texts {
             regions: &regions,
@@ -70,6 +74,8 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             quality: &quality,
             inspection: &inspection,
             violations: &violations,
+            checklist: &checklist,
+            major_hazards: &major_hazards,
         },
         &programme_refs,
     )?)

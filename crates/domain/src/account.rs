@@ -127,10 +127,23 @@ pub enum Permission {
     ViewInspections,
     /// Draw the annual inspection plan and keep the unit's officers (within scope).
     PlanInspections,
+    /// See hidden hazards and their statistics (within scope; an enterprise its own).
+    ViewHazards,
+    /// The enterprise's own side of a hazard: register what its self-check found, plan a major
+    /// hazard's rectification, report a rectification done with its photo.
+    ReportHazards,
+    /// Record inspections, register their findings, accept (销号) or return rectifications.
+    Inspect,
+    /// Take enforcement decisions (order, fine, suspension, closure) and mark typical cases.
+    Enforce,
+    /// See the violations database (within scope).
+    ViewViolations,
+    /// Publish the warning notices (警示通报) drawn from the violations database.
+    PublishWarnings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 29] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -154,6 +167,12 @@ impl Permission {
         Self::PublishBulletins,
         Self::ViewInspections,
         Self::PlanInspections,
+        Self::ViewHazards,
+        Self::ReportHazards,
+        Self::Inspect,
+        Self::Enforce,
+        Self::ViewViolations,
+        Self::PublishWarnings,
     ];
 
     pub fn label(self) -> &'static str {
@@ -181,6 +200,12 @@ impl Permission {
             Self::PublishBulletins => "起草和发布通报",
             Self::ViewInspections => "查看监督检查计划",
             Self::PlanInspections => "编制监督检查计划",
+            Self::ViewHazards => "查看事故隐患",
+            Self::ReportHazards => "报告隐患排查治理",
+            Self::Inspect => "实施监督检查",
+            Self::Enforce => "作出执法决定",
+            Self::ViewViolations => "查看违法行为信息库",
+            Self::PublishWarnings => "发布警示通报",
         }
     }
 
@@ -210,6 +235,12 @@ impl Permission {
             Self::PublishBulletins => "bulletins.publish",
             Self::ViewInspections => "inspections.view",
             Self::PlanInspections => "inspections.plan",
+            Self::ViewHazards => "hazards.view",
+            Self::ReportHazards => "hazards.report",
+            Self::Inspect => "inspections.record",
+            Self::Enforce => "enforcement.decide",
+            Self::ViewViolations => "violations.view",
+            Self::PublishWarnings => "warnings.publish",
         }
     }
 
@@ -228,6 +259,9 @@ impl Permission {
                 | Self::ViewCertificates
                 | Self::MonitorQuality
                 | Self::ViewProgrammes
+                | Self::ViewInspections
+                | Self::ViewHazards
+                | Self::ViewViolations
         )
     }
 }
@@ -265,7 +299,16 @@ impl Role {
             SubmitReports => self == DistrictOfficer,
             ReviewReports | PublishBulletins => self == CityOfficer,
             ManageAudits | PlanInspections => matches!(self, CityOfficer | DistrictOfficer),
-            ViewInspections => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
+            ViewInspections | Inspect | ViewViolations => {
+                matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer)
+            }
+            ViewHazards => matches!(
+                self,
+                CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
+            ),
+            ReportHazards => self == EnterpriseManager,
+            Enforce => matches!(self, CityOfficer | DistrictOfficer),
+            PublishWarnings => self == CityOfficer,
             ViewCertificates => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager | Partner

@@ -10,11 +10,15 @@
 //! - [`rules`]: grading rule sets with effective dates; every answer names its rule.
 //! - [`lifecycle`]: the grading case state machine.
 //! - [`certificate`]: certificate numbers and status on a date.
+//! - [`supervision`], [`inspection_plan`], [`checklist`], [`hazard`], [`major_hazard`],
+//!   [`enforcement`], [`violations`]: risk-based supervision from plan to violation record.
 
 pub mod account;
 pub mod certificate;
+pub mod checklist;
 pub mod credit_code;
 pub mod date;
+pub mod enforcement;
 pub mod enterprise;
 pub mod grade;
 pub mod hazard;

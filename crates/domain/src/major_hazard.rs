@@ -10,7 +10,7 @@ use time::Date;
 use crate::date::{Validity, parse_date};
 use crate::reference::ReferenceError;
 
-pub const EMBEDDED: &str = include_str!("../../../data/standards/major_hazards.toml");
+pub const EMBEDDED: &str = crate::reference::embedded::MAJOR_HAZARDS;
 
 /// A group of items; `area` "*" stands for every industry or area of the class together.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 
 use thiserror::Error;
 
+use crate::checklist::Checklists;
 use crate::industry::IndustryBook;
+use crate::major_hazard::MajorHazardBook;
 use crate::programme::Programme;
 use crate::quality::QualityRules;
 use crate::region::RegionBook;
@@ -37,6 +39,8 @@ pub mod embedded {
     pub const QUALITY: &str = include_str!("../../../data/rules/quality.toml");
     pub const INSPECTION: &str = include_str!("../../../data/rules/inspection.toml");
     pub const VIOLATIONS: &str = include_str!("../../../data/rules/violations.toml");
+    pub const CHECKLIST: &str = include_str!("../../../data/rules/checklist.toml");
+    pub const MAJOR_HAZARDS: &str = include_str!("../../../data/standards/major_hazards.toml");
 }
 
 /// The texts of the reference and rule files, as shipped or as replaced with `--data-dir`.
@@ -49,6 +53,8 @@ pub struct Texts<'a> {
     pub quality: &'a str,
     pub inspection: &'a str,
     pub violations: &'a str,
+    pub checklist: &'a str,
+    pub major_hazards: &'a str,
 }
 
 impl Texts<'static> {
@@ -61,6 +67,8 @@ impl Texts<'static> {
         quality: embedded::QUALITY,
         inspection: embedded::INSPECTION,
         violations: embedded::VIOLATIONS,
+        checklist: embedded::CHECKLIST,
+        major_hazards: embedded::MAJOR_HAZARDS,
     };
 }
 
@@ -75,6 +83,10 @@ pub struct ReferenceData {
     pub inspection: InspectionRules,
     /// Violation categories with their legal basis and fine limits.
     pub violations: ViolationRules,
+    /// The inspection checklist (监督检查表) by version.
+    pub checklists: Checklists,
+    /// The major-hazard standards (重大事故隐患判定标准) with their known items.
+    pub major_hazards: MajorHazardBook,
     /// The loaded programmes (样板地区建设方案), checked against the regions.
     pub programmes: Vec<Programme>,
 }
@@ -102,6 +114,8 @@ impl ReferenceData {
             quality: QualityRules::from_toml(t.quality)?,
             inspection: InspectionRules::from_toml(t.inspection)?,
             violations: ViolationRules::from_toml(t.violations)?,
+            checklists: Checklists::from_toml(t.checklist)?,
+            major_hazards: MajorHazardBook::from_toml(t.major_hazards)?,
             programmes: loaded,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();

@@ -954,3 +954,26 @@ pub async fn backfill_name_grams(db: &Db) -> Result<u64, StoreError> {
         }
     }
 }
+
+/// The names of the enterprises among `ids` within the scope.
+pub async fn names(
+    db: &Db,
+    scope: &Scope,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut b = SqlBuf::new("SELECT e.id, e.name FROM enterprise e WHERE e.id IN ");
+        b.bind_list(chunk.iter().map(|i| Arg::Int(*i)));
+        push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+        let sql = b.render(db.backend());
+        let rows: Vec<(i64, String)> = with_pool!(db, |p| bind_args!(
+            sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(p)
+        .await)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

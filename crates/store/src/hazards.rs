@@ -14,7 +14,7 @@ use crate::audit::{self, Actor, Event};
 use crate::db::{Tx, now_secs};
 use crate::enterprise::push_scope;
 use crate::sql::{Arg, SqlBuf};
-use crate::{Db, StoreError, bind_args, enterprise, with_pool, with_tx};
+use crate::{Db, StoreError, bind_args, enterprise, queue, with_pool, with_tx};
 
 impl From<HazardError> for StoreError {
     fn from(e: HazardError) -> Self {
@@ -61,6 +61,7 @@ pub struct Hazard {
     pub closed_by: Option<String>,
     pub created_by: String,
     pub version: i64,
+    pub inspection_id: Option<i64>,
 }
 
 impl Hazard {
@@ -85,7 +86,8 @@ impl Hazard {
 
 const COLUMNS: &str = "h.id, h.enterprise_id, h.region_code, h.source, h.level, h.standard_id, h.item_key, \
     h.description, h.found_on, h.deadline, h.state, h.plan_measures, h.plan_responsible, h.plan_funds_yuan, \
-    h.plan_deadline, h.plan_contingency, h.rectified_on, h.closed_on, h.closed_by, h.created_by, h.version";
+    h.plan_deadline, h.plan_contingency, h.rectified_on, h.closed_on, h.closed_by, h.created_by, h.version, \
+    h.inspection_id";
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -172,14 +174,22 @@ async fn item_known(
     Ok(n > 0)
 }
 
-/// Registers a hazard of an enterprise within the scope.
-pub async fn register(
+/// A hazard checked and ready to write: what registration looked up.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    name: String,
+    region_code: String,
+    standard: Option<(String, String)>,
+    deadline: Date,
+}
+
+/// Checks a hazard to register for an enterprise within the scope (nothing is written).
+pub async fn check(
     db: &Db,
     scope: &Scope,
-    actor: &Actor,
     book: &MajorHazardBook,
     n: &NewHazard<'_>,
-) -> Result<i64, StoreError> {
+) -> Result<Checked, StoreError> {
     let e = enterprise::get(db, scope, n.enterprise_id).await?;
     if !matches!(n.source, "inspection" | "self") {
         return Err(StoreError::Invalid("隐患来源应为监督检查或企业自查".into()));
@@ -213,30 +223,61 @@ pub async fn register(
     if let Some(p) = n.photo {
         hazard::photo_type(p)?;
     }
-    let deadline = n.deadline.ok_or(HazardError::NoDeadline)?;
+    Ok(Checked {
+        name: e.name,
+        region_code: e.region_code,
+        standard: standard.map(|s| (s.id.clone(), s.title.clone())),
+        deadline: n.deadline.ok_or(HazardError::NoDeadline)?,
+    })
+}
+
+/// Registers a hazard of an enterprise within the scope.
+pub async fn register(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    book: &MajorHazardBook,
+    n: &NewHazard<'_>,
+) -> Result<i64, StoreError> {
+    let c = check(db, scope, book, n).await?;
     let mut tx = db.begin().await?;
+    let id = register_tx(&mut tx, actor, n, &c, None).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Writes a checked hazard in `tx` (found on inspection `inspection_id`, if any), with its
+/// event, its audit entry and the reminder and escalation jobs of its deadline.
+pub async fn register_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    n: &NewHazard<'_>,
+    c: &Checked,
+    inspection_id: Option<i64>,
+) -> Result<i64, StoreError> {
     const SQL: &str = "INSERT INTO hazard (enterprise_id, region_code, source, level, standard_id, item_key, \
-        description, found_on, deadline, state, created_by, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11) RETURNING id";
-    let id: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
+        description, found_on, deadline, state, created_by, created_at, inspection_id) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12) RETURNING id";
+    let id: i64 = with_tx!(tx, |c2| sqlx::query_scalar(SQL)
         .bind(n.enterprise_id)
-        .bind(&e.region_code)
+        .bind(&c.region_code)
         .bind(n.source)
         .bind(n.level.key())
-        .bind(standard.map(|s| s.id.clone()))
+        .bind(c.standard.as_ref().map(|s| s.0.clone()))
         .bind(n.item_key.map(str::trim))
         .bind(n.description.trim())
         .bind(format_date(n.found_on))
-        .bind(format_date(deadline))
+        .bind(format_date(c.deadline))
         .bind(&actor.username)
         .bind(now_secs())
-        .fetch_one(c)
+        .bind(inspection_id)
+        .fetch_one(c2)
         .await)?;
     if let Some(p) = n.photo {
-        insert_photo(&mut tx, actor, id, "before", p).await?;
+        insert_photo(tx, actor, id, "before", p).await?;
     }
     event(
-        &mut tx,
+        tx,
         actor,
         id,
         "register",
@@ -246,10 +287,11 @@ pub async fn register(
         n.found_on,
     )
     .await?;
+    queue::deadline_jobs_tx(tx, id, c.deadline).await?;
     let ev =
         Event::new("hazard.register", format!("enterprise:{}", n.enterprise_id)).detail(format!(
             "“{}”{}（{}）：{}，整改期限 {}{}",
-            e.name,
+            c.name,
             n.level.label(),
             if n.source == "self" {
                 "企业自查"
@@ -257,17 +299,16 @@ pub async fn register(
                 "监督检查"
             },
             n.description.trim(),
-            format_date(deadline),
+            format_date(c.deadline),
             n.item_key
                 .map(|i| format!(
                     "；判定依据 {} {}",
-                    standard.map(|s| s.title.as_str()).unwrap_or(""),
+                    c.standard.as_ref().map(|s| s.1.as_str()).unwrap_or(""),
                     i.trim()
                 ))
                 .unwrap_or_default()
         ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
-    tx.commit().await?;
+    audit::append_tx(tx, actor, &ev).await?;
     Ok(id)
 }
 
@@ -388,6 +429,9 @@ pub async fn plan(
         ],
     )
     .await?;
+    if let Some(d) = five.deadline {
+        queue::deadline_jobs_tx(&mut tx, id, d).await?;
+    }
     event(
         &mut tx,
         actor,
@@ -421,17 +465,39 @@ pub async fn step(
     on: Date,
     note: &str,
 ) -> Result<State, StoreError> {
+    step_with_photo(db, scope, actor, id, step, on, note, None).await
+}
+
+/// [`step`], with an "after" photo stored in the same transaction (the enterprise's report
+/// of a rectification and its evidence arrive together, or neither does).
+#[allow(clippy::too_many_arguments)]
+pub async fn step_with_photo(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    step: Step,
+    on: Date,
+    note: &str,
+    photo: Option<&[u8]>,
+) -> Result<State, StoreError> {
     if step == Step::Plan {
         return Err(StoreError::Invalid("治理方案请按五定填写".into()));
     }
     let h = get(db, scope, id).await?;
-    let photos = after_photos(db, id).await?;
+    if let Some(p) = photo {
+        hazard::photo_type(p)?;
+    }
+    let photos = after_photos(db, id).await? + usize::from(photo.is_some());
     let to = hazard::next(h.level(), h.state(), step, photos, note)?;
     let found = parse_date(&h.found_on).unwrap_or(on);
     if on < found {
         return Err(StoreError::Invalid("日期不能早于发现隐患的日期".into()));
     }
     let mut tx = db.begin().await?;
+    if let Some(p) = photo {
+        insert_photo(&mut tx, actor, id, "after", p).await?;
+    }
     let (set, args) = match step {
         Step::Rectify => (", rectified_on = ?", vec![Arg::Text(format_date(on))]),
         Step::Accept => (
@@ -517,4 +583,288 @@ pub async fn photo(
         .fetch_optional(p)
         .await)?
     .ok_or(StoreError::NotFound)
+}
+
+/// What a hazard list shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub state: Option<State>,
+    pub level: Option<Level>,
+    /// Only those overdue on this day.
+    pub overdue_on: Option<Date>,
+    pub enterprise_id: Option<i64>,
+    pub inspection_id: Option<i64>,
+}
+
+/// A line of a hazard list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Line {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub name: String,
+    pub level: String,
+    pub state: String,
+    pub description: String,
+    pub found_on: String,
+    pub due: String,
+    pub source: String,
+}
+
+impl Line {
+    pub fn level(&self) -> Level {
+        Level::parse(&self.level).unwrap_or(Level::General)
+    }
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Open)
+    }
+    pub fn overdue_on(&self, on: Date) -> bool {
+        parse_date(&self.due).is_some_and(|d| hazard::overdue(self.state(), d, on))
+    }
+}
+
+/// The effective deadline: the plan's, once a major hazard has one.
+const DUE: &str = "COALESCE(h.plan_deadline, h.deadline)";
+
+fn filtered(select: &str, scope: &Scope, f: &Filter) -> SqlBuf {
+    let mut b = SqlBuf::new(select);
+    b.push(" FROM hazard h JOIN enterprise e ON e.id = h.enterprise_id WHERE 1 = 1");
+    push_scope(
+        &mut b,
+        scope,
+        "h.enterprise_id",
+        "h.region_code",
+        "e.township",
+    );
+    if let Some(s) = f.state {
+        b.push(" AND h.state = ");
+        b.bind(Arg::Text(s.key().into()));
+    }
+    if let Some(l) = f.level {
+        b.push(" AND h.level = ");
+        b.bind(Arg::Text(l.key().into()));
+    }
+    if let Some(on) = f.overdue_on {
+        b.push(&format!(" AND h.state IN ('open', 'planned') AND {DUE} < "));
+        b.bind(Arg::Text(format_date(on)));
+    }
+    if let Some(id) = f.enterprise_id {
+        b.push(" AND h.enterprise_id = ");
+        b.bind(Arg::Int(id));
+    }
+    if let Some(id) = f.inspection_id {
+        b.push(" AND h.inspection_id = ");
+        b.bind(Arg::Int(id));
+    }
+    b
+}
+
+/// Hazards within the scope, newest found first.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Line>, StoreError> {
+    let mut b = filtered(
+        &format!(
+            "SELECT h.id, h.enterprise_id, e.name, h.level, h.state, h.description, h.found_on, \
+             {DUE} AS due, h.source"
+        ),
+        scope,
+        f,
+    );
+    b.push(" ORDER BY h.found_on DESC, h.id DESC LIMIT ");
+    b.bind(Arg::Int(limit));
+    b.push(" OFFSET ");
+    b.bind(Arg::Int(offset));
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Line>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The figures a hazard page leads with, within the scope, on a day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Not written off.
+    pub open: i64,
+    pub major_open: i64,
+    /// Past the deadline and not reported done.
+    pub overdue: i64,
+    /// Reported done, awaiting acceptance.
+    pub awaiting: i64,
+}
+
+pub async fn summary(db: &Db, scope: &Scope, on: Date) -> Result<Summary, StoreError> {
+    let mut b = SqlBuf::new(
+        "SELECT CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN h.level = 'major' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN h.state IN ('open', 'planned') AND COALESCE(h.plan_deadline, h.deadline) < ",
+    );
+    b.bind(Arg::Text(format_date(on)));
+    b.push(
+        " THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN h.state = 'rectified' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM hazard h JOIN enterprise e ON e.id = h.enterprise_id WHERE h.state <> 'closed'",
+    );
+    push_scope(
+        &mut b,
+        scope,
+        "h.enterprise_id",
+        "h.region_code",
+        "e.township",
+    );
+    let sql = b.render(db.backend());
+    let (open, major_open, overdue, awaiting): (i64, i64, i64, i64) =
+        with_pool!(db, |p| bind_args!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_one(p)
+        .await)?;
+    Ok(Summary {
+        open,
+        major_open,
+        overdue,
+        awaiting,
+    })
+}
+
+/// One row of the quarterly statistics (隐患排查治理统计, 总局令第16号): per region code or
+/// per enterprise, per quarter of a year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Quarter {
+    pub found_general: i64,
+    pub found_major: i64,
+    /// Written off within the quarter.
+    pub closed: i64,
+    /// Found by the quarter's end and not written off by then.
+    pub open_at_end: i64,
+    /// Of those, past the deadline at the quarter's end and not reported done by then.
+    pub overdue_at_end: i64,
+}
+
+impl Quarter {
+    pub fn add(&mut self, o: &Quarter) {
+        self.found_general += o.found_general;
+        self.found_major += o.found_major;
+        self.closed += o.closed;
+        self.open_at_end += o.open_at_end;
+        self.overdue_at_end += o.overdue_at_end;
+    }
+}
+
+/// How statistics are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    RegionCode,
+    Enterprise,
+}
+
+/// The four quarters of `year` for every group within the scope that had a hazard open in
+/// the year: `(group key, quarters)`, the key a region code or an enterprise id in text.
+pub async fn quarterly(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    by: By,
+) -> Result<Vec<(String, [Quarter; 4])>, StoreError> {
+    let group = match by {
+        By::RegionCode => "h.region_code",
+        By::Enterprise => "CAST(h.enterprise_id AS TEXT)",
+    };
+    let mut out: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
+    for q in 0..4u8 {
+        let start = Date::from_calendar_date(year, month_of(q * 3 + 1), 1).unwrap_or(Date::MIN);
+        let end = if q == 3 {
+            Date::from_calendar_date(year + 1, time::Month::January, 1).unwrap_or(Date::MAX)
+        } else {
+            Date::from_calendar_date(year, month_of(q * 3 + 4), 1).unwrap_or(Date::MAX)
+        };
+        let (s, e) = (format_date(start), format_date(end));
+        // Hazards found before the quarter's end and not closed before its start.
+        let mut b = SqlBuf::new(&format!(
+            "SELECT {group} AS k, CAST(SUM(CASE WHEN h.level = 'general' AND h.found_on >= "
+        ));
+        b.bind(Arg::Text(s.clone()));
+        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.level = 'major' AND h.found_on >= ");
+        b.bind(Arg::Text(s.clone()));
+        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.closed_on >= ");
+        b.bind(Arg::Text(s.clone()));
+        b.push(" AND h.closed_on < ");
+        b.bind(Arg::Text(e.clone()));
+        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.closed_on IS NULL OR h.closed_on >= ");
+        b.bind(Arg::Text(e.clone()));
+        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN (h.closed_on IS NULL OR h.closed_on >= ");
+        b.bind(Arg::Text(e.clone()));
+        b.push(") AND COALESCE(h.plan_deadline, h.deadline) < ");
+        b.bind(Arg::Text(e.clone()));
+        b.push(" AND (h.rectified_on IS NULL OR h.rectified_on >= ");
+        b.bind(Arg::Text(e.clone()));
+        b.push(") THEN 1 ELSE 0 END) AS BIGINT) FROM hazard h JOIN enterprise e ON e.id = h.enterprise_id WHERE h.found_on < ");
+        b.bind(Arg::Text(e.clone()));
+        b.push(" AND (h.closed_on IS NULL OR h.closed_on >= ");
+        b.bind(Arg::Text(s.clone()));
+        b.push(")");
+        push_scope(
+            &mut b,
+            scope,
+            "h.enterprise_id",
+            "h.region_code",
+            "e.township",
+        );
+        b.push(&format!(" GROUP BY {group}"));
+        let sql = b.render(db.backend());
+        type Row = (String, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = with_pool!(db, |p| bind_args!(
+            sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(p)
+        .await)?;
+        for (k, g, m, c, o, d) in rows {
+            out.entry(k).or_default()[usize::from(q)] = Quarter {
+                found_general: g,
+                found_major: m,
+                closed: c,
+                open_at_end: o,
+                overdue_at_end: d,
+            };
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn month_of(m: u8) -> time::Month {
+    time::Month::try_from(m).unwrap_or(time::Month::January)
+}
+
+/// Whether a rectification of the hazard was ever returned as not done.
+pub async fn was_returned(db: &Db, id: i64) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT COUNT(*) FROM hazard_event WHERE hazard_id = $1 AND step = 'return'";
+    let n: i64 = with_pool!(db, |p| sqlx::query_scalar(SQL).bind(id).fetch_one(p).await)?;
+    Ok(n > 0)
+}
+
+/// A step taken on a hazard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HazardEvent {
+    pub step: String,
+    pub to_state: String,
+    pub note: String,
+    pub actor: String,
+    pub on_day: String,
+}
+
+pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<HazardEvent>, StoreError> {
+    get(db, scope, id).await?;
+    const SQL: &str = "SELECT step, to_state, note, actor, on_day FROM hazard_event WHERE hazard_id = $1 ORDER BY id";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, HazardEvent>(SQL)
+        .bind(id)
+        .fetch_all(p)
+        .await)?)
 }

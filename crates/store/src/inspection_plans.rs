@@ -148,8 +148,9 @@ where
 }
 
 /// The unit's operating enterprises on `on` with their status and the modifiers known to the
-/// registry (an accident within the last `recent_months`): one pass over the unit's operating
-/// enterprises, each looked up in its certificates, cases and accidents by index.
+/// records (an open major hazard, an overdue hazard, a violation or an accident within the last
+/// `recent_months`): one pass over the unit's operating enterprises, each looked up in its
+/// certificates, cases, hazards, violations and accidents by index.
 pub async fn subjects(
     db: &Db,
     unit: &str,
@@ -164,6 +165,36 @@ pub async fn subjects(
     if codes.is_empty() {
         return Ok(Vec::new());
     }
+    subjects_where(db, Among::Codes(codes), on, recent_months).await
+}
+
+/// One enterprise's status and modifiers on `on` (operating or not), as a plan would see it.
+pub async fn subject_of(
+    db: &Db,
+    enterprise_id: i64,
+    on: Date,
+    recent_months: u32,
+) -> Result<Option<Subject>, StoreError> {
+    Ok(
+        subjects_where(db, Among::One(enterprise_id), on, recent_months)
+            .await?
+            .into_iter()
+            .next(),
+    )
+}
+
+enum Among {
+    /// The operating enterprises of these region codes.
+    Codes(Vec<String>),
+    One(i64),
+}
+
+async fn subjects_where(
+    db: &Db,
+    among: Among,
+    on: Date,
+    recent_months: u32,
+) -> Result<Vec<Subject>, StoreError> {
     let d = format_date(on);
     let since = format_date(anbiao_domain::date::add_months(
         on,
@@ -192,39 +223,84 @@ pub async fn subjects(
         ") THEN 1 ELSE 0 END AS BIGINT), \
          CAST(CASE WHEN EXISTS (SELECT 1 FROM accident a WHERE a.enterprise_id = e.id AND a.occurred_on > ",
     );
-    b.bind(Arg::Text(since));
+    b.bind(Arg::Text(since.clone()));
     b.push(" AND a.occurred_on <= ");
     b.bind(Arg::Text(d.clone()));
-    b.push(") THEN 1 ELSE 0 END AS BIGINT) FROM enterprise e WHERE e.region_code IN ");
-    b.bind_list(codes.into_iter().map(Arg::Text));
-    b.push(" AND e.active_from <= ");
+    // Hazards open on the day: found by then and not written off by then.
+    b.push(
+        ") THEN 1 ELSE 0 END AS BIGINT), \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM hazard h WHERE h.enterprise_id = e.id AND h.level = 'major' AND h.found_on <= ",
+    );
     b.bind(Arg::Text(d.clone()));
-    b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
-    b.bind(Arg::Text(d));
-    b.push(") ORDER BY e.id");
-    type Row = (i64, String, Option<i64>, i64, i64);
+    b.push(" AND (h.closed_on IS NULL OR h.closed_on > ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(
+        ")) THEN 1 ELSE 0 END AS BIGINT), \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM hazard h WHERE h.enterprise_id = e.id AND h.found_on <= ",
+    );
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND (h.closed_on IS NULL OR h.closed_on > ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(") AND COALESCE(h.plan_deadline, h.deadline) < ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(" AND (h.rectified_on IS NULL OR h.rectified_on > ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(
+        ")) THEN 1 ELSE 0 END AS BIGINT), \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM violation v WHERE v.enterprise_id = e.id AND v.occurred_on > ",
+    );
+    b.bind(Arg::Text(since));
+    b.push(" AND v.occurred_on <= ");
+    b.bind(Arg::Text(d.clone()));
+    b.push(") THEN 1 ELSE 0 END AS BIGINT) FROM enterprise e WHERE ");
+    match among {
+        Among::Codes(codes) => {
+            b.push("e.region_code IN ");
+            b.bind_list(codes.into_iter().map(Arg::Text));
+            b.push(" AND e.active_from <= ");
+            b.bind(Arg::Text(d.clone()));
+            b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
+            b.bind(Arg::Text(d));
+            b.push(")");
+        }
+        Among::One(id) => {
+            b.push("e.id = ");
+            b.bind(Arg::Int(id));
+        }
+    }
+    b.push(" ORDER BY e.id");
+    type Row = (i64, String, Option<i64>, i64, i64, i64, i64, i64);
     Ok(fetch::<Row>(db, &b)
         .await?
         .into_iter()
-        .map(|(id, industry, best, started, accident)| {
-            let grade = match best {
-                Some(4) => vec![Grade::One],
-                Some(3) => vec![Grade::Two],
-                Some(2) => vec![Grade::Three],
-                Some(_) => vec![Grade::SmallMicro],
-                None => Vec::new(),
-            };
-            Subject {
-                enterprise_id: id,
-                industry,
-                status: Status::of(&grade, started == 1),
-                modifiers: if accident == 1 {
-                    vec![Modifier::RecentAccident]
-                } else {
-                    Vec::new()
-                },
-            }
-        })
+        .map(
+            |(id, industry, best, started, accident, major, overdue, violation)| {
+                let grade = match best {
+                    Some(4) => vec![Grade::One],
+                    Some(3) => vec![Grade::Two],
+                    Some(2) => vec![Grade::Three],
+                    Some(_) => vec![Grade::SmallMicro],
+                    None => Vec::new(),
+                };
+                let mut modifiers = Vec::new();
+                for (present, m) in [
+                    (major, Modifier::OpenMajorHazard),
+                    (overdue, Modifier::OverdueHazard),
+                    (violation, Modifier::RecentViolation),
+                    (accident, Modifier::RecentAccident),
+                ] {
+                    if present == 1 {
+                        modifiers.push(m);
+                    }
+                }
+                Subject {
+                    enterprise_id: id,
+                    industry,
+                    status: Status::of(&grade, started == 1),
+                    modifiers,
+                }
+            },
+        )
         .collect())
 }
 
@@ -380,11 +456,12 @@ pub struct PlanRow {
     pub random_drawn: i64,
     pub unassigned: i64,
     pub created_by: String,
+    pub published_on: Option<String>,
 }
 
 pub async fn get(db: &Db, unit: &str, year: i32) -> Result<Option<PlanRow>, StoreError> {
     const SQL: &str = "SELECT id, unit, year, seed, rule, drawn_on, enterprises, visits, random_pool, \
-        random_drawn, unassigned, created_by FROM inspection_plan WHERE unit = $1 AND year = $2";
+        random_drawn, unassigned, created_by, published_on FROM inspection_plan WHERE unit = $1 AND year = $2";
     Ok(with_pool!(db, |p| sqlx::query_as::<_, PlanRow>(SQL)
         .bind(unit)
         .bind(i64::from(year))
@@ -444,6 +521,27 @@ pub async fn lines(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LineRow>, StoreError> {
+    lines_where(db, plan_id, month, false, limit, offset).await
+}
+
+/// The lines drawn at random (双随机), by enterprise name: what the portal publishes.
+pub async fn drawn_lines(
+    db: &Db,
+    plan_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<LineRow>, StoreError> {
+    lines_where(db, plan_id, None, true, limit, offset).await
+}
+
+async fn lines_where(
+    db: &Db,
+    plan_id: i64,
+    month: Option<u8>,
+    drawn_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<LineRow>, StoreError> {
     let mut b = SqlBuf::new(
         "SELECT l.enterprise_id, e.name, l.status, l.modifiers, l.visits, l.key_unit, l.drawn, \
          l.max_penalty, l.schedule FROM inspection_plan_line l \
@@ -455,9 +553,85 @@ pub async fn lines(
         b.bind(Arg::Int(1i64 << m));
         b.push(") <> 0");
     }
+    if drawn_only {
+        b.push(" AND l.drawn");
+    }
     b.push(" ORDER BY e.name, l.enterprise_id LIMIT ");
     b.bind(Arg::Int(limit));
     b.push(" OFFSET ");
     b.bind(Arg::Int(offset));
     fetch(db, &b).await
+}
+
+const PLAN_COLUMNS: &str = "id, unit, year, seed, rule, drawn_on, enterprises, visits, random_pool, \
+    random_drawn, unassigned, created_by, published_on";
+
+/// A plan by id.
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<PlanRow>, StoreError> {
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM inspection_plan WHERE id = $1");
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, PlanRow>(
+        sqlx::AssertSqlSafe(sql.clone())
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// The plans whose draw is published (双随机一公开), newest year first.
+pub async fn published(db: &Db, limit: i64) -> Result<Vec<PlanRow>, StoreError> {
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS} FROM inspection_plan WHERE published_on IS NOT NULL \
+         ORDER BY year DESC, unit LIMIT $1"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, PlanRow>(
+        sqlx::AssertSqlSafe(sql.clone())
+    )
+    .bind(limit)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Publishes a plan's draw on the portal.
+pub async fn publish(db: &Db, actor: &Actor, id: i64, on: Date) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    const SQL: &str =
+        "UPDATE inspection_plan SET published_on = $1 WHERE id = $2 AND published_on IS NULL";
+    let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(format_date(on))
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::Conflict("该计划不存在或抽查结果已公开".into()));
+    }
+    let ev = Event::new("inspection_plan.publish", format!("inspection_plan:{id}"))
+        .detail(format!("公开双随机抽查结果（{}）", format_date(on)));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Visits per month of a plan (index 0 is January), for the calendar.
+pub async fn month_counts(db: &Db, plan_id: i64) -> Result<[i64; 12], StoreError> {
+    let mut b = SqlBuf::new("SELECT ");
+    for m in 1..=12i64 {
+        if m > 1 {
+            b.push(", ");
+        }
+        b.push("CAST(COALESCE(SUM(CASE WHEN (months_mask & ");
+        b.bind(Arg::Int(1i64 << m));
+        b.push(") <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    }
+    b.push(" FROM inspection_plan_line WHERE plan_id = ");
+    b.bind(Arg::Int(plan_id));
+    let sql = b.render(db.backend());
+    type Twelve = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let r: Twelve = with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, Twelve>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_one(p)
+    .await)?;
+    Ok([r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11])
 }

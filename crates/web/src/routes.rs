@@ -132,9 +132,9 @@ pub fn table() -> Table {
     use Access::*;
     use Permission::*;
     use pages::{
-        account, admin, audit as audit_pages, audits, bulletins, cases, certificate,
-        enterprises as ent, import, inspections, login, notifications, orgs, portal, programmes,
-        quality, sheets, standing, submissions,
+        account, admin, audit as audit_pages, audits, bulletins, cases, certificate, enforcement,
+        enterprises as ent, hazards, import, inspection_records, inspections, login, notifications,
+        orgs, portal, programmes, quality, sheets, standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -155,6 +155,11 @@ pub fn table() -> Table {
         .get("/portal/bulletins", Public, bulletins::portal_list)
         .get("/portal/bulletins/{id}", Public, bulletins::portal_one)
         .get("/portal/bulletins/{id}/pdf", Public, bulletins::portal_pdf)
+        .get("/portal/warnings", Public, enforcement::portal_list)
+        .get("/portal/warnings/{id}", Public, enforcement::portal_one)
+        .get("/portal/warnings/{id}/pdf", Public, enforcement::portal_pdf)
+        .get("/portal/inspections", Public, inspections::portal_list)
+        .get("/portal/inspections/{id}", Public, inspections::portal_one)
         .get("/portal/notices", Public, portal::notices)
         .post("/portal/notices/{id}/objection", Public, portal::object)
         .get("/portal/announcements", Public, portal::announcements)
@@ -241,6 +246,64 @@ pub fn table() -> Table {
             "/inspections/officers",
             Perm(PlanInspections),
             inspections::set_officer,
+        )
+        .get(
+            "/inspections/plan/export",
+            Perm(ViewInspections),
+            inspections::export,
+        )
+        .post(
+            "/inspections/plan/publish",
+            Perm(PlanInspections),
+            inspections::publish,
+        )
+        // Inspections as recorded, hidden hazards, enforcement and the violations database.
+        .get(
+            "/inspections",
+            Perm(ViewInspections),
+            inspection_records::list,
+        )
+        .get(
+            "/inspections/new",
+            Perm(Inspect),
+            inspection_records::new_form,
+        )
+        .upload("/inspections", Perm(Inspect), inspection_records::record)
+        .get(
+            "/inspections/{id}",
+            Perm(ViewInspections),
+            inspection_records::detail,
+        )
+        .get("/hazards", Perm(ViewHazards), hazards::list)
+        .upload("/hazards", Perm(ReportHazards), hazards::report)
+        .get("/hazards/stats", Perm(ViewHazards), hazards::stats)
+        .get("/hazards/{id}", Perm(ViewHazards), hazards::detail)
+        .get(
+            "/hazards/{id}/photos/{photo}",
+            Perm(ViewHazards),
+            hazards::photo,
+        )
+        .post("/hazards/{id}/plan", Perm(ReportHazards), hazards::plan)
+        .upload(
+            "/hazards/{id}/rectify",
+            Perm(ReportHazards),
+            hazards::rectify,
+        )
+        .post("/hazards/{id}/accept", Perm(Inspect), hazards::accept)
+        .post("/hazards/{id}/return", Perm(Inspect), hazards::send_back)
+        .post("/enforcement", Perm(Enforce), enforcement::decide)
+        .get("/violations", Perm(ViewViolations), enforcement::list)
+        .post(
+            "/violations/{id}/typical",
+            Perm(Enforce),
+            enforcement::set_typical,
+        )
+        .post("/warnings", Perm(PublishWarnings), enforcement::draft)
+        .get("/warnings/{id}", Perm(ViewViolations), enforcement::notice)
+        .post(
+            "/warnings/{id}/publish",
+            Perm(PublishWarnings),
+            enforcement::publish,
         )
         .post("/audits/{id}/recheck", Perm(ManageAudits), audits::recheck)
         .post("/audits/{id}/renew", Perm(ManageAudits), audits::renew)

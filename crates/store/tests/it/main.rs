@@ -9,6 +9,7 @@ mod import;
 mod inspection_plans;
 mod jobs;
 mod programme;
+mod supervision;
 mod token;
 
 use anbiao_domain::ReferenceData;

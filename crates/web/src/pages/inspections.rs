@@ -3,13 +3,14 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
 use anbiao_domain::supervision::{InspectionSet, Status};
+use anbiao_sheets::XCell;
 use anbiao_store::StoreError;
 use anbiao_store::inspection_plans::{self, LineRow, NewPlan, PlanRow};
 
@@ -82,6 +83,9 @@ struct PlanPage {
     page: i64,
     more: bool,
     officers: Vec<(String, u32, usize)>,
+    /// Visits per month, for the calendar row.
+    calendar: Vec<(u8, i64)>,
+    can_record: bool,
     rule_source: String,
     suggested_seed: u64,
     error: Option<String>,
@@ -116,6 +120,22 @@ fn unit_for(state: &AppState, u: &CurrentUser, asked: Option<&str>) -> Result<St
     Ok(unit)
 }
 
+/// The unit a change is about: asking for another unit than one's own is refused, not redirected.
+fn unit_to_change(
+    state: &AppState,
+    u: &CurrentUser,
+    asked: Option<&str>,
+) -> Result<String, AppError> {
+    if let (Some(own), Some(a)) = (
+        own_unit(state, u),
+        asked.map(str::trim).filter(|a| !a.is_empty()),
+    ) && a != own
+    {
+        return Err(AppError::Forbidden("只能编制和公开本地区的监督检查计划"));
+    }
+    unit_for(state, u, asked)
+}
+
 fn year_ok(year: i32) -> Result<i32, AppError> {
     if (2000..=2100).contains(&year) {
         Ok(year)
@@ -145,6 +165,15 @@ async fn render(
         .and_then(|p| state.reference.inspection.by_name(&p.rule));
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);
+    let calendar = match &plan {
+        Some(p) => inspection_plans::month_counts(&state.db, p.id)
+            .await?
+            .into_iter()
+            .zip(1u8..)
+            .map(|(n, m)| (m, n))
+            .collect(),
+        None => Vec::new(),
+    };
     let officers = inspection_plans::officers(&state.db, &unit)
         .await?
         .into_iter()
@@ -170,6 +199,8 @@ async fn render(
         page,
         more,
         officers,
+        calendar,
+        can_record: u.can(Permission::Inspect),
         rule_source,
         suggested_seed: random_seed(),
         error,
@@ -200,7 +231,7 @@ pub async fn draw(
     headers: HeaderMap,
     Form(f): Form<DrawForm>,
 ) -> Result<Response, HtmlError> {
-    let unit = unit_for(&state, &u, f.unit.as_deref())?;
+    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
     let result = async {
         let year = year_ok(f.year)?;
         let seed = f
@@ -266,7 +297,7 @@ pub async fn set_officer(
     headers: HeaderMap,
     Form(f): Form<OfficerForm>,
 ) -> Result<Response, HtmlError> {
-    let unit = unit_for(&state, &u, f.unit.as_deref())?;
+    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
     let result = async {
         let capacity = f
             .capacity
@@ -307,4 +338,150 @@ pub async fn set_officer(
         )),
         Err(e) => show_refusal(e, |m| render(&state, &u, &q, Some(m))).await,
     }
+}
+
+/// `GET /inspections/plan/export?year=&unit=`: the whole plan as .xlsx.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<Which>,
+) -> Result<Response, HtmlError> {
+    let year = year_ok(q.year.unwrap_or_else(|| state.today().year()))?;
+    let unit = unit_for(&state, &u, q.unit.as_deref())?;
+    let plan = inspection_plans::get(&state.db, &unit, year)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let set = state.reference.inspection.by_name(&plan.rule);
+    let lines = inspection_plans::lines(&state.db, plan.id, None, 10_000_000, 0).await?;
+    let headers = [
+        "企业名称",
+        "标准化状态",
+        "检查次数",
+        "重点检查单位",
+        "双随机抽中",
+        "频次依据",
+        "检查安排（月份：执法人员）",
+    ];
+    let rows: Vec<Vec<XCell>> = lines
+        .into_iter()
+        .map(|l| {
+            let v = LineView::new(l, set);
+            vec![
+                XCell::Text(v.name),
+                XCell::Text(v.status.to_string()),
+                XCell::Number(v.visits as f64),
+                XCell::Text(if v.key_unit { "是" } else { "" }.into()),
+                XCell::Text(if v.drawn { "是" } else { "" }.into()),
+                XCell::Text(v.explanation),
+                XCell::Text(v.schedule.join("；")),
+            ]
+        })
+        .collect();
+    let title = format!(
+        "{unit} {year} 年度监督检查计划（{} 按 {} 编制，随机种子 {}）",
+        plan.drawn_on, plan.rule, plan.seed
+    );
+    let bytes = anbiao_sheets::write_table("检查计划", Some(&title), &headers, &rows)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::export::xlsx_download(
+        bytes,
+        &format!("inspection-plan-{year}.xlsx"),
+        &format!("{unit}{year}年度监督检查计划.xlsx"),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    pub year: i32,
+    pub unit: Option<String>,
+}
+
+/// `POST /inspections/plan/publish`: publishes the draw on the portal (双随机一公开).
+pub async fn publish(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(f): Form<PublishForm>,
+) -> Result<Response, HtmlError> {
+    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
+    let plan = inspection_plans::get(&state.db, &unit, year_ok(f.year)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    inspection_plans::publish(&state.db, &u.actor("form"), plan.id, state.today()).await?;
+    Ok(redirect(
+        &format!(
+            "/inspections/plan?year={}&unit={}",
+            f.year,
+            percent_encode(&unit)
+        ),
+        is_htmx(&headers),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "portal/inspections.html")]
+struct PortalList {
+    nav: &'static str,
+    rows: Vec<PlanRow>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/inspection_plan.html")]
+struct PortalOne {
+    nav: &'static str,
+    plan: PlanRow,
+    lines: Vec<(String, String)>,
+    page: i64,
+    more: bool,
+}
+
+/// `GET /portal/inspections`: the published draws.
+pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    let rows = inspection_plans::published(&state.db, 200).await?;
+    Ok(Html(
+        PortalList {
+            nav: "inspections",
+            rows,
+        }
+        .render()?,
+    ))
+}
+
+/// `GET /portal/inspections/{id}?page=`: a published draw: the enterprises drawn and the
+/// month of each visit (the officers' names stay internal).
+pub async fn portal_one(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<Which>,
+) -> Result<Html<String>, HtmlError> {
+    let plan = inspection_plans::by_id(&state.db, id)
+        .await?
+        .filter(|p| p.published_on.is_some())
+        .ok_or(AppError::NotFound)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let mut lines =
+        inspection_plans::drawn_lines(&state.db, id, PAGE + 1, (page - 1) * PAGE).await?;
+    let more = lines.len() as i64 > PAGE;
+    lines.truncate(PAGE as usize);
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            let months: Vec<String> = l
+                .visits()
+                .into_iter()
+                .map(|(m, _)| format!("{m}月"))
+                .collect();
+            (l.name, months.join("、"))
+        })
+        .collect();
+    Ok(Html(
+        PortalOne {
+            nav: "inspections",
+            plan,
+            lines,
+            page,
+            more,
+        }
+        .render()?,
+    ))
 }

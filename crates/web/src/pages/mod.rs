@@ -7,8 +7,11 @@ pub mod audits;
 pub mod bulletins;
 pub mod cases;
 pub mod certificate;
+pub mod enforcement;
 pub mod enterprises;
+pub mod hazards;
 pub mod import;
+pub mod inspection_records;
 pub mod inspections;
 pub mod login;
 pub mod notifications;
@@ -78,6 +81,8 @@ pub struct Layout {
     pub can_quality: bool,
     pub can_programmes: bool,
     pub can_inspections: bool,
+    pub can_hazards: bool,
+    pub can_violations: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -110,6 +115,8 @@ impl Layout {
             can_quality: u.can(Permission::MonitorQuality),
             can_programmes: u.can(Permission::ViewProgrammes),
             can_inspections: u.can(Permission::ViewInspections),
+            can_hazards: u.can(Permission::ViewHazards),
+            can_violations: u.can(Permission::ViewViolations),
             nav,
             fixed_date: state
                 .config

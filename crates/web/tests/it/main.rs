@@ -7,6 +7,7 @@ mod matrix;
 mod pages;
 mod programmes;
 mod security;
+mod supervision;
 
 use axum::Router;
 use axum::body::Body;

@@ -1,0 +1,655 @@
+//! Inspections with their checklist and findings, enforcement decisions and the violations
+//! database, warning notices, and the job queue that reminds and escalates hazard deadlines.
+
+use anbiao_domain::checklist::Answer;
+use anbiao_domain::enforcement::Kind;
+use anbiao_domain::hazard::{FiveFixes, Level, Step};
+use anbiao_domain::supervision::Modifier;
+use anbiao_domain::{ReferenceData, Scope};
+use anbiao_store::enforcement::{self, NewDecision, Rules};
+use anbiao_store::hazards::{self, NewHazard};
+use anbiao_store::inspections::{self, Kind as InspectionKind, NewInspection};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, enterprise, inspection_plans, queue};
+use time::Date;
+use time::macros::date;
+
+use crate::account::admin;
+use crate::{code, input, reference};
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+const ON: Date = date!(2019 - 03 - 01);
+const ITEM_2017: &str = "专项类/有限空间作业相关的/1";
+
+async fn ent(db: &Db, n: u32, region: &str) -> i64 {
+    enterprise::create(
+        db,
+        &Scope::City,
+        &admin(),
+        &input(
+            &code(region, 700 + n),
+            &format!("执法测试{n}厂"),
+            region,
+            "JX",
+            "900",
+            "40",
+        ),
+    )
+    .await
+    .expect("enterprise")
+}
+
+fn rugao() -> Scope {
+    Scope::Region {
+        codes: vec!["320682".into()],
+    }
+}
+
+fn answers(r: &ReferenceData, finding: Option<&str>) -> Vec<(String, Answer, String)> {
+    r.checklists
+        .in_force(ON)
+        .expect("checklist")
+        .items
+        .iter()
+        .map(|i| {
+            if Some(i.key.as_str()) == finding {
+                (
+                    i.key.clone(),
+                    Answer::Finding,
+                    "有限空间未设置警示标志".into(),
+                )
+            } else {
+                (i.key.clone(), Answer::Compliant, String::new())
+            }
+        })
+        .collect()
+}
+
+fn finding<'a>(e: i64, level: Level, item: Option<&'a str>, text: &'a str) -> NewHazard<'a> {
+    NewHazard {
+        enterprise_id: e,
+        source: "inspection",
+        level,
+        item_key: item,
+        description: text,
+        found_on: ON,
+        deadline: Some(date!(2019 - 03 - 20)),
+        photo: Some(PNG),
+    }
+}
+
+fn rules(r: &ReferenceData) -> Rules<'_> {
+    Rules {
+        violations: r.violations.in_force(ON).expect("violations"),
+        inspection: r.inspection.in_force(ON).expect("inspection"),
+    }
+}
+
+#[tokio::test]
+async fn an_inspection_records_its_checklist_and_opens_its_findings_as_hazards() {
+    each_backend(|db| async move {
+        let r = reference();
+        let e = ent(&db, 1, "320682").await;
+        let checklist = r.checklists.in_force(ON).expect("checklist");
+        let base = NewInspection {
+            enterprise_id: e,
+            kind: InspectionKind::Complaint,
+            on: ON,
+            officers: vec!["zf01".into(), "zf02".into()],
+            checklist,
+            answers: answers(&r, Some("confined_space")),
+            summary: "举报核查",
+            findings: vec![
+                finding(e, Level::General, None, "有限空间未设置警示标志"),
+                finding(e, Level::Major, Some(ITEM_2017), "有限空间作业未经审批"),
+            ],
+        };
+        let refused = |res: Result<i64, anbiao_store::StoreError>, why: &str| {
+            let m = res.expect_err(why).to_string();
+            assert!(m.contains(why), "{why}: {m}");
+        };
+        refused(
+            inspections::record(
+                &db,
+                &rugao(),
+                &admin(),
+                &r.major_hazards,
+                &NewInspection {
+                    officers: vec!["zf01".into(), " ".into()],
+                    ..base.clone()
+                },
+            )
+            .await,
+            "2 名以上执法人员",
+        );
+        let mut short = base.answers.clone();
+        short.pop();
+        refused(
+            inspections::record(
+                &db,
+                &rugao(),
+                &admin(),
+                &r.major_hazards,
+                &NewInspection {
+                    answers: short,
+                    ..base.clone()
+                },
+            )
+            .await,
+            "检查表条目未填写",
+        );
+        refused(
+            inspections::record(
+                &db,
+                &rugao(),
+                &admin(),
+                &r.major_hazards,
+                &NewInspection {
+                    findings: vec![],
+                    ..base.clone()
+                },
+            )
+            .await,
+            "请登记相应的隐患",
+        );
+        refused(
+            inspections::record(
+                &db,
+                &rugao(),
+                &admin(),
+                &r.major_hazards,
+                &NewInspection {
+                    kind: InspectionKind::Plan,
+                    ..base.clone()
+                },
+            )
+            .await,
+            "不在 2019 年度监督检查计划中",
+        );
+        refused(
+            inspections::record(
+                &db,
+                &rugao(),
+                &admin(),
+                &r.major_hazards,
+                &NewInspection {
+                    findings: vec![NewHazard {
+                        deadline: None,
+                        ..finding(e, Level::General, None, "x")
+                    }],
+                    ..base.clone()
+                },
+            )
+            .await,
+            "第 1 项隐患：请规定整改期限",
+        );
+        // Another district's officer cannot inspect the enterprise.
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        assert!(matches!(
+            inspections::record(&db, &rudong, &admin(), &r.major_hazards, &base).await,
+            Err(anbiao_store::StoreError::NotFound)
+        ));
+        // Nothing of the refused attempts was written.
+        assert!(
+            hazards::list(&db, &Scope::City, &hazards::Filter::default(), 10, 0)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+
+        let id = inspections::record(&db, &rugao(), &admin(), &r.major_hazards, &base)
+            .await
+            .expect("recorded");
+        let i = inspections::get(&db, &rugao(), id).await.expect("get");
+        assert_eq!(
+            (i.findings, i.checklist.as_str(), i.officers.as_str()),
+            (2, "checklist@1", "zf01,zf02")
+        );
+        let items = inspections::items(&db, &rugao(), id).await.expect("items");
+        assert_eq!(items.len(), checklist.items.len());
+        assert!(
+            items
+                .iter()
+                .any(|(k, a, n)| k == "confined_space" && a == "finding" && n.contains("警示标志"))
+        );
+        let found = hazards::list(
+            &db,
+            &rugao(),
+            &hazards::Filter {
+                inspection_id: Some(id),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .expect("hazards");
+        assert_eq!(found.len(), 2);
+        // Each hazard queued its reminder and escalation.
+        let counts = queue::counts(&db).await.expect("queue");
+        assert_eq!(counts, vec![("queued".to_string(), 4)]);
+        // The plan modifiers now see the open major hazard; overdue once the deadline passed.
+        let s = inspection_plans::subject_of(&db, e, date!(2019 - 03 - 05), 12)
+            .await
+            .expect("ran")
+            .expect("subject");
+        assert_eq!(s.modifiers, vec![Modifier::OpenMajorHazard]);
+        let s = inspection_plans::subject_of(&db, e, date!(2019 - 04 - 01), 12)
+            .await
+            .expect("ran")
+            .expect("subject");
+        assert_eq!(
+            s.modifiers,
+            vec![Modifier::OpenMajorHazard, Modifier::OverdueHazard]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn decisions_follow_the_rules_and_become_violation_records() {
+    each_backend(|db| async move {
+        let r = reference();
+        let e = ent(&db, 2, "320682").await;
+        let general = hazards::register(
+            &db,
+            &rugao(),
+            &admin(),
+            &r.major_hazards,
+            &finding(e, Level::General, None, "配电箱未接地"),
+        )
+        .await
+        .expect("general");
+        let major = hazards::register(
+            &db,
+            &rugao(),
+            &admin(),
+            &r.major_hazards,
+            &finding(e, Level::Major, Some(ITEM_2017), "有限空间作业未经审批"),
+        )
+        .await
+        .expect("major");
+        let base = NewDecision {
+            enterprise_id: e,
+            inspection_id: None,
+            hazard_id: Some(general),
+            kind: Kind::Suspension,
+            on: date!(2019 - 03 - 02),
+            document_no: "（皋）应急责改〔2019〕1号",
+            facts: "存在事故隐患",
+            category_key: "hazard_not_removed",
+            fine_yuan: None,
+            reason: None,
+        };
+        let refused = |res: Result<i64, anbiao_store::StoreError>, why: &str| {
+            let m = res.expect_err(why).to_string();
+            assert!(m.contains(why), "{why}: {m}");
+        };
+        refused(
+            enforcement::decide(&db, &rugao(), &admin(), rules(&r), &base).await,
+            "只适用于重大事故隐患",
+        );
+        refused(
+            enforcement::decide(
+                &db,
+                &rugao(),
+                &admin(),
+                rules(&r),
+                &NewDecision {
+                    hazard_id: Some(major),
+                    kind: Kind::Closure,
+                    ..base.clone()
+                },
+            )
+            .await,
+            "须先对该重大隐患责令停产整顿",
+        );
+        refused(
+            enforcement::decide(
+                &db,
+                &rugao(),
+                &admin(),
+                rules(&r),
+                &NewDecision {
+                    category_key: "bribery",
+                    kind: Kind::Order,
+                    ..base.clone()
+                },
+            )
+            .await,
+            "不在 violations@1 中",
+        );
+        // Never started: key supervision with the maximum-penalty flag.
+        let limit = rules(&r)
+            .violations
+            .category("training")
+            .expect("cat")
+            .fine_max_yuan;
+        let fine = NewDecision {
+            hazard_id: None,
+            kind: Kind::Fine,
+            category_key: "training",
+            facts: "未按规定开展安全生产教育和培训",
+            fine_yuan: Some(limit / 2),
+            ..base.clone()
+        };
+        refused(
+            enforcement::decide(&db, &rugao(), &admin(), rules(&r), &fine).await,
+            "须记录理由",
+        );
+        refused(
+            enforcement::decide(
+                &db,
+                &rugao(),
+                &admin(),
+                rules(&r),
+                &NewDecision {
+                    fine_yuan: Some(limit + 1),
+                    ..fine.clone()
+                },
+            )
+            .await,
+            "超过",
+        );
+        assert!(
+            enforcement::list(&db, &Scope::City, &enforcement::Filter::default(), 10, 0)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let f = enforcement::decide(
+            &db,
+            &rugao(),
+            &admin(),
+            rules(&r),
+            &NewDecision {
+                reason: Some("首次违法且已整改"),
+                ..fine.clone()
+            },
+        )
+        .await
+        .expect("fine with a reason");
+        let s = enforcement::decide(
+            &db,
+            &rugao(),
+            &admin(),
+            rules(&r),
+            &NewDecision {
+                hazard_id: Some(major),
+                ..base.clone()
+            },
+        )
+        .await
+        .expect("suspension");
+        // Closure only once the suspended rectification has failed (overdue here).
+        refused(
+            enforcement::decide(
+                &db,
+                &rugao(),
+                &admin(),
+                rules(&r),
+                &NewDecision {
+                    hazard_id: Some(major),
+                    kind: Kind::Closure,
+                    ..base.clone()
+                },
+            )
+            .await,
+            "整改失败之后",
+        );
+        let c = enforcement::decide(
+            &db,
+            &rugao(),
+            &admin(),
+            rules(&r),
+            &NewDecision {
+                hazard_id: Some(major),
+                kind: Kind::Closure,
+                on: date!(2019 - 04 - 01),
+                ..base.clone()
+            },
+        )
+        .await
+        .expect("closure");
+        let all = enforcement::list(&db, &rugao(), &enforcement::Filter::default(), 10, 0)
+            .await
+            .expect("list");
+        assert_eq!(all.iter().map(|d| d.id).collect::<Vec<_>>(), vec![c, s, f]);
+        let fined = all.iter().find(|d| d.id == f).expect("fine");
+        assert!(
+            fined.max_penalty
+                && fined.penalty_rule.as_deref() == Some("inspection@1#max_penalty.not_started"),
+            "{fined:?}"
+        );
+        assert_eq!(
+            (fined.rule.as_str(), fined.fine_max_yuan),
+            ("violations@1#category.training", limit)
+        );
+        assert!(
+            all.iter()
+                .find(|d| d.id == s)
+                .expect("s")
+                .basis
+                .contains("六（二）")
+        );
+        // The recent violation now raises the frequency.
+        let subj = inspection_plans::subject_of(&db, e, date!(2019 - 05 - 01), 12)
+            .await
+            .expect("ran")
+            .expect("s");
+        assert!(subj.modifiers.contains(&Modifier::RecentViolation));
+        // Another district sees none of it.
+        let rudong = Scope::Region {
+            codes: vec!["320623".into()],
+        };
+        assert!(
+            enforcement::list(&db, &rudong, &enforcement::Filter::default(), 10, 0)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        assert!(
+            enforcement::set_typical(&db, &rudong, &admin(), fined.violation_id, true)
+                .await
+                .is_err()
+        );
+
+        // A typical case, a notice drafted for the unit and published.
+        enforcement::set_typical(&db, &rugao(), &admin(), all[1].violation_id, true)
+            .await
+            .expect("typical");
+        let codes = vec!["320682".to_string()];
+        let set = rules(&r).violations;
+        assert!(
+            enforcement::draft_notice(
+                &db,
+                &admin(),
+                set,
+                "如皋",
+                &codes,
+                date!(2018 - 01 - 01),
+                date!(2018 - 12 - 31)
+            )
+            .await
+            .expect_err("nothing to tell")
+            .to_string()
+            .contains("没有违法行为记录")
+        );
+        let n = enforcement::draft_notice(
+            &db,
+            &admin(),
+            set,
+            "如皋",
+            &codes,
+            date!(2019 - 01 - 01),
+            date!(2019 - 12 - 31),
+        )
+        .await
+        .expect("draft");
+        assert!(
+            enforcement::notice(&db, n, false).await.is_err(),
+            "a draft is not public"
+        );
+        let draft = enforcement::notice(&db, n, true).await.expect("draft");
+        assert_eq!(draft.total, 3);
+        assert!(
+            draft
+                .counts()
+                .contains(&("hazard_not_removed".to_string(), 2)),
+            "{:?}",
+            draft.counts()
+        );
+        assert!(
+            draft.body.contains("责令停产整顿 1 起") && draft.body.contains("典型案件 1 起"),
+            "{}",
+            draft.body
+        );
+        enforcement::publish_notice(&db, &admin(), n, date!(2020 - 01 - 05))
+            .await
+            .expect("publish");
+        assert!(
+            enforcement::publish_notice(&db, &admin(), n, date!(2020 - 01 - 06))
+                .await
+                .is_err()
+        );
+        let cases = enforcement::notice_cases(&db, n).await.expect("cases");
+        assert_eq!(cases.iter().map(|d| d.id).collect::<Vec<_>>(), vec![s]);
+        assert_eq!(
+            enforcement::notices(&db, false, 10)
+                .await
+                .expect("public")
+                .len(),
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deadline_jobs_are_delivered_once_by_two_instances() {
+    each_backend(|db| async move {
+        let r = reference();
+        let e = ent(&db, 3, "320682").await;
+        let mut ids = Vec::new();
+        for n in 0..40 {
+            let text = format!("隐患{n}");
+            let h = NewHazard {
+                description: &text,
+                ..finding(e, Level::General, None, "")
+            };
+            ids.push(
+                hazards::register(&db, &rugao(), &admin(), &r.major_hazards, &h)
+                    .await
+                    .expect("hazard"),
+            );
+        }
+        // One is rectified and written off before its reminder: no notice for it.
+        let done = ids[0];
+        hazards::step_with_photo(
+            &db,
+            &rugao(),
+            &admin(),
+            done,
+            Step::Rectify,
+            date!(2019 - 03 - 05),
+            "已整改",
+            Some(PNG),
+        )
+        .await
+        .expect("rectified");
+        hazards::step(
+            &db,
+            &rugao(),
+            &admin(),
+            done,
+            Step::Accept,
+            date!(2019 - 03 - 06),
+            "验收合格",
+        )
+        .await
+        .expect("closed");
+        // Nothing is due before the reminder day.
+        assert_eq!(
+            queue::work(&db, "a", date!(2019 - 03 - 16))
+                .await
+                .expect("work")
+                .done,
+            0
+        );
+        // Two instances work the reminders at once.
+        let (a, b) = tokio::join!(
+            queue::work(&db, "a", date!(2019 - 03 - 17)),
+            queue::work(&db, "b", date!(2019 - 03 - 17))
+        );
+        let (a, b) = (a.expect("a"), b.expect("b"));
+        assert_eq!(a.done + b.done, 40, "{a:?} {b:?}");
+        assert_eq!(
+            a.delivered + b.delivered,
+            39,
+            "the written-off hazard is not reminded"
+        );
+        assert_eq!(a.failed + b.failed, 0);
+        // And the escalations, the day after the deadline, to the enterprise and the officers.
+        let (a, b) = tokio::join!(
+            queue::work(&db, "a", date!(2019 - 03 - 21)),
+            queue::work(&db, "b", date!(2019 - 03 - 21))
+        );
+        let (a, b) = (a.expect("a"), b.expect("b"));
+        assert_eq!((a.done + b.done, a.delivered + b.delivered), (40, 78));
+        assert_eq!(
+            queue::counts(&db).await.expect("counts"),
+            vec![("done".to_string(), 80)]
+        );
+        let officer =
+            anbiao_store::notify::list(&db, &rugao(), anbiao_store::notify::Audience::Officer, 200)
+                .await
+                .expect("notes");
+        assert_eq!(officer.len(), 39);
+        assert!(
+            officer
+                .iter()
+                .all(|n| n.kind == queue::HAZARD_OVERDUE && n.link.starts_with("/hazards/"))
+        );
+        // A major hazard's plan moves the deadline: the old jobs stand down, new ones are queued.
+        let m = hazards::register(
+            &db,
+            &rugao(),
+            &admin(),
+            &r.major_hazards,
+            &finding(e, Level::Major, Some(ITEM_2017), "有限空间作业未经审批"),
+        )
+        .await
+        .expect("major");
+        hazards::plan(
+            &db,
+            &rugao(),
+            &admin(),
+            m,
+            &FiveFixes {
+                measures: "设置警示标志，建立审批制度".into(),
+                responsible: "李厂长".into(),
+                funds_yuan: Some(20_000),
+                deadline: Some(date!(2019 - 05 - 31)),
+                contingency: "暂停有限空间作业".into(),
+            },
+            date!(2019 - 03 - 03),
+        )
+        .await
+        .expect("plan");
+        let w = queue::work(&db, "a", date!(2019 - 03 - 21))
+            .await
+            .expect("work");
+        assert_eq!(
+            (w.done, w.delivered),
+            (2, 0),
+            "the jobs of the first deadline deliver nothing"
+        );
+        let w = queue::work(&db, "a", date!(2019 - 06 - 01))
+            .await
+            .expect("work");
+        assert_eq!((w.done, w.delivered), (2, 3));
+    })
+    .await;
+}

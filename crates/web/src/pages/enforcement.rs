@@ -1,0 +1,441 @@
+//! Enforcement decisions, the violations database and the warning notices (警示通报) drawn
+//! from it: officers decide from a hazard's or an inspection's page, mark typical cases, and
+//! the city drafts a unit's notice and publishes it on the portal (HTML and PDF).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+use serde::Deserialize;
+
+use anbiao_domain::Permission;
+use anbiao_domain::date::format_date;
+use anbiao_domain::enforcement::Kind;
+use anbiao_domain::violations::ViolationSet;
+use anbiao_store::enforcement::{self, Decision, Filter, NewDecision, Notice, Rules};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::hazards::{categories, form_date, refusal};
+use crate::pages::{Layout, Opt, redirect, show_refusal};
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    pub enterprise_id: i64,
+    pub hazard_id: Option<i64>,
+    pub inspection_id: Option<i64>,
+    pub kind: String,
+    pub on: String,
+    #[serde(default)]
+    pub document_no: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub facts: String,
+    #[serde(default)]
+    pub fine: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /enforcement`: a decision from a hazard's or an inspection's page.
+pub async fn decide(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let kind = Kind::parse(&f.kind).ok_or_else(|| AppError::bad("kind", "请选择执法决定"))?;
+        let on = form_date(Some(&f.on), "on", "决定日期")?;
+        if on > state.today() {
+            return Err(AppError::bad("on", "决定日期不能晚于今天"));
+        }
+        let fine = match f.fine.trim() {
+            "" => None,
+            v => Some(
+                v.parse::<i64>()
+                    .map_err(|_| AppError::bad("fine", "罚款金额应为整数（元）"))?,
+            ),
+        };
+        let violations = state
+            .reference
+            .violations
+            .in_force(on)
+            .map_err(|e| AppError::bad("on", e.message))?;
+        let inspection = state
+            .reference
+            .inspection
+            .in_force(on)
+            .map_err(|e| AppError::bad("on", e.message))?;
+        enforcement::decide(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            Rules {
+                violations,
+                inspection,
+            },
+            &NewDecision {
+                enterprise_id: f.enterprise_id,
+                inspection_id: f.inspection_id,
+                hazard_id: f.hazard_id,
+                kind,
+                on,
+                document_no: &f.document_no,
+                facts: &f.facts,
+                category_key: &f.category,
+                fine_yuan: fine,
+                reason: Some(f.reason.as_str()),
+            },
+        )
+        .await
+        .map_err(refusal("facts"))
+    }
+    .await;
+    let back = match (f.hazard_id, f.inspection_id) {
+        (Some(h), _) => format!("/hazards/{h}"),
+        (None, Some(i)) => format!("/inspections/{i}"),
+        _ => "/violations".to_string(),
+    };
+    match result {
+        Ok(_) => Ok(redirect(&back, is_htmx(&headers))),
+        Err(e) => {
+            show_refusal(e, |m| async move {
+                match (f.hazard_id, f.inspection_id) {
+                    (Some(h), _) => {
+                        crate::pages::hazards::render_detail(&state, &u, h, Some(m)).await
+                    }
+                    (None, Some(i)) => {
+                        crate::pages::inspection_records::render_detail(&state, &u, i, Some(m))
+                            .await
+                    }
+                    _ => render_list(&state, &u, &ListQuery::default(), Some(m)).await,
+                }
+            })
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub category: Option<String>,
+    pub typical: Option<String>,
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "enforcement/violations.html")]
+struct ListPage {
+    layout: Layout,
+    decisions: Vec<Decision>,
+    names: Vec<(String, String)>,
+    categories: Vec<Opt>,
+    typical_only: bool,
+    page: i64,
+    more: bool,
+    can_mark: bool,
+    can_publish: bool,
+    notices: Vec<Notice>,
+    units: Vec<String>,
+    year_start: String,
+    today: String,
+    error: Option<String>,
+}
+
+const PAGE: i64 = 50;
+
+async fn render_list(
+    state: &AppState,
+    u: &CurrentUser,
+    q: &ListQuery,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let on = state.today();
+    let page = q.page.unwrap_or(1).max(1);
+    let category = q.category.clone().filter(|c| !c.is_empty());
+    let f = Filter {
+        category_key: category.clone(),
+        typical_only: q.typical.as_deref() == Some("1"),
+        ..Default::default()
+    };
+    let mut decisions =
+        enforcement::list(&state.db, &u.scope, &f, PAGE + 1, (page - 1) * PAGE).await?;
+    let more = decisions.len() as i64 > PAGE;
+    decisions.truncate(PAGE as usize);
+    let cats = categories(state, on);
+    let mut options = vec![Opt::new("", "全部类别", category.as_deref())];
+    for (k, n, _) in &cats {
+        options.push(Opt::new(k.clone(), n.clone(), category.as_deref()));
+    }
+    let can_publish = u.can(Permission::PublishWarnings);
+    let mut units: Vec<String> = state
+        .reference
+        .regions
+        .all()
+        .iter()
+        .map(|r| r.unit.clone())
+        .collect();
+    units.sort();
+    units.dedup();
+    let view = ListPage {
+        layout: Layout::new(u, state, "violations"),
+        names: cats.into_iter().map(|(k, n, _)| (k, n)).collect(),
+        decisions,
+        categories: options,
+        typical_only: f.typical_only,
+        page,
+        more,
+        can_mark: u.can(Permission::Enforce),
+        notices: enforcement::notices(&state.db, can_publish, 50).await?,
+        can_publish,
+        units,
+        year_start: format!("{}-01-01", on.year()),
+        today: format_date(on),
+        error,
+    };
+    Ok(Html(view.render()?))
+}
+
+/// `GET /violations?category=&typical=1&page=`
+pub async fn list(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, HtmlError> {
+    render_list(&state, &u, &q, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TypicalForm {
+    pub typical: String,
+}
+
+/// `POST /violations/{id}/typical`
+pub async fn set_typical(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<TypicalForm>,
+) -> Result<Response, HtmlError> {
+    enforcement::set_typical(&state.db, &u.scope, &u.actor("form"), id, f.typical == "1").await?;
+    Ok(redirect("/violations", is_htmx(&headers)))
+}
+
+#[derive(Deserialize)]
+pub struct DraftForm {
+    pub unit: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// `POST /warnings`: the city drafts a unit's warning notice for a period.
+pub async fn draft(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(f): Form<DraftForm>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let from = form_date(Some(&f.from), "from", "开始日期")?;
+        let to = form_date(Some(&f.to), "to", "结束日期")?;
+        let set = state
+            .reference
+            .violations
+            .in_force(to)
+            .map_err(|e| AppError::bad("to", e.message))?;
+        let codes: Vec<String> = state
+            .reference
+            .regions
+            .all()
+            .iter()
+            .filter(|r| r.unit == f.unit)
+            .map(|r| r.code.clone())
+            .collect();
+        enforcement::draft_notice(
+            &state.db,
+            &u.actor("form"),
+            set,
+            f.unit.trim(),
+            &codes,
+            from,
+            to,
+        )
+        .await
+        .map_err(refusal("unit"))
+    }
+    .await;
+    match result {
+        Ok(id) => Ok(redirect(&format!("/warnings/{id}"), is_htmx(&headers))),
+        Err(e) => {
+            let q = ListQuery::default();
+            show_refusal(
+                e,
+                |m| async move { render_list(&state, &u, &q, Some(m)).await },
+            )
+            .await
+        }
+    }
+}
+
+pub struct NoticeView {
+    pub n: Notice,
+    pub counts: Vec<(String, i64)>,
+    pub cases: Vec<Decision>,
+}
+
+fn set_of<'a>(state: &'a AppState, rule: &str) -> Option<&'a ViolationSet> {
+    state
+        .reference
+        .violations
+        .sets
+        .iter()
+        .find(|s| format!("{}@{}", s.id, s.version) == rule)
+}
+
+async fn notice_view(state: &AppState, n: Notice) -> Result<NoticeView, AppError> {
+    let set = set_of(state, &n.rule);
+    let counts = n
+        .counts()
+        .into_iter()
+        .filter(|(_, c)| *c > 0)
+        .map(|(k, c)| {
+            let name = set
+                .and_then(|s| s.category(&k))
+                .map(|c| c.name.clone())
+                .unwrap_or(k);
+            (name, c)
+        })
+        .collect();
+    let cases = enforcement::notice_cases(&state.db, n.id).await?;
+    Ok(NoticeView { n, counts, cases })
+}
+
+/// The notice as plain text for the PDF.
+fn notice_text(v: &NoticeView) -> String {
+    let mut s = format!("{}\n\n一、违法行为分类统计\n", v.n.body);
+    for (name, c) in &v.counts {
+        s.push_str(&format!("{name}：{c} 起\n"));
+    }
+    s.push_str("\n二、典型案件\n");
+    if v.cases.is_empty() {
+        s.push_str("本期未列典型案件。\n");
+    }
+    for (i, d) in v.cases.iter().enumerate() {
+        s.push_str(&format!(
+            "{}. {}：{}。{} {}{}。\n",
+            i + 1,
+            d.name,
+            d.facts,
+            d.decided_on,
+            d.kind_label(),
+            d.fine_yuan
+                .map(|f| format!("，罚款 {f} 元"))
+                .unwrap_or_default()
+        ));
+    }
+    s
+}
+
+#[derive(Template)]
+#[template(path = "enforcement/notice.html")]
+struct NoticePage {
+    layout: Layout,
+    v: NoticeView,
+    can_publish: bool,
+}
+
+/// `GET /warnings/{id}`
+pub async fn notice(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HtmlError> {
+    let can_publish = u.can(Permission::PublishWarnings);
+    let n = enforcement::notice(&state.db, id, can_publish).await?;
+    let v = notice_view(&state, n).await?;
+    Ok(Html(
+        NoticePage {
+            layout: Layout::new(&u, &state, "violations"),
+            v,
+            can_publish,
+        }
+        .render()?,
+    ))
+}
+
+/// `POST /warnings/{id}/publish`
+pub async fn publish(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, HtmlError> {
+    enforcement::publish_notice(&state.db, &u.actor("form"), id, state.today()).await?;
+    Ok(redirect(&format!("/warnings/{id}"), is_htmx(&headers)))
+}
+
+#[derive(Template)]
+#[template(path = "portal/warnings.html")]
+struct PortalList {
+    nav: &'static str,
+    rows: Vec<Notice>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/warning.html")]
+struct PortalOne {
+    nav: &'static str,
+    v: NoticeView,
+}
+
+/// `GET /portal/warnings`
+pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    let rows = enforcement::notices(&state.db, false, 200).await?;
+    Ok(Html(
+        PortalList {
+            nav: "warnings",
+            rows,
+        }
+        .render()?,
+    ))
+}
+
+/// `GET /portal/warnings/{id}`
+pub async fn portal_one(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HtmlError> {
+    let n = enforcement::notice(&state.db, id, false).await?;
+    let v = notice_view(&state, n).await?;
+    Ok(Html(PortalOne { nav: "warnings", v }.render()?))
+}
+
+/// `GET /portal/warnings/{id}/pdf`
+pub async fn portal_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, HtmlError> {
+    let n = enforcement::notice(&state.db, id, false).await?;
+    let v = notice_view(&state, n).await?;
+    let font = state.font()?.clone();
+    let title = v.n.title.clone();
+    let subtitle = format!("{} 发布", v.n.published_on.clone().unwrap_or_default());
+    let body = notice_text(&v);
+    let bytes = tokio::task::spawn_blocking(move || {
+        anbiao_print::document_pdf(&font, &title, &subtitle, &body)
+    })
+    .await
+    .map_err(AppError::from)?
+    .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(crate::export::download(
+        bytes,
+        "application/pdf",
+        &format!("warning-{id}.pdf"),
+        &format!("{}.pdf", v.n.title),
+    ))
+}

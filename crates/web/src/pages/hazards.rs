@@ -1,0 +1,689 @@
+//! Hidden hazards (隐患排查治理): the list within scope with its leading figures, a hazard's
+//! page with the step its reader may take (the enterprise plans and reports its rectification
+//! with a photo; an officer accepts and writes it off, or returns it), the photos, the
+//! enterprise's own self-check report, and the quarterly statistics.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::hazard::{FiveFixes, Level, State as HState, Step};
+use anbiao_domain::{Permission, Scope};
+use anbiao_store::enforcement::{self, Decision};
+use anbiao_store::hazards::{
+    self, By, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Quarter,
+};
+use anbiao_store::{StoreError, enterprise};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, Opt, redirect, show_refusal};
+
+const PAGE: i64 = 50;
+
+/// A multipart form's text fields and files (by field name), refused as a whole when too big.
+pub async fn read_multipart(
+    mut m: Multipart,
+) -> Result<(HashMap<String, String>, HashMap<String, Vec<u8>>), AppError> {
+    let too_big = || AppError::bad("file", "上传内容过大或格式不正确");
+    let mut fields = HashMap::new();
+    let mut files = HashMap::new();
+    while let Some(field) = m.next_field().await.map_err(|_| too_big())? {
+        let name = field.name().unwrap_or("").to_string();
+        if field.file_name().is_some() {
+            let bytes = field.bytes().await.map_err(|_| too_big())?.to_vec();
+            if !bytes.is_empty() {
+                files.insert(name, bytes);
+            }
+        } else {
+            fields.insert(name, field.text().await.map_err(|_| too_big())?);
+        }
+    }
+    Ok((fields, files))
+}
+
+/// A store refusal as a bad request on `field`.
+pub fn refusal(field: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Invalid(m) => AppError::bad(field, m),
+        other => AppError::from(other),
+    }
+}
+
+/// A day from a form, or the reason in words.
+pub fn form_date(
+    v: Option<&String>,
+    field: &'static str,
+    what: &str,
+) -> Result<time::Date, AppError> {
+    let v = v.map(|s| s.trim()).unwrap_or_default();
+    if v.is_empty() {
+        return Err(AppError::bad(field, format!("请填写{what}")));
+    }
+    parse_date(v)
+        .ok_or_else(|| AppError::bad(field, format!("{what}“{v}”不是有效日期（格式 2019-03-01）")))
+}
+
+pub struct LineView {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub name: String,
+    pub level: &'static str,
+    pub major: bool,
+    pub state: &'static str,
+    pub description: String,
+    pub found_on: String,
+    pub due: String,
+    pub overdue: bool,
+    pub own_check: bool,
+}
+
+impl LineView {
+    pub fn new(l: Line, on: time::Date) -> Self {
+        Self {
+            overdue: l.overdue_on(on),
+            level: l.level().label(),
+            major: l.level() == Level::Major,
+            state: l.state().label(l.level()),
+            own_check: l.source == "self",
+            id: l.id,
+            enterprise_id: l.enterprise_id,
+            name: l.name,
+            description: l.description,
+            found_on: l.found_on,
+            due: l.due,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    pub level: Option<String>,
+    pub overdue: Option<String>,
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "hazards/list.html")]
+struct ListPage {
+    layout: Layout,
+    summary: hazards::Summary,
+    lines: Vec<LineView>,
+    states: Vec<Opt>,
+    levels: Vec<Opt>,
+    overdue: bool,
+    page: i64,
+    more: bool,
+    query: String,
+    can_report: bool,
+    today: String,
+    error: Option<String>,
+}
+
+async fn render_list(
+    state: &AppState,
+    u: &CurrentUser,
+    q: &ListQuery,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let on = state.today();
+    let f = Filter {
+        state: q.state.as_deref().and_then(HState::parse),
+        level: q.level.as_deref().and_then(Level::parse),
+        overdue_on: q.overdue.as_deref().filter(|v| *v == "1").map(|_| on),
+        ..Default::default()
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let mut lines = hazards::list(&state.db, &u.scope, &f, PAGE + 1, (page - 1) * PAGE).await?;
+    let more = lines.len() as i64 > PAGE;
+    lines.truncate(PAGE as usize);
+    let mut states = vec![Opt::new("", "全部状态", q.state.as_deref())];
+    for s in HState::ALL {
+        states.push(Opt::new(
+            s.key(),
+            s.label(Level::General),
+            q.state.as_deref(),
+        ));
+    }
+    let levels = vec![
+        Opt::new("", "全部级别", q.level.as_deref()),
+        Opt::new("general", "一般隐患", q.level.as_deref()),
+        Opt::new("major", "重大隐患", q.level.as_deref()),
+    ];
+    let query = serde_urlencoded::to_string([
+        ("state", q.state.clone().unwrap_or_default()),
+        ("level", q.level.clone().unwrap_or_default()),
+        ("overdue", q.overdue.clone().unwrap_or_default()),
+    ])
+    .unwrap_or_default();
+    let view = ListPage {
+        layout: Layout::new(u, state, "hazards"),
+        summary: hazards::summary(&state.db, &u.scope, on).await?,
+        lines: lines.into_iter().map(|l| LineView::new(l, on)).collect(),
+        states,
+        levels,
+        overdue: f.overdue_on.is_some(),
+        page,
+        more,
+        query,
+        can_report: u.can(Permission::ReportHazards),
+        today: format_date(on),
+        error,
+    };
+    Ok(Html(view.render()?))
+}
+
+/// `GET /hazards?state=&level=&overdue=1&page=`
+pub async fn list(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, HtmlError> {
+    render_list(&state, &u, &q, None).await
+}
+
+/// `POST /hazards` (multipart): the enterprise reports a hazard its own check found.
+pub async fn report(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let Scope::Enterprise { id } = u.scope else {
+            return Err(AppError::Forbidden("只有企业用户可以报告自查隐患"));
+        };
+        let (fields, files) = read_multipart(multipart).await?;
+        let level = fields
+            .get("level")
+            .and_then(|l| Level::parse(l))
+            .ok_or_else(|| AppError::bad("level", "请选择隐患级别"))?;
+        let found_on = form_date(fields.get("found_on"), "found_on", "发现日期")?;
+        if found_on > state.today() {
+            return Err(AppError::bad("found_on", "发现日期不能晚于今天"));
+        }
+        let deadline = match fields
+            .get("deadline")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(_) => Some(form_date(fields.get("deadline"), "deadline", "整改期限")?),
+        };
+        let item = fields
+            .get("item")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        let n = NewHazard {
+            enterprise_id: id,
+            source: "self",
+            level,
+            item_key: item,
+            description: fields.get("description").map(String::as_str).unwrap_or(""),
+            found_on,
+            deadline,
+            photo: files.get("photo").map(Vec::as_slice),
+        };
+        hazards::register(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            &state.reference.major_hazards,
+            &n,
+        )
+        .await
+        .map_err(refusal("description"))
+    }
+    .await;
+    match result {
+        Ok(hid) => Ok(redirect(&format!("/hazards/{hid}"), is_htmx(&headers))),
+        Err(e) => {
+            let q = ListQuery::default();
+            show_refusal(
+                e,
+                |m| async move { render_list(&state, &u, &q, Some(m)).await },
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hazards/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    h: Hazard,
+    name: String,
+    level: &'static str,
+    major: bool,
+    state: &'static str,
+    overdue: bool,
+    standard: String,
+    item_text: String,
+    photos: Vec<Photo>,
+    events: Vec<(String, &'static str, HazardEvent)>,
+    decisions: Vec<Decision>,
+    can_plan: bool,
+    can_rectify: bool,
+    can_accept: bool,
+    can_decide: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String, i64)>,
+    today: String,
+    error: Option<String>,
+}
+
+fn step_label(step: &str) -> &'static str {
+    match step {
+        "register" => "登记隐患",
+        "plan" => Step::Plan.label(),
+        "rectify" => Step::Rectify.label(),
+        "accept" => Step::Accept.label(),
+        "return" => Step::Return.label(),
+        _ => "",
+    }
+}
+
+/// The violation categories in force on `on`: (key, name, fine limit).
+pub fn categories(state: &AppState, on: time::Date) -> Vec<(String, String, i64)> {
+    state
+        .reference
+        .violations
+        .in_force(on)
+        .map(|s| {
+            s.categories
+                .iter()
+                .map(|c| (c.key.clone(), c.name.clone(), c.fine_max_yuan))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn decision_kinds() -> Vec<(&'static str, &'static str)> {
+    anbiao_domain::enforcement::Kind::ALL
+        .iter()
+        .map(|k| (k.key(), k.label()))
+        .collect()
+}
+
+pub async fn render_detail(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let h = hazards::get(&state.db, &u.scope, id).await?;
+    let e = enterprise::get(&state.db, &u.scope, h.enterprise_id).await?;
+    let on = state.today();
+    let (level, st) = (h.level(), h.state());
+    let standard = h.standard_id.as_deref().and_then(|sid| {
+        state
+            .reference
+            .major_hazards
+            .standards
+            .iter()
+            .find(|s| s.id == sid)
+    });
+    let item_text = match (standard, h.item_key.as_deref()) {
+        (Some(s), Some(k)) => s
+            .items
+            .iter()
+            .find(|i| i.key() == k)
+            .map(|i| i.text.clone())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let events = hazards::events(&state.db, &u.scope, id)
+        .await?
+        .into_iter()
+        .map(|ev| {
+            let to = HState::parse(&ev.to_state)
+                .map(|s| s.label(level))
+                .unwrap_or("");
+            (step_label(&ev.step).to_string(), to, ev)
+        })
+        .collect();
+    let decisions = if u.can(Permission::ViewViolations) || u.can(Permission::ReportHazards) {
+        enforcement::list(
+            &state.db,
+            &u.scope,
+            &enforcement::Filter {
+                hazard_id: Some(id),
+                ..Default::default()
+            },
+            50,
+            0,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let view = DetailPage {
+        layout: Layout::new(u, state, "hazards"),
+        name: e.name,
+        level: level.label(),
+        major: level == Level::Major,
+        state: st.label(level),
+        overdue: h.overdue_on(on),
+        standard: standard.map(|s| s.title.clone()).unwrap_or_default(),
+        item_text,
+        photos: hazards::photos(&state.db, &u.scope, id).await?,
+        events,
+        decisions,
+        can_plan: u.can(Permission::ReportHazards) && level == Level::Major && st == HState::Open,
+        can_rectify: u.can(Permission::ReportHazards)
+            && matches!(
+                (level, st),
+                (Level::General, HState::Open) | (Level::Major, HState::Planned)
+            ),
+        can_accept: u.can(Permission::Inspect) && st == HState::Rectified,
+        can_decide: u.can(Permission::Enforce) && st != HState::Closed,
+        kinds: decision_kinds(),
+        categories: categories(state, on),
+        today: format_date(on),
+        h,
+        error,
+    };
+    Ok(Html(view.render()?))
+}
+
+/// `GET /hazards/{id}`
+pub async fn detail(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HtmlError> {
+    render_detail(&state, &u, id, None).await
+}
+
+/// `GET /hazards/{id}/photos/{photo}`
+pub async fn photo(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path((id, photo)): Path<(i64, i64)>,
+) -> Result<Response, HtmlError> {
+    let (ctype, bytes) = hazards::photo(&state.db, &u.scope, id, photo).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PlanForm {
+    pub measures: String,
+    pub responsible: String,
+    pub funds: String,
+    pub deadline: String,
+    pub contingency: String,
+}
+
+/// `POST /hazards/{id}/plan`: a major hazard's plan with the 五定.
+pub async fn plan(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<PlanForm>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let funds = match f.funds.trim() {
+            "" => None,
+            v => Some(
+                v.parse::<i64>()
+                    .map_err(|_| AppError::bad("funds", "整改资金应为整数（元）"))?,
+            ),
+        };
+        let deadline = match f.deadline.trim() {
+            "" => None,
+            _ => Some(form_date(Some(&f.deadline), "deadline", "完成时限")?),
+        };
+        let five = FiveFixes {
+            measures: f.measures.clone(),
+            responsible: f.responsible.clone(),
+            funds_yuan: funds,
+            deadline,
+            contingency: f.contingency.clone(),
+        };
+        hazards::plan(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            id,
+            &five,
+            state.today(),
+        )
+        .await
+        .map_err(refusal("measures"))
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect(&format!("/hazards/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
+    }
+}
+
+/// `POST /hazards/{id}/rectify` (multipart: photo, note): the enterprise reports it done.
+pub async fn rectify(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let (fields, files) = read_multipart(multipart).await?;
+        let note = fields.get("note").map(String::as_str).unwrap_or("");
+        hazards::step_with_photo(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            id,
+            Step::Rectify,
+            state.today(),
+            note,
+            files.get("photo").map(Vec::as_slice),
+        )
+        .await
+        .map_err(refusal("photo"))
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(redirect(&format!("/hazards/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    pub note: String,
+}
+
+async fn officer_step(
+    state: AppState,
+    u: CurrentUser,
+    headers: HeaderMap,
+    id: i64,
+    step: Step,
+    note: String,
+) -> Result<Response, HtmlError> {
+    let result = hazards::step(
+        &state.db,
+        &u.scope,
+        &u.actor("form"),
+        id,
+        step,
+        state.today(),
+        &note,
+    )
+    .await
+    .map_err(refusal("note"));
+    match result {
+        Ok(_) => Ok(redirect(&format!("/hazards/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
+    }
+}
+
+/// `POST /hazards/{id}/accept`: the officer accepts the rectification and writes it off.
+pub async fn accept(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<NoteForm>,
+) -> Result<Response, HtmlError> {
+    officer_step(state, u, headers, id, Step::Accept, f.note).await
+}
+
+/// `POST /hazards/{id}/return`: the officer returns it as not done, with the reason.
+pub async fn send_back(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<NoteForm>,
+) -> Result<Response, HtmlError> {
+    officer_step(state, u, headers, id, Step::Return, f.note).await
+}
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    pub year: Option<i32>,
+}
+
+pub struct StatsRow {
+    pub label: String,
+    pub link: Option<String>,
+    pub quarters: [Quarter; 4],
+    pub year: Quarter,
+}
+
+#[derive(Template)]
+#[template(path = "hazards/stats.html")]
+struct StatsPage {
+    layout: Layout,
+    year: i32,
+    by_unit: bool,
+    rows: Vec<StatsRow>,
+    total: StatsRow,
+}
+
+/// The year's figures from its quarters: found and closed add up; open and overdue are the
+/// fourth quarter's end.
+fn year_of(q: &[Quarter; 4]) -> Quarter {
+    let mut y = Quarter::default();
+    for x in q {
+        y.found_general += x.found_general;
+        y.found_major += x.found_major;
+        y.closed += x.closed;
+    }
+    y.open_at_end = q[3].open_at_end;
+    y.overdue_at_end = q[3].overdue_at_end;
+    y
+}
+
+/// `GET /hazards/stats?year=`: quarterly and annual figures per unit (the city) or per
+/// enterprise (a district, a township, an enterprise).
+pub async fn stats(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<StatsQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let year = q.year.unwrap_or_else(|| state.today().year());
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::bad("year", "年度应在 2000 至 2100 之间").into());
+    }
+    let by_unit = matches!(u.scope, Scope::City);
+    let groups = hazards::quarterly(
+        &state.db,
+        &u.scope,
+        year,
+        if by_unit {
+            By::RegionCode
+        } else {
+            By::Enterprise
+        },
+    )
+    .await?;
+    let mut rows: Vec<StatsRow> = Vec::new();
+    if by_unit {
+        // Region codes fold into their programme unit.
+        let mut by: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
+        for (code, qs) in groups {
+            let unit = state
+                .reference
+                .regions
+                .get(&code)
+                .map(|r| r.unit.clone())
+                .unwrap_or(code);
+            let e = by.entry(unit).or_default();
+            for (a, b) in e.iter_mut().zip(qs.iter()) {
+                a.add(b);
+            }
+        }
+        for (unit, qs) in by {
+            rows.push(StatsRow {
+                year: year_of(&qs),
+                label: unit,
+                link: None,
+                quarters: qs,
+            });
+        }
+    } else {
+        let ids: Vec<i64> = groups.iter().filter_map(|(k, _)| k.parse().ok()).collect();
+        let names = enterprise::names(&state.db, &u.scope, &ids).await?;
+        for (k, qs) in groups {
+            let id: i64 = k.parse().unwrap_or(0);
+            rows.push(StatsRow {
+                year: year_of(&qs),
+                label: names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("企业 #{id}")),
+                link: Some(format!("/enterprises/{id}/standing")),
+                quarters: qs,
+            });
+        }
+        rows.sort_by(|a, b| {
+            b.year
+                .found_general
+                .cmp(&a.year.found_general)
+                .then(a.label.cmp(&b.label))
+        });
+    }
+    let mut tq: [Quarter; 4] = Default::default();
+    for r in &rows {
+        for (a, b) in tq.iter_mut().zip(r.quarters.iter()) {
+            a.add(b);
+        }
+    }
+    let total = StatsRow {
+        label: "合计".into(),
+        link: None,
+        year: year_of(&tq),
+        quarters: tq,
+    };
+    Ok(Html(
+        StatsPage {
+            layout: Layout::new(&u, &state, "hazards"),
+            year,
+            by_unit,
+            rows,
+            total,
+        }
+        .render()?,
+    ))
+}

@@ -1,0 +1,380 @@
+//! Inspections as recorded (监督检查记录): the list within scope, the form an inspector fills
+//! in on site (checklist of the version in force, two officers, findings that open hazards
+//! with their photos), and an inspection's page with its hazards and enforcement decisions.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+use serde::Deserialize;
+
+use anbiao_domain::Permission;
+use anbiao_domain::checklist::Answer;
+use anbiao_domain::date::format_date;
+use anbiao_domain::hazard::Level;
+use anbiao_store::enforcement::{self, Decision};
+use anbiao_store::enterprise;
+use anbiao_store::hazards::{self, NewHazard};
+use anbiao_store::inspections::{self, Inspection, Kind, NewInspection};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::hazards::{
+    LineView, categories, decision_kinds, form_date, read_multipart, refusal,
+};
+use crate::pages::{Layout, redirect, show_refusal};
+
+/// Finding rows on the form.
+const FINDING_ROWS: usize = 3;
+const PAGE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "inspections/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Inspection>,
+    page: i64,
+    more: bool,
+    can_record: bool,
+}
+
+/// `GET /inspections`
+pub async fn list(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let page = q.page.unwrap_or(1).max(1);
+    let mut rows =
+        inspections::list(&state.db, &u.scope, None, None, PAGE + 1, (page - 1) * PAGE).await?;
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    Ok(Html(
+        ListPage {
+            layout: Layout::new(&u, &state, "inspections"),
+            rows,
+            page,
+            more,
+            can_record: u.can(Permission::Inspect),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    pub enterprise: Option<i64>,
+    pub kind: Option<String>,
+}
+
+pub struct ItemRow {
+    pub key: String,
+    pub group: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "inspections/new.html")]
+struct NewPage {
+    layout: Layout,
+    enterprise_id: Option<i64>,
+    enterprise_name: String,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    checklist: String,
+    items: Vec<ItemRow>,
+    rows: Vec<usize>,
+    major_items: Vec<(String, String)>,
+    standard: String,
+    officer: String,
+    today: String,
+    error: Option<String>,
+}
+
+async fn render_new(
+    state: &AppState,
+    u: &CurrentUser,
+    q: &NewQuery,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let on = state.today();
+    let set = state
+        .reference
+        .checklists
+        .in_force(on)
+        .ok_or_else(|| AppError::bad("on", format!("{} 没有适用的检查表", format_date(on))))?;
+    let enterprise_name = match q.enterprise {
+        Some(id) => enterprise::get(&state.db, &u.scope, id).await?.name,
+        None => String::new(),
+    };
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(Kind::parse)
+        .unwrap_or(Kind::Plan);
+    let standard = state.reference.major_hazards.in_force(on);
+    let view = NewPage {
+        layout: Layout::new(u, state, "inspections"),
+        enterprise_id: q.enterprise,
+        enterprise_name,
+        kinds: Kind::ALL
+            .iter()
+            .map(|k| (k.key(), k.label(), *k == kind))
+            .collect(),
+        checklist: set.name(),
+        items: set
+            .items
+            .iter()
+            .map(|i| ItemRow {
+                key: i.key.clone(),
+                group: i.group.clone(),
+                text: i.text.clone(),
+            })
+            .collect(),
+        rows: (1..=FINDING_ROWS).collect(),
+        major_items: standard
+            .map(|s| s.items.iter().map(|i| (i.key(), i.text.clone())).collect())
+            .unwrap_or_default(),
+        standard: standard.map(|s| s.title.clone()).unwrap_or_default(),
+        officer: u.user.username.clone(),
+        today: format_date(on),
+        error,
+    };
+    Ok(Html(view.render()?))
+}
+
+/// `GET /inspections/new?enterprise=&kind=`
+pub async fn new_form(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<NewQuery>,
+) -> Result<Html<String>, HtmlError> {
+    render_new(&state, &u, &q, None).await
+}
+
+/// `POST /inspections` (multipart): records the inspection and opens its findings.
+pub async fn record(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, HtmlError> {
+    let mut asked = NewQuery::default();
+    let result = async {
+        let (fields, files) = read_multipart(multipart).await?;
+        let get = |k: &str| fields.get(k).map(|s| s.trim()).unwrap_or_default();
+        let enterprise_id = match get("enterprise_id") {
+            "" => {
+                let code = get("credit_code");
+                if code.is_empty() {
+                    return Err(AppError::bad(
+                        "credit_code",
+                        "请填写被检查企业的统一社会信用代码",
+                    ));
+                }
+                let id = enterprise::id_by_credit_code(&state.db, &code.to_uppercase())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::bad(
+                            "credit_code",
+                            format!("没有统一社会信用代码为“{code}”的企业"),
+                        )
+                    })?;
+                // Out of scope reads as unknown.
+                enterprise::get(&state.db, &u.scope, id)
+                    .await
+                    .map_err(|_| {
+                        AppError::bad(
+                            "credit_code",
+                            format!("没有统一社会信用代码为“{code}”的企业"),
+                        )
+                    })?;
+                id
+            }
+            v => v
+                .parse::<i64>()
+                .map_err(|_| AppError::bad("enterprise_id", "被检查企业无效"))?,
+        };
+        asked.enterprise = Some(enterprise_id);
+        let kind =
+            Kind::parse(get("kind")).ok_or_else(|| AppError::bad("kind", "请选择检查类型"))?;
+        asked.kind = Some(kind.key().to_string());
+        let on = form_date(fields.get("on"), "on", "检查日期")?;
+        if on > state.today() {
+            return Err(AppError::bad("on", "检查日期不能晚于今天"));
+        }
+        let set =
+            state.reference.checklists.in_force(on).ok_or_else(|| {
+                AppError::bad("on", format!("{} 没有适用的检查表", format_date(on)))
+            })?;
+        let mut answers = Vec::new();
+        for i in &set.items {
+            let a = get(&format!("answer_{}", i.key));
+            if a.is_empty() {
+                continue;
+            }
+            let answer = Answer::parse(a).ok_or_else(|| AppError::bad("answer", "检查结论无效"))?;
+            answers.push((
+                i.key.clone(),
+                answer,
+                get(&format!("note_{}", i.key)).to_string(),
+            ));
+        }
+        let mut findings = Vec::new();
+        for n in 1..=FINDING_ROWS {
+            let description = get(&format!("f{n}_description"));
+            if description.is_empty() {
+                continue;
+            }
+            let level = Level::parse(get(&format!("f{n}_level")))
+                .ok_or_else(|| AppError::bad("level", format!("第 {n} 项隐患：请选择隐患级别")))?;
+            let deadline = match get(&format!("f{n}_deadline")) {
+                "" => None,
+                _ => Some(form_date(
+                    fields.get(&format!("f{n}_deadline")),
+                    "deadline",
+                    &format!("第 {n} 项隐患的整改期限"),
+                )?),
+            };
+            let item = fields
+                .get(&format!("f{n}_item"))
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty());
+            findings.push(NewHazard {
+                enterprise_id,
+                source: "inspection",
+                level,
+                item_key: item,
+                description,
+                found_on: on,
+                deadline,
+                photo: files.get(&format!("f{n}_photo")).map(Vec::as_slice),
+            });
+        }
+        let officers = vec![get("officer1").to_string(), get("officer2").to_string()];
+        inspections::record(
+            &state.db,
+            &u.scope,
+            &u.actor("form"),
+            &state.reference.major_hazards,
+            &NewInspection {
+                enterprise_id,
+                kind,
+                on,
+                officers,
+                checklist: set,
+                answers,
+                summary: get("summary"),
+                findings,
+            },
+        )
+        .await
+        .map_err(refusal("summary"))
+    }
+    .await;
+    match result {
+        Ok(id) => Ok(redirect(&format!("/inspections/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| render_new(&state, &u, &asked, Some(m))).await,
+    }
+}
+
+pub struct AnswerRow {
+    pub group: String,
+    pub text: String,
+    pub answer: &'static str,
+    pub finding: bool,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "inspections/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    i: Inspection,
+    answers: Vec<AnswerRow>,
+    hazards: Vec<LineView>,
+    decisions: Vec<Decision>,
+    can_decide: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String, i64)>,
+    today: String,
+    error: Option<String>,
+}
+
+pub async fn render_detail(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let i = inspections::get(&state.db, &u.scope, id).await?;
+    let recorded = inspections::items(&state.db, &u.scope, id).await?;
+    let mut answers = Vec::new();
+    if let Some(set) = state.reference.checklists.by_name(&i.checklist) {
+        for item in &set.items {
+            if let Some((_, a, note)) = recorded.iter().find(|(k, _, _)| *k == item.key) {
+                let answer = Answer::parse(a);
+                answers.push(AnswerRow {
+                    group: item.group.clone(),
+                    text: item.text.clone(),
+                    answer: answer.map(Answer::label).unwrap_or(""),
+                    finding: answer == Some(Answer::Finding),
+                    note: note.clone(),
+                });
+            }
+        }
+    }
+    let on = state.today();
+    let hazards = hazards::list(
+        &state.db,
+        &u.scope,
+        &hazards::Filter {
+            inspection_id: Some(id),
+            ..Default::default()
+        },
+        100,
+        0,
+    )
+    .await?
+    .into_iter()
+    .map(|l| LineView::new(l, on))
+    .collect();
+    let decisions = enforcement::list(
+        &state.db,
+        &u.scope,
+        &enforcement::Filter {
+            inspection_id: Some(id),
+            ..Default::default()
+        },
+        50,
+        0,
+    )
+    .await?;
+    let view = DetailPage {
+        layout: Layout::new(u, state, "inspections"),
+        answers,
+        hazards,
+        decisions,
+        can_decide: u.can(Permission::Enforce),
+        kinds: decision_kinds(),
+        categories: categories(state, on),
+        today: format_date(on),
+        i,
+        error,
+    };
+    Ok(Html(view.render()?))
+}
+
+/// `GET /inspections/{id}`
+pub async fn detail(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, HtmlError> {
+    render_detail(&state, &u, id, None).await
+}
