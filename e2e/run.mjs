@@ -188,6 +188,7 @@ async function scenario(name, dbUrl, port) {
     await page.screenshot({ path: join(out, `${name}-audit.png`) });
     await signOut();
     await programmeFlow({ page, base, name, work, signIn, signOut });
+    await supervisionFlow({ page, base, name, work, signIn, signOut });
     await gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn });
     check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
     passed++;
@@ -251,6 +252,70 @@ async function programmeFlow({ page, base, name, work, signIn, signOut }) {
   const own = await page.textContent("#tasks tr.own");
   check(own.includes("待审核"), "the summary report awaits the city: " + own);
   await page.screenshot({ path: join(out, `${name}-tasks.png`) });
+  await signOut();
+}
+
+// Supervision: a district officer draws next year's plan; an inspector records an inspection
+// of the demo enterprise with a finding and its photo; the enterprise reports the
+// rectification with an "after" photo; the officer verifies and writes the hazard off.
+async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
+  const photo = join(work, "现场照片.png");
+  writeFileSync(photo, readFileSync(join(here, "..", "crates", "app", "src", "demo_after.png")));
+  await signIn("qiye", "Demo@2018", "/enterprises");
+  const code = (await page.textContent("table.grid tbody tr:first-child td.mono")).trim();
+  check(/^[0-9A-Z]{18}$/.test(code), "the enterprise reads its own credit code: " + code);
+  await signOut();
+
+  await signIn("rugao", "Demo@2018", "/enterprises");
+  const year = new Date().getFullYear() + 1;
+  await page.goto(`${base}/inspections/plan?year=${year}`);
+  await page.waitForSelector("#draw-form");
+  await page.fill("#draw-form input[name=seed]", "20260704");
+  await page.click("#draw-form button[type=submit]");
+  await page.waitForSelector("#plan-summary");
+  check((await page.textContent("#seed")).trim() === "20260704", "the plan records its seed");
+  check((await page.textContent("#plan-lines")).includes("每年"), "every line explains its count");
+  const months = await page.$$eval("#calendar tbody td", (tds) => tds.map((t) => Number(t.textContent)));
+  check(months.length === 12 && months.some((n) => n > 0), "the calendar counts visits by month: " + months);
+  await page.screenshot({ path: join(out, `${name}-inspection-plan.png`) });
+
+  await page.goto(base + "/inspections/new?kind=complaint");
+  await page.waitForSelector("#inspection-form");
+  await page.fill("#inspection-form input[name=credit_code]", code);
+  await page.fill("#inspection-form input[name=officer2]", "rucheng");
+  await page.check("#inspection-form input[name=answer_hot_work][value=finding]");
+  await page.fill("#inspection-form input[name=note_hot_work]", "焊接作业未办理动火审批");
+  await page.fill("#inspection-form textarea[name=f1_description]", "浏览器测试：焊接动火作业未办理审批，现场无监火人");
+  const due = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
+  await page.fill("#inspection-form input[name=f1_deadline]", due);
+  await page.setInputFiles("#inspection-form input[name=f1_photo]", photo);
+  await page.fill("#inspection-form textarea[name=summary]", "举报核查");
+  await page.click("#inspection-form button[type=submit]");
+  await page.waitForURL(/\/inspections\/\d+$/);
+  check((await page.textContent("#answers")).includes("发现问题"), "the checklist records the finding");
+  await page.click("#hazards a:has-text('浏览器测试')");
+  await page.waitForSelector("#hazard-state");
+  const hazardUrl = page.url();
+  check((await page.textContent("#hazard-state")).trim() === "整改中", "the finding opened a hazard");
+  await signOut();
+
+  await signIn("qiye", "Demo@2018", "/enterprises");
+  await page.goto(hazardUrl);
+  await page.waitForSelector("#rectify-form");
+  await page.setInputFiles("#rectify-form input[name=photo]", photo);
+  await page.fill("#rectify-form textarea[name=note]", "已补办动火审批，配备监火人和灭火器");
+  await page.click("#rectify-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#hazard-state")?.textContent.includes("待验收"));
+  check(!(await page.$("#accept-form")), "the enterprise cannot write its own hazard off");
+  await signOut();
+
+  await signIn("rugao", "Demo@2018", "/enterprises");
+  await page.goto(hazardUrl);
+  const shown = await page.$$eval("#photos img", (imgs) => imgs.map((i) => i.naturalWidth));
+  check(shown.length === 2 && shown.every((w) => w > 0), "both photos show: " + shown);
+  await page.click("#accept-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#hazard-state")?.textContent.includes("已验收销号"));
+  await page.screenshot({ path: join(out, `${name}-hazard.png`), fullPage: true });
   await signOut();
 }
 

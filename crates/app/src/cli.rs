@@ -142,6 +142,15 @@ pub enum StandardsAction {
     },
     /// Lists the loaded sheets.
     List,
+    /// Loads the full item list of a major-hazard standard (重大事故隐患判定标准) from
+    /// .xlsx/.xls/.csv (columns 类别, 行业或领域, 序号, 判定内容), checked against the
+    /// standard's structure (items per class and area); replaces an earlier import.
+    ImportMajor {
+        file: PathBuf,
+        /// The standard's id: major_hazard.2017 or major_hazard.2023.
+        #[arg(long)]
+        standard: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -74,11 +74,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let db = open(&cli.db, &reference).await?;
             let on = date.unwrap_or_else(anbiao_web::today);
             let report = jobs::run_daily(&db, &reference.grading, on, &instance_name()).await?;
+            let queued = anbiao_store::queue::work(&db, &instance_name(), on).await?;
             db.close().await;
             println!(
-                "{}：{}",
+                "{}：{}；到期任务 {} 项，发出提醒 {} 条{}",
                 anbiao_domain::date::format_date(on),
-                report.summary()
+                report.summary(),
+                queued.done,
+                queued.delivered,
+                if queued.failed > 0 {
+                    format!("，失败 {} 项", queued.failed)
+                } else {
+                    String::new()
+                }
             );
             Ok(0)
         }
@@ -119,6 +127,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 eprintln!(
                     "已生成定级历史：证书 {} 张，运行质量审计 {} 次，小微企业自评 {} 家，在办定级案件 {} 件",
                     s.certificates, s.audits, s.started, s.cases
+                );
+            }
+            if let Some(t) =
+                crate::supervision::tell(&db, &reference, seed, own, anbiao_web::today()).await?
+            {
+                eprintln!(
+                    "已生成监督检查记录 {} 次，隐患 {} 项，执法决定 {} 项",
+                    t.inspections, t.hazards, t.decisions
                 );
             }
             let n = anbiao_store::standing::refresh(&db).await?;
@@ -474,18 +490,44 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         eprintln!("注意：{e}");
     }
     if args.jobs_every_minutes > 0 {
-        let (db, state) = (db.clone(), state.clone());
+        let (jobs_db, jobs_state) = (db.clone(), state.clone());
         let every = Duration::from_secs(args.jobs_every_minutes * 60);
         tokio::spawn(async move {
             let instance = instance_name();
             loop {
-                match jobs::run_daily(&db, &state.reference.grading, state.today(), &instance).await
+                match jobs::run_daily(
+                    &jobs_db,
+                    &jobs_state.reference.grading,
+                    jobs_state.today(),
+                    &instance,
+                )
+                .await
                 {
                     Ok(r) if r.ran => tracing::info!("daily jobs: {}", r.summary()),
                     Ok(_) => {}
                     Err(e) => tracing::warn!("daily jobs failed: {e}"),
                 }
                 tokio::time::sleep(every).await;
+            }
+        });
+        // The job queue (deadline reminders, escalations) is polled every minute: each due job
+        // is claimed by one instance and done once, however many instances poll.
+        let (queue_db, queue_state) = (db.clone(), state.clone());
+        let poll = every.min(Duration::from_secs(60));
+        tokio::spawn(async move {
+            let instance = instance_name();
+            loop {
+                match anbiao_store::queue::work(&queue_db, &instance, queue_state.today()).await {
+                    Ok(r) if r.done > 0 || r.failed > 0 => tracing::info!(
+                        "job queue: {} done, {} notifications, {} failed",
+                        r.done,
+                        r.delivered,
+                        r.failed
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("job queue failed: {e}"),
+                }
+                tokio::time::sleep(poll).await;
             }
         });
     }

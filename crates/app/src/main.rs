@@ -6,6 +6,7 @@ mod demo;
 mod ops;
 mod reference;
 mod story;
+mod supervision;
 
 use clap::Parser;
 

@@ -367,6 +367,35 @@ pub async fn standards_cmd(
             }
             Ok(0)
         }
+        StandardsAction::ImportMajor { file, standard } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("无法读取文件 {}", file.display()))?;
+            let Some(s) = reference
+                .major_hazards
+                .standards
+                .iter()
+                .find(|s| s.id == standard)
+            else {
+                let ids: Vec<&str> = reference
+                    .major_hazards
+                    .standards
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect();
+                bail!("判定标准“{standard}”不存在，应为：{}", ids.join("、"));
+            };
+            let rows = anbiao_sheets::major_hazards::read_major_hazard_list(&bytes)?;
+            let items: Vec<_> = rows.iter().map(|(_, i)| i.clone()).collect();
+            if let Err(problems) = s.check_list(&items) {
+                for p in problems.iter().take(20) {
+                    eprintln!("  {p}");
+                }
+                bail!("{} 的条款清单有 {} 处问题，未导入", s.title, problems.len());
+            }
+            let n = anbiao_store::hazards::import_items(db, &cli_actor(), &s.id, &items).await?;
+            eprintln!("已导入《{}》条款 {n} 条", s.title);
+            Ok(0)
+        }
         StandardsAction::Import {
             file,
             id,

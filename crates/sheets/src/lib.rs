@@ -2,6 +2,7 @@
 //! GBK/GB18030, UTF-16 as Excel writes "Unicode text"), finding the roster's header under title
 //! rows, and writing .xlsx.
 
+pub mod major_hazards;
 pub mod read;
 pub mod roster;
 pub mod scoring;

@@ -868,3 +868,58 @@ pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<HazardEvent>,
         .fetch_all(p)
         .await)?)
 }
+
+/// Replaces the imported item list of a major-hazard standard with `items` (already checked
+/// against its structure), in one transaction with an audit entry. Returns the count.
+pub async fn import_items(
+    db: &Db,
+    actor: &Actor,
+    standard_id: &str,
+    items: &[anbiao_domain::major_hazard::Item],
+) -> Result<usize, StoreError> {
+    let mut tx = db.begin().await?;
+    const CLEAR: &str = "DELETE FROM major_hazard_item WHERE standard_id = $1";
+    with_tx!(&mut tx, |c| sqlx::query(CLEAR)
+        .bind(standard_id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    const SQL: &str = "INSERT INTO major_hazard_item (standard_id, item_key, class, area, number, text, \
+        imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    for it in items {
+        with_tx!(&mut tx, |c| sqlx::query(SQL)
+            .bind(standard_id)
+            .bind(it.key())
+            .bind(&it.class)
+            .bind(&it.area)
+            .bind(i64::from(it.number))
+            .bind(&it.text)
+            .bind(&actor.username)
+            .bind(now_secs())
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    let ev = Event::new("major_hazard.import", format!("standard:{standard_id}")).detail(format!(
+        "导入重大事故隐患判定标准 {standard_id} 条款 {} 条",
+        items.len()
+    ));
+    audit::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(items.len())
+}
+
+/// The imported items of a standard: (key, text), by class, area and number.
+pub async fn imported_items(
+    db: &Db,
+    standard_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "SELECT item_key, text FROM major_hazard_item WHERE standard_id = $1 \
+        ORDER BY class, area, number";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, (String, String)>(
+        SQL
+    )
+    .bind(standard_id)
+    .fetch_all(p)
+    .await)?)
+}

@@ -749,3 +749,86 @@ async fn jobs_run_once_per_business_day() {
         t.drop_db().await;
     }
 }
+
+/// The full list of a major-hazard standard imports from a spreadsheet when it matches the
+/// standard's structure; a list with a missing item is refused with the group and nothing kept.
+#[tokio::test]
+async fn the_major_hazard_list_imports_when_complete() {
+    let book = anbiao_domain::major_hazard::MajorHazardBook::embedded().expect("book");
+    let s = book
+        .standards
+        .iter()
+        .find(|s| s.id == "major_hazard.2017")
+        .expect("2017");
+    let mut csv = String::from("类别,行业或领域,序号,判定内容\n");
+    for g in &s.groups {
+        for n in 1..=g.items {
+            csv.push_str(&format!(
+                "{},{},{n},{}第{n}条判定内容\n",
+                g.class, g.area, g.area
+            ));
+        }
+    }
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let short = dir.path().join("short.csv");
+        let lines: Vec<&str> = csv.lines().collect();
+        std::fs::write(&short, lines[..lines.len() - 1].join("\n")).expect("write");
+        let out = anbiao(
+            &t.url,
+            &[
+                "standards",
+                "import-major",
+                short.to_str().unwrap_or(""),
+                "--standard",
+                "major_hazard.2017",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out).contains("“商贸”应有 1 条，清单中有 0 条"),
+            "{}",
+            text(&out)
+        );
+        assert!(
+            anbiao_store::hazards::imported_items(&t.db, "major_hazard.2017")
+                .await
+                .expect("ran")
+                .is_empty()
+        );
+        let full = dir.path().join("full.csv");
+        std::fs::write(&full, &csv).expect("write");
+        let out = anbiao(
+            &t.url,
+            &[
+                "standards",
+                "import-major",
+                full.to_str().unwrap_or(""),
+                "--standard",
+                "major_hazard.2017",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("条款 59 条"), "{}", text(&out));
+        let items = anbiao_store::hazards::imported_items(&t.db, "major_hazard.2017")
+            .await
+            .expect("ran");
+        assert_eq!(items.len(), 59);
+        let out = anbiao(
+            &t.url,
+            &[
+                "standards",
+                "import-major",
+                full.to_str().unwrap_or(""),
+                "--standard",
+                "major_hazard.1999",
+            ],
+        );
+        assert!(
+            text(&out).contains("判定标准“major_hazard.1999”不存在"),
+            "{}",
+            text(&out)
+        );
+    }
+}

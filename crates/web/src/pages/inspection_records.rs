@@ -118,6 +118,17 @@ async fn render_new(
         .and_then(Kind::parse)
         .unwrap_or(Kind::Plan);
     let standard = state.reference.major_hazards.in_force(on);
+    // The items shipped with the standard, and those of the full list imported from .xlsx.
+    let mut major_items: Vec<(String, String)> = standard
+        .map(|s| s.items.iter().map(|i| (i.key(), i.text.clone())).collect())
+        .unwrap_or_default();
+    if let Some(s) = standard {
+        for (k, t) in hazards::imported_items(&state.db, &s.id).await? {
+            if !major_items.iter().any(|(x, _)| *x == k) {
+                major_items.push((k, t));
+            }
+        }
+    }
     let view = NewPage {
         layout: Layout::new(u, state, "inspections"),
         enterprise_id: q.enterprise,
@@ -137,9 +148,7 @@ async fn render_new(
             })
             .collect(),
         rows: (1..=FINDING_ROWS).collect(),
-        major_items: standard
-            .map(|s| s.items.iter().map(|i| (i.key(), i.text.clone())).collect())
-            .unwrap_or_default(),
+        major_items,
         standard: standard.map(|s| s.title.clone()).unwrap_or_default(),
         officer: u.user.username.clone(),
         today: format_date(on),
