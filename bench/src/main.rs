@@ -11,6 +11,7 @@
 
 mod http;
 mod programme;
+mod supervision;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -41,6 +42,12 @@ struct Args {
     /// Runs of the target table computed by scanning the records (slow at 1,000,000).
     #[arg(long, default_value_t = 5)]
     scan_runs: usize,
+    /// Hazards written per enterprise for the hazard queries (10 × 1,000,000 = 10,000,000).
+    #[arg(long, default_value_t = 10)]
+    hazards_per_enterprise: u32,
+    /// Leave out the HTTP latencies.
+    #[arg(long)]
+    skip_http: bool,
     /// Requests per query kind.
     #[arg(long, default_value_t = 200)]
     requests: usize,
@@ -330,6 +337,65 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         "| draw and store (statuses, frequencies, 双随机, officers) | {lines} | {visits} | {:.2} s |",
         took.as_secs_f64()
     );
+    // The draw alone (domain, no database), from statuses read beforehand.
+    let mut inputs = Vec::new();
+    for (unit, _) in &units {
+        inputs.push((
+            anbiao_store::inspection_plans::subjects(&db, unit, plan_day, set.recent_months)
+                .await?,
+            anbiao_store::inspection_plans::officers(&db, unit).await?,
+        ));
+    }
+    let t = Instant::now();
+    let mut drawn = 0usize;
+    for (subjects, officers) in &inputs {
+        drawn += anbiao_domain::inspection_plan::build(set, subjects, officers, 2020)
+            .lines
+            .len();
+    }
+    println!(
+        "| the draw alone (domain, in memory; part of the line above) | {drawn} | | {:.2} s |",
+        t.elapsed().as_secs_f64()
+    );
+    drop(inputs);
+
+    // Hidden hazards at province scale.
+    if args.hazards_per_enterprise > 0 {
+        let (n, took) = supervision::write(&db, args.hazards_per_enterprise).await?;
+        println!("\n| hazards | rows | time | rows/s |");
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| write hazards (one INSERT … SELECT, raw SQL) | {n} | {:.2} s | {:.0} |",
+            took.as_secs_f64(),
+            rate(n as usize, took)
+        );
+        let t = Instant::now();
+        let read = anbiao_store::hazards::rebuild_sums(&db).await?;
+        let took = t.elapsed();
+        println!(
+            "| rebuild the statistics' running sums from every hazard | {read} | {:.2} s | {:.0} |",
+            took.as_secs_f64(),
+            rate(read as usize, took)
+        );
+        if let Db::Postgres(p) = &db {
+            sqlx::query("ANALYZE").execute(p).await?;
+        } else if let Db::Sqlite(p) = &db {
+            sqlx::query("ANALYZE").execute(p).await?;
+        }
+        supervision::measure(&db, args.requests, time::macros::date!(2025 - 12 - 31)).await?;
+    }
+    if args.skip_http {
+        db.close().await;
+        if let Some(name) = pg_name.filter(|_| !args.keep_db) {
+            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
+            sqlx::Executor::execute(
+                &mut c,
+                sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")),
+            )
+            .await?;
+        }
+        return Ok(());
+    }
 
     // HTTP latencies.
     account::create(

@@ -540,6 +540,11 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
             Ok(n) => tracing::info!("programme standing recomputed for {n} enterprises"),
             Err(e) => tracing::warn!("programme standing refresh failed: {e}"),
         }
+        match anbiao_store::hazards::ensure_sums(&standing_db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("hazard statistics rebuilt from {n} hazards"),
+            Err(e) => tracing::warn!("hazard statistics rebuild failed: {e}"),
+        }
     });
     let purge_db = db.clone();
     tokio::spawn(async move {

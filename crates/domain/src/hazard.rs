@@ -250,6 +250,99 @@ pub fn overdue(state: State, deadline: Date, on: Date) -> bool {
     matches!(state, State::Open | State::Planned) && deadline < on
 }
 
+/// A count of hazards kept as a running sum of dated `+1`/`−1` events (the statistics at
+/// province scale read the sums, not the hazards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tally {
+    /// Found, cumulative (found in a period = the difference at its ends).
+    FoundGeneral,
+    FoundMajor,
+    /// Written off, cumulative.
+    Closed,
+    /// Not written off on the day.
+    Open,
+    /// Past the deadline and not reported done on the day.
+    Overdue,
+}
+
+impl Tally {
+    pub const ALL: [Tally; 5] = [
+        Self::FoundGeneral,
+        Self::FoundMajor,
+        Self::Closed,
+        Self::Open,
+        Self::Overdue,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::FoundGeneral => "fg",
+            Self::FoundMajor => "fm",
+            Self::Closed => "cl",
+            Self::Open => "op",
+            Self::Overdue => "od",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.key() == s)
+    }
+}
+
+/// What a hazard's tally depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TallyFacts {
+    pub level: Level,
+    pub state: State,
+    pub found_on: Date,
+    /// The deadline in force (the plan's, once a major hazard has one).
+    pub due: Date,
+    pub rectified_on: Option<Date>,
+    pub closed_on: Option<Date>,
+}
+
+/// The hazard's events: found on its day; open from then until written off; overdue from the
+/// day after the deadline until reported done (or written off), open-ended while it is still
+/// being rectified. A rectification returned as not done clears `rectified_on`, so only the
+/// current episode is kept.
+pub fn tally(f: &TallyFacts) -> Vec<(Date, Tally, i64)> {
+    let mut out = vec![
+        (
+            f.found_on,
+            match f.level {
+                Level::General => Tally::FoundGeneral,
+                Level::Major => Tally::FoundMajor,
+            },
+            1,
+        ),
+        (f.found_on, Tally::Open, 1),
+    ];
+    let closed = if f.state == State::Closed {
+        f.closed_on
+    } else {
+        None
+    };
+    if let Some(c) = closed {
+        out.push((c, Tally::Closed, 1));
+        out.push((c, Tally::Open, -1));
+    }
+    let start = f.due + time::Duration::days(1);
+    let end = match f.state {
+        State::Open | State::Planned => None,
+        State::Rectified => f.rectified_on.or(Some(start)),
+        State::Closed => f.rectified_on.or(closed).or(Some(start)),
+    };
+    match end {
+        None => out.push((start, Tally::Overdue, 1)),
+        Some(e) if e > start => {
+            out.push((start, Tally::Overdue, 1));
+            out.push((e, Tally::Overdue, -1));
+        }
+        Some(_) => {}
+    }
+    out
+}
+
 /// The largest photo accepted.
 pub const PHOTO_MAX_BYTES: usize = 5 * 1024 * 1024;
 
@@ -425,6 +518,53 @@ mod tests {
             .check(FOUND),
             Err(HazardError::DeadlineBeforeFound)
         );
+    }
+
+    #[test]
+    fn the_tally_counts_found_open_closed_and_overdue_days() {
+        let sum = |f: &TallyFacts, t: Tally, on: Date| -> i64 {
+            tally(f)
+                .iter()
+                .filter(|(d, x, _)| *x == t && *d <= on)
+                .map(|(_, _, n)| n)
+                .sum()
+        };
+        let open = TallyFacts {
+            level: Level::General,
+            state: State::Open,
+            found_on: FOUND,
+            due: date!(2019 - 03 - 10),
+            rectified_on: None,
+            closed_on: None,
+        };
+        assert_eq!(sum(&open, Tally::Overdue, date!(2019 - 03 - 10)), 0);
+        assert_eq!(sum(&open, Tally::Overdue, date!(2019 - 03 - 11)), 1);
+        assert_eq!(sum(&open, Tally::Open, date!(2019 - 02 - 28)), 0);
+        assert_eq!(sum(&open, Tally::FoundGeneral, FOUND), 1);
+        // Reported done late and written off: overdue until the report, open until write-off.
+        let closed = TallyFacts {
+            state: State::Closed,
+            rectified_on: Some(date!(2019 - 03 - 15)),
+            closed_on: Some(date!(2019 - 03 - 18)),
+            ..open
+        };
+        assert_eq!(sum(&closed, Tally::Overdue, date!(2019 - 03 - 14)), 1);
+        assert_eq!(sum(&closed, Tally::Overdue, date!(2019 - 03 - 15)), 0);
+        assert_eq!(sum(&closed, Tally::Open, date!(2019 - 03 - 17)), 1);
+        assert_eq!(sum(&closed, Tally::Open, date!(2019 - 03 - 18)), 0);
+        assert_eq!(sum(&closed, Tally::Closed, date!(2019 - 03 - 18)), 1);
+        // Done in time: never overdue.
+        let in_time = TallyFacts {
+            rectified_on: Some(date!(2019 - 03 - 05)),
+            ..closed
+        };
+        assert!(tally(&in_time).iter().all(|(_, t, _)| *t != Tally::Overdue));
+        let major = TallyFacts {
+            level: Level::Major,
+            ..open
+        };
+        assert_eq!(sum(&major, Tally::FoundMajor, FOUND), 1);
+        assert_eq!(Tally::parse("od"), Some(Tally::Overdue));
     }
 
     #[test]

@@ -653,3 +653,131 @@ async fn deadline_jobs_are_delivered_once_by_two_instances() {
     })
     .await;
 }
+
+/// The statistics from the running sums equal those counted from the hazards, after every kind
+/// of change (registered, planned, rectified, returned, written off), and after a rebuild.
+#[tokio::test]
+async fn the_sums_agree_with_the_hazards() {
+    each_backend(|db| async move {
+        let r = reference();
+        let e1 = ent(&db, 4, "320682").await;
+        let e2 = ent(&db, 5, "320623").await;
+        let compare = |db: Db| async move {
+            for year in [2018, 2019] {
+                let live = hazards::quarterly(&db, &Scope::City, year, hazards::By::RegionCode)
+                    .await
+                    .expect("live");
+                let sums = hazards::quarterly_from_sums(&db, year, date!(2020 - 01 - 01), None)
+                    .await
+                    .expect("sums");
+                assert_eq!(live, sums, "{year}");
+            }
+        };
+        let mut ids = Vec::new();
+        for (n, (e, found, days)) in [
+            (e1, date!(2019 - 01 - 20), 30),
+            (e1, date!(2019 - 03 - 25), 10),
+            (e2, date!(2019 - 06 - 30), 5),
+            (e2, date!(2018 - 12 - 01), 60),
+            (e1, date!(2019 - 09 - 02), 100),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let text = format!("统计隐患{n}");
+            let major = n == 4;
+            let id = hazards::register(
+                &db,
+                &Scope::City,
+                &admin(),
+                &r.major_hazards,
+                &NewHazard {
+                    enterprise_id: e,
+                    source: "inspection",
+                    level: if major { Level::Major } else { Level::General },
+                    item_key: major.then_some(ITEM_2017),
+                    description: &text,
+                    found_on: found,
+                    deadline: Some(found + time::Duration::days(days)),
+                    photo: None,
+                },
+            )
+            .await
+            .expect("hazard");
+            ids.push(id);
+        }
+        compare(db.clone()).await;
+        let step = |id, s, on, photo: Option<&'static [u8]>| {
+            let db = db.clone();
+            async move {
+                hazards::step_with_photo(&db, &Scope::City, &admin(), id, s, on, "说明", photo)
+                    .await
+                    .expect("step");
+            }
+        };
+        step(ids[0], Step::Rectify, date!(2019 - 03 - 01), Some(PNG)).await; // late
+        compare(db.clone()).await;
+        step(ids[0], Step::Accept, date!(2019 - 04 - 03), None).await; // next quarter
+        step(ids[1], Step::Rectify, date!(2019 - 03 - 30), Some(PNG)).await; // in time
+        step(ids[1], Step::Return, date!(2019 - 04 - 10), None).await;
+        step(ids[3], Step::Rectify, date!(2019 - 01 - 05), Some(PNG)).await;
+        step(ids[3], Step::Accept, date!(2019 - 01 - 06), None).await;
+        compare(db.clone()).await;
+        hazards::plan(
+            &db,
+            &Scope::City,
+            &admin(),
+            ids[4],
+            &FiveFixes {
+                measures: "签订安全管理协议".into(),
+                responsible: "厂长".into(),
+                funds_yuan: Some(1),
+                deadline: Some(date!(2019 - 10 - 15)),
+                contingency: "停止外包作业".into(),
+            },
+            date!(2019 - 09 - 03),
+        )
+        .await
+        .expect("plan");
+        compare(db.clone()).await;
+        let q = hazards::quarterly_from_sums(&db, 2019, date!(2020 - 01 - 01), None)
+            .await
+            .expect("sums");
+        let rugao = q
+            .iter()
+            .find(|(k, _)| k == "320682")
+            .expect("rugao")
+            .1
+            .clone();
+        assert_eq!((rugao[0].found_general, rugao[0].overdue_at_end), (2, 0));
+        assert_eq!(
+            (rugao[1].closed, rugao[1].overdue_at_end),
+            (1, 1),
+            "{rugao:?}"
+        );
+        assert_eq!(
+            (rugao[3].open_at_end, rugao[3].overdue_at_end),
+            (2, 2),
+            "{rugao:?}"
+        );
+        // A rebuild from the hazards gives the same sums; the current quarter reads as of today.
+        hazards::rebuild_sums(&db).await.expect("rebuild");
+        compare(db.clone()).await;
+        let partial = hazards::quarterly_from_sums(&db, 2019, date!(2019 - 05 - 01), None)
+            .await
+            .expect("sums");
+        let rugao = partial
+            .iter()
+            .find(|(k, _)| k == "320682")
+            .expect("rugao")
+            .1
+            .clone();
+        assert_eq!(
+            rugao[2],
+            hazards::Quarter::default(),
+            "a quarter to come has no figures"
+        );
+        assert_eq!(rugao[1].closed, 1);
+    })
+    .await;
+}

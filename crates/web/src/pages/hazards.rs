@@ -607,17 +607,13 @@ pub async fn stats(
         return Err(AppError::bad("year", "年度应在 2000 至 2100 之间").into());
     }
     let by_unit = matches!(u.scope, Scope::City);
-    let groups = hazards::quarterly(
-        &state.db,
-        &u.scope,
-        year,
-        if by_unit {
-            By::RegionCode
-        } else {
-            By::Enterprise
-        },
-    )
-    .await?;
+    // The city's view comes from the running sums; a district's, township's or enterprise's
+    // per-enterprise view is counted from its hazards.
+    let groups = if by_unit {
+        hazards::quarterly_from_sums(&state.db, year, state.today(), None).await?
+    } else {
+        hazards::quarterly(&state.db, &u.scope, year, By::Enterprise).await?
+    };
     let mut rows: Vec<StatsRow> = Vec::new();
     if by_unit {
         // Region codes fold into their programme unit.
