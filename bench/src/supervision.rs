@@ -164,7 +164,7 @@ pub async fn measure(db: &Db, runs: usize, today: time::Date) -> anyhow::Result<
         p50,
         p95,
     );
-    let live_runs = runs.clamp(1, 5);
+    let live_runs = runs.clamp(1, 1);
     let (p50, p95, q) = time_runs(live_runs, || async {
         Ok(hazards::quarterly(db, &Scope::City, 2025, By::RegionCode).await?)
     })

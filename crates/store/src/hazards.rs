@@ -678,6 +678,11 @@ fn filtered(select: &str, scope: &Scope, f: &Filter) -> SqlBuf {
         b.push(" AND h.level = ");
         b.bind(Arg::Text(l.key().into()));
     }
+    // A state not written off with a level: the partial indexes of the open hazards hold them
+    // in the order shown (without a level, the newest-first scan finds a page sooner).
+    if f.level.is_some() && f.state.is_some_and(|s| s != State::Closed) {
+        b.push(" AND h.state <> 'closed'");
+    }
     if let Some(on) = f.overdue_on {
         b.push(&format!(" AND h.state IN ('open', 'planned') AND {DUE} < "));
         b.bind(Arg::Text(format_date(on)));

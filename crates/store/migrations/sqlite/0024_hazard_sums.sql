@@ -15,4 +15,8 @@ CREATE TABLE hazard_sum (
 -- hazards not yet written off (few beside the history) for the leading figures.
 CREATE INDEX hazard_found ON hazard (found_on, id);
 CREATE INDEX hazard_open ON hazard (region_code, state, level, deadline, plan_deadline) WHERE state <> 'closed';
+-- Lists filtered by a state other than written off (and a level) in the order shown, for the
+-- city and within a region code; the store adds the predicate to such queries.
+CREATE INDEX hazard_open_found ON hazard (state, level, found_on, id) WHERE state <> 'closed';
+CREATE INDEX hazard_open_region_found ON hazard (region_code, state, level, found_on, id) WHERE state <> 'closed';
 CREATE INDEX hazard_inspection ON hazard (inspection_id);

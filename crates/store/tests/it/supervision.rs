@@ -760,6 +760,45 @@ async fn the_sums_agree_with_the_hazards() {
             (2, 2),
             "{rugao:?}"
         );
+        // Lists by state and level (through the partial indexes) and by state alone.
+        let by = |level, state| hazards::Filter {
+            level,
+            state,
+            ..Default::default()
+        };
+        let planned_major = hazards::list(
+            &db,
+            &Scope::City,
+            &by(
+                Some(Level::Major),
+                Some(anbiao_domain::hazard::State::Planned),
+            ),
+            10,
+            0,
+        )
+        .await
+        .expect("list");
+        assert_eq!(
+            planned_major.iter().map(|l| l.id).collect::<Vec<_>>(),
+            vec![ids[4]]
+        );
+        let open = hazards::list(
+            &db,
+            &Scope::City,
+            &by(
+                Some(Level::General),
+                Some(anbiao_domain::hazard::State::Open),
+            ),
+            10,
+            0,
+        )
+        .await
+        .expect("list");
+        assert_eq!(
+            open.iter().map(|l| l.id).collect::<Vec<_>>(),
+            vec![ids[2], ids[1]],
+            "newest first"
+        );
         // A rebuild from the hazards gives the same sums; the current quarter reads as of today.
         hazards::rebuild_sums(&db).await.expect("rebuild");
         compare(db.clone()).await;
