@@ -263,15 +263,21 @@ pub enum Tally {
     Open,
     /// Past the deadline and not reported done on the day.
     Overdue,
+    /// Major and not written off on the day.
+    OpenMajor,
+    /// Reported done and not yet accepted on the day.
+    Awaiting,
 }
 
 impl Tally {
-    pub const ALL: [Tally; 5] = [
+    pub const ALL: [Tally; 7] = [
         Self::FoundGeneral,
         Self::FoundMajor,
         Self::Closed,
         Self::Open,
         Self::Overdue,
+        Self::OpenMajor,
+        Self::Awaiting,
     ];
 
     pub fn key(self) -> &'static str {
@@ -281,6 +287,8 @@ impl Tally {
             Self::Closed => "cl",
             Self::Open => "op",
             Self::Overdue => "od",
+            Self::OpenMajor => "om",
+            Self::Awaiting => "aw",
         }
     }
 
@@ -322,9 +330,24 @@ pub fn tally(f: &TallyFacts) -> Vec<(Date, Tally, i64)> {
     } else {
         None
     };
+    if f.level == Level::Major {
+        out.push((f.found_on, Tally::OpenMajor, 1));
+    }
     if let Some(c) = closed {
         out.push((c, Tally::Closed, 1));
         out.push((c, Tally::Open, -1));
+        if f.level == Level::Major {
+            out.push((c, Tally::OpenMajor, -1));
+        }
+    }
+    if let (Some(r), true) = (
+        f.rectified_on,
+        matches!(f.state, State::Rectified | State::Closed),
+    ) {
+        out.push((r, Tally::Awaiting, 1));
+        if let Some(c) = closed {
+            out.push((c, Tally::Awaiting, -1));
+        }
     }
     let start = f.due + time::Duration::days(1);
     let end = match f.state {
@@ -553,6 +576,19 @@ mod tests {
         assert_eq!(sum(&closed, Tally::Open, date!(2019 - 03 - 17)), 1);
         assert_eq!(sum(&closed, Tally::Open, date!(2019 - 03 - 18)), 0);
         assert_eq!(sum(&closed, Tally::Closed, date!(2019 - 03 - 18)), 1);
+        assert_eq!(sum(&closed, Tally::Awaiting, date!(2019 - 03 - 16)), 1);
+        assert_eq!(sum(&closed, Tally::Awaiting, date!(2019 - 03 - 18)), 0);
+        let returned = TallyFacts {
+            state: State::Open,
+            rectified_on: None,
+            closed_on: None,
+            ..closed
+        };
+        assert!(
+            tally(&returned)
+                .iter()
+                .all(|(_, t, _)| *t != Tally::Awaiting)
+        );
         // Done in time: never overdue.
         let in_time = TallyFacts {
             rectified_on: Some(date!(2019 - 03 - 05)),
@@ -564,6 +600,18 @@ mod tests {
             ..open
         };
         assert_eq!(sum(&major, Tally::FoundMajor, FOUND), 1);
+        assert_eq!(sum(&major, Tally::OpenMajor, date!(2020 - 01 - 01)), 1);
+        assert_eq!(
+            sum(
+                &TallyFacts {
+                    level: Level::Major,
+                    ..closed
+                },
+                Tally::OpenMajor,
+                date!(2019 - 03 - 18)
+            ),
+            0
+        );
         assert_eq!(Tally::parse("od"), Some(Tally::Overdue));
     }
 

@@ -740,6 +740,28 @@ pub struct Summary {
 }
 
 pub async fn summary(db: &Db, scope: &Scope, on: Date) -> Result<Summary, StoreError> {
+    // The city's and a district's figures come from the running sums; a township's or an
+    // enterprise's are counted from their hazards not written off.
+    let codes = match scope {
+        Scope::City => Some(None),
+        Scope::Region { codes } => Some(Some(codes.as_slice())),
+        _ => None,
+    };
+    if let Some(codes) = codes {
+        let t = tallies_on(db, on, codes).await?;
+        let sum = |x: Tally| t.values().filter_map(|m| m.get(&x)).sum::<i64>();
+        return Ok(Summary {
+            open: sum(Tally::Open),
+            major_open: sum(Tally::OpenMajor),
+            overdue: sum(Tally::Overdue),
+            awaiting: sum(Tally::Awaiting),
+        });
+    }
+    counted_summary(db, scope, on).await
+}
+
+/// The leading figures counted from the hazards not written off (any scope).
+pub async fn counted_summary(db: &Db, scope: &Scope, on: Date) -> Result<Summary, StoreError> {
     let mut b = SqlBuf::new(
         "SELECT CAST(COUNT(*) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN h.level = 'major' THEN 1 ELSE 0 END), 0) AS BIGINT), \

@@ -760,6 +760,25 @@ async fn the_sums_agree_with_the_hazards() {
             (2, 2),
             "{rugao:?}"
         );
+        // The leading figures (today's: after every step above) from the sums equal those
+        // counted, for the city and a district.
+        for scope in [
+            Scope::City,
+            Scope::Region {
+                codes: vec!["320682".into()],
+            },
+            Scope::Region {
+                codes: vec!["320623".into()],
+            },
+        ] {
+            for on in [date!(2019 - 12 - 31), date!(2020 - 06 - 01)] {
+                let sums = hazards::summary(&db, &scope, on).await.expect("sums");
+                let counted = hazards::counted_summary(&db, &scope, on)
+                    .await
+                    .expect("counted");
+                assert_eq!(sums, counted, "{scope:?} {on}");
+            }
+        }
         // Lists by state and level (through the partial indexes) and by state alone.
         let by = |level, state| hazards::Filter {
             level,
