@@ -175,14 +175,26 @@ pub async fn measure(db: &Db, runs: usize, today: time::Date) -> anyhow::Result<
         p50,
         p95,
     );
-    let (p50, p95, q) = time_runs(live_runs, || async {
+    // A district's per-enterprise view counts the hazards open in the year (migration 0025).
+    let district_runs = runs.min(20);
+    let (p50, p95, q) = time_runs(district_runs, || async {
         Ok(hazards::quarterly(db, &rugao, 2025, By::Enterprise).await?)
     })
     .await?;
     row(
         &format!(
-            "quarterly statistics 2025 per enterprise (如皋, from the hazards, {live_runs} runs)"
+            "quarterly statistics 2025 per enterprise (如皋, from the hazards open in the year, {district_runs} runs)"
         ),
+        q.len(),
+        p50,
+        p95,
+    );
+    let (p50, p95, q) = time_runs(runs, || async {
+        Ok(hazards::quarterly(db, &Scope::Enterprise { id: 4242 }, 2025, By::Enterprise).await?)
+    })
+    .await?;
+    row(
+        "quarterly statistics 2025 of one enterprise (from its hazards)",
         q.len(),
         p50,
         p95,

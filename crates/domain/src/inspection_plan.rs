@@ -14,7 +14,7 @@
 //!    from those with capacity left that month and no declared conflict with the enterprise.
 //!    A visit that cannot be staffed is listed as unassigned, with the month.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::sampling::{self, Candidate, splitmix};
 use crate::supervision::{Frequency, InspectionSet, Modifier, Status};
@@ -103,9 +103,16 @@ fn months(id: i64, visits: u32, seed: u64) -> Vec<u8> {
 pub fn build(set: &InspectionSet, subjects: &[Subject], officers: &[Officer], seed: u64) -> Plan {
     let mut sorted: Vec<&Subject> = subjects.iter().collect();
     sorted.sort_by_key(|s| s.enterprise_id);
+    // Few distinct statuses and modifier sets: each frequency (and its words) is worked out once.
+    let mut known: HashMap<(Status, Vec<Modifier>), Frequency> = HashMap::new();
     let freq: Vec<Frequency> = sorted
         .iter()
-        .map(|s| set.frequency(s.status, &s.modifiers))
+        .map(|s| {
+            known
+                .entry((s.status, s.modifiers.clone()))
+                .or_insert_with(|| set.frequency(s.status, &s.modifiers))
+                .clone()
+        })
         .collect();
     let pool: Vec<Candidate> = sorted
         .iter()

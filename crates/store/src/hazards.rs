@@ -835,6 +835,10 @@ pub enum By {
 
 /// The four quarters of `year` for every group within the scope that had a hazard open in
 /// the year: `(group key, quarters)`, the key a region code or an enterprise id in text.
+///
+/// One pass over the hazards open at some time in the year: those not written off (the partial
+/// index `hazard_open`) and those written off in or after it (`hazard_region_closed`), not the
+/// whole history of the unit.
 pub async fn quarterly(
     db: &Db,
     scope: &Scope,
@@ -845,39 +849,79 @@ pub async fn quarterly(
         By::RegionCode => "h.region_code",
         By::Enterprise => "CAST(h.enterprise_id AS TEXT)",
     };
-    let mut out: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
-    for q in 0..4u8 {
-        let start = Date::from_calendar_date(year, month_of(q * 3 + 1), 1).unwrap_or(Date::MIN);
-        let end = if q == 3 {
-            Date::from_calendar_date(year + 1, time::Month::January, 1).unwrap_or(Date::MAX)
-        } else {
-            Date::from_calendar_date(year, month_of(q * 3 + 4), 1).unwrap_or(Date::MAX)
+    let bounds: Vec<(String, String)> = (0..4u8)
+        .map(|q| {
+            let start = Date::from_calendar_date(year, month_of(q * 3 + 1), 1).unwrap_or(Date::MIN);
+            let end = if q == 3 {
+                Date::from_calendar_date(year + 1, time::Month::January, 1).unwrap_or(Date::MAX)
+            } else {
+                Date::from_calendar_date(year, month_of(q * 3 + 4), 1).unwrap_or(Date::MAX)
+            };
+            (format_date(start), format_date(end))
+        })
+        .collect();
+    let (year_start, year_end) = (bounds[0].0.clone(), bounds[3].1.clone());
+    let mut b = SqlBuf::new("SELECT k");
+    for (s, e) in &bounds {
+        let sum = |b: &mut SqlBuf, cond: &dyn Fn(&mut SqlBuf)| {
+            b.push(", CAST(SUM(CASE WHEN ");
+            cond(b);
+            b.push(" THEN 1 ELSE 0 END) AS BIGINT)");
         };
-        let (s, e) = (format_date(start), format_date(end));
-        // Hazards found before the quarter's end and not closed before its start.
-        let mut b = SqlBuf::new(&format!(
-            "SELECT {group} AS k, CAST(SUM(CASE WHEN h.level = 'general' AND h.found_on >= "
+        for level in ["general", "major"] {
+            sum(&mut b, &|b| {
+                b.push(&format!("level = '{level}' AND found_on >= "));
+                b.bind(Arg::Text(s.clone()));
+                b.push(" AND found_on < ");
+                b.bind(Arg::Text(e.clone()));
+            });
+        }
+        sum(&mut b, &|b| {
+            b.push("closed_on >= ");
+            b.bind(Arg::Text(s.clone()));
+            b.push(" AND closed_on < ");
+            b.bind(Arg::Text(e.clone()));
+        });
+        // Open at the quarter's end: found before it and not written off by then.
+        let open = |b: &mut SqlBuf| {
+            b.push("found_on < ");
+            b.bind(Arg::Text(e.clone()));
+            b.push(" AND (closed_on IS NULL OR closed_on >= ");
+            b.bind(Arg::Text(e.clone()));
+            b.push(")");
+        };
+        sum(&mut b, &open);
+        sum(&mut b, &|b| {
+            open(b);
+            b.push(" AND due < ");
+            b.bind(Arg::Text(e.clone()));
+            b.push(" AND (rectified_on IS NULL OR rectified_on >= ");
+            b.bind(Arg::Text(e.clone()));
+            b.push(")");
+        });
+    }
+    b.push(" FROM (");
+    let join = if matches!(scope, Scope::Township { .. }) {
+        " JOIN enterprise e ON e.id = h.enterprise_id"
+    } else {
+        ""
+    };
+    for (i, open_now) in [true, false].into_iter().enumerate() {
+        if i > 0 {
+            b.push(" UNION ALL ");
+        }
+        b.push(&format!(
+            "SELECT {group} AS k, h.level, h.found_on, h.closed_on, \
+             COALESCE(h.plan_deadline, h.deadline) AS due, h.rectified_on FROM hazard h{join} WHERE "
         ));
-        b.bind(Arg::Text(s.clone()));
-        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.level = 'major' AND h.found_on >= ");
-        b.bind(Arg::Text(s.clone()));
-        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.closed_on >= ");
-        b.bind(Arg::Text(s.clone()));
-        b.push(" AND h.closed_on < ");
-        b.bind(Arg::Text(e.clone()));
-        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN h.closed_on IS NULL OR h.closed_on >= ");
-        b.bind(Arg::Text(e.clone()));
-        b.push(" THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN (h.closed_on IS NULL OR h.closed_on >= ");
-        b.bind(Arg::Text(e.clone()));
-        b.push(") AND COALESCE(h.plan_deadline, h.deadline) < ");
-        b.bind(Arg::Text(e.clone()));
-        b.push(" AND (h.rectified_on IS NULL OR h.rectified_on >= ");
-        b.bind(Arg::Text(e.clone()));
-        b.push(") THEN 1 ELSE 0 END) AS BIGINT) FROM hazard h JOIN enterprise e ON e.id = h.enterprise_id WHERE h.found_on < ");
-        b.bind(Arg::Text(e.clone()));
-        b.push(" AND (h.closed_on IS NULL OR h.closed_on >= ");
-        b.bind(Arg::Text(s.clone()));
-        b.push(")");
+        if open_now {
+            b.push("h.state <> 'closed'");
+        } else {
+            b.push("h.state = 'closed' AND h.closed_on >= ");
+            b.bind(Arg::Text(year_start.clone()));
+        }
+        b.push(" AND h.found_on < ");
+        b.bind(Arg::Text(year_end.clone()));
         push_scope(
             &mut b,
             scope,
@@ -885,26 +929,80 @@ pub async fn quarterly(
             "h.region_code",
             "e.township",
         );
-        b.push(&format!(" GROUP BY {group}"));
-        let sql = b.render(db.backend());
-        type Row = (String, i64, i64, i64, i64, i64);
-        let rows: Vec<Row> = with_pool!(db, |p| bind_args!(
-            sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone())),
-            &b.args
-        )
-        .fetch_all(p)
-        .await)?;
-        for (k, g, m, c, o, d) in rows {
-            out.entry(k).or_default()[usize::from(q)] = Quarter {
-                found_general: g,
-                found_major: m,
-                closed: c,
-                open_at_end: o,
-                overdue_at_end: d,
-            };
-        }
     }
-    Ok(out.into_iter().collect())
+    b.push(") x GROUP BY k");
+    let sql = b.render(db.backend());
+    type Row = (
+        String,
+        (i64, i64, i64, i64, i64),
+        (i64, i64, i64, i64, i64),
+        (i64, i64, i64, i64, i64),
+        (i64, i64, i64, i64, i64),
+    );
+    let rows: Vec<Row> = with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, QuarterRow>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?
+    .into_iter()
+    .map(QuarterRow::into_parts)
+    .collect();
+    let quarter = |(g, m, c, o, d): (i64, i64, i64, i64, i64)| Quarter {
+        found_general: g,
+        found_major: m,
+        closed: c,
+        open_at_end: o,
+        overdue_at_end: d,
+    };
+    let mut out: Vec<(String, [Quarter; 4])> = rows
+        .into_iter()
+        .map(|(k, a, b, c, d)| (k, [quarter(a), quarter(b), quarter(c), quarter(d)]))
+        .filter(|(_, qs)| qs.iter().any(|q| *q != Quarter::default()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// A group's 4 × 5 figures as read (sqlx maps tuples of at most 16 columns).
+struct QuarterRow {
+    k: String,
+    v: [i64; 20],
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for QuarterRow
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let mut v = [0i64; 20];
+        for (i, slot) in v.iter_mut().enumerate() {
+            *slot = row.try_get::<Option<i64>, _>(i + 1)?.unwrap_or(0);
+        }
+        Ok(QuarterRow {
+            k: row.try_get(0)?,
+            v,
+        })
+    }
+}
+
+impl QuarterRow {
+    #[allow(clippy::type_complexity)]
+    fn into_parts(
+        self,
+    ) -> (
+        String,
+        (i64, i64, i64, i64, i64),
+        (i64, i64, i64, i64, i64),
+        (i64, i64, i64, i64, i64),
+        (i64, i64, i64, i64, i64),
+    ) {
+        let v = self.v;
+        let q = |i: usize| (v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4]);
+        (self.k, q(0), q(5), q(10), q(15))
+    }
 }
 
 fn month_of(m: u8) -> time::Month {

@@ -189,6 +189,55 @@ enum Among {
     One(i64),
 }
 
+impl Among {
+    /// Restricts `e` (the enterprise table) to the enterprises meant, operating on `d` when
+    /// they are a unit's.
+    fn push(&self, b: &mut SqlBuf, d: &str) {
+        match self {
+            Among::Codes(codes) => {
+                b.push("e.region_code IN ");
+                b.bind_list(codes.iter().cloned().map(Arg::Text));
+                b.push(" AND e.active_from <= ");
+                b.bind(Arg::Text(d.into()));
+                b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
+                b.bind(Arg::Text(d.into()));
+                b.push(")");
+            }
+            Among::One(id) => {
+                b.push("e.id = ");
+                b.bind(Arg::Int(*id));
+            }
+        }
+    }
+
+    /// Restricts hazards `h` by their own region code (or enterprise), which the partial index
+    /// of the hazards not written off leads with.
+    fn push_hazard(&self, b: &mut SqlBuf) {
+        match self {
+            Among::Codes(codes) => {
+                b.push("h.region_code IN ");
+                b.bind_list(codes.iter().cloned().map(Arg::Text));
+            }
+            Among::One(id) => {
+                b.push("h.enterprise_id = ");
+                b.bind(Arg::Int(*id));
+            }
+        }
+    }
+}
+
+/// The enterprise ids a fact query returns.
+async fn ids(db: &Db, b: &SqlBuf) -> Result<HashSet<i64>, StoreError> {
+    Ok(fetch::<(i64,)>(db, b)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
+}
+
+/// Statuses and modifiers as sets: the enterprises, and one query per kind of record returning
+/// only the enterprises it applies to (a join the databases run as one pass, not a look-up per
+/// enterprise per fact), all six at once.
 async fn subjects_where(
     db: &Db,
     among: Among,
@@ -200,107 +249,128 @@ async fn subjects_where(
         on,
         -i32::try_from(recent_months).unwrap_or(12),
     ));
-    let mut b = SqlBuf::new(
-        "SELECT e.id, e.industry_code, \
-         CAST((SELECT MAX(CASE c.grade WHEN 'one' THEN 4 WHEN 'two' THEN 3 WHEN 'three' THEN 2 ELSE 1 END) \
-           FROM certificate c WHERE c.enterprise_id = e.id AND c.valid_from <= ",
-    );
-    b.bind(Arg::Text(d.clone()));
-    b.push(" AND c.valid_until >= ");
+    let mut b = SqlBuf::new("SELECT e.id, e.industry_code FROM enterprise e WHERE ");
+    among.push(&mut b, &d);
+    b.push(" ORDER BY e.id");
+    let of_enterprises = b;
+
+    // Certificates that began by the day: the best grade valid on it, and that the enterprise
+    // had started (a certificate or a grading case by then).
+    let mut b = SqlBuf::new("SELECT c.enterprise_id, CAST(MAX(CASE WHEN c.valid_until >= ");
     b.bind(Arg::Text(d.clone()));
     b.push(" AND (c.revoked_on IS NULL OR c.revoked_on > ");
     b.bind(Arg::Text(d.clone()));
     b.push(") AND (c.superseded_on IS NULL OR c.superseded_on > ");
     b.bind(Arg::Text(d.clone()));
     b.push(
-        ")) AS BIGINT), \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM certificate c WHERE c.enterprise_id = e.id AND c.valid_from <= ",
+        ") THEN CASE c.grade WHEN 'one' THEN 4 WHEN 'two' THEN 3 WHEN 'three' THEN 2 ELSE 1 END \
+         ELSE 0 END) AS BIGINT) FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
+         WHERE c.valid_from <= ",
     );
     b.bind(Arg::Text(d.clone()));
-    b.push(") OR EXISTS (SELECT 1 FROM grading_case g WHERE g.enterprise_id = e.id AND g.opened_on <= ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(
-        ") THEN 1 ELSE 0 END AS BIGINT), \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM accident a WHERE a.enterprise_id = e.id AND a.occurred_on > ",
-    );
-    b.bind(Arg::Text(since.clone()));
-    b.push(" AND a.occurred_on <= ");
-    b.bind(Arg::Text(d.clone()));
-    // Hazards open on the day: found by then and not written off by then.
-    b.push(
-        ") THEN 1 ELSE 0 END AS BIGINT), \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM hazard h WHERE h.enterprise_id = e.id AND h.level = 'major' AND h.found_on <= ",
+    b.push(" AND ");
+    among.push(&mut b, &d);
+    b.push(" GROUP BY c.enterprise_id");
+    let of_certificates = b;
+
+    let mut b = SqlBuf::new(
+        "SELECT DISTINCT g.enterprise_id FROM grading_case g JOIN enterprise e ON e.id = g.enterprise_id \
+         WHERE g.opened_on <= ",
     );
     b.bind(Arg::Text(d.clone()));
-    b.push(" AND (h.closed_on IS NULL OR h.closed_on > ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(
-        ")) THEN 1 ELSE 0 END AS BIGINT), \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM hazard h WHERE h.enterprise_id = e.id AND h.found_on <= ",
+    b.push(" AND ");
+    among.push(&mut b, &d);
+    let of_cases = b;
+
+    let recent = |table: &str, alias: &str| {
+        let mut b = SqlBuf::new(&format!(
+            "SELECT DISTINCT {alias}.enterprise_id FROM {table} {alias} \
+             JOIN enterprise e ON e.id = {alias}.enterprise_id WHERE {alias}.occurred_on > "
+        ));
+        b.bind(Arg::Text(since.clone()));
+        b.push(&format!(" AND {alias}.occurred_on <= "));
+        b.bind(Arg::Text(d.clone()));
+        b.push(" AND ");
+        among.push(&mut b, &d);
+        b
+    };
+    let (of_accidents, of_violations) = (recent("accident", "a"), recent("violation", "v"));
+
+    // Hazards open on the day: found by then and not written off by then, i.e. not written off
+    // at all (state <> 'closed', which the store sets together with closed_on) or written off
+    // after the day.
+    let mut b = SqlBuf::new(
+        "SELECT enterprise_id, CAST(MAX(major) AS BIGINT), CAST(MAX(overdue) AS BIGINT) FROM (",
     );
-    b.bind(Arg::Text(d.clone()));
-    b.push(" AND (h.closed_on IS NULL OR h.closed_on > ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(") AND COALESCE(h.plan_deadline, h.deadline) < ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(" AND (h.rectified_on IS NULL OR h.rectified_on > ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(
-        ")) THEN 1 ELSE 0 END AS BIGINT), \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM violation v WHERE v.enterprise_id = e.id AND v.occurred_on > ",
-    );
-    b.bind(Arg::Text(since));
-    b.push(" AND v.occurred_on <= ");
-    b.bind(Arg::Text(d.clone()));
-    b.push(") THEN 1 ELSE 0 END AS BIGINT) FROM enterprise e WHERE ");
-    match among {
-        Among::Codes(codes) => {
-            b.push("e.region_code IN ");
-            b.bind_list(codes.into_iter().map(Arg::Text));
-            b.push(" AND e.active_from <= ");
+    for (i, open_now) in [true, false].into_iter().enumerate() {
+        if i > 0 {
+            b.push(" UNION ALL ");
+        }
+        b.push(
+            "SELECT h.enterprise_id, CASE WHEN h.level = 'major' THEN 1 ELSE 0 END AS major, \
+             CASE WHEN COALESCE(h.plan_deadline, h.deadline) < ",
+        );
+        b.bind(Arg::Text(d.clone()));
+        b.push(" AND (h.rectified_on IS NULL OR h.rectified_on > ");
+        b.bind(Arg::Text(d.clone()));
+        b.push(") THEN 1 ELSE 0 END AS overdue FROM hazard h WHERE ");
+        among.push_hazard(&mut b);
+        if open_now {
+            b.push(" AND h.state <> 'closed'");
+        } else {
+            b.push(" AND h.closed_on > ");
             b.bind(Arg::Text(d.clone()));
-            b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
-            b.bind(Arg::Text(d));
-            b.push(")");
         }
-        Among::One(id) => {
-            b.push("e.id = ");
-            b.bind(Arg::Int(id));
-        }
+        b.push(" AND h.found_on <= ");
+        b.bind(Arg::Text(d.clone()));
     }
-    b.push(" ORDER BY e.id");
-    type Row = (i64, String, Option<i64>, i64, i64, i64, i64, i64);
-    Ok(fetch::<Row>(db, &b)
-        .await?
+    b.push(") x GROUP BY enterprise_id");
+    let of_hazards = b;
+
+    // The six reads run side by side (WAL readers on SQLite, separate backends on PostgreSQL).
+    let (enterprises, best, cases, accidents, violations, hazards) = tokio::try_join!(
+        fetch::<(i64, String)>(db, &of_enterprises),
+        fetch::<(i64, i64)>(db, &of_certificates),
+        ids(db, &of_cases),
+        ids(db, &of_accidents),
+        ids(db, &of_violations),
+        fetch::<(i64, i64, i64)>(db, &of_hazards),
+    )?;
+    let best: HashMap<i64, i64> = best.into_iter().collect();
+    let hazards: HashMap<i64, (i64, i64)> =
+        hazards.into_iter().map(|(id, m, o)| (id, (m, o))).collect();
+
+    Ok(enterprises
         .into_iter()
-        .map(
-            |(id, industry, best, started, accident, major, overdue, violation)| {
-                let grade = match best {
-                    Some(4) => vec![Grade::One],
-                    Some(3) => vec![Grade::Two],
-                    Some(2) => vec![Grade::Three],
-                    Some(_) => vec![Grade::SmallMicro],
-                    None => Vec::new(),
-                };
-                let mut modifiers = Vec::new();
-                for (present, m) in [
-                    (major, Modifier::OpenMajorHazard),
-                    (overdue, Modifier::OverdueHazard),
-                    (violation, Modifier::RecentViolation),
-                    (accident, Modifier::RecentAccident),
-                ] {
-                    if present == 1 {
-                        modifiers.push(m);
-                    }
+        .map(|(id, industry)| {
+            let rank = best.get(&id).copied();
+            let grade = match rank {
+                Some(4) => vec![Grade::One],
+                Some(3) => vec![Grade::Two],
+                Some(2) => vec![Grade::Three],
+                Some(1) => vec![Grade::SmallMicro],
+                _ => Vec::new(),
+            };
+            let started = rank.is_some() || cases.contains(&id);
+            let (major, overdue) = hazards.get(&id).copied().unwrap_or((0, 0));
+            let mut modifiers = Vec::new();
+            for (present, m) in [
+                (major == 1, Modifier::OpenMajorHazard),
+                (overdue == 1, Modifier::OverdueHazard),
+                (violations.contains(&id), Modifier::RecentViolation),
+                (accidents.contains(&id), Modifier::RecentAccident),
+            ] {
+                if present {
+                    modifiers.push(m);
                 }
-                Subject {
-                    enterprise_id: id,
-                    industry,
-                    status: Status::of(&grade, started == 1),
-                    modifiers,
-                }
-            },
-        )
+            }
+            Subject {
+                enterprise_id: id,
+                industry,
+                status: Status::of(&grade, started),
+                modifiers,
+            }
+        })
         .collect())
 }
 
@@ -338,10 +408,99 @@ fn modifiers_of(l: &inspection_plan::Line) -> String {
         .join(",")
 }
 
+/// Stores a plan's lines: on PostgreSQL as arrays, one per column, unnested by one statement
+/// per 50,000 lines; on SQLite as multi-row `INSERT`s of 3,000 lines (30,000 bound values, under
+/// its limit of 32,766).
+async fn write_lines(
+    tx: &mut crate::db::Tx,
+    plan_id: i64,
+    lines: &[inspection_plan::Line],
+) -> Result<(), StoreError> {
+    match tx {
+        crate::db::Tx::Postgres(c) => {
+            const SQL: &str = "INSERT INTO inspection_plan_line (plan_id, enterprise_id, status, modifiers, \
+                visits, key_unit, drawn, max_penalty, months_mask, schedule) \
+                SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], \
+                $6::BOOLEAN[], $7::BOOLEAN[], $8::BOOLEAN[], $9::BIGINT[], $10::TEXT[])";
+            for chunk in lines.chunks(50_000) {
+                let mut cols = (
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                    Vec::with_capacity(chunk.len()),
+                );
+                for l in chunk {
+                    let (text, mask) = schedule(l);
+                    cols.0.push(l.enterprise_id);
+                    cols.1.push(l.frequency.status.key().to_string());
+                    cols.2.push(modifiers_of(l));
+                    cols.3.push(l.visits.len() as i64);
+                    cols.4.push(l.frequency.key);
+                    cols.5.push(l.drawn);
+                    cols.6.push(l.frequency.max_penalty);
+                    cols.7.push(mask);
+                    cols.8.push(text);
+                }
+                sqlx::query(SQL)
+                    .bind(plan_id)
+                    .bind(cols.0)
+                    .bind(cols.1)
+                    .bind(cols.2)
+                    .bind(cols.3)
+                    .bind(cols.4)
+                    .bind(cols.5)
+                    .bind(cols.6)
+                    .bind(cols.7)
+                    .bind(cols.8)
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+        crate::db::Tx::Sqlite(t) => {
+            for chunk in lines.chunks(3_000) {
+                let mut b = SqlBuf::new(
+                    "INSERT INTO inspection_plan_line (plan_id, enterprise_id, status, modifiers, visits, \
+                     key_unit, drawn, max_penalty, months_mask, schedule) VALUES ",
+                );
+                for (i, l) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        b.push(", ");
+                    }
+                    let (text, mask) = schedule(l);
+                    b.bind_list([
+                        Arg::Int(plan_id),
+                        Arg::Int(l.enterprise_id),
+                        Arg::Text(l.frequency.status.key().into()),
+                        Arg::Text(modifiers_of(l)),
+                        Arg::Int(l.visits.len() as i64),
+                        Arg::OptBool(Some(l.frequency.key)),
+                        Arg::OptBool(Some(l.drawn)),
+                        Arg::OptBool(Some(l.frequency.max_penalty)),
+                        Arg::Int(mask),
+                        Arg::Text(text),
+                    ]);
+                }
+                let sql = b.render(crate::Backend::Sqlite);
+                bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &b.args)
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Draws and stores a unit's plan for a year; refused if the year has one already.
 pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Plan), StoreError> {
-    let subjects = subjects(db, n.unit, n.on, n.set.recent_months).await?;
-    let officers = officers(db, n.unit).await?;
+    let (subjects, officers) = tokio::try_join!(
+        subjects(db, n.unit, n.on, n.set.recent_months),
+        officers(db, n.unit)
+    )?;
     if officers.len() < n.set.officers_per_inspection as usize {
         return Err(StoreError::Invalid(format!(
             "{}的执法人员不足 {} 名，无法按每次检查两名以上执法人员排定计划",
@@ -379,37 +538,18 @@ pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Pla
         }
         other => other?,
     };
-    for chunk in plan.lines.chunks(1000) {
-        let mut b = SqlBuf::new(
-            "INSERT INTO inspection_plan_line (plan_id, enterprise_id, status, modifiers, visits, key_unit, \
-             drawn, max_penalty, months_mask, schedule) VALUES ",
-        );
-        for (i, l) in chunk.iter().enumerate() {
-            if i > 0 {
-                b.push(", ");
-            }
-            let (text, mask) = schedule(l);
-            b.bind_list([
-                Arg::Int(id),
-                Arg::Int(l.enterprise_id),
-                Arg::Text(l.frequency.status.key().into()),
-                Arg::Text(modifiers_of(l)),
-                Arg::Int(l.visits.len() as i64),
-                Arg::OptBool(Some(l.frequency.key)),
-                Arg::OptBool(Some(l.drawn)),
-                Arg::OptBool(Some(l.frequency.max_penalty)),
-                Arg::Int(mask),
-                Arg::Text(text),
-            ]);
-        }
-        let sql = b.render(tx.backend());
-        with_tx!(&mut tx, |c| bind_args!(
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
-            &b.args
-        )
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+    write_lines(&mut tx, id, &plan.lines).await?;
+    // What the lines' foreign keys checked row by row (migration 0025), once for the plan.
+    const DANGLING: &str = "SELECT COUNT(*) FROM inspection_plan_line l WHERE l.plan_id = $1 \
+        AND NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = l.enterprise_id)";
+    let dangling: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(DANGLING)
+        .bind(id)
+        .fetch_one(c)
+        .await)?;
+    if dangling > 0 {
+        return Err(StoreError::Invalid(format!(
+            "计划中有 {dangling} 家企业不在企业名录中，计划未保存，请重新生成"
+        )));
     }
     let by_status: BTreeMap<&str, usize> = plan.lines.iter().fold(BTreeMap::new(), |mut m, l| {
         *m.entry(l.frequency.status.label()).or_default() += 1;

@@ -740,6 +740,64 @@ async fn the_sums_agree_with_the_hazards() {
         .await
         .expect("plan");
         compare(db.clone()).await;
+        // Per enterprise within 如皋 (counted from the hazards open in the year) the figures add
+        // up to the district's.
+        let rugao_scope = Scope::Region {
+            codes: vec!["320682".into()],
+        };
+        for year in [2018, 2019] {
+            let by_enterprise =
+                hazards::quarterly(&db, &rugao_scope, year, hazards::By::Enterprise)
+                    .await
+                    .expect("per enterprise");
+            assert!(by_enterprise.iter().all(|(k, _)| *k == e1.to_string()));
+            let district = hazards::quarterly(&db, &rugao_scope, year, hazards::By::RegionCode)
+                .await
+                .expect("district");
+            assert_eq!(
+                by_enterprise
+                    .into_iter()
+                    .map(|(_, q)| q)
+                    .collect::<Vec<_>>(),
+                district.into_iter().map(|(_, q)| q).collect::<Vec<_>>(),
+                "{year}"
+            );
+        }
+        // A unit's plan read as of a past day sees a hazard written off since as open then:
+        // overdue on 2019-02-25 (deadline 02-19, reported done 03-01, written off 04-03).
+        enterprise::set_life(
+            &db,
+            &Scope::City,
+            &admin(),
+            e1,
+            date!(2010 - 01 - 01),
+            None,
+            "工商登记",
+        )
+        .await
+        .expect("life");
+        let read = |on| {
+            let db = db.clone();
+            async move {
+                inspection_plans::subjects(&db, "如皋", on, 12)
+                    .await
+                    .expect("subjects")
+                    .into_iter()
+                    .find(|s| s.enterprise_id == e1)
+                    .expect("e1 operating in 如皋")
+                    .modifiers
+            }
+        };
+        assert_eq!(
+            read(date!(2019 - 02 - 25)).await,
+            vec![Modifier::OverdueHazard]
+        );
+        assert_eq!(read(date!(2019 - 03 - 05)).await, Vec::<Modifier>::new());
+        // The second, returned on 04-10 after its deadline, is overdue again.
+        assert_eq!(
+            read(date!(2019 - 09 - 10)).await,
+            vec![Modifier::OpenMajorHazard, Modifier::OverdueHazard]
+        );
         let q = hazards::quarterly_from_sums(&db, 2019, date!(2020 - 01 - 01), None)
             .await
             .expect("sums");

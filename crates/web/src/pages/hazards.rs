@@ -562,7 +562,11 @@ pub async fn send_back(
 #[derive(Deserialize)]
 pub struct StatsQuery {
     pub year: Option<i32>,
+    pub page: Option<i64>,
 }
+
+/// Enterprises per page of the per-enterprise statistics.
+const STATS_PAGE: usize = 100;
 
 pub struct StatsRow {
     pub label: String,
@@ -579,6 +583,10 @@ struct StatsPage {
     by_unit: bool,
     rows: Vec<StatsRow>,
     total: StatsRow,
+    /// Per enterprise: the page shown, the enterprises counted and whether more pages follow.
+    page: usize,
+    groups: usize,
+    more: bool,
 }
 
 /// The year's figures from its quarters: found and closed add up; open and overdue are the
@@ -614,7 +622,10 @@ pub async fn stats(
     } else {
         hazards::quarterly(&state.db, &u.scope, year, By::Enterprise).await?
     };
+    let page = usize::try_from(q.page.unwrap_or(1).max(1)).unwrap_or(1);
     let mut rows: Vec<StatsRow> = Vec::new();
+    let mut tq: [Quarter; 4] = Default::default();
+    let (mut groups_n, mut more) = (0usize, false);
     if by_unit {
         // Region codes fold into their programme unit.
         let mut by: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
@@ -639,31 +650,51 @@ pub async fn stats(
             });
         }
     } else {
-        let ids: Vec<i64> = groups.iter().filter_map(|(k, _)| k.parse().ok()).collect();
+        // Most hazards found in the year first, then by enterprise id; names for the page only.
+        let mut counted: Vec<(i64, [Quarter; 4], Quarter)> = groups
+            .into_iter()
+            .map(|(k, qs)| {
+                let y = year_of(&qs);
+                (k.parse().unwrap_or(0), qs, y)
+            })
+            .collect();
+        counted.sort_by(|a, b| {
+            (b.2.found_general + b.2.found_major)
+                .cmp(&(a.2.found_general + a.2.found_major))
+                .then(a.0.cmp(&b.0))
+        });
+        for (_, qs, _) in &counted {
+            for (a, b) in tq.iter_mut().zip(qs.iter()) {
+                a.add(b);
+            }
+        }
+        groups_n = counted.len();
+        let shown: Vec<_> = counted
+            .into_iter()
+            .skip((page - 1) * STATS_PAGE)
+            .take(STATS_PAGE + 1)
+            .collect();
+        more = shown.len() > STATS_PAGE;
+        let shown = &shown[..shown.len().min(STATS_PAGE)];
+        let ids: Vec<i64> = shown.iter().map(|(id, _, _)| *id).collect();
         let names = enterprise::names(&state.db, &u.scope, &ids).await?;
-        for (k, qs) in groups {
-            let id: i64 = k.parse().unwrap_or(0);
+        for (id, qs, y) in shown {
             rows.push(StatsRow {
-                year: year_of(&qs),
+                year: y.clone(),
                 label: names
-                    .get(&id)
+                    .get(id)
                     .cloned()
                     .unwrap_or_else(|| format!("企业 #{id}")),
                 link: Some(format!("/enterprises/{id}/standing")),
-                quarters: qs,
+                quarters: qs.clone(),
             });
         }
-        rows.sort_by(|a, b| {
-            b.year
-                .found_general
-                .cmp(&a.year.found_general)
-                .then(a.label.cmp(&b.label))
-        });
     }
-    let mut tq: [Quarter; 4] = Default::default();
-    for r in &rows {
-        for (a, b) in tq.iter_mut().zip(r.quarters.iter()) {
-            a.add(b);
+    if by_unit {
+        for r in &rows {
+            for (a, b) in tq.iter_mut().zip(r.quarters.iter()) {
+                a.add(b);
+            }
         }
     }
     let total = StatsRow {
@@ -679,6 +710,9 @@ pub async fn stats(
             by_unit,
             rows,
             total,
+            page,
+            groups: groups_n,
+            more,
         }
         .render()?,
     ))
