@@ -66,6 +66,9 @@ struct Args {
     /// seeding again).
     #[arg(long)]
     reuse: bool,
+    /// With --reuse: keep the hazards of the earlier run too and only time the queries.
+    #[arg(long)]
+    reuse_hazards: bool,
     /// The PostgreSQL database to create, or to reuse with --reuse (default: named by process).
     #[arg(long)]
     pg_name: Option<String>,
@@ -147,7 +150,10 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             "DELETE FROM inspection_plan",
             "DELETE FROM hazard_sum",
             "DELETE FROM hazard",
-        ] {
+        ]
+        .into_iter()
+        .filter(|q| !args.reuse_hazards || !q.contains("hazard"))
+        {
             match &db {
                 Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ())?,
                 Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ())?,
@@ -412,7 +418,9 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
     drop(inputs);
 
     // Hidden hazards at province scale.
-    if args.hazards_per_enterprise > 0 {
+    if args.hazards_per_enterprise > 0 && reused && args.reuse_hazards {
+        supervision::measure(&db, args.requests, time::macros::date!(2025 - 12 - 31)).await?;
+    } else if args.hazards_per_enterprise > 0 {
         let (n, took) = supervision::write(&db, args.hazards_per_enterprise).await?;
         println!("\n| hazards | rows | time | rows/s |");
         println!("|---|---:|---:|---:|");

@@ -306,10 +306,13 @@ async fn subjects_where(
         if i > 0 {
             b.push(" UNION ALL ");
         }
-        b.push(
-            "SELECT h.enterprise_id, CASE WHEN h.level = 'major' THEN 1 ELSE 0 END AS major, \
-             CASE WHEN COALESCE(h.plan_deadline, h.deadline) < ",
-        );
+        // The finding day is tested in the columns, not the condition: with it there, SQLite
+        // would read the unit's whole history through its finding-day index.
+        b.push("SELECT h.enterprise_id, CASE WHEN h.level = 'major' AND h.found_on <= ");
+        b.bind(Arg::Text(d.clone()));
+        b.push(" THEN 1 ELSE 0 END AS major, CASE WHEN h.found_on <= ");
+        b.bind(Arg::Text(d.clone()));
+        b.push(" AND COALESCE(h.plan_deadline, h.deadline) < ");
         b.bind(Arg::Text(d.clone()));
         b.push(" AND (h.rectified_on IS NULL OR h.rectified_on > ");
         b.bind(Arg::Text(d.clone()));
@@ -318,11 +321,9 @@ async fn subjects_where(
         if open_now {
             b.push(" AND h.state <> 'closed'");
         } else {
-            b.push(" AND h.closed_on > ");
+            b.push(" AND h.state = 'closed' AND h.closed_on > ");
             b.bind(Arg::Text(d.clone()));
         }
-        b.push(" AND h.found_on <= ");
-        b.bind(Arg::Text(d.clone()));
     }
     b.push(") x GROUP BY enterprise_id");
     let of_hazards = b;

@@ -520,3 +520,55 @@ async fn a_plan_is_only_changed_for_the_officers_own_unit_and_its_draw_is_publis
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_districts_statistics_page_through_its_enterprises_most_hazards_first() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let r = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let today = anbiao_web::today();
+        // 101 enterprises with one hazard each this year, the last with three.
+        let mut last = 0;
+        for n in 0..101u32 {
+            let e = enterprise_in_rugao(&app, 100 + n).await;
+            let found = if n == 100 { 3 } else { 1 };
+            for k in 0..found {
+                let text = format!("统计分页隐患{n}-{k}");
+                hazards::register(
+                    &db,
+                    &Scope::City,
+                    &Actor::new("tester", "cli"),
+                    &r.major_hazards,
+                    &hazards::NewHazard {
+                        enterprise_id: e,
+                        source: "inspection",
+                        level: anbiao_domain::hazard::Level::General,
+                        item_key: None,
+                        description: &text,
+                        found_on: today,
+                        deadline: Some(today + time::Duration::days(10)),
+                        photo: None,
+                    },
+                )
+                .await
+                .expect("hazard");
+            }
+            last = e;
+        }
+        let rugao = app.session_for("rugao").await;
+        let first = body_text(app.send(rugao.get("/hazards/stats")).await).await;
+        assert!(first.contains("有隐患记录的企业 101 家"), "{first}");
+        assert!(first.contains("page=2"), "{first}");
+        // The one with most hazards heads the first page; the total counts all 103.
+        let row = first.find("检查对象200号厂").expect("most hazards first");
+        let body = first.find("<tbody>").expect("table");
+        assert!(row > body && first[body..row].matches("<tr>").count() == 1);
+        assert!(first.contains(&format!("/enterprises/{last}/standing")));
+        assert!(first.contains(">103<"), "{first}");
+        let second = body_text(app.send(rugao.get("/hazards/stats?page=2")).await).await;
+        assert_eq!(second.matches("/standing\"").count(), 1, "{second}");
+        assert!(second.contains("上一页") && !second.contains("下一页"));
+        assert!(second.contains(">103<"));
+    })
+    .await;
+}
