@@ -296,7 +296,7 @@ pub async fn register_tx(
         rectified_on: None,
         closed_on: None,
     };
-    retally_tx(tx, &c.region_code, None, Some(&facts)).await?;
+    retally_tx(tx, &c.region_code, n.enterprise_id, None, Some(&facts)).await?;
     let ev =
         Event::new("hazard.register", format!("enterprise:{}", n.enterprise_id)).detail(format!(
             "“{}”{}（{}）：{}，整改期限 {}{}",
@@ -447,7 +447,14 @@ pub async fn plan(
         due: five.deadline.unwrap_or(f.due),
         ..f
     });
-    retally_tx(&mut tx, &h.region_code, before.as_ref(), after.as_ref()).await?;
+    retally_tx(
+        &mut tx,
+        &h.region_code,
+        h.enterprise_id,
+        before.as_ref(),
+        after.as_ref(),
+    )
+    .await?;
     event(
         &mut tx,
         actor,
@@ -544,7 +551,14 @@ pub async fn step_with_photo(
             ..f
         },
     });
-    retally_tx(&mut tx, &h.region_code, before.as_ref(), after.as_ref()).await?;
+    retally_tx(
+        &mut tx,
+        &h.region_code,
+        h.enterprise_id,
+        before.as_ref(),
+        after.as_ref(),
+    )
+    .await?;
     let key = match step {
         Step::Rectify => "rectify",
         Step::Accept => "accept",
@@ -845,6 +859,19 @@ pub async fn quarterly(
     year: i32,
     by: By,
 ) -> Result<Vec<(String, [Quarter; 4])>, StoreError> {
+    quarterly_where(db, scope, year, by, None, None).await
+}
+
+/// [`quarterly`], with the quarters taken as the sums take them when `today` is given (a quarter
+/// not begun has nothing; the current one is counted as of today), and among `ids` only.
+async fn quarterly_where(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    by: By,
+    today: Option<Date>,
+    ids: Option<&[i64]>,
+) -> Result<Vec<(String, [Quarter; 4])>, StoreError> {
     let group = match by {
         By::RegionCode => "h.region_code",
         By::Enterprise => "CAST(h.enterprise_id AS TEXT)",
@@ -857,8 +884,16 @@ pub async fn quarterly(
             } else {
                 Date::from_calendar_date(year, month_of(q * 3 + 4), 1).unwrap_or(Date::MAX)
             };
+            let end = match today.and_then(|t| t.next_day()) {
+                Some(t) if t < end && start <= t => t,
+                _ => end,
+            };
             (format_date(start), format_date(end))
         })
+        .collect();
+    let not_begun: Vec<bool> = bounds
+        .iter()
+        .map(|(start, _)| today.is_some_and(|t| *start > format_date(t)))
         .collect();
     let year_start = bounds[0].0.clone();
     let mut b = SqlBuf::new("SELECT k");
@@ -930,6 +965,14 @@ pub async fn quarterly(
             "h.region_code",
             "e.township",
         );
+        if let Some(ids) = ids {
+            b.push(" AND h.enterprise_id IN ");
+            if ids.is_empty() {
+                b.push("(0)");
+            } else {
+                b.bind_list(ids.iter().map(|i| Arg::Int(*i)));
+            }
+        }
     }
     b.push(") x GROUP BY k");
     let sql = b.render(db.backend());
@@ -958,7 +1001,15 @@ pub async fn quarterly(
     };
     let mut out: Vec<(String, [Quarter; 4])> = rows
         .into_iter()
-        .map(|(k, a, b, c, d)| (k, [quarter(a), quarter(b), quarter(c), quarter(d)]))
+        .map(|(k, a, b, c, d)| {
+            let mut qs = [quarter(a), quarter(b), quarter(c), quarter(d)];
+            for (q, skip) in qs.iter_mut().zip(&not_begun) {
+                if *skip {
+                    *q = Quarter::default();
+                }
+            }
+            (k, qs)
+        })
         .filter(|(_, qs)| qs.iter().any(|q| *q != Quarter::default()))
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1004,6 +1055,157 @@ impl QuarterRow {
         let q = |i: usize| (v[i], v[i + 1], v[i + 2], v[i + 3], v[i + 4]);
         (self.k, q(0), q(5), q(10), q(15))
     }
+}
+
+/// One page of a scope's per-enterprise statistics for a year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterprisePage {
+    /// Enterprises with a hazard open at some time in the year.
+    pub enterprises: i64,
+    /// The page's enterprises, most hazards found in the year first, then by id.
+    pub rows: Vec<(i64, [Quarter; 4])>,
+    pub more: bool,
+    /// The quarters of every enterprise of the scope together.
+    pub total: [Quarter; 4],
+}
+
+/// A page of the per-enterprise statistics of a district, township or enterprise: the order
+/// from the kept ranking (`hazard_rank`), then those with only a hazard found in an earlier
+/// year and still open (by id); the figures of the page's enterprises counted from their own
+/// hazards, the total from the running sums for a district (counted otherwise). Quarters are
+/// taken as of `today` as the sums take them.
+pub async fn enterprise_page(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    today: Date,
+    offset: i64,
+    limit: i64,
+) -> Result<EnterprisePage, StoreError> {
+    let (offset, limit) = (offset.max(0), limit.clamp(1, 1000));
+    let codes: Option<&[String]> = match scope {
+        Scope::Region { codes } | Scope::Township { codes, .. } => Some(codes),
+        _ => None,
+    };
+    let township = matches!(scope, Scope::Township { .. });
+    let join = if township {
+        " JOIN enterprise e ON e.id = r.enterprise_id"
+    } else {
+        ""
+    };
+    let ranked_from = |b: &mut SqlBuf| {
+        b.push(&format!(" FROM hazard_rank r{join} WHERE r.year = "));
+        b.bind(Arg::Int(i64::from(year)));
+        push_scope(b, scope, "r.enterprise_id", "r.region_code", "e.township");
+    };
+    // Several region codes (a district after a merger) can rank one enterprise twice.
+    let one_code = codes.is_some_and(|c| c.len() == 1) || matches!(scope, Scope::Enterprise { .. });
+    let mut count = SqlBuf::new(if one_code {
+        "SELECT CAST(COUNT(*) AS BIGINT)"
+    } else {
+        "SELECT CAST(COUNT(DISTINCT r.enterprise_id) AS BIGINT)"
+    });
+    ranked_from(&mut count);
+    let mut page = SqlBuf::new(if one_code {
+        "SELECT r.enterprise_id, r.found"
+    } else {
+        "SELECT r.enterprise_id, CAST(SUM(r.found) AS BIGINT) AS f"
+    });
+    ranked_from(&mut page);
+    if one_code {
+        page.push(" ORDER BY r.found DESC, r.enterprise_id");
+    } else {
+        page.push(" GROUP BY r.enterprise_id ORDER BY f DESC, r.enterprise_id");
+    }
+    page.push(" LIMIT ");
+    page.bind(Arg::Int(limit + 1));
+    page.push(" OFFSET ");
+    page.bind(Arg::Int(offset));
+    // Still open from an earlier year, with no row for this one (its rows go to its write-off).
+    let year_start =
+        format_date(Date::from_calendar_date(year, time::Month::January, 1).unwrap_or(Date::MIN));
+    let mut carried = SqlBuf::new("SELECT DISTINCT h.enterprise_id FROM hazard h");
+    if township {
+        carried.push(" JOIN enterprise e ON e.id = h.enterprise_id");
+    }
+    // The finding day in a CASE, so that the planner reads the hazards not written off (the
+    // partial index) rather than the region's whole history by finding day.
+    carried.push(" WHERE h.state <> 'closed' AND CASE WHEN h.found_on < ");
+    carried.bind(Arg::Text(year_start));
+    carried.push(" THEN 1 ELSE 0 END = 1");
+    push_scope(
+        &mut carried,
+        scope,
+        "h.enterprise_id",
+        "h.region_code",
+        "e.township",
+    );
+    carried.push(" AND NOT EXISTS (SELECT 1 FROM hazard_rank r WHERE r.enterprise_id = h.enterprise_id AND r.year = ");
+    carried.bind(Arg::Int(i64::from(year)));
+    if let Some(c) = codes {
+        carried.push(" AND r.region_code IN ");
+        carried.bind_list(c.iter().cloned().map(Arg::Text));
+    }
+    carried.push(") ORDER BY h.enterprise_id");
+    let fetch_all = |b: SqlBuf| async move {
+        let sql = b.render(db.backend());
+        Ok::<_, StoreError>(with_pool!(db, |p| bind_args!(
+            sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(p)
+        .await)?)
+    };
+    let fetch_ids = |b: SqlBuf| async move {
+        let sql = b.render(db.backend());
+        Ok::<_, StoreError>(with_pool!(db, |p| bind_args!(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(p)
+        .await)?)
+    };
+    let (counted, ranked, carried) =
+        tokio::try_join!(fetch_ids(count), fetch_all(page), fetch_ids(carried))?;
+    let ranked_n = counted.first().copied().unwrap_or(0);
+    let enterprises = ranked_n + carried.len() as i64;
+    let mut ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+    if (ids.len() as i64) < limit + 1 {
+        let skip = usize::try_from((offset - ranked_n).max(0)).unwrap_or(0);
+        let want = usize::try_from(limit + 1).unwrap_or(0) - ids.len();
+        ids.extend(carried.iter().skip(skip).take(want));
+    }
+    let more = ids.len() as i64 > limit;
+    ids.truncate(usize::try_from(limit).unwrap_or(0));
+    let (figures, total) = tokio::try_join!(
+        quarterly_where(db, scope, year, By::Enterprise, Some(today), Some(&ids)),
+        async {
+            let mut total: [Quarter; 4] = Default::default();
+            let groups = match scope {
+                Scope::Region { codes } => {
+                    quarterly_from_sums(db, year, today, Some(codes)).await?
+                }
+                _ => quarterly_where(db, scope, year, By::Enterprise, Some(today), None).await?,
+            };
+            for (_, qs) in groups {
+                for (a, b) in total.iter_mut().zip(qs.iter()) {
+                    a.add(b);
+                }
+            }
+            Ok::<_, StoreError>(total)
+        }
+    )?;
+    let by_id: std::collections::HashMap<String, [Quarter; 4]> = figures.into_iter().collect();
+    let rows = ids
+        .into_iter()
+        .map(|id| (id, by_id.get(&id.to_string()).cloned().unwrap_or_default()))
+        .collect();
+    Ok(EnterprisePage {
+        enterprises,
+        rows,
+        more,
+        total,
+    })
 }
 
 fn month_of(m: u8) -> time::Month {
@@ -1161,31 +1363,94 @@ async fn write_sums(
     Ok(())
 }
 
-/// Moves a hazard's contribution to the sums from `before` to `after`, in `tx`.
+/// Moves a hazard's contribution to the sums and the ranking from `before` to `after`, in `tx`.
 async fn retally_tx(
     tx: &mut Tx,
     region: &str,
+    enterprise_id: i64,
     before: Option<&TallyFacts>,
     after: Option<&TallyFacts>,
 ) -> Result<(), StoreError> {
     let mut diff = std::collections::HashMap::new();
+    let mut rank = std::collections::HashMap::new();
     if let Some(b) = before {
         add_events(&mut diff, region, b, -1);
+        add_rank(&mut rank, region, enterprise_id, b, -1);
     }
     if let Some(a) = after {
         add_events(&mut diff, region, a, 1);
+        add_rank(&mut rank, region, enterprise_id, a, 1);
     }
-    write_sums(tx, diff).await
+    write_sums(tx, diff).await?;
+    write_rank(tx, rank).await
+}
+
+type RankKey = (String, i32, i64);
+
+/// A hazard's part in the ranking: found in its year; a row (of nothing found) for each later
+/// year up to its write-off. Rows stay when a contribution is taken back: a hazard's finding
+/// day, region and enterprise never change, and a write-off is final.
+fn add_rank(
+    into: &mut std::collections::HashMap<RankKey, i64>,
+    region: &str,
+    enterprise_id: i64,
+    f: &TallyFacts,
+    sign: i64,
+) {
+    let first = f.found_on.year();
+    let last = f.closed_on.map_or(first, |d| d.year().max(first));
+    for y in first..=last {
+        *into
+            .entry((region.to_string(), y, enterprise_id))
+            .or_default() += if y == first { sign } else { 0 };
+    }
+}
+
+async fn write_rank(
+    tx: &mut Tx,
+    rank: std::collections::HashMap<RankKey, i64>,
+) -> Result<(), StoreError> {
+    let mut rows: Vec<_> = rank.into_iter().collect();
+    // A fixed order keeps concurrent writers from deadlocking.
+    rows.sort();
+    for chunk in rows.chunks(1000) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO hazard_rank (region_code, year, enterprise_id, found) VALUES ",
+        );
+        for (i, ((region, year, e), found)) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Text(region.clone()),
+                Arg::Int(i64::from(*year)),
+                Arg::Int(*e),
+                Arg::Int(*found),
+            ]);
+        }
+        b.push(
+            " ON CONFLICT (region_code, year, enterprise_id) \
+             DO UPDATE SET found = hazard_rank.found + excluded.found",
+        );
+        let sql = b.render(tx.backend());
+        with_tx!(tx, |c| bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// Rebuilds the sums from every hazard (after a bulk load outside the store, or for a database
 /// that has hazards from before the sums existed). Returns the hazards read.
 pub async fn rebuild_sums(db: &Db) -> Result<u64, StoreError> {
     let mut tx = db.begin().await?;
-    with_tx!(&mut tx, |c| sqlx::query("DELETE FROM hazard_sum")
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+    for sql in ["DELETE FROM hazard_sum", "DELETE FROM hazard_rank"] {
+        with_tx!(&mut tx, |c| sqlx::query(sql).execute(c).await.map(|_| ()))?;
+    }
     tx.commit().await?;
     let mut after = 0i64;
     let mut read = 0u64;
@@ -1204,13 +1469,16 @@ pub async fn rebuild_sums(db: &Db) -> Result<u64, StoreError> {
         after = last.id;
         read += rows.len() as u64;
         let mut diff = std::collections::HashMap::new();
+        let mut rank = std::collections::HashMap::new();
         for h in &rows {
             if let Some(f) = facts_of(h) {
                 add_events(&mut diff, &h.region_code, &f, 1);
+                add_rank(&mut rank, &h.region_code, h.enterprise_id, &f, 1);
             }
         }
         let mut tx = db.begin().await?;
         write_sums(&mut tx, diff).await?;
+        write_rank(&mut tx, rank).await?;
         tx.commit().await?;
     }
 }
@@ -1218,9 +1486,10 @@ pub async fn rebuild_sums(db: &Db) -> Result<u64, StoreError> {
 /// Rebuilds the sums when there are hazards but no sums (a database from before them).
 pub async fn ensure_sums(db: &Db) -> Result<u64, StoreError> {
     const ANY: &str = "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM hazard LIMIT 1) a), \
-        (SELECT COUNT(*) FROM (SELECT 1 FROM hazard_sum LIMIT 1) b)";
-    let (h, s): (i64, i64) = with_pool!(db, |p| sqlx::query_as(ANY).fetch_one(p).await)?;
-    if h > 0 && s == 0 {
+        (SELECT COUNT(*) FROM (SELECT 1 FROM hazard_sum LIMIT 1) b), \
+        (SELECT COUNT(*) FROM (SELECT 1 FROM hazard_rank LIMIT 1) c)";
+    let (h, s, r): (i64, i64, i64) = with_pool!(db, |p| sqlx::query_as(ANY).fetch_one(p).await)?;
+    if h > 0 && (s == 0 || r == 0) {
         rebuild_sums(db).await
     } else {
         Ok(0)

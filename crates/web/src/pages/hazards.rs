@@ -15,9 +15,7 @@ use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::hazard::{FiveFixes, Level, State as HState, Step};
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::enforcement::{self, Decision};
-use anbiao_store::hazards::{
-    self, By, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Quarter,
-};
+use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Quarter};
 use anbiao_store::{StoreError, enterprise};
 
 use crate::AppState;
@@ -566,7 +564,7 @@ pub struct StatsQuery {
 }
 
 /// Enterprises per page of the per-enterprise statistics.
-const STATS_PAGE: usize = 100;
+const STATS_PAGE: i64 = 100;
 
 pub struct StatsRow {
     pub label: String,
@@ -584,8 +582,8 @@ struct StatsPage {
     rows: Vec<StatsRow>,
     total: StatsRow,
     /// Per enterprise: the page shown, the enterprises counted and whether more pages follow.
-    page: usize,
-    groups: usize,
+    page: i64,
+    groups: i64,
     more: bool,
 }
 
@@ -615,19 +613,13 @@ pub async fn stats(
         return Err(AppError::bad("year", "年度应在 2000 至 2100 之间").into());
     }
     let by_unit = matches!(u.scope, Scope::City);
-    // The city's view comes from the running sums; a district's, township's or enterprise's
-    // per-enterprise view is counted from its hazards.
-    let groups = if by_unit {
-        hazards::quarterly_from_sums(&state.db, year, state.today(), None).await?
-    } else {
-        hazards::quarterly(&state.db, &u.scope, year, By::Enterprise).await?
-    };
-    let page = usize::try_from(q.page.unwrap_or(1).max(1)).unwrap_or(1);
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let mut rows: Vec<StatsRow> = Vec::new();
     let mut tq: [Quarter; 4] = Default::default();
-    let (mut groups_n, mut more) = (0usize, false);
+    let (mut groups_n, mut more) = (0i64, false);
     if by_unit {
-        // Region codes fold into their programme unit.
+        // The city's view per unit, from the running sums; region codes fold into their unit.
+        let groups = hazards::quarterly_from_sums(&state.db, year, state.today(), None).await?;
         let mut by: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
         for (code, qs) in groups {
             let unit = state
@@ -642,6 +634,9 @@ pub async fn stats(
             }
         }
         for (unit, qs) in by {
+            for (a, b) in tq.iter_mut().zip(qs.iter()) {
+                a.add(b);
+            }
             rows.push(StatsRow {
                 year: year_of(&qs),
                 label: unit,
@@ -650,51 +645,32 @@ pub async fn stats(
             });
         }
     } else {
-        // Most hazards found in the year first, then by enterprise id; names for the page only.
-        let mut counted: Vec<(i64, [Quarter; 4], Quarter)> = groups
-            .into_iter()
-            .map(|(k, qs)| {
-                let y = year_of(&qs);
-                (k.parse().unwrap_or(0), qs, y)
-            })
-            .collect();
-        counted.sort_by(|a, b| {
-            (b.2.found_general + b.2.found_major)
-                .cmp(&(a.2.found_general + a.2.found_major))
-                .then(a.0.cmp(&b.0))
-        });
-        for (_, qs, _) in &counted {
-            for (a, b) in tq.iter_mut().zip(qs.iter()) {
-                a.add(b);
-            }
-        }
-        groups_n = counted.len();
-        let shown: Vec<_> = counted
-            .into_iter()
-            .skip((page - 1) * STATS_PAGE)
-            .take(STATS_PAGE + 1)
-            .collect();
-        more = shown.len() > STATS_PAGE;
-        let shown = &shown[..shown.len().min(STATS_PAGE)];
-        let ids: Vec<i64> = shown.iter().map(|(id, _, _)| *id).collect();
+        // A district's, township's or enterprise's view per enterprise, a page at a time, most
+        // hazards found in the year first; names for the page only.
+        let p = hazards::enterprise_page(
+            &state.db,
+            &u.scope,
+            year,
+            state.today(),
+            (page - 1) * STATS_PAGE,
+            STATS_PAGE,
+        )
+        .await?;
+        groups_n = p.enterprises;
+        more = p.more;
+        tq = p.total;
+        let ids: Vec<i64> = p.rows.iter().map(|(id, _)| *id).collect();
         let names = enterprise::names(&state.db, &u.scope, &ids).await?;
-        for (id, qs, y) in shown {
+        for (id, qs) in p.rows {
             rows.push(StatsRow {
-                year: y.clone(),
+                year: year_of(&qs),
                 label: names
-                    .get(id)
+                    .get(&id)
                     .cloned()
                     .unwrap_or_else(|| format!("企业 #{id}")),
                 link: Some(format!("/enterprises/{id}/standing")),
-                quarters: qs.clone(),
+                quarters: qs,
             });
-        }
-    }
-    if by_unit {
-        for r in &rows {
-            for (a, b) in tq.iter_mut().zip(r.quarters.iter()) {
-                a.add(b);
-            }
         }
     }
     let total = StatsRow {
