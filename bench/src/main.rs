@@ -77,6 +77,34 @@ struct Args {
     work: std::path::PathBuf,
 }
 
+/// Draws and stores every unit's plan for `year` as of `on` (the year as the seed): lines, visits.
+async fn draw_plans(
+    db: &Db,
+    units: &[(String, String)],
+    year: i32,
+    on: time::Date,
+    set: &anbiao_domain::supervision::InspectionSet,
+) -> anyhow::Result<(usize, usize)> {
+    let (mut lines, mut visits) = (0usize, 0usize);
+    for (unit, _) in units {
+        let (_, p) = anbiao_store::inspection_plans::create(
+            db,
+            &anbiao_store::audit::Actor::new("bench", "cli"),
+            &anbiao_store::inspection_plans::NewPlan {
+                unit,
+                year,
+                seed: u64::try_from(year)?,
+                on,
+                set,
+            },
+        )
+        .await?;
+        lines += p.lines.len();
+        visits += p.lines.iter().map(|l| l.visits.len()).sum::<usize>();
+    }
+    Ok((lines, visits))
+}
+
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -371,23 +399,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             read_took.push(t.elapsed());
         }
         let t = Instant::now();
-        let (mut lines, mut visits) = (0usize, 0usize);
-        for (unit, _) in &units {
-            let (_, p) = anbiao_store::inspection_plans::create(
-                &db,
-                &anbiao_store::audit::Actor::new("bench", "cli"),
-                &anbiao_store::inspection_plans::NewPlan {
-                    unit,
-                    year: 2020,
-                    seed: 2020,
-                    on: plan_day,
-                    set,
-                },
-            )
-            .await?;
-            lines += p.lines.len();
-            visits += p.lines.iter().map(|l| l.visits.len()).sum::<usize>();
-        }
+        let (lines, visits) = draw_plans(&db, &units, 2020, plan_day, set).await?;
         let took = t.elapsed();
         println!(
             "\n| annual inspection plans, every unit ({} units) | lines | visits | time |",
@@ -477,22 +489,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         let day = time::macros::date!(2025 - 12 - 31);
         let set = reference.inspection.in_force(day)?;
         let t = Instant::now();
-        let mut lines = 0usize;
-        for (unit, _) in &units {
-            let (_, p) = anbiao_store::inspection_plans::create(
-                &db,
-                &anbiao_store::audit::Actor::new("bench", "cli"),
-                &anbiao_store::inspection_plans::NewPlan {
-                    unit,
-                    year: 2026,
-                    seed: 2026,
-                    on: day,
-                    set,
-                },
-            )
-            .await?;
-            lines += p.lines.len();
-        }
+        let (lines, _) = draw_plans(&db, &units, 2026, day, set).await?;
         println!(
             "\n| annual plans for 2026 as of 2025-12-31, hazards on file | {lines} lines | {:.2} s |",
             t.elapsed().as_secs_f64()

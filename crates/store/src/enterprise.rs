@@ -866,14 +866,7 @@ pub(crate) async fn insert_changes(
                 Arg::OptText(new.clone()),
             ]);
         }
-        let sql = b.render(tx.backend());
-        with_tx!(tx, |c| bind_args!(
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
-            &b.args
-        )
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+        b.execute_in(tx).await?;
     }
     Ok(())
 }

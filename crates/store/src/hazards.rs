@@ -1351,14 +1351,7 @@ async fn write_sums(
             " ON CONFLICT (level, period, region_code, counter) \
              DO UPDATE SET delta = hazard_sum.delta + excluded.delta",
         );
-        let sql = b.render(tx.backend());
-        with_tx!(tx, |c| bind_args!(
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
-            &b.args
-        )
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+        b.execute_in(tx).await?;
     }
     Ok(())
 }
@@ -1432,14 +1425,7 @@ async fn write_rank(
             " ON CONFLICT (region_code, year, enterprise_id) \
              DO UPDATE SET found = hazard_rank.found + excluded.found",
         );
-        let sql = b.render(tx.backend());
-        with_tx!(tx, |c| bind_args!(
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
-            &b.args
-        )
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+        b.execute_in(tx).await?;
     }
     Ok(())
 }

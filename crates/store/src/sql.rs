@@ -54,6 +54,19 @@ impl SqlBuf {
 }
 
 impl SqlBuf {
+    /// Runs the statement in `tx`.
+    pub(crate) async fn execute_in(&self, tx: &mut crate::db::Tx) -> Result<(), crate::StoreError> {
+        let sql = self.render(tx.backend());
+        crate::with_tx!(tx, |c| crate::bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
+            &self.args
+        )
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
     /// The SQL for a backend. SQLite looks numbered and named parameters up in a list, which
     /// makes a statement with thousands of them quadratic to prepare; plain `?` is positional
     /// and free. Every placeholder of a `SqlBuf` appears once and in order, so `$n` → `?` keeps

@@ -40,18 +40,6 @@ where
     .await)?)
 }
 
-async fn exec(tx: &mut Tx, b: &SqlBuf) -> Result<(), StoreError> {
-    let sql = b.render(tx.backend());
-    with_tx!(tx, |c| bind_args!(
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
-        &b.args
-    )
-    .execute(c)
-    .await
-    .map(|_| ()))?;
-    Ok(())
-}
-
 fn ids_in(b: &mut SqlBuf, ids: &[i64]) {
     b.bind_list(ids.iter().map(|i| Arg::Int(*i)));
 }
@@ -160,12 +148,12 @@ async fn refresh_batch(db: &Db) -> Result<usize, StoreError> {
         b.bind(Arg::Text(unit.into()));
         b.push(") AND enterprise_id IN ");
         ids_in(&mut b, &members);
-        exec(&mut tx, &b).await?;
+        b.execute_in(&mut tx).await?;
     }
 
     let mut b = SqlBuf::new("DELETE FROM standing WHERE enterprise_id IN ");
     ids_in(&mut b, &ids);
-    exec(&mut tx, &b).await?;
+    b.execute_in(&mut tx).await?;
     for chunk in rows.chunks(BATCH) {
         let mut b = SqlBuf::new("INSERT INTO standing (enterprise_id, unit, events) VALUES ");
         for (i, (id, unit, events)) in chunk.iter().enumerate() {
@@ -178,7 +166,7 @@ async fn refresh_batch(db: &Db) -> Result<usize, StoreError> {
                 Arg::Text(events.clone()),
             ]);
         }
-        exec(&mut tx, &b).await?;
+        b.execute_in(&mut tx).await?;
     }
     let mut changes: Vec<_> = diff.into_iter().filter(|(_, d)| *d != 0).collect();
     // A fixed order keeps concurrent writers of the sums from deadlocking.
@@ -202,7 +190,7 @@ async fn refresh_batch(db: &Db) -> Result<usize, StoreError> {
             " ON CONFLICT (level, period, unit, counter) \
              DO UPDATE SET delta = standing_sum.delta + excluded.delta",
         );
-        exec(&mut tx, &b).await?;
+        b.execute_in(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
