@@ -161,13 +161,21 @@ async function scenario(name, dbUrl, port) {
     await signIn("sysadmin", "Demo@2018", "/admin/users");
     await page.fill("input[name=username]", "e2e_new");
     await page.fill("input[name=display_name]", "浏览器新同事");
-    await page.selectOption("select[name=role]", "district_officer");
-    await page.selectOption("form.form select[name=region]", "320682");
     await page.fill("form.form input[name=password]", "Init#2026a");
     await page.click("form.form button[type=submit]");
     await page.waitForSelector("p.notice");
     check((await page.textContent("p.notice")).includes("账户已创建"), "account created");
-    check((await page.textContent("table.grid")).includes("e2e_new"), "new account listed");
+    check((await page.textContent("table.grid tr:has-text('e2e_new')")).includes("待授权"), "new account listed, waiting for a role");
+    check((await page.textContent("table.grid tr:has-text('secadmin')")).includes("命令行维护"), "no buttons on an administrator's account");
+    await signOut();
+    // Only the security administrator grants the role and the region.
+    await signIn("secadmin", "Demo@2018", "/admin/grants");
+    const row = "table.grid tr:has-text('e2e_new')";
+    await page.selectOption(`${row} select[name=role]`, "district_officer");
+    await page.selectOption(`${row} select[name=region]`, "320682");
+    await page.click(`${row} button:has-text('授予')`);
+    await page.waitForSelector("p.notice");
+    check((await page.textContent(row)).includes("县（市、区）监管人员"), "role granted");
     await signOut();
     await signIn("e2e_new", "Init#2026a", "/account/password");
     check((await page.textContent("main")).includes("首次登录"), "first sign-in asks for a new password");

@@ -3,16 +3,16 @@
 //! many expired by now), and current cases in every state of the life cycle. Deterministic for
 //! a seed, so two demo databases tell the same story.
 
-use anbiao_domain::lifecycle::{Action, CaseState, Party};
+use anbiao_actions::Actor as Acting;
+use anbiao_actions::grading::Ctx;
+use anbiao_domain::lifecycle::{Action, CaseState};
 use anbiao_domain::scoring::{Entry, ItemInput};
 use anbiao_domain::standard::Points;
-use anbiao_domain::{Grade, ReferenceData, Scope};
-use anbiao_store::assessment::Kind;
+use anbiao_domain::{Grade, ReferenceData, Role, Scope};
 use anbiao_store::audit::Actor;
 use anbiao_store::certificate;
 use anbiao_store::enterprise::{self, Enterprise, Filter};
 use anbiao_store::{Db, account, orgs, standards};
-use anbiao_web::grading::Ctx;
 use anyhow::Context;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -45,6 +45,81 @@ fn entries(
         .collect()
 }
 
+/// The people of the demo's story as the action layer sees them: each step is taken by the
+/// party the authority rules name, as it would be through the pages.
+pub struct Cast<'a> {
+    pub reference: &'a ReferenceData,
+}
+
+impl Cast<'_> {
+    /// The enterprise's safety manager.
+    pub fn enterprise(&self, e: &Enterprise) -> Acting {
+        let name = e
+            .contact_person
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| format!("{}安全员", e.name));
+        Acting::on_behalf(
+            Role::EnterpriseManager,
+            Scope::Enterprise { id: e.id },
+            &name,
+            "demo",
+        )
+    }
+
+    /// The district's standardisation officer.
+    pub fn district(&self, region_code: &str) -> Acting {
+        let name = self
+            .reference
+            .regions
+            .get(region_code)
+            .map(|r| format!("{}应急管理局 标准化科", r.name))
+            .unwrap_or_else(|| "县（市、区）应急管理局".into());
+        Acting::on_behalf(
+            Role::DistrictOfficer,
+            Scope::Region {
+                codes: self.reference.regions.lineage(region_code),
+            },
+            &name,
+            "demo",
+        )
+    }
+
+    /// The city bureau's officer.
+    pub fn city(&self) -> Acting {
+        Acting::on_behalf(Role::CityOfficer, Scope::City, "市局 王科长", "demo")
+    }
+
+    /// The body that grades a case: the district for 小微达标, else the city.
+    pub fn grader(&self, grade: Grade, region_code: &str) -> Acting {
+        if grade == Grade::SmallMicro {
+            self.district(region_code)
+        } else {
+            self.city()
+        }
+    }
+
+    /// An evaluation organisation.
+    pub fn org(&self, id: i64, name: &str) -> Acting {
+        Acting::on_behalf(Role::EvaluationOrg, Scope::Org { id }, name, "demo")
+    }
+}
+
+/// The grading use cases as `actor` on day `on`.
+pub fn ctx<'a>(
+    db: &'a Db,
+    reference: &'a ReferenceData,
+    actor: &'a Acting,
+    on: time::Date,
+) -> Ctx<'a> {
+    Ctx {
+        db,
+        reference,
+        actor,
+        on,
+    }
+}
+
 /// Builds the history once (when there is no certificate yet).
 pub async fn grading_history(
     db: &Db,
@@ -57,7 +132,6 @@ pub async fn grading_history(
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0A0B);
     let actor = Actor::new("system", "seed");
-    let rules = &reference.grading;
     let today = anbiao_web::today();
 
     // Evaluation organisations and their evaluators.
@@ -165,17 +239,14 @@ pub async fn grading_history(
         CaseState::Withdrawn,
     ];
     let scope = Scope::City;
-    let cx = Ctx {
-        db,
-        rules,
-        regions: &reference.regions,
-        scope: &scope,
-        actor: &actor,
-        on: today,
-    };
+    let cast = Cast { reference };
     let mut cases = 0;
-    if let Some(own) = enterprise_of_demo_user {
-        cx.open_case(own, Grade::Three).await?;
+    if let Some(own) = enterprise_of_demo_user
+        && let Some(e) = all.iter().find(|e| e.id == own)
+    {
+        ctx(db, reference, &cast.enterprise(e), today)
+            .open_case(Grade::Three)
+            .await?;
         cases += 1;
     }
     // Cases start over the last five months; the first six evaluations fall in one week with
@@ -189,19 +260,18 @@ pub async fn grading_history(
         .enumerate()
     {
         let case_on = today - time::Duration::days(150 - 4 * n as i64);
-        let cx = Ctx { on: case_on, ..cx };
         let small = matches!(e.size_class.as_deref(), Some("small" | "micro"));
         let grade = if small && rng.random_range(0..2) == 0 {
             Grade::SmallMicro
         } else {
             Grade::Three
         };
-        let grader = if grade == Grade::SmallMicro {
-            Party::District
-        } else {
-            Party::City
-        };
-        let id = cx.open_case(e.id, grade).await?;
+        let (firm, district) = (cast.enterprise(e), cast.district(&e.region_code));
+        let grading_body = cast.grader(grade, &e.region_code);
+        let ent = ctx(db, reference, &firm, case_on);
+        let dist = ctx(db, reference, &district, case_on);
+        let grader = ctx(db, reference, &grading_body, case_on);
+        let id = ent.open_case(grade).await?;
         cases += 1;
         let case = anbiao_store::grading::get(db, &scope, id).await?;
         let sheet = standards::get(db, &case.sheet_id, u32::try_from(case.sheet_version)?)
@@ -211,38 +281,35 @@ pub async fn grading_history(
             continue;
         }
         if *target == CaseState::Withdrawn {
-            cx.act(id, Action::Withdraw, Party::Enterprise, None)
-                .await?;
+            ent.act(id, Action::Withdraw, None).await?;
             continue;
         }
-        cx.submit_assessment(
+        ent.self_assess(
             id,
-            Kind::SelfAssessment,
             &entries(&sheet, rng.random_range(72..96)),
             &self_report(&e.name, n, &mut rng),
         )
         .await?;
-        cx.apply(id).await?;
+        ent.apply(id).await?;
         if *target == CaseState::Applied {
             continue;
         }
         if *target == CaseState::Returned {
-            cx.act(
+            dist.act(
                 id,
                 Action::Return,
-                Party::District,
                 Some("自评报告缺少现场照片和整改记录，请补充后重新提交"),
             )
             .await?;
             continue;
         }
-        cx.act(id, Action::Accept, Party::District, None).await?;
+        dist.act(id, Action::Accept, None).await?;
         if *target == CaseState::Accepted {
             continue;
         }
         let busy_week = evaluated < 6;
         let o = if busy_week { 0 } else { rng.random_range(0..2) };
-        cx.assign(id, grader, org_ids[o], &teams[o][..2]).await?;
+        grader.assign(id, org_ids[o], &teams[o][..2]).await?;
         if *target == CaseState::Evaluating {
             continue;
         }
@@ -256,55 +323,53 @@ pub async fn grading_history(
             case_on + time::Duration::days(14)
         };
         evaluated += 1;
-        Ctx { on: eval_on, ..cx }
-            .evaluate(
-                id,
-                &entries(&sheet, score),
-                "现场评审报告：查阅资料、现场核查，按评分细则逐项评分。",
-            )
-            .await?;
+        ctx(
+            db,
+            reference,
+            &cast.org(org_ids[o], org_names[o].0),
+            eval_on,
+        )
+        .evaluate(
+            id,
+            &entries(&sheet, score),
+            "现场评审报告：查阅资料、现场核查，按评分细则逐项评分。",
+        )
+        .await?;
         match target {
             CaseState::Evaluated => continue,
             CaseState::Rectifying => {
-                cx.act(
-                    id,
-                    Action::RequireRectification,
-                    grader,
-                    Some("评审得分未达标，限期三个月整改后重新评审"),
-                )
-                .await?;
+                grader
+                    .act(
+                        id,
+                        Action::RequireRectification,
+                        Some("评审得分未达标，限期三个月整改后重新评审"),
+                    )
+                    .await?;
                 continue;
             }
             CaseState::Failed => {
-                cx.act(
-                    id,
-                    Action::Reject,
-                    grader,
-                    Some("评审得分未达到合格线，不予通过"),
-                )
-                .await?;
+                grader
+                    .act(id, Action::Reject, Some("评审得分未达到合格线，不予通过"))
+                    .await?;
                 continue;
             }
             _ => {}
         }
-        cx.approve(id, grader).await?;
+        grader.approve(id).await?;
         if *target == CaseState::Reviewed {
             continue;
         }
-        cx.act(id, Action::StartNotice, grader, None).await?;
+        grader.act(id, Action::StartNotice, None).await?;
         if *target == CaseState::OnHold {
-            let public = Actor::new("公众：匿名群众", "portal");
-            Ctx {
-                actor: &public,
-                ..cx
-            }
-            .act(
-                id,
-                Action::Object,
-                Party::Public,
-                Some("反映该企业车间安全通道长期堆放杂物"),
-            )
-            .await?;
+            let mut public = Acting::public("");
+            public.audit.username = "公众：匿名群众".into();
+            ctx(db, reference, &public, case_on)
+                .act(
+                    id,
+                    Action::Object,
+                    Some("反映该企业车间安全通道长期堆放杂物"),
+                )
+                .await?;
         }
     }
     Ok(Some(Summary {

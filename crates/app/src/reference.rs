@@ -61,9 +61,10 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         read("inspection.toml", embedded::INSPECTION)?,
         read("violations.toml", embedded::VIOLATIONS)?,
     );
-    let (checklist, major_hazards) = (
+    let (checklist, major_hazards, authority) = (
         read("checklist.toml", embedded::CHECKLIST)?,
         read("major_hazards.toml", embedded::MAJOR_HAZARDS)?,
+        read("authority.toml", embedded::AUTHORITY)?,
     );
     Ok(ReferenceData::parse(
         Texts {
@@ -76,6 +77,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             violations: &violations,
             checklist: &checklist,
             major_hazards: &major_hazards,
+            authority: &authority,
         },
         &programme_refs,
     )?)

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use anbiao_actions::grading::REGION_ABBR;
 use anbiao_domain::date::add_months;
 use anbiao_domain::programme::AuditEvent;
 use anbiao_domain::programme::Metric;
@@ -14,7 +15,6 @@ use anbiao_store::audits::{self, ChecklistItem, Class, NewAudit, Outcome, Rechec
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::enterprise::Enterprise;
 use anbiao_store::{Db, accident, seed};
-use anbiao_web::grading::{Ctx, REGION_ABBR};
 use anyhow::Context;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -433,17 +433,11 @@ pub async fn tell(
     // Small-micro enterprises that started in 2019 without a certificate yet.
     let mut cases = 0;
     let mut with_case = HashSet::new();
-    let scope = Scope::City;
+    let cast = crate::demo::Cast { reference };
     for (e, opened) in coverage_cases {
-        let cx = Ctx {
-            db,
-            rules,
-            regions: &reference.regions,
-            scope: &scope,
-            actor: &actor,
-            on: opened,
-        };
-        if cx.open_case(e.id, Grade::SmallMicro).await.is_ok() {
+        let firm = cast.enterprise(e);
+        let cx = crate::demo::ctx(db, reference, &firm, opened);
+        if cx.open_case(Grade::SmallMicro).await.is_ok() {
             cases += 1;
             with_case.insert(e.id);
         }

@@ -133,7 +133,7 @@ pub async fn tell(
     // Visits of the plan that fell in the months gone by (a sample), then ad hoc ones.
     let mut visits: Vec<(i64, Date, InspectionKind, Vec<String>)> = Vec::new();
     if let Some(pid) = plan {
-        let lines = inspection_plans::lines(db, pid, None, 100_000, 0).await?;
+        let lines = inspection_plans::lines(db, &Scope::City, pid, None, 100_000, 0).await?;
         for l in lines {
             if Some(l.enterprise_id) == demo_enterprise {
                 continue;

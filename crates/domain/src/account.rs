@@ -14,10 +14,13 @@ pub enum Role {
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+    /// An account the system administrator created and the security administrator has not yet
+    /// granted a role: it signs in, changes its password, and sees nothing.
+    Pending,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Self::CityOfficer,
         Self::DistrictOfficer,
         Self::TownshipOfficer,
@@ -28,6 +31,7 @@ impl Role {
         Self::SystemAdmin,
         Self::SecurityAdmin,
         Self::AuditAdmin,
+        Self::Pending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Role {
             Self::SystemAdmin => "system_admin",
             Self::SecurityAdmin => "security_admin",
             Self::AuditAdmin => "audit_admin",
+            Self::Pending => "pending",
         }
     }
 
@@ -61,6 +66,7 @@ impl Role {
             Self::SystemAdmin => "系统管理员",
             Self::SecurityAdmin => "安全管理员",
             Self::AuditAdmin => "审计管理员",
+            Self::Pending => "待授权（由安全管理员授予角色）",
         }
     }
 

@@ -45,7 +45,7 @@ pub fn add_working_days(d: Date, n: u32) -> Date {
 }
 
 /// A half-open validity interval `[from, to)`; `None` means unbounded on that side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Validity {
     pub from: Option<Date>,
     pub to: Option<Date>,

@@ -14,6 +14,7 @@
 //!   [`enforcement`], [`violations`]: risk-based supervision from plan to violation record.
 
 pub mod account;
+pub mod authority;
 pub mod certificate;
 pub mod checklist;
 pub mod credit_code;

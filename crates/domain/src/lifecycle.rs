@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::authority::AuthoritySet;
 use crate::rules::AuthorityLevel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -213,6 +214,35 @@ impl Action {
         }
     }
 
+    /// The stable key (as stored in case events and named in the authority rules).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Apply => "apply",
+            Self::Return => "return",
+            Self::Accept => "accept",
+            Self::Assign => "assign",
+            Self::SubmitEvaluation => "submit_evaluation",
+            Self::Approve => "approve",
+            Self::AcceptLower => "accept_lower",
+            Self::RequireRectification => "require_rectification",
+            Self::Reevaluate => "reevaluate",
+            Self::Reject => "reject",
+            Self::Recommend => "recommend",
+            Self::StartNotice => "start_notice",
+            Self::Object => "object",
+            Self::DismissObjection => "dismiss_objection",
+            Self::UpholdObjection => "uphold_objection",
+            Self::Announce => "announce",
+            Self::RecordExternalGrant => "record_external_grant",
+            Self::RecordExternalRefusal => "record_external_refusal",
+            Self::Withdraw => "withdraw",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.key() == key)
+    }
+
     /// Actions that need a written reason.
     pub fn needs_reason(self) -> bool {
         matches!(
@@ -235,68 +265,47 @@ pub enum TransitionError {
         state: &'static str,
         action: &'static str,
     },
-    #[error("“{action}”应由{expected}办理，不能由{actual}办理")]
-    WrongParty {
-        action: &'static str,
-        expected: &'static str,
-        actual: &'static str,
-    },
+    #[error("{0}")]
+    WrongParty(String),
     #[error("“{0}”须填写理由")]
     ReasonRequired(&'static str),
 }
 
-/// Who grades at city level or below: the district for 小微达标, else the city.
-fn local_grader(level: AuthorityLevel) -> Party {
-    if level == AuthorityLevel::District {
-        Party::District
-    } else {
-        Party::City
-    }
-}
-
-/// The next state after `action` by `party`, or why not. `grading` is the level of the body
-/// that grades this case's level under the rules in force (city, district, or external).
-pub fn next(
+/// The state after `action` on a case in `state`, or why the case cannot take it now. Who may
+/// take the step is the authority rules' question ([`AuthoritySet::may_take`]), asked first.
+/// `grading` is the level of the body that grades this case's level under the rules in force
+/// (city, district, or external).
+pub fn advance(
     state: CaseState,
     action: Action,
-    party: Party,
     grading: AuthorityLevel,
     reason: Option<&str>,
 ) -> Result<CaseState, TransitionError> {
     use Action as A;
     use CaseState as S;
-    let grader = local_grader(grading);
     let external = grading.is_external();
-    // (allowed from-states, who, to-state)
-    let (from, who, to): (&[CaseState], Party, CaseState) = match action {
-        A::Apply => (
-            &[S::SelfAssessing, S::Returned],
-            Party::Enterprise,
-            S::Applied,
-        ),
-        A::Return => (&[S::Applied], Party::District, S::Returned),
-        A::Accept => (&[S::Applied], Party::District, S::Accepted),
-        A::Assign => (&[S::Accepted], grader, S::Evaluating),
-        A::SubmitEvaluation => (&[S::Evaluating], Party::Evaluator, S::Evaluated),
-        A::Approve => (&[S::Evaluated], grader, S::Reviewed),
-        A::AcceptLower => (
-            &[S::Evaluated, S::Rectifying],
-            Party::Enterprise,
-            S::Reviewed,
-        ),
-        A::RequireRectification => (&[S::Evaluated, S::OnHold], grader, S::Rectifying),
-        A::Reevaluate => (&[S::Rectifying], grader, S::Evaluating),
-        A::Reject => (&[S::Evaluated, S::Rectifying], grader, S::Failed),
-        A::Recommend if external => (&[S::Reviewed], Party::City, S::Recommended),
-        A::Recommend => (&[], Party::City, S::Recommended),
-        A::StartNotice if !external => (&[S::Reviewed], grader, S::Notice),
-        A::StartNotice => (&[], grader, S::Notice),
-        A::Object => (&[S::Notice], Party::Public, S::OnHold),
-        A::DismissObjection => (&[S::OnHold], grader, S::Notice),
-        A::UpholdObjection => (&[S::OnHold], grader, S::Failed),
-        A::Announce => (&[S::Notice], grader, S::Certified),
-        A::RecordExternalGrant => (&[S::Recommended], Party::City, S::ExternallyCertified),
-        A::RecordExternalRefusal => (&[S::Recommended], Party::City, S::Failed),
+    // (allowed from-states, to-state)
+    let (from, to): (&[CaseState], CaseState) = match action {
+        A::Apply => (&[S::SelfAssessing, S::Returned], S::Applied),
+        A::Return => (&[S::Applied], S::Returned),
+        A::Accept => (&[S::Applied], S::Accepted),
+        A::Assign => (&[S::Accepted], S::Evaluating),
+        A::SubmitEvaluation => (&[S::Evaluating], S::Evaluated),
+        A::Approve => (&[S::Evaluated], S::Reviewed),
+        A::AcceptLower => (&[S::Evaluated, S::Rectifying], S::Reviewed),
+        A::RequireRectification => (&[S::Evaluated, S::OnHold], S::Rectifying),
+        A::Reevaluate => (&[S::Rectifying], S::Evaluating),
+        A::Reject => (&[S::Evaluated, S::Rectifying], S::Failed),
+        A::Recommend if external => (&[S::Reviewed], S::Recommended),
+        A::Recommend => (&[], S::Recommended),
+        A::StartNotice if !external => (&[S::Reviewed], S::Notice),
+        A::StartNotice => (&[], S::Notice),
+        A::Object => (&[S::Notice], S::OnHold),
+        A::DismissObjection => (&[S::OnHold], S::Notice),
+        A::UpholdObjection => (&[S::OnHold], S::Failed),
+        A::Announce => (&[S::Notice], S::Certified),
+        A::RecordExternalGrant => (&[S::Recommended], S::ExternallyCertified),
+        A::RecordExternalRefusal => (&[S::Recommended], S::Failed),
         A::Withdraw => (
             &[
                 S::SelfAssessing,
@@ -305,7 +314,6 @@ pub fn next(
                 S::Accepted,
                 S::Rectifying,
             ],
-            Party::Enterprise,
             S::Withdrawn,
         ),
     };
@@ -315,31 +323,52 @@ pub fn next(
             action: action.label(),
         });
     }
-    if party != who {
-        return Err(TransitionError::WrongParty {
-            action: action.label(),
-            expected: who.label(),
-            actual: party.label(),
-        });
-    }
     if action.needs_reason() && reason.is_none_or(|r| r.trim().is_empty()) {
         return Err(TransitionError::ReasonRequired(action.label()));
     }
     Ok(to)
 }
 
+/// The party check of the authority rules, then the state machine.
+pub fn next(
+    state: CaseState,
+    action: Action,
+    party: Party,
+    grading: AuthorityLevel,
+    reason: Option<&str>,
+    authority: &AuthoritySet,
+) -> Result<CaseState, TransitionError> {
+    authority
+        .may_take(Some(party), action, grading)
+        .map_err(|r| TransitionError::WrongParty(r.to_string()))?;
+    advance(state, action, grading, reason)
+}
+
 /// The actions `party` may take on a case in `state` (for buttons on a page).
-pub fn available(state: CaseState, party: Party, grading: AuthorityLevel) -> Vec<Action> {
+pub fn available(
+    state: CaseState,
+    party: Party,
+    grading: AuthorityLevel,
+    authority: &AuthoritySet,
+) -> Vec<Action> {
     Action::ALL
         .into_iter()
-        .filter(|a| next(state, *a, party, grading, Some("理由")).is_ok())
+        .filter(|a| next(state, *a, party, grading, Some("理由"), authority).is_ok())
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authority::AuthorityRules;
     use AuthorityLevel as L;
+
+    fn rules() -> AuthoritySet {
+        AuthorityRules::from_toml(crate::reference::embedded::AUTHORITY)
+            .expect("valid")
+            .on(time::macros::date!(2018 - 07 - 04))
+            .clone()
+    }
 
     fn run(
         grading: AuthorityLevel,
@@ -347,7 +376,7 @@ mod tests {
     ) -> Result<CaseState, TransitionError> {
         let mut s = CaseState::SelfAssessing;
         for (a, p) in steps {
-            s = next(s, *a, *p, grading, Some("说明"))?;
+            s = next(s, *a, *p, grading, Some("说明"), &rules())?;
         }
         Ok(s)
     }
@@ -388,7 +417,15 @@ mod tests {
         ];
         assert_eq!(run(L::District, &steps), Ok(CaseState::Certified));
         // The city does not approve a small-micro case.
-        let e = next(CaseState::Evaluated, Approve, City, L::District, None).expect_err("district");
+        let e = next(
+            CaseState::Evaluated,
+            Approve,
+            City,
+            L::District,
+            None,
+            &rules(),
+        )
+        .expect_err("district");
         assert!(e.to_string().contains("县（市、区）监管部门"), "{e}");
     }
 
@@ -456,6 +493,7 @@ mod tests {
             Party::City,
             L::City,
             None,
+            &rules(),
         )
         .expect_err("order");
         assert_eq!(e.to_string(), "案件当前状态为“已申请”，不能“公告并发证”");
@@ -465,15 +503,17 @@ mod tests {
             Party::Enterprise,
             L::City,
             None,
+            &rules(),
         )
         .expect_err("party");
-        assert!(matches!(e, TransitionError::WrongParty { .. }));
+        assert!(matches!(e, TransitionError::WrongParty(_)));
         let e = next(
             CaseState::Applied,
             Action::Return,
             Party::District,
             L::City,
             Some(" "),
+            &rules(),
         )
         .expect_err("reason");
         assert_eq!(e, TransitionError::ReasonRequired("退回"));
@@ -485,15 +525,21 @@ mod tests {
                 Party::Evaluator,
                 Party::Public,
             ] {
-                assert!(available(s, p, L::City).is_empty(), "{s:?} is final");
+                assert!(
+                    available(s, p, L::City, &rules()).is_empty(),
+                    "{s:?} is final"
+                );
             }
         }
         assert_eq!(
-            available(CaseState::Applied, Party::District, L::City),
+            available(CaseState::Applied, Party::District, L::City, &rules()),
             [Action::Return, Action::Accept]
         );
         for s in CaseState::ALL {
             assert_eq!(CaseState::parse(s.key()), Some(s));
+        }
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.key()), Some(a));
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use crate::authority::AuthorityRules;
 use crate::checklist::Checklists;
 use crate::industry::IndustryBook;
 use crate::major_hazard::MajorHazardBook;
@@ -40,6 +41,7 @@ pub mod embedded {
     pub const INSPECTION: &str = include_str!("../../../data/rules/inspection.toml");
     pub const VIOLATIONS: &str = include_str!("../../../data/rules/violations.toml");
     pub const CHECKLIST: &str = include_str!("../../../data/rules/checklist.toml");
+    pub const AUTHORITY: &str = include_str!("../../../data/rules/authority.toml");
     pub const MAJOR_HAZARDS: &str = include_str!("../../../data/standards/major_hazards.toml");
 }
 
@@ -55,6 +57,7 @@ pub struct Texts<'a> {
     pub violations: &'a str,
     pub checklist: &'a str,
     pub major_hazards: &'a str,
+    pub authority: &'a str,
 }
 
 impl Texts<'static> {
@@ -69,6 +72,7 @@ impl Texts<'static> {
         violations: embedded::VIOLATIONS,
         checklist: embedded::CHECKLIST,
         major_hazards: embedded::MAJOR_HAZARDS,
+        authority: embedded::AUTHORITY,
     };
 }
 
@@ -89,6 +93,8 @@ pub struct ReferenceData {
     pub major_hazards: MajorHazardBook,
     /// The loaded programmes (样板地区建设方案), checked against the regions.
     pub programmes: Vec<Programme>,
+    /// Who may do what: parties of workflow steps, registry fields by party.
+    pub authority: AuthorityRules,
 }
 
 impl ReferenceData {
@@ -117,6 +123,7 @@ impl ReferenceData {
             checklists: Checklists::from_toml(t.checklist)?,
             major_hazards: MajorHazardBook::from_toml(t.major_hazards)?,
             programmes: loaded,
+            authority: AuthorityRules::from_toml(t.authority)?,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
         for i in data.industries.all() {

@@ -613,6 +613,7 @@ pub async fn create_plan(
 
 pub async fn plan(
     db: &Db,
+    scope: &Scope,
     unit: &str,
     year: i32,
 ) -> Result<Option<(Plan, Vec<PlanItem>)>, StoreError> {
@@ -627,19 +628,22 @@ pub async fn plan(
         return Ok(None);
     };
     let (from, to) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
-    const ITEMS: &str = "SELECT i.enterprise_id, e.name, i.industry, q.performed_on AS audited_on, \
-        q.id AS audit_id, q.outcome, q.classification \
-        FROM audit_plan_item i JOIN enterprise e ON e.id = i.enterprise_id \
-        LEFT JOIN quality_audit q ON q.id = (SELECT x.id FROM quality_audit x \
-            WHERE x.enterprise_id = i.enterprise_id AND x.performed_on >= $1 AND x.performed_on <= $2 \
-            ORDER BY x.performed_on DESC, x.id DESC LIMIT 1) \
-        WHERE i.plan_id = $3 ORDER BY i.industry, e.name";
-    let items = crate::with_pool!(db, |c| sqlx::query_as::<_, PlanItem>(ITEMS)
-        .bind(&from)
-        .bind(&to)
-        .bind(p.id)
-        .fetch_all(c)
-        .await)?;
+    // The plan's enterprises in the reader's scope (a township officer: the township's).
+    let mut b = crate::sql::SqlBuf::new(
+        "SELECT i.enterprise_id, e.name, i.industry, q.performed_on AS audited_on, \
+         q.id AS audit_id, q.outcome, q.classification \
+         FROM audit_plan_item i JOIN enterprise e ON e.id = i.enterprise_id \
+         LEFT JOIN quality_audit q ON q.id = (SELECT x.id FROM quality_audit x \
+             WHERE x.enterprise_id = i.enterprise_id AND x.performed_on >= ",
+    );
+    b.bind(crate::sql::Arg::Text(from));
+    b.push(" AND x.performed_on <= ");
+    b.bind(crate::sql::Arg::Text(to));
+    b.push(" ORDER BY x.performed_on DESC, x.id DESC LIMIT 1) WHERE i.plan_id = ");
+    b.bind(crate::sql::Arg::Int(p.id));
+    enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    b.push(" ORDER BY i.industry, e.name");
+    let items = b.fetch_all::<PlanItem>(db).await?;
     Ok(Some((p, items)))
 }
 

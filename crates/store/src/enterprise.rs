@@ -131,6 +131,8 @@ pub struct Change {
     pub field: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
+    /// Why an officer made the change (officer-kept fields), when given.
+    pub reason: Option<String>,
 }
 
 /// The history field name of a record's creation.
@@ -572,8 +574,8 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Enterprise, StoreErr
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn history(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Change>, StoreError> {
     get(db, scope, id).await?;
-    const SQL: &str = "SELECT id, enterprise_id, changed_at, actor, source, field, old_value, new_value \
-        FROM enterprise_change WHERE enterprise_id = $1 ORDER BY id DESC";
+    const SQL: &str = "SELECT id, enterprise_id, changed_at, actor, source, field, old_value, new_value, \
+        reason FROM enterprise_change WHERE enterprise_id = $1 ORDER BY id DESC";
     let mut changes = with_pool!(db, |p| sqlx::query_as::<_, Change>(SQL)
         .bind(id)
         .fetch_all(p)
@@ -592,6 +594,7 @@ pub async fn history(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Change>, Sto
         field: CREATED.to_string(),
         old_value: None,
         new_value: Some(name),
+        reason: None,
     });
     Ok(changes)
 }
@@ -645,6 +648,19 @@ pub async fn update(
     e: &EnterpriseInput,
     expected_version: Option<i64>,
 ) -> Result<Vec<Field>, StoreError> {
+    update_with_reason(db, scope, actor, id, e, expected_version, None).await
+}
+
+/// [`update`], with the reason an officer gives kept on every change row and in the audit entry.
+pub async fn update_with_reason(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    e: &EnterpriseInput,
+    expected_version: Option<i64>,
+    reason: Option<&str>,
+) -> Result<Vec<Field>, StoreError> {
     let old = get(db, scope, id).await?;
     if let Some(v) = expected_version
         && v != old.version
@@ -658,7 +674,7 @@ pub async fn update(
     }
     let mut tx = db.begin().await?;
     let now = OffsetDateTime::now_utc();
-    let changes = match update_in_tx(&mut tx, &old, e, actor, now).await {
+    let changes = match update_in_tx(&mut tx, &old, e, actor, now, reason).await {
         Err(StoreError::Db(err)) if StoreError::is_unique_violation(&err) => {
             return Err(duplicate_code(e.credit_code.as_str()));
         }
@@ -666,9 +682,13 @@ pub async fn update(
     };
     if !changes.is_empty() {
         let labels: Vec<&str> = changes.iter().map(|f| f.label()).collect();
+        let mut detail = format!("修改企业“{}”：{}", old.name, labels.join("、"));
+        if let Some(r) = reason {
+            detail.push_str(&format!("；修改原因：{r}"));
+        }
         let ev = Event::new("enterprise.update", format!("enterprise:{id}"))
             .states(Some(&old), Some(e))
-            .detail(format!("修改企业“{}”：{}", old.name, labels.join("、")));
+            .detail(detail);
         audit::append_tx(&mut tx, actor, &ev).await?;
     }
     tx.commit().await?;
@@ -734,6 +754,7 @@ pub(crate) async fn update_in_tx(
     e: &EnterpriseInput,
     actor: &Actor,
     now: OffsetDateTime,
+    reason: Option<&str>,
 ) -> Result<Vec<Field>, StoreError> {
     let d = diff(old, e);
     if d.is_empty() {
@@ -778,7 +799,7 @@ pub(crate) async fn update_in_tx(
         .iter()
         .map(|(f, o, n)| (old.id, f.key().to_string(), o.clone(), n.clone()))
         .collect();
-    insert_changes(tx, &rows, actor, now).await?;
+    insert_changes(tx, &rows, actor, now, reason).await?;
     Ok(d.into_iter().map(|(f, _, _)| f).collect())
 }
 
@@ -847,10 +868,11 @@ pub(crate) async fn insert_changes(
     rows: &[(i64, String, Option<String>, Option<String>)],
     actor: &Actor,
     now: OffsetDateTime,
+    reason: Option<&str>,
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(2000) {
         let mut b = SqlBuf::new(
-            "INSERT INTO enterprise_change (enterprise_id, changed_at, actor, source, field, old_value, new_value) VALUES ",
+            "INSERT INTO enterprise_change (enterprise_id, changed_at, actor, source, field, old_value, new_value, reason) VALUES ",
         );
         for (i, (id, field, old, new)) in chunk.iter().enumerate() {
             if i > 0 {
@@ -864,6 +886,7 @@ pub(crate) async fn insert_changes(
                 Arg::Text(field.clone()),
                 Arg::OptText(old.clone()),
                 Arg::OptText(new.clone()),
+                Arg::OptText(reason.map(str::to_string)),
             ]);
         }
         b.execute_in(tx).await?;

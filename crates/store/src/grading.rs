@@ -226,8 +226,7 @@ pub async fn transition(
     let decided = if stale {
         Err(STALE.to_string())
     } else {
-        lifecycle::next(from, step.action, step.party, step.grading, step.reason)
-            .map_err(|e| e.to_string())
+        lifecycle::advance(from, step.action, step.grading, step.reason).map_err(|e| e.to_string())
     };
     let to = match decided {
         Ok(to) => to,
@@ -288,7 +287,7 @@ where
     let from = case
         .state()
         .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
-    let to = match lifecycle::next(from, step.action, step.party, step.grading, step.reason) {
+    let to = match lifecycle::advance(from, step.action, step.grading, step.reason) {
         Ok(to) => to,
         Err(e) => {
             let why = e.to_string();
@@ -321,7 +320,7 @@ pub async fn announce_with_certificate(
     let from = case
         .state()
         .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
-    let to = match lifecycle::next(from, step.action, step.party, step.grading, step.reason) {
+    let to = match lifecycle::advance(from, step.action, step.grading, step.reason) {
         Ok(to) => to,
         Err(e) => {
             let why = e.to_string();
@@ -369,10 +368,7 @@ async fn apply_in_tx(
     let seq: i64 = with_tx!(tx, |c| sqlx::query_scalar(SEQ).bind(id).fetch_one(c).await)?;
     const EVENT: &str = "INSERT INTO case_event (case_id, seq, action, from_state, to_state, party, actor, \
         reason, rule, at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-    let action_key = serde_json::to_value(step.action)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let action_key = step.action.key();
     let party_key = serde_json::to_value(step.party)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -380,7 +376,7 @@ async fn apply_in_tx(
     with_tx!(tx, |c| sqlx::query(EVENT)
         .bind(id)
         .bind(seq)
-        .bind(&action_key)
+        .bind(action_key)
         .bind(from.key())
         .bind(to.key())
         .bind(&party_key)

@@ -140,7 +140,7 @@ pub async fn import(
     let imported = creates.len() as u64;
     let updated = updates.len() as u64;
     for (old, r) in &updates {
-        enterprise::update_in_tx(&mut tx, old, &r.input, actor, now).await?;
+        enterprise::update_in_tx(&mut tx, old, &r.input, actor, now, None).await?;
         done += 1;
         if done.is_multiple_of(1000) {
             progress(done);

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use anbiao_domain::Scope;
 use anbiao_domain::date::format_date;
 use anbiao_domain::grade::Grade;
 use anbiao_domain::inspection_plan::{self, Officer, Plan, Subject};
@@ -138,13 +139,7 @@ where
         + Send
         + Unpin,
 {
-    let sql = b.render(db.backend());
-    Ok(with_pool!(db, |p| bind_args!(
-        sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.clone())),
-        &b.args
-    )
-    .fetch_all(p)
-    .await)?)
+    b.fetch_all(db).await
 }
 
 /// The unit's operating enterprises on `on` with their status and the modifiers known to the
@@ -657,12 +652,13 @@ impl LineRow {
 /// Lines of a plan, by enterprise name; only those with a visit in `month` when given.
 pub async fn lines(
     db: &Db,
+    scope: &Scope,
     plan_id: i64,
     month: Option<u8>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LineRow>, StoreError> {
-    lines_where(db, plan_id, month, false, limit, offset).await
+    lines_where(db, scope, plan_id, month, false, limit, offset).await
 }
 
 /// The lines drawn at random (双随机), by enterprise name: what the portal publishes.
@@ -672,11 +668,12 @@ pub async fn drawn_lines(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LineRow>, StoreError> {
-    lines_where(db, plan_id, None, true, limit, offset).await
+    lines_where(db, &Scope::City, plan_id, None, true, limit, offset).await
 }
 
 async fn lines_where(
     db: &Db,
+    scope: &Scope,
     plan_id: i64,
     month: Option<u8>,
     drawn_only: bool,
@@ -697,6 +694,8 @@ async fn lines_where(
     if drawn_only {
         b.push(" AND l.drawn");
     }
+    // A township officer reads the lines of the township's enterprises only.
+    crate::enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
     b.push(" ORDER BY e.name, l.enterprise_id LIMIT ");
     b.bind(Arg::Int(limit));
     b.push(" OFFSET ");
@@ -753,8 +752,9 @@ pub async fn publish(db: &Db, actor: &Actor, id: i64, on: Date) -> Result<(), St
     Ok(())
 }
 
-/// Visits per month of a plan (index 0 is January), for the calendar.
-pub async fn month_counts(db: &Db, plan_id: i64) -> Result<[i64; 12], StoreError> {
+/// Visits per month of a plan (index 0 is January) among the enterprises in scope, for the
+/// calendar.
+pub async fn month_counts(db: &Db, scope: &Scope, plan_id: i64) -> Result<[i64; 12], StoreError> {
     let mut b = SqlBuf::new("SELECT ");
     for m in 1..=12i64 {
         if m > 1 {
@@ -764,8 +764,9 @@ pub async fn month_counts(db: &Db, plan_id: i64) -> Result<[i64; 12], StoreError
         b.bind(Arg::Int(1i64 << m));
         b.push(") <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT)");
     }
-    b.push(" FROM inspection_plan_line WHERE plan_id = ");
+    b.push(" FROM inspection_plan_line l JOIN enterprise e ON e.id = l.enterprise_id WHERE l.plan_id = ");
     b.bind(Arg::Int(plan_id));
+    crate::enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
     let sql = b.render(db.backend());
     type Twelve = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
     let r: Twelve = with_pool!(db, |p| bind_args!(

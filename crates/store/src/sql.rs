@@ -67,6 +67,40 @@ impl SqlBuf {
         Ok(())
     }
 
+    /// Reads every row as `T` (the one way to run a built query; typed rows, both backends).
+    pub async fn fetch_all<T>(&self, db: &crate::Db) -> Result<Vec<T>, crate::StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = self.render(db.backend());
+        Ok(crate::with_pool!(db, |p| crate::bind_args!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.clone())),
+            &self.args
+        )
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Reads at most one row as `T`.
+    pub async fn fetch_optional<T>(&self, db: &crate::Db) -> Result<Option<T>, crate::StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = self.render(db.backend());
+        Ok(crate::with_pool!(db, |p| crate::bind_args!(
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.clone())),
+            &self.args
+        )
+        .fetch_optional(p)
+        .await)?)
+    }
+
     /// The SQL for a backend. SQLite looks numbered and named parameters up in a list, which
     /// makes a statement with thousands of them quadratic to prepare; plain `?` is positional
     /// and free. Every placeholder of a `SqlBuf` appears once and in order, so `$n` → `?` keeps

@@ -332,6 +332,17 @@ impl CurrentUser {
         self.role.allows(p) && self.token.as_ref().is_none_or(|t| t.allows(p))
     }
 
+    /// This user as the action layer's actor: role, scope, token and how the audit log names
+    /// them.
+    pub fn acting(&self, source: &str) -> anbiao_actions::Actor {
+        anbiao_actions::Actor::user(
+            self.role,
+            self.scope.clone(),
+            self.token.clone(),
+            self.actor(source),
+        )
+    }
+
     /// The audit actor of this user.
     pub fn actor(&self, source: &str) -> Actor {
         let source = if self.token.is_some() {

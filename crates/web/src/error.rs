@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use thiserror::Error;
 
+use anbiao_actions::ActionError;
 use anbiao_domain::FieldError;
 use anbiao_sheets::SheetError;
 use anbiao_store::StoreError;
@@ -19,6 +20,9 @@ pub enum AppError {
     BadCredentials,
     #[error("您没有{0}的权限")]
     Forbidden(&'static str),
+    /// Refused by the action layer on the record (party, relation, field), in its words.
+    #[error("{0}")]
+    Denied(String),
     #[error("请求来源校验失败，请刷新页面后重试")]
     Csrf,
     #[error("未找到该记录，或不在您的管辖范围内")]
@@ -62,7 +66,9 @@ impl AppError {
             Self::Unauthenticated | Self::BadCredentials | Self::BadToken(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden(_) | Self::Csrf | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Denied(_) | Self::Csrf | Self::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             Self::Locked(_) => StatusCode::LOCKED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } | Self::Sheet(_) => StatusCode::BAD_REQUEST,
@@ -78,7 +84,7 @@ impl AppError {
         match self {
             Self::Unauthenticated => "unauthenticated",
             Self::BadCredentials => "bad_credentials",
-            Self::Forbidden(_) => "forbidden",
+            Self::Forbidden(_) | Self::Denied(_) => "forbidden",
             Self::Csrf => "csrf",
             Self::NotFound => "not_found",
             Self::BadRequest { .. } => "bad_request",
@@ -166,6 +172,19 @@ impl From<StoreError> for AppError {
                 message: m,
             },
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ActionError> for AppError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::NotFound => Self::NotFound,
+            ActionError::Forbidden(m) => Self::Denied(m),
+            ActionError::Conflict(m) => Self::Conflict(m),
+            ActionError::Invalid { field, message } => Self::BadRequest { field, message },
+            ActionError::Fields(errs) => Self::Invalid(errs),
+            ActionError::Internal(m) => Self::Internal(m),
         }
     }
 }

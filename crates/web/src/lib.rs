@@ -9,7 +9,6 @@ pub mod charts;
 pub mod error;
 pub mod export;
 pub mod filters;
-pub mod grading;
 pub mod limit;
 pub mod pages;
 pub mod routes;

@@ -103,28 +103,7 @@ pub async fn import_roster(
     })
 }
 
-/// Whether the check-character override may be used: by officers with the permission, and by
-/// anyone else only to keep a code an officer already accepted (unchanged code, reason on file).
-pub fn override_policy(
-    can_override: bool,
-    existing: Option<&anbiao_store::enterprise::Enterprise>,
-    draft: &anbiao_domain::EnterpriseDraft,
-) -> OverridePolicy {
-    let unchanged_override = existing.is_some_and(|e| {
-        e.code_override_reason.is_some()
-            && draft
-                .credit_code
-                .as_deref()
-                .map(anbiao_domain::credit_code::normalize)
-                .as_deref()
-                == Some(e.credit_code.as_str())
-    });
-    if can_override || unchanged_override {
-        OverridePolicy::Allowed
-    } else {
-        OverridePolicy::Forbidden
-    }
-}
+pub use anbiao_actions::enterprises::override_policy;
 
 /// Signs a user in from a client address: the per-address limit, then the password under the
 /// lock-out policy. Every refusal is audited (the limit only at its first refusal per minute).

@@ -164,7 +164,7 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
         // Of the 21 not in key supervision (20 三级 and the 一级), ⌈5 %⌉ = 2 are drawn.
         assert_eq!((row.random_pool, row.random_drawn), (21, 2));
 
-        let lines = inspection_plans::lines(&db, id, None, 100, 0)
+        let lines = inspection_plans::lines(&db, &Scope::City, id, None, 100, 0)
             .await
             .expect("lines");
         let line = |e: i64| lines.iter().find(|l| l.enterprise_id == e);
@@ -208,7 +208,7 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
         let total: i64 = lines.iter().map(|l| l.visits).sum();
         assert_eq!(total, row.visits);
         // The calendar: a month lists the lines with a visit in it.
-        let march = inspection_plans::lines(&db, id, Some(3), 100, 0)
+        let march = inspection_plans::lines(&db, &Scope::City, id, Some(3), 100, 0)
             .await
             .expect("march");
         assert!(

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use anbiao_domain::lifecycle::{Action, CaseState};
 use anbiao_store::{certificate, grading as store};
 
+use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::{AppState, grading};
+use anbiao_actions::grading;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseView {
@@ -152,30 +153,27 @@ pub async fn take_step(
     let id = parse_id(&id)?;
     store::get(&state.db, &u.scope, id).await?;
     let b: StepBody = super::parse_json(&body)?;
-    let party = u.role.party().ok_or(AppError::Forbidden("办理定级案件"))?;
-    let action: Action = serde_json::from_value(serde_json::Value::String(b.action.clone()))
-        .map_err(|_| AppError::bad("action", format!("未知的操作“{}”", b.action)))?;
-    let actor = u.actor("api");
+    let action = Action::parse(&b.action)
+        .ok_or_else(|| AppError::bad("action", format!("未知的操作“{}”", b.action)))?;
+    let actor = u.acting("api");
     let cx = grading::Ctx {
         db: &state.db,
-        rules: &state.reference.grading,
-        regions: &state.reference.regions,
-        scope: &u.scope,
+        reference: &state.reference,
         actor: &actor,
         on: state.today(),
     };
     let reason = b.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     match action {
         Action::Apply => cx.apply(id).await.map(|_| ())?,
-        Action::Approve => cx.approve(id, party).await.map(|_| ())?,
-        Action::Announce => cx.announce(id, party).await.map(|_| ())?,
+        Action::Approve => cx.approve(id).await.map(|_| ())?,
+        Action::Announce => cx.announce(id).await.map(|_| ())?,
         Action::SubmitEvaluation
         | Action::Assign
         | Action::Object
         | Action::RecordExternalGrant => {
             return Err(AppError::bad("action", "此操作需要专门的表单或接口"));
         }
-        a => cx.act(id, a, party, reason).await.map(|_| ())?,
+        a => cx.act(id, a, reason).await.map(|_| ())?,
     }
     let c = store::get(&state.db, &u.scope, id).await?;
     Ok(Json(CaseView::new(&c)))

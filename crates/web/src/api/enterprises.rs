@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use anbiao_domain::Permission;
 use anbiao_domain::enterprise::EnterpriseDraft;
 use anbiao_store::enterprise;
 
@@ -50,6 +49,9 @@ pub struct EnterpriseBody {
     pub code_override_reason: Option<String>,
     /// For updates: the version read; a concurrent change makes the update fail with 409.
     pub version: Option<i64>,
+    /// For updates by an officer of fields only an officer changes (status, size inputs,
+    /// region, credit code …): why. Recorded with each change.
+    pub change_reason: Option<String>,
 }
 
 fn scalar(field: &str, v: Option<Value>) -> Result<Option<String>, AppError> {
@@ -65,7 +67,8 @@ fn scalar(field: &str, v: Option<Value>) -> Result<Option<String>, AppError> {
 }
 
 impl EnterpriseBody {
-    fn into_draft(self) -> Result<(EnterpriseDraft, Option<i64>), AppError> {
+    fn into_draft(self) -> Result<(EnterpriseDraft, Option<i64>, Option<String>), AppError> {
+        let reason = self.change_reason;
         Ok((
             EnterpriseDraft {
                 credit_code: self.credit_code,
@@ -82,6 +85,7 @@ impl EnterpriseBody {
                 code_override_reason: self.code_override_reason,
             },
             self.version,
+            reason,
         ))
     }
 }
@@ -134,15 +138,15 @@ pub async fn create_enterprise(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let b: EnterpriseBody = super::parse_json(&body)?;
-    let (draft, _) = b.into_draft()?;
-    let input = draft
-        .validate(
-            &state.reference,
-            state.today(),
-            crate::services::override_policy(u.can(Permission::OverrideCreditCode), None, &draft),
-        )
-        .map_err(AppError::Invalid)?;
-    let id = enterprise::create(&state.db, &u.scope, &u.actor("api"), &input).await?;
+    let (draft, _, _) = b.into_draft()?;
+    let id = anbiao_actions::enterprises::create(
+        &state.db,
+        &state.reference,
+        &u.acting("api"),
+        &draft,
+        state.today(),
+    )
+    .await?;
     let e = enterprise::get(&state.db, &u.scope, id).await?;
     Ok((
         StatusCode::CREATED,
@@ -164,17 +168,21 @@ pub async fn update_enterprise(
     // Out of scope is "not found" whatever was sent.
     let old = enterprise::get(&state.db, &u.scope, id).await?;
     let b: EnterpriseBody = super::parse_json(&body)?;
-    let (patch, version) = b.into_draft()?;
-    let merged = patch.merged_over(&old.to_draft());
-    let policy = crate::services::override_policy(
-        u.can(Permission::OverrideCreditCode),
-        Some(&old),
-        &merged,
-    );
-    let input = merged
-        .validate(&state.reference, state.today(), policy)
-        .map_err(AppError::Invalid)?;
-    enterprise::update(&state.db, &u.scope, &u.actor("api"), id, &input, version).await?;
+    let (patch, version, reason) = b.into_draft()?;
+    let edit = anbiao_actions::enterprises::Edit {
+        draft: patch.merged_over(&old.to_draft()),
+        version,
+        reason,
+    };
+    anbiao_actions::enterprises::update(
+        &state.db,
+        &state.reference,
+        &u.acting("api"),
+        id,
+        &edit,
+        state.today(),
+    )
+    .await?;
     let e = enterprise::get(&state.db, &u.scope, id).await?;
     Ok(Json(EnterpriseView::new(&state.reference, &e)))
 }

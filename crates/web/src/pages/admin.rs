@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use anbiao_domain::{Permission, Role};
-use anbiao_store::account::{self, AccountChange, NewUser, User};
+use anbiao_store::account::{self, AccountChange, User};
 use anbiao_store::{StoreError, enterprise, token};
 
 use crate::AppState;
@@ -34,6 +34,8 @@ pub struct UserRow {
     pub locked: Option<String>,
     pub must_change: bool,
     pub is_self: bool,
+    /// An administrator's account: kept with the command line on the server only.
+    pub is_admin: bool,
     /// An evaluation-organisation or evaluator account, linked to an organisation.
     pub is_eval: bool,
     pub org_id: String,
@@ -59,6 +61,7 @@ impl UserRow {
             locked: u.locked_until.filter(|t| *t > now).map(fmt_unix),
             must_change: u.must_change_password,
             is_self: u.id == me,
+            is_admin: u.role().is_none_or(Role::is_admin),
             is_eval: matches!(u.role(), Some(Role::EvaluationOrg | Role::Evaluator)),
             org_id: u.org_id.map(|o| o.to_string()).unwrap_or_default(),
         }
@@ -74,10 +77,11 @@ fn region_opts(state: &AppState) -> Vec<Opt> {
         .collect()
 }
 
-fn role_opts(admin_roles: bool) -> Vec<Opt> {
+/// The roles the security administrator grants: not the administrators' (command line only).
+fn role_opts() -> Vec<Opt> {
     Role::ALL
         .into_iter()
-        .filter(|r| admin_roles || !r.is_admin())
+        .filter(|r| !r.is_admin() && *r != Role::Pending)
         .map(|r| Opt::new(r.as_str(), r.label(), None))
         .collect()
 }
@@ -117,8 +121,6 @@ fn done_message(key: &str) -> Option<String> {
 struct UsersPage {
     layout: Layout,
     rows: Vec<UserRow>,
-    roles: Vec<Opt>,
-    regions: Vec<Opt>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -133,8 +135,6 @@ async fn render_users(
         UsersPage {
             layout: Layout::new(u, state, "users"),
             rows: user_rows(state, u.user.id).await?,
-            roles: role_opts(false),
-            regions: region_opts(state),
             notice,
             error,
         }
@@ -172,14 +172,6 @@ pub struct NewUserInput {
     #[serde(default)]
     display_name: String,
     #[serde(default)]
-    role: String,
-    #[serde(default)]
-    region: String,
-    #[serde(default)]
-    township: String,
-    #[serde(default)]
-    enterprise: String,
-    #[serde(default)]
     password: String,
 }
 
@@ -189,26 +181,20 @@ pub async fn create_user(
     headers: HeaderMap,
     Form(input): Form<NewUserInput>,
 ) -> Result<Response, HtmlError> {
-    let result = async {
-        let role = Role::parse(&input.role)
-            .filter(|r| !r.is_admin())
-            .ok_or_else(|| AppError::bad("role", "请选择角色（管理员角色由安全管理员授予）"))?;
-        let nu = NewUser {
-            username: input.username.trim().to_string(),
-            display_name: anbiao_domain::text::clean(&input.display_name),
-            password: input.password.clone(),
-            role,
-            region_code: opt(&input.region),
-            township: opt(&input.township),
-            enterprise_id: enterprise_id(&state, &input.enterprise).await?,
-            must_change_password: true,
-        };
-        account::create(&state.db, &u.actor("form"), &nu, &state.config.policy).await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+    let result = anbiao_actions::accounts::create(
+        &state.db,
+        &u.acting("form"),
+        &anbiao_actions::accounts::NewAccount {
+            username: input.username,
+            display_name: input.display_name,
+            password: input.password,
+        },
+        &state.config.policy,
+    )
+    .await
+    .map_err(AppError::from);
     match result {
-        Ok(()) => Ok(redirect("/admin/users?done=created", is_htmx(&headers))),
+        Ok(_) => Ok(redirect("/admin/users?done=created", is_htmx(&headers))),
         Err(e) => show_refusal(e, |m| render_users(&state, &u, None, Some(m))).await,
     }
 }
@@ -243,7 +229,15 @@ pub async fn change_user(
         ),
         _ => return Err(AppError::bad("action", "未知的操作").into()),
     };
-    match account::change(&state.db, &u.actor("form"), id, &what, &state.config.policy).await {
+    match anbiao_actions::accounts::change(
+        &state.db,
+        &u.acting("form"),
+        id,
+        &what,
+        &state.config.policy,
+    )
+    .await
+    {
         Ok(()) => Ok(redirect(
             &format!("/admin/users?done={done}"),
             is_htmx(&headers),
@@ -274,7 +268,7 @@ async fn render_grants(
         GrantsPage {
             layout: Layout::new(u, state, "grants"),
             rows: user_rows(state, u.user.id).await?,
-            roles: role_opts(true),
+            roles: role_opts(),
             regions: region_opts(state),
             orgs: anbiao_store::orgs::list_orgs(&state.db)
                 .await?
@@ -331,7 +325,14 @@ pub async fn grant(
             township: opt(&input.township),
             enterprise_id: ent,
         };
-        account::change(&state.db, &u.actor("form"), id, &what, &state.config.policy).await?;
+        anbiao_actions::accounts::change(
+            &state.db,
+            &u.acting("form"),
+            id,
+            &what,
+            &state.config.policy,
+        )
+        .await?;
         Ok::<_, AppError>(())
     }
     .await;

@@ -109,7 +109,7 @@ async fn render(
     unit: String,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let found = audits::plan(&state.db, &unit, year).await?;
+    let found = audits::plan(&state.db, &u.scope, &unit, year).await?;
     let (plan, items) = match found {
         Some((p, i)) => (Some(p), i),
         None => (None, Vec::new()),

@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
-use anbiao_domain::lifecycle::{self, Action, CaseState, Party};
+use anbiao_domain::lifecycle::{Action, CaseState, Party};
 use anbiao_domain::scoring::{Entry, ItemInput, Percent};
 use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, Scope};
@@ -19,29 +19,20 @@ use anbiao_store::assessment::{self, Kind};
 use anbiao_store::grading::{self as cases, Case};
 use anbiao_store::{certificate, enterprise, orgs, standards};
 
+use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 use crate::views::{fmt_time, region_name};
-use crate::{AppState, grading};
+use anbiao_actions::grading;
 
-fn ctx<'a>(
-    state: &'a AppState,
-    u: &'a CurrentUser,
-    actor: &'a anbiao_store::audit::Actor,
-) -> grading::Ctx<'a> {
+fn ctx<'a>(state: &'a AppState, actor: &'a anbiao_actions::Actor) -> grading::Ctx<'a> {
     grading::Ctx {
         db: &state.db,
-        rules: &state.reference.grading,
-        regions: &state.reference.regions,
-        scope: &u.scope,
+        reference: &state.reference,
         actor,
         on: state.today(),
     }
-}
-
-fn party(u: &CurrentUser) -> Result<Party, AppError> {
-    u.role.party().ok_or(AppError::Forbidden("办理定级案件"))
 }
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
@@ -160,13 +151,14 @@ pub async fn create(
     headers: HeaderMap,
     Form(input): Form<NewInput>,
 ) -> Result<Response, HtmlError> {
-    let Scope::Enterprise { id } = u.scope else {
-        return Err(AppError::bad("grade", "只有企业用户可以为本企业申请定级").into());
-    };
     let grade =
         Grade::parse(&input.grade).ok_or_else(|| AppError::bad("grade", "请选择申请等级"))?;
-    let actor = u.actor("form");
-    match ctx(&state, &u, &actor).open_case(id, grade).await {
+    let actor = u.acting("form");
+    match ctx(&state, &actor)
+        .open_case(grade)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(case) => Ok(redirect(
             &format!("/cases/{case}/assessment"),
             is_htmx(&headers),
@@ -217,13 +209,6 @@ struct DetailPage {
     error: Option<String>,
 }
 
-fn action_key(a: Action) -> String {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 async fn render_detail(
     state: &AppState,
     u: &CurrentUser,
@@ -231,8 +216,8 @@ async fn render_detail(
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
     let case = cases::get(&state.db, &u.scope, id).await?;
-    let actor = u.actor("form");
-    let cx = ctx(state, u, &actor);
+    let actor = u.acting("form");
+    let cx = ctx(state, &actor);
     let events = cases::events(&state.db, &u.scope, id)
         .await?
         .into_iter()
@@ -241,7 +226,7 @@ async fn render_detail(
             at: time::OffsetDateTime::from_unix_timestamp(e.at_us / 1_000_000)
                 .map(fmt_time)
                 .unwrap_or_default(),
-            action: serde_json::from_value::<Action>(serde_json::Value::String(e.action.clone()))
+            action: Action::parse(&e.action)
                 .map(|a| a.label().to_string())
                 .unwrap_or(e.action),
             from: CaseState::parse(&e.from_state)
@@ -273,32 +258,29 @@ async fn render_detail(
         .into_iter()
         .find(|c| c.case_id == Some(id))
         .map(|c| (c.number, c.verify_token));
-    let state_now = case.state();
     let mut actions = Vec::new();
     let mut can_assess = None;
     let mut show_assign = false;
     let mut can_external = false;
-    if let (Some(p), Some(s), Some(level), true) = (
-        u.role.party(),
-        state_now,
-        cx.grading_level(&case),
-        u.can(anbiao_domain::Permission::ActOnCases),
-    ) {
-        for a in lifecycle::available(s, p, level) {
-            match a {
-                Action::SubmitEvaluation => can_assess = Some("填写评审评分"),
-                Action::Assign => show_assign = true,
-                Action::RecordExternalGrant => can_external = true,
-                Action::Object => {}
-                a => actions.push(ActionButton {
-                    key: action_key(a),
+    for a in cx.available(&case) {
+        match a {
+            Action::SubmitEvaluation => can_assess = Some("填写评审评分"),
+            Action::Assign => show_assign = true,
+            Action::RecordExternalGrant => can_external = true,
+            Action::Object => {}
+            Action::Apply => {
+                can_assess = Some("填写自评");
+                actions.push(ActionButton {
+                    key: a.key().to_string(),
                     label: a.label(),
                     needs_reason: a.needs_reason(),
-                }),
+                });
             }
-        }
-        if p == Party::Enterprise && matches!(s, CaseState::SelfAssessing | CaseState::Returned) {
-            can_assess = Some("填写自评");
+            a => actions.push(ActionButton {
+                key: a.key().to_string(),
+                label: a.label(),
+                needs_reason: a.needs_reason(),
+            }),
         }
     }
     let (mut assign_orgs, mut assign_team) = (Vec::new(), Vec::new());
@@ -366,21 +348,18 @@ pub async fn act(
     Form(input): Form<ActInput>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let p = party(&u)?;
-    let action: Action = serde_json::from_value(serde_json::Value::String(input.action.clone()))
-        .map_err(|_| AppError::bad("action", format!("未知的操作“{}”", input.action)))?;
-    let actor = u.actor("form");
-    let cx = ctx(&state, &u, &actor);
+    let action = Action::parse(&input.action)
+        .ok_or_else(|| AppError::bad("action", format!("未知的操作“{}”", input.action)))?;
+    let actor = u.acting("form");
+    let cx = ctx(&state, &actor);
     let reason = Some(input.reason.trim()).filter(|r| !r.is_empty());
     let result = match action {
         Action::Apply => cx.apply(id).await.map(|_| ()),
-        Action::Approve => cx.approve(id, p).await.map(|_| ()),
-        Action::Announce => cx.announce(id, p).await.map(|_| ()),
-        Action::SubmitEvaluation | Action::Assign | Action::Object => {
-            Err(AppError::bad("action", "请使用相应的表单办理"))
-        }
-        a => cx.act(id, a, p, reason).await.map(|_| ()),
-    };
+        Action::Approve => cx.approve(id).await.map(|_| ()),
+        Action::Announce => cx.announce(id).await.map(|_| ()),
+        a => cx.act(id, a, reason).await.map(|_| ()),
+    }
+    .map_err(AppError::from);
     match result {
         Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
@@ -396,7 +375,6 @@ pub async fn assign(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let p = party(&u)?;
     let org = pairs
         .iter()
         .find(|(k, _)| k == "org")
@@ -407,8 +385,12 @@ pub async fn assign(
         .filter(|(k, _)| k == "team")
         .filter_map(|(_, v)| v.parse::<i64>().ok())
         .collect();
-    let actor = u.actor("form");
-    match ctx(&state, &u, &actor).assign(id, p, org, &team).await {
+    let actor = u.acting("form");
+    match ctx(&state, &actor)
+        .assign(id, org, &team)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(_) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,
     }
@@ -447,7 +429,8 @@ async fn render_assessment(
     let sheet = standards::get(&state.db, &case.sheet_id, version)
         .await?
         .ok_or(AppError::NotFound)?;
-    let evaluation = u.role.party() == Some(Party::Evaluator);
+    let actor = u.acting("form");
+    let evaluation = ctx(state, &actor).party() == Some(Party::Evaluator);
     let items = sheet
         .items()
         .map(|(c, i)| ItemRow {
@@ -539,7 +522,6 @@ pub async fn submit_assessment(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let p = party(&u)?;
     let case = cases::get(&state.db, &u.scope, id).await?;
     let version = u32::try_from(case.sheet_version).map_err(|_| AppError::NotFound)?;
     let sheet = standards::get(&state.db, &case.sheet_id, version)
@@ -547,20 +529,21 @@ pub async fn submit_assessment(
         .ok_or(AppError::NotFound)?;
     let codes: Vec<String> = sheet.items().map(|(_, i)| i.code.clone()).collect();
     let report = form.get("report").cloned().unwrap_or_default();
-    let actor = u.actor("form");
-    let cx = ctx(&state, &u, &actor);
+    let actor = u.acting("form");
+    let cx = ctx(&state, &actor);
     let result = match parse_entries(&form, &codes) {
         Err(e) => Err(e),
-        Ok(entries) => match p {
-            Party::Enterprise => cx
-                .submit_assessment(id, Kind::SelfAssessment, &entries, &report)
+        Ok(entries) => match cx.party() {
+            Some(Party::Evaluator) => cx
+                .evaluate(id, &entries, &report)
                 .await
-                .map(|_| ()),
-            Party::Evaluator => cx.evaluate(id, &entries, &report).await.map(|_| ()),
-            _ => Err(AppError::bad(
-                "items",
-                "只有企业（自评）和评审单位（评审）填写评分",
-            )),
+                .map(|_| ())
+                .map_err(AppError::from),
+            _ => cx
+                .self_assess(id, &entries, &report)
+                .await
+                .map(|_| ())
+                .map_err(AppError::from),
         },
     };
     match result {
@@ -588,16 +571,17 @@ pub async fn record_external(
     Form(input): Form<ExternalInput>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let actor = u.actor("form");
+    let actor = u.acting("form");
     let result = match anbiao_domain::date::parse_date(&input.issued_on) {
         None => Err(AppError::bad(
             "issued_on",
             "请填写发证日期（如 2018-12-20）",
         )),
-        Some(d) => ctx(&state, &u, &actor)
+        Some(d) => ctx(&state, &actor)
             .record_external(id, &input.document, &input.number, d)
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(AppError::from),
     };
     match result {
         Ok(()) => Ok(redirect(&format!("/cases/{id}"), is_htmx(&headers))),

@@ -248,6 +248,9 @@ pub struct FormView {
     pub industries: Vec<Opt>,
     pub statuses: Vec<Opt>,
     pub can_override: bool,
+    /// An officer editing a record: officer-kept fields take a reason.
+    pub officer: bool,
+    pub change_reason: String,
 }
 
 impl FormView {
@@ -287,6 +290,8 @@ impl FormView {
             industries: industry_options(state, industry.as_deref()),
             statuses: status_options(status.or(Some("active"))),
             can_override: u.can(Permission::OverrideCreditCode),
+            officer: u.role.is_officer(),
+            change_reason: String::new(),
         }
     }
 
@@ -340,11 +345,15 @@ pub async fn edit_form(
 }
 
 /// Reads the posted form into a draft. Unknown field names are refused, naming the field.
-fn form_draft(form: &HashMap<String, String>) -> Result<(EnterpriseDraft, Option<i64>), AppError> {
+type FormEdit = (EnterpriseDraft, Option<i64>, Option<String>);
+
+fn form_draft(form: &HashMap<String, String>) -> Result<FormEdit, AppError> {
     let mut d = EnterpriseDraft::default();
     let mut version = None;
+    let mut reason = None;
     for (k, v) in form {
         match k.as_str() {
+            "change_reason" => reason = Some(v.clone()),
             "version" => {
                 version = Some(
                     v.parse::<i64>()
@@ -359,7 +368,7 @@ fn form_draft(form: &HashMap<String, String>) -> Result<(EnterpriseDraft, Option
             }
         }
     }
-    Ok((d, version))
+    Ok((d, version, reason))
 }
 
 async fn save(
@@ -374,25 +383,35 @@ async fn save(
         Some(id) => Some(enterprise::get(&state.db, &u.scope, id).await?),
         None => None,
     };
-    let (draft, version) = form_draft(&form)?;
-    let policy = crate::services::override_policy(
-        u.can(Permission::OverrideCreditCode),
-        existing.as_ref(),
-        &draft,
-    );
-    let actor = u.actor("form");
+    let (draft, version, reason) = form_draft(&form)?;
+    let actor = u.acting("form");
     let mut view = FormView::new(state, u, id, version, &draft);
-    let result = match draft.validate(&state.reference, state.today(), policy) {
-        Err(errors) => Err(AppError::Invalid(errors)),
-        Ok(input) => match id {
-            None => enterprise::create(&state.db, &u.scope, &actor, &input)
-                .await
-                .map_err(AppError::from),
-            Some(id) => enterprise::update(&state.db, &u.scope, &actor, id, &input, version)
-                .await
-                .map(|_| id)
-                .map_err(AppError::from),
-        },
+    view.change_reason = reason.clone().unwrap_or_default();
+    let result = match (id, existing) {
+        (Some(id), Some(_)) => anbiao_actions::enterprises::update(
+            &state.db,
+            &state.reference,
+            &actor,
+            id,
+            &anbiao_actions::enterprises::Edit {
+                draft,
+                version,
+                reason,
+            },
+            state.today(),
+        )
+        .await
+        .map(|_| id)
+        .map_err(AppError::from),
+        _ => anbiao_actions::enterprises::create(
+            &state.db,
+            &state.reference,
+            &actor,
+            &draft,
+            state.today(),
+        )
+        .await
+        .map_err(AppError::from),
     };
     let status = match result {
         Ok(id) => return Ok(redirect(&format!("/enterprises/{id}"), is_htmx(headers))),
@@ -409,6 +428,9 @@ async fn save(
                 && m.contains("信用代码")
             {
                 view.errors.insert(Field::CreditCode.key(), m.clone());
+            }
+            if e.field().as_deref() == Some("change_reason") {
+                view.errors.insert("change_reason", e.message());
             }
             view.general_error = Some(e.message());
             status

@@ -157,8 +157,15 @@ async fn render(
     let plan = inspection_plans::get(&state.db, &unit, year).await?;
     let mut lines = Vec::new();
     if let Some(p) = &plan {
-        lines =
-            inspection_plans::lines(&state.db, p.id, month, PAGE + 1, (page - 1) * PAGE).await?;
+        lines = inspection_plans::lines(
+            &state.db,
+            &u.scope,
+            p.id,
+            month,
+            PAGE + 1,
+            (page - 1) * PAGE,
+        )
+        .await?;
     }
     let set = plan
         .as_ref()
@@ -166,7 +173,7 @@ async fn render(
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);
     let calendar = match &plan {
-        Some(p) => inspection_plans::month_counts(&state.db, p.id)
+        Some(p) => inspection_plans::month_counts(&state.db, &u.scope, p.id)
             .await?
             .into_iter()
             .zip(1u8..)
@@ -352,7 +359,7 @@ pub async fn export(
         .await?
         .ok_or(AppError::NotFound)?;
     let set = state.reference.inspection.by_name(&plan.rule);
-    let lines = inspection_plans::lines(&state.db, plan.id, None, 10_000_000, 0).await?;
+    let lines = inspection_plans::lines(&state.db, &u.scope, plan.id, None, 10_000_000, 0).await?;
     let headers = [
         "企业名称",
         "标准化状态",

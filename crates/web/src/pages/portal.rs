@@ -8,18 +8,17 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use anbiao_domain::Grade;
 use anbiao_domain::date::{format_date, parse_date};
-use anbiao_domain::lifecycle::{Action, Party};
-use anbiao_domain::{Grade, Scope};
-use anbiao_store::audit::Actor;
+use anbiao_domain::lifecycle::Action;
 use anbiao_store::certificate::{self, PublicCertificate};
 use anbiao_store::grading as cases;
 
+use crate::AppState;
 use crate::auth::ClientAddr;
 use crate::error::{AppError, HtmlError};
 use crate::limit::Verdict;
 use crate::views::region_name;
-use crate::{AppState, grading};
 
 pub struct CertRow {
     pub number: String,
@@ -241,22 +240,20 @@ pub async fn object(
     if let Verdict::Refused { .. } = state.sign_in_limiter.attempt(&client.0) {
         return Err(AppError::TooManyRequests.into());
     }
-    let actor = Actor {
-        username: format!("公众：{name}"),
-        client: client.0.clone(),
-        source: "portal".into(),
-        ..Actor::default()
-    };
+    let mut actor = anbiao_actions::Actor::public(&client.0);
+    actor.audit.username = format!("公众：{name}");
     let why = format!("异议人 {name}（{contact}）：{reason}");
-    let ctx = grading::Ctx {
+    let ctx = anbiao_actions::grading::Ctx {
         db: &state.db,
-        rules: &state.reference.grading,
-        regions: &state.reference.regions,
-        scope: &Scope::City,
+        reference: &state.reference,
         actor: &actor,
         on: state.today(),
     };
-    match ctx.act(case_id, Action::Object, Party::Public, Some(&why)).await {
+    match ctx
+        .act(case_id, Action::Object, Some(&why))
+        .await
+        .map_err(AppError::from)
+    {
         Ok(_) => Ok(render_notices(
             &state,
             Some("异议已受理。该企业的定级在异议处理完毕前暂停，我们将通过您留下的联系方式告知处理结果。".into()),

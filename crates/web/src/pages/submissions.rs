@@ -42,6 +42,8 @@ pub struct TaskCell {
 pub struct TaskRow {
     pub label: String,
     pub own: bool,
+    /// Whether the reader may open this unit's submissions (the cells link only then).
+    pub can_open: bool,
     pub cells: Vec<TaskCell>,
 }
 
@@ -124,6 +126,7 @@ async fn render(
         .into_iter()
         .map(|(unit, label, cells)| TaskRow {
             own: own.as_deref() == Some(unit.as_str()),
+            can_open: may_read(u, own.as_deref(), &unit),
             label,
             cells: cells
                 .into_iter()
@@ -318,6 +321,17 @@ pub async fn submit(
     }
 }
 
+/// Whether the reader may open a unit's submissions: the city all of them, a district's
+/// officers their own unit's. Township officers take no part in the district's reporting.
+fn may_read(u: &CurrentUser, own: Option<&str>, unit: &str) -> bool {
+    use anbiao_domain::Role;
+    match u.role {
+        Role::CityOfficer => true,
+        Role::DistrictOfficer => own == Some(unit),
+        _ => false,
+    }
+}
+
 /// A submission the reader may see: the city all, a district its own unit's.
 async fn visible(
     state: &AppState,
@@ -325,8 +339,7 @@ async fn visible(
     id: i64,
 ) -> Result<submissions::Submission, AppError> {
     let s = submissions::get(&state.db, id).await?;
-    let city = u.role == anbiao_domain::Role::CityOfficer;
-    if city || user_unit(state, u).as_deref() == Some(s.unit.as_str()) {
+    if may_read(u, user_unit(state, u).as_deref(), &s.unit) {
         Ok(s)
     } else {
         Err(AppError::NotFound)

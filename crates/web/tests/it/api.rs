@@ -125,6 +125,10 @@ async fn create_get_update_with_field_errors() {
 
         // Partial update with the version read; a stale version is refused.
         let res = app.send(s.json("PATCH", &format!("/api/v1/enterprises/{id}"), json!({"employees": 10, "version": 1}))).await;
+        // Staff figures decide the size class: an officer changes them with a reason.
+        assert_eq!(res.status(), 400);
+        assert!(body_json(res).await["message"].as_str().unwrap_or("").contains("修改原因"));
+        let res = app.send(s.json("PATCH", &format!("/api/v1/enterprises/{id}"), json!({"employees": 10, "version": 1, "change_reason": "据2018年年报更新从业人数"}))).await;
         assert_eq!(res.status(), 200);
         let e = body_json(res).await;
         assert_eq!(e["employees"], 10);

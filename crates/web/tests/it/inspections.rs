@@ -109,7 +109,7 @@ async fn a_district_officer_draws_the_plan_and_reads_it_by_month() {
             .expect("ran")
             .expect("plan");
         assert_eq!(plan.visits, 120);
-        let lines = anbiao_store::inspection_plans::lines(&db, plan.id, None, 100, 0)
+        let lines = anbiao_store::inspection_plans::lines(&db, &Scope::City, plan.id, None, 100, 0)
             .await
             .expect("lines");
         let (m, _) = lines[0].visits()[0].clone();

@@ -1,6 +1,7 @@
 //! HTTP tests through the whole router; every test runs on SQLite and PostgreSQL.
 
 mod api;
+mod authority;
 mod grading;
 mod inspections;
 mod matrix;

@@ -253,6 +253,7 @@ async fn forms_show_field_errors_and_edits_keep_history() {
                     ("industry_code", "JX"),
                     ("employees", "35"),
                     ("version", "1"),
+                    ("change_reason", "据营业执照变更登记"),
                 ],
             ))
             .await;

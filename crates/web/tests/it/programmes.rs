@@ -314,13 +314,25 @@ async fn districts_submit_against_deadlines_and_the_city_decides() {
             .expect("list")[0]
             .id;
         let one = format!("/submissions/{id}");
-        // Another district sees neither the submission nor its file.
-        let rudong = app.session_for("rudong").await;
-        assert_eq!(app.send(rudong.get(&one)).await.status(), 404);
-        assert_eq!(
-            app.send(rudong.get(&format!("{one}/file"))).await.status(),
-            404
-        );
+        // Another district sees neither the submission nor its file, nor does a township of
+        // the district itself (townships take no part in the district's reporting), and the
+        // task table links only where the reader may open.
+        for who in ["rudong", "township"] {
+            let s = app.session_for(who).await;
+            assert_eq!(app.send(s.get(&one)).await.status(), 404, "{who}");
+            assert_eq!(
+                app.send(s.get(&format!("{one}/file"))).await.status(),
+                404,
+                "{who}"
+            );
+            let table = crate::body_text(app.send(s.get(tasks)).await).await;
+            assert!(
+                !table.contains(&format!("href=\"{one}\"")),
+                "{who}: {table}"
+            );
+        }
+        let table = crate::body_text(app.send(rugao.get(tasks)).await).await;
+        assert!(table.contains(&format!("href=\"{one}\"")), "{table}");
         // The city reads the list and the file, returns it with a reason, then accepts the next.
         let city = app.session_for("city").await;
         let page = crate::body_text(app.send(city.get(&one)).await).await;
@@ -482,7 +494,7 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
         assert_eq!(res.status(), 422);
         assert!(crate::body_text(res).await.contains("不能重抽"));
         // The plan holds the draw the seed gives: ⌈10 % × 20⌉ = 2, by industry.
-        let (plan, items) = anbiao_store::audits::plan(&db, "如皋", year)
+        let (plan, items) = anbiao_store::audits::plan(&db, &Scope::City, "如皋", year)
             .await
             .expect("ran")
             .expect("plan");
@@ -575,7 +587,7 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
         );
         // The audit's page: its checklist and the rule; a failed re-check revokes the
         // certificate by the programme's rule.
-        let (_, items_now) = anbiao_store::audits::plan(&db, "如皋", year)
+        let (_, items_now) = anbiao_store::audits::plan(&db, &Scope::City, "如皋", year)
             .await
             .expect("ran")
             .expect("plan");

@@ -1,0 +1,93 @@
+//! Accounts under separation of duties (三权分立, 等保 2.0 level 3): the system administrator
+//! creates accounts (with no role: 待授权) and enables, disables, unlocks and resets them; only
+//! the security administrator grants roles and regions; the audit administrator reads the log.
+//! No administrator changes an administrator's password, role or state through the pages or the
+//! API: administrator accounts are created and reset with the command line on the server.
+
+use anbiao_domain::{Permission, Role, SignInPolicy};
+use anbiao_store::Db;
+use anbiao_store::account::{self, AccountChange, NewUser};
+use anbiao_store::audit::{self, Event};
+
+use crate::actor::Actor;
+use crate::error::ActionError;
+
+/// What an administrator may not do to an administrator's account, in words.
+const ADMIN_TARGET: &str =
+    "管理员账户的密码、角色和状态只能在服务器上用命令行维护（anbiao user …），不能在系统内修改";
+
+async fn deny(db: &Db, actor: &Actor, target: &str, why: &str) -> ActionError {
+    let ev = Event::new("access.denied", target.to_string()).detail(why.to_string());
+    if let Err(e) = audit::append(db, &actor.audit, &ev).await {
+        return e.into();
+    }
+    ActionError::Forbidden(why.to_string())
+}
+
+/// A new account as the system administrator makes it: a person and a sign-in, no role.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+/// The system administrator creates an account. It holds no role until the security
+/// administrator grants one.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    new: &NewAccount,
+    policy: &SignInPolicy,
+) -> Result<i64, ActionError> {
+    actor.require(Permission::ManageAccounts)?;
+    Ok(account::create(
+        db,
+        &actor.audit,
+        &NewUser {
+            username: new.username.trim().to_string(),
+            display_name: anbiao_domain::text::clean(&new.display_name),
+            password: new.password.clone(),
+            role: Role::Pending,
+            region_code: None,
+            township: None,
+            enterprise_id: None,
+            must_change_password: true,
+        },
+        policy,
+    )
+    .await?)
+}
+
+/// An administrator changes another account: the system administrator its state and password,
+/// the security administrator its role and region. Never an administrator's account.
+pub async fn change(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    what: &AccountChange,
+    policy: &SignInPolicy,
+) -> Result<(), ActionError> {
+    let needed = match what {
+        AccountChange::Grant { .. } => Permission::ManageGrants,
+        _ => Permission::ManageAccounts,
+    };
+    actor.require(needed)?;
+    let target = account::by_id(db, id).await?.ok_or(ActionError::NotFound)?;
+    let target_name = format!("user:{}", target.username);
+    if target.role().is_none_or(Role::is_admin) {
+        return Err(deny(db, actor, &target_name, ADMIN_TARGET).await);
+    }
+    if let AccountChange::Grant { role, .. } = what
+        && role.is_admin()
+    {
+        return Err(deny(
+            db,
+            actor,
+            &target_name,
+            "管理员角色不能在系统内授予，须在服务器上用命令行创建管理员账户",
+        )
+        .await);
+    }
+    Ok(account::change(db, &actor.audit, id, what, policy).await?)
+}
