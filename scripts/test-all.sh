@@ -34,6 +34,10 @@ if ! pg_isready -q -d "$TEST_POSTGRES_URL" 2>/dev/null; then
 fi
 pg_isready -q -d "$TEST_POSTGRES_URL" || { echo "PostgreSQL is not reachable at $TEST_POSTGRES_URL" >&2; exit 1; }
 
+echo "== cargo fmt and clippy (warnings are errors)"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 

@@ -17,6 +17,7 @@ pub mod actor;
 pub mod enterprises;
 pub mod error;
 pub mod grading;
+pub mod hazards;
 pub mod registry;
 
 pub use actor::Actor;

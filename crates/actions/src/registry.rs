@@ -112,6 +112,30 @@ pub fn markdown(rules: &AuthoritySet) -> String {
         }
         out.push('\n');
     }
+    out.push_str("\n**Hazard steps** (`actions::hazards`: the party is the actor's, asked before the hazard's state)\n\n");
+    header(&mut out, "隐患步骤");
+    for (step, label, p) in [
+        ("report", "登记自查隐患", Permission::ReportHazards),
+        (
+            "plan",
+            "报送治理方案（重大隐患）",
+            Permission::ReportHazards,
+        ),
+        ("rectify", "报告整改完成", Permission::ReportHazards),
+        ("accept", "验收销号", Permission::Inspect),
+        ("return", "退回重新整改", Permission::Inspect),
+    ] {
+        out.push_str(&format!("| {label} `{step}` |"));
+        for r in ROLES {
+            let takes = r.allows(p)
+                && rules
+                    .party_of(r)
+                    .is_some_and(|party| rules.hazard_step_parties(step).contains(&party));
+            let cell = if takes { scope_words(r) } else { "—" };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
     out.push_str("\n**Registry fields** (`actions::enterprises`: officer-kept fields take a recorded reason; an enterprise registers no other enterprise)\n\n");
     header(&mut out, "字段");
     for f in Field::ALL {

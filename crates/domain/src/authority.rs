@@ -64,6 +64,7 @@ pub struct AuthoritySet {
     pub confidence: String,
     parties: BTreeMap<String, Party>,
     grading: HashMap<Action, Who>,
+    hazards: BTreeMap<String, Vec<Party>>,
     enterprise_fields: BTreeMap<String, FieldKeeper>,
     #[serde(skip)]
     validity: Validity,
@@ -126,6 +127,28 @@ impl AuthoritySet {
         }
     }
 
+    /// Whether `party` may take a hazard step (`report`, `plan`, `rectify`, `accept`, `return`).
+    pub fn may_take_hazard_step(&self, party: Option<Party>, step: &str) -> Result<(), Refusal> {
+        let rule = self.rule(&format!("hazards.{step}"));
+        let allowed = self.hazards.get(step).map(Vec::as_slice).unwrap_or(&[]);
+        let label = hazard_step_label(step);
+        match party {
+            Some(p) if allowed.contains(&p) => Ok(()),
+            _ => {
+                let who: Vec<&str> = allowed.iter().map(|p| p.label()).collect();
+                Err(Refusal {
+                    message: format!("隐患“{label}”应由{}办理", who.join("或")),
+                    rule,
+                })
+            }
+        }
+    }
+
+    /// The parties that may take a hazard step.
+    pub fn hazard_step_parties(&self, step: &str) -> &[Party] {
+        self.hazards.get(step).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// Who keeps a registry field (a field the file does not name needs an officer).
     pub fn keeper(&self, field: Field) -> FieldKeeper {
         self.enterprise_fields
@@ -137,6 +160,20 @@ impl AuthoritySet {
     /// The rule naming who keeps a field.
     pub fn field_rule(&self, field: Field) -> String {
         self.rule(&format!("enterprise_fields.{}", field.key()))
+    }
+}
+
+/// The hazard steps the rules must name.
+pub const HAZARD_STEPS: [&str; 5] = ["report", "plan", "rectify", "accept", "return"];
+
+fn hazard_step_label(step: &str) -> &'static str {
+    match step {
+        "report" => "登记自查隐患",
+        "plan" => "报送治理方案",
+        "rectify" => "报告整改完成",
+        "accept" => "验收销号",
+        "return" => "退回重新整改",
+        _ => "未知步骤",
     }
 }
 
@@ -184,6 +221,23 @@ impl AuthorityRules {
                         a.label()
                     )));
                 }
+            }
+            for step in HAZARD_STEPS {
+                if s.hazards.get(step).is_none_or(Vec::is_empty) {
+                    return Err(bad(format!(
+                        "{}@{}：未规定隐患“{}”由谁办理",
+                        s.id,
+                        s.version,
+                        hazard_step_label(step)
+                    )));
+                }
+            }
+            if let Some(k) = s
+                .hazards
+                .keys()
+                .find(|k| !HAZARD_STEPS.contains(&k.as_str()))
+            {
+                return Err(bad(format!("{}@{}：未知的隐患步骤“{k}”", s.id, s.version)));
             }
             for key in s.enterprise_fields.keys() {
                 if Field::from_key(key).is_none() {
@@ -281,6 +335,24 @@ mod tests {
         assert_eq!(s.keeper(Field::ContactPhone), FieldKeeper::Enterprise);
         // A field the file does not name needs an officer.
         assert_eq!(s.keeper(Field::CodeOverrideReason), FieldKeeper::Officer);
+        // Hazards: the enterprise rectifies, an officer writes off.
+        assert!(
+            s.may_take_hazard_step(Some(Party::Enterprise), "rectify")
+                .is_ok()
+        );
+        let e = s
+            .may_take_hazard_step(Some(Party::Enterprise), "accept")
+            .expect_err("not the enterprise");
+        assert_eq!(e.rule, "authority@1#hazards.accept");
+        assert!(
+            s.may_take_hazard_step(Some(Party::District), "accept")
+                .is_ok()
+        );
+        assert!(
+            s.may_take_hazard_step(Some(Party::City), "rectify")
+                .is_err()
+        );
+        assert!(s.may_take_hazard_step(None, "report").is_err());
     }
 
     #[test]
@@ -292,5 +364,8 @@ mod tests {
         assert!(AuthorityRules::from_toml(&role).is_err());
         let field = AUTHORITY.replace("address = \"enterprise\"", "fax = \"enterprise\"");
         assert!(AuthorityRules::from_toml(&field).is_err());
+        let step = AUTHORITY.replace("accept = [\"district\", \"city\"]\n", "");
+        let e = AuthorityRules::from_toml(&step).expect_err("missing hazard step");
+        assert!(e.message.contains("验收销号"), "{e}");
     }
 }

@@ -38,19 +38,19 @@ pub struct NewHazard<'a> {
     pub photo: Option<&'a [u8]>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Hazard {
     pub id: i64,
     pub enterprise_id: i64,
     pub region_code: String,
     pub source: String,
-    pub level: String,
+    pub level: Level,
     pub standard_id: Option<String>,
     pub item_key: Option<String>,
     pub description: String,
     pub found_on: String,
     pub deadline: String,
-    pub state: String,
+    pub state: State,
     pub plan_measures: Option<String>,
     pub plan_responsible: Option<String>,
     pub plan_funds_yuan: Option<i64>,
@@ -64,13 +64,50 @@ pub struct Hazard {
     pub inspection_id: Option<i64>,
 }
 
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Hazard
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        let id: i64 = row.try_get("id")?;
+        let level: String = row.try_get("level")?;
+        let state: String = row.try_get("state")?;
+        Ok(Self {
+            id,
+            enterprise_id: row.try_get("enterprise_id")?,
+            region_code: row.try_get("region_code")?,
+            source: row.try_get("source")?,
+            level: crate::rows::code("hazard", id, "level", &level, Level::parse)?,
+            standard_id: row.try_get("standard_id")?,
+            item_key: row.try_get("item_key")?,
+            description: row.try_get("description")?,
+            found_on: row.try_get("found_on")?,
+            deadline: row.try_get("deadline")?,
+            state: crate::rows::code("hazard", id, "state", &state, State::parse)?,
+            plan_measures: row.try_get("plan_measures")?,
+            plan_responsible: row.try_get("plan_responsible")?,
+            plan_funds_yuan: row.try_get("plan_funds_yuan")?,
+            plan_deadline: row.try_get("plan_deadline")?,
+            plan_contingency: row.try_get("plan_contingency")?,
+            rectified_on: row.try_get("rectified_on")?,
+            closed_on: row.try_get("closed_on")?,
+            closed_by: row.try_get("closed_by")?,
+            created_by: row.try_get("created_by")?,
+            version: row.try_get("version")?,
+            inspection_id: row.try_get("inspection_id")?,
+        })
+    }
+}
+
 impl Hazard {
     pub fn level(&self) -> Level {
-        Level::parse(&self.level).unwrap_or(Level::General)
+        self.level
     }
 
     pub fn state(&self) -> State {
-        State::parse(&self.state).unwrap_or(State::Open)
+        self.state
     }
 
     /// Past its deadline (the plan's, once a major hazard has one) and not reported done.
@@ -646,25 +683,49 @@ pub struct Filter {
 }
 
 /// A line of a hazard list.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Line {
     pub id: i64,
     pub enterprise_id: i64,
     pub name: String,
-    pub level: String,
-    pub state: String,
+    pub level: Level,
+    pub state: State,
     pub description: String,
     pub found_on: String,
     pub due: String,
     pub source: String,
 }
 
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Line
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        let id: i64 = row.try_get("id")?;
+        let level: String = row.try_get("level")?;
+        let state: String = row.try_get("state")?;
+        Ok(Self {
+            id,
+            enterprise_id: row.try_get("enterprise_id")?,
+            name: row.try_get("name")?,
+            level: crate::rows::code("hazard", id, "level", &level, Level::parse)?,
+            state: crate::rows::code("hazard", id, "state", &state, State::parse)?,
+            description: row.try_get("description")?,
+            found_on: row.try_get("found_on")?,
+            due: row.try_get("due")?,
+            source: row.try_get("source")?,
+        })
+    }
+}
+
 impl Line {
     pub fn level(&self) -> Level {
-        Level::parse(&self.level).unwrap_or(Level::General)
+        self.level
     }
     pub fn state(&self) -> State {
-        State::parse(&self.state).unwrap_or(State::Open)
+        self.state
     }
     pub fn overdue_on(&self, on: Date) -> bool {
         parse_date(&self.due).is_some_and(|d| hazard::overdue(self.state(), d, on))

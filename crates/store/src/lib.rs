@@ -26,6 +26,7 @@ pub mod programme;
 pub mod quality;
 pub mod queue;
 pub mod reference;
+mod rows;
 pub mod seed;
 pub mod session;
 pub mod sql;

@@ -206,8 +206,8 @@ async fn run_one(
             .ok_or(StoreError::NotFound)?;
             let due =
                 parse_date(&h.due).ok_or_else(|| StoreError::Invalid("隐患整改期限无效".into()))?;
-            let state = State::parse(&h.state).unwrap_or(State::Open);
-            let level = hazard::Level::parse(&h.level).unwrap_or(hazard::Level::General);
+            let state = crate::rows::code("hazard", id, "state", &h.state, State::parse)?;
+            let level = crate::rows::code("hazard", id, "level", &h.level, hazard::Level::parse)?;
             let run_on = parse_date(&job.run_on).unwrap_or(on);
             let for_deadline = match job.kind.as_str() {
                 HAZARD_DUE_SOON => run_on + Duration::days(REMIND_DAYS),

@@ -142,8 +142,8 @@ async fn general_and_major_hazards_go_from_discovery_to_write_off() {
         );
         let h = hazards::get(&db, &rugao(), g).await.expect("get");
         assert_eq!(
-            (h.state.as_str(), h.closed_on.as_deref()),
-            ("closed", Some("2019-03-12"))
+            (h.state, h.closed_on.as_deref()),
+            (State::Closed, Some("2019-03-12"))
         );
         assert!(!h.overdue_on(date!(2019 - 04 - 01)));
         let photos = hazards::photos(&db, &rugao(), g).await.expect("photos");

@@ -11,11 +11,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use anbiao_actions::hazards::Report;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::hazard::{FiveFixes, Level, State as HState, Step};
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::enforcement::{self, Decision};
-use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Quarter};
+use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, Photo, Quarter};
 use anbiao_store::{StoreError, enterprise};
 
 use crate::AppState;
@@ -187,6 +188,18 @@ pub async fn list(
     render_list(&state, &u, &q, None).await
 }
 
+fn ctx<'a>(
+    state: &'a AppState,
+    actor: &'a anbiao_actions::Actor,
+) -> anbiao_actions::hazards::Ctx<'a> {
+    anbiao_actions::hazards::Ctx {
+        db: &state.db,
+        reference: &state.reference,
+        actor,
+        on: state.today(),
+    }
+}
+
 /// `POST /hazards` (multipart): the enterprise reports a hazard its own check found.
 pub async fn report(
     State(state): State<AppState>,
@@ -195,18 +208,12 @@ pub async fn report(
     multipart: Multipart,
 ) -> Result<Response, HtmlError> {
     let result = async {
-        let Scope::Enterprise { id } = u.scope else {
-            return Err(AppError::Forbidden("只有企业用户可以报告自查隐患"));
-        };
         let (fields, files) = read_multipart(multipart).await?;
         let level = fields
             .get("level")
             .and_then(|l| Level::parse(l))
             .ok_or_else(|| AppError::bad("level", "请选择隐患级别"))?;
         let found_on = form_date(fields.get("found_on"), "found_on", "发现日期")?;
-        if found_on > state.today() {
-            return Err(AppError::bad("found_on", "发现日期不能晚于今天"));
-        }
         let deadline = match fields
             .get("deadline")
             .map(|s| s.trim())
@@ -219,25 +226,17 @@ pub async fn report(
             .get("item")
             .map(|s| s.trim())
             .filter(|s| !s.is_empty());
-        let n = NewHazard {
-            enterprise_id: id,
-            source: "self",
-            level,
-            item_key: item,
-            description: fields.get("description").map(String::as_str).unwrap_or(""),
-            found_on,
-            deadline,
-            photo: files.get("photo").map(Vec::as_slice),
-        };
-        hazards::register(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            &state.reference.major_hazards,
-            &n,
-        )
-        .await
-        .map_err(refusal("description"))
+        let actor = u.acting("form");
+        Ok(ctx(&state, &actor)
+            .report(&Report {
+                level,
+                item_key: item,
+                description: fields.get("description").map(String::as_str).unwrap_or(""),
+                found_on,
+                deadline,
+                photo: files.get("photo").map(Vec::as_slice),
+            })
+            .await?)
     }
     .await;
     match result {
@@ -455,16 +454,8 @@ pub async fn plan(
             deadline,
             contingency: f.contingency.clone(),
         };
-        hazards::plan(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            id,
-            &five,
-            state.today(),
-        )
-        .await
-        .map_err(refusal("measures"))
+        let actor = u.acting("form");
+        Ok(ctx(&state, &actor).plan(id, &five).await?)
     }
     .await;
     match result {
@@ -484,18 +475,15 @@ pub async fn rectify(
     let result = async {
         let (fields, files) = read_multipart(multipart).await?;
         let note = fields.get("note").map(String::as_str).unwrap_or("");
-        hazards::step_with_photo(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            id,
-            Step::Rectify,
-            state.today(),
-            note,
-            files.get("photo").map(Vec::as_slice),
-        )
-        .await
-        .map_err(refusal("photo"))
+        let actor = u.acting("form");
+        Ok(ctx(&state, &actor)
+            .step(
+                id,
+                Step::Rectify,
+                note,
+                files.get("photo").map(Vec::as_slice),
+            )
+            .await?)
     }
     .await;
     match result {
@@ -518,17 +506,11 @@ async fn officer_step(
     step: Step,
     note: String,
 ) -> Result<Response, HtmlError> {
-    let result = hazards::step(
-        &state.db,
-        &u.scope,
-        &u.actor("form"),
-        id,
-        step,
-        state.today(),
-        &note,
-    )
-    .await
-    .map_err(refusal("note"));
+    let actor = u.acting("form");
+    let result = ctx(&state, &actor)
+        .step(id, step, &note, None)
+        .await
+        .map_err(AppError::from);
     match result {
         Ok(_) => Ok(redirect(&format!("/hazards/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,

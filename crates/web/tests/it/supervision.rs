@@ -281,8 +281,8 @@ async fn an_inspection_finding_is_rectified_with_a_photo_and_written_off() {
         assert_eq!(res.status(), 204);
         let h = hazards::get(&db, &Scope::City, hid).await.expect("get");
         assert_eq!(
-            (h.state.as_str(), h.closed_by.as_deref()),
-            ("closed", Some("rugao"))
+            (h.state, h.closed_by.as_deref()),
+            (anbiao_domain::hazard::State::Closed, Some("rugao"))
         );
 
         // Another district reads none of it.

@@ -1,0 +1,154 @@
+//! Hidden hazards from registration to write-off. Each step loads the hazard within the actor's
+//! scope (not found outside it), asks the authority rules (`authority.toml` `hazards`) whether
+//! the actor's party takes this step (refused before the hazard's state is looked at), then the
+//! store applies the hazard's path (`domain::hazard::next`) with a conditional update.
+
+use anbiao_domain::hazard::{FiveFixes, Level, State, Step};
+use anbiao_domain::{Permission, ReferenceData, Scope};
+use anbiao_store::Db;
+use anbiao_store::audit::{self, Event};
+use anbiao_store::hazards::{self, NewHazard};
+use time::Date;
+
+use crate::actor::Actor;
+use crate::error::ActionError;
+
+/// Who acts, when, under which rules.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub reference: &'a ReferenceData,
+    pub actor: &'a Actor,
+    pub on: Date,
+}
+
+/// What the enterprise's own check found.
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    pub level: Level,
+    pub item_key: Option<&'a str>,
+    pub description: &'a str,
+    pub found_on: Date,
+    pub deadline: Option<Date>,
+    pub photo: Option<&'a [u8]>,
+}
+
+fn step_key(step: Step) -> &'static str {
+    match step {
+        Step::Plan => "plan",
+        Step::Rectify => "rectify",
+        Step::Accept => "accept",
+        Step::Return => "return",
+    }
+}
+
+impl Ctx<'_> {
+    /// Refuses a step the actor's party does not take, audited.
+    async fn party_may(&self, object: String, step: &str) -> Result<(), ActionError> {
+        let rules = self.reference.authority.on(self.on);
+        if let Err(r) = rules.may_take_hazard_step(self.actor.party(rules), step) {
+            let why = r.to_string();
+            let ev = Event::new("access.denied", object).detail(why.clone());
+            audit::append(self.db, &self.actor.audit, &ev).await?;
+            return Err(ActionError::Forbidden(why));
+        }
+        Ok(())
+    }
+
+    /// The enterprise registers a hazard its own check found, on its own record.
+    pub async fn report(&self, r: &Report<'_>) -> Result<i64, ActionError> {
+        self.actor.require(Permission::ReportHazards)?;
+        let Scope::Enterprise { id } = self.actor.scope else {
+            return Err(ActionError::Forbidden(
+                "只有企业用户可以报告本企业自查的隐患".into(),
+            ));
+        };
+        self.party_may(format!("enterprise:{id}"), "report").await?;
+        if r.found_on > self.on {
+            return Err(ActionError::bad("found_on", "发现日期不能晚于今天"));
+        }
+        let n = NewHazard {
+            enterprise_id: id,
+            source: "self",
+            level: r.level,
+            item_key: r.item_key,
+            description: r.description,
+            found_on: r.found_on,
+            deadline: r.deadline,
+            photo: r.photo,
+        };
+        hazards::register(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            &self.reference.major_hazards,
+            &n,
+        )
+        .await
+        .map_err(|e| invalid_as("description", e))
+    }
+
+    /// The enterprise plans a major hazard's rectification with the 五定.
+    pub async fn plan(&self, id: i64, five: &FiveFixes) -> Result<(), ActionError> {
+        self.actor.require(Permission::ReportHazards)?;
+        hazards::get(self.db, &self.actor.scope, id).await?;
+        self.party_may(format!("hazard:{id}"), "plan").await?;
+        hazards::plan(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            five,
+            self.on,
+        )
+        .await
+        .map_err(|e| invalid_as("measures", e))
+    }
+
+    /// The enterprise reports the rectification done, with an "after" photo; an officer
+    /// accepts or returns it.
+    pub async fn step(
+        &self,
+        id: i64,
+        step: Step,
+        note: &str,
+        photo: Option<&[u8]>,
+    ) -> Result<State, ActionError> {
+        let key = step_key(step);
+        let needed = match step {
+            Step::Plan | Step::Rectify => Permission::ReportHazards,
+            Step::Accept | Step::Return => Permission::Inspect,
+        };
+        if step == Step::Plan {
+            return Err(ActionError::bad("measures", "治理方案请按五定填写"));
+        }
+        self.actor.require(needed)?;
+        hazards::get(self.db, &self.actor.scope, id).await?;
+        self.party_may(format!("hazard:{id}"), key).await?;
+        let field = if step == Step::Rectify {
+            "photo"
+        } else {
+            "note"
+        };
+        hazards::step_with_photo(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            step,
+            self.on,
+            note,
+            photo,
+        )
+        .await
+        .map_err(|e| invalid_as(field, e))
+    }
+}
+
+/// A store refusal of the input as a bad request on `field`.
+fn invalid_as(field: &str, e: anbiao_store::StoreError) -> ActionError {
+    match e {
+        anbiao_store::StoreError::Invalid(m) => ActionError::bad(field, m),
+        other => other.into(),
+    }
+}
