@@ -19,10 +19,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 
-use anbiao_domain::enterprise::{EnterpriseInput, OverridePolicy};
+use anbiao_domain::enterprise::EnterpriseInput;
 use anbiao_domain::{ReferenceData, Role, Scope};
 use anbiao_store::account::{self, NewUser};
-use anbiao_store::enterprise::Actor;
 use anbiao_store::import::ImportOptions;
 use anbiao_store::{Db, seed};
 use anbiao_web::{AppState, WebConfig, export, services};
@@ -240,10 +239,13 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             let report = services::import_roster(
                 &db,
                 reference,
-                &Scope::City,
-                &Actor::new("bench", format!("import:{label}")),
+                &anbiao_actions::Actor::on_behalf(
+                    anbiao_domain::Role::CityOfficer,
+                    Scope::City,
+                    "bench",
+                    &format!("import:{label}"),
+                ),
                 bytes,
-                OverridePolicy::Allowed,
                 ImportOptions::default(),
                 anbiao_web::today(),
                 &|_| {},

@@ -151,3 +151,66 @@ pub async fn update(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anbiao_domain::EnterpriseDraft;
+    use anbiao_domain::enterprise::OverridePolicy;
+    use anbiao_store::enterprise::Enterprise;
+
+    fn stored(code: &str, reason: Option<&str>) -> Enterprise {
+        let now = time::OffsetDateTime::now_utc();
+        Enterprise {
+            id: 1,
+            credit_code: code.into(),
+            code_override_reason: reason.map(str::to_string),
+            name: "甲".into(),
+            region_code: "320682".into(),
+            township: None,
+            industry_code: "JX".into(),
+            annual_sales_yuan: None,
+            employees: None,
+            above_scale: None,
+            size_class: None,
+            size_rule: None,
+            status: "active".into(),
+            contact_person: None,
+            contact_phone: None,
+            address: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn an_accepted_override_can_be_kept_but_not_extended() {
+        let failing = "91350203M0001QAY9B";
+        let draft = |c: &str| EnterpriseDraft {
+            credit_code: Some(c.to_lowercase()),
+            ..Default::default()
+        };
+        let e = stored(failing, Some("已核对营业执照原件"));
+        assert_eq!(
+            override_policy(false, Some(&e), &draft(failing)),
+            OverridePolicy::Allowed
+        );
+        assert_eq!(
+            override_policy(false, Some(&e), &draft("91350203M0001QAY9C")),
+            OverridePolicy::Forbidden
+        );
+        assert_eq!(
+            override_policy(false, Some(&stored(failing, None)), &draft(failing)),
+            OverridePolicy::Forbidden
+        );
+        assert_eq!(
+            override_policy(false, None, &draft(failing)),
+            OverridePolicy::Forbidden
+        );
+        assert_eq!(
+            override_policy(true, None, &draft(failing)),
+            OverridePolicy::Allowed
+        );
+    }
+}

@@ -18,6 +18,7 @@ pub mod enterprises;
 pub mod error;
 pub mod grading;
 pub mod hazards;
+pub mod imports;
 pub mod registry;
 
 pub use actor::Actor;

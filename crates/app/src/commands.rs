@@ -5,14 +5,13 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use anbiao_domain::enterprise::OverridePolicy;
+use anbiao_actions::imports::{self as services, ImportError};
 use anbiao_domain::{ReferenceData, Role, Scope};
 use anbiao_store::account::{self, NewUser};
-use anbiao_store::enterprise::{self, Actor, Filter};
+use anbiao_store::enterprise::{self, Filter};
 use anbiao_store::import::ImportOptions;
 use anbiao_store::{Db, jobs, reference as store_reference, seed, session};
 use anbiao_web::filters::ListQuery;
-use anbiao_web::services::{self, ImportError};
 use anbiao_web::{AppState, WebConfig, export};
 
 use crate::cli::{Cli, Command, ExportWhat, ImportWhat, ServeArgs, UserAction};
@@ -174,10 +173,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let res = services::import_roster(
                 &db,
                 &reference,
-                &Scope::City,
-                &Actor::new("cli", format!("import:{name}")),
+                &anbiao_actions::Actor::on_behalf(
+                    anbiao_domain::Role::CityOfficer,
+                    Scope::City,
+                    "cli",
+                    &format!("import:{name}"),
+                ),
                 bytes,
-                OverridePolicy::Allowed,
                 ImportOptions { all_or_nothing },
                 anbiao_web::today(),
                 &move |n| pb2.set_position(n),
@@ -191,7 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     eprintln!("错误：{}：{e}", file.display());
                     return Ok(1);
                 }
-                Err(ImportError::Store(e)) => return Err(anyhow!(e)),
+                Err(ImportError::Action(e)) => return Err(anyhow!(e)),
             };
             if json {
                 println!("{}", serde_json::to_string(&report)?);

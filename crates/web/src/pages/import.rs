@@ -5,8 +5,6 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use anbiao_domain::Permission;
-use anbiao_domain::enterprise::OverridePolicy;
 use anbiao_store::import::{ImportOptions, Rejection};
 
 use crate::AppState;
@@ -75,22 +73,15 @@ pub async fn upload(
         }
     }
     let (file_name, bytes) = file.unwrap_or_else(|| ("（未选择文件）".to_string(), Vec::new()));
-    let policy = if u.can(Permission::OverrideCreditCode) {
-        OverridePolicy::Allowed
-    } else {
-        OverridePolicy::Forbidden
-    };
-    let actor = u.actor(&format!("import:{file_name}"));
+    let actor = u.acting(&format!("import:{file_name}"));
     let res = if bytes.is_empty() {
         Err(ImportError::Sheet(anbiao_sheets::SheetError::Empty))
     } else {
         services::import_roster(
             &state.db,
             &state.reference,
-            &u.scope,
             &actor,
             bytes,
-            policy,
             ImportOptions { all_or_nothing },
             state.today(),
             &|_| {},
@@ -130,7 +121,7 @@ pub async fn upload(
                 unknown_columns: String::new(),
             },
         ),
-        Err(ImportError::Store(e)) => return Err(e.into()),
+        Err(ImportError::Action(e)) => return Err(AppError::from(e).into()),
     };
     if is_htmx(&headers) {
         Ok((status, Html(report.render()?)).into_response())
