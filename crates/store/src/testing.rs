@@ -132,6 +132,96 @@ impl TestDb {
     }
 }
 
+/// A filled test database frozen to be copied: every copy starts from the same records, so a
+/// test may change one copy without the next seeing it. Made with [`TestDb::freeze`].
+pub struct Frozen {
+    backend: Backend,
+    /// The SQLite file, or the PostgreSQL database name.
+    source: String,
+    admin: String,
+}
+
+impl TestDb {
+    /// Closes the database and keeps it as the source of copies.
+    pub async fn freeze(self) -> Frozen {
+        self.db.close().await;
+        match self.cleanup {
+            Cleanup::File(path) => Frozen {
+                backend: Backend::Sqlite,
+                source: path.display().to_string(),
+                admin: String::new(),
+            },
+            Cleanup::Postgres { admin, name } => Frozen {
+                backend: Backend::Postgres,
+                source: name,
+                admin,
+            },
+        }
+    }
+}
+
+impl Frozen {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A fresh copy, dropped with [`TestDb::drop_db`].
+    pub async fn copy(&self) -> TestDb {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("anbiao_test_{}.db", unique_suffix()));
+                std::fs::copy(&self.source, &path).expect("copy the frozen SQLite file");
+                let url = format!("sqlite://{}", path.display());
+                let db = Db::open(&url).await.expect("open the copy");
+                TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::File(path),
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("anbiao_t_{}", unique_suffix());
+                let mut conn = PgConnection::connect(&self.admin)
+                    .await
+                    .expect("connect to the PostgreSQL test server");
+                let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{}\"", self.source);
+                conn.execute(sqlx::AssertSqlSafe(sql))
+                    .await
+                    .expect("copy the frozen database");
+                let _ = conn.close().await;
+                let url = with_database(&self.admin, &name);
+                let db = Db::connect(&url, false).await.expect("connect to the copy");
+                TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::Postgres {
+                        admin: self.admin.clone(),
+                        name,
+                    },
+                }
+            }
+        }
+    }
+
+    /// Removes the frozen database.
+    pub async fn drop_db(self) {
+        match self.backend {
+            Backend::Sqlite => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", self.source));
+                }
+            }
+            Backend::Postgres => {
+                if let Ok(mut conn) = PgConnection::connect(&self.admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.source);
+                    let _ = conn.execute(sqlx::AssertSqlSafe(sql)).await;
+                    let _ = conn.close().await;
+                }
+            }
+        }
+    }
+}
+
 /// A template database migrated and filled with reference data, named after a digest of the
 /// migrations and the reference files so that a change makes a new one.
 async fn ensure_template(admin: &str) -> String {

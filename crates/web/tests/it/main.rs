@@ -5,6 +5,7 @@ mod authority;
 mod grading;
 mod inspections;
 mod matrix;
+mod objects;
 mod pages;
 mod programmes;
 mod security;

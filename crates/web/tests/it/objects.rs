@@ -1,0 +1,685 @@
+//! The authorization matrix per object: for every route the table `tests/objects.toml` lists,
+//! every role × the object's relation to the caller (their own, another in their township,
+//! another township of their district, another district) gets one real request with valid
+//! content, and the outcome must be the one the table says. Each role acts on a fresh copy of
+//! the fixture wherever the table expects a change to succeed, so one success never hides the
+//! next; refusals must change nothing and run on one shared copy.
+//!
+//! The fixture: four enterprises (如皋 如城街道 ×2, 如皋 城南街道, 如东) each with a case in the
+//! states the steps need, a certificate, hazards in each state with photos and a notification;
+//! one account per role placed at the first enterprise (如城街道, 如皋, its enterprise, the
+//! evaluation organisation assigned to its case, a partner of 如皋).
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use serde::Deserialize;
+
+use anbiao_domain::hazard::{Level, Step};
+use anbiao_domain::lifecycle::{Action, Party};
+use anbiao_domain::standard::shipped;
+use anbiao_domain::{Grade, ReferenceData, Role, Scope, SignInPolicy};
+use anbiao_store::account::{self, NewUser};
+use anbiao_store::audit::Actor;
+use anbiao_store::certificate::{self, NewCertificate};
+use anbiao_store::hazards::{self, NewHazard};
+use anbiao_store::notify::{self, Audience, NewNotification};
+use anbiao_store::testing::{BACKENDS, TestDb};
+use anbiao_store::{Db, enterprise, orgs, standards};
+use anbiao_web::{AppState, WebConfig};
+
+use crate::grading::{Cx, entries};
+use crate::{PASSWORD, Session, TestApp};
+
+/// The relations of an object to the caller, in the table's column order.
+pub const RELATIONS: [&str; 4] = ["own", "same", "other_township", "other_district"];
+
+/// The accounts, one per role, by the table's role key.
+pub const ACCOUNTS: [(&str, &str, Role); 11] = [
+    ("city_officer", "m_city", Role::CityOfficer),
+    ("district_officer", "m_rugao", Role::DistrictOfficer),
+    ("township_officer", "m_rucheng", Role::TownshipOfficer),
+    ("enterprise_manager", "m_qiye", Role::EnterpriseManager),
+    ("evaluation_org", "m_pingshen", Role::EvaluationOrg),
+    ("evaluator", "m_kaoping", Role::Evaluator),
+    ("partner", "m_bank", Role::Partner),
+    ("system_admin", "m_sysadmin", Role::SystemAdmin),
+    ("security_admin", "m_secadmin", Role::SecurityAdmin),
+    ("audit_admin", "m_auditor", Role::AuditAdmin),
+    ("pending", "m_pending", Role::Pending),
+];
+
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+
+/// The records of one place.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub enterprise: i64,
+    /// A 三级 case with its self-assessment in, not yet applied for.
+    pub case_self: i64,
+    /// A 三级 case applied for, waiting for acceptance.
+    pub case_applied: i64,
+    /// A 三级 case being evaluated (the first place's by the fixture's organisation).
+    pub case_evaluating: i64,
+    /// A 二级 case recommended to the province.
+    pub case_recommended: i64,
+    pub certificate: i64,
+    /// A general hazard reported rectified, with its photos.
+    pub hazard_rectified: i64,
+    pub photo: i64,
+    /// An open major hazard (to be planned).
+    pub hazard_major: i64,
+    /// An open general hazard (to be rectified).
+    pub hazard_open: i64,
+    pub notification: i64,
+    /// The place's enterprises: the first holds every record but the other cases, which have
+    /// one each (self-assessment, evaluation, recommendation).
+    pub owners: Vec<i64>,
+    pub name: String,
+    pub credit_code: String,
+    pub region: String,
+    pub township: Option<String>,
+}
+
+pub struct Fixture {
+    /// own, same, other_township, other_district.
+    pub places: [Place; 4],
+}
+
+async fn add_account(
+    db: &Db,
+    username: &str,
+    role: Role,
+    region: Option<&str>,
+    township: Option<&str>,
+    enterprise_id: Option<i64>,
+) -> i64 {
+    account::create(
+        db,
+        &Actor::new("tester", "cli"),
+        &NewUser {
+            username: username.into(),
+            display_name: format!("{username}（{}）", role.label()),
+            password: PASSWORD.into(),
+            role,
+            region_code: region.map(str::to_string),
+            township: township.map(str::to_string),
+            enterprise_id,
+            must_change_password: false,
+        },
+        &SignInPolicy::default(),
+    )
+    .await
+    .expect("account")
+}
+
+/// The evaluation organisations: the fixture's own (with its evaluator), and another.
+#[derive(Clone, Copy)]
+struct Orgs {
+    own: (i64, i64),
+    other: (i64, i64),
+}
+
+async fn place(
+    db: &Db,
+    n: u32,
+    region: &str,
+    township: Option<&str>,
+    name: &str,
+    orgs: Orgs,
+) -> Place {
+    let other_org = orgs.other;
+    let r = ReferenceData::embedded().expect("reference");
+    let actor = Actor::new("tester", "cli");
+    let today = anbiao_web::today();
+    // One open case per enterprise: each case of the place has an enterprise of its own there.
+    let mut ids = Vec::new();
+    for (k, suffix) in ["", "·自评", "·评审", "·推荐"].iter().enumerate() {
+        let input = anbiao_domain::EnterpriseDraft {
+            credit_code: Some(crate::code(region, 700 + n * 10 + k as u32)),
+            name: Some(format!("{name}{suffix}")),
+            region: Some(region.into()),
+            township: township.map(str::to_string),
+            industry: Some("JX".into()),
+            employees: Some("40".into()),
+            ..Default::default()
+        }
+        .validate(
+            &r,
+            today,
+            anbiao_domain::enterprise::OverridePolicy::Allowed,
+        )
+        .expect("valid");
+        ids.push(
+            enterprise::create(db, &Scope::City, &actor, &input)
+                .await
+                .expect("enterprise"),
+        );
+    }
+    let ent = ids[0];
+    let sheet = standards::get(db, "sample.gbt33000", 1)
+        .await
+        .expect("ran")
+        .expect("sheet");
+    let c = Cx { db, on: today };
+    let open_assessed = |ent: i64, grade: Grade| async move {
+        let c = Cx { db, on: today };
+        let case = c.open_case(ent, grade).await.expect("open");
+        c.submit_assessment(
+            case,
+            anbiao_store::assessment::Kind::SelfAssessment,
+            &entries(&sheet_for(db).await, 90),
+            "自评",
+        )
+        .await
+        .expect("self");
+        case
+    };
+    let case_applied = open_assessed(ent, Grade::Three).await;
+    let case_self = open_assessed(ids[1], Grade::Three).await;
+    c.apply(case_applied).await.expect("apply");
+    let case_evaluating = open_assessed(ids[2], Grade::Three).await;
+    c.apply(case_evaluating).await.expect("apply");
+    c.act(case_evaluating, Action::Accept, Party::District, None)
+        .await
+        .expect("accept");
+    let (o, t) = if n == 0 { orgs.own } else { other_org };
+    c.assign(case_evaluating, Party::City, o, &[t])
+        .await
+        .expect("assign");
+    let case_recommended = open_assessed(ids[3], Grade::Two).await;
+    c.apply(case_recommended).await.expect("apply");
+    c.act(case_recommended, Action::Accept, Party::District, None)
+        .await
+        .expect("accept");
+    c.assign(case_recommended, Party::City, other_org.0, &[other_org.1])
+        .await
+        .expect("assign");
+    c.evaluate(case_recommended, &entries(&sheet, 85), "评审报告")
+        .await
+        .expect("evaluate");
+    c.approve(case_recommended, Party::City)
+        .await
+        .expect("approve");
+    c.act(case_recommended, Action::Recommend, Party::City, None)
+        .await
+        .expect("recommend");
+    let issued = today - time::Duration::days(400);
+    let (certificate, _) = certificate::issue(
+        db,
+        &actor,
+        &NewCertificate {
+            enterprise_id: ent,
+            case_id: None,
+            grade: Grade::Three,
+            industry: "JX".into(),
+            issuer: "南通市应急管理局".into(),
+            external: false,
+            issued_on: issued,
+            valid_until: issued + time::Duration::days(3 * 365),
+            rule: "grading.2021@1#validity".into(),
+            region_abbr: '苏',
+            number: None,
+        },
+    )
+    .await
+    .expect("certificate");
+    let book = &r.major_hazards;
+    let general = |description: &'static str| NewHazard {
+        enterprise_id: ent,
+        source: "inspection",
+        level: Level::General,
+        item_key: None,
+        description,
+        found_on: today - time::Duration::days(20),
+        deadline: Some(today + time::Duration::days(20)),
+        photo: Some(JPEG),
+    };
+    let hazard_rectified =
+        hazards::register(db, &Scope::City, &actor, book, &general("配电箱未接地"))
+            .await
+            .expect("hazard");
+    hazards::step_with_photo(
+        db,
+        &Scope::City,
+        &actor,
+        hazard_rectified,
+        Step::Rectify,
+        today,
+        "已整改",
+        Some(JPEG),
+    )
+    .await
+    .expect("rectified");
+    let photo = hazards::photos(db, &Scope::City, hazard_rectified)
+        .await
+        .expect("photos")[0]
+        .id;
+    let hazard_open = hazards::register(db, &Scope::City, &actor, book, &general("通道堆放物料"))
+        .await
+        .expect("hazard");
+    let hazard_major = hazards::register(
+        db,
+        &Scope::City,
+        &actor,
+        book,
+        &NewHazard {
+            level: Level::Major,
+            item_key: Some("管理类/通用/2"),
+            description: "特种作业人员无证上岗",
+            ..general("")
+        },
+    )
+    .await
+    .expect("major");
+    let mut tx = db.begin().await.expect("tx");
+    notify::deliver_tx(
+        &mut tx,
+        &NewNotification {
+            kind: "matrix",
+            subject: format!("enterprise:{ent}"),
+            period: "1".into(),
+            audience: Audience::Enterprise,
+            enterprise_id: ent,
+            region_code: region.into(),
+            title: format!("{name}的提醒"),
+            body: "矩阵测试".into(),
+            link: format!("/enterprises/{ent}"),
+            rule: None,
+            due_on: None,
+        },
+    )
+    .await
+    .expect("notification");
+    tx.commit().await.expect("commit");
+    let notification = notify::list(db, &Scope::Enterprise { id: ent }, Audience::Enterprise, 5)
+        .await
+        .expect("list")[0]
+        .id;
+    Place {
+        enterprise: ent,
+        case_self,
+        case_applied,
+        case_evaluating,
+        case_recommended,
+        certificate,
+        hazard_rectified,
+        photo,
+        hazard_major,
+        hazard_open,
+        notification,
+        owners: ids,
+        name: name.into(),
+        credit_code: crate::code(region, 700 + n * 10),
+        region: region.into(),
+        township: township.map(str::to_string),
+    }
+}
+
+async fn sheet_for(db: &Db) -> anbiao_domain::standard::ScoringSheet {
+    standards::get(db, "sample.gbt33000", 1)
+        .await
+        .expect("ran")
+        .expect("sheet")
+}
+
+/// Builds the fixture into `db`.
+pub async fn fixture(db: &Db) -> Fixture {
+    let actor = Actor::new("tester", "cli");
+    for s in shipped().expect("sheets").1 {
+        standards::save(db, &actor, &s).await.expect("sheet");
+    }
+    let until = time::macros::date!(2099 - 12 - 31);
+    let org = orgs::create_org(db, &actor, "矩阵评审中心", "评审单位", until)
+        .await
+        .expect("org");
+    let team = orgs::add_evaluator(db, &actor, org, "矩阵考评员", "M-1", until)
+        .await
+        .expect("evaluator");
+    let other = orgs::create_org(db, &actor, "他家评审中心", "评审单位", until)
+        .await
+        .expect("org");
+    let other_team = orgs::add_evaluator(db, &actor, other, "他家考评员", "M-2", until)
+        .await
+        .expect("evaluator");
+    let specs: [(u32, &str, Option<&str>, &str); 4] = [
+        (0, "320682", Some("如城街道"), "矩阵本厂"),
+        (1, "320682", Some("如城街道"), "矩阵同镇厂"),
+        (2, "320682", Some("城南街道"), "矩阵邻镇厂"),
+        (3, "320623", None, "矩阵外县厂"),
+    ];
+    let mut places: Vec<Place> = Vec::new();
+    for (n, region, township, name) in specs {
+        let orgs = Orgs {
+            own: (org, team),
+            other: (other, other_team),
+        };
+        places.push(place(db, n, region, township, name, orgs).await);
+    }
+    let own = places[0].enterprise;
+    for (k, suffix) in ["_self", "_eval", "_rec"].iter().enumerate() {
+        add_account(
+            db,
+            &format!("m_qiye{suffix}"),
+            Role::EnterpriseManager,
+            None,
+            None,
+            Some(places[0].owners[k + 1]),
+        )
+        .await;
+    }
+    for (_, username, role) in ACCOUNTS {
+        let (region, township, ent) = match role {
+            Role::DistrictOfficer | Role::Partner => (Some("320682"), None, None),
+            Role::TownshipOfficer => (Some("320682"), Some("如城街道"), None),
+            Role::EnterpriseManager => (None, None, Some(own)),
+            _ => (None, None, None),
+        };
+        let id = add_account(db, username, role, region, township, ent).await;
+        if matches!(role, Role::EvaluationOrg | Role::Evaluator) {
+            account::set_org(db, &actor, id, Some(org))
+                .await
+                .expect("link org");
+        }
+    }
+    let places: [Place; 4] = places.try_into().expect("four places");
+    Fixture { places }
+}
+
+/// One row of the table (the role keys are checked against [`ACCOUNTS`]).
+#[derive(Debug, Deserialize)]
+pub struct Row {
+    pub route: String,
+    /// Which record of the place `{id}` is.
+    pub object: String,
+    /// The outcome without a sign-in.
+    pub anonymous: String,
+    #[serde(flatten)]
+    pub roles: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Table {
+    row: Vec<Row>,
+}
+
+fn object_id(p: &Place, object: &str) -> Option<i64> {
+    Some(match object {
+        "enterprise" => p.enterprise,
+        "case_self" => p.case_self,
+        "case_applied" => p.case_applied,
+        "case_evaluating" => p.case_evaluating,
+        "case_recommended" => p.case_recommended,
+        "certificate" => p.certificate,
+        "hazard_rectified" | "hazard_photo" => p.hazard_rectified,
+        "hazard_major" => p.hazard_major,
+        "hazard_open" => p.hazard_open,
+        "notification" => p.notification,
+        _ => return None,
+    })
+}
+
+/// The request of a route on a place's object, with valid content for the step.
+fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
+    let (method, path) = row.route.split_once(' ').expect("METHOD /path");
+    let id = object_id(p, &row.object).expect("known object");
+    let mut uri = path.replace("{id}", &id.to_string());
+    if row.object == "hazard_photo" {
+        uri = uri.replace("{photo}", &p.photo.to_string());
+    }
+    if method == "GET" && path == "/enterprises" {
+        uri.push_str(&format!(
+            "?q={}",
+            anbiao_web::export::percent_encode(&p.name)
+        ));
+    }
+    let mut b = Request::builder().method(method).uri(&uri);
+    if let Some(s) = s {
+        b = b
+            .header(header::COOKIE, &s.cookie)
+            .header("x-csrf-token", &s.csrf);
+    }
+    if method == "GET" {
+        return b.body(Body::empty()).expect("request");
+    }
+    let form = |pairs: &[(&str, String)]| {
+        let body = serde_urlencoded::to_string(pairs).expect("form");
+        ("application/x-www-form-urlencoded", body.into_bytes())
+    };
+    let year = anbiao_web::today().year();
+    let (ctype, body): (&str, Vec<u8>) = match row.route.as_str() {
+        "POST /enterprises/{id}" => form(&[
+            ("credit_code", p.credit_code.clone()),
+            ("name", p.name.clone()),
+            ("region_code", p.region.clone()),
+            ("township", p.township.clone().unwrap_or_default()),
+            ("industry_code", "JX".into()),
+            ("employees", "40".into()),
+            ("contact_phone", "0513-80000000".into()),
+        ]),
+        "PATCH /api/v1/enterprises/{id}" => (
+            "application/json",
+            br#"{"contact_phone": "0513-81234567"}"#.to_vec(),
+        ),
+        "POST /cases/{id}/act" => form(&[("action", "accept".into())]),
+        "POST /api/v1/cases/{id}/steps" => ("application/json", br#"{"action": "apply"}"#.to_vec()),
+        "POST /cases/{id}/external" => form(&[
+            ("document", "苏应急〔2026〕77号".into()),
+            ("number", format!("苏AQBJXII{year}{:05}", 100 + id)),
+            (
+                "issued_on",
+                anbiao_domain::date::format_date(anbiao_web::today()),
+            ),
+        ]),
+        "POST /hazards/{id}/accept" => form(&[("note", "现场复核合格".into())]),
+        "POST /hazards/{id}/return" => form(&[("note", "接地电阻仍超标".into())]),
+        "POST /hazards/{id}/plan" => form(&[
+            ("measures", "停止作业，办理审批，配备检测仪".into()),
+            ("responsible", "张厂长".into()),
+            ("funds", "20000".into()),
+            (
+                "deadline",
+                anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(30)),
+            ),
+            ("contingency", "现场监护，应急救援预案".into()),
+        ]),
+        "POST /notifications/{id}/read" => form(&[]),
+        other => panic!("no valid content is known for {other}"),
+    };
+    b.header(header::CONTENT_TYPE, ctype)
+        .header("hx-request", "true")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// The account of a role for an object: an enterprise's manager is the manager of the
+/// enterprise holding the object.
+fn account_for(username: &str, object: &str) -> String {
+    if username != "m_qiye" {
+        return username.to_string();
+    }
+    match object {
+        "case_self" => "m_qiye_self".into(),
+        "case_evaluating" => "m_qiye_eval".into(),
+        "case_recommended" => "m_qiye_rec".into(),
+        _ => username.into(),
+    }
+}
+
+/// The outcome as the table writes it: for a list (no `{id}`), whether the place's record is
+/// on it (`ok`) or not (`absent`).
+async fn outcome(res: axum::http::Response<Body>, list_needle: Option<&str>) -> String {
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .or_else(|| res.headers().get("hx-redirect"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = String::from_utf8_lossy(&crate::body_bytes(res).await).to_string();
+    match status {
+        401 => "login".into(),
+        303 | 204 if location == "/login" => "login".into(),
+        200 if list_needle.is_some_and(|n| !body.contains(n)) => "absent".into(),
+        200..=299 | 303 => "ok".into(),
+        500..=599 => panic!("server error {status}: {body}"),
+        s => s.to_string(),
+    }
+}
+
+fn app_over(db: Db) -> TestApp {
+    let config = WebConfig {
+        sign_ins_per_minute: 100_000,
+        ..WebConfig::default()
+    };
+    let reference = ReferenceData::embedded().expect("reference");
+    let state = AppState::new(db.clone(), reference, config);
+    TestApp {
+        router: anbiao_web::app(state),
+        db,
+    }
+}
+
+fn table() -> Table {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/objects.toml");
+    let text = std::fs::read_to_string(&path).expect("tests/objects.toml");
+    toml::from_str(&text).expect("the object matrix table parses")
+}
+
+#[tokio::test]
+async fn every_listed_route_every_role_every_relation() {
+    let t = table();
+    let declared: Vec<String> = anbiao_web::routes::table()
+        .specs()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    for row in &t.row {
+        assert!(
+            declared.contains(&row.route),
+            "{} is not a route",
+            row.route
+        );
+        for (key, _, _) in ACCOUNTS {
+            assert!(
+                row.roles.contains_key(key),
+                "{}: no row for {key}",
+                row.route
+            );
+        }
+        assert_eq!(
+            row.roles.len(),
+            ACCOUNTS.len(),
+            "{}: unknown role",
+            row.route
+        );
+    }
+    let write = std::env::var_os("ANBIAO_WRITE_MATRIX").is_some();
+    for backend in BACKENDS {
+        let built = TestDb::new(backend).await;
+        let f = fixture(&built.db).await;
+        let frozen = built.freeze().await;
+        let shared = frozen.copy().await;
+        let app = app_over(shared.db.clone());
+        let mut failures = Vec::new();
+        let mut observed: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+        let mut checked = 0;
+        for row in &t.row {
+            // A list holds the record when it links to it.
+            let needle = |p: &Place| -> Option<String> {
+                let (_, path) = row.route.split_once(' ')?;
+                let id = object_id(p, &row.object)?;
+                (!path.contains("{id}")).then(|| format!("href=\"{path}/{id}\""))
+            };
+            let mut seen = BTreeMap::new();
+            // Anonymous: the own place's object.
+            let got = outcome(
+                app.send(request(row, &f.places[0], None)).await,
+                needle(&f.places[0]).as_deref(),
+            )
+            .await;
+            if got != row.anonymous {
+                failures.push(format!(
+                    "{} anonymous: {got}, table {}",
+                    row.route, row.anonymous
+                ));
+            }
+            seen.insert("anonymous".to_string(), got);
+            for (key, username, _) in ACCOUNTS {
+                let expected: Vec<&str> = row.roles[key].split_whitespace().collect();
+                // A success changes the record: on a copy of its own, for this role.
+                let copy = if row.route.starts_with("GET ") || (!write && !expected.contains(&"ok"))
+                {
+                    None
+                } else {
+                    Some(frozen.copy().await)
+                };
+                let on = copy.as_ref().map(|c| app_over(c.db.clone()));
+                let a = on.as_ref().unwrap_or(&app);
+                let session = a.session_for(&account_for(username, &row.object)).await;
+                let mut got_all = Vec::new();
+                for (i, rel) in RELATIONS.iter().enumerate() {
+                    let p = &f.places[i];
+                    let got = outcome(
+                        a.send(request(row, p, Some(&session))).await,
+                        needle(p).as_deref(),
+                    )
+                    .await;
+                    if expected.get(i) != Some(&got.as_str()) {
+                        failures.push(format!(
+                            "{} as {key} on {rel}: {got}, table {}",
+                            row.route,
+                            expected.get(i).unwrap_or(&"(none)")
+                        ));
+                    }
+                    got_all.push(got);
+                    checked += 1;
+                }
+                seen.insert(key.to_string(), got_all.join(" "));
+                if let Some(c) = copy {
+                    c.drop_db().await;
+                }
+            }
+            observed.push((row.route.clone(), seen));
+        }
+        shared.drop_db().await;
+        frozen.drop_db().await;
+        if write {
+            write_table(&t, &observed);
+            return;
+        }
+        assert!(
+            failures.is_empty(),
+            "{}: {} of {checked} cells differ from tests/objects.toml:\n{}",
+            backend.name(),
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+/// Rewrites the table's outcomes with what was observed (to start a new route's rows; every
+/// change is then read and argued for in review, never taken blindly).
+fn write_table(t: &Table, observed: &[(String, BTreeMap<String, String>)]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/objects.toml");
+    let text = std::fs::read_to_string(&path).expect("table");
+    let head: String = text
+        .lines()
+        .take_while(|l| !l.starts_with("[[row]]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut out = head;
+    for (row, (route, seen)) in t.row.iter().zip(observed) {
+        out.push_str(&format!(
+            "[[row]]\nroute = \"{route}\"\nobject = \"{}\"\nanonymous = \"{}\"\n",
+            row.object, seen["anonymous"]
+        ));
+        for (key, _, _) in ACCOUNTS {
+            out.push_str(&format!("{key} = \"{}\"\n", seen[key]));
+        }
+        out.push('\n');
+    }
+    std::fs::write(&path, out.trim_end().to_string() + "\n").expect("write table");
+}
