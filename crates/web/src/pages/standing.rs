@@ -361,10 +361,11 @@ pub async fn submit_annual(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     let c = certificate::get(&state.db, &u.scope, id).await?;
+    // The enterprise's own step: refused to any other party before the input is looked at.
+    if !matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }) {
+        return Err(AppError::Denied("年度自评由企业本身提交，监管部门不能代为提交".into()).into());
+    }
     let parsed = (|| {
-        if !matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }) {
-            return Err(AppError::bad("year", "年度自评由企业本身提交"));
-        }
         let year = input
             .year
             .trim()

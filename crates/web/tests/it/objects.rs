@@ -65,6 +65,10 @@ pub struct Place {
     /// A 二级 case recommended to the province.
     pub case_recommended: i64,
     pub certificate: i64,
+    /// The certificate's public verification token.
+    pub verify_token: String,
+    /// An inspection of the place's first enterprise (no findings).
+    pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
     pub hazard_rectified: i64,
     pub photo: i64,
@@ -225,6 +229,39 @@ async fn place(
     )
     .await
     .expect("certificate");
+    let verify_token = certificate::get(db, &Scope::City, certificate)
+        .await
+        .expect("certificate")
+        .verify_token;
+    let checklist = r.checklists.in_force(today).expect("checklist");
+    let inspection = anbiao_store::inspections::record(
+        db,
+        &Scope::City,
+        &actor,
+        &r.major_hazards,
+        &anbiao_store::inspections::NewInspection {
+            enterprise_id: ent,
+            kind: anbiao_store::inspections::Kind::Complaint,
+            on: today - time::Duration::days(3),
+            officers: vec!["m_rugao".into(), "m_rucheng".into()],
+            checklist,
+            answers: checklist
+                .items
+                .iter()
+                .map(|i| {
+                    (
+                        i.key.clone(),
+                        anbiao_domain::checklist::Answer::Compliant,
+                        String::new(),
+                    )
+                })
+                .collect(),
+            summary: "举报核查，未发现问题",
+            findings: vec![],
+        },
+    )
+    .await
+    .expect("inspection");
     let book = &r.major_hazards;
     let general = |description: &'static str| NewHazard {
         enterprise_id: ent,
@@ -304,6 +341,8 @@ async fn place(
         case_evaluating,
         case_recommended,
         certificate,
+        verify_token,
+        inspection,
         hazard_rectified,
         photo,
         hazard_major,
@@ -411,7 +450,9 @@ fn object_id(p: &Place, object: &str) -> Option<i64> {
         "case_applied" => p.case_applied,
         "case_evaluating" => p.case_evaluating,
         "case_recommended" => p.case_recommended,
-        "certificate" => p.certificate,
+        "certificate" | "verify" => p.certificate,
+        "inspection" => p.inspection,
+        "place" => 0,
         "hazard_rectified" | "hazard_photo" => p.hazard_rectified,
         "hazard_major" => p.hazard_major,
         "hazard_open" => p.hazard_open,
@@ -428,11 +469,17 @@ fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
     if row.object == "hazard_photo" {
         uri = uri.replace("{photo}", &p.photo.to_string());
     }
-    if method == "GET" && path == "/enterprises" {
+    if row.object == "verify" {
+        uri = uri.replace("{token}", &p.verify_token);
+    }
+    if method == "GET" && matches!(path, "/enterprises" | "/api/v1/enterprises") {
         uri.push_str(&format!(
             "?q={}",
             anbiao_web::export::percent_encode(&p.name)
         ));
+    }
+    if path == "/api/v1/certificates" {
+        uri.push_str(&format!("?enterprise_id={}", p.enterprise));
     }
     let mut b = Request::builder().method(method).uri(&uri);
     if let Some(s) = s {
@@ -448,6 +495,33 @@ fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
         ("application/x-www-form-urlencoded", body.into_bytes())
     };
     let year = anbiao_web::today().year();
+    let multipart = |fields: &[(&str, &str)], file: Option<(&str, &[u8])>| {
+        let boundary = "----anbiaomatrixboundary";
+        let mut body = Vec::new();
+        if let Some((file_name, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        (
+            "multipart/form-data; boundary=----anbiaomatrixboundary",
+            body,
+        )
+    };
     let (ctype, body): (&str, Vec<u8>) = match row.route.as_str() {
         "POST /enterprises/{id}" => form(&[
             ("credit_code", p.credit_code.clone()),
@@ -485,6 +559,55 @@ fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
             ("contingency", "现场监护，应急救援预案".into()),
         ]),
         "POST /notifications/{id}/read" => form(&[]),
+        "PUT /api/v1/enterprises/{id}" => (
+            "application/json",
+            serde_json::json!({
+                "credit_code": p.credit_code,
+                "name": p.name,
+                "region_code": p.region,
+                "township": p.township,
+                "industry_code": "JX",
+                "employees": 40,
+                "contact_phone": "0513-82345678",
+            })
+            .to_string()
+            .into_bytes(),
+        ),
+        "POST /enterprises" => form(&[
+            (
+                "credit_code",
+                crate::code(&p.region, 880 + p.enterprise as u32 % 100),
+            ),
+            ("name", format!("{}新登记厂", p.name)),
+            ("region_code", p.region.clone()),
+            ("township", p.township.clone().unwrap_or_default()),
+            ("industry_code", "JX".into()),
+        ]),
+        "POST /enterprises/{id}/accidents" => form(&[
+            (
+                "occurred_on",
+                anbiao_domain::date::format_date(anbiao_web::today() - time::Duration::days(5)),
+            ),
+            ("deaths", "0".into()),
+            ("serious_injuries", "1".into()),
+            ("direct_loss_wan", "12".into()),
+            ("description", "冲床压伤手指".into()),
+        ]),
+        "POST /certificates/{id}/revoke" => form(&[
+            ("reason", "发生生产安全死亡事故，经核查撤销".into()),
+            ("on", anbiao_domain::date::format_date(anbiao_web::today())),
+        ]),
+        "POST /certificates/{id}/annual" => form(&[
+            ("year", "2".into()),
+            ("score", "86".into()),
+            (
+                "report",
+                "年度自评：按评分细则逐项自查，发现问题两项已整改。".into(),
+            ),
+        ]),
+        "POST /hazards/{id}/rectify" => {
+            multipart(&[("note", "已更换配电箱并接地")], Some(("after.jpg", JPEG)))
+        }
         other => panic!("no valid content is known for {other}"),
     };
     b.header(header::CONTENT_TYPE, ctype)
@@ -589,9 +712,16 @@ async fn every_listed_route_every_role_every_relation() {
         for row in &t.row {
             // A list holds the record when it links to it.
             let needle = |p: &Place| -> Option<String> {
-                let (_, path) = row.route.split_once(' ')?;
+                let (method, path) = row.route.split_once(' ')?;
                 let id = object_id(p, &row.object)?;
-                (!path.contains("{id}")).then(|| format!("href=\"{path}/{id}\""))
+                if method != "GET" || path.contains('{') {
+                    return None;
+                }
+                Some(match path {
+                    "/api/v1/enterprises" | "/api/v1/cases" => format!("\"id\":{id},"),
+                    "/api/v1/certificates" => format!("\"enterprise_id\":{}", p.enterprise),
+                    _ => format!("href=\"{path}/{id}\""),
+                })
             };
             let mut seen = BTreeMap::new();
             // Anonymous: the own place's object.
