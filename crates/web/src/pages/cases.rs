@@ -117,6 +117,10 @@ pub async fn new_form(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
+    // Opening a case is the enterprise's own step (see actions::grading::Ctx::open_case).
+    if !matches!(u.scope, Scope::Enterprise { .. }) {
+        return Err(AppError::Denied("只有企业用户可以为本企业申请定级".into()).into());
+    }
     render_new(&state, &u, None).await
 }
 

@@ -315,6 +315,13 @@ pub async fn new_form(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
+    // Registering is an officer's step: the enterprise keeps only its own record.
+    if !u.role.is_officer() {
+        return Err(AppError::Denied(
+            "新增企业须由属地监管部门登记，企业用户只能维护本企业信息".into(),
+        )
+        .into());
+    }
     let mut d = EnterpriseDraft::default();
     if let Some(code) = &u.user.region_code {
         d.region = Some(code.clone());

@@ -1049,12 +1049,16 @@ async fn annual_self_assessments_are_owed_each_year_and_flagged_when_missing() {
         );
         let submit = format!("/certificates/{cid}/annual");
         let report = "本年度按评分细则逐项自评，整改问题3项。";
+        // Another party is refused before its input is read.
+        let res = app
+            .send(rugao.form(
+                &submit,
+                &[("year", "1"), ("score", "88"), ("report", report)],
+            ))
+            .await;
+        assert_eq!(res.status(), 403);
+        assert!(crate::body_text(res).await.contains("由企业本身提交"));
         for (who, fields, why) in [
-            (
-                &rugao,
-                vec![("year", "1"), ("score", "88"), ("report", report)],
-                "由企业本身提交",
-            ),
             (
                 &qiye,
                 vec![("year", "1"), ("score", "120"), ("report", report)],

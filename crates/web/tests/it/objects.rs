@@ -452,7 +452,7 @@ fn object_id(p: &Place, object: &str) -> Option<i64> {
         "case_recommended" => p.case_recommended,
         "certificate" | "verify" => p.certificate,
         "inspection" => p.inspection,
-        "place" => 0,
+        "place" | "none" | "programme" => 0,
         "hazard_rectified" | "hazard_photo" => p.hazard_rectified,
         "hazard_major" => p.hazard_major,
         "hazard_open" => p.hazard_open,
@@ -471,6 +471,15 @@ fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
     }
     if row.object == "verify" {
         uri = uri.replace("{token}", &p.verify_token);
+    }
+    if row.object == "programme" {
+        uri = path.replace("{id}", "nantong.2018");
+        if path.ends_with("/behind") {
+            uri.push_str(&format!(
+                "?unit={}&metric=grade_three_audit_rate",
+                anbiao_web::export::percent_encode("如皋")
+            ));
+        }
     }
     if method == "GET" && matches!(path, "/enterprises" | "/api/v1/enterprises") {
         uri.push_str(&format!(
@@ -558,7 +567,25 @@ fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
             ),
             ("contingency", "现场监护，应急救援预案".into()),
         ]),
-        "POST /notifications/{id}/read" => form(&[]),
+        "POST /notifications/{id}/read" | "POST /logout" => form(&[]),
+        "DELETE /api/v1/session" => ("application/json", Vec::new()),
+        "POST /login" => form(&[("username", "m_city".into()), ("password", PASSWORD.into())]),
+        "POST /api/v1/session" => (
+            "application/json",
+            serde_json::json!({"username": "m_city", "password": PASSWORD})
+                .to_string()
+                .into_bytes(),
+        ),
+        "POST /account/password" => form(&[
+            ("current", PASSWORD.into()),
+            ("new", "Neu#2026pass".into()),
+            ("confirm", "Neu#2026pass".into()),
+        ]),
+        "POST /account/tokens" => form(&[
+            ("name", "对接".into()),
+            ("access", "read".into()),
+            ("days", "30".into()),
+        ]),
         "PUT /api/v1/enterprises/{id}" => (
             "application/json",
             serde_json::json!({
@@ -714,7 +741,7 @@ async fn every_listed_route_every_role_every_relation() {
             let needle = |p: &Place| -> Option<String> {
                 let (method, path) = row.route.split_once(' ')?;
                 let id = object_id(p, &row.object)?;
-                if method != "GET" || path.contains('{') {
+                if method != "GET" || path.contains('{') || id == 0 {
                     return None;
                 }
                 Some(match path {
@@ -749,14 +776,22 @@ async fn every_listed_route_every_role_every_relation() {
                 let on = copy.as_ref().map(|c| app_over(c.db.clone()));
                 let a = on.as_ref().unwrap_or(&app);
                 let session = a.session_for(&account_for(username, &row.object)).await;
-                let mut got_all = Vec::new();
+                let mut got_all: Vec<String> = Vec::new();
+                // A route without a record answers the same for every relation: asked once
+                // (signing out or changing a password would end the next request's session).
+                let placeless = matches!(row.object.as_str(), "none" | "programme");
                 for (i, rel) in RELATIONS.iter().enumerate() {
                     let p = &f.places[i];
-                    let got = outcome(
-                        a.send(request(row, p, Some(&session))).await,
-                        needle(p).as_deref(),
-                    )
-                    .await;
+                    let got = match got_all.first() {
+                        Some(first) if placeless => first.clone(),
+                        _ => {
+                            outcome(
+                                a.send(request(row, p, Some(&session))).await,
+                                needle(p).as_deref(),
+                            )
+                            .await
+                        }
+                    };
                     if expected.get(i) != Some(&got.as_str()) {
                         failures.push(format!(
                             "{} as {key} on {rel}: {got}, table {}",
