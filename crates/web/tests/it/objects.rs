@@ -77,6 +77,8 @@ pub struct Place {
     /// An open general hazard (to be rectified).
     pub hazard_open: i64,
     pub notification: i64,
+    /// The submission of the place's district (如皋's or 如东's).
+    pub submission: i64,
     /// The place's enterprises: the first holds every record but the other cases, which have
     /// one each (self-assessment, evaluation, recommendation).
     pub owners: Vec<i64>,
@@ -89,6 +91,8 @@ pub struct Place {
 pub struct Fixture {
     /// own, same, other_township, other_district.
     pub places: [Place; 4],
+    /// Records without a place, by the table's object name (an account, a token, a draft …).
+    pub others: BTreeMap<&'static str, i64>,
 }
 
 async fn add_account(
@@ -348,6 +352,7 @@ async fn place(
         hazard_major,
         hazard_open,
         notification,
+        submission: 0,
         owners: ids,
         name: name.into(),
         credit_code: crate::code(region, 700 + n * 10),
@@ -422,8 +427,105 @@ pub async fn fixture(db: &Db) -> Fixture {
                 .expect("link org");
         }
     }
-    let places: [Place; 4] = places.try_into().expect("four places");
-    Fixture { places }
+    let mut places: [Place; 4] = places.try_into().expect("four places");
+    // An enterprise of the first place without a case, to open one.
+    let fresh = anbiao_domain::EnterpriseDraft {
+        credit_code: Some(crate::code("320682", 799)),
+        name: Some("矩阵本厂·新申请".into()),
+        region: Some("320682".into()),
+        township: Some("如城街道".into()),
+        industry: Some("JX".into()),
+        ..Default::default()
+    }
+    .validate(
+        &ReferenceData::embedded().expect("reference"),
+        anbiao_web::today(),
+        anbiao_domain::enterprise::OverridePolicy::Allowed,
+    )
+    .expect("valid");
+    let fresh = enterprise::create(db, &Scope::City, &actor, &fresh)
+        .await
+        .expect("enterprise");
+    add_account(
+        db,
+        "m_qiye_new",
+        Role::EnterpriseManager,
+        None,
+        None,
+        Some(fresh),
+    )
+    .await;
+    // The districts' submissions: 如皋's for the first three places, 如东's for the fourth.
+    let pdf: &[u8] = b"%PDF-1.4\n% scanned\n";
+    for (unit, from) in [("如皋", 0usize), ("如东", 3)] {
+        let id = anbiao_store::submissions::submit(
+            db,
+            &actor,
+            &anbiao_store::submissions::NewSubmission {
+                programme_id: "nantong.2018",
+                deadline_key: "work_plan",
+                unit,
+                file_name: "工作方案.pdf",
+                bytes: pdf,
+                enterprise_ids: &[],
+                note: None,
+                on: anbiao_web::today(),
+            },
+        )
+        .await
+        .expect("submission");
+        for p in places
+            .iter_mut()
+            .skip(from)
+            .take(if from == 0 { 3 } else { 1 })
+        {
+            p.submission = id;
+        }
+    }
+    let mut others = BTreeMap::new();
+    let id_of = |name: &'static str| async move {
+        account::by_username(db, name)
+            .await
+            .expect("ran")
+            .expect("account")
+            .id
+    };
+    others.insert("account_pending", id_of("m_pending").await);
+    others.insert("account_evaluator", id_of("m_kaoping").await);
+    others.insert("org", org);
+    let actor_ref = &actor;
+    let token = |user: i64| async move {
+        anbiao_store::token::issue(
+            db,
+            actor_ref,
+            &anbiao_store::token::NewToken {
+                user_id: user,
+                name: "矩阵".into(),
+                read_only: true,
+                permissions: vec![],
+                region_code: None,
+                days: 30,
+            },
+        )
+        .await
+        .expect("token")
+        .0
+    };
+    others.insert("token_city", token(id_of("m_city").await).await);
+    others.insert("token_partner", token(id_of("m_bank").await).await);
+    others.insert("account_partner", id_of("m_bank").await);
+    let bulletin = anbiao_store::bulletins::draft(
+        db,
+        &actor,
+        "nantong.2018",
+        anbiao_web::today(),
+        "样板地区建设进展通报",
+        "各地区进展如下。",
+    )
+    .await
+    .expect("bulletin");
+    others.insert("bulletin", bulletin);
+    Fixture { places, others }
 }
 
 /// One row of the table (the role keys are checked against [`ACCOUNTS`]).
@@ -443,8 +545,12 @@ struct Table {
     row: Vec<Row>,
 }
 
-fn object_id(p: &Place, object: &str) -> Option<i64> {
+fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
+    if let Some(id) = f.others.get(object) {
+        return Some(*id);
+    }
     Some(match object {
+        "submission" => p.submission,
         "enterprise" => p.enterprise,
         "case_self" => p.case_self,
         "case_applied" => p.case_applied,
@@ -452,7 +558,7 @@ fn object_id(p: &Place, object: &str) -> Option<i64> {
         "case_recommended" => p.case_recommended,
         "certificate" | "verify" => p.certificate,
         "inspection" => p.inspection,
-        "place" | "none" | "programme" => 0,
+        "place" | "none" | "programme" | "new_case" => 0,
         "hazard_rectified" | "hazard_photo" => p.hazard_rectified,
         "hazard_major" => p.hazard_major,
         "hazard_open" => p.hazard_open,
@@ -462,9 +568,9 @@ fn object_id(p: &Place, object: &str) -> Option<i64> {
 }
 
 /// The request of a route on a place's object, with valid content for the step.
-fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
+fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Body> {
     let (method, path) = row.route.split_once(' ').expect("METHOD /path");
-    let id = object_id(p, &row.object).expect("known object");
+    let id = object_id(f, p, &row.object).expect("known object");
     let mut uri = path.replace("{id}", &id.to_string());
     if row.object == "hazard_photo" {
         uri = uri.replace("{photo}", &p.photo.to_string());
@@ -586,6 +692,64 @@ fn request(row: &Row, p: &Place, s: Option<&Session>) -> Request<Body> {
             ("access", "read".into()),
             ("days", "30".into()),
         ]),
+        "POST /cases" => form(&[("grade", "three".into())]),
+        "POST /api/v1/enterprises" => (
+            "application/json",
+            serde_json::json!({
+                "credit_code": crate::code(&p.region, 890 + p.enterprise as u32 % 100),
+                "name": format!("{}接口登记厂", p.name),
+                "region_code": p.region,
+                "township": p.township,
+                "industry_code": "JX",
+            })
+            .to_string()
+            .into_bytes(),
+        ),
+        "POST /account/tokens/{id}/revoke" | "POST /admin/tokens/{id}/revoke" => form(&[]),
+        "POST /admin/users" => form(&[
+            ("username", "m_xinren".into()),
+            ("display_name", "新同事".into()),
+            ("password", "Chu-Shi-Mi-Ma-9".into()),
+        ]),
+        "POST /admin/users/{id}" => form(&[("action", "unlock".into())]),
+        "POST /admin/grants/{id}" => form(&[
+            ("role", "district_officer".into()),
+            ("region", "320682".into()),
+        ]),
+        "POST /admin/grants/{id}/org" => form(&[("org", f.others["org"].to_string())]),
+        "POST /admin/tokens" => form(&[
+            ("user", f.others["account_partner"].to_string()),
+            ("name", "银行对接".into()),
+            ("data", "enterprises.view".into()),
+            ("region", "320682".into()),
+            ("days", "30".into()),
+        ]),
+        "POST /orgs" => form(&[
+            ("name", "新评审中心".into()),
+            ("qualification", "安全生产标准化评审单位".into()),
+            ("qualified_until", "2029-12-31".into()),
+        ]),
+        "POST /orgs/{id}/evaluators" => form(&[
+            ("name", "新考评员".into()),
+            ("certificate_no", "JSPS-9001".into()),
+            ("qualified_until", "2029-12-31".into()),
+        ]),
+        "POST /orgs/{id}/coaching" => form(&[
+            ("credit_code", f.places[0].credit_code.clone()),
+            ("from", "2025-01-01".into()),
+            ("note", "标准化辅导".into()),
+        ]),
+        "POST /programmes/{id}/bulletins" => form(&[(
+            "as_of",
+            anbiao_domain::date::format_date(anbiao_web::today()),
+        )]),
+        "POST /bulletins/{id}" => form(&[
+            ("version", "1".into()),
+            ("title", "样板地区建设进展通报（修改）".into()),
+            ("body", "各地区进展如下，请对照落实。".into()),
+            ("action", "save".into()),
+        ]),
+        "POST /submissions/{id}/decide" => form(&[("decision", "accept".into())]),
         "PUT /api/v1/enterprises/{id}" => (
             "application/json",
             serde_json::json!({
@@ -653,6 +817,7 @@ fn account_for(username: &str, object: &str) -> String {
         "case_self" => "m_qiye_self".into(),
         "case_evaluating" => "m_qiye_eval".into(),
         "case_recommended" => "m_qiye_rec".into(),
+        "new_case" => "m_qiye_new".into(),
         _ => username.into(),
     }
 }
@@ -740,7 +905,7 @@ async fn every_listed_route_every_role_every_relation() {
             // A list holds the record when it links to it.
             let needle = |p: &Place| -> Option<String> {
                 let (method, path) = row.route.split_once(' ')?;
-                let id = object_id(p, &row.object)?;
+                let id = object_id(&f, p, &row.object)?;
                 if method != "GET" || path.contains('{') || id == 0 {
                     return None;
                 }
@@ -753,7 +918,7 @@ async fn every_listed_route_every_role_every_relation() {
             let mut seen = BTreeMap::new();
             // Anonymous: the own place's object.
             let got = outcome(
-                app.send(request(row, &f.places[0], None)).await,
+                app.send(request(row, &f, &f.places[0], None)).await,
                 needle(&f.places[0]).as_deref(),
             )
             .await;
@@ -779,14 +944,15 @@ async fn every_listed_route_every_role_every_relation() {
                 let mut got_all: Vec<String> = Vec::new();
                 // A route without a record answers the same for every relation: asked once
                 // (signing out or changing a password would end the next request's session).
-                let placeless = matches!(row.object.as_str(), "none" | "programme");
+                let placeless = matches!(row.object.as_str(), "none" | "programme" | "new_case")
+                    || f.others.contains_key(row.object.as_str());
                 for (i, rel) in RELATIONS.iter().enumerate() {
                     let p = &f.places[i];
                     let got = match got_all.first() {
                         Some(first) if placeless => first.clone(),
                         _ => {
                             outcome(
-                                a.send(request(row, p, Some(&session))).await,
+                                a.send(request(row, &f, p, Some(&session))).await,
                                 needle(p).as_deref(),
                             )
                             .await
