@@ -188,6 +188,14 @@ pub async fn draw(
     headers: HeaderMap,
     Form(f): Form<DrawForm>,
 ) -> Result<Response, HtmlError> {
+    // Another unit than one's own is refused, not quietly replaced by one's own.
+    if let (Some(own), Some(asked)) = (
+        own_unit(&state, &u),
+        f.unit.as_deref().map(str::trim).filter(|a| !a.is_empty()),
+    ) && asked != own
+    {
+        return Err(AppError::Forbidden("只能编制本地区的运行质量审计抽查计划").into());
+    }
     let unit = unit_for(&state, &u, f.unit.as_deref())?;
     let result = async {
         if !(2000..=2100).contains(&f.year) {

@@ -79,6 +79,12 @@ pub struct Place {
     pub notification: i64,
     /// The submission of the place's district (如皋's or 如东's).
     pub submission: i64,
+    /// An operation-quality audit of the certificate (deficient, to be re-checked).
+    pub audit: i64,
+    /// The violation record of an enforcement decision about the first enterprise.
+    pub violation: i64,
+    /// The place's plan unit (如皋 or 如东).
+    pub unit: String,
     /// The place's enterprises: the first holds every record but the other cases, which have
     /// one each (self-assessment, evaluation, recommendation).
     pub owners: Vec<i64>,
@@ -266,6 +272,67 @@ async fn place(
     )
     .await
     .expect("inspection");
+    let audit = anbiao_store::audits::record(
+        db,
+        &Scope::City,
+        &actor,
+        &anbiao_store::audits::NewAudit {
+            enterprise_id: ent,
+            certificate_id: Some(certificate),
+            grade: "three",
+            performed_on: today - time::Duration::days(60),
+            score: Some(720),
+            outcome: anbiao_store::audits::Outcome::Deficient,
+            class: Some(anbiao_store::audits::Class::Rectify),
+            findings: "隐患排查台账不全，应急演练记录缺失",
+            rectify_by: Some(today - time::Duration::days(1)),
+            tree: None,
+            checklist: &[],
+            rule: None,
+            revoke: false,
+        },
+    )
+    .await
+    .expect("audit");
+    let decision = anbiao_store::enforcement::decide(
+        db,
+        &Scope::City,
+        &actor,
+        anbiao_store::enforcement::Rules {
+            violations: r.violations.in_force(today).expect("violations"),
+            inspection: r.inspection.in_force(today).expect("inspection"),
+        },
+        &anbiao_store::enforcement::NewDecision {
+            enterprise_id: ent,
+            inspection_id: None,
+            hazard_id: None,
+            kind: anbiao_domain::enforcement::Kind::Order,
+            on: today - time::Duration::days(2),
+            document_no: "如应急责改〔2026〕7号",
+            facts: "未按规定开展安全生产教育和培训",
+            category_key: "training",
+            fine_yuan: None,
+            reason: None,
+        },
+    )
+    .await
+    .expect("decision");
+    let violation = anbiao_store::enforcement::list(
+        db,
+        &Scope::City,
+        &anbiao_store::enforcement::Filter {
+            enterprise_id: Some(ent),
+            ..Default::default()
+        },
+        10,
+        0,
+    )
+    .await
+    .expect("decisions")
+    .into_iter()
+    .find(|d| d.id == decision)
+    .expect("the decision")
+    .violation_id;
     let book = &r.major_hazards;
     let general = |description: &'static str| NewHazard {
         enterprise_id: ent,
@@ -353,6 +420,13 @@ async fn place(
         hazard_open,
         notification,
         submission: 0,
+        audit,
+        violation,
+        unit: r
+            .regions
+            .get(region)
+            .map(|x| x.unit.clone())
+            .unwrap_or_default(),
         owners: ids,
         name: name.into(),
         credit_code: crate::code(region, 700 + n * 10),
@@ -482,7 +556,91 @@ pub async fn fixture(db: &Db) -> Fixture {
             p.submission = id;
         }
     }
+    // The units' officers and last year's plans (unpublished), and a published plan of the
+    // year before (on the portal).
+    add_account(
+        db,
+        "m_rudong",
+        Role::DistrictOfficer,
+        Some("320623"),
+        None,
+        None,
+    )
+    .await;
+    add_account(
+        db,
+        "m_rudong_t",
+        Role::TownshipOfficer,
+        Some("320623"),
+        Some("掘港街道"),
+        None,
+    )
+    .await;
+    let reference = ReferenceData::embedded().expect("reference");
+    let today = anbiao_web::today();
+    let set = reference
+        .inspection
+        .in_force(today)
+        .expect("inspection rules");
+    for (unit, officers) in [
+        ("如皋", ["m_rugao", "m_rucheng"]),
+        ("如东", ["m_rudong", "m_rudong_t"]),
+    ] {
+        for o in officers {
+            anbiao_store::inspection_plans::set_officer(db, &actor, o, unit, 40, true)
+                .await
+                .expect("officer");
+        }
+    }
+    let mut plans = Vec::new();
+    for (unit, year) in [
+        ("如皋", today.year() - 1),
+        ("如东", today.year() - 1),
+        ("如皋", today.year() - 2),
+    ] {
+        let (id, _) = anbiao_store::inspection_plans::create(
+            db,
+            &actor,
+            &anbiao_store::inspection_plans::NewPlan {
+                unit,
+                year,
+                seed: 7,
+                on: today,
+                set,
+            },
+        )
+        .await
+        .expect("plan");
+        plans.push(id);
+    }
+    anbiao_store::inspection_plans::publish(db, &actor, plans[2], today)
+        .await
+        .expect("publish");
     let mut others = BTreeMap::new();
+    others.insert("published_plan", plans[2]);
+    let codes = reference.regions.lineage("320682");
+    let violations = reference.violations.in_force(today).expect("violations");
+    let mut notices = Vec::new();
+    for _ in 0..2 {
+        notices.push(
+            anbiao_store::enforcement::draft_notice(
+                db,
+                &actor,
+                violations,
+                "如皋",
+                &codes,
+                today - time::Duration::days(30),
+                today,
+            )
+            .await
+            .expect("notice"),
+        );
+    }
+    anbiao_store::enforcement::publish_notice(db, &actor, notices[1], today)
+        .await
+        .expect("publish notice");
+    others.insert("warning_draft", notices[0]);
+    others.insert("warning_published", notices[1]);
     let id_of = |name: &'static str| async move {
         account::by_username(db, name)
             .await
@@ -551,6 +709,9 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
     }
     Some(match object {
         "submission" => p.submission,
+        "audit" => p.audit,
+        "violation" => p.violation,
+        "unit" => 0,
         "enterprise" => p.enterprise,
         "case_self" => p.case_self,
         "case_applied" => p.case_applied,
@@ -750,6 +911,52 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("action", "save".into()),
         ]),
         "POST /submissions/{id}/decide" => form(&[("decision", "accept".into())]),
+        "POST /audits/{id}/recheck" => form(&[
+            ("on", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("passed", "yes".into()),
+            ("note", "复查：台账已补齐，演练已开展".into()),
+        ]),
+        "POST /violations/{id}/typical" => form(&[("typical", "1".into())]),
+        "POST /enforcement" => form(&[
+            ("enterprise_id", p.enterprise.to_string()),
+            ("kind", "order".into()),
+            ("on", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("document_no", "应急责改〔2026〕21号".into()),
+            ("category", "training".into()),
+            ("facts", "特种作业人员未持证上岗".into()),
+        ]),
+        "POST /audits/plan" => form(&[
+            ("year", year.to_string()),
+            ("seed", "20".into()),
+            ("unit", p.unit.clone()),
+        ]),
+        "POST /inspections/plan" => form(&[
+            ("year", year.to_string()),
+            ("seed", "20".into()),
+            ("unit", p.unit.clone()),
+        ]),
+        "POST /inspections/officers" => form(&[
+            ("unit", p.unit.clone()),
+            (
+                "username",
+                if p.unit == "如东" {
+                    "m_rudong"
+                } else {
+                    "m_rugao"
+                }
+                .into(),
+            ),
+            ("capacity", "30".into()),
+        ]),
+        "POST /inspections/plan/publish" => {
+            form(&[("year", (year - 1).to_string()), ("unit", p.unit.clone())])
+        }
+        "POST /warnings" => form(&[
+            ("unit", "如皋".into()),
+            ("from", format!("{year}-01-01")),
+            ("to", anbiao_domain::date::format_date(anbiao_web::today())),
+        ]),
+        "POST /warnings/{id}/publish" => form(&[]),
         "PUT /api/v1/enterprises/{id}" => (
             "application/json",
             serde_json::json!({
