@@ -1,7 +1,7 @@
-//! The authorization matrix per object: for every route the table `tests/objects.toml` lists,
-//! every role × the object's relation to the caller (their own, another in their township,
-//! another township of their district, another district) gets one real request with valid
-//! content, and the outcome must be the one the table says. Each role acts on a fresh copy of
+//! The authorization matrix per object: for every route (`tests/objects.toml` lists each one,
+//! or this test fails), every role × the record's relation to the caller (their own, another in
+//! their township, one in another township of their district, one in another district) and
+//! anonymous gets one real request with valid content, and the outcome must be the table's. Each role acts on a fresh copy of
 //! the fixture wherever the table expects a change to succeed, so one success never hides the
 //! next; refusals must change nothing and run on one shared copy.
 //!
@@ -64,6 +64,12 @@ pub struct Place {
     pub case_evaluating: i64,
     /// A 二级 case recommended to the province.
     pub case_recommended: i64,
+    /// A 三级 case accepted, waiting for its evaluation organisation.
+    pub case_accepted: i64,
+    /// A 三级 case in public notice.
+    pub case_notice: i64,
+    /// A good audit (renewal without re-evaluation).
+    pub audit_good: i64,
     pub certificate: i64,
     /// The certificate's public verification token.
     pub verify_token: String,
@@ -99,6 +105,12 @@ pub struct Fixture {
     pub places: [Place; 4],
     /// Records without a place, by the table's object name (an account, a token, a draft …).
     pub others: BTreeMap<&'static str, i64>,
+    /// A complete self-assessment form of the sample sheet (full marks on every item).
+    pub self_form: Vec<(String, String)>,
+    /// A complete inspection checklist (every item compliant).
+    pub checklist_form: Vec<(String, String)>,
+    /// A verdict on every first-level element of the element tree in force (all conform).
+    pub verdicts: Vec<(String, String)>,
 }
 
 async fn add_account(
@@ -149,7 +161,10 @@ async fn place(
     let today = anbiao_web::today();
     // One open case per enterprise: each case of the place has an enterprise of its own there.
     let mut ids = Vec::new();
-    for (k, suffix) in ["", "·自评", "·评审", "·推荐"].iter().enumerate() {
+    for (k, suffix) in ["", "·自评", "·评审", "·推荐", "·受理", "·公示"]
+        .iter()
+        .enumerate()
+    {
         let input = anbiao_domain::EnterpriseDraft {
             credit_code: Some(crate::code(region, 700 + n * 10 + k as u32)),
             name: Some(format!("{name}{suffix}")),
@@ -202,6 +217,26 @@ async fn place(
     c.assign(case_evaluating, Party::City, o, &[t])
         .await
         .expect("assign");
+    let case_accepted = open_assessed(ids[4], Grade::Three).await;
+    c.apply(case_accepted).await.expect("apply");
+    c.act(case_accepted, Action::Accept, Party::District, None)
+        .await
+        .expect("accept");
+    let case_notice = open_assessed(ids[5], Grade::Three).await;
+    c.apply(case_notice).await.expect("apply");
+    c.act(case_notice, Action::Accept, Party::District, None)
+        .await
+        .expect("accept");
+    c.assign(case_notice, Party::City, other_org.0, &[other_org.1])
+        .await
+        .expect("assign");
+    c.evaluate(case_notice, &entries(&sheet, 88), "评审报告")
+        .await
+        .expect("evaluate");
+    c.approve(case_notice, Party::City).await.expect("approve");
+    c.act(case_notice, Action::StartNotice, Party::City, None)
+        .await
+        .expect("notice");
     let case_recommended = open_assessed(ids[3], Grade::Two).await;
     c.apply(case_recommended).await.expect("apply");
     c.act(case_recommended, Action::Accept, Party::District, None)
@@ -219,7 +254,8 @@ async fn place(
     c.act(case_recommended, Action::Recommend, Party::City, None)
         .await
         .expect("recommend");
-    let issued = today - time::Duration::days(400);
+    // In its last months: due for renewal (换证期).
+    let issued = today - time::Duration::days(3 * 365 - 60);
     let (certificate, _) = certificate::issue(
         db,
         &actor,
@@ -294,6 +330,28 @@ async fn place(
     )
     .await
     .expect("audit");
+    let audit_good = anbiao_store::audits::record(
+        db,
+        &Scope::City,
+        &actor,
+        &anbiao_store::audits::NewAudit {
+            enterprise_id: ent,
+            certificate_id: Some(certificate),
+            grade: "three",
+            performed_on: today - time::Duration::days(5),
+            score: Some(920),
+            outcome: anbiao_store::audits::Outcome::Good,
+            class: None,
+            findings: "运行良好，台账齐全",
+            rectify_by: None,
+            tree: None,
+            checklist: &[],
+            rule: None,
+            revoke: false,
+        },
+    )
+    .await
+    .expect("good audit");
     let decision = anbiao_store::enforcement::decide(
         db,
         &Scope::City,
@@ -411,6 +469,9 @@ async fn place(
         case_applied,
         case_evaluating,
         case_recommended,
+        case_accepted,
+        case_notice,
+        audit_good,
         certificate,
         verify_token,
         inspection,
@@ -476,7 +537,10 @@ pub async fn fixture(db: &Db) -> Fixture {
         places.push(place(db, n, region, township, name, orgs).await);
     }
     let own = places[0].enterprise;
-    for (k, suffix) in ["_self", "_eval", "_rec"].iter().enumerate() {
+    for (k, suffix) in ["_self", "_eval", "_rec", "_acc", "_notice"]
+        .iter()
+        .enumerate()
+    {
         add_account(
             db,
             &format!("m_qiye{suffix}"),
@@ -651,6 +715,7 @@ pub async fn fixture(db: &Db) -> Fixture {
     others.insert("account_pending", id_of("m_pending").await);
     others.insert("account_evaluator", id_of("m_kaoping").await);
     others.insert("org", org);
+    others.insert("evaluator_person", team);
     let actor_ref = &actor;
     let token = |user: i64| async move {
         anbiao_store::token::issue(
@@ -683,7 +748,63 @@ pub async fn fixture(db: &Db) -> Fixture {
     .await
     .expect("bulletin");
     others.insert("bulletin", bulletin);
-    Fixture { places, others }
+    let sheet = sheet_for(db).await;
+    let mut self_form: Vec<(String, String)> = sheet
+        .items()
+        .map(|(_, i)| (format!("pts_{}", i.code), i.points.to_string()))
+        .collect();
+    self_form.push((
+        "report".into(),
+        "按评分细则逐项自评，发现问题两项，均已整改。".into(),
+    ));
+    let checklist_form = reference
+        .checklists
+        .in_force(today)
+        .expect("checklist")
+        .items
+        .iter()
+        .map(|i| (format!("answer_{}", i.key), "ok".to_string()))
+        .collect();
+    // A published bulletin, for the portal.
+    let published = anbiao_store::bulletins::draft(
+        db,
+        &actor,
+        "nantong.2018",
+        today,
+        "样板地区建设进展通报（已发布）",
+        "各地区进展如下。",
+    )
+    .await
+    .expect("bulletin");
+    anbiao_store::bulletins::save(
+        db,
+        &actor,
+        &anbiao_store::bulletins::Edit {
+            id: published,
+            version: 1,
+            title: "样板地区建设进展通报（已发布）",
+            body: "各地区进展如下。",
+            publish: true,
+            on: today,
+        },
+    )
+    .await
+    .expect("publish bulletin");
+    others.insert("bulletin_published", published);
+    let trees = shipped().expect("trees").0;
+    let verdicts = anbiao_domain::standard::tree_on(&trees, today)
+        .expect("element tree")
+        .elements
+        .iter()
+        .map(|e| (format!("verdict_{}", e.code), "conform".to_string()))
+        .collect();
+    Fixture {
+        places,
+        others,
+        self_form,
+        checklist_form,
+        verdicts,
+    }
 }
 
 /// One row of the table (the role keys are checked against [`ACCOUNTS`]).
@@ -710,6 +831,9 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
     Some(match object {
         "submission" => p.submission,
         "audit" => p.audit,
+        "audit_good" => p.audit_good,
+        "case_accepted" => p.case_accepted,
+        "case_notice" => p.case_notice,
         "violation" => p.violation,
         "unit" => 0,
         "enterprise" => p.enterprise,
@@ -956,7 +1080,98 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("from", format!("{year}-01-01")),
             ("to", anbiao_domain::date::format_date(anbiao_web::today())),
         ]),
-        "POST /warnings/{id}/publish" => form(&[]),
+        "POST /warnings/{id}/publish" | "POST /audits/{id}/renew" => form(&[]),
+        "POST /cases/{id}/assessment" => {
+            let pairs: Vec<(&str, String)> = f
+                .self_form
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            form(&pairs)
+        }
+        "POST /audits/record" => {
+            let mut pairs: Vec<(&str, String)> = vec![
+                ("enterprise", p.enterprise.to_string()),
+                ("year", year.to_string()),
+                (
+                    "performed_on",
+                    anbiao_domain::date::format_date(anbiao_web::today()),
+                ),
+                ("score", "91".into()),
+                ("outcome", "good".into()),
+                ("findings", "运行良好，台账齐全，隐患闭环管理".into()),
+            ];
+            for (k, v) in &f.verdicts {
+                pairs.push((k.as_str(), v.clone()));
+            }
+            form(&pairs)
+        }
+        "POST /cases/{id}/assign" => form(&[
+            ("org", f.others["org"].to_string()),
+            ("team", f.others["evaluator_person"].to_string()),
+        ]),
+        "POST /portal/notices/{id}/objection" => form(&[
+            ("name", "周先生".into()),
+            ("contact", "13800001111".into()),
+            ("reason", "反映该企业车间安全通道长期堆放杂物".into()),
+        ]),
+        "POST /hazards" => multipart(
+            &[
+                ("level", "general"),
+                (
+                    "found_on",
+                    &anbiao_domain::date::format_date(anbiao_web::today()),
+                ),
+                ("description", "配电箱门未关闭，警示标志缺失"),
+                (
+                    "deadline",
+                    &anbiao_domain::date::format_date(
+                        anbiao_web::today() + time::Duration::days(15),
+                    ),
+                ),
+            ],
+            Some(("found.jpg", JPEG)),
+        ),
+        "POST /inspections" => {
+            let date = anbiao_domain::date::format_date(anbiao_web::today());
+            let id = p.enterprise.to_string();
+            let mut fields: Vec<(&str, &str)> = vec![
+                ("enterprise_id", id.as_str()),
+                ("kind", "complaint"),
+                ("on", date.as_str()),
+                ("officer1", "m_rugao"),
+                ("officer2", "m_rucheng"),
+                ("summary", "举报核查"),
+            ];
+            for (k, v) in &f.checklist_form {
+                fields.push((k.as_str(), v.as_str()));
+            }
+            multipart(&fields, None)
+        }
+        "POST /programmes/{id}/tasks" => {
+            let (ctype, mut body) = multipart(&[("deadline", "summary_report")], None);
+            // The scanned file is the form's `file` field.
+            let boundary = "----anbiaomatrixboundary";
+            let file = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"总结报告.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n% scanned\n\r\n"
+            );
+            body.splice(0..0, file.into_bytes());
+            (ctype, body)
+        }
+        "POST /enterprises/import" | "POST /sheets" => {
+            let boundary = "----anbiaomatrixboundary";
+            let csv = format!(
+                "统一社会信用代码,企业名称,所属县（市、区）,乡镇（街道）,行业类别\n{},矩阵导入厂,如皋市,如城街道,机械\n",
+                crate::code("320682", 898)
+            );
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"名录.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+            );
+            (
+                "multipart/form-data; boundary=----anbiaomatrixboundary",
+                body.into_bytes(),
+            )
+        }
         "PUT /api/v1/enterprises/{id}" => (
             "application/json",
             serde_json::json!({
@@ -1025,6 +1240,8 @@ fn account_for(username: &str, object: &str) -> String {
         "case_evaluating" => "m_qiye_eval".into(),
         "case_recommended" => "m_qiye_rec".into(),
         "new_case" => "m_qiye_new".into(),
+        "case_accepted" => "m_qiye_acc".into(),
+        "case_notice" => "m_qiye_notice".into(),
         _ => username.into(),
     }
 }
@@ -1047,6 +1264,18 @@ async fn outcome(res: axum::http::Response<Body>, list_needle: Option<&str>) -> 
         200 if list_needle.is_some_and(|n| !body.contains(n)) => "absent".into(),
         200..=299 | 303 => "ok".into(),
         500..=599 => panic!("server error {status}: {body}"),
+        400 | 409 | 422 if std::env::var_os("ANBIAO_WRITE_MATRIX").is_some() => {
+            // What refused valid content, for the one who writes the table.
+            let text: String = body
+                .split("role=\"alert\"")
+                .nth(1)
+                .unwrap_or(&body)
+                .chars()
+                .take(160)
+                .collect();
+            eprintln!("{status}: {text}");
+            status.to_string()
+        }
         s => s.to_string(),
     }
 }
