@@ -88,7 +88,7 @@ async fn draw_plans(
     for (unit, _) in units {
         let (_, p) = anbiao_store::inspection_plans::create(
             db,
-            &anbiao_store::audit::Actor::new("bench", "cli"),
+            &anbiao_store::audit_log::Actor::new("bench", "cli"),
             &anbiao_store::inspection_plans::NewPlan {
                 unit,
                 year,
@@ -352,7 +352,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             let name = format!("zf{i:02}{k}");
             account::create(
                 &db,
-                &anbiao_store::audit::Actor::new("bench", "cli"),
+                &anbiao_store::audit_log::Actor::new("bench", "cli"),
                 &NewUser {
                     username: name.clone(),
                     display_name: name.clone(),
@@ -368,7 +368,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             .await?;
             anbiao_store::inspection_plans::set_officer(
                 &db,
-                &anbiao_store::audit::Actor::new("bench", "cli"),
+                &anbiao_store::audit_log::Actor::new("bench", "cli"),
                 &name,
                 unit,
                 2_000,
@@ -513,7 +513,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
     // HTTP latencies.
     account::create(
         &db,
-        &anbiao_store::audit::Actor::new("bench", "cli"),
+        &anbiao_store::audit_log::Actor::new("bench", "cli"),
         &NewUser {
             username: "bench_city".into(),
             display_name: "bench".into(),
@@ -529,7 +529,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
     .await?;
     account::create(
         &db,
-        &anbiao_store::audit::Actor::new("bench", "cli"),
+        &anbiao_store::audit_log::Actor::new("bench", "cli"),
         &NewUser {
             username: "bench_rugao".into(),
             display_name: "bench".into(),

@@ -7,7 +7,7 @@
 use anbiao_domain::{Permission, Role, SignInPolicy};
 use anbiao_store::Db;
 use anbiao_store::account::{self, AccountChange, NewUser};
-use anbiao_store::audit::{self, Event};
+use anbiao_store::audit_log::{self, Event};
 
 use crate::actor::Actor;
 use crate::error::ActionError;
@@ -18,7 +18,7 @@ const ADMIN_TARGET: &str =
 
 async fn deny(db: &Db, actor: &Actor, target: &str, why: &str) -> ActionError {
     let ev = Event::new("access.denied", target.to_string()).detail(why.to_string());
-    if let Err(e) = audit::append(db, &actor.audit, &ev).await {
+    if let Err(e) = audit_log::append(db, &actor.audit, &ev).await {
         return e.into();
     }
     ActionError::Forbidden(why.to_string())

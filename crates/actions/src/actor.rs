@@ -5,7 +5,7 @@
 use anbiao_domain::authority::AuthoritySet;
 use anbiao_domain::lifecycle::Party;
 use anbiao_domain::{Permission, Role, Scope};
-use anbiao_store::audit;
+use anbiao_store::audit_log;
 use anbiao_store::token::Token;
 
 use crate::error::ActionError;
@@ -19,12 +19,12 @@ pub struct Actor {
     /// The API token the request came with: it can only narrow the role's permissions.
     pub token: Option<Token>,
     /// How the actor is written in the audit log.
-    pub audit: audit::Actor,
+    pub audit: audit_log::Actor,
 }
 
 impl Actor {
     /// A signed-in user.
-    pub fn user(role: Role, scope: Scope, token: Option<Token>, audit: audit::Actor) -> Self {
+    pub fn user(role: Role, scope: Scope, token: Option<Token>, audit: audit_log::Actor) -> Self {
         Self {
             role: Some(role),
             scope,
@@ -39,18 +39,18 @@ impl Actor {
             role: None,
             scope: Scope::Nothing,
             token: None,
-            audit: audit::Actor {
+            audit: audit_log::Actor {
                 username: "public".into(),
                 client: client.to_string(),
                 source: "portal".into(),
-                ..audit::Actor::default()
+                ..audit_log::Actor::default()
             },
         }
     }
 
     /// A person acting through the command line, the demo or a job, with the role they hold.
     pub fn on_behalf(role: Role, scope: Scope, username: &str, source: &str) -> Self {
-        let mut a = audit::Actor::new(username, source);
+        let mut a = audit_log::Actor::new(username, source);
         a.role = role.as_str().to_string();
         Self {
             role: Some(role),

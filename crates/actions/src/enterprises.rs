@@ -4,7 +4,7 @@
 use anbiao_domain::authority::FieldKeeper;
 use anbiao_domain::enterprise::{EnterpriseDraft, Field, OverridePolicy};
 use anbiao_domain::{Permission, ReferenceData, Role};
-use anbiao_store::audit::{self, Event};
+use anbiao_store::audit_log::{self, Event};
 use anbiao_store::enterprise::{self, Enterprise};
 use anbiao_store::{Db, StoreError};
 use time::Date;
@@ -120,7 +120,7 @@ pub async fn update(
         if actor.role == Some(Role::EnterpriseManager) || !actor.is_officer() {
             let why = format!("{names}须由属地监管部门修改，企业不能自行修改（{rule}）");
             let ev = Event::new("access.denied", format!("enterprise:{id}")).detail(why.clone());
-            audit::append(db, &actor.audit, &ev).await?;
+            audit_log::append(db, &actor.audit, &ev).await?;
             return Err(ActionError::Forbidden(why));
         }
         if reason.is_none() {

@@ -15,7 +15,7 @@ use anbiao_domain::scoring::{ItemInput, Outcome, Percent, score};
 use anbiao_domain::standard::ScoringSheet;
 use anbiao_domain::{Permission, ReferenceData, Scope};
 use anbiao_store::assessment::{self, Kind, NewAssessment};
-use anbiao_store::audit::{self, Event};
+use anbiao_store::audit_log::{self, Event};
 use anbiao_store::certificate::NewCertificate;
 use anbiao_store::grading::{self, Case, NewCase, Step};
 use anbiao_store::{Db, accident, certificate, enterprise, standards};
@@ -100,7 +100,7 @@ impl Ctx<'_> {
         &self.actor.scope
     }
 
-    fn audit_actor(&self) -> &audit::Actor {
+    fn audit_actor(&self) -> &audit_log::Actor {
         &self.actor.audit
     }
 
@@ -128,7 +128,7 @@ impl Ctx<'_> {
     async fn deny(&self, case_id: i64, action: Action, why: String) -> ActionError {
         let ev = Event::new("access.denied", format!("case:{case_id}"))
             .detail(format!("{}：{why}", action.label()));
-        if let Err(e) = audit::append(self.db, self.audit_actor(), &ev).await {
+        if let Err(e) = audit_log::append(self.db, self.audit_actor(), &ev).await {
             return e.into();
         }
         ActionError::Forbidden(why)
@@ -314,7 +314,7 @@ impl Ctx<'_> {
     async fn refuse(&self, case_id: i64, action: Action, why: String) -> ActionError {
         let ev = Event::new("case.refused", format!("case:{case_id}"))
             .detail(format!("{}：{why}", action.label()));
-        if let Err(e) = audit::append(self.db, self.audit_actor(), &ev).await {
+        if let Err(e) = audit_log::append(self.db, self.audit_actor(), &ev).await {
             return e.into();
         }
         ActionError::Conflict(why)

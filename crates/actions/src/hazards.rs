@@ -6,7 +6,7 @@
 use anbiao_domain::hazard::{FiveFixes, Level, State, Step};
 use anbiao_domain::{Permission, ReferenceData, Scope};
 use anbiao_store::Db;
-use anbiao_store::audit::{self, Event};
+use anbiao_store::audit_log::{self, Event};
 use anbiao_store::hazards::{self, NewHazard};
 use time::Date;
 
@@ -49,7 +49,7 @@ impl Ctx<'_> {
         if let Err(r) = rules.may_take_hazard_step(self.actor.party(rules), step) {
             let why = r.to_string();
             let ev = Event::new("access.denied", object).detail(why.clone());
-            audit::append(self.db, &self.actor.audit, &ev).await?;
+            audit_log::append(self.db, &self.actor.audit, &ev).await?;
             return Err(ActionError::Forbidden(why));
         }
         Ok(())

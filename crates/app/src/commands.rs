@@ -341,9 +341,9 @@ async fn seed_enterprises(
     let pb2 = pb.clone();
     let inserted = seed::insert(db, &rows, &move |done| pb2.set_position(done)).await?;
     pb.finish_and_clear();
-    let ev = anbiao_store::audit::Event::new("enterprise.seed", format!("seed:{seed_value}"))
+    let ev = anbiao_store::audit_log::Event::new("enterprise.seed", format!("seed:{seed_value}"))
         .detail(format!("生成合成企业 {inserted} 家（种子 {seed_value}）"));
-    anbiao_store::audit::append(db, &ops::cli_actor(), &ev).await?;
+    anbiao_store::audit_log::append(db, &ops::cli_actor(), &ev).await?;
     Ok(inserted)
 }
 

@@ -9,7 +9,7 @@ use anbiao_domain::lifecycle::{Action, CaseState};
 use anbiao_domain::scoring::{Entry, ItemInput};
 use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, ReferenceData, Role, Scope};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::certificate;
 use anbiao_store::enterprise::{self, Enterprise, Filter};
 use anbiao_store::{Db, account, orgs, standards};

@@ -6,7 +6,7 @@ use std::process::Command as Process;
 use anyhow::{Context, anyhow, bail};
 
 use anbiao_domain::{Permission, ReferenceData};
-use anbiao_store::audit::{self, Actor, Event};
+use anbiao_store::audit_log::{self, Actor, Event};
 use anbiao_store::{Db, account, token};
 
 use crate::cli::{AuditAction, RulesAction, StandardsAction, TokenAction};
@@ -29,7 +29,7 @@ pub fn cli_actor() -> Actor {
 pub async fn audit_cmd(db: &Db, action: AuditAction) -> anyhow::Result<i32> {
     match action {
         AuditAction::Head => {
-            let h = audit::head(db).await?;
+            let h = audit_log::head(db).await?;
             println!("{} {}", h.seq, h.hash);
             Ok(0)
         }
@@ -38,7 +38,7 @@ pub async fn audit_cmd(db: &Db, action: AuditAction) -> anyhow::Result<i32> {
                 // Accept the whole `audit head` line as well as the hash alone.
                 h.split_whitespace().last().unwrap_or(h).to_string()
             });
-            let v = audit::verify(db, kept.as_deref()).await?;
+            let v = audit_log::verify(db, kept.as_deref()).await?;
             match v.broken {
                 None => {
                     println!(
@@ -149,8 +149,8 @@ pub async fn backup(url: &str, output: &Path) -> anyhow::Result<i32> {
     }
     let db = Db::open(url).await.context("无法打开数据库")?;
     let ev = Event::new("backup", format!("file:{}", output.display())).detail("备份数据库");
-    audit::append(&db, &cli_actor(), &ev).await?;
-    let head = audit::head(&db).await?;
+    audit_log::append(&db, &cli_actor(), &ev).await?;
+    let head = audit_log::head(&db).await?;
     match &db {
         Db::Sqlite(_) => {
             db.sqlite_backup_to(&output.to_string_lossy())
@@ -229,14 +229,14 @@ pub async fn restore(url: &str, input: &Path, force: bool) -> anyhow::Result<i32
         std::fs::rename(&tmp, target_path).context("替换目标数据库失败")?;
     }
     let db = Db::open(url).await.context("无法打开恢复后的数据库")?;
-    let v = audit::verify(&db, None).await?;
+    let v = audit_log::verify(&db, None).await?;
     if v.broken.is_none() {
         // The restore is itself recorded, in the restored chain.
         let ev = Event::new("restore", format!("file:{}", input.display())).detail(format!(
             "自备份文件恢复数据库（恢复时链头第 {} 条）",
             v.head.seq
         ));
-        audit::append(&db, &cli_actor(), &ev).await?;
+        audit_log::append(&db, &cli_actor(), &ev).await?;
     }
     db.close().await;
     match v.broken {
@@ -266,7 +266,7 @@ async fn check_sqlite_copy(path: &str) -> anyhow::Result<()> {
         {
             bail!("备份文件不是安标数据库");
         }
-        let v = audit::verify(&src, None)
+        let v = audit_log::verify(&src, None)
             .await
             .context("备份文件不是安标数据库")?;
         if let Some((seq, why)) = v.broken {

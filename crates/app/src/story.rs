@@ -10,7 +10,7 @@ use anbiao_domain::programme::AuditEvent;
 use anbiao_domain::programme::Metric;
 use anbiao_domain::rules::Accident;
 use anbiao_domain::{Grade, ReferenceData, Scope};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::audits::{self, ChecklistItem, Class, NewAudit, Outcome, Recheck, Verdict};
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::enterprise::Enterprise;

@@ -10,7 +10,7 @@ use anbiao_domain::date::add_months;
 use anbiao_domain::enforcement::Kind;
 use anbiao_domain::hazard::{FiveFixes, Level, Step};
 use anbiao_domain::{ReferenceData, Scope};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::enforcement::{self, NewDecision, Rules};
 use anbiao_store::enterprise::{self, Enterprise, Filter};
 use anbiao_store::hazards::{self, NewHazard};

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::{enterprise, with_pool, with_tx};
@@ -76,7 +76,7 @@ pub async fn record(
             a.serious_injuries,
             a.direct_loss_yuan
         ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::{with_pool, with_tx};
@@ -256,7 +256,7 @@ pub async fn create(
     let ev = Event::new("user.create", format!("user:{}", u.username))
         .states(None::<&()>, Some(&state))
         .detail(format!("新建账户 {}（{}）", u.username, u.role.label()));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -317,14 +317,14 @@ pub async fn sign_in(
         };
         let ev = Event::new("signin.failed", format!("user:{}", actor.username))
             .detail("登录失败：用户不存在");
-        audit::append(db, &actor, &ev).await?;
+        audit_log::append(db, &actor, &ev).await?;
         return Ok(SignIn::Failed);
     };
     let actor = user.actor(client, source);
     let object = format!("user:{}", user.username);
     if let Some(until) = user.locked_until.filter(|u| *u > t) {
         let ev = Event::new("signin.locked", object).detail("账户锁定期间尝试登录");
-        audit::append(db, &actor, &ev).await?;
+        audit_log::append(db, &actor, &ev).await?;
         return Ok(SignIn::Locked { until });
     }
     let ok = verify_off_thread(password, &user.password_hash).await?;
@@ -337,11 +337,11 @@ pub async fn sign_in(
             .execute(c)
             .await
             .map(|_| ()))?;
-        audit::append_tx(&mut tx, &actor, &Event::new("signin.ok", object)).await?;
+        audit_log::append_tx(&mut tx, &actor, &Event::new("signin.ok", object)).await?;
         SignIn::Ok(user)
     } else if ok {
         let ev = Event::new("signin.failed", object).detail("登录失败：账户已停用");
-        audit::append_tx(&mut tx, &actor, &ev).await?;
+        audit_log::append_tx(&mut tx, &actor, &ev).await?;
         SignIn::Failed
     } else {
         const SQL: &str = "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins";
@@ -363,12 +363,12 @@ pub async fn sign_in(
                 "连续 {n} 次密码错误，账户锁定 {} 分钟",
                 policy.lock_minutes
             ));
-            audit::append_tx(&mut tx, &actor, &ev).await?;
+            audit_log::append_tx(&mut tx, &actor, &ev).await?;
             SignIn::Locked { until }
         } else {
             let ev = Event::new("signin.failed", object)
                 .detail(format!("登录失败：密码错误（连续第 {n} 次）"));
-            audit::append_tx(&mut tx, &actor, &ev).await?;
+            audit_log::append_tx(&mut tx, &actor, &ev).await?;
             SignIn::Failed
         }
     };
@@ -420,7 +420,7 @@ pub async fn change_password(
         .map(|_| ()))?;
     let ev =
         Event::new("password.change", format!("user:{}", user.username)).detail("修改本人密码");
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -544,7 +544,7 @@ pub async fn change(
     let ev = Event::new(action, format!("user:{}", old.username))
         .states(Some(&old.state()), Some(&new.state()))
         .detail(detail);
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -575,7 +575,7 @@ pub async fn set_org(
         Some(o) => format!("关联评审单位 {o}"),
         None => "解除评审单位关联".to_string(),
     });
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

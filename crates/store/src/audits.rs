@@ -4,7 +4,7 @@ use anbiao_domain::Scope;
 use anbiao_domain::date::format_date;
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::{Db, StoreError, enterprise, with_tx};
 
@@ -220,7 +220,7 @@ pub async fn record(
         a.outcome.key(),
         a.rule.map(|r| format!("；依据 {r}")).unwrap_or_default()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -393,7 +393,7 @@ pub async fn recheck(
         if r.passed { "通过" } else { "未通过" },
         r.rule.map(|x| format!("；依据 {x}")).unwrap_or_default()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(held.map(|c| c.id))
 }
@@ -488,7 +488,7 @@ pub async fn renew(
         "依据运行质量审计 #{}（{}，结果良好）免于复审换发证书 {}，替代 {}；依据 {}",
         a.id, a.performed_on, issued.1, old.number, r.rule
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -606,7 +606,7 @@ pub async fn create_plan(
             .collect::<Vec<_>>()
             .join("、")
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -3,7 +3,7 @@
 use anbiao_domain::date::format_date;
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::{Db, StoreError, with_pool, with_tx};
 
@@ -46,7 +46,7 @@ pub async fn draft(
         .await)?;
     let ev = Event::new("bulletin.draft", format!("bulletin:{id}"))
         .detail(format!("起草通报“{title}”（截至 {}）", format_date(as_of)));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -149,7 +149,7 @@ pub async fn save(db: &Db, actor: &Actor, e: &Edit<'_>) -> Result<(), StoreError
         if publish { "发布" } else { "修改" },
         title.trim()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

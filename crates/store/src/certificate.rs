@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::session::random_token;
@@ -196,7 +196,7 @@ pub async fn issue_in_tx(
         format_date(n.valid_until),
         n.rule
     ));
-    audit::append_tx(tx, actor, &ev).await?;
+    audit_log::append_tx(tx, actor, &ev).await?;
     Ok((id, number))
 }
 
@@ -261,7 +261,7 @@ pub(crate) async fn revoke_in_tx(
         reason.trim(),
         rule.map(|r| format!("；依据 {r}")).unwrap_or_default()
     ));
-    audit::append_tx(tx, actor, &ev).await?;
+    audit_log::append_tx(tx, actor, &ev).await?;
     Ok(())
 }
 
@@ -474,7 +474,7 @@ pub async fn submit_annual(
     }
     let ev = Event::new("certificate.annual", format!("certificate:{}", c.number))
         .detail(format!("提交有效期第 {year} 年的年度自评，得分 {score}"));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use anbiao_domain::supervision::InspectionSet;
 use anbiao_domain::violations::ViolationSet;
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::enterprise::push_scope;
 use crate::sql::{Arg, SqlBuf};
@@ -201,7 +201,7 @@ pub async fn decide(
             .map(|r| format!("；低于上限理由：{r}"))
             .unwrap_or_default()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -371,7 +371,7 @@ pub async fn set_typical(
         d.decided_on,
         if typical { "列为" } else { "取消" }
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -512,7 +512,7 @@ pub async fn draft_notice(
             .map(|_| ()))?;
     }
     let ev = Event::new("warning.draft", format!("warning:{id}")).detail(title);
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -533,7 +533,7 @@ pub async fn publish_notice(db: &Db, actor: &Actor, id: i64, on: Date) -> Result
     }
     let ev = Event::new("warning.publish", format!("warning:{id}"))
         .detail(format!("发布警示通报 #{id}（{}）", format_date(on)));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

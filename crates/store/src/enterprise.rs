@@ -15,8 +15,8 @@ use crate::error::StoreError;
 use crate::sql::{Arg, SqlBuf, like_escape};
 use crate::{bind_args, with_pool, with_tx};
 
-pub use crate::audit::Actor;
-use crate::audit::{self, Event};
+pub use crate::audit_log::Actor;
+use crate::audit_log::{self, Event};
 
 #[derive(Debug, Clone, FromRow, Serialize, PartialEq)]
 pub struct Enterprise {
@@ -632,7 +632,7 @@ pub async fn create(
     let ev = Event::new("enterprise.create", format!("enterprise:{id}"))
         .states(None::<&()>, Some(e))
         .detail(format!("新增企业：{}", e.name));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -689,7 +689,7 @@ pub async fn update_with_reason(
         let ev = Event::new("enterprise.update", format!("enterprise:{id}"))
             .states(Some(&old), Some(e))
             .detail(detail);
-        audit::append_tx(&mut tx, actor, &ev).await?;
+        audit_log::append_tx(&mut tx, actor, &ev).await?;
     }
     tx.commit().await?;
     Ok(changes)
@@ -741,7 +741,7 @@ pub async fn set_life(
             .unwrap_or_default(),
         reason.trim()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::sql::{Arg, SqlBuf};
@@ -128,7 +128,7 @@ pub async fn open(db: &Db, scope: &Scope, actor: &Actor, c: &NewCase) -> Result<
         c.grade.label(),
         c.rule_set
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -233,7 +233,7 @@ pub async fn transition(
         Err(why) => {
             let ev = Event::new("case.refused", format!("case:{id}"))
                 .detail(format!("{}：{why}", step.action.label()));
-            audit::append(db, actor, &ev).await?;
+            audit_log::append(db, actor, &ev).await?;
             // Out of order, or stale: the request conflicts with the case as it is now.
             return Err(StoreError::Conflict(why));
         }
@@ -260,7 +260,7 @@ async fn refused_after_rollback(
     if let StoreError::Conflict(why) = &e {
         let ev = Event::new("case.refused", format!("case:{id}"))
             .detail(format!("{}：{why}", step.action.label()));
-        if let Err(a) = audit::append(db, actor, &ev).await {
+        if let Err(a) = audit_log::append(db, actor, &ev).await {
             return a;
         }
     }
@@ -293,7 +293,7 @@ where
             let why = e.to_string();
             let ev = Event::new("case.refused", format!("case:{id}"))
                 .detail(format!("{}：{why}", step.action.label()));
-            audit::append(db, actor, &ev).await?;
+            audit_log::append(db, actor, &ev).await?;
             return Err(StoreError::Conflict(why));
         }
     };
@@ -326,7 +326,7 @@ pub async fn announce_with_certificate(
             let why = e.to_string();
             let ev = Event::new("case.refused", format!("case:{id}"))
                 .detail(format!("{}：{why}", step.action.label()));
-            audit::append(db, actor, &ev).await?;
+            audit_log::append(db, actor, &ev).await?;
             return Err(StoreError::Conflict(why));
         }
     };
@@ -395,7 +395,7 @@ async fn apply_in_tx(
         detail.push_str(&format!("；依据 {rule}"));
     }
     let ev = Event::new(&format!("case.{action_key}"), format!("case:{id}")).detail(detail);
-    audit::append_tx(tx, actor, &ev).await?;
+    audit_log::append_tx(tx, actor, &ev).await?;
     Ok(())
 }
 

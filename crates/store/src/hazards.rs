@@ -10,7 +10,7 @@ use anbiao_domain::major_hazard::MajorHazardBook;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::{Tx, now_secs};
 use crate::enterprise::push_scope;
 use crate::sql::{Arg, SqlBuf};
@@ -354,7 +354,7 @@ pub async fn register_tx(
                 ))
                 .unwrap_or_default()
         ));
-    audit::append_tx(tx, actor, &ev).await?;
+    audit_log::append_tx(tx, actor, &ev).await?;
     Ok(id)
 }
 
@@ -510,7 +510,7 @@ pub async fn plan(
         five.funds_yuan.unwrap_or(0),
         five.deadline.map(format_date).unwrap_or_default()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -628,7 +628,7 @@ pub async fn step_with_photo(
             format!("；{}", note.trim())
         }
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(to)
 }
@@ -1334,7 +1334,7 @@ pub async fn import_items(
         "导入重大事故隐患判定标准 {standard_id} 条款 {} 条",
         items.len()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(items.len())
 }

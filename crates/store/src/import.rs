@@ -8,7 +8,7 @@ use anbiao_domain::enterprise::{EnterpriseInput, Field};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::audit::{self, Event};
+use crate::audit_log::{self, Event};
 use crate::db::Db;
 use crate::enterprise::{self, Actor, INSERT_BATCH};
 use crate::error::StoreError;
@@ -162,7 +162,7 @@ pub async fn import(
             "导入企业名录：新增 {imported} 家，更新 {updated} 家，拒绝 {} 行",
             rejected.len()
         ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     if done >= crate::db::ANALYZE_AFTER_ROWS {
         db.after_bulk_load().await?;

@@ -10,7 +10,7 @@ use anbiao_domain::inspection_plan::{self, Officer, Plan, Subject};
 use anbiao_domain::supervision::{InspectionSet, Modifier, Status};
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::sql::{Arg, SqlBuf};
 use crate::{Db, StoreError, bind_args, with_pool, with_tx};
@@ -69,7 +69,7 @@ pub async fn set_officer(
         "{unit}执法人员 {username}：每月可检查 {capacity_per_month} 次{}",
         if active { "" } else { "（停用）" }
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -101,7 +101,7 @@ pub async fn declare_conflict(
         "执法人员 {username} 申报回避企业 #{enterprise_id}：{}",
         reason.trim()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -572,7 +572,7 @@ pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Pla
             format!("；{} 次检查执法力量不足、未排定人员", plan.unassigned.len())
         }
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok((id, plan))
 }
@@ -747,7 +747,7 @@ pub async fn publish(db: &Db, actor: &Actor, id: i64, on: Date) -> Result<(), St
     }
     let ev = Event::new("inspection_plan.publish", format!("inspection_plan:{id}"))
         .detail(format!("公开双随机抽查结果（{}）", format_date(on)));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use anbiao_domain::date::format_date;
 use anbiao_domain::major_hazard::MajorHazardBook;
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::enterprise::push_scope;
 use crate::hazards::{self, NewHazard};
@@ -225,7 +225,7 @@ pub async fn record(
             format!("；{}", n.summary.trim())
         }
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -17,7 +17,7 @@ use anbiao_domain::rules::GradingRules;
 use serde::Serialize;
 use time::{Date, Duration};
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::notify::{self, Audience, NewNotification};
 use crate::{Db, StoreError, with_pool, with_tx};
@@ -217,7 +217,7 @@ async fn record_expiries(db: &Db, on: Date) -> Result<usize, StoreError> {
                 "证书 {} 有效期至 {}，已期满失效；依据 {}",
                 c.number, c.valid_until, c.rule
             ));
-        audit::append_tx(&mut tx, &actor, &ev).await?;
+        audit_log::append_tx(&mut tx, &actor, &ev).await?;
         if until + Duration::days(EXPIRY_NOTICE_DAYS) >= on {
             for n in both(
                 "certificate.expired",

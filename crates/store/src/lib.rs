@@ -6,7 +6,7 @@
 pub mod accident;
 pub mod account;
 pub mod assessment;
-pub mod audit;
+pub mod audit_log;
 pub mod audits;
 pub mod bulletins;
 pub mod certificate;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::grading::{self, Step};
@@ -67,7 +67,7 @@ pub async fn create_org(
         "登记评审单位“{name}”，资质有效期至 {}",
         format_date(qualified_until)
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -107,7 +107,7 @@ pub async fn add_evaluator(
     };
     let ev = Event::new("evaluator.create", format!("evaluator:{id}"))
         .detail(format!("登记考评员 {name}（证书 {cert}）"));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -175,7 +175,7 @@ pub async fn record_coaching(
         format_date(from),
         e.name
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -199,7 +199,7 @@ pub async fn assign(
     let refuse = |why: String| async move {
         let ev = Event::new("case.refused", format!("case:{case_id}"))
             .detail(format!("指派评审单位：{why}"));
-        audit::append(db, actor, &ev).await?;
+        audit_log::append(db, actor, &ev).await?;
         Err::<(), _>(StoreError::Invalid(why))
     };
     if parse_date(&org.qualified_until).is_none_or(|d| d < on) {

@@ -406,9 +406,9 @@ pub async fn backdate(db: &Db, actor: &Actor, rows: &[(i64, Date)]) -> Result<()
             .await
             .map(|_| ()))?;
     }
-    let ev = crate::audit::Event::new("enterprise.life", "enterprise:*")
+    let ev = crate::audit_log::Event::new("enterprise.life", "enterprise:*")
         .detail(format!("演示数据：设定 {} 家企业的开业日期", rows.len()));
-    crate::audit::append_tx(&mut tx, actor, &ev).await?;
+    crate::audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

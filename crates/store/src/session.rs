@@ -87,7 +87,7 @@ pub async fn purge_expired(db: &Db) -> Result<u64, StoreError> {
 }
 
 /// Signs out: ends the session and audits it.
-pub async fn end(db: &Db, actor: &crate::audit::Actor, id: &str) -> Result<(), StoreError> {
+pub async fn end(db: &Db, actor: &crate::audit_log::Actor, id: &str) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     const SQL: &str = "DELETE FROM user_session WHERE id_hash = $1";
     crate::with_tx!(&mut tx, |c| sqlx::query(SQL)
@@ -95,8 +95,8 @@ pub async fn end(db: &Db, actor: &crate::audit::Actor, id: &str) -> Result<(), S
         .execute(c)
         .await
         .map(|_| ()))?;
-    let ev = crate::audit::Event::new("signout", format!("user:{}", actor.username));
-    crate::audit::append_tx(&mut tx, actor, &ev).await?;
+    let ev = crate::audit_log::Event::new("signout", format!("user:{}", actor.username));
+    crate::audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::{with_pool, with_tx};
@@ -73,7 +73,7 @@ pub async fn save(db: &Db, actor: &Actor, sheet: &ScoringSheet) -> Result<bool, 
             sheet.items().count(),
             sheet.full()
         ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -4,7 +4,7 @@ use anbiao_domain::date::format_date;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::{Db, StoreError, with_pool, with_tx};
 
@@ -107,7 +107,7 @@ pub async fn submit(db: &Db, actor: &Actor, n: &NewSubmission<'_>) -> Result<i64
             format!("，名单 {} 家", n.enterprise_ids.len())
         }
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -202,7 +202,7 @@ pub async fn decide(
         if accept { "通过" } else { "退回" },
         reason.map(|r| format!("：{r}")).unwrap_or_default()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::account::{self, User};
-use crate::audit::{self, Actor, Event};
+use crate::audit_log::{self, Actor, Event};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::session::{id_hash, random_token};
@@ -154,7 +154,7 @@ pub async fn issue(db: &Db, actor: &Actor, t: &NewToken) -> Result<(i64, String)
             .map(|r| format!("，地区 {r}"))
             .unwrap_or_default()
     ));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok((id, secret))
 }
@@ -203,7 +203,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64, owner: Option<i64>) -> Resu
         .map(|_| ()))?;
     let ev =
         Event::new("token.revoke", format!("token:{id}")).detail(format!("吊销令牌“{}”", t.name));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -263,7 +263,7 @@ pub async fn record_use(
         .await
         .map(|_| ()))?;
     let ev = Event::new(action, format!("token:{}", t.id)).detail(format!("{request} {detail}"));
-    audit::append_tx(&mut tx, actor, &ev).await?;
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use anbiao_domain::{Permission, Role, Scope};
 use anbiao_store::account::{self, User};
-use anbiao_store::audit::{self, Actor, Event};
+use anbiao_store::audit_log::{self, Actor, Event};
 use anbiao_store::session;
 use anbiao_store::token::{self, Presented, Token};
 
@@ -252,7 +252,7 @@ async fn token_user(
             Presented::Unknown => refuse("令牌无效", None),
         },
     };
-    audit::append(&state.db, &anonymous, &ev).await?;
+    audit_log::append(&state.db, &anonymous, &ev).await?;
     Err(err)
 }
 

@@ -115,7 +115,7 @@ pub fn percent_encode(s: &str) -> String {
 }
 
 /// Audit entries as .xlsx.
-pub fn audit_xlsx(title: &str, rows: &[anbiao_store::audit::Entry]) -> Result<Vec<u8>, String> {
+pub fn audit_xlsx(title: &str, rows: &[anbiao_store::audit_log::Entry]) -> Result<Vec<u8>, String> {
     let headers = [
         "序号",
         "时间",

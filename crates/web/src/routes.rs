@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 use anbiao_domain::Permission;
-use anbiao_store::audit::{self, Event};
+use anbiao_store::audit_log::{self, Event};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, HtmlError};
@@ -132,9 +132,9 @@ pub fn table() -> Table {
     use Access::*;
     use Permission::*;
     use pages::{
-        account, admin, audit as audit_pages, audits, bulletins, cases, certificate, enforcement,
-        enterprises as ent, hazards, import, inspection_records, inspections, login, notifications,
-        orgs, portal, programmes, quality, sheets, standing, submissions,
+        account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
+        enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
+        notifications, orgs, portal, programmes, quality, sheets, standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -158,8 +158,12 @@ pub fn table() -> Table {
         .get("/portal/warnings", Public, enforcement::portal_list)
         .get("/portal/warnings/{id}", Public, enforcement::portal_one)
         .get("/portal/warnings/{id}/pdf", Public, enforcement::portal_pdf)
-        .get("/portal/inspections", Public, inspections::portal_list)
-        .get("/portal/inspections/{id}", Public, inspections::portal_one)
+        .get("/portal/inspections", Public, inspection_plans::portal_list)
+        .get(
+            "/portal/inspections/{id}",
+            Public,
+            inspection_plans::portal_one,
+        )
         .get("/portal/notices", Public, portal::notices)
         .post("/portal/notices/{id}/objection", Public, portal::object)
         .get("/portal/announcements", Public, portal::announcements)
@@ -235,44 +239,36 @@ pub fn table() -> Table {
         .get(
             "/inspections/plan",
             Perm(ViewInspections),
-            inspections::page,
+            inspection_plans::page,
         )
         .post(
             "/inspections/plan",
             Perm(PlanInspections),
-            inspections::draw,
+            inspection_plans::draw,
         )
         .post(
             "/inspections/officers",
             Perm(PlanInspections),
-            inspections::set_officer,
+            inspection_plans::set_officer,
         )
         .get(
             "/inspections/plan/export",
             Perm(ViewInspections),
-            inspections::export,
+            inspection_plans::export,
         )
         .post(
             "/inspections/plan/publish",
             Perm(PlanInspections),
-            inspections::publish,
+            inspection_plans::publish,
         )
         // Inspections as recorded, hidden hazards, enforcement and the violations database.
-        .get(
-            "/inspections",
-            Perm(ViewInspections),
-            inspection_records::list,
-        )
-        .get(
-            "/inspections/new",
-            Perm(Inspect),
-            inspection_records::new_form,
-        )
-        .upload("/inspections", Perm(Inspect), inspection_records::record)
+        .get("/inspections", Perm(ViewInspections), inspections::list)
+        .get("/inspections/new", Perm(Inspect), inspections::new_form)
+        .upload("/inspections", Perm(Inspect), inspections::record)
         .get(
             "/inspections/{id}",
             Perm(ViewInspections),
-            inspection_records::detail,
+            inspections::detail,
         )
         .get("/hazards", Perm(ViewHazards), hazards::list)
         .upload("/hazards", Perm(ReportHazards), hazards::report)
@@ -536,7 +532,7 @@ async fn guard(
             format!("{} {}", req.method(), req.uri().path()),
         )
         .detail(format!("缺少权限：{}", p.label()));
-        if let Err(e) = audit::append(&g.state.db, &u.actor("web"), &ev).await {
+        if let Err(e) = audit_log::append(&g.state.db, &u.actor("web"), &ev).await {
             return refuse(api, e.into());
         }
         return refuse(api, AppError::Forbidden(p.label()));

@@ -18,7 +18,7 @@ pub async fn sign_in(
     use crate::error::AppError;
     use crate::limit::Verdict;
     use anbiao_store::account::{self, SignIn};
-    use anbiao_store::audit::{self, Event};
+    use anbiao_store::audit_log::{self, Event};
 
     if let Verdict::Refused { first } = state.sign_in_limiter.attempt(client) {
         if first {
@@ -30,7 +30,7 @@ pub async fn sign_in(
             };
             let ev = Event::new("signin.throttled", format!("client:{client}"))
                 .detail("同一地址登录尝试过于频繁，暂停受理一分钟");
-            audit::append(&state.db, &actor, &ev).await?;
+            audit_log::append(&state.db, &actor, &ev).await?;
         }
         return Err(AppError::TooManyRequests);
     }

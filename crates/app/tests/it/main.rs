@@ -36,7 +36,7 @@ async fn enterprise_in_rugao(db: &anbiao_store::Db, n: u32, name: &str) -> i64 {
         anbiao_domain::OverridePolicy::Allowed,
     )
     .expect("valid");
-    let actor = anbiao_store::audit::Actor::new("tester", "cli");
+    let actor = anbiao_store::audit_log::Actor::new("tester", "cli");
     anbiao_store::enterprise::create(db, &Scope::City, &actor, &draft)
         .await
         .expect("enterprise")
@@ -529,7 +529,7 @@ async fn audit_tokens_backup_and_restore() {
             .await
             .expect("open restored");
         // Equal to the original, plus the entry that records the restore.
-        let original = anbiao_store::audit::head(&t.db).await.expect("head");
+        let original = anbiao_store::audit_log::head(&t.db).await.expect("head");
         let mut expected = table_counts(&t.db).await;
         for (table, n) in &mut expected {
             if table == "audit_log" {
@@ -537,7 +537,7 @@ async fn audit_tokens_backup_and_restore() {
             }
         }
         assert_eq!(table_counts(&restored).await, expected);
-        let last = anbiao_store::audit::search(&restored, &Default::default(), 2, 0)
+        let last = anbiao_store::audit_log::search(&restored, &Default::default(), 2, 0)
             .await
             .expect("entries");
         assert_eq!(last[0].action, "restore");
@@ -594,7 +594,7 @@ async fn rules_explain_a_stored_decision() {
         // Opening through the CLI loads the shipped sheets.
         let out = anbiao(&t.url, &["migrate"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        let actor = anbiao_store::audit::Actor::new("tester", "cli");
+        let actor = anbiao_store::audit_log::Actor::new("tester", "cli");
         let ent = enterprise_in_rugao(&t.db, 3, "规则解释测试厂").await;
         let case = grading::open(
             &t.db,
@@ -713,7 +713,7 @@ async fn jobs_run_once_per_business_day() {
         let t = TestDb::new(backend).await;
         let out = anbiao(&t.url, &["migrate"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        let actor = anbiao_store::audit::Actor::new("tester", "cli");
+        let actor = anbiao_store::audit_log::Actor::new("tester", "cli");
         let ent = enterprise_in_rugao(&t.db, 5, "任务测试厂").await;
         anbiao_store::certificate::issue(
             &t.db,

@@ -1,7 +1,7 @@
 use anbiao_domain::{Role, SignInPolicy};
 use anbiao_store::StoreError;
 use anbiao_store::account::{self, NewUser, SignIn};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::session;
 use anbiao_store::testing::each_backend;
 

@@ -5,7 +5,7 @@ use anbiao_domain::lifecycle::{Action, CaseState, Party};
 use anbiao_domain::rules::AuthorityLevel;
 use anbiao_domain::standard::shipped;
 use anbiao_domain::{Grade, Scope};
-use anbiao_store::audit::{self, Filter};
+use anbiao_store::audit_log::{self, Filter};
 use anbiao_store::grading::{self, NewCase, Step};
 use anbiao_store::testing::each_backend;
 use anbiao_store::{Db, StoreError, enterprise, standards};
@@ -149,7 +149,7 @@ async fn a_case_runs_its_life_cycle_and_refusals_change_nothing() {
             action: Some("case.refused".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &refused).await.expect("count"), 1);
+        assert_eq!(audit_log::count(&db, &refused).await.expect("count"), 1);
         // Another district does not see the case.
         let rudong = Scope::Region {
             codes: vec!["320623".into()],
@@ -197,7 +197,10 @@ async fn a_case_runs_its_life_cycle_and_refusals_change_nothing() {
                 .len(),
             1
         );
-        assert_eq!(audit::verify(&db, None).await.expect("verify").broken, None);
+        assert_eq!(
+            audit_log::verify(&db, None).await.expect("verify").broken,
+            None
+        );
     })
     .await;
 }
@@ -652,7 +655,7 @@ async fn organisations_are_assigned_independently_and_see_only_their_cases() {
             action: Some("case.refused".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &refused).await.expect("count"), 5);
+        assert_eq!(audit_log::count(&db, &refused).await.expect("count"), 5);
     })
     .await;
 }

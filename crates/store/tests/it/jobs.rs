@@ -3,7 +3,7 @@
 //! scoped like the enterprises they concern.
 
 use anbiao_domain::{Grade, ReferenceData, Scope};
-use anbiao_store::audit::{self, Filter};
+use anbiao_store::audit_log::{self, Filter};
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::jobs::{self, DailyReport};
 use anbiao_store::notify::{self, Audience};
@@ -132,7 +132,7 @@ async fn daily_job_records_expiries_and_delivers_reminders_once() {
             "officers see what is late, not what is coming"
         );
         // Both expiries are audited, with the rule.
-        let expiries = audit::search(
+        let expiries = audit_log::search(
             &db,
             &Filter {
                 action: Some("certificate.expire".into()),
@@ -168,7 +168,7 @@ async fn daily_job_records_expiries_and_delivers_reminders_once() {
             }
         );
         assert_eq!(
-            audit::search(
+            audit_log::search(
                 &db,
                 &Filter {
                     action: Some("certificate.expire".into()),
@@ -183,7 +183,7 @@ async fn daily_job_records_expiries_and_delivers_reminders_once() {
             2
         );
         assert!(
-            audit::verify(&db, None)
+            audit_log::verify(&db, None)
                 .await
                 .expect("verify")
                 .broken

@@ -1,7 +1,7 @@
 //! Storage tests; every test runs on SQLite and PostgreSQL.
 
 mod account;
-mod audit;
+mod audit_log;
 mod enterprise;
 mod grading;
 mod hazards;

@@ -1,7 +1,7 @@
 //! API tokens: hashed at rest, limited to the owner's permissions, revocable at once.
 
 use anbiao_domain::{Permission, Role};
-use anbiao_store::audit::{self, Filter};
+use anbiao_store::audit_log::{self, Filter};
 use anbiao_store::testing::each_backend;
 use anbiao_store::token::{self, NewToken, Presented};
 use anbiao_store::with_pool;
@@ -88,7 +88,7 @@ async fn tokens_are_hashed_limited_and_revocable() {
             action: Some("token.".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &issued).await.expect("count"), 3);
+        assert_eq!(audit_log::count(&db, &issued).await.expect("count"), 3);
     })
     .await;
 }

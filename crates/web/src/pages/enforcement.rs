@@ -109,8 +109,7 @@ pub async fn decide(
                         crate::pages::hazards::render_detail(&state, &u, h, Some(m)).await
                     }
                     (None, Some(i)) => {
-                        crate::pages::inspection_records::render_detail(&state, &u, i, Some(m))
-                            .await
+                        crate::pages::inspections::render_detail(&state, &u, i, Some(m)).await
                     }
                     _ => render_list(&state, &u, &ListQuery::default(), Some(m)).await,
                 }

@@ -2,7 +2,7 @@
 
 pub mod account;
 pub mod admin;
-pub mod audit;
+pub mod audit_log;
 pub mod audits;
 pub mod bulletins;
 pub mod cases;
@@ -11,7 +11,7 @@ pub mod enforcement;
 pub mod enterprises;
 pub mod hazards;
 pub mod import;
-pub mod inspection_records;
+pub mod inspection_plans;
 pub mod inspections;
 pub mod login;
 pub mod notifications;

@@ -6,7 +6,7 @@ use serde_json::json;
 use anbiao_domain::Role;
 use anbiao_domain::lifecycle::{Action, CaseState};
 use anbiao_domain::standard::shipped;
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::testing::each_backend;
 use anbiao_store::{account, certificate, grading, standards};
 

@@ -11,7 +11,7 @@ use anbiao_domain::scoring::{Entry, ItemInput};
 use anbiao_domain::standard::{Points, ScoringSheet, shipped};
 use anbiao_domain::{Grade, ReferenceData, Scope};
 use anbiao_store::assessment::Kind;
-use anbiao_store::audit::{self, Actor, Filter};
+use anbiao_store::audit_log::{self, Actor, Filter};
 use anbiao_store::testing::each_backend;
 use anbiao_store::{Db, accident, certificate, enterprise, orgs, standards};
 use time::Duration;
@@ -334,7 +334,7 @@ async fn a_three_case_from_self_assessment_to_certificate() {
             action: Some("case.refused".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &refused).await.expect("count"), 2);
+        assert_eq!(audit_log::count(&db, &refused).await.expect("count"), 2);
     })
     .await;
 }
@@ -495,7 +495,7 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         let held = anbiao_store::grading::get(&db, &city, ids[0]).await.expect("case");
         assert_eq!(held.state(), Some(CaseState::OnHold));
         let objections = Filter { action: Some("case.object".into()), actor: Some("公众：张三".into()), ..Default::default() };
-        assert_eq!(audit::count(&db, &objections).await.expect("count"), 1);
+        assert_eq!(audit_log::count(&db, &objections).await.expect("count"), 1);
         // Not in notice any more; too short a reason; an unknown case.
         let res = app.send(object(ids[0], ok)).await;
         assert_eq!(res.status(), 422);

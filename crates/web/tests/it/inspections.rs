@@ -1,7 +1,7 @@
 //! The annual inspection plan pages: officers, the draw, the calendar, scope.
 
 use anbiao_domain::Scope;
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::enterprise;
 use anbiao_store::testing::each_backend;
 use time::macros::date;

@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use anbiao_domain::{ReferenceData, Role, SignInPolicy};
 use anbiao_store::Db;
 use anbiao_store::account::{self, NewUser};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_web::{AppState, WebConfig};
 
 pub const PASSWORD: &str = "Test#2018pw";

@@ -9,7 +9,7 @@ use axum::http::{Method, Request, header};
 use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
 use anbiao_domain::{Permission, ReferenceData, Role, Scope};
 use anbiao_store::account;
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::testing::each_backend;
 use anbiao_store::{enterprise, token};
 use anbiao_web::WebConfig;
@@ -297,12 +297,12 @@ async fn every_route_every_role_every_region() {
         }
         assert_eq!(checked, specs.len() * ROLES.len() * 3);
         // Each denial by permission left an audit entry.
-        let denied = anbiao_store::audit::Filter {
+        let denied = anbiao_store::audit_log::Filter {
             action: Some("access.denied".into()),
             ..Default::default()
         };
         assert!(
-            anbiao_store::audit::count(&db, &denied)
+            anbiao_store::audit_log::count(&db, &denied)
                 .await
                 .expect("count")
                 > 50

@@ -21,7 +21,7 @@ use anbiao_domain::lifecycle::{Action, Party};
 use anbiao_domain::standard::shipped;
 use anbiao_domain::{Grade, ReferenceData, Role, Scope, SignInPolicy};
 use anbiao_store::account::{self, NewUser};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::hazards::{self, NewHazard};
 use anbiao_store::notify::{self, Audience, NewNotification};

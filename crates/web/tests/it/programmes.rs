@@ -1,7 +1,7 @@
 //! The programme API: the loaded programmes and the target table as of a day.
 
 use anbiao_domain::{Grade, ReferenceData, Scope};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::enterprise;
 use anbiao_store::testing::each_backend;

@@ -5,7 +5,7 @@ use axum::http::{Request, header};
 
 use anbiao_domain::{Permission, Role, SignInPolicy};
 use anbiao_store::account::{self, NewUser};
-use anbiao_store::audit::{self, Actor, Filter};
+use anbiao_store::audit_log::{self, Actor, Filter};
 use anbiao_store::testing::each_backend;
 use anbiao_store::token::{self, NewToken};
 use anbiao_web::WebConfig;
@@ -21,7 +21,7 @@ fn login_form(user: &str, pw: &str, addr: &str) -> Request<Body> {
 }
 
 async fn count_action(db: &anbiao_store::Db, action: &str) -> i64 {
-    audit::count(
+    audit_log::count(
         db,
         &Filter {
             action: Some(action.into()),
@@ -71,7 +71,7 @@ async fn lockout_rate_limit_and_audit_over_http() {
         assert_eq!(body_json(res).await["code"], "account_locked");
         assert_eq!(count_action(&db, "account.locked").await, 1);
         assert_eq!(count_action(&db, "signin.failed").await, 4);
-        let failed = audit::search(
+        let failed = audit_log::search(
             &db,
             &Filter {
                 action: Some("signin.failed".into()),
@@ -100,7 +100,10 @@ async fn lockout_rate_limit_and_audit_over_http() {
             .await;
         assert_eq!(res.status(), 303);
         assert_eq!(count_action(&db, "signin.throttled").await, 1);
-        assert_eq!(audit::verify(&db, None).await.expect("verify").broken, None);
+        assert_eq!(
+            audit_log::verify(&db, None).await.expect("verify").broken,
+            None
+        );
     })
     .await;
 }
@@ -591,7 +594,11 @@ async fn administrators_keep_accounts_and_grants_apart() {
                 action: Some(action.into()),
                 ..Default::default()
             };
-            assert_eq!(audit::count(&db, &f).await.expect("count"), 1, "{action}");
+            assert_eq!(
+                audit_log::count(&db, &f).await.expect("count"),
+                1,
+                "{action}"
+            );
         }
     })
     .await;

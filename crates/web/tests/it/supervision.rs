@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 
 use anbiao_domain::{Role, Scope};
-use anbiao_store::audit::Actor;
+use anbiao_store::audit_log::Actor;
 use anbiao_store::testing::each_backend;
 use anbiao_store::{enterprise, hazards};
 

@@ -2,7 +2,7 @@
 
 use anbiao_domain::{Role, Scope, SignInPolicy};
 use anbiao_store::account::{self, AccountChange, SignIn};
-use anbiao_store::audit::{self, Filter};
+use anbiao_store::audit_log::{self, Filter};
 use anbiao_store::testing::each_backend;
 use anbiao_store::{Db, enterprise, with_pool};
 
@@ -59,7 +59,7 @@ async fn some_history(db: &Db) {
 async fn actions_append_a_verifiable_chain() {
     each_backend(|db| async move {
         some_history(&db).await;
-        let all = audit::search(&db, &Filter::default(), 100, 0)
+        let all = audit_log::search(&db, &Filter::default(), 100, 0)
             .await
             .expect("search");
         let actions: Vec<&str> = all.iter().rev().map(|e| e.action.as_str()).collect();
@@ -78,22 +78,22 @@ async fn actions_append_a_verifiable_chain() {
         assert_ne!(update.before_digest, update.after_digest);
         assert_eq!(all[2].client_addr, "10.0.0.9");
         assert!(all[2].actor_id.is_some());
-        let v = audit::verify(&db, None).await.expect("verify");
+        let v = audit_log::verify(&db, None).await.expect("verify");
         assert_eq!(v.broken, None);
         assert_eq!(v.checked, 5);
-        assert_eq!(v.head, audit::head(&db).await.expect("head"));
+        assert_eq!(v.head, audit_log::head(&db).await.expect("head"));
         // The filters.
         let f = Filter {
             action: Some("signin".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &f).await.expect("count"), 2);
+        assert_eq!(audit_log::count(&db, &f).await.expect("count"), 2);
         let f = Filter {
             object: Some("enterprise:".into()),
             actor: Some("tester".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &f).await.expect("count"), 2);
+        assert_eq!(audit_log::count(&db, &f).await.expect("count"), 2);
         // The application's own SQL cannot change or remove an entry.
         let changed = with_pool!(&db, |p| sqlx::query(
             "UPDATE audit_log SET detail = 'x' WHERE seq = 1"
@@ -118,7 +118,7 @@ async fn verification_names_the_first_tampered_entry() {
         some_history(&db).await;
         drop_guards(&db).await;
         exec(&db, "UPDATE audit_log SET detail = '已改' WHERE seq = 3").await;
-        let v = audit::verify(&db, None).await.expect("verify");
+        let v = audit_log::verify(&db, None).await.expect("verify");
         let (seq, why) = v.broken.expect("broken");
         assert_eq!(seq, 3);
         assert!(why.contains("修改"), "{why}");
@@ -129,14 +129,14 @@ async fn verification_names_the_first_tampered_entry() {
         some_history(&db).await;
         drop_guards(&db).await;
         exec(&db, "DELETE FROM audit_log WHERE seq = 2").await;
-        let (seq, _) = audit::verify(&db, None)
+        let (seq, _) = audit_log::verify(&db, None)
             .await
             .expect("verify")
             .broken
             .expect("broken");
         assert_eq!(seq, 2);
         exec(&db, "DELETE FROM audit_log WHERE seq >= 2").await;
-        let (seq, why) = audit::verify(&db, None)
+        let (seq, why) = audit_log::verify(&db, None)
             .await
             .expect("verify")
             .broken
@@ -151,7 +151,7 @@ async fn verification_names_the_first_tampered_entry() {
         drop_guards(&db).await;
         exec(&db, "UPDATE audit_log SET seq = -seq WHERE seq >= 3").await;
         exec(&db, "UPDATE audit_log SET seq = 1 - seq WHERE seq < 0").await;
-        let mut forged = audit::search(&db, &Filter::default(), 100, 0)
+        let mut forged = audit_log::search(&db, &Filter::default(), 100, 0)
             .await
             .expect("search")
             .into_iter()
@@ -167,7 +167,7 @@ async fn verification_names_the_first_tampered_entry() {
             forged.prev_hash, forged.hash
         );
         exec(&db, &sql).await;
-        let (seq, why) = audit::verify(&db, None).await.expect("verify").broken.expect("broken");
+        let (seq, why) = audit_log::verify(&db, None).await.expect("verify").broken.expect("broken");
         assert_eq!(seq, 4, "{why}");
     })
     .await;
@@ -175,12 +175,12 @@ async fn verification_names_the_first_tampered_entry() {
     // kept outside the database.
     each_backend(|db| async move {
         some_history(&db).await;
-        let kept = audit::head(&db).await.expect("head");
+        let kept = audit_log::head(&db).await.expect("head");
         drop_guards(&db).await;
-        let mut entries = audit::search(&db, &Filter::default(), 100, 0).await.expect("all");
+        let mut entries = audit_log::search(&db, &Filter::default(), 100, 0).await.expect("all");
         entries.reverse();
         exec(&db, "DELETE FROM audit_log").await;
-        let mut prev = audit::GENESIS.to_string();
+        let mut prev = audit_log::GENESIS.to_string();
         for mut e in entries {
             if e.seq == 2 {
                 e.detail = "改写".into();
@@ -203,9 +203,9 @@ async fn verification_names_the_first_tampered_entry() {
         }
         exec(&db, &format!("UPDATE audit_head SET hash = '{prev}' WHERE id = 1")).await;
         // actor_id and digests were dropped in the rewrite; the rewritten chain is consistent.
-        let alone = audit::verify(&db, None).await.expect("verify");
+        let alone = audit_log::verify(&db, None).await.expect("verify");
         assert_eq!(alone.broken, None);
-        let against = audit::verify(&db, Some(&kept.hash)).await.expect("verify");
+        let against = audit_log::verify(&db, Some(&kept.hash)).await.expect("verify");
         assert!(against.broken.expect("broken").1.contains("链头"));
     })
     .await;
@@ -238,12 +238,12 @@ async fn failed_sign_ins_lock_the_account_and_the_lock_is_logged() {
             action: Some("account.locked".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &locks).await.expect("count"), 1);
+        assert_eq!(audit_log::count(&db, &locks).await.expect("count"), 1);
         let during = Filter {
             action: Some("signin.locked".into()),
             ..Default::default()
         };
-        assert_eq!(audit::count(&db, &during).await.expect("count"), 1);
+        assert_eq!(audit_log::count(&db, &during).await.expect("count"), 1);
         // The system administrator lifts the lock.
         let sysadmin = create(&db, &user("sysadmin", Role::SystemAdmin, None))
             .await
@@ -290,7 +290,10 @@ async fn failed_sign_ins_lock_the_account_and_the_lock_is_logged() {
             sign_in(&db, "rugao", "Anbiao#2018").await,
             SignIn::Failed
         ));
-        assert_eq!(audit::verify(&db, None).await.expect("verify").broken, None);
+        assert_eq!(
+            audit_log::verify(&db, None).await.expect("verify").broken,
+            None
+        );
     })
     .await;
 }

@@ -1,0 +1,494 @@
+//! Supervision: each unit's annual inspection plan (年度监督检查计划) drawn from the frequency
+//! rules, its calendar by month, and the unit's law-enforcement officers.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+use serde::Deserialize;
+
+use anbiao_domain::Permission;
+use anbiao_domain::supervision::{InspectionSet, Status};
+use anbiao_sheets::XCell;
+use anbiao_store::StoreError;
+use anbiao_store::inspection_plans::{self, LineRow, NewPlan, PlanRow};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::export::percent_encode;
+use crate::pages::{Layout, own_unit, random_seed, redirect, show_refusal};
+
+const PAGE: i64 = 100;
+
+#[derive(Deserialize)]
+pub struct Which {
+    pub year: Option<i32>,
+    pub unit: Option<String>,
+    pub month: Option<u8>,
+    pub page: Option<i64>,
+}
+
+pub struct LineView {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub status: &'static str,
+    pub visits: i64,
+    pub key_unit: bool,
+    pub drawn: bool,
+    pub explanation: String,
+    /// "3月：张三、李四"
+    pub schedule: Vec<String>,
+}
+
+impl LineView {
+    fn new(l: LineRow, set: Option<&InspectionSet>) -> Self {
+        Self {
+            explanation: set.map(|s| l.explanation(s)).unwrap_or_default(),
+            status: Status::parse(&l.status).map(Status::label).unwrap_or(""),
+            schedule: l
+                .visits()
+                .into_iter()
+                .map(|(m, who)| {
+                    if who.is_empty() {
+                        format!("{m}月：待排执法人员")
+                    } else {
+                        format!("{m}月：{}", who.join("、"))
+                    }
+                })
+                .collect(),
+            enterprise_id: l.enterprise_id,
+            name: l.name,
+            visits: l.visits,
+            key_unit: l.key_unit,
+            drawn: l.drawn,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inspections/plan.html")]
+struct PlanPage {
+    layout: Layout,
+    year: i32,
+    unit: String,
+    units: Vec<String>,
+    can_pick: bool,
+    can_plan: bool,
+    plan: Option<PlanRow>,
+    lines: Vec<LineView>,
+    month: Option<u8>,
+    months: Vec<u8>,
+    page: i64,
+    more: bool,
+    officers: Vec<(String, u32, usize)>,
+    /// Visits per month, for the calendar row.
+    calendar: Vec<(u8, i64)>,
+    can_record: bool,
+    rule_source: String,
+    suggested_seed: u64,
+    error: Option<String>,
+}
+
+fn all_units(state: &AppState) -> Vec<String> {
+    let mut units: Vec<String> = state
+        .reference
+        .regions
+        .all()
+        .iter()
+        .map(|r| r.unit.clone())
+        .collect();
+    units.sort();
+    units.dedup();
+    units
+}
+
+/// The unit a request is about: a district's or township's own, or the city's pick.
+fn unit_for(state: &AppState, u: &CurrentUser, asked: Option<&str>) -> Result<String, AppError> {
+    let units = all_units(state);
+    let unit = match own_unit(state, u) {
+        Some(own) => own,
+        None => asked
+            .map(str::to_string)
+            .or_else(|| units.first().cloned())
+            .unwrap_or_default(),
+    };
+    if !units.contains(&unit) {
+        return Err(AppError::bad("unit", format!("没有地区“{unit}”")));
+    }
+    Ok(unit)
+}
+
+/// The unit a change is about: asking for another unit than one's own is refused, not redirected.
+fn unit_to_change(
+    state: &AppState,
+    u: &CurrentUser,
+    asked: Option<&str>,
+) -> Result<String, AppError> {
+    if let (Some(own), Some(a)) = (
+        own_unit(state, u),
+        asked.map(str::trim).filter(|a| !a.is_empty()),
+    ) && a != own
+    {
+        return Err(AppError::Forbidden("只能编制和公开本地区的监督检查计划"));
+    }
+    unit_for(state, u, asked)
+}
+
+fn year_ok(year: i32) -> Result<i32, AppError> {
+    if (2000..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(AppError::bad("year", "年度应在 2000 至 2100 之间"))
+    }
+}
+
+async fn render(
+    state: &AppState,
+    u: &CurrentUser,
+    q: &Which,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let year = year_ok(q.year.unwrap_or_else(|| state.today().year()))?;
+    let unit = unit_for(state, u, q.unit.as_deref())?;
+    let month = q.month.filter(|m| (1..=12).contains(m));
+    let page = q.page.unwrap_or(1).max(1);
+    let plan = inspection_plans::get(&state.db, &unit, year).await?;
+    let mut lines = Vec::new();
+    if let Some(p) = &plan {
+        lines = inspection_plans::lines(
+            &state.db,
+            &u.scope,
+            p.id,
+            month,
+            PAGE + 1,
+            (page - 1) * PAGE,
+        )
+        .await?;
+    }
+    let set = plan
+        .as_ref()
+        .and_then(|p| state.reference.inspection.by_name(&p.rule));
+    let more = lines.len() as i64 > PAGE;
+    lines.truncate(PAGE as usize);
+    let calendar = match &plan {
+        Some(p) => inspection_plans::month_counts(&state.db, &u.scope, p.id)
+            .await?
+            .into_iter()
+            .zip(1u8..)
+            .map(|(n, m)| (m, n))
+            .collect(),
+        None => Vec::new(),
+    };
+    let officers = inspection_plans::officers(&state.db, &unit)
+        .await?
+        .into_iter()
+        .map(|o| (o.username, o.capacity_per_month, o.conflicts.len()))
+        .collect();
+    let rule_source = state
+        .reference
+        .inspection
+        .in_force(state.today())
+        .map(|s| format!("{}@{}：{}", s.id, s.version, s.source))
+        .unwrap_or_default();
+    let page_view = PlanPage {
+        layout: Layout::new(u, state, "inspections"),
+        year,
+        can_pick: own_unit(state, u).is_none(),
+        can_plan: u.can(Permission::PlanInspections),
+        units: all_units(state),
+        unit,
+        plan,
+        lines: lines.into_iter().map(|l| LineView::new(l, set)).collect(),
+        month,
+        months: (1..=12).collect(),
+        page,
+        more,
+        officers,
+        calendar,
+        can_record: u.can(Permission::Inspect),
+        rule_source,
+        suggested_seed: random_seed(),
+        error,
+    };
+    Ok(Html(page_view.render()?))
+}
+
+/// `GET /inspections/plan?year=&unit=&month=&page=`
+pub async fn page(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<Which>,
+) -> Result<Html<String>, HtmlError> {
+    render(&state, &u, &q, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DrawForm {
+    pub year: i32,
+    pub unit: Option<String>,
+    pub seed: String,
+}
+
+/// `POST /inspections/plan`: draws the unit's plan for the year.
+pub async fn draw(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(f): Form<DrawForm>,
+) -> Result<Response, HtmlError> {
+    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
+    let result = async {
+        let year = year_ok(f.year)?;
+        let seed = f
+            .seed
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| AppError::bad("seed", "随机种子应为非负整数"))?;
+        let on = state.today();
+        let set = state
+            .reference
+            .inspection
+            .in_force(on)
+            .map_err(|e| AppError::bad("year", e.message))?;
+        inspection_plans::create(
+            &state.db,
+            &u.actor("form"),
+            &NewPlan {
+                unit: &unit,
+                year,
+                seed,
+                on,
+                set,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) => AppError::bad("seed", m),
+            other => AppError::from(other),
+        })
+    }
+    .await;
+    let q = Which {
+        year: Some(f.year),
+        unit: Some(unit.clone()),
+        month: None,
+        page: None,
+    };
+    match result {
+        Ok(_) => Ok(redirect(
+            &format!(
+                "/inspections/plan?year={}&unit={}",
+                f.year,
+                percent_encode(&unit)
+            ),
+            is_htmx(&headers),
+        )),
+        Err(e) => show_refusal(e, |m| render(&state, &u, &q, Some(m))).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OfficerForm {
+    pub unit: Option<String>,
+    pub year: Option<i32>,
+    pub username: String,
+    pub capacity: String,
+}
+
+/// `POST /inspections/officers`: adds or changes an officer of the unit.
+pub async fn set_officer(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(f): Form<OfficerForm>,
+) -> Result<Response, HtmlError> {
+    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
+    let result = async {
+        let capacity = f
+            .capacity
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|c| (1..=500).contains(c))
+            .ok_or_else(|| AppError::bad("capacity", "每月可承担的检查次数应为 1 至 500 的整数"))?;
+        inspection_plans::set_officer(
+            &state.db,
+            &u.actor("form"),
+            f.username.trim(),
+            &unit,
+            capacity,
+            true,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) => AppError::bad("username", m),
+            other => AppError::from(other),
+        })
+    }
+    .await;
+    let q = Which {
+        year: f.year,
+        unit: Some(unit.clone()),
+        month: None,
+        page: None,
+    };
+    match result {
+        Ok(()) => Ok(redirect(
+            &format!(
+                "/inspections/plan?year={}&unit={}",
+                f.year.unwrap_or_else(|| state.today().year()),
+                percent_encode(&unit)
+            ),
+            is_htmx(&headers),
+        )),
+        Err(e) => show_refusal(e, |m| render(&state, &u, &q, Some(m))).await,
+    }
+}
+
+/// `GET /inspections/plan/export?year=&unit=`: the whole plan as .xlsx.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<Which>,
+) -> Result<Response, HtmlError> {
+    let year = year_ok(q.year.unwrap_or_else(|| state.today().year()))?;
+    let unit = unit_for(&state, &u, q.unit.as_deref())?;
+    let plan = inspection_plans::get(&state.db, &unit, year)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let set = state.reference.inspection.by_name(&plan.rule);
+    let lines = inspection_plans::lines(&state.db, &u.scope, plan.id, None, 10_000_000, 0).await?;
+    let headers = [
+        "企业名称",
+        "标准化状态",
+        "检查次数",
+        "重点检查单位",
+        "双随机抽中",
+        "频次依据",
+        "检查安排（月份：执法人员）",
+    ];
+    let rows: Vec<Vec<XCell>> = lines
+        .into_iter()
+        .map(|l| {
+            let v = LineView::new(l, set);
+            vec![
+                XCell::Text(v.name),
+                XCell::Text(v.status.to_string()),
+                XCell::Number(v.visits as f64),
+                XCell::Text(if v.key_unit { "是" } else { "" }.into()),
+                XCell::Text(if v.drawn { "是" } else { "" }.into()),
+                XCell::Text(v.explanation),
+                XCell::Text(v.schedule.join("；")),
+            ]
+        })
+        .collect();
+    let title = format!(
+        "{unit} {year} 年度监督检查计划（{} 按 {} 编制，随机种子 {}）",
+        plan.drawn_on, plan.rule, plan.seed
+    );
+    let bytes = anbiao_sheets::write_table("检查计划", Some(&title), &headers, &rows)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::export::xlsx_download(
+        bytes,
+        &format!("inspection-plan-{year}.xlsx"),
+        &format!("{unit}{year}年度监督检查计划.xlsx"),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    pub year: i32,
+    pub unit: Option<String>,
+}
+
+/// `POST /inspections/plan/publish`: publishes the draw on the portal (双随机一公开).
+pub async fn publish(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(f): Form<PublishForm>,
+) -> Result<Response, HtmlError> {
+    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
+    let plan = inspection_plans::get(&state.db, &unit, year_ok(f.year)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    inspection_plans::publish(&state.db, &u.actor("form"), plan.id, state.today()).await?;
+    Ok(redirect(
+        &format!(
+            "/inspections/plan?year={}&unit={}",
+            f.year,
+            percent_encode(&unit)
+        ),
+        is_htmx(&headers),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "portal/inspections.html")]
+struct PortalList {
+    nav: &'static str,
+    rows: Vec<PlanRow>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/inspection_plan.html")]
+struct PortalOne {
+    nav: &'static str,
+    plan: PlanRow,
+    lines: Vec<(String, String)>,
+    page: i64,
+    more: bool,
+}
+
+/// `GET /portal/inspections`: the published draws.
+pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    let rows = inspection_plans::published(&state.db, 200).await?;
+    Ok(Html(
+        PortalList {
+            nav: "inspections",
+            rows,
+        }
+        .render()?,
+    ))
+}
+
+/// `GET /portal/inspections/{id}?page=`: a published draw: the enterprises drawn and the
+/// month of each visit (the officers' names stay internal).
+pub async fn portal_one(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<Which>,
+) -> Result<Html<String>, HtmlError> {
+    let plan = inspection_plans::by_id(&state.db, id)
+        .await?
+        .filter(|p| p.published_on.is_some())
+        .ok_or(AppError::NotFound)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let mut lines =
+        inspection_plans::drawn_lines(&state.db, id, PAGE + 1, (page - 1) * PAGE).await?;
+    let more = lines.len() as i64 > PAGE;
+    lines.truncate(PAGE as usize);
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            let months: Vec<String> = l
+                .visits()
+                .into_iter()
+                .map(|(m, _)| format!("{m}月"))
+                .collect();
+            (l.name, months.join("、"))
+        })
+        .collect();
+    Ok(Html(
+        PortalOne {
+            nav: "inspections",
+            plan,
+            lines,
+            page,
+            more,
+        }
+        .render()?,
+    ))
+}
