@@ -5,20 +5,18 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use anbiao_actions::imports::{self as services, ImportError};
 use anbiao_domain::{ReferenceData, Role, Scope};
 use anbiao_store::account::{self, NewUser};
 use anbiao_store::enterprise::{self, Filter};
-use anbiao_store::import::ImportOptions;
 use anbiao_store::{Db, jobs, reference as store_reference, seed, session};
 use anbiao_web::filters::ListQuery;
-use anbiao_web::{AppState, WebConfig, export};
+use anbiao_web::{AppState, WebConfig};
 
 use crate::cli::{Cli, Command, ExportWhat, ImportWhat, ServeArgs, UserAction};
 use crate::ops;
 
 /// Opens (creating and migrating when needed) and mirrors the reference data.
-async fn open(cli_db: &str, reference: &ReferenceData) -> anyhow::Result<Db> {
+pub(crate) async fn open(cli_db: &str, reference: &ReferenceData) -> anyhow::Result<Db> {
     let db = Db::open(cli_db)
         .await
         .with_context(|| format!("无法打开数据库 {}", anbiao_store::db::redact(cli_db)))?;
@@ -35,7 +33,7 @@ async fn open(cli_db: &str, reference: &ReferenceData) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-fn progress(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 剩余 {eta})")
@@ -111,43 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             serve,
             enterprises,
             seed,
-        } => {
-            let db = open(&cli.db, &reference).await?;
-            if enterprise::count(&db, &Scope::City).await? == 0 {
-                let n = seed_enterprises(&db, &reference, enterprises, seed).await?;
-                eprintln!("已生成演示企业 {n} 家");
-            }
-            let logins = demo_users(&db).await?;
-            let own = match account::by_username(&db, "qiye").await? {
-                Some(u) => u.enterprise_id,
-                None => None,
-            };
-            if let Some(s) = crate::demo::grading_history(&db, &reference, seed, own).await? {
-                eprintln!(
-                    "已生成定级历史：证书 {} 张，运行质量审计 {} 次，小微企业自评 {} 家，在办定级案件 {} 件",
-                    s.certificates, s.audits, s.started, s.cases
-                );
-            }
-            if let Some(t) =
-                crate::supervision::tell(&db, &reference, seed, own, anbiao_web::today()).await?
-            {
-                eprintln!(
-                    "已生成监督检查记录 {} 次，隐患 {} 项，执法决定 {} 项",
-                    t.inspections, t.hazards, t.decisions
-                );
-            }
-            let n = anbiao_store::standing::refresh(&db).await?;
-            if n > 0 {
-                eprintln!("已更新 {n} 家企业的样板地区统计");
-            }
-            println!("演示系统：http://127.0.0.1:{}/", serve.port);
-            println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
-            for (username, label) in logins {
-                println!("  {username:<12} {label}");
-            }
-            serve_app(db, reference, serve).await?;
-            Ok(0)
-        }
+        } => run_demo(&cli.db, reference, serve, enterprises, seed).await,
         Command::Import {
             what:
                 ImportWhat::Enterprises {
@@ -155,78 +117,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     all_or_nothing,
                     json,
                 },
-        } => {
-            let bytes = match std::fs::read(&file) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("错误：无法读取文件 {}：{e}", file.display());
-                    return Ok(1);
-                }
-            };
-            let db = open(&cli.db, &reference).await?;
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let pb = progress(0, "导入");
-            let pb2 = pb.clone();
-            let res = services::import_roster(
-                &db,
-                &reference,
-                &anbiao_actions::Actor::on_behalf(
-                    anbiao_domain::Role::CityOfficer,
-                    Scope::City,
-                    "cli",
-                    &format!("import:{name}"),
-                ),
-                bytes,
-                ImportOptions { all_or_nothing },
-                anbiao_web::today(),
-                &move |n| pb2.set_position(n),
-            )
-            .await;
-            pb.finish_and_clear();
-            db.close().await;
-            let report = match res {
-                Ok(r) => r,
-                Err(ImportError::Sheet(e)) => {
-                    eprintln!("错误：{}：{e}", file.display());
-                    return Ok(1);
-                }
-                Err(ImportError::Action(e)) => return Err(anyhow!(e)),
-            };
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                if !report.outcome.committed {
-                    println!(
-                        "有 {} 行被拒绝，按 --all-or-nothing 未写入任何数据。",
-                        report.outcome.rejected.len()
-                    );
-                } else {
-                    println!(
-                        "新增 {} 家，更新 {} 家，拒绝 {} 行。",
-                        report.outcome.imported,
-                        report.outcome.updated,
-                        report.outcome.rejected.len()
-                    );
-                }
-                for r in &report.outcome.rejected {
-                    println!("  第{}行 [{}] {}", r.row, r.column, r.reason);
-                }
-                if !report.unknown_columns.is_empty() {
-                    println!(
-                        "未识别的列（已忽略）：{}",
-                        report.unknown_columns.join("、")
-                    );
-                }
-            }
-            Ok(if report.outcome.rejected.is_empty() {
-                0
-            } else {
-                2
-            })
-        }
+        } => crate::registry_cmd::import(&cli.db, &reference, &file, all_or_nothing, json).await,
         Command::Export {
             what:
                 ExportWhat::Enterprises {
@@ -238,7 +129,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     status,
                 },
         } => {
-            let db = open(&cli.db, &reference).await?;
             let query = ListQuery {
                 q,
                 region,
@@ -247,22 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 status,
                 ..Default::default()
             };
-            let filter: Filter = query
-                .to_filter(&reference)
-                .map_err(|e| anyhow!(e.message()))?;
-            let rows = enterprise::list_all(&db, &Scope::City, &filter, export::MAX_ROWS).await?;
-            db.close().await;
-            let title = format!(
-                "企业名录（导出于{}，共{}家）",
-                anbiao_domain::date::format_date(anbiao_web::today()),
-                rows.len()
-            );
-            let bytes =
-                export::enterprises_xlsx(&reference, &title, &rows).map_err(|e| anyhow!(e))?;
-            std::fs::write(&output, bytes)
-                .with_context(|| format!("无法写入 {}", output.display()))?;
-            eprintln!("已导出 {} 家企业到 {}", rows.len(), output.display());
-            Ok(0)
+            crate::registry_cmd::export(&cli.db, &reference, &output, &query).await
         }
         Command::User {
             action:
@@ -318,6 +193,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `anbiao demo`: seed if empty, tell the grading and supervision history once, print one
+/// login per role, serve.
+async fn run_demo(
+    cli_db: &str,
+    reference: ReferenceData,
+    serve: ServeArgs,
+    enterprises: usize,
+    seed: u64,
+) -> anyhow::Result<i32> {
+    let db = open(cli_db, &reference).await?;
+    if enterprise::count(&db, &Scope::City).await? == 0 {
+        let n = seed_enterprises(&db, &reference, enterprises, seed).await?;
+        eprintln!("已生成演示企业 {n} 家");
+    }
+    let logins = demo_users(&db).await?;
+    let own = match account::by_username(&db, "qiye").await? {
+        Some(u) => u.enterprise_id,
+        None => None,
+    };
+    if let Some(s) = crate::demo::grading_history(&db, &reference, seed, own).await? {
+        eprintln!(
+            "已生成定级历史：证书 {} 张，运行质量审计 {} 次，小微企业自评 {} 家，在办定级案件 {} 件",
+            s.certificates, s.audits, s.started, s.cases
+        );
+    }
+    if let Some(t) =
+        crate::supervision::tell(&db, &reference, seed, own, anbiao_web::today()).await?
+    {
+        eprintln!(
+            "已生成监督检查记录 {} 次，隐患 {} 项，执法决定 {} 项",
+            t.inspections, t.hazards, t.decisions
+        );
+    }
+    let n = anbiao_store::standing::refresh(&db).await?;
+    if n > 0 {
+        eprintln!("已更新 {n} 家企业的样板地区统计");
+    }
+    println!("演示系统：http://127.0.0.1:{}/", serve.port);
+    println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+    for (username, label) in logins {
+        println!("  {username:<12} {label}");
+    }
+    serve_app(db, reference, serve).await?;
+    Ok(0)
 }
 
 /// A region given on the command line, by code or by today's name.

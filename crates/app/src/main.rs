@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod ops;
 mod reference;
+mod registry_cmd;
 mod story;
 mod supervision;
 

@@ -1,0 +1,118 @@
+//! The registry on the command line: importing a roster, exporting the registry.
+
+use std::path::Path;
+
+use anbiao_actions::imports::{self as services, ImportError};
+use anbiao_domain::{ReferenceData, Scope};
+use anbiao_store::enterprise::{self, Filter};
+use anbiao_store::import::ImportOptions;
+use anbiao_web::export;
+use anbiao_web::filters::ListQuery;
+use anyhow::{Context, anyhow};
+
+use crate::commands::{open, progress};
+
+/// `anbiao import enterprises FILE`: 0 when nothing was rejected, 2 when some rows were, 1 when
+/// the file cannot be read at all.
+pub async fn import(
+    cli_db: &str,
+    reference: &ReferenceData,
+    file: &Path,
+    all_or_nothing: bool,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("错误：无法读取文件 {}：{e}", file.display());
+            return Ok(1);
+        }
+    };
+    let db = open(cli_db, reference).await?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let pb = progress(0, "导入");
+    let pb2 = pb.clone();
+    let res = services::import_roster(
+        &db,
+        reference,
+        &anbiao_actions::Actor::on_behalf(
+            anbiao_domain::Role::CityOfficer,
+            Scope::City,
+            "cli",
+            &format!("import:{name}"),
+        ),
+        bytes,
+        ImportOptions { all_or_nothing },
+        anbiao_web::today(),
+        &move |n| pb2.set_position(n),
+    )
+    .await;
+    pb.finish_and_clear();
+    db.close().await;
+    let report = match res {
+        Ok(r) => r,
+        Err(ImportError::Sheet(e)) => {
+            eprintln!("错误：{}：{e}", file.display());
+            return Ok(1);
+        }
+        Err(ImportError::Action(e)) => return Err(anyhow!(e)),
+    };
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        if !report.outcome.committed {
+            println!(
+                "有 {} 行被拒绝，按 --all-or-nothing 未写入任何数据。",
+                report.outcome.rejected.len()
+            );
+        } else {
+            println!(
+                "新增 {} 家，更新 {} 家，拒绝 {} 行。",
+                report.outcome.imported,
+                report.outcome.updated,
+                report.outcome.rejected.len()
+            );
+        }
+        for r in &report.outcome.rejected {
+            println!("  第{}行 [{}] {}", r.row, r.column, r.reason);
+        }
+        if !report.unknown_columns.is_empty() {
+            println!(
+                "未识别的列（已忽略）：{}",
+                report.unknown_columns.join("、")
+            );
+        }
+    }
+    Ok(if report.outcome.rejected.is_empty() {
+        0
+    } else {
+        2
+    })
+}
+
+/// `anbiao export enterprises -o FILE.xlsx`: the registry (filtered) as a workbook.
+pub async fn export(
+    cli_db: &str,
+    reference: &ReferenceData,
+    output: &Path,
+    query: &ListQuery,
+) -> anyhow::Result<i32> {
+    let db = open(cli_db, reference).await?;
+    let filter: Filter = query
+        .to_filter(reference)
+        .map_err(|e| anyhow!(e.message()))?;
+    let rows = enterprise::list_all(&db, &Scope::City, &filter, export::MAX_ROWS).await?;
+    db.close().await;
+    let title = format!(
+        "企业名录（导出于{}，共{}家）",
+        anbiao_domain::date::format_date(anbiao_web::today()),
+        rows.len()
+    );
+    let bytes = export::enterprises_xlsx(reference, &title, &rows).map_err(|e| anyhow!(e))?;
+    std::fs::write(output, bytes).with_context(|| format!("无法写入 {}", output.display()))?;
+    eprintln!("已导出 {} 家企业到 {}", rows.len(), output.display());
+    Ok(0)
+}
