@@ -249,10 +249,84 @@ pub async fn tell(
     tx.commit().await?;
 
     // Audits of 三级 enterprises during the plan; the lagging units audit too few.
+    let audits_done =
+        audit_three_holders(db, reference, programme, rng, &three_holders, today).await?;
+
+    // A few lose the certificate after a fatal accident.
+    for (cid, ent, first, until, _) in &three_holders {
+        if rng.random_range(0..100) >= 2 {
+            continue;
+        }
+        let on = *first + Duration::days(rng.random_range(60..900));
+        if on >= today || on >= *until {
+            continue;
+        }
+        let a = Accident {
+            occurred_on: on,
+            deaths: 1,
+            serious_injuries: rng.random_range(0..3),
+            direct_loss_yuan: rng.random_range(300_000..2_500_000),
+        };
+        accident::record(db, &Scope::City, &actor, *ent, &a, "机械伤害事故，1人死亡").await?;
+        let rule = rules
+            .in_force(on)
+            .ok()
+            .and_then(|set| set.proposal_after(Grade::Three, &a, &[]))
+            .map(|p| p.rule.to_string());
+        let revoked = certificate::revoke(
+            db,
+            &Scope::City,
+            &actor,
+            *cid,
+            on + Duration::days(20),
+            "发生生产安全死亡事故，经核查撤销",
+            rule.as_deref(),
+        )
+        .await;
+        // A renewal may already have superseded it; then the accident stands alone.
+        if let Err(e) = revoked {
+            tracing::debug!("demo revocation skipped: {e}");
+        }
+    }
+
+    // Small-micro enterprises that started in 2019 without a certificate yet.
+    let mut cases = 0;
+    let mut with_case = HashSet::new();
+    let cast = crate::demo::Cast { reference };
+    for (e, opened) in coverage_cases {
+        let firm = cast.enterprise(e);
+        let cx = crate::demo::ctx(db, reference, &firm, opened);
+        if cx.open_case(Grade::SmallMicro).await.is_ok() {
+            cases += 1;
+            with_case.insert(e.id);
+        }
+    }
+    Ok(Told {
+        certificates,
+        audits: audits_done,
+        cases,
+        with_case,
+    })
+}
+
+/// A certificate of the story: (certificate, enterprise, first issued, valid until, region).
+type Holder<'a> = (i64, i64, Date, Date, &'a str);
+
+/// Operation-quality audits of 三级 holders during the plan (the lagging units audit too few),
+/// with the re-checks of those found deficient. Returns how many audits were recorded.
+async fn audit_three_holders(
+    db: &Db,
+    reference: &ReferenceData,
+    programme: &anbiao_domain::programme::Programme,
+    rng: &mut ChaCha8Rng,
+    three_holders: &[Holder<'_>],
+    today: Date,
+) -> anyhow::Result<usize> {
+    let actor = Actor::new("system", "seed");
     let (trees, _) = anbiao_domain::standard::shipped()?;
     let mut audits_done = 0usize;
-    let mut sample: Vec<&(i64, i64, Date, Date, &str)> = Vec::new();
-    for h in &three_holders {
+    let mut sample: Vec<&Holder<'_>> = Vec::new();
+    for h in three_holders {
         let (_, _, first, until, region) = h;
         if *first > date!(2019 - 06 - 30) || *until < date!(2019 - 12 - 31) {
             continue;
@@ -392,60 +466,5 @@ pub async fn tell(
             .await?;
         }
     }
-
-    // A few lose the certificate after a fatal accident.
-    for (cid, ent, first, until, _) in &three_holders {
-        if rng.random_range(0..100) >= 2 {
-            continue;
-        }
-        let on = *first + Duration::days(rng.random_range(60..900));
-        if on >= today || on >= *until {
-            continue;
-        }
-        let a = Accident {
-            occurred_on: on,
-            deaths: 1,
-            serious_injuries: rng.random_range(0..3),
-            direct_loss_yuan: rng.random_range(300_000..2_500_000),
-        };
-        accident::record(db, &Scope::City, &actor, *ent, &a, "机械伤害事故，1人死亡").await?;
-        let rule = rules
-            .in_force(on)
-            .ok()
-            .and_then(|set| set.proposal_after(Grade::Three, &a, &[]))
-            .map(|p| p.rule.to_string());
-        let revoked = certificate::revoke(
-            db,
-            &Scope::City,
-            &actor,
-            *cid,
-            on + Duration::days(20),
-            "发生生产安全死亡事故，经核查撤销",
-            rule.as_deref(),
-        )
-        .await;
-        // A renewal may already have superseded it; then the accident stands alone.
-        if let Err(e) = revoked {
-            tracing::debug!("demo revocation skipped: {e}");
-        }
-    }
-
-    // Small-micro enterprises that started in 2019 without a certificate yet.
-    let mut cases = 0;
-    let mut with_case = HashSet::new();
-    let cast = crate::demo::Cast { reference };
-    for (e, opened) in coverage_cases {
-        let firm = cast.enterprise(e);
-        let cx = crate::demo::ctx(db, reference, &firm, opened);
-        if cx.open_case(Grade::SmallMicro).await.is_ok() {
-            cases += 1;
-            with_case.insert(e.id);
-        }
-    }
-    Ok(Told {
-        certificates,
-        audits: audits_done,
-        cases,
-        with_case,
-    })
+    Ok(audits_done)
 }

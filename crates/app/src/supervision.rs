@@ -386,59 +386,13 @@ pub async fn tell(
                 .await?;
                 told.decisions += 1;
             }
-            // How far the rectification got by today.
-            let due = if *level == Level::Major {
-                *on + Duration::days(45)
-            } else {
-                *on + Duration::days(15)
+            let finding = Finding {
+                hazard_id: h.id,
+                level: *level,
+                on: *on,
+                own,
             };
-            let done_on = *on + Duration::days(rng.random_range(3..14));
-            let roll = rng.random_range(0..100);
-            let owner = Actor::new("qiye", "seed");
-            if own && due > today {
-                continue; // the demo enterprise's open hazard, for its user to rectify
-            }
-            if done_on > today || (due < today && roll < 10) {
-                continue; // still open (overdue when past its deadline)
-            }
-            hazards::step_with_photo(
-                db,
-                &Scope::City,
-                &owner,
-                h.id,
-                Step::Rectify,
-                done_on,
-                "已按要求整改，附整改后照片",
-                Some(AFTER),
-            )
-            .await?;
-            let accept_on = done_on + Duration::days(rng.random_range(1..6));
-            if accept_on > today || roll < 16 {
-                continue; // awaiting acceptance
-            }
-            if roll < 22 {
-                hazards::step(
-                    db,
-                    &Scope::City,
-                    &inspector,
-                    h.id,
-                    Step::Return,
-                    accept_on,
-                    "复查发现整改不到位，退回重新整改",
-                )
-                .await?;
-                continue;
-            }
-            hazards::step(
-                db,
-                &Scope::City,
-                &inspector,
-                h.id,
-                Step::Accept,
-                accept_on,
-                "经现场复查，整改到位，同意销号",
-            )
-            .await?;
+            follow_up(db, &mut rng, &inspector, finding, today).await?;
         }
     }
     // The enterprises' own self-checks.
@@ -594,4 +548,85 @@ impl Decide<'_> {
         )
         .await
     }
+}
+
+/// A hazard an inspection found: which, how grave, when, and whether it is the demo
+/// enterprise's own.
+#[derive(Clone, Copy)]
+struct Finding {
+    hazard_id: i64,
+    level: Level,
+    on: Date,
+    own: bool,
+}
+
+/// How far a finding's rectification got by today: reported done with its photo, then accepted
+/// and written off, or returned, or still open (overdue past its deadline).
+async fn follow_up(
+    db: &Db,
+    rng: &mut ChaCha8Rng,
+    inspector: &Actor,
+    f: Finding,
+    today: Date,
+) -> anyhow::Result<()> {
+    let Finding {
+        hazard_id,
+        level,
+        on,
+        own,
+    } = f;
+    // How far the rectification got by today.
+    let due = if level == Level::Major {
+        on + Duration::days(45)
+    } else {
+        on + Duration::days(15)
+    };
+    let done_on = on + Duration::days(rng.random_range(3..14));
+    let roll = rng.random_range(0..100);
+    let owner = Actor::new("qiye", "seed");
+    if own && due > today {
+        return Ok(()); // the demo enterprise's open hazard, for its user to rectify
+    }
+    if done_on > today || (due < today && roll < 10) {
+        return Ok(()); // still open (overdue when past its deadline)
+    }
+    hazards::step_with_photo(
+        db,
+        &Scope::City,
+        &owner,
+        hazard_id,
+        Step::Rectify,
+        done_on,
+        "已按要求整改，附整改后照片",
+        Some(AFTER),
+    )
+    .await?;
+    let accept_on = done_on + Duration::days(rng.random_range(1..6));
+    if accept_on > today || roll < 16 {
+        return Ok(()); // awaiting acceptance
+    }
+    if roll < 22 {
+        hazards::step(
+            db,
+            &Scope::City,
+            inspector,
+            hazard_id,
+            Step::Return,
+            accept_on,
+            "复查发现整改不到位，退回重新整改",
+        )
+        .await?;
+        return Ok(());
+    }
+    hazards::step(
+        db,
+        &Scope::City,
+        inspector,
+        hazard_id,
+        Step::Accept,
+        accept_on,
+        "经现场复查，整改到位，同意销号",
+    )
+    .await?;
+    Ok(())
 }
