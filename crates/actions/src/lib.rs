@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod certificates;
 pub mod enterprises;
 pub mod error;
 pub mod grading;

@@ -136,6 +136,20 @@ pub fn markdown(rules: &AuthoritySet) -> String {
         }
         out.push('\n');
     }
+    out.push_str("\n**Other workflow steps** (`authority.toml` `[set.steps]`, asked by the action before the record's state; with the route's permission)\n\n");
+    header(&mut out, "步骤");
+    for (step, parties) in rules.steps() {
+        out.push_str(&format!("| `{step}` |"));
+        for r in ROLES {
+            let takes = r.is_officer() || r == Role::EnterpriseManager;
+            let cell = match rules.party_of(r) {
+                Some(p) if takes && parties.contains(&p) => scope_words(r),
+                _ => "—",
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
     out.push_str("\n**Registry fields** (`actions::enterprises`: officer-kept fields take a recorded reason; an enterprise registers no other enterprise)\n\n");
     header(&mut out, "字段");
     for f in Field::ALL {

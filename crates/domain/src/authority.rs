@@ -65,6 +65,8 @@ pub struct AuthoritySet {
     parties: BTreeMap<String, Party>,
     grading: HashMap<Action, Who>,
     hazards: BTreeMap<String, Vec<Party>>,
+    #[serde(default)]
+    steps: BTreeMap<String, Vec<Party>>,
     enterprise_fields: BTreeMap<String, FieldKeeper>,
     #[serde(skip)]
     validity: Validity,
@@ -142,6 +144,38 @@ impl AuthoritySet {
                 })
             }
         }
+    }
+
+    /// Whether `party` may take a step of another workflow (`certificate.revoke`,
+    /// `submission.decide` …, the keys of `[set.steps]`). A step the file does not name is
+    /// nobody's.
+    pub fn may_take_step(&self, party: Option<Party>, step: &str) -> Result<(), Refusal> {
+        let rule = self.rule(&format!("steps.{step}"));
+        let allowed = self.step_parties(step);
+        match party {
+            Some(p) if allowed.contains(&p) => Ok(()),
+            _ if allowed.is_empty() => Err(Refusal {
+                message: format!("职责分工未规定“{step}”由谁办理"),
+                rule,
+            }),
+            _ => {
+                let who: Vec<&str> = allowed.iter().map(|p| p.label()).collect();
+                Err(Refusal {
+                    message: format!("此项应由{}办理", who.join("或")),
+                    rule,
+                })
+            }
+        }
+    }
+
+    /// The parties of a workflow step.
+    pub fn step_parties(&self, step: &str) -> &[Party] {
+        self.steps.get(step).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The workflow steps the file names, with their parties.
+    pub fn steps(&self) -> impl Iterator<Item = (&str, &[Party])> {
+        self.steps.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
     /// The parties that may take a hazard step.
@@ -353,6 +387,24 @@ mod tests {
                 .is_err()
         );
         assert!(s.may_take_hazard_step(None, "report").is_err());
+        // Other workflows.
+        assert!(
+            s.may_take_step(Some(Party::City), "submission.decide")
+                .is_ok()
+        );
+        let e = s
+            .may_take_step(Some(Party::District), "submission.decide")
+            .expect_err("the city decides");
+        assert_eq!(e.rule, "authority@1#steps.submission.decide");
+        assert!(
+            s.may_take_step(Some(Party::Enterprise), "certificate.annual")
+                .is_ok()
+        );
+        assert!(
+            s.may_take_step(Some(Party::City), "certificate.annual")
+                .is_err()
+        );
+        assert!(s.may_take_step(Some(Party::City), "nobody.knows").is_err());
     }
 
     #[test]

@@ -194,7 +194,7 @@ pub async fn draw(
         f.unit.as_deref().map(str::trim).filter(|a| !a.is_empty()),
     ) && asked != own
     {
-        return Err(AppError::Forbidden("只能编制本地区的运行质量审计抽查计划").into());
+        return Err(AppError::Denied("只能编制本地区的运行质量审计抽查计划".into()).into());
     }
     let unit = unit_for(&state, &u, f.unit.as_deref())?;
     let result = async {

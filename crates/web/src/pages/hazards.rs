@@ -271,6 +271,8 @@ struct DetailPage {
     can_rectify: bool,
     can_accept: bool,
     can_decide: bool,
+    /// Whether the inspection that found it opens for the reader (a page links only then).
+    can_read_inspections: bool,
     kinds: Vec<(&'static str, &'static str)>,
     categories: Vec<(String, String, i64)>,
     today: String,
@@ -382,6 +384,7 @@ pub async fn render_detail(
             ),
         can_accept: u.can(Permission::Inspect) && st == HState::Rectified,
         can_decide: u.can(Permission::Enforce) && st != HState::Closed,
+        can_read_inspections: u.can(Permission::ViewInspections),
         kinds: decision_kinds(),
         categories: categories(state, on),
         today: format_date(on),

@@ -131,7 +131,9 @@ fn unit_to_change(
         asked.map(str::trim).filter(|a| !a.is_empty()),
     ) && a != own
     {
-        return Err(AppError::Forbidden("只能编制和公开本地区的监督检查计划"));
+        return Err(AppError::Denied(
+            "只能编制和公开本地区的监督检查计划".into(),
+        ));
     }
     unit_for(state, u, asked)
 }

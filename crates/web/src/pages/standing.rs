@@ -242,6 +242,18 @@ fn count(field: &str, label: &str, v: &str) -> Result<u32, AppError> {
         .ok_or_else(|| AppError::bad(field, format!("{label}“{v}”应为不小于0的整数")))
 }
 
+fn ctx<'a>(
+    state: &'a AppState,
+    actor: &'a anbiao_actions::Actor,
+) -> anbiao_actions::certificates::Ctx<'a> {
+    anbiao_actions::certificates::Ctx {
+        db: &state.db,
+        reference: &state.reference,
+        actor,
+        on: state.today(),
+    }
+}
+
 pub async fn record_accident(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -269,18 +281,13 @@ pub async fn record_accident(
             direct_loss_yuan: loss,
         })
     })();
+    let actor = u.acting("form");
     let result = match parsed {
-        Ok(a) => accident::record(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            id,
-            &a,
-            &input.description,
-        )
-        .await
-        .map(|_| ())
-        .map_err(AppError::from),
+        Ok(a) => ctx(&state, &actor)
+            .record_accident(id, &a, &input.description)
+            .await
+            .map(|_| ())
+            .map_err(AppError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -318,26 +325,23 @@ pub async fn revoke(
     let c = certificate::get(&state.db, &u.scope, id).await?;
     let on = parse_date(&input.on).unwrap_or_else(today);
     let rule = anbiao_domain::rules::RuleRef::parse(&input.rule).map(|r| r.to_string());
-    match certificate::revoke(
-        &state.db,
-        &u.scope,
-        &u.actor("form"),
-        id,
-        on,
-        &input.reason,
-        rule.as_deref(),
-    )
-    .await
+    let actor = u.acting("form");
+    match ctx(&state, &actor)
+        .revoke(id, on, &input.reason, rule.as_deref())
+        .await
     {
-        Ok(()) => Ok(redirect(
-            &format!("/enterprises/{}/standing", c.enterprise_id),
+        Ok(enterprise_id) => Ok(redirect(
+            &format!("/enterprises/{enterprise_id}/standing"),
             is_htmx(&headers),
         )),
-        Err(e @ (anbiao_store::StoreError::Invalid(_) | anbiao_store::StoreError::Conflict(_))) => {
+        Err(
+            e @ (anbiao_actions::ActionError::Invalid { .. }
+            | anbiao_actions::ActionError::Conflict(_)),
+        ) => {
             let page = render(&state, &u, c.enterprise_id, Some(e.to_string())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(AppError::from(e).into()),
     }
 }
 
@@ -362,7 +366,13 @@ pub async fn submit_annual(
     let id = parse_id(&id)?;
     let c = certificate::get(&state.db, &u.scope, id).await?;
     // The enterprise's own step: refused to any other party before the input is looked at.
-    if !matches!(u.scope, anbiao_domain::Scope::Enterprise { .. }) {
+    let actor = u.acting("form");
+    let cx = ctx(&state, &actor);
+    let rules = state.reference.authority.on(state.today());
+    if rules
+        .may_take_step(actor.party(rules), "certificate.annual")
+        .is_err()
+    {
         return Err(AppError::Denied("年度自评由企业本身提交，监管部门不能代为提交".into()).into());
     }
     let parsed = (|| {
@@ -384,20 +394,10 @@ pub async fn submit_annual(
     })();
     let result = match parsed {
         Err(e) => Err(e),
-        Ok((year, score)) => certificate::submit_annual(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            id,
-            &certificate::AnnualInput {
-                year,
-                score,
-                report: &input.report,
-            },
-            state.today(),
-        )
-        .await
-        .map_err(AppError::from),
+        Ok((year, score)) => cx
+            .submit_annual(id, year, score, &input.report)
+            .await
+            .map_err(AppError::from),
     };
     match result {
         Ok(()) => Ok(redirect(
