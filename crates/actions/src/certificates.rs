@@ -3,38 +3,16 @@
 //! the actor's scope and asks the authority rules (`authority.toml` `[set.steps]`) for the
 //! actor's party before anything else.
 
+use anbiao_domain::Permission;
 use anbiao_domain::rules::Accident;
 use anbiao_domain::scoring::Percent;
-use anbiao_domain::{Permission, ReferenceData};
-use anbiao_store::audit_log::{self, Event};
-use anbiao_store::{Db, accident, certificate, enterprise};
+use anbiao_store::{accident, certificate, enterprise};
 use time::Date;
 
-use crate::actor::Actor;
+use crate::ctx::Ctx;
 use crate::error::ActionError;
 
-/// Who acts, when, under which rules.
-#[derive(Clone, Copy)]
-pub struct Ctx<'a> {
-    pub db: &'a Db,
-    pub reference: &'a ReferenceData,
-    pub actor: &'a Actor,
-    pub on: Date,
-}
-
 impl Ctx<'_> {
-    /// Refuses a step the actor's party does not take, audited as a denial.
-    pub(crate) async fn party_may(&self, step: &str, object: String) -> Result<(), ActionError> {
-        let rules = self.reference.authority.on(self.on);
-        if let Err(r) = rules.may_take_step(self.actor.party(rules), step) {
-            let why = r.to_string();
-            let ev = Event::new("access.denied", object).detail(why.clone());
-            audit_log::append(self.db, &self.actor.audit, &ev).await?;
-            return Err(ActionError::Forbidden(why));
-        }
-        Ok(())
-    }
-
     /// An officer revokes a certificate (usually as the rules propose), with the reason.
     /// Returns the certificate's enterprise.
     pub async fn revoke(

@@ -4,23 +4,14 @@
 //! store applies the hazard's path (`domain::hazard::next`) with a conditional update.
 
 use anbiao_domain::hazard::{FiveFixes, Level, State, Step};
-use anbiao_domain::{Permission, ReferenceData, Scope};
-use anbiao_store::Db;
+use anbiao_domain::{Permission, Scope};
 use anbiao_store::audit_log::{self, Event};
 use anbiao_store::hazards::{self, NewHazard};
 use time::Date;
 
-use crate::actor::Actor;
 use crate::error::ActionError;
 
-/// Who acts, when, under which rules.
-#[derive(Clone, Copy)]
-pub struct Ctx<'a> {
-    pub db: &'a Db,
-    pub reference: &'a ReferenceData,
-    pub actor: &'a Actor,
-    pub on: Date,
-}
+pub use crate::ctx::Ctx;
 
 /// What the enterprise's own check found.
 #[derive(Debug, Clone)]
@@ -44,7 +35,7 @@ fn step_key(step: Step) -> &'static str {
 
 impl Ctx<'_> {
     /// Refuses a step the actor's party does not take, audited.
-    async fn party_may(&self, object: String, step: &str) -> Result<(), ActionError> {
+    async fn hazard_party_may(&self, object: String, step: &str) -> Result<(), ActionError> {
         let rules = self.reference.authority.on(self.on);
         if let Err(r) = rules.may_take_hazard_step(self.actor.party(rules), step) {
             let why = r.to_string();
@@ -63,7 +54,8 @@ impl Ctx<'_> {
                 "只有企业用户可以报告本企业自查的隐患".into(),
             ));
         };
-        self.party_may(format!("enterprise:{id}"), "report").await?;
+        self.hazard_party_may(format!("enterprise:{id}"), "report")
+            .await?;
         if r.found_on > self.on {
             return Err(ActionError::bad("found_on", "发现日期不能晚于今天"));
         }
@@ -92,7 +84,8 @@ impl Ctx<'_> {
     pub async fn plan(&self, id: i64, five: &FiveFixes) -> Result<(), ActionError> {
         self.actor.require(Permission::ReportHazards)?;
         hazards::get(self.db, &self.actor.scope, id).await?;
-        self.party_may(format!("hazard:{id}"), "plan").await?;
+        self.hazard_party_may(format!("hazard:{id}"), "plan")
+            .await?;
         hazards::plan(
             self.db,
             &self.actor.scope,
@@ -124,7 +117,7 @@ impl Ctx<'_> {
         }
         self.actor.require(needed)?;
         hazards::get(self.db, &self.actor.scope, id).await?;
-        self.party_may(format!("hazard:{id}"), key).await?;
+        self.hazard_party_may(format!("hazard:{id}"), key).await?;
         let field = if step == Step::Rectify {
             "photo"
         } else {

@@ -15,12 +15,16 @@
 pub mod accounts;
 pub mod actor;
 pub mod certificates;
+mod ctx;
+pub mod enforcement;
 pub mod enterprises;
 pub mod error;
 pub mod grading;
 pub mod hazards;
 pub mod imports;
 pub mod registry;
+pub mod reports;
 
 pub use actor::Actor;
+pub use ctx::Ctx;
 pub use error::ActionError;

@@ -221,7 +221,16 @@ pub async fn set_typical(
     Path(id): Path<i64>,
     Form(f): Form<TypicalForm>,
 ) -> Result<Response, HtmlError> {
-    enforcement::set_typical(&state.db, &u.scope, &u.actor("form"), id, f.typical == "1").await?;
+    let actor = u.acting("form");
+    anbiao_actions::Ctx {
+        db: &state.db,
+        reference: &state.reference,
+        actor: &actor,
+        on: state.today(),
+    }
+    .set_typical(id, f.typical == "1")
+    .await
+    .map_err(AppError::from)?;
     Ok(redirect("/violations", is_htmx(&headers)))
 }
 

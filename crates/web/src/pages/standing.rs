@@ -242,11 +242,8 @@ fn count(field: &str, label: &str, v: &str) -> Result<u32, AppError> {
         .ok_or_else(|| AppError::bad(field, format!("{label}“{v}”应为不小于0的整数")))
 }
 
-fn ctx<'a>(
-    state: &'a AppState,
-    actor: &'a anbiao_actions::Actor,
-) -> anbiao_actions::certificates::Ctx<'a> {
-    anbiao_actions::certificates::Ctx {
+fn ctx<'a>(state: &'a AppState, actor: &'a anbiao_actions::Actor) -> anbiao_actions::Ctx<'a> {
+    anbiao_actions::Ctx {
         db: &state.db,
         reference: &state.reference,
         actor,

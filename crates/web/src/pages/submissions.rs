@@ -434,16 +434,14 @@ pub async fn decide(
         other => return Err(AppError::bad("decision", format!("未知的处理方式“{other}”")).into()),
     };
     let reason = f.reason.as_deref().map(anbiao_domain::text::clean);
-    match submissions::decide(
-        &state.db,
-        &u.actor("form"),
-        id,
-        accept,
-        reason.as_deref(),
-        state.today(),
-    )
-    .await
-    {
+    let actor = u.acting("form");
+    let cx = anbiao_actions::Ctx {
+        db: &state.db,
+        reference: &state.reference,
+        actor: &actor,
+        on: state.today(),
+    };
+    match cx.decide_report(id, accept, reason.as_deref()).await {
         Ok(()) => Ok(redirect(&format!("/submissions/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e.into(), |m| render_one(&state, &u, id, Some(m))).await,
     }

@@ -1,0 +1,33 @@
+//! The context of an action: the database, the rules, who acts and on which day; and the one
+//! way an action asks the authority rules whether the actor's party takes a workflow step.
+
+use anbiao_domain::ReferenceData;
+use anbiao_store::Db;
+use anbiao_store::audit_log::{self, Event};
+use time::Date;
+
+use crate::actor::Actor;
+use crate::error::ActionError;
+
+/// Who acts, when, under which rules.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub reference: &'a ReferenceData,
+    pub actor: &'a Actor,
+    pub on: Date,
+}
+
+impl Ctx<'_> {
+    /// Refuses a step the actor's party does not take, audited as a denial.
+    pub(crate) async fn party_may(&self, step: &str, object: String) -> Result<(), ActionError> {
+        let rules = self.reference.authority.on(self.on);
+        if let Err(r) = rules.may_take_step(self.actor.party(rules), step) {
+            let why = r.to_string();
+            let ev = Event::new("access.denied", object).detail(why.clone());
+            audit_log::append(self.db, &self.actor.audit, &ev).await?;
+            return Err(ActionError::Forbidden(why));
+        }
+        Ok(())
+    }
+}
