@@ -20,7 +20,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Refuses a step the actor's party does not take, audited as a denial.
-    pub(crate) async fn party_may(&self, step: &str, object: String) -> Result<(), ActionError> {
+    pub async fn party_may(&self, step: &str, object: String) -> Result<(), ActionError> {
         let rules = self.reference.authority.on(self.on);
         if let Err(r) = rules.may_take_step(self.actor.party(rules), step) {
             let why = r.to_string();

@@ -584,6 +584,21 @@ pub async fn renew(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
+    // The renewal issues a certificate in the grading body's name: its party decides.
+    let (audit, _) = audits::get(&state.db, &u.scope, id).await?;
+    let actor = u.acting("form");
+    anbiao_actions::Ctx {
+        db: &state.db,
+        reference: &state.reference,
+        actor: &actor,
+        on: state.today(),
+    }
+    .party_may(
+        &format!("audit.renew.{}", audit.grade),
+        format!("audit:{id}"),
+    )
+    .await
+    .map_err(AppError::from)?;
     let result = async {
         let (_, reference) = programme_of(&state)
             .and_then(|p| p.audit_rule(AuditEvent::Good))

@@ -1307,6 +1307,15 @@ async fn every_listed_route_every_role_every_relation() {
         .iter()
         .map(|s| format!("{} {}", s.method, s.path))
         .collect();
+    // A route without its rows fails here: every route is in the table, once.
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|d| t.row.iter().filter(|r| &r.route == *d).count() != 1)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without exactly one row in tests/objects.toml: {missing:?}"
+    );
     for row in &t.row {
         assert!(
             declared.contains(&row.route),

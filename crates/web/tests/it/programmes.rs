@@ -662,8 +662,15 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
                 .await
                 .expect("audits")[0]
                 .id;
+        // A 三级 certificate is renewed in the city's name: the district is refused first.
         let res = app
             .send(rugao.form(&format!("/audits/{good_id}/renew"), &[]))
+            .await;
+        assert_eq!(res.status(), 403);
+        assert!(crate::body_text(res).await.contains("市局"));
+        let city = app.session_for("city").await;
+        let res = app
+            .send(city.form(&format!("/audits/{good_id}/renew"), &[]))
             .await;
         assert_eq!(res.status(), 422);
         assert!(crate::body_text(res).await.contains("尚未进入换证期"));
