@@ -79,6 +79,20 @@ fn step_cell(rules: &AuthoritySet, role: Role, action: Action) -> String {
     }
 }
 
+/// The permission the route of a workflow step needs besides the party.
+fn step_permission(step: &str) -> Option<Permission> {
+    Some(match step.split('.').next()? {
+        "certificate" if step == "certificate.annual" => Permission::ActOnCases,
+        "certificate" => Permission::RevokeCertificates,
+        "accident" => Permission::RecordAccidents,
+        "enforcement" => Permission::Enforce,
+        "submission" if step == "submission.submit" => Permission::SubmitReports,
+        "submission" => Permission::ReviewReports,
+        "audit" => Permission::ManageAudits,
+        _ => return None,
+    })
+}
+
 /// The whole table in Markdown: permissions, grading steps, registry fields, accounts.
 pub fn markdown(rules: &AuthoritySet) -> String {
     let mut out = String::new();
@@ -141,9 +155,9 @@ pub fn markdown(rules: &AuthoritySet) -> String {
     for (step, parties) in rules.steps() {
         out.push_str(&format!("| `{step}` |"));
         for r in ROLES {
-            let takes = r.is_officer() || r == Role::EnterpriseManager;
+            let permitted = step_permission(step).is_some_and(|p| r.allows(p));
             let cell = match rules.party_of(r) {
-                Some(p) if takes && parties.contains(&p) => scope_words(r),
+                Some(p) if permitted && parties.contains(&p) => scope_words(r),
                 _ => "—",
             };
             out.push_str(&format!(" {cell} |"));
@@ -222,6 +236,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_workflow_step_needs_the_party_and_the_permission() {
+        let reference = ReferenceData::embedded().expect("reference");
+        let table = markdown(reference.authority.on(date!(2026 - 01 - 01)));
+        let revoke = table
+            .lines()
+            .find(|l| l.starts_with("| `certificate.revoke`"))
+            .expect("row");
+        // The township officer is of the district party but may not revoke.
+        let cells: Vec<&str> = revoke.split('|').map(str::trim).collect();
+        assert_eq!(cells[2], "全市", "{revoke}");
+        assert_eq!(cells[3], "本县区", "{revoke}");
+        assert_eq!(cells[4], "—", "{revoke}");
     }
 
     #[test]
