@@ -7,7 +7,6 @@
 use anbiao_domain::{Permission, Role, SignInPolicy};
 use anbiao_store::Db;
 use anbiao_store::account::{self, AccountChange, NewUser};
-use anbiao_store::audit_log::{self, Event};
 
 use crate::actor::Actor;
 use crate::error::ActionError;
@@ -17,11 +16,9 @@ const ADMIN_TARGET: &str =
     "管理员账户的密码、角色和状态只能在服务器上用命令行维护（anbiao user …），不能在系统内修改";
 
 async fn deny(db: &Db, actor: &Actor, target: &str, why: &str) -> ActionError {
-    let ev = Event::new("access.denied", target.to_string()).detail(why.to_string());
-    if let Err(e) = audit_log::append(db, &actor.audit, &ev).await {
-        return e.into();
-    }
-    ActionError::Forbidden(why.to_string())
+    actor
+        .denied(db, target.to_string(), why.to_string(), why.to_string())
+        .await
 }
 
 /// A new account as the system administrator makes it: a person and a sign-in, no role.

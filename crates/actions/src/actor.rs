@@ -5,6 +5,7 @@
 use anbiao_domain::authority::AuthoritySet;
 use anbiao_domain::lifecycle::Party;
 use anbiao_domain::{Permission, Role, Scope};
+use anbiao_store::Db;
 use anbiao_store::audit_log;
 use anbiao_store::token::Token;
 
@@ -85,5 +86,21 @@ impl Actor {
 
     pub fn is_officer(&self) -> bool {
         self.role.is_some_and(Role::is_officer)
+    }
+
+    /// A refusal of this actor on the record `object`: written to the audit log as
+    /// `access.denied` with `detail`, returned as 403 with `why`.
+    pub async fn denied(
+        &self,
+        db: &Db,
+        object: String,
+        detail: String,
+        why: String,
+    ) -> ActionError {
+        let ev = audit_log::Event::new("access.denied", object).detail(detail);
+        if let Err(e) = audit_log::append(db, &self.audit, &ev).await {
+            return e.into();
+        }
+        ActionError::Forbidden(why)
     }
 }

@@ -3,7 +3,6 @@
 
 use anbiao_domain::ReferenceData;
 use anbiao_store::Db;
-use anbiao_store::audit_log::{self, Event};
 use time::Date;
 
 use crate::actor::Actor;
@@ -24,9 +23,7 @@ impl Ctx<'_> {
         let rules = self.reference.authority.on(self.on);
         if let Err(r) = rules.may_take_step(self.actor.party(rules), step) {
             let why = r.to_string();
-            let ev = Event::new("access.denied", object).detail(why.clone());
-            audit_log::append(self.db, &self.actor.audit, &ev).await?;
-            return Err(ActionError::Forbidden(why));
+            return Err(self.actor.denied(self.db, object, why.clone(), why).await);
         }
         Ok(())
     }

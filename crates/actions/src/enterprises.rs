@@ -4,7 +4,6 @@
 use anbiao_domain::authority::FieldKeeper;
 use anbiao_domain::enterprise::{EnterpriseDraft, Field, OverridePolicy};
 use anbiao_domain::{Permission, ReferenceData, Role};
-use anbiao_store::audit_log::{self, Event};
 use anbiao_store::enterprise::{self, Enterprise};
 use anbiao_store::{Db, StoreError};
 use time::Date;
@@ -119,9 +118,9 @@ pub async fn update(
         let rule = rules.field_rule(officer_kept[0]);
         if actor.role == Some(Role::EnterpriseManager) || !actor.is_officer() {
             let why = format!("{names}须由属地监管部门修改，企业不能自行修改（{rule}）");
-            let ev = Event::new("access.denied", format!("enterprise:{id}")).detail(why.clone());
-            audit_log::append(db, &actor.audit, &ev).await?;
-            return Err(ActionError::Forbidden(why));
+            return Err(actor
+                .denied(db, format!("enterprise:{id}"), why.clone(), why)
+                .await);
         }
         if reason.is_none() {
             return Err(ActionError::bad(

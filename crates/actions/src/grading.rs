@@ -126,12 +126,10 @@ impl Ctx<'_> {
 
     /// Refuses a step the actor's party may not take, audited.
     async fn deny(&self, case_id: i64, action: Action, why: String) -> ActionError {
-        let ev = Event::new("access.denied", format!("case:{case_id}"))
-            .detail(format!("{}：{why}", action.label()));
-        if let Err(e) = audit_log::append(self.db, self.audit_actor(), &ev).await {
-            return e.into();
-        }
-        ActionError::Forbidden(why)
+        let detail = format!("{}：{why}", action.label());
+        self.actor
+            .denied(self.db, format!("case:{case_id}"), detail, why)
+            .await
     }
 
     /// Loads the case within the actor's scope (not found outside it) and asks the authority

@@ -5,7 +5,6 @@
 
 use anbiao_domain::hazard::{FiveFixes, Level, State, Step};
 use anbiao_domain::{Permission, Scope};
-use anbiao_store::audit_log::{self, Event};
 use anbiao_store::hazards::{self, NewHazard};
 use time::Date;
 
@@ -39,9 +38,7 @@ impl Ctx<'_> {
         let rules = self.reference.authority.on(self.on);
         if let Err(r) = rules.may_take_hazard_step(self.actor.party(rules), step) {
             let why = r.to_string();
-            let ev = Event::new("access.denied", object).detail(why.clone());
-            audit_log::append(self.db, &self.actor.audit, &ev).await?;
-            return Err(ActionError::Forbidden(why));
+            return Err(self.actor.denied(self.db, object, why.clone(), why).await);
         }
         Ok(())
     }
