@@ -24,7 +24,7 @@ use anbiao_domain::{ReferenceData, Role, Scope};
 use anbiao_store::account::{self, NewUser};
 use anbiao_store::import::ImportOptions;
 use anbiao_store::{Db, seed};
-use anbiao_web::{AppState, WebConfig, export, services};
+use anbiao_web::{AppState, WebConfig, services};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -227,7 +227,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             set_b.iter().map(to_row).collect();
         std::fs::write(
             &xlsx_path,
-            export::enterprises_xlsx(reference, "基准测试", &as_enterprises)
+            anbiao_actions::exports::enterprises_xlsx(reference, "基准测试", &as_enterprises)
                 .map_err(anyhow::Error::msg)?,
         )?;
 

@@ -86,5 +86,51 @@ pub async fn change(
         )
         .await);
     }
+    if let AccountChange::Grant {
+        role: Role::TownshipOfficer,
+        region_code: Some(region),
+        township: Some(township),
+        ..
+    } = what
+        && !anbiao_store::enterprise::township_known(db, region, township.trim()).await?
+    {
+        return Err(ActionError::bad(
+            "township",
+            format!(
+                "该县区的企业名录中没有乡镇（街道）“{}”，请核对名称",
+                township.trim()
+            ),
+        ));
+    }
     Ok(account::change(db, &actor.audit, id, what, policy).await?)
+}
+
+/// The security administrator links an evaluation organisation's or evaluator's account to its
+/// organisation (or unlinks it). Not an administrator's account, not one's own.
+pub async fn link_org(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    org: Option<i64>,
+) -> Result<(), ActionError> {
+    actor.require(Permission::ManageGrants)?;
+    let target = account::by_id(db, id).await?.ok_or(ActionError::NotFound)?;
+    if target.role().is_none_or(Role::is_admin) {
+        return Err(deny(
+            db,
+            actor,
+            &format!("user:{}", target.username),
+            ADMIN_TARGET,
+        )
+        .await);
+    }
+    if actor.audit.user_id == Some(id) {
+        return Err(ActionError::bad("org", "不能对本人账户执行此操作"));
+    }
+    if let Some(org) = org {
+        anbiao_store::orgs::get_org(db, org)
+            .await
+            .map_err(|_| ActionError::bad("org", "评审单位不存在"))?;
+    }
+    Ok(account::set_org(db, &actor.audit, id, org).await?)
 }

@@ -21,6 +21,9 @@ pub struct Actor {
     pub token: Option<Token>,
     /// How the actor is written in the audit log.
     pub audit: audit_log::Actor,
+    /// The region code the account is assigned to (an officer's district or township's
+    /// district), which names the unit it plans and reports for.
+    pub region: Option<String>,
 }
 
 impl Actor {
@@ -31,7 +34,14 @@ impl Actor {
             scope,
             token,
             audit,
+            region: None,
         }
+    }
+
+    /// The same actor, assigned to a region.
+    pub fn in_region(mut self, region: Option<String>) -> Self {
+        self.region = region;
+        self
     }
 
     /// Anyone on the public portal.
@@ -46,6 +56,7 @@ impl Actor {
                 source: "portal".into(),
                 ..audit_log::Actor::default()
             },
+            region: None,
         }
     }
 
@@ -58,6 +69,7 @@ impl Actor {
             scope,
             token: None,
             audit: a,
+            region: None,
         }
     }
 

@@ -28,3 +28,89 @@ impl Ctx<'_> {
         Ok(())
     }
 }
+
+impl Ctx<'_> {
+    /// The unit (县区/开发区) of the actor's region, if the account has one.
+    pub fn own_unit(&self) -> Option<String> {
+        let code = self.actor.region.as_deref()?;
+        self.reference.regions.get(code).map(|r| r.unit.clone())
+    }
+
+    /// Every unit of the region book, in order.
+    pub fn units(&self) -> Vec<String> {
+        let mut units: Vec<String> = self
+            .reference
+            .regions
+            .all()
+            .iter()
+            .map(|r| r.unit.clone())
+            .collect();
+        units.sort();
+        units.dedup();
+        units
+    }
+
+    /// The unit a read is about: the actor's own, or for the city the one asked (else the
+    /// first).
+    pub fn unit_for(&self, asked: Option<&str>) -> Result<String, ActionError> {
+        self.unit_among(asked, &self.units(), "没有地区")
+    }
+
+    /// The unit a change is about: another unit than the actor's own is refused (audited),
+    /// not quietly replaced by its own.
+    pub async fn unit_to_change(
+        &self,
+        asked: Option<&str>,
+        refusal: &str,
+    ) -> Result<String, ActionError> {
+        self.refuse_other_unit(asked, refusal).await?;
+        self.unit_for(asked)
+    }
+
+    /// Refuses (audited) a unit asked for that is not the actor's own, when it has one.
+    pub async fn refuse_other_unit(
+        &self,
+        asked: Option<&str>,
+        refusal: &str,
+    ) -> Result<(), ActionError> {
+        if let (Some(own), Some(a)) = (
+            self.own_unit(),
+            asked.map(str::trim).filter(|a| !a.is_empty()),
+        ) && a != own
+        {
+            return Err(self
+                .actor
+                .denied(
+                    self.db,
+                    format!("unit:{a}"),
+                    refusal.to_string(),
+                    refusal.to_string(),
+                )
+                .await);
+        }
+        Ok(())
+    }
+
+    /// The actor's own unit, or the one asked (else the first of `units`); one outside
+    /// `units` is refused with `unknown`“…”.
+    pub fn unit_among(
+        &self,
+        asked: Option<&str>,
+        units: &[String],
+        unknown: &str,
+    ) -> Result<String, ActionError> {
+        let unit = match self.own_unit() {
+            Some(own) => own,
+            None => asked
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+                .or_else(|| units.first().cloned())
+                .unwrap_or_default(),
+        };
+        if !units.contains(&unit) {
+            return Err(ActionError::bad("unit", format!("{unknown}“{unit}”")));
+        }
+        Ok(unit)
+    }
+}

@@ -35,6 +35,22 @@ impl ActionError {
     }
 }
 
+impl ActionError {
+    /// A refusal of the input without a field, as one on `field` (the form shows it there).
+    pub fn at(self, field: &str) -> Self {
+        match self {
+            Self::Invalid {
+                field: None,
+                message,
+            } => Self::Invalid {
+                field: Some(field.to_string()),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
 impl From<StoreError> for ActionError {
     fn from(e: StoreError) -> Self {
         match e {

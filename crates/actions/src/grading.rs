@@ -13,7 +13,7 @@ use anbiao_domain::rules::{
 };
 use anbiao_domain::scoring::{ItemInput, Outcome, Percent, score};
 use anbiao_domain::standard::ScoringSheet;
-use anbiao_domain::{Permission, ReferenceData, Scope};
+use anbiao_domain::{Permission, Scope};
 use anbiao_store::assessment::{self, Kind, NewAssessment};
 use anbiao_store::audit_log::{self, Event};
 use anbiao_store::certificate::NewCertificate;
@@ -21,21 +21,12 @@ use anbiao_store::grading::{self, Case, NewCase, Step};
 use anbiao_store::{Db, accident, certificate, enterprise, standards};
 use time::Date;
 
-use crate::actor::Actor;
 use crate::error::ActionError;
 
 /// The province abbreviation on 二级/三级 certificate numbers.
 pub const REGION_ABBR: char = '苏';
 
-/// Who acts, when, under which rules.
-#[derive(Clone, Copy)]
-pub struct Ctx<'a> {
-    pub db: &'a Db,
-    pub reference: &'a ReferenceData,
-    pub actor: &'a Actor,
-    /// The decision date: the rules in force on it decide.
-    pub on: Date,
-}
+use crate::ctx::Ctx;
 
 fn rules_on(rules: &GradingRules, on: Date) -> Result<&GradingRuleSet, ActionError> {
     rules
@@ -96,14 +87,6 @@ pub async fn sheet_for(
 }
 
 impl Ctx<'_> {
-    fn scope(&self) -> &Scope {
-        &self.actor.scope
-    }
-
-    fn audit_actor(&self) -> &audit_log::Actor {
-        &self.actor.audit
-    }
-
     /// The authority rules in force on the decision date.
     pub fn authority(&self) -> &AuthoritySet {
         self.reference.authority.on(self.on)
@@ -125,7 +108,7 @@ impl Ctx<'_> {
     }
 
     /// Refuses a step the actor's party may not take, audited.
-    async fn deny(&self, case_id: i64, action: Action, why: String) -> ActionError {
+    async fn deny_case(&self, case_id: i64, action: Action, why: String) -> ActionError {
         let detail = format!("{}：{why}", action.label());
         self.actor
             .denied(self.db, format!("case:{case_id}"), detail, why)
@@ -148,7 +131,11 @@ impl Ctx<'_> {
         if !public {
             self.actor.require(Permission::ActOnCases)?;
         }
-        let scope = if public { &Scope::City } else { self.scope() };
+        let scope = if public {
+            &Scope::City
+        } else {
+            &self.actor.scope
+        };
         let case = grading::get(self.db, scope, case_id).await?;
         let grade = grade_of(&case).ok_or(ActionError::NotFound)?;
         let set = rules_on(&self.reference.grading, rules_day)?;
@@ -158,7 +145,7 @@ impl Ctx<'_> {
             .ok_or(ActionError::NotFound)?;
         let party = self.party();
         if let Err(r) = self.authority().may_take(party, action, grading) {
-            return Err(self.deny(case_id, action, r.to_string()).await);
+            return Err(self.deny_case(case_id, action, r.to_string()).await);
         }
         let party = party.ok_or(ActionError::Forbidden(format!(
             "您不能办理“{}”",
@@ -171,33 +158,33 @@ impl Ctx<'_> {
         })
     }
 
-    async fn step(&self, a: &Authorized, mut s: Step<'_>) -> Result<CaseState, ActionError> {
+    async fn case_step(&self, a: &Authorized, mut s: Step<'_>) -> Result<CaseState, ActionError> {
         s.grading = a.grading;
         s.party = a.party;
         let scope = if a.party == Party::Public {
             &Scope::City
         } else {
-            self.scope()
+            &self.actor.scope
         };
-        Ok(grading::transition(self.db, scope, self.audit_actor(), a.case.id, &s).await?)
+        Ok(grading::transition(self.db, scope, &self.actor.audit, a.case.id, &s).await?)
     }
 
     /// The enterprise opens a case for itself: its self-assessment for a grade starts. The
     /// enterprise is the actor's own; nobody opens a case on an enterprise's behalf.
     pub async fn open_case(&self, grade: Grade) -> Result<i64, ActionError> {
         self.actor.require(Permission::ActOnCases)?;
-        let Scope::Enterprise { id: enterprise_id } = *self.scope() else {
+        let Scope::Enterprise { id: enterprise_id } = self.actor.scope else {
             return Err(ActionError::Forbidden(
                 "只有企业用户可以为本企业申请定级".into(),
             ));
         };
-        let e = enterprise::get(self.db, self.scope(), enterprise_id).await?;
+        let e = enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
         let set = rules_on(&self.reference.grading, self.on)?;
         let sheet = sheet_for(self.db, grade, &e.industry_code, self.on).await?;
         Ok(grading::open(
             self.db,
-            self.scope(),
-            self.audit_actor(),
+            &self.actor.scope,
+            &self.actor.audit,
             &NewCase {
                 enterprise_id,
                 grade,
@@ -253,8 +240,8 @@ impl Ctx<'_> {
             score(&sheet, &plain, &[]).map_err(|e| ActionError::bad("items", e.to_string()))?;
         assessment::submit(
             self.db,
-            self.scope(),
-            self.audit_actor(),
+            &self.actor.scope,
+            &self.actor.audit,
             &NewAssessment {
                 case_id: case.id,
                 kind,
@@ -276,12 +263,12 @@ impl Ctx<'_> {
             .await?;
         let case = &a.case;
         let grade = case.grade().ok_or(ActionError::NotFound)?;
-        if assessment::latest(self.db, self.scope(), case_id, Kind::SelfAssessment)
+        if assessment::latest(self.db, &self.actor.scope, case_id, Kind::SelfAssessment)
             .await?
             .is_none()
         {
             return Err(self
-                .refuse(case_id, Action::Apply, "请先完成并提交自评".into())
+                .refuse_case(case_id, Action::Apply, "请先完成并提交自评".into())
                 .await);
         }
         let set = rules_on(&self.reference.grading, self.on)?;
@@ -300,19 +287,19 @@ impl Ctx<'_> {
             set.admission(grade, self.on, &accidents, last_revoked, last_failed);
         if let Admission::Blocked(why) = value {
             return Err(self
-                .refuse(case_id, Action::Apply, format!("{why}（{rule}）"))
+                .refuse_case(case_id, Action::Apply, format!("{why}（{rule}）"))
                 .await);
         }
         let mut s = plain_step(Action::Apply);
         s.rule = Some(rule.to_string());
-        self.step(&a, s).await
+        self.case_step(&a, s).await
     }
 
     /// A refusal by the rules or the case's state, audited.
-    async fn refuse(&self, case_id: i64, action: Action, why: String) -> ActionError {
+    async fn refuse_case(&self, case_id: i64, action: Action, why: String) -> ActionError {
         let ev = Event::new("case.refused", format!("case:{case_id}"))
             .detail(format!("{}：{why}", action.label()));
-        if let Err(e) = audit_log::append(self.db, self.audit_actor(), &ev).await {
+        if let Err(e) = audit_log::append(self.db, &self.actor.audit, &ev).await {
             return e.into();
         }
         ActionError::Conflict(why)
@@ -344,7 +331,7 @@ impl Ctx<'_> {
             .await?;
         let mut s = plain_step(action);
         s.reason = reason;
-        self.step(&a, s).await
+        self.case_step(&a, s).await
     }
 
     /// The evaluation organisation submits its evaluation; the rules of the day grade the score
@@ -374,7 +361,7 @@ impl Ctx<'_> {
         let mut s = plain_step(Action::SubmitEvaluation);
         s.rule = Some(decided.rule.to_string());
         s.result_grade = result;
-        self.step(&a, s).await?;
+        self.case_step(&a, s).await?;
         Ok(decided)
     }
 
@@ -384,7 +371,7 @@ impl Ctx<'_> {
             .authorize(case_id, Action::Approve, Case::grade, self.on)
             .await?;
         let grade = a.case.grade().ok_or(ActionError::NotFound)?;
-        let eval = assessment::latest(self.db, self.scope(), case_id, Kind::Evaluation)
+        let eval = assessment::latest(self.db, &self.actor.scope, case_id, Kind::Evaluation)
             .await?
             .ok_or_else(|| ActionError::Conflict("尚无评审结果".into()))?;
         let set = rules_on(&self.reference.grading, self.on)?;
@@ -395,12 +382,12 @@ impl Ctx<'_> {
                 Percent(eval.score),
                 grade.label()
             );
-            return Err(self.refuse(case_id, Action::Approve, why).await);
+            return Err(self.refuse_case(case_id, Action::Approve, why).await);
         }
         let mut s = plain_step(Action::Approve);
         s.rule = Some(decided.rule.to_string());
         s.result_grade = Some(grade);
-        self.step(&a, s).await
+        self.case_step(&a, s).await
     }
 
     /// The grader announces after the notice has run its course, and the certificate is issued
@@ -412,7 +399,7 @@ impl Ctx<'_> {
         let case = &a.case;
         let grade = case.grade().ok_or(ActionError::NotFound)?;
         let set = rules_on(&self.reference.grading, self.on)?;
-        let events = grading::events(self.db, self.scope(), case_id).await?;
+        let events = grading::events(self.db, &self.actor.scope, case_id).await?;
         let notice_start = events
             .iter()
             .rev()
@@ -427,10 +414,10 @@ impl Ctx<'_> {
                     format_date(ends.value),
                     ends.rule
                 );
-                return Err(self.refuse(case_id, Action::Announce, why).await);
+                return Err(self.refuse_case(case_id, Action::Announce, why).await);
             }
         }
-        let e = enterprise::get(self.db, self.scope(), case.enterprise_id).await?;
+        let e = enterprise::get(self.db, &self.actor.scope, case.enterprise_id).await?;
         let result = case.effective_grade().unwrap_or(grade);
         let authority = set.authority(result).ok_or(ActionError::NotFound)?;
         let valid = set.valid_until(self.on);
@@ -449,8 +436,8 @@ impl Ctx<'_> {
         };
         Ok(grading::announce_with_certificate(
             self.db,
-            self.scope(),
-            self.audit_actor(),
+            &self.actor.scope,
+            &self.actor.audit,
             case_id,
             &Step {
                 action: Action::Announce,
@@ -482,8 +469,8 @@ impl Ctx<'_> {
         s.party = a.party;
         anbiao_store::orgs::assign(
             self.db,
-            self.scope(),
-            self.audit_actor(),
+            &self.actor.scope,
+            &self.actor.audit,
             case_id,
             &s,
             org_id,
@@ -555,7 +542,7 @@ impl Ctx<'_> {
         }
         let set = rules_on(&self.reference.grading, issued_on)?;
         let authority = set.authority(grade).ok_or(ActionError::NotFound)?;
-        let e = enterprise::get(self.db, self.scope(), case.enterprise_id).await?;
+        let e = enterprise::get(self.db, &self.actor.scope, case.enterprise_id).await?;
         let valid = set.valid_until(issued_on);
         let reason = format!("{}：{document}", authority.value.body);
         let step = Step {
@@ -582,8 +569,8 @@ impl Ctx<'_> {
         };
         Ok(grading::announce_with_certificate(
             self.db,
-            self.scope(),
-            self.audit_actor(),
+            &self.actor.scope,
+            &self.actor.audit,
             case_id,
             &step,
             &cert,

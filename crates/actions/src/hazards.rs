@@ -10,7 +10,7 @@ use time::Date;
 
 use crate::error::ActionError;
 
-pub use crate::ctx::Ctx;
+use crate::ctx::Ctx;
 
 /// What the enterprise's own check found.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ impl Ctx<'_> {
     }
 
     /// The enterprise registers a hazard its own check found, on its own record.
-    pub async fn report(&self, r: &Report<'_>) -> Result<i64, ActionError> {
+    pub async fn report_hazard(&self, r: &Report<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::ReportHazards)?;
         let Scope::Enterprise { id } = self.actor.scope else {
             return Err(ActionError::Forbidden(
@@ -78,7 +78,7 @@ impl Ctx<'_> {
     }
 
     /// The enterprise plans a major hazard's rectification with the 五定.
-    pub async fn plan(&self, id: i64, five: &FiveFixes) -> Result<(), ActionError> {
+    pub async fn plan_hazard(&self, id: i64, five: &FiveFixes) -> Result<(), ActionError> {
         self.actor.require(Permission::ReportHazards)?;
         hazards::get(self.db, &self.actor.scope, id).await?;
         self.hazard_party_may(format!("hazard:{id}"), "plan")
@@ -97,7 +97,7 @@ impl Ctx<'_> {
 
     /// The enterprise reports the rectification done, with an "after" photo; an officer
     /// accepts or returns it.
-    pub async fn step(
+    pub async fn hazard_step(
         &self,
         id: i64,
         step: Step,

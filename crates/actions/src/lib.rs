@@ -6,25 +6,50 @@
 //! store. Pages, the API, the command line, the demo and jobs call these functions; none of them
 //! decides who may act.
 //!
-//! - [`actor`]: who acts (role, scope, token; the public; a person on the command line).
-//! - [`grading`]: the grading life cycle, from opening a case to the certificate.
-//! - [`enterprises`]: registry changes, with the fields an enterprise keeps itself.
-//! - [`registry`]: the list of actions with who may take them, from which `docs/security.md`'s
-//!   table is checked.
+//! Most actions are methods of one context, [`Ctx`] (the database, the rules, the actor and
+//! the decision date); `Ctx::party_may` is the one question to the authority rules.
+//!
+//! - [`actor`]: who acts (role, scope, token, region; the public; a person on the command line).
+//! - [`accounts`], [`tokens`]: accounts under separation of duties, API tokens.
+//! - [`enterprises`], [`imports`], [`exports`]: the registry, with the fields an enterprise keeps
+//!   itself; roster imports; the registry as a workbook.
+//! - [`grading`], [`certificates`]: the grading life cycle to the certificate; revocations,
+//!   annual self-assessments, accidents.
+//! - [`audits`]: quality audits of graded enterprises, re-checks, renewals.
+//! - [`inspection_plans`], [`inspections`], [`hazards`], [`enforcement`]: the yearly plan,
+//!   inspections, hidden hazards, decisions, typical cases and warning notices.
+//! - [`reports`], [`bulletins`]: the districts' reports and the city's bulletins.
+//! - [`orgs`], [`sheets`]: evaluation organisations, scoring sheets, notifications read.
+//! - [`registry`]: the table of who may take which action, from which `docs/security.md`'s table
+//!   is checked.
 
 pub mod accounts;
 pub mod actor;
+pub mod audits;
+pub mod bulletins;
 pub mod certificates;
 mod ctx;
 pub mod enforcement;
 pub mod enterprises;
 pub mod error;
+pub mod exports;
 pub mod grading;
 pub mod hazards;
 pub mod imports;
+pub mod inspection_plans;
+pub mod inspections;
+pub mod orgs;
 pub mod registry;
 pub mod reports;
+pub mod sheets;
+pub mod tokens;
 
 pub use actor::Actor;
+
+/// Today in China (UTC+8), by the wall clock: the business date when none is configured.
+pub fn today() -> time::Date {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(offset).date()
+}
 pub use ctx::Ctx;
 pub use error::ActionError;

@@ -89,6 +89,11 @@ fn step_permission(step: &str) -> Option<Permission> {
         "submission" if step == "submission.submit" => Permission::SubmitReports,
         "submission" => Permission::ReviewReports,
         "audit" => Permission::ManageAudits,
+        "inspection" if step == "inspection.plan" => Permission::PlanInspections,
+        "inspection" => Permission::Inspect,
+        "warning" => Permission::PublishWarnings,
+        "bulletin" => Permission::PublishBulletins,
+        "org" => Permission::ManageOrgs,
         _ => return None,
     })
 }

@@ -9,7 +9,6 @@ use anbiao_domain::{ReferenceData, Role, Scope};
 use anbiao_store::account::{self, NewUser};
 use anbiao_store::enterprise::{self, Filter};
 use anbiao_store::{Db, jobs, reference as store_reference, seed, session};
-use anbiao_web::filters::ListQuery;
 use anbiao_web::{AppState, WebConfig};
 
 use crate::cli::{Cli, Command, ExportWhat, ImportWhat, ServeArgs, UserAction};
@@ -69,7 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Rules { action } => ops::rules_cmd(&cli.db, &reference, action).await,
         Command::Jobs { date } => {
             let db = open(&cli.db, &reference).await?;
-            let on = date.unwrap_or_else(anbiao_web::today);
+            let on = date.unwrap_or_else(anbiao_actions::today);
             let report = jobs::run_daily(&db, &reference.grading, on, &instance_name()).await?;
             let queued = anbiao_store::queue::work(&db, &instance_name(), on).await?;
             db.close().await;
@@ -129,12 +128,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     status,
                 },
         } => {
-            let query = ListQuery {
-                q,
-                region,
-                industry,
-                size,
-                status,
+            let query = anbiao_actions::exports::EnterpriseQuery {
+                q: q.as_deref(),
+                region: region.as_deref(),
+                industry: industry.as_deref(),
+                size: size.as_deref(),
+                status: status.as_deref(),
                 ..Default::default()
             };
             crate::registry_cmd::export(&cli.db, &reference, &output, &query).await
@@ -221,7 +220,7 @@ async fn run_demo(
         );
     }
     if let Some(t) =
-        crate::supervision::tell(&db, &reference, seed, own, anbiao_web::today()).await?
+        crate::supervision::tell(&db, &reference, seed, own, anbiao_actions::today()).await?
     {
         eprintln!(
             "已生成监督检查记录 {} 次，隐患 {} 项，执法决定 {} 项",
@@ -246,7 +245,7 @@ pub fn resolve_region(reference: &ReferenceData, r: &str) -> anyhow::Result<Stri
     reference
         .regions
         .get(r)
-        .or_else(|| reference.regions.resolve(r, anbiao_web::today()))
+        .or_else(|| reference.regions.resolve(r, anbiao_actions::today()))
         .map(|x| x.code.clone())
         .ok_or_else(|| anyhow!("无法识别的地区“{r}”"))
 }

@@ -4,15 +4,15 @@
 //! a seed, so two demo databases tell the same story.
 
 use anbiao_actions::Actor as Acting;
-use anbiao_actions::grading::Ctx;
+use anbiao_actions::Ctx;
+use anbiao_actions::orgs::Qualified;
 use anbiao_domain::lifecycle::{Action, CaseState};
 use anbiao_domain::scoring::{Entry, ItemInput};
 use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, ReferenceData, Role, Scope};
-use anbiao_store::audit_log::Actor;
 use anbiao_store::certificate;
 use anbiao_store::enterprise::{self, Enterprise, Filter};
-use anbiao_store::{Db, account, orgs, standards};
+use anbiao_store::{Db, account, standards};
 use anyhow::Context;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -75,19 +75,30 @@ impl Cast<'_> {
             .get(region_code)
             .map(|r| format!("{}应急管理局 标准化科", r.name))
             .unwrap_or_else(|| "县（市、区）应急管理局".into());
+        self.district_officer(&name, region_code)
+    }
+
+    /// A named officer of a district (an account of the demo, or a person of its story).
+    pub fn district_officer(&self, name: &str, region_code: &str) -> Acting {
         Acting::on_behalf(
             Role::DistrictOfficer,
             Scope::Region {
                 codes: self.reference.regions.lineage(region_code),
             },
-            &name,
+            name,
             "demo",
         )
+        .in_region(Some(region_code.to_string()))
     }
 
     /// The city bureau's officer.
     pub fn city(&self) -> Acting {
-        Acting::on_behalf(Role::CityOfficer, Scope::City, "市局 王科长", "demo")
+        self.city_officer("市局 王科长")
+    }
+
+    /// A named officer of the city bureau (its enforcement detachment's inspectors).
+    pub fn city_officer(&self, name: &str) -> Acting {
+        Acting::on_behalf(Role::CityOfficer, Scope::City, name, "demo")
     }
 
     /// The body that grades a case: the district for 小微达标, else the city.
@@ -131,8 +142,9 @@ pub async fn grading_history(
         return Ok(None);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0A0B);
-    let actor = Actor::new("system", "seed");
-    let today = anbiao_web::today();
+    let today = anbiao_actions::today();
+    let city = Cast { reference }.city();
+    let bureau = ctx(db, reference, &city, today);
 
     // Evaluation organisations and their evaluators.
     let org_names = [
@@ -159,7 +171,13 @@ pub async fn grading_history(
     let mut org_ids = Vec::new();
     let mut teams: Vec<Vec<i64>> = Vec::new();
     for (i, (name, q)) in org_names.iter().enumerate() {
-        let id = orgs::create_org(db, &actor, name, q, date!(2028 - 12 - 31)).await?;
+        let id = bureau
+            .create_org(Qualified {
+                name,
+                certificate: q,
+                until: date!(2028 - 12 - 31),
+            })
+            .await?;
         let mut team = Vec::new();
         for j in 0..3 {
             let who = people[(i * 3 + j) % people.len()];
@@ -169,23 +187,25 @@ pub async fn grading_history(
                 date!(2028 - 12 - 31)
             };
             team.push(
-                orgs::add_evaluator(
-                    db,
-                    &actor,
-                    id,
-                    who,
-                    &format!("JSPS-{:04}", i * 10 + j + 1),
-                    until,
-                )
-                .await?,
+                bureau
+                    .add_evaluator(
+                        id,
+                        Qualified {
+                            name: who,
+                            certificate: &format!("JSPS-{:04}", i * 10 + j + 1),
+                            until,
+                        },
+                    )
+                    .await?,
             );
         }
         org_ids.push(id);
         teams.push(team);
     }
+    let security = Acting::on_behalf(Role::SecurityAdmin, Scope::Nothing, "secadmin", "demo");
     for username in ["pingshen", "kaoping"] {
         if let Some(u) = account::by_username(db, username).await? {
-            account::set_org(db, &actor, u.id, Some(org_ids[0])).await?;
+            anbiao_actions::accounts::link_org(db, &security, u.id, Some(org_ids[0])).await?;
         }
     }
 

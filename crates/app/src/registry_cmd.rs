@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
+use anbiao_actions::exports::{self, EnterpriseQuery};
 use anbiao_actions::imports::{self as services, ImportError};
+use anbiao_actions::{Actor, Ctx};
+use anbiao_domain::Role;
 use anbiao_domain::{ReferenceData, Scope};
-use anbiao_store::enterprise::{self, Filter};
 use anbiao_store::import::ImportOptions;
-use anbiao_web::export;
-use anbiao_web::filters::ListQuery;
 use anyhow::{Context, anyhow};
 
 use crate::commands::{open, progress};
@@ -46,7 +46,7 @@ pub async fn import(
         ),
         bytes,
         ImportOptions { all_or_nothing },
-        anbiao_web::today(),
+        anbiao_actions::today(),
         &move |n| pb2.set_position(n),
     )
     .await;
@@ -98,21 +98,23 @@ pub async fn export(
     cli_db: &str,
     reference: &ReferenceData,
     output: &Path,
-    query: &ListQuery,
+    query: &EnterpriseQuery<'_>,
 ) -> anyhow::Result<i32> {
+    let on = anbiao_actions::today();
+    let filter = exports::filter(reference, on, query).map_err(|e| anyhow!(e.to_string()))?;
     let db = open(cli_db, reference).await?;
-    let filter: Filter = query
-        .to_filter(reference)
-        .map_err(|e| anyhow!(e.message()))?;
-    let rows = enterprise::list_all(&db, &Scope::City, &filter, export::MAX_ROWS).await?;
+    let actor = Actor::on_behalf(Role::CityOfficer, Scope::City, "cli", "export");
+    let book = Ctx {
+        db: &db,
+        reference,
+        actor: &actor,
+        on,
+    }
+    .export_enterprises(&filter, "命令行")
+    .await;
     db.close().await;
-    let title = format!(
-        "企业名录（导出于{}，共{}家）",
-        anbiao_domain::date::format_date(anbiao_web::today()),
-        rows.len()
-    );
-    let bytes = export::enterprises_xlsx(reference, &title, &rows).map_err(|e| anyhow!(e))?;
-    std::fs::write(output, bytes).with_context(|| format!("无法写入 {}", output.display()))?;
-    eprintln!("已导出 {} 家企业到 {}", rows.len(), output.display());
+    let book = book.map_err(|e| anyhow!(e.to_string()))?;
+    std::fs::write(output, book.bytes).with_context(|| format!("无法写入 {}", output.display()))?;
+    eprintln!("已导出 {} 家企业到 {}", book.rows, output.display());
     Ok(0)
 }

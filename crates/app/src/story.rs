@@ -4,17 +4,17 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use anbiao_actions::audits::Audit;
 use anbiao_actions::grading::REGION_ABBR;
 use anbiao_domain::date::add_months;
-use anbiao_domain::programme::AuditEvent;
 use anbiao_domain::programme::Metric;
 use anbiao_domain::rules::Accident;
-use anbiao_domain::{Grade, ReferenceData, Scope};
+use anbiao_domain::{Grade, ReferenceData};
 use anbiao_store::audit_log::Actor;
-use anbiao_store::audits::{self, ChecklistItem, Class, NewAudit, Outcome, Recheck, Verdict};
+use anbiao_store::audits::{ChecklistItem, Class, Outcome, Verdict};
 use anbiao_store::certificate::{self, NewCertificate};
 use anbiao_store::enterprise::Enterprise;
-use anbiao_store::{Db, accident, seed};
+use anbiao_store::{Db, seed};
 use anyhow::Context;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -253,7 +253,8 @@ pub async fn tell(
         audit_three_holders(db, reference, programme, rng, &three_holders, today).await?;
 
     // A few lose the certificate after a fatal accident.
-    for (cid, ent, first, until, _) in &three_holders {
+    let cast = crate::demo::Cast { reference };
+    for (cid, ent, first, until, region) in &three_holders {
         if rng.random_range(0..100) >= 2 {
             continue;
         }
@@ -267,22 +268,25 @@ pub async fn tell(
             serious_injuries: rng.random_range(0..3),
             direct_loss_yuan: rng.random_range(300_000..2_500_000),
         };
-        accident::record(db, &Scope::City, &actor, *ent, &a, "机械伤害事故，1人死亡").await?;
+        let district = cast.district(region);
+        crate::demo::ctx(db, reference, &district, on)
+            .record_accident(*ent, &a, "机械伤害事故，1人死亡")
+            .await?;
         let rule = rules
             .in_force(on)
             .ok()
             .and_then(|set| set.proposal_after(Grade::Three, &a, &[]))
             .map(|p| p.rule.to_string());
-        let revoked = certificate::revoke(
-            db,
-            &Scope::City,
-            &actor,
-            *cid,
-            on + Duration::days(20),
-            "发生生产安全死亡事故，经核查撤销",
-            rule.as_deref(),
-        )
-        .await;
+        let revoked_on = on + Duration::days(20);
+        let city = cast.city();
+        let revoked = crate::demo::ctx(db, reference, &city, revoked_on)
+            .revoke(
+                *cid,
+                revoked_on,
+                "发生生产安全死亡事故，经核查撤销",
+                rule.as_deref(),
+            )
+            .await;
         // A renewal may already have superseded it; then the accident stands alone.
         if let Err(e) = revoked {
             tracing::debug!("demo revocation skipped: {e}");
@@ -322,7 +326,7 @@ async fn audit_three_holders(
     three_holders: &[Holder<'_>],
     today: Date,
 ) -> anyhow::Result<usize> {
-    let actor = Actor::new("system", "seed");
+    let cast = crate::demo::Cast { reference };
     let (trees, _) = anbiao_domain::standard::shipped()?;
     let mut audits_done = 0usize;
     let mut sample: Vec<&Holder<'_>> = Vec::new();
@@ -344,7 +348,7 @@ async fn audit_three_holders(
             sample.push(h);
         }
     }
-    for (cid, ent, first, until, region) in sample {
+    for (_, ent, first, until, region) in sample {
         let on = day(
             rng,
             (*first + Duration::days(60)).max(date!(2018 - 09 - 01)),
@@ -402,34 +406,24 @@ async fn audit_three_holders(
                     .collect()
             })
             .unwrap_or_default();
-        let event = if outcome == Outcome::Deficient {
-            AuditEvent::Deficient
-        } else {
-            AuditEvent::Good
+        let Some(tree) = tree else {
+            continue;
         };
-        let rule = programme.audit_rule(event).map(|r| r.1);
         let rectify_by = (outcome == Outcome::Deficient).then(|| on + Duration::days(90));
-        let id = audits::record(
-            db,
-            &Scope::City,
-            &actor,
-            &NewAudit {
+        let auditor = cast.district(region);
+        let id = crate::demo::ctx(db, reference, &auditor, on)
+            .record_audit(&Audit {
                 enterprise_id: *ent,
-                certificate_id: Some(*cid),
-                grade: "three",
                 performed_on: on,
                 score: Some(rng.random_range(550..950)),
                 outcome,
                 class,
                 findings,
                 rectify_by,
-                tree: tree.map(|t| (t.id.as_str(), i64::from(t.version))),
+                tree: (tree.id.as_str(), i64::from(tree.version)),
                 checklist: &checklist,
-                rule: rule.as_deref(),
-                revoke: false,
-            },
-        )
-        .await?;
+            })
+            .await?;
         audits_done += 1;
         // Re-checked ten days after the deadline: most pass; one in eight does not and loses
         // the certificate by the programme's rule.
@@ -438,32 +432,19 @@ async fn audit_three_holders(
             && by + Duration::days(10) <= *until
         {
             let passed = rng.random_range(0..8) != 0;
-            let failed_rule = programme.audit_rule(AuditEvent::RecheckFailed);
-            audits::recheck(
-                db,
-                &Scope::City,
-                &actor,
-                &Recheck {
-                    audit_id: id,
-                    on: by + Duration::days(10),
+            let on = by + Duration::days(10);
+            crate::demo::ctx(db, reference, &auditor, on)
+                .recheck_audit(
+                    id,
+                    on,
                     passed,
-                    note: if passed {
+                    if passed {
                         "问题已整改到位，台账与现场一致"
                     } else {
                         "整改不到位，有限空间作业仍无审批"
                     },
-                    rule: if passed {
-                        None
-                    } else {
-                        failed_rule.as_ref().map(|r| r.1.as_str())
-                    },
-                    revoke: !passed
-                        && failed_rule.as_ref().is_some_and(|r| {
-                            r.0.action == anbiao_domain::programme::AuditAction::Revoke
-                        }),
-                },
-            )
-            .await?;
+                )
+                .await?;
         }
     }
     Ok(audits_done)

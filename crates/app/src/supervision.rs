@@ -9,13 +9,20 @@ use anbiao_domain::checklist::Answer;
 use anbiao_domain::date::add_months;
 use anbiao_domain::enforcement::Kind;
 use anbiao_domain::hazard::{FiveFixes, Level, Step};
+use std::collections::HashMap;
+
+use anbiao_actions::Actor as Acting;
+use anbiao_actions::enforcement::Decide;
+use anbiao_actions::hazards::Report;
+use anbiao_actions::inspections::{Finding as Found, Record, Subject};
 use anbiao_domain::{ReferenceData, Scope};
-use anbiao_store::audit_log::Actor;
-use anbiao_store::enforcement::{self, NewDecision, Rules};
+use anbiao_store::enforcement;
 use anbiao_store::enterprise::{self, Enterprise, Filter};
-use anbiao_store::hazards::{self, NewHazard};
-use anbiao_store::inspections::{self, Kind as InspectionKind, NewInspection};
+use anbiao_store::hazards;
+use anbiao_store::inspections::{self, Kind as InspectionKind};
 use anbiao_store::{Db, inspection_plans, queue};
+
+use crate::demo::{Cast, ctx};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::{Date, Duration, Month};
@@ -87,7 +94,9 @@ pub async fn tell(
         return Ok(None);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5E_0006);
-    let admin = Actor::new("system", "seed");
+    let cast = Cast { reference };
+    // 如皋's officers (the demo's accounts) plan, inspect and decide for the district.
+    let rugao = cast.district_officer("rugao", "320682");
     let mut told = Told::default();
     // 如皋's officers and its plan, drawn in the first days of the year and published.
     let year = if today.ordinal() > 10 {
@@ -96,33 +105,21 @@ pub async fn tell(
         today.year() - 1
     };
     let drawn_on = Date::from_calendar_date(year, Month::January, 6)?;
+    let planning = ctx(db, reference, &rugao, drawn_on);
     for who in ["rugao", "rucheng"] {
         if anbiao_store::account::by_username(db, who).await?.is_some() {
-            inspection_plans::set_officer(db, &admin, who, "如皋", 60, true).await?;
+            planning.set_plan_officer(Some("如皋"), who, 60).await?;
         }
     }
-    let set = reference.inspection.in_force(drawn_on)?;
-    let plan = match inspection_plans::create(
-        db,
-        &Actor::new("rugao", "seed"),
-        &inspection_plans::NewPlan {
-            unit: "如皋",
-            year,
-            seed: 20_180_704 + u64::try_from(year).unwrap_or(0),
-            on: drawn_on,
-            set,
-        },
-    )
-    .await
+    let seed_of_year = 20_180_704 + u64::try_from(year).unwrap_or(0);
+    let plan = match planning
+        .draw_inspection_plan(Some("如皋"), year, seed_of_year)
+        .await
     {
-        Ok((id, _)) => {
-            inspection_plans::publish(
-                db,
-                &Actor::new("rugao", "seed"),
-                id,
-                drawn_on + Duration::days(3),
-            )
-            .await?;
+        Ok((_, id)) => {
+            ctx(db, reference, &rugao, drawn_on + Duration::days(3))
+                .publish_inspection_plan(Some("如皋"), year)
+                .await?;
             Some(id)
         }
         Err(e) => {
@@ -130,6 +127,9 @@ pub async fn tell(
             None
         }
     };
+    let all: Vec<Enterprise> =
+        enterprise::list_all(db, &Scope::City, &Filter::default(), 1_000_000).await?;
+    let by_id: HashMap<i64, &Enterprise> = all.iter().map(|e| (e.id, e)).collect();
     // Visits of the plan that fell in the months gone by (a sample), then ad hoc ones.
     let mut visits: Vec<(i64, Date, InspectionKind, Vec<String>)> = Vec::new();
     if let Some(pid) = plan {
@@ -153,8 +153,6 @@ pub async fn tell(
             }
         }
     }
-    let all: Vec<Enterprise> =
-        enterprise::list_all(db, &Scope::City, &Filter::default(), 1_000_000).await?;
     for n in 0..60 {
         let e = &all[rng.random_range(0..all.len())];
         if Some(e.id) == demo_enterprise || e.region_code == "320682" && n % 3 != 0 {
@@ -246,31 +244,41 @@ pub async fn tell(
                 None => (i.key.clone(), Answer::Compliant, String::new()),
             })
             .collect();
-        let findings: Vec<NewHazard> = texts
+        let findings: Vec<Found> = texts
             .iter()
-            .map(|(t, _, level, item)| NewHazard {
-                enterprise_id: *eid,
-                source: "inspection",
+            .map(|(t, _, level, item)| Found {
                 level: *level,
                 item_key: item.as_deref(),
                 description: t,
-                found_on: *on,
                 deadline: Some(*on + Duration::days(if *level == Level::Major { 30 } else { 15 })),
                 photo: Some(BEFORE),
             })
             .collect();
-        let inspector = Actor::new(&officers[0], "seed");
-        let iid = inspections::record(
-            db,
-            &Scope::City,
-            &inspector,
-            book,
-            &NewInspection {
-                enterprise_id: *eid,
+        let Some(firm) = by_id.get(eid) else {
+            continue;
+        };
+        // 如皋's own officers record in their district; the city's detachment elsewhere.
+        let inspector = if firm.region_code == "320682" {
+            rugao.clone()
+        } else {
+            cast.city_officer(&officers[0])
+        };
+        let owner = if own {
+            Acting::on_behalf(
+                anbiao_domain::Role::EnterpriseManager,
+                Scope::Enterprise { id: *eid },
+                "qiye",
+                "demo",
+            )
+        } else {
+            cast.enterprise(firm)
+        };
+        let iid = ctx(db, reference, &inspector, *on)
+            .record_inspection(&Record {
+                subject: Subject::Id(*eid),
                 kind: *kind,
                 on: *on,
                 officers: officers.clone(),
-                checklist,
                 answers,
                 summary: if texts.is_empty() {
                     "未发现明显隐患"
@@ -278,9 +286,8 @@ pub async fn tell(
                     "现场检查发现问题，已责令限期整改"
                 },
                 findings,
-            },
-        )
-        .await?;
+            })
+            .await?;
         told.inspections += 1;
         let found_here = hazards::list(
             db,
@@ -295,20 +302,13 @@ pub async fn tell(
         .await?;
         told.hazards += found_here.len();
         for (h, (_, category, level, _)) in found_here.iter().rev().zip(texts.iter()) {
-            let rules = match (
-                reference.violations.in_force(*on),
-                reference.inspection.in_force(*on),
-            ) {
-                (Ok(v), Ok(i)) => Rules {
-                    violations: v,
-                    inspection: i,
-                },
-                _ => continue,
+            let Ok(violations) = reference.violations.in_force(*on) else {
+                continue;
             };
-            let cx = Decide {
+            let cx = Decision {
                 db,
+                reference,
                 actor: &inspector,
-                rules,
                 enterprise_id: *eid,
                 inspection_id: iid,
                 hazard_id: h.id,
@@ -326,21 +326,19 @@ pub async fn tell(
                 .await?;
                 told.decisions += 1;
                 let plan_deadline = *on + Duration::days(45);
-                hazards::plan(
-                    db,
-                    &Scope::City,
-                    &Actor::new("qiye", "seed"),
-                    h.id,
-                    &FiveFixes {
-                        measures: "与承包单位签订安全管理协议，明确双方职责，每月联合检查".into(),
-                        responsible: "企业主要负责人".into(),
-                        funds_yuan: Some(rng.random_range(2..30) * 10_000),
-                        deadline: Some(plan_deadline),
-                        contingency: "整改期间停止外包作业，设专人现场监护".into(),
-                    },
-                    *on + Duration::days(2),
-                )
-                .await?;
+                ctx(db, reference, &owner, *on + Duration::days(2))
+                    .plan_hazard(
+                        h.id,
+                        &FiveFixes {
+                            measures: "与承包单位签订安全管理协议，明确双方职责，每月联合检查"
+                                .into(),
+                            responsible: "企业主要负责人".into(),
+                            funds_yuan: Some(rng.random_range(2..30) * 10_000),
+                            deadline: Some(plan_deadline),
+                            contingency: "整改期间停止外包作业，设专人现场监护".into(),
+                        },
+                    )
+                    .await?;
                 if plan_deadline + Duration::days(10) < today && !closure_done {
                     // One that failed: overdue under suspension, recommended for closure.
                     decide(
@@ -356,8 +354,7 @@ pub async fn tell(
                     continue;
                 }
             } else if rng.random_range(0..100) < 35 {
-                let limit = rules
-                    .violations
+                let limit = violations
                     .category(category)
                     .map(|c| c.fine_max_yuan)
                     .unwrap_or(10_000);
@@ -392,7 +389,13 @@ pub async fn tell(
                 on: *on,
                 own,
             };
-            follow_up(db, &mut rng, &inspector, finding, today).await?;
+            let parties = Parties {
+                db,
+                reference,
+                inspector: &inspector,
+                owner: &owner,
+            };
+            follow_up(parties, &mut rng, finding, today).await?;
         }
     }
     // The enterprises' own self-checks.
@@ -400,58 +403,41 @@ pub async fn tell(
         let e = &all[rng.random_range(0..all.len())];
         let on = today - Duration::days(rng.random_range(2..300));
         let (text, _) = finding_text(["facilities", "chemicals", "height", "records"][n % 4], n);
-        let id = hazards::register(
-            db,
-            &Scope::City,
-            &Actor::new("qiye", "seed"),
-            &reference.major_hazards,
-            &NewHazard {
-                enterprise_id: e.id,
-                source: "self",
+        let firm = cast.enterprise(e);
+        let id = ctx(db, reference, &firm, on)
+            .report_hazard(&Report {
                 level: Level::General,
                 item_key: None,
                 description: text,
                 found_on: on,
                 deadline: Some(on + Duration::days(20)),
                 photo: Some(BEFORE),
-            },
-        )
-        .await?;
+            })
+            .await?;
         told.hazards += 1;
         let done = on + Duration::days(rng.random_range(2..18));
         if done <= today && n % 5 != 0 {
-            hazards::step_with_photo(
-                db,
-                &Scope::City,
-                &Actor::new("qiye", "seed"),
-                id,
-                Step::Rectify,
-                done,
-                "自查自改完成",
-                Some(AFTER),
-            )
-            .await?;
-            if done + Duration::days(3) <= today {
-                hazards::step(
-                    db,
-                    &Scope::City,
-                    &Actor::new("rucheng", "seed"),
-                    id,
-                    Step::Accept,
-                    done + Duration::days(3),
-                    "核查属实，同意销号",
-                )
+            ctx(db, reference, &firm, done)
+                .hazard_step(id, Step::Rectify, "自查自改完成", Some(AFTER))
                 .await?;
+            if done + Duration::days(3) <= today {
+                let checker = if e.region_code == "320682" {
+                    rugao.clone()
+                } else {
+                    cast.district(&e.region_code)
+                };
+                ctx(db, reference, &checker, done + Duration::days(3))
+                    .hazard_step(id, Step::Accept, "核查属实，同意销号", None)
+                    .await?;
             }
         }
     }
     // Typical cases and 如皋's warning notice for the year so far.
-    let rugao = vec!["320682".to_string()];
     let cases = enforcement::list(
         db,
         &Scope::City,
         &enforcement::Filter {
-            region_codes: Some(rugao.clone()),
+            region_codes: Some(vec!["320682".to_string()]),
             ..Default::default()
         },
         1000,
@@ -463,37 +449,21 @@ pub async fn tell(
         .filter(|d| matches!(d.kind.as_str(), "fine" | "suspension" | "closure"))
         .take(4)
     {
-        enforcement::set_typical(
-            db,
-            &Scope::City,
-            &Actor::new("rugao", "seed"),
-            d.violation_id,
-            true,
-        )
-        .await?;
+        ctx(db, reference, &rugao, today)
+            .set_typical(d.violation_id, true)
+            .await?;
     }
     let from = Date::from_calendar_date(year, Month::January, 1)?;
     let to = add_months(from, 6) - Duration::days(1);
     if to < today {
-        let set = reference.violations.in_force(to)?;
-        if let Ok(id) = enforcement::draft_notice(
-            db,
-            &Actor::new("city", "seed"),
-            set,
-            "如皋",
-            &rugao,
-            from,
-            to,
-        )
-        .await
+        let city = cast.city();
+        if let Ok(id) = ctx(db, reference, &city, to)
+            .draft_warning("如皋", from, to)
+            .await
         {
-            enforcement::publish_notice(
-                db,
-                &Actor::new("city", "seed"),
-                id,
-                to + Duration::days(10),
-            )
-            .await?;
+            ctx(db, reference, &city, to + Duration::days(10))
+                .publish_warning(id)
+                .await?;
         }
     }
     // Reminders and escalations due by today.
@@ -503,17 +473,17 @@ pub async fn tell(
 
 /// What the demo's decisions about one hazard share.
 #[derive(Clone, Copy)]
-struct Decide<'a> {
+struct Decision<'a> {
     db: &'a Db,
-    actor: &'a Actor,
-    rules: Rules<'a>,
+    reference: &'a ReferenceData,
+    actor: &'a Acting,
     enterprise_id: i64,
     inspection_id: i64,
     hazard_id: i64,
     category: &'a str,
 }
 
-impl Decide<'_> {
+impl Decision<'_> {
     async fn decide(
         self,
         kind: Kind,
@@ -521,33 +491,37 @@ impl Decide<'_> {
         fine: Option<i64>,
         reason: Option<&'static str>,
         facts: String,
-    ) -> Result<i64, anbiao_store::StoreError> {
+    ) -> Result<i64, anbiao_actions::ActionError> {
         let document_no = format!(
             "（皋）应急{}〔{}〕{}号",
             if kind == Kind::Fine { "罚" } else { "责" },
             day.year(),
             self.hazard_id
         );
-        enforcement::decide(
-            self.db,
-            &Scope::City,
-            self.actor,
-            self.rules,
-            &NewDecision {
+        ctx(self.db, self.reference, self.actor, day)
+            .decide_enforcement(&Decide {
                 enterprise_id: self.enterprise_id,
-                inspection_id: Some(self.inspection_id),
                 hazard_id: Some(self.hazard_id),
+                inspection_id: Some(self.inspection_id),
                 kind,
                 on: day,
                 document_no: &document_no,
-                facts: &facts,
                 category_key: self.category,
+                facts: &facts,
                 fine_yuan: fine,
-                reason,
-            },
-        )
-        .await
+                reason: reason.unwrap_or_default(),
+            })
+            .await
     }
+}
+
+/// Who follows a finding up: the inspector who found it and the enterprise that rectifies.
+#[derive(Clone, Copy)]
+struct Parties<'a> {
+    db: &'a Db,
+    reference: &'a ReferenceData,
+    inspector: &'a Acting,
+    owner: &'a Acting,
 }
 
 /// A hazard an inspection found: which, how grave, when, and whether it is the demo
@@ -563,9 +537,8 @@ struct Finding {
 /// How far a finding's rectification got by today: reported done with its photo, then accepted
 /// and written off, or returned, or still open (overdue past its deadline).
 async fn follow_up(
-    db: &Db,
+    p: Parties<'_>,
     rng: &mut ChaCha8Rng,
-    inspector: &Actor,
     f: Finding,
     today: Date,
 ) -> anyhow::Result<()> {
@@ -583,50 +556,43 @@ async fn follow_up(
     };
     let done_on = on + Duration::days(rng.random_range(3..14));
     let roll = rng.random_range(0..100);
-    let owner = Actor::new("qiye", "seed");
     if own && due > today {
         return Ok(()); // the demo enterprise's open hazard, for its user to rectify
     }
     if done_on > today || (due < today && roll < 10) {
         return Ok(()); // still open (overdue when past its deadline)
     }
-    hazards::step_with_photo(
-        db,
-        &Scope::City,
-        &owner,
-        hazard_id,
-        Step::Rectify,
-        done_on,
-        "已按要求整改，附整改后照片",
-        Some(AFTER),
-    )
-    .await?;
+    ctx(p.db, p.reference, p.owner, done_on)
+        .hazard_step(
+            hazard_id,
+            Step::Rectify,
+            "已按要求整改，附整改后照片",
+            Some(AFTER),
+        )
+        .await?;
     let accept_on = done_on + Duration::days(rng.random_range(1..6));
     if accept_on > today || roll < 16 {
         return Ok(()); // awaiting acceptance
     }
+    let checking = ctx(p.db, p.reference, p.inspector, accept_on);
     if roll < 22 {
-        hazards::step(
-            db,
-            &Scope::City,
-            inspector,
-            hazard_id,
-            Step::Return,
-            accept_on,
-            "复查发现整改不到位，退回重新整改",
-        )
-        .await?;
+        checking
+            .hazard_step(
+                hazard_id,
+                Step::Return,
+                "复查发现整改不到位，退回重新整改",
+                None,
+            )
+            .await?;
         return Ok(());
     }
-    hazards::step(
-        db,
-        &Scope::City,
-        inspector,
-        hazard_id,
-        Step::Accept,
-        accept_on,
-        "经现场复查，整改到位，同意销号",
-    )
-    .await?;
+    checking
+        .hazard_step(
+            hazard_id,
+            Step::Accept,
+            "经现场复查，整改到位，同意销号",
+            None,
+        )
+        .await?;
     Ok(())
 }

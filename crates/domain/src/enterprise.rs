@@ -71,6 +71,29 @@ pub enum Field {
     CodeOverrideReason,
 }
 
+/// A stored status key in words (the key itself when unknown).
+pub fn status_label(s: &str) -> String {
+    EnterpriseStatus::parse(s)
+        .map(|x| x.label().to_string())
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// Above or below the statistical scale (规模以上/以下), in words.
+pub fn scale_label(above: Option<bool>) -> &'static str {
+    match above {
+        Some(true) => "规模以上",
+        Some(false) => "规模以下",
+        None => "未知",
+    }
+}
+
+/// A stored size class key (大型 … 微型) in words.
+pub fn size_label(size: Option<&str>) -> &'static str {
+    size.and_then(crate::size::SizeClass::parse)
+        .map(crate::size::SizeClass::label)
+        .unwrap_or("未知")
+}
+
 impl Field {
     pub const ALL: [Field; 12] = [
         Self::CreditCode,

@@ -928,6 +928,22 @@ pub async fn id_by_credit_code(db: &Db, code: &str) -> Result<Option<i64>, Store
         .await)?)
 }
 
+/// Whether the registry knows `township` in the district `region_code` (an enterprise there
+/// names it): townships are known by the enterprises registered in them.
+pub async fn township_known(
+    db: &Db,
+    region_code: &str,
+    township: &str,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT id FROM enterprise WHERE region_code = $1 AND township = $2 LIMIT 1";
+    Ok(with_pool!(db, |p| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(region_code)
+        .bind(township)
+        .fetch_optional(p)
+        .await)?
+    .is_some())
+}
+
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
     let w = where_clause(scope, &Filter::default(), db.backend(), NameSearch::Scan);
     let sql = format!("SELECT COUNT(*) FROM enterprise{}", w.render(db.backend()));

@@ -605,13 +605,14 @@ pub async fn get(db: &Db, unit: &str, year: i32) -> Result<Option<PlanRow>, Stor
         .await)?)
 }
 
-/// A line of a stored plan, with the enterprise's name.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A line of a stored plan, with the enterprise's name. The status and the modifiers are typed
+/// when read (a stored value that does not parse names the line).
+#[derive(Debug, Clone)]
 pub struct LineRow {
     pub enterprise_id: i64,
     pub name: String,
-    pub status: String,
-    pub modifiers: String,
+    pub status: Status,
+    pub modifiers: Vec<Modifier>,
     pub visits: i64,
     pub key_unit: bool,
     pub drawn: bool,
@@ -619,16 +620,40 @@ pub struct LineRow {
     pub schedule: String,
 }
 
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for LineRow
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        let id: i64 = row.try_get("enterprise_id")?;
+        let status: String = row.try_get("status")?;
+        let modifiers: String = row.try_get("modifiers")?;
+        let table = "inspection_plan_line (enterprise_id)";
+        Ok(Self {
+            enterprise_id: id,
+            name: row.try_get("name")?,
+            status: crate::rows::code(table, id, "status", &status, Status::parse)?,
+            modifiers: modifiers
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(|m| crate::rows::code(table, id, "modifiers", m, Modifier::parse))
+                .collect::<Result<_, _>>()?,
+            visits: row.try_get("visits")?,
+            key_unit: row.try_get("key_unit")?,
+            drawn: row.try_get("drawn")?,
+            max_penalty: row.try_get("max_penalty")?,
+            schedule: row.try_get("schedule")?,
+        })
+    }
+}
+
 impl LineRow {
     /// The line's visits in words, from the plan's rule set (`set`, named by the plan's rule).
     pub fn explanation(&self, set: &InspectionSet) -> String {
-        let mods: Vec<Modifier> = self
-            .modifiers
-            .split(',')
-            .filter_map(Modifier::parse)
-            .collect();
-        let status = Status::parse(&self.status).unwrap_or(Status::NotStarted);
-        inspection_plan::explain(&set.frequency(status, &mods), self.drawn)
+        inspection_plan::explain(&set.frequency(self.status, &self.modifiers), self.drawn)
     }
 
     /// The schedule as (month, officers).

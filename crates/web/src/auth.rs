@@ -341,6 +341,7 @@ impl CurrentUser {
             self.token.clone(),
             self.actor(source),
         )
+        .in_region(self.user.region_code.clone())
     }
 
     /// The audit actor of this user.

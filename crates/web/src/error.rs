@@ -230,6 +230,7 @@ macro_rules! html_error_from {
 }
 html_error_from!(
     StoreError,
+    ActionError,
     askama::Error,
     SheetError,
     tokio::task::JoinError

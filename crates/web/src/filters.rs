@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
-use anbiao_domain::{EnterpriseStatus, ReferenceData};
-use anbiao_store::enterprise::{Filter, SizeFilter, SortKey};
+use anbiao_actions::exports::EnterpriseQuery;
+use anbiao_domain::ReferenceData;
+use anbiao_store::enterprise::Filter;
 
 use crate::error::AppError;
 
@@ -36,73 +37,24 @@ fn set(v: &Option<String>) -> Option<&str> {
 impl ListQuery {
     /// Validates every parameter; a bad one is named in the error.
     pub fn to_filter(&self, reference: &ReferenceData) -> Result<Filter, AppError> {
-        let region_codes = match set(&self.region) {
-            None => None,
-            Some(r) => {
-                let region = reference
-                    .regions
-                    .get(r)
-                    .or_else(|| reference.regions.resolve(r, crate::today()))
-                    .ok_or_else(|| AppError::bad("region", format!("无法识别的地区“{r}”")))?;
-                Some(reference.regions.lineage(&region.code))
-            }
-        };
-        let industry = match set(&self.industry) {
-            None => None,
-            Some(i) => Some(
-                reference
-                    .industries
-                    .resolve(i)
-                    .map(|x| x.code.clone())
-                    .ok_or_else(|| AppError::bad("industry", format!("无法识别的行业“{i}”")))?,
-            ),
-        };
-        let size = match set(&self.size) {
-            None => None,
-            Some(s) => Some(
-                SizeFilter::parse(s)
-                    .ok_or_else(|| AppError::bad("size", format!("无法识别的规模“{s}”")))?,
-            ),
-        };
-        let status = match set(&self.status) {
-            None => None,
-            Some(s) => Some(
-                EnterpriseStatus::parse(s)
-                    .ok_or_else(|| AppError::bad("status", format!("无法识别的经营状态“{s}”")))?,
-            ),
-        };
-        let sort = match set(&self.sort) {
-            None => SortKey::default(),
-            Some(s) => SortKey::parse(s)
-                .ok_or_else(|| AppError::bad("sort", format!("无法按“{s}”排序")))?,
-        };
-        let desc = match set(&self.dir) {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(d) => {
-                return Err(AppError::bad(
-                    "dir",
-                    format!("排序方向“{d}”应为 asc 或 desc"),
-                ));
-            }
-        };
-        let q = set(&self.q)
-            .map(|s| {
-                anbiao_domain::text::clean(s)
-                    .chars()
-                    .take(100)
-                    .collect::<String>()
-            })
-            .filter(|s| !s.is_empty());
-        Ok(Filter {
-            q,
-            region_codes,
-            industry,
-            size,
-            status,
-            sort,
-            desc,
-        })
+        Ok(anbiao_actions::exports::filter(
+            reference,
+            crate::today(),
+            &self.asked(),
+        )?)
+    }
+
+    /// The filters as the action layer takes them.
+    pub fn asked(&self) -> EnterpriseQuery<'_> {
+        EnterpriseQuery {
+            q: self.q.as_deref(),
+            region: self.region.as_deref(),
+            industry: self.industry.as_deref(),
+            size: self.size.as_deref(),
+            status: self.status.as_deref(),
+            sort: self.sort.as_deref(),
+            dir: self.dir.as_deref(),
+        }
     }
 
     pub fn page(&self) -> Result<i64, AppError> {

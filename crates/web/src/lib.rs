@@ -22,7 +22,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use time::{OffsetDateTime, UtcOffset};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -90,6 +89,16 @@ impl AppState {
         }
     }
 
+    /// The action context of `actor` on the business date.
+    pub fn ctx<'a>(&'a self, actor: &'a anbiao_actions::Actor) -> anbiao_actions::Ctx<'a> {
+        anbiao_actions::Ctx {
+            db: &self.db,
+            reference: &self.reference,
+            actor,
+            on: self.today(),
+        }
+    }
+
     /// The business date: the configured fixed date, else today in China.
     pub fn today(&self) -> time::Date {
         self.config.fixed_date.unwrap_or_else(today)
@@ -111,10 +120,7 @@ impl AppState {
 
 /// Today in China (UTC+8), by the wall clock. Handlers use [`AppState::today`], which honours a
 /// configured fixed date.
-pub fn today() -> time::Date {
-    let offset = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::now_utc().to_offset(offset).date()
-}
+pub use anbiao_actions::today;
 
 /// Upload limit for spreadsheet imports; other requests get a small limit.
 pub const UPLOAD_LIMIT: usize = 50 * 1024 * 1024;

@@ -2,10 +2,9 @@
 
 use serde::Serialize;
 
+use anbiao_domain::ReferenceData;
 use anbiao_domain::date::format_date;
 use anbiao_domain::enterprise::Field;
-use anbiao_domain::size::SizeClass;
-use anbiao_domain::{EnterpriseStatus, ReferenceData};
 use anbiao_store::enterprise::{CREATED, Change, Enterprise};
 
 pub fn region_name(r: &ReferenceData, code: &str) -> String {
@@ -25,32 +24,9 @@ pub fn region_name(r: &ReferenceData, code: &str) -> String {
     }
 }
 
-pub fn industry_name(r: &ReferenceData, code: &str) -> String {
-    r.industries
-        .get(code)
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|| code.to_string())
-}
+pub use anbiao_actions::exports::industry_name;
 
-pub fn status_label(s: &str) -> String {
-    EnterpriseStatus::parse(s)
-        .map(|x| x.label().to_string())
-        .unwrap_or_else(|| s.to_string())
-}
-
-pub fn scale_label(above: Option<bool>) -> &'static str {
-    match above {
-        Some(true) => "规模以上",
-        Some(false) => "规模以下",
-        None => "未知",
-    }
-}
-
-pub fn size_label(size: Option<&str>) -> &'static str {
-    size.and_then(SizeClass::parse)
-        .map(SizeClass::label)
-        .unwrap_or("未知")
-}
+pub use anbiao_domain::enterprise::{scale_label, size_label, status_label};
 
 /// An enterprise with display strings.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -4,6 +4,7 @@
 use anbiao_domain::Role;
 use anbiao_domain::Scope;
 use anbiao_domain::grade::Grade;
+use anbiao_domain::supervision::Status;
 use anbiao_store::inspection_plans::{self, NewPlan};
 use anbiao_store::testing::each_backend;
 use anbiao_store::{Db, StoreError, accident, certificate, enterprise};
@@ -171,12 +172,12 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
         let never = line(ids[35]).expect("never started");
         assert_eq!(
             (
-                never.status.as_str(),
+                never.status,
                 never.visits,
                 never.key_unit,
                 never.max_penalty
             ),
-            ("not_started", 4, true, true)
+            (Status::NotStarted, 4, true, true)
         );
         assert!(
             never.explanation(set).starts_with("未开展标准化：每年4次"),
@@ -190,7 +191,7 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
                 .contains("统计期内发生生产安全事故：+2")
         );
         let three = line(ids[3]).expect("三级");
-        assert_eq!(three.status, "grade_three");
+        assert_eq!(three.status, Status::GradeThree);
         assert_eq!(three.visits, 1 + i64::from(three.drawn));
         assert!(
             line(ids[20]).is_none_or(|l| l.drawn),

@@ -12,7 +12,6 @@ use anbiao_store::{certificate, grading as store};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use anbiao_actions::grading;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseView {
@@ -156,12 +155,7 @@ pub async fn take_step(
     let action = Action::parse(&b.action)
         .ok_or_else(|| AppError::bad("action", format!("未知的操作“{}”", b.action)))?;
     let actor = u.acting("api");
-    let cx = grading::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor: &actor,
-        on: state.today(),
-    };
+    let cx = state.ctx(&actor);
     let reason = b.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     match action {
         Action::Apply => cx.apply(id).await.map(|_| ())?,

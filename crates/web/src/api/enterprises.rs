@@ -169,9 +169,11 @@ pub async fn update_enterprise(
     let old = enterprise::get(&state.db, &u.scope, id).await?;
     let b: EnterpriseBody = super::parse_json(&body)?;
     let (patch, version, reason) = b.into_draft()?;
+    // The patch is merged over the record as read here: without a version from the client,
+    // the write is still conditional on that read, so a change in between is a 409, not lost.
     let edit = anbiao_actions::enterprises::Edit {
         draft: patch.merged_over(&old.to_draft()),
-        version,
+        version: version.or(Some(old.version)),
         reason,
     };
     anbiao_actions::enterprises::update(

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use anbiao_actions::tokens::{self, Personal};
 use anbiao_domain::Permission;
 use anbiao_store::{account, token};
 
@@ -231,19 +232,17 @@ pub async fn issue_token(
     Form(input): Form<TokenInput>,
 ) -> Result<Response, HtmlError> {
     let days = input.days.trim().parse::<i64>().unwrap_or(0);
-    let t = token::NewToken {
-        user_id: u.user.id,
-        name: anbiao_domain::text::clean(&input.name),
-        read_only: input.access != "write",
-        permissions: Vec::new(),
-        region_code: None,
+    let personal = Personal {
+        name: &input.name,
+        write: input.access == "write",
         days,
     };
-    match token::issue(&state.db, &u.actor("form"), &t).await {
-        Ok((_, secret)) => Ok(render_tokens(&state, &u, Some(secret), None)
+    let actor = u.acting("form");
+    match tokens::issue_own(&state.db, &actor, &personal).await {
+        Ok(secret) => Ok(render_tokens(&state, &u, Some(secret), None)
             .await?
             .into_response()),
-        Err(e @ anbiao_store::StoreError::Invalid(_)) => {
+        Err(e @ anbiao_actions::ActionError::Invalid { .. }) => {
             let page = render_tokens(&state, &u, None, Some(e.to_string())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -258,6 +257,6 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    token::revoke(&state.db, &u.actor("form"), id, Some(u.user.id)).await?;
+    tokens::revoke_own(&state.db, &u.acting("form"), id).await?;
     Ok(redirect("/account/tokens", is_htmx(&headers)))
 }

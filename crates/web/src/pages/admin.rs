@@ -9,9 +9,10 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
+use anbiao_actions::tokens::{self, ForPartner};
 use anbiao_domain::{Permission, Role};
 use anbiao_store::account::{self, AccountChange, User};
-use anbiao_store::{StoreError, enterprise, token};
+use anbiao_store::{enterprise, token};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
@@ -430,31 +431,27 @@ pub async fn issue_token(
         let user_id = get("user")
             .parse::<i64>()
             .map_err(|_| AppError::bad("user", "请选择协作部门账户"))?;
-        let owner = account::by_id(&state.db, user_id)
-            .await?
-            .filter(|o| o.role() == Some(Role::Partner))
-            .ok_or_else(|| AppError::bad("user", "只能为协作部门账户签发令牌"))?;
         let mut permissions = Vec::new();
         for (k, v) in &pairs {
             if k == "data" {
                 let p = Permission::parse(v)
-                    .filter(|p| p.is_read_only())
                     .ok_or_else(|| AppError::bad("data", format!("未知的数据范围“{v}”")))?;
                 permissions.push(p);
             }
         }
-        if permissions.is_empty() {
-            return Err(AppError::bad("data", "请至少选择一项数据范围"));
-        }
-        let t = token::NewToken {
-            user_id: owner.id,
-            name: anbiao_domain::text::clean(&get("name")),
-            read_only: true,
-            permissions,
-            region_code: opt(&get("region")),
-            days: get("days").trim().parse::<i64>().unwrap_or(0),
-        };
-        let (_, secret) = token::issue(&state.db, &u.actor("form"), &t).await?;
+        let name = get("name");
+        let secret = tokens::issue_for_partner(
+            &state.db,
+            &u.acting("form"),
+            &ForPartner {
+                user_id,
+                name: &name,
+                permissions,
+                region_code: opt(&get("region")),
+                days: get("days").trim().parse::<i64>().unwrap_or(0),
+            },
+        )
+        .await?;
         Ok::<_, AppError>(secret)
     }
     .await;
@@ -473,12 +470,8 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    match token::revoke(&state.db, &u.actor("form"), id, None).await {
-        Ok(()) | Err(StoreError::Conflict(_)) => {
-            Ok(redirect("/admin/tokens?done=revoked", is_htmx(&headers)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    tokens::revoke_any(&state.db, &u.acting("form"), id).await?;
+    Ok(redirect("/admin/tokens?done=revoked", is_htmx(&headers)))
 }
 
 #[derive(Deserialize)]
@@ -499,20 +492,12 @@ pub async fn link_org(
     let result = async {
         let org = match input.org.trim() {
             "" => None,
-            v => {
-                let org = v
-                    .parse::<i64>()
-                    .map_err(|_| AppError::bad("org", "请选择评审单位"))?;
-                anbiao_store::orgs::get_org(&state.db, org)
-                    .await
-                    .map_err(|_| AppError::bad("org", "评审单位不存在"))?;
-                Some(org)
-            }
+            v => Some(
+                v.parse::<i64>()
+                    .map_err(|_| AppError::bad("org", "请选择评审单位"))?,
+            ),
         };
-        if u.user.id == id {
-            return Err(AppError::bad("org", "不能对本人账户执行此操作"));
-        }
-        account::set_org(&state.db, &u.actor("form"), id, org).await?;
+        anbiao_actions::accounts::link_org(&state.db, &u.acting("form"), id, org).await?;
         Ok::<_, AppError>(())
     }
     .await;

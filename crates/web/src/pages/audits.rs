@@ -8,14 +8,13 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use anbiao_actions::audits::Audit;
 use anbiao_domain::Permission;
 use anbiao_domain::date::parse_date;
-use anbiao_domain::programme::{AuditAction, AuditEvent, Metric, Programme};
+use anbiao_domain::programme::Metric;
 use anbiao_domain::standard::ElementTree;
-use anbiao_store::audits::{
-    self, ChecklistItem, Class, NewAudit, Outcome, Plan, PlanItem, Verdict,
-};
-use anbiao_store::{StoreError, enterprise};
+use anbiao_store::audits::{self, ChecklistItem, Class, Outcome, Plan, PlanItem, Verdict};
+use anbiao_store::enterprise;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
@@ -48,27 +47,6 @@ struct PlanPage {
     error: Option<String>,
 }
 
-/// The programme whose audit rules apply (the first loaded).
-fn programme_of(state: &AppState) -> Option<&Programme> {
-    state.reference.programmes.first()
-}
-
-/// The programme's rule for `event`: its reference, and whether it revokes the certificate.
-fn decided_by(state: &AppState, event: AuditEvent) -> (Option<String>, bool) {
-    match programme_of(state).and_then(|p| p.audit_rule(event)) {
-        Some((r, reference)) => (Some(reference), r.action == AuditAction::Revoke),
-        None => (None, false),
-    }
-}
-
-/// A store refusal as a bad request on `field`.
-fn refusal(field: &'static str) -> impl Fn(StoreError) -> AppError {
-    move |e| match e {
-        StoreError::Invalid(m) => AppError::bad(field, m),
-        other => AppError::from(other),
-    }
-}
-
 /// The unit a request is about: a district's own, or the city's pick.
 fn unit_for(state: &AppState, u: &CurrentUser, asked: Option<&str>) -> Result<String, AppError> {
     let programme = state
@@ -76,20 +54,10 @@ fn unit_for(state: &AppState, u: &CurrentUser, asked: Option<&str>) -> Result<St
         .programmes
         .first()
         .ok_or(AppError::NotFound)?;
-    let unit = match own_unit(state, u) {
-        Some(own) => own,
-        None => asked.map(str::to_string).unwrap_or_else(|| {
-            programme
-                .units
-                .first()
-                .map(|x| x.unit.clone())
-                .unwrap_or_default()
-        }),
-    };
-    if !programme.units.iter().any(|x| x.unit == unit) {
-        return Err(AppError::bad("unit", format!("方案中没有地区“{unit}”")));
-    }
-    Ok(unit)
+    let units: Vec<String> = programme.units.iter().map(|x| x.unit.clone()).collect();
+    Ok(state
+        .ctx(&u.acting("page"))
+        .unit_among(asked, &units, "方案中没有地区")?)
 }
 
 /// The unit's audit-rate target from the programme (≥ 15 % 海安, ≥ 10 % elsewhere).
@@ -188,36 +156,19 @@ pub async fn draw(
     headers: HeaderMap,
     Form(f): Form<DrawForm>,
 ) -> Result<Response, HtmlError> {
-    // Another unit than one's own is refused, not quietly replaced by one's own.
-    if let (Some(own), Some(asked)) = (
-        own_unit(&state, &u),
-        f.unit.as_deref().map(str::trim).filter(|a| !a.is_empty()),
-    ) && asked != own
-    {
-        return Err(AppError::Denied("只能编制本地区的运行质量审计抽查计划".into()).into());
-    }
-    let unit = unit_for(&state, &u, f.unit.as_deref())?;
+    let actor = u.acting("form");
+    let cx = state.ctx(&actor);
+    let unit = cx
+        .audit_unit(f.unit.as_deref())
+        .await
+        .map_err(AppError::from)?;
     let result = async {
-        if !(2000..=2100).contains(&f.year) {
-            return Err(AppError::bad("year", "年度应在 2000 至 2100 之间"));
-        }
         let seed = f
             .seed
             .trim()
             .parse::<u64>()
             .map_err(|_| AppError::bad("seed", "随机种子应为非负整数"))?;
-        let on = state.today();
-        audits::create_plan(
-            &state.db,
-            &u.actor("form"),
-            &unit,
-            f.year,
-            rate_of(&state, &unit),
-            seed,
-            on,
-        )
-        .await
-        .map_err(AppError::from)
+        Ok::<_, AppError>(cx.draw_audit_plan(Some(&unit), f.year, seed).await?)
     }
     .await;
     match result {
@@ -331,12 +282,10 @@ pub async fn record(
         .get(&e.region_code)
         .map(|r| r.unit.clone())
         .unwrap_or_default();
+    let actor = u.acting("form");
     let result = async {
         let performed_on = parse_date(&f.performed_on)
             .ok_or_else(|| AppError::bad("performed_on", "审计日期应为 YYYY-MM-DD"))?;
-        if performed_on > state.today() {
-            return Err(AppError::bad("performed_on", "审计日期不能晚于今天"));
-        }
         let score = match f.score.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(
@@ -361,17 +310,6 @@ pub async fn record(
             "eliminate" => Some(Class::Eliminate),
             c => return Err(AppError::bad("class", format!("未知的分类“{c}”"))),
         };
-        match (outcome, class) {
-            (Outcome::Good, Some(Class::Rectify | Class::Eliminate))
-            | (Outcome::Deficient, Some(Class::Upgrade | Class::Eliminate))
-            | (Outcome::Failing, Some(Class::Upgrade | Class::Rectify)) => {
-                return Err(AppError::bad(
-                    "class",
-                    "分类与审计结论不符：提升须结论良好，整改须存在问题，淘汰须不合格",
-                ));
-            }
-            _ => {}
-        }
         let rectify_by = match f
             .rectify_by
             .as_deref()
@@ -384,53 +322,26 @@ pub async fn record(
                     .ok_or_else(|| AppError::bad("rectify_by", "整改期限应为 YYYY-MM-DD"))?,
             ),
         };
-        let grade = match anbiao_store::certificate::of_enterprise(&state.db, &u.scope, e.id)
-            .await?
-            .iter()
-            .find(|c| {
-                c.status_on(performed_on) == anbiao_domain::certificate::CertificateStatus::Valid
-            })
-            .map(|c| c.grade.clone())
-        {
-            Some(g) if g == "three" || g == "small_micro" => g,
-            _ => {
-                return Err(AppError::bad(
-                    "enterprise",
-                    format!("“{}”在审计日没有有效的三级或小微达标证书", e.name),
-                ));
-            }
-        };
         let tree = anbiao_domain::standard::tree_on(trees(), performed_on)
             .ok_or_else(|| AppError::bad("performed_on", "审计日期没有适用的标准化要素体系"))?;
         let checklist = f.checklist(tree)?;
-        let event = match outcome {
-            Outcome::Good => AuditEvent::Good,
-            Outcome::Deficient => AuditEvent::Deficient,
-            Outcome::Failing => AuditEvent::Failing,
-        };
-        let (rule, revoke) = decided_by(&state, event);
-        audits::record(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            &NewAudit {
-                enterprise_id: e.id,
-                certificate_id: None,
-                grade: &grade,
-                performed_on,
-                score,
-                outcome,
-                class,
-                findings: &anbiao_domain::text::strip_controls(&f.findings),
-                rectify_by,
-                tree: Some((tree.id.as_str(), i64::from(tree.version))),
-                checklist: &checklist,
-                rule: rule.as_deref(),
-                revoke,
-            },
+        let findings = anbiao_domain::text::strip_controls(&f.findings);
+        Ok::<_, AppError>(
+            state
+                .ctx(&actor)
+                .record_audit(&Audit {
+                    enterprise_id: e.id,
+                    performed_on,
+                    score,
+                    outcome,
+                    class,
+                    findings: &findings,
+                    rectify_by,
+                    tree: (tree.id.as_str(), i64::from(tree.version)),
+                    checklist: &checklist,
+                })
+                .await?,
         )
-        .await
-        .map_err(refusal("findings"))
     }
     .await;
     match result {
@@ -541,34 +452,19 @@ pub async fn recheck(
     let result = async {
         let on = parse_date(f.on.trim())
             .ok_or_else(|| AppError::bad("on", "复查日期应为 YYYY-MM-DD"))?;
-        if on > state.today() {
-            return Err(AppError::bad("on", "复查日期不能晚于今天"));
-        }
         let passed = match f.passed.as_str() {
             "yes" => true,
             "no" => false,
             _ => return Err(AppError::bad("passed", "请选择复查是否通过")),
         };
-        let (rule, revoke) = if passed {
-            (None, false)
-        } else {
-            decided_by(&state, AuditEvent::RecheckFailed)
-        };
-        audits::recheck(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            &audits::Recheck {
-                audit_id: id,
-                on,
-                passed,
-                note: &anbiao_domain::text::strip_controls(&f.note),
-                rule: rule.as_deref(),
-                revoke,
-            },
+        let note = anbiao_domain::text::strip_controls(&f.note);
+        let actor = u.acting("form");
+        Ok::<_, AppError>(
+            state
+                .ctx(&actor)
+                .recheck_audit(id, on, passed, &note)
+                .await?,
         )
-        .await
-        .map_err(refusal("recheck"))
     }
     .await;
     match result {
@@ -585,40 +481,12 @@ pub async fn renew(
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
     // The renewal issues a certificate in the grading body's name: its party decides.
-    let (audit, _) = audits::get(&state.db, &u.scope, id).await?;
     let actor = u.acting("form");
-    anbiao_actions::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor: &actor,
-        on: state.today(),
-    }
-    .party_may(
-        &format!("audit.renew.{}", audit.grade),
-        format!("audit:{id}"),
-    )
-    .await
-    .map_err(AppError::from)?;
-    let result = async {
-        let (_, reference) = programme_of(&state)
-            .and_then(|p| p.audit_rule(AuditEvent::Good))
-            .filter(|r| r.0.action == AuditAction::RenewWithoutReview)
-            .ok_or_else(|| AppError::bad("renew", "实施方案未规定审计良好可免于复审换证"))?;
-        audits::renew(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            &audits::Renewal {
-                audit_id: id,
-                on: state.today(),
-                rule: &reference,
-                rules: &state.reference.grading,
-            },
-        )
+    let result = state
+        .ctx(&actor)
+        .renew_after_audit(id)
         .await
-        .map_err(refusal("renew"))
-    }
-    .await;
+        .map_err(AppError::from);
     match result {
         Ok(_) => Ok(redirect(&format!("/audits/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e, |m| render_detail(&state, &u, id, Some(m))).await,

@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use anbiao_actions::bulletins::Edit;
 use anbiao_domain::Permission;
 use anbiao_domain::programme::draft_notice;
 use anbiao_store::bulletins;
@@ -35,7 +36,12 @@ pub async fn draft(
     let on = as_of(&state, f.as_of.as_deref())?;
     let t = table_on(&state, p, on).await?;
     let (title, body) = draft_notice(p, &t);
-    let bid = bulletins::draft(&state.db, &u.actor("form"), &p.id, on, &title, &body).await?;
+    let actor = u.acting("form");
+    let bid = state
+        .ctx(&actor)
+        .draft_bulletin(&p.id, on, &title, &body)
+        .await
+        .map_err(AppError::from)?;
     Ok(redirect(&format!("/bulletins/{bid}"), is_htmx(&headers)))
 }
 
@@ -55,7 +61,7 @@ async fn render(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let b = bulletins::get(&state.db, id).await?;
+    let b = state.ctx(&u.acting("page")).bulletin(id).await?;
     let page = BulletinPage {
         layout: Layout::new(u, state, "programmes"),
         can_edit: u.can(Permission::PublishBulletins) && b.state == "draft",
@@ -111,15 +117,14 @@ pub async fn save(
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let edit = bulletins::Edit {
-        id,
+    let edit = Edit {
         version: f.version,
         title: &title,
         body: &body,
         publish,
-        on: state.today(),
     };
-    match bulletins::save(&state.db, &u.actor("form"), &edit).await {
+    let actor = u.acting("form");
+    match state.ctx(&actor).save_bulletin(id, &edit).await {
         Ok(()) => Ok(redirect(&format!("/bulletins/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e.into(), |m| render(&state, &u, id, Some(m))).await,
     }
@@ -149,10 +154,10 @@ async fn pdf_of(state: &AppState, b: &bulletins::Bulletin) -> Result<Response, H
 /// `GET /bulletins/{id}/pdf`
 pub async fn pdf(
     State(state): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
-    let b = bulletins::get(&state.db, id).await?;
+    let b = state.ctx(&u.acting("page")).bulletin(id).await?;
     pdf_of(&state, &b).await
 }
 
@@ -218,9 +223,12 @@ pub async fn portal_pdf(
 /// The bulletins of a programme, for the dashboard.
 pub async fn of_programme(
     state: &AppState,
+    u: &CurrentUser,
     id: &str,
 ) -> Result<Vec<(i64, String, String, &'static str)>, AppError> {
-    Ok(bulletins::list(&state.db, Some(id), false)
+    Ok(state
+        .ctx(&u.acting("page"))
+        .bulletins_of(id)
         .await?
         .into_iter()
         .map(|b| {

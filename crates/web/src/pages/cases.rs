@@ -24,16 +24,6 @@ use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 use crate::views::{fmt_time, region_name};
-use anbiao_actions::grading;
-
-fn ctx<'a>(state: &'a AppState, actor: &'a anbiao_actions::Actor) -> grading::Ctx<'a> {
-    grading::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor,
-        on: state.today(),
-    }
-}
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
     s.parse::<i64>().map_err(|_| AppError::NotFound)
@@ -117,7 +107,7 @@ pub async fn new_form(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
-    // Opening a case is the enterprise's own step (see actions::grading::Ctx::open_case).
+    // Opening a case is the enterprise's own step (see actions::Ctx::open_case).
     if !matches!(u.scope, Scope::Enterprise { .. }) {
         return Err(AppError::Denied("只有企业用户可以为本企业申请定级".into()).into());
     }
@@ -158,7 +148,8 @@ pub async fn create(
     let grade =
         Grade::parse(&input.grade).ok_or_else(|| AppError::bad("grade", "请选择申请等级"))?;
     let actor = u.acting("form");
-    match ctx(&state, &actor)
+    match state
+        .ctx(&actor)
         .open_case(grade)
         .await
         .map_err(AppError::from)
@@ -221,7 +212,7 @@ async fn render_detail(
 ) -> Result<Html<String>, HtmlError> {
     let case = cases::get(&state.db, &u.scope, id).await?;
     let actor = u.acting("form");
-    let cx = ctx(state, &actor);
+    let cx = state.ctx(&actor);
     let events = cases::events(&state.db, &u.scope, id)
         .await?
         .into_iter()
@@ -355,7 +346,7 @@ pub async fn act(
     let action = Action::parse(&input.action)
         .ok_or_else(|| AppError::bad("action", format!("未知的操作“{}”", input.action)))?;
     let actor = u.acting("form");
-    let cx = ctx(&state, &actor);
+    let cx = state.ctx(&actor);
     let reason = Some(input.reason.trim()).filter(|r| !r.is_empty());
     let result = match action {
         Action::Apply => cx.apply(id).await.map(|_| ()),
@@ -390,7 +381,8 @@ pub async fn assign(
         .filter_map(|(_, v)| v.parse::<i64>().ok())
         .collect();
     let actor = u.acting("form");
-    match ctx(&state, &actor)
+    match state
+        .ctx(&actor)
         .assign(id, org, &team)
         .await
         .map_err(AppError::from)
@@ -434,7 +426,7 @@ async fn render_assessment(
         .await?
         .ok_or(AppError::NotFound)?;
     let actor = u.acting("form");
-    let evaluation = ctx(state, &actor).party() == Some(Party::Evaluator);
+    let evaluation = state.ctx(&actor).party() == Some(Party::Evaluator);
     let items = sheet
         .items()
         .map(|(c, i)| ItemRow {
@@ -534,7 +526,7 @@ pub async fn submit_assessment(
     let codes: Vec<String> = sheet.items().map(|(_, i)| i.code.clone()).collect();
     let report = form.get("report").cloned().unwrap_or_default();
     let actor = u.acting("form");
-    let cx = ctx(&state, &actor);
+    let cx = state.ctx(&actor);
     let result = match parse_entries(&form, &codes) {
         Err(e) => Err(e),
         Ok(entries) => match cx.party() {
@@ -581,7 +573,8 @@ pub async fn record_external(
             "issued_on",
             "请填写发证日期（如 2018-12-20）",
         )),
-        Some(d) => ctx(&state, &actor)
+        Some(d) => state
+            .ctx(&actor)
             .record_external(id, &input.document, &input.number, d)
             .await
             .map(|_| ())

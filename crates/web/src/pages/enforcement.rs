@@ -9,16 +9,17 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use anbiao_actions::enforcement::Decide;
 use anbiao_domain::Permission;
 use anbiao_domain::date::format_date;
 use anbiao_domain::enforcement::Kind;
 use anbiao_domain::violations::ViolationSet;
-use anbiao_store::enforcement::{self, Decision, Filter, NewDecision, Notice, Rules};
+use anbiao_store::enforcement::{self, Decision, Filter, Notice};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::hazards::{categories, form_date, refusal};
+use crate::pages::hazards::{categories, form_date};
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 
 #[derive(Deserialize)]
@@ -50,9 +51,6 @@ pub async fn decide(
     let result = async {
         let kind = Kind::parse(&f.kind).ok_or_else(|| AppError::bad("kind", "请选择执法决定"))?;
         let on = form_date(Some(&f.on), "on", "决定日期")?;
-        if on > state.today() {
-            return Err(AppError::bad("on", "决定日期不能晚于今天"));
-        }
         let fine = match f.fine.trim() {
             "" => None,
             v => Some(
@@ -60,39 +58,23 @@ pub async fn decide(
                     .map_err(|_| AppError::bad("fine", "罚款金额应为整数（元）"))?,
             ),
         };
-        let violations = state
-            .reference
-            .violations
-            .in_force(on)
-            .map_err(|e| AppError::bad("on", e.message))?;
-        let inspection = state
-            .reference
-            .inspection
-            .in_force(on)
-            .map_err(|e| AppError::bad("on", e.message))?;
-        enforcement::decide(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            Rules {
-                violations,
-                inspection,
-            },
-            &NewDecision {
+        let actor = u.acting("form");
+        let id = state
+            .ctx(&actor)
+            .decide_enforcement(&Decide {
                 enterprise_id: f.enterprise_id,
-                inspection_id: f.inspection_id,
                 hazard_id: f.hazard_id,
+                inspection_id: f.inspection_id,
                 kind,
                 on,
                 document_no: &f.document_no,
-                facts: &f.facts,
                 category_key: &f.category,
+                facts: &f.facts,
                 fine_yuan: fine,
-                reason: Some(f.reason.as_str()),
-            },
-        )
-        .await
-        .map_err(refusal("facts"))
+                reason: &f.reason,
+            })
+            .await?;
+        Ok::<_, AppError>(id)
     }
     .await;
     let back = match (f.hazard_id, f.inspection_id) {
@@ -171,15 +153,7 @@ async fn render_list(
         options.push(Opt::new(k.clone(), n.clone(), category.as_deref()));
     }
     let can_publish = u.can(Permission::PublishWarnings);
-    let mut units: Vec<String> = state
-        .reference
-        .regions
-        .all()
-        .iter()
-        .map(|r| r.unit.clone())
-        .collect();
-    units.sort();
-    units.dedup();
+    let units = state.ctx(&u.acting("page")).units();
     let view = ListPage {
         layout: Layout::new(u, state, "violations"),
         names: cats.into_iter().map(|(k, n, _)| (k, n)).collect(),
@@ -189,7 +163,7 @@ async fn render_list(
         page,
         more,
         can_mark: u.can(Permission::Enforce),
-        notices: enforcement::notices(&state.db, can_publish, 50).await?,
+        notices: state.ctx(&u.acting("page")).warnings(50).await?,
         can_publish,
         units,
         year_start: format!("{}-01-01", on.year()),
@@ -222,15 +196,11 @@ pub async fn set_typical(
     Form(f): Form<TypicalForm>,
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
-    anbiao_actions::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor: &actor,
-        on: state.today(),
-    }
-    .set_typical(id, f.typical == "1")
-    .await
-    .map_err(AppError::from)?;
+    state
+        .ctx(&actor)
+        .set_typical(id, f.typical == "1")
+        .await
+        .map_err(AppError::from)?;
     Ok(redirect("/violations", is_htmx(&headers)))
 }
 
@@ -251,30 +221,9 @@ pub async fn draft(
     let result = async {
         let from = form_date(Some(&f.from), "from", "开始日期")?;
         let to = form_date(Some(&f.to), "to", "结束日期")?;
-        let set = state
-            .reference
-            .violations
-            .in_force(to)
-            .map_err(|e| AppError::bad("to", e.message))?;
-        let codes: Vec<String> = state
-            .reference
-            .regions
-            .all()
-            .iter()
-            .filter(|r| r.unit == f.unit)
-            .map(|r| r.code.clone())
-            .collect();
-        enforcement::draft_notice(
-            &state.db,
-            &u.actor("form"),
-            set,
-            f.unit.trim(),
-            &codes,
-            from,
-            to,
-        )
-        .await
-        .map_err(refusal("unit"))
+        let actor = u.acting("form");
+        let id = state.ctx(&actor).draft_warning(&f.unit, from, to).await?;
+        Ok::<_, AppError>(id)
     }
     .await;
     match result {
@@ -363,8 +312,10 @@ pub async fn notice(
     u: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, HtmlError> {
-    let can_publish = u.can(Permission::PublishWarnings);
-    let n = enforcement::notice(&state.db, id, can_publish).await?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let can_publish = cx.reads_warning_drafts();
+    let n = cx.warning(id).await?;
     let v = notice_view(&state, n).await?;
     Ok(Html(
         NoticePage {
@@ -383,7 +334,12 @@ pub async fn publish(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
-    enforcement::publish_notice(&state.db, &u.actor("form"), id, state.today()).await?;
+    let actor = u.acting("form");
+    state
+        .ctx(&actor)
+        .publish_warning(id)
+        .await
+        .map_err(AppError::from)?;
     Ok(redirect(&format!("/warnings/{id}"), is_htmx(&headers)))
 }
 
@@ -403,7 +359,10 @@ struct PortalOne {
 
 /// `GET /portal/warnings`
 pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let rows = enforcement::notices(&state.db, false, 200).await?;
+    let rows = state
+        .ctx(&anbiao_actions::Actor::public(""))
+        .warnings(200)
+        .await?;
     Ok(Html(
         PortalList {
             nav: "warnings",
@@ -418,7 +377,10 @@ pub async fn portal_one(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, HtmlError> {
-    let n = enforcement::notice(&state.db, id, false).await?;
+    let n = state
+        .ctx(&anbiao_actions::Actor::public(""))
+        .warning(id)
+        .await?;
     let v = notice_view(&state, n).await?;
     Ok(Html(PortalOne { nav: "warnings", v }.render()?))
 }
@@ -428,7 +390,10 @@ pub async fn portal_pdf(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
-    let n = enforcement::notice(&state.db, id, false).await?;
+    let n = state
+        .ctx(&anbiao_actions::Actor::public(""))
+        .warning(id)
+        .await?;
     let v = notice_view(&state, n).await?;
     let font = state.font()?.clone();
     let title = v.n.title.clone();

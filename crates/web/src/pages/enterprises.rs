@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use anbiao_domain::authority::FieldKeeper;
 use anbiao_domain::enterprise::{EnterpriseDraft, Field};
 use anbiao_domain::{EnterpriseStatus, Permission};
 use anbiao_store::enterprise::{self, SizeFilter, SortKey};
@@ -250,6 +251,9 @@ pub struct FormView {
     pub can_override: bool,
     /// An officer editing a record: officer-kept fields take a reason.
     pub officer: bool,
+    /// The fields this viewer keeps as they are (an enterprise's officer-kept fields): shown,
+    /// sent back unchanged, not editable.
+    pub locked: Vec<&'static str>,
     pub change_reason: String,
 }
 
@@ -291,8 +295,23 @@ impl FormView {
             statuses: status_options(status.or(Some("active"))),
             can_override: u.can(Permission::OverrideCreditCode),
             officer: u.role.is_officer(),
+            locked: if id.is_some() && !u.role.is_officer() {
+                let rules = state.reference.authority.on(state.today());
+                Field::ALL
+                    .into_iter()
+                    .filter(|f| rules.keeper(*f) == FieldKeeper::Officer)
+                    .map(Field::key)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             change_reason: String::new(),
         }
+    }
+
+    /// Whether the viewer keeps `key` as it is.
+    pub fn locked(&self, key: &str) -> bool {
+        self.locked.contains(&key)
     }
 
     pub fn value(&self, key: &str) -> &str {
@@ -482,19 +501,14 @@ pub async fn export_xlsx(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, HtmlError> {
     let filter = q.to_filter(&state.reference)?;
-    let rows = enterprise::list_all(&state.db, &u.scope, &filter, export::MAX_ROWS).await?;
-    let d = state.today();
-    let title = format!(
-        "企业名录（{}，导出于{}，共{}家）",
-        u.user.display_name,
-        anbiao_domain::date::format_date(d),
-        rows.len()
-    );
-    let reference = state.reference.clone();
-    let bytes =
-        tokio::task::spawn_blocking(move || export::enterprises_xlsx(&reference, &title, &rows))
-            .await?
-            .map_err(AppError::Internal)?;
-    let file = format!("企业名录_{}.xlsx", anbiao_domain::date::format_date(d));
-    Ok(export::xlsx_download(bytes, "enterprises.xlsx", &file))
+    let actor = u.acting("form");
+    let book = state
+        .ctx(&actor)
+        .export_enterprises(&filter, &u.user.display_name)
+        .await?;
+    Ok(export::xlsx_download(
+        book.bytes,
+        "enterprises.xlsx",
+        &book.file_name,
+    ))
 }

@@ -188,18 +188,6 @@ pub async fn list(
     render_list(&state, &u, &q, None).await
 }
 
-fn ctx<'a>(
-    state: &'a AppState,
-    actor: &'a anbiao_actions::Actor,
-) -> anbiao_actions::hazards::Ctx<'a> {
-    anbiao_actions::hazards::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor,
-        on: state.today(),
-    }
-}
-
 /// `POST /hazards` (multipart): the enterprise reports a hazard its own check found.
 pub async fn report(
     State(state): State<AppState>,
@@ -227,8 +215,9 @@ pub async fn report(
             .map(|s| s.trim())
             .filter(|s| !s.is_empty());
         let actor = u.acting("form");
-        Ok(ctx(&state, &actor)
-            .report(&Report {
+        Ok(state
+            .ctx(&actor)
+            .report_hazard(&Report {
                 level,
                 item_key: item,
                 description: fields.get("description").map(String::as_str).unwrap_or(""),
@@ -458,7 +447,7 @@ pub async fn plan(
             contingency: f.contingency.clone(),
         };
         let actor = u.acting("form");
-        Ok(ctx(&state, &actor).plan(id, &five).await?)
+        Ok(state.ctx(&actor).plan_hazard(id, &five).await?)
     }
     .await;
     match result {
@@ -479,8 +468,9 @@ pub async fn rectify(
         let (fields, files) = read_multipart(multipart).await?;
         let note = fields.get("note").map(String::as_str).unwrap_or("");
         let actor = u.acting("form");
-        Ok(ctx(&state, &actor)
-            .step(
+        Ok(state
+            .ctx(&actor)
+            .hazard_step(
                 id,
                 Step::Rectify,
                 note,
@@ -510,8 +500,9 @@ async fn officer_step(
     note: String,
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
-    let result = ctx(&state, &actor)
-        .step(id, step, &note, None)
+    let result = state
+        .ctx(&actor)
+        .hazard_step(id, step, &note, None)
         .await
         .map_err(AppError::from);
     match result {

@@ -9,10 +9,9 @@ use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_domain::Permission;
-use anbiao_domain::supervision::{InspectionSet, Status};
+use anbiao_domain::supervision::InspectionSet;
 use anbiao_sheets::XCell;
-use anbiao_store::StoreError;
-use anbiao_store::inspection_plans::{self, LineRow, NewPlan, PlanRow};
+use anbiao_store::inspection_plans::{self, LineRow, PlanRow};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
@@ -46,7 +45,7 @@ impl LineView {
     fn new(l: LineRow, set: Option<&InspectionSet>) -> Self {
         Self {
             explanation: set.map(|s| l.explanation(s)).unwrap_or_default(),
-            status: Status::parse(&l.status).map(Status::label).unwrap_or(""),
+            status: l.status.label(),
             schedule: l
                 .visits()
                 .into_iter()
@@ -91,51 +90,10 @@ struct PlanPage {
     error: Option<String>,
 }
 
-fn all_units(state: &AppState) -> Vec<String> {
-    let mut units: Vec<String> = state
-        .reference
-        .regions
-        .all()
-        .iter()
-        .map(|r| r.unit.clone())
-        .collect();
-    units.sort();
-    units.dedup();
-    units
-}
-
 /// The unit a request is about: a district's or township's own, or the city's pick.
 fn unit_for(state: &AppState, u: &CurrentUser, asked: Option<&str>) -> Result<String, AppError> {
-    let units = all_units(state);
-    let unit = match own_unit(state, u) {
-        Some(own) => own,
-        None => asked
-            .map(str::to_string)
-            .or_else(|| units.first().cloned())
-            .unwrap_or_default(),
-    };
-    if !units.contains(&unit) {
-        return Err(AppError::bad("unit", format!("没有地区“{unit}”")));
-    }
-    Ok(unit)
-}
-
-/// The unit a change is about: asking for another unit than one's own is refused, not redirected.
-fn unit_to_change(
-    state: &AppState,
-    u: &CurrentUser,
-    asked: Option<&str>,
-) -> Result<String, AppError> {
-    if let (Some(own), Some(a)) = (
-        own_unit(state, u),
-        asked.map(str::trim).filter(|a| !a.is_empty()),
-    ) && a != own
-    {
-        return Err(AppError::Denied(
-            "只能编制和公开本地区的监督检查计划".into(),
-        ));
-    }
-    unit_for(state, u, asked)
+    let actor = u.acting("page");
+    Ok(state.ctx(&actor).unit_for(asked)?)
 }
 
 fn year_ok(year: i32) -> Result<i32, AppError> {
@@ -199,7 +157,7 @@ async fn render(
         year,
         can_pick: own_unit(state, u).is_none(),
         can_plan: u.can(Permission::PlanInspections),
-        units: all_units(state),
+        units: state.ctx(&u.acting("page")).units(),
         unit,
         plan,
         lines: lines.into_iter().map(|l| LineView::new(l, set)).collect(),
@@ -240,36 +198,20 @@ pub async fn draw(
     headers: HeaderMap,
     Form(f): Form<DrawForm>,
 ) -> Result<Response, HtmlError> {
-    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
+    let actor = u.acting("form");
+    let cx = state.ctx(&actor);
+    let unit = cx
+        .plan_unit(f.unit.as_deref())
+        .await
+        .map_err(AppError::from)?;
     let result = async {
-        let year = year_ok(f.year)?;
         let seed = f
             .seed
             .trim()
             .parse::<u64>()
             .map_err(|_| AppError::bad("seed", "随机种子应为非负整数"))?;
-        let on = state.today();
-        let set = state
-            .reference
-            .inspection
-            .in_force(on)
-            .map_err(|e| AppError::bad("year", e.message))?;
-        inspection_plans::create(
-            &state.db,
-            &u.actor("form"),
-            &NewPlan {
-                unit: &unit,
-                year,
-                seed,
-                on,
-                set,
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => AppError::bad("seed", m),
-            other => AppError::from(other),
-        })
+        cx.draw_inspection_plan(Some(&unit), f.year, seed).await?;
+        Ok::<_, AppError>(())
     }
     .await;
     let q = Which {
@@ -306,28 +248,20 @@ pub async fn set_officer(
     headers: HeaderMap,
     Form(f): Form<OfficerForm>,
 ) -> Result<Response, HtmlError> {
-    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
-    let result = async {
-        let capacity = f
-            .capacity
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|c| (1..=500).contains(c))
-            .ok_or_else(|| AppError::bad("capacity", "每月可承担的检查次数应为 1 至 500 的整数"))?;
-        inspection_plans::set_officer(
-            &state.db,
-            &u.actor("form"),
-            f.username.trim(),
-            &unit,
-            capacity,
-            true,
-        )
+    let actor = u.acting("form");
+    let cx = state.ctx(&actor);
+    let unit = cx
+        .plan_unit(f.unit.as_deref())
         .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => AppError::bad("username", m),
-            other => AppError::from(other),
-        })
+        .map_err(AppError::from)?;
+    let result = async {
+        let capacity =
+            f.capacity.trim().parse::<u32>().map_err(|_| {
+                AppError::bad("capacity", "每月可承担的检查次数应为 1 至 500 的整数")
+            })?;
+        cx.set_plan_officer(Some(&unit), &f.username, capacity)
+            .await?;
+        Ok::<_, AppError>(())
     }
     .await;
     let q = Which {
@@ -412,11 +346,12 @@ pub async fn publish(
     headers: HeaderMap,
     Form(f): Form<PublishForm>,
 ) -> Result<Response, HtmlError> {
-    let unit = unit_to_change(&state, &u, f.unit.as_deref())?;
-    let plan = inspection_plans::get(&state.db, &unit, year_ok(f.year)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    inspection_plans::publish(&state.db, &u.actor("form"), plan.id, state.today()).await?;
+    let actor = u.acting("form");
+    let unit = state
+        .ctx(&actor)
+        .publish_inspection_plan(f.unit.as_deref(), f.year)
+        .await
+        .map_err(AppError::from)?;
     Ok(redirect(
         &format!(
             "/inspections/plan?year={}&unit={}",

@@ -8,21 +8,20 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use anbiao_actions::inspections::{Finding, Record, Subject};
 use anbiao_domain::Permission;
 use anbiao_domain::checklist::Answer;
 use anbiao_domain::date::format_date;
 use anbiao_domain::hazard::Level;
 use anbiao_store::enforcement::{self, Decision};
 use anbiao_store::enterprise;
-use anbiao_store::hazards::{self, NewHazard};
-use anbiao_store::inspections::{self, Inspection, Kind, NewInspection};
+use anbiao_store::hazards;
+use anbiao_store::inspections::{self, Inspection, Kind};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::hazards::{
-    LineView, categories, decision_kinds, form_date, read_multipart, refusal,
-};
+use crate::pages::hazards::{LineView, categories, decision_kinds, form_date, read_multipart};
 use crate::pages::{Layout, redirect, show_refusal};
 
 /// Finding rows on the form.
@@ -177,61 +176,33 @@ pub async fn record(
     let result = async {
         let (fields, files) = read_multipart(multipart).await?;
         let get = |k: &str| fields.get(k).map(|s| s.trim()).unwrap_or_default();
-        let enterprise_id = match get("enterprise_id") {
-            "" => {
-                let code = get("credit_code");
-                if code.is_empty() {
-                    return Err(AppError::bad(
-                        "credit_code",
-                        "请填写被检查企业的统一社会信用代码",
-                    ));
-                }
-                let id = enterprise::id_by_credit_code(&state.db, &code.to_uppercase())
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::bad(
-                            "credit_code",
-                            format!("没有统一社会信用代码为“{code}”的企业"),
-                        )
-                    })?;
-                // Out of scope reads as unknown.
-                enterprise::get(&state.db, &u.scope, id)
-                    .await
-                    .map_err(|_| {
-                        AppError::bad(
-                            "credit_code",
-                            format!("没有统一社会信用代码为“{code}”的企业"),
-                        )
-                    })?;
-                id
-            }
-            v => v
-                .parse::<i64>()
-                .map_err(|_| AppError::bad("enterprise_id", "被检查企业无效"))?,
+        let subject = match get("enterprise_id") {
+            "" => Subject::CreditCode(get("credit_code")),
+            v => Subject::Id(
+                v.parse::<i64>()
+                    .map_err(|_| AppError::bad("enterprise_id", "被检查企业无效"))?,
+            ),
         };
-        asked.enterprise = Some(enterprise_id);
+        if let Subject::Id(id) = subject {
+            asked.enterprise = Some(id);
+        }
         let kind =
             Kind::parse(get("kind")).ok_or_else(|| AppError::bad("kind", "请选择检查类型"))?;
         asked.kind = Some(kind.key().to_string());
         let on = form_date(fields.get("on"), "on", "检查日期")?;
-        if on > state.today() {
-            return Err(AppError::bad("on", "检查日期不能晚于今天"));
-        }
-        let set =
-            state.reference.checklists.in_force(on).ok_or_else(|| {
-                AppError::bad("on", format!("{} 没有适用的检查表", format_date(on)))
-            })?;
         let mut answers = Vec::new();
-        for i in &set.items {
-            let a = get(&format!("answer_{}", i.key));
+        for (name, value) in &fields {
+            let (Some(key), a) = (name.strip_prefix("answer_"), value.trim()) else {
+                continue;
+            };
             if a.is_empty() {
                 continue;
             }
             let answer = Answer::parse(a).ok_or_else(|| AppError::bad("answer", "检查结论无效"))?;
             answers.push((
-                i.key.clone(),
+                key.to_string(),
                 answer,
-                get(&format!("note_{}", i.key)).to_string(),
+                get(&format!("note_{key}")).to_string(),
             ));
         }
         let mut findings = Vec::new();
@@ -254,36 +225,29 @@ pub async fn record(
                 .get(&format!("f{n}_item"))
                 .map(|s| s.trim())
                 .filter(|s| !s.is_empty());
-            findings.push(NewHazard {
-                enterprise_id,
-                source: "inspection",
+            findings.push(Finding {
                 level,
                 item_key: item,
                 description,
-                found_on: on,
                 deadline,
                 photo: files.get(&format!("f{n}_photo")).map(Vec::as_slice),
             });
         }
         let officers = vec![get("officer1").to_string(), get("officer2").to_string()];
-        inspections::record(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            &state.reference.major_hazards,
-            &NewInspection {
-                enterprise_id,
+        let actor = u.acting("form");
+        let id = state
+            .ctx(&actor)
+            .record_inspection(&Record {
+                subject,
                 kind,
                 on,
                 officers,
-                checklist: set,
                 answers,
                 summary: get("summary"),
                 findings,
-            },
-        )
-        .await
-        .map_err(refusal("summary"))
+            })
+            .await?;
+        Ok::<_, AppError>(id)
     }
     .await;
     match result {

@@ -128,8 +128,7 @@ impl Layout {
 
 /// The programme unit of a district or township account's region (None for the city).
 pub fn own_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
-    let code = u.user.region_code.as_deref()?;
-    state.reference.regions.get(code).map(|r| r.unit.clone())
+    state.ctx(&u.acting("page")).own_unit()
 }
 
 /// A seed to suggest for a public draw (the officer may replace it with one given on the spot).

@@ -11,7 +11,7 @@ use anbiao_store::notify::{self, Audience};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
-use crate::error::{AppError, HtmlError};
+use crate::error::HtmlError;
 use crate::pages::{Layout, redirect};
 use crate::views::fmt_unix;
 
@@ -92,7 +92,10 @@ pub async fn mark_read(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response, HtmlError> {
-    let audience = audience_of(u.role).ok_or(AppError::NotFound)?;
-    notify::mark_read(&state.db, &u.scope, audience, id, &u.user.display_name).await?;
+    let actor = u.acting("form");
+    state
+        .ctx(&actor)
+        .mark_notification_read(id, &u.user.display_name)
+        .await?;
     Ok(redirect("/notifications", is_htmx(&headers)))
 }

@@ -8,8 +8,9 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use anbiao_actions::orgs::Qualified;
 use anbiao_domain::date::parse_date;
-use anbiao_store::{StoreError, enterprise, orgs};
+use anbiao_store::orgs;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
@@ -112,14 +113,15 @@ pub async fn create(
 ) -> Result<Response, HtmlError> {
     let result = async {
         let until = date("qualified_until", &i.qualified_until)?;
-        orgs::create_org(
-            &state.db,
-            &u.actor("form"),
-            &i.name,
-            &i.qualification,
-            until,
-        )
-        .await?;
+        let actor = u.acting("form");
+        state
+            .ctx(&actor)
+            .create_org(Qualified {
+                name: &i.name,
+                certificate: &i.qualification,
+                until,
+            })
+            .await?;
         Ok(())
     }
     .await;
@@ -150,15 +152,18 @@ pub async fn add_evaluator(
     let id = parse_id(&id)?;
     let result = async {
         let until = date("qualified_until", &i.qualified_until)?;
-        orgs::add_evaluator(
-            &state.db,
-            &u.actor("form"),
-            id,
-            &i.name,
-            &i.certificate_no,
-            until,
-        )
-        .await?;
+        let actor = u.acting("form");
+        state
+            .ctx(&actor)
+            .add_evaluator(
+                id,
+                Qualified {
+                    name: &i.name,
+                    certificate: &i.certificate_no,
+                    until,
+                },
+            )
+            .await?;
         Ok(())
     }
     .await;
@@ -185,28 +190,12 @@ pub async fn record_coaching(
     let id = parse_id(&id)?;
     let result = async {
         let from = date("from", &i.from)?;
-        let code = anbiao_domain::text::clean(&i.credit_code).to_uppercase();
-        let ent = enterprise::id_by_credit_code(&state.db, &code)
-            .await?
-            .ok_or_else(|| {
-                AppError::bad("credit_code", format!("统一社会信用代码 {code} 未登记"))
-            })?;
-        match orgs::record_coaching(
-            &state.db,
-            &u.scope,
-            &u.actor("form"),
-            id,
-            ent,
-            from,
-            &i.note,
-        )
-        .await
-        {
-            Err(StoreError::NotFound) => {
-                Err(AppError::bad("credit_code", "该企业不在您的管辖范围内"))
-            }
-            other => Ok(other?),
-        }
+        let actor = u.acting("form");
+        state
+            .ctx(&actor)
+            .record_coaching(id, &i.credit_code, from, &i.note)
+            .await?;
+        Ok(())
     }
     .await;
     answer(&state, &u, &headers, result).await

@@ -243,12 +243,7 @@ pub async fn object(
     let mut actor = anbiao_actions::Actor::public(&client.0);
     actor.audit.username = format!("公众：{name}");
     let why = format!("异议人 {name}（{contact}）：{reason}");
-    let ctx = anbiao_actions::grading::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor: &actor,
-        on: state.today(),
-    };
+    let ctx = state.ctx(&actor);
     match ctx
         .act(case_id, Action::Object, Some(&why))
         .await

@@ -261,7 +261,7 @@ pub async fn dashboard(
         layout: Layout::new(&u, &state, "programmes"),
         overdue,
         pipeline,
-        bulletins: crate::pages::bulletins::of_programme(&state, &p.id).await?,
+        bulletins: crate::pages::bulletins::of_programme(&state, &u, &p.id).await?,
         can_bulletin: u.can(anbiao_domain::Permission::PublishBulletins),
         id: p.id.clone(),
         name: p.name.clone(),

@@ -118,11 +118,6 @@ pub async fn upload(
             .filter(|v| *v > 0)
             .ok_or_else(|| AppError::bad("version", "版本号应为正整数"))?;
         let industry = Some(get("industry")).filter(|i| !i.is_empty());
-        if let Some(i) = &industry
-            && state.reference.industries.get(i).is_none()
-        {
-            return Err(AppError::bad("industry", format!("行业代号“{i}”不存在")));
-        }
         let standard = get("standard");
         let (trees, _) = shipped().map_err(|e| AppError::Internal(e.to_string()))?;
         if !trees.iter().any(|t| t.id == standard) {
@@ -141,8 +136,8 @@ pub async fn upload(
             source: format!("{}（{fname}）", get("source")),
             categories,
         };
-        sheet.validate().map_err(|m| AppError::bad("file", m))?;
-        standards::save(&state.db, &u.actor("form"), &sheet).await?;
+        let actor = u.acting("form");
+        state.ctx(&actor).save_scoring_sheet(&sheet).await?;
         Ok::<_, AppError>(())
     }
     .await;

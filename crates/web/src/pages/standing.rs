@@ -242,15 +242,6 @@ fn count(field: &str, label: &str, v: &str) -> Result<u32, AppError> {
         .ok_or_else(|| AppError::bad(field, format!("{label}“{v}”应为不小于0的整数")))
 }
 
-fn ctx<'a>(state: &'a AppState, actor: &'a anbiao_actions::Actor) -> anbiao_actions::Ctx<'a> {
-    anbiao_actions::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor,
-        on: state.today(),
-    }
-}
-
 pub async fn record_accident(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -280,7 +271,8 @@ pub async fn record_accident(
     })();
     let actor = u.acting("form");
     let result = match parsed {
-        Ok(a) => ctx(&state, &actor)
+        Ok(a) => state
+            .ctx(&actor)
             .record_accident(id, &a, &input.description)
             .await
             .map(|_| ())
@@ -323,7 +315,8 @@ pub async fn revoke(
     let on = parse_date(&input.on).unwrap_or_else(today);
     let rule = anbiao_domain::rules::RuleRef::parse(&input.rule).map(|r| r.to_string());
     let actor = u.acting("form");
-    match ctx(&state, &actor)
+    match state
+        .ctx(&actor)
         .revoke(id, on, &input.reason, rule.as_deref())
         .await
     {
@@ -364,7 +357,7 @@ pub async fn submit_annual(
     let c = certificate::get(&state.db, &u.scope, id).await?;
     // The enterprise's own step: refused to any other party before the input is looked at.
     let actor = u.acting("form");
-    let cx = ctx(&state, &actor);
+    let cx = state.ctx(&actor);
     let rules = state.reference.authority.on(state.today());
     if rules
         .may_take_step(actor.party(rules), "certificate.annual")

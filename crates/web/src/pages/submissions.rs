@@ -10,11 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use anbiao_actions::reports::Report;
 use anbiao_domain::Permission;
-use anbiao_domain::credit_code::CreditCode;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::programme::{DeadlineKind, Programme, TaskStatus};
-use anbiao_store::{enterprise, submissions};
+use anbiao_store::submissions;
 
 use crate::AppState;
 use crate::api::programmes::as_of;
@@ -23,15 +23,6 @@ use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
 use crate::pages::programmes::AsOf;
 use crate::pages::{Layout, redirect, show_refusal};
-
-/// Largest scanned file accepted.
-const MAX_FILE: usize = 20 * 1024 * 1024;
-
-/// The plan unit of the user's region (district and township officers).
-fn user_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
-    let code = u.user.region_code.as_deref()?;
-    state.reference.regions.get(code).map(|r| r.unit.clone())
-}
 
 pub struct TaskCell {
     pub label: &'static str,
@@ -120,13 +111,15 @@ async fn render(
     on: time::Date,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let own = user_unit(state, u);
+    let own = crate::pages::own_unit(state, u);
+    let actor = u.acting("page");
+    let reader = state.ctx(&actor);
     let rows = grid(state, p, on)
         .await?
         .into_iter()
         .map(|(unit, label, cells)| TaskRow {
             own: own.as_deref() == Some(unit.as_str()),
-            can_open: may_read(u, own.as_deref(), &unit),
+            can_open: reader.may_read_reports_of(&unit),
             label,
             cells: cells
                 .into_iter()
@@ -216,133 +209,34 @@ pub async fn submit(
             fields.insert(name, field.text().await.map_err(|_| too_big())?);
         }
     }
-    let result = async {
-        let unit = user_unit(&state, &u)
-            .ok_or_else(|| AppError::bad("unit", "您的账户没有所属地区，不能报送"))?;
-        if !p.units.iter().any(|x| x.unit == unit) {
-            return Err(AppError::bad(
-                "unit",
-                format!("方案任务表中没有地区“{unit}”"),
-            ));
-        }
-        let key = fields.get("deadline").map(|s| s.trim()).unwrap_or_default();
-        let deadline = p
-            .deadlines
-            .iter()
-            .find(|d| d.key == key && d.kind != DeadlineKind::Milestone)
-            .ok_or_else(|| AppError::bad("deadline", "请选择报送事项"))?;
-        let (fname, bytes) = file
-            .filter(|(_, b)| !b.is_empty())
-            .ok_or_else(|| AppError::bad("file", "请选择加盖公章的扫描件（PDF）"))?;
-        if bytes.len() > MAX_FILE {
-            return Err(too_big());
-        }
-        if !bytes.starts_with(b"%PDF-") {
-            return Err(AppError::bad(
-                "file",
-                format!("“{fname}”不是 PDF 文件，请上传扫描件 PDF"),
-            ));
-        }
-        let mut ids = Vec::new();
-        if deadline.kind == DeadlineKind::List {
-            let codes = fields.get("codes").map(String::as_str).unwrap_or_default();
-            let mut bad = Vec::new();
-            for (n, raw) in codes.lines().enumerate() {
-                let raw = raw.trim();
-                if raw.is_empty() {
-                    continue;
-                }
-                let id = match CreditCode::parse(raw) {
-                    Err(_) => None,
-                    Ok(c) => enterprise::id_by_credit_code(&state.db, c.as_str()).await?,
-                };
-                let ours = match id {
-                    Some(id) => enterprise::get(&state.db, &u.scope, id)
-                        .await
-                        .ok()
-                        .and_then(|e| {
-                            state
-                                .reference
-                                .regions
-                                .get(&e.region_code)
-                                .map(|r| r.unit.clone())
-                        })
-                        .is_some_and(|x| x == unit)
-                        .then_some(id),
-                    None => None,
-                };
-                match ours {
-                    Some(id) if !ids.contains(&id) => ids.push(id),
-                    Some(_) => {}
-                    None => bad.push(format!("第{}行“{raw}”", n + 1)),
-                }
-            }
-            if !bad.is_empty() {
-                return Err(AppError::bad(
-                    "codes",
-                    format!("以下信用代码无效或不在本地区企业名录中：{}", bad.join("、")),
-                ));
-            }
-            if ids.is_empty() {
-                return Err(AppError::bad(
-                    "codes",
-                    "请填写名单中企业的统一社会信用代码，每行一个",
-                ));
-            }
-        }
-        let note = fields
-            .get("note")
-            .map(|s| anbiao_domain::text::clean(s))
-            .filter(|s| !s.is_empty());
-        submissions::submit(
-            &state.db,
-            &u.actor("form"),
-            &submissions::NewSubmission {
-                programme_id: &p.id,
-                deadline_key: &deadline.key,
-                unit: &unit,
-                file_name: &fname,
-                bytes: &bytes,
-                enterprise_ids: &ids,
-                note: note.as_deref(),
-                on,
-            },
-        )
-        .await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+    let (fname, bytes) = file.unwrap_or_default();
+    let note = fields
+        .get("note")
+        .map(|s| anbiao_domain::text::clean(s))
+        .filter(|s| !s.is_empty());
+    let actor = u.acting("form");
+    let result = state
+        .ctx(&actor)
+        .submit_report(&Report {
+            programme_id: &p.id,
+            deadline_key: fields
+                .get("deadline")
+                .map(String::as_str)
+                .unwrap_or_default(),
+            file_name: &fname,
+            bytes: &bytes,
+            codes: fields.get("codes").map(String::as_str).unwrap_or_default(),
+            note: note.as_deref(),
+        })
+        .await
+        .map(|_| ())
+        .map_err(AppError::from);
     match result {
         Ok(()) => Ok(redirect(
             &format!("/programmes/{}/tasks", percent_encode(&p.id)),
             is_htmx(&headers),
         )),
         Err(e) => show_refusal(e, |m| render(&state, &u, p, on, Some(m))).await,
-    }
-}
-
-/// Whether the reader may open a unit's submissions: the city all of them, a district's
-/// officers their own unit's. Township officers take no part in the district's reporting.
-fn may_read(u: &CurrentUser, own: Option<&str>, unit: &str) -> bool {
-    use anbiao_domain::Role;
-    match u.role {
-        Role::CityOfficer => true,
-        Role::DistrictOfficer => own == Some(unit),
-        _ => false,
-    }
-}
-
-/// A submission the reader may see: the city all, a district its own unit's.
-async fn visible(
-    state: &AppState,
-    u: &CurrentUser,
-    id: i64,
-) -> Result<submissions::Submission, AppError> {
-    let s = submissions::get(&state.db, id).await?;
-    if may_read(u, user_unit(state, u).as_deref(), &s.unit) {
-        Ok(s)
-    } else {
-        Err(AppError::NotFound)
     }
 }
 
@@ -365,7 +259,7 @@ async fn render_one(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let s = visible(state, u, id).await?;
+    let (s, enterprises) = state.ctx(&u.acting("page")).report(id).await?;
     let p = state.reference.programme(&s.programme_id);
     let deadline = p
         .and_then(|p| p.deadlines.iter().find(|d| d.key == s.deadline_key))
@@ -377,7 +271,7 @@ async fn render_one(
         .unwrap_or_else(|| s.unit.clone());
     let page = SubmissionPage {
         layout: Layout::new(u, state, "programmes"),
-        enterprises: submissions::enterprises(&state.db, id).await?,
+        enterprises,
         can_decide: u.can(Permission::ReviewReports) && s.state == "submitted",
         programme: s.programme_id.clone(),
         deadline,
@@ -403,8 +297,7 @@ pub async fn file(
     u: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
-    let s = visible(&state, &u, id).await?;
-    let bytes = submissions::file(&state.db, id).await?;
+    let (s, bytes) = state.ctx(&u.acting("page")).report_file(id).await?;
     Ok(crate::export::download(
         bytes,
         "application/pdf",
@@ -427,7 +320,6 @@ pub async fn decide(
     headers: HeaderMap,
     Form(f): Form<Decision>,
 ) -> Result<Response, HtmlError> {
-    visible(&state, &u, id).await?;
     let accept = match f.decision.as_str() {
         "accept" => true,
         "return" => false,
@@ -435,12 +327,7 @@ pub async fn decide(
     };
     let reason = f.reason.as_deref().map(anbiao_domain::text::clean);
     let actor = u.acting("form");
-    let cx = anbiao_actions::Ctx {
-        db: &state.db,
-        reference: &state.reference,
-        actor: &actor,
-        on: state.today(),
-    };
+    let cx = state.ctx(&actor);
     match cx.decide_report(id, accept, reason.as_deref()).await {
         Ok(()) => Ok(redirect(&format!("/submissions/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e.into(), |m| render_one(&state, &u, id, Some(m))).await,

@@ -179,6 +179,20 @@ async fn an_enterprise_keeps_its_contacts_and_an_officer_its_status_and_size() {
             .send(qiye.json("PATCH", &uri, json!({"contact_phone": "0513-87651234"})))
             .await;
         assert_eq!(res.status(), 200);
+        // Its edit form shows the officer-kept fields as they are, not editable, and saving
+        // it as shown (with new contacts) goes through.
+        let form = body_text(app.send(qiye.get(&format!("/enterprises/{ent}/edit"))).await).await;
+        assert!(
+            form.contains(r#"name="name" value="自改规模厂" readonly"#),
+            "{form}"
+        );
+        assert!(form.contains(r#"<select name="status" disabled>"#), "{form}");
+        assert!(form.contains(r#"name="contact_person" value="#), "{form}");
+        assert!(!form.contains(r#"name="contact_person" value="" readonly"#));
+        let officer_form =
+            body_text(app.send(app.session_for("rugao").await.get(&format!("/enterprises/{ent}/edit"))).await)
+                .await;
+        assert!(!officer_form.contains("readonly"), "{officer_form}");
         // An officer changes the status with a reason, kept in the history.
         let rugao = app.session_for("rugao").await;
         let res = app
@@ -293,6 +307,70 @@ async fn administrators_keep_to_their_duties() {
             ))
             .await;
         assert_eq!(res.status(), 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_partner_s_tokens_come_from_the_security_administrator() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let bank = add_user(&db, "bank", Role::Partner, Some("320682"), None).await;
+        add_user(&db, "secadmin", Role::SecurityAdmin, None, None).await;
+        let own = app.session_for("bank").await;
+        let res = app
+            .send(own.form(
+                "/account/tokens",
+                &[("name", "自签令牌"), ("access", "write"), ("days", "366")],
+            ))
+            .await;
+        assert_eq!(res.status(), 403);
+        assert!(body_text(res).await.contains("由安全管理员按协议签发"));
+        let tokens = anbiao_store::token::list(&db, Some(bank))
+            .await
+            .expect("ran");
+        assert!(tokens.is_empty(), "{tokens:?}");
+        // The security administrator issues it, read-only, with the data it covers; a scope
+        // that writes is refused.
+        let sec = app.session_for("secadmin").await;
+        let bank_s = bank.to_string();
+        let res = app
+            .send(sec.form(
+                "/admin/tokens",
+                &[
+                    ("user", &bank_s),
+                    ("name", "银行授信查询"),
+                    ("data", "enterprises.edit"),
+                    ("days", "90"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        let res = app
+            .send(sec.form(
+                "/admin/tokens",
+                &[
+                    ("user", &bank_s),
+                    ("name", "银行授信查询"),
+                    ("data", "certificates.view"),
+                    ("days", "90"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 200, "{}", body_text(res).await);
+        let tokens = anbiao_store::token::list(&db, Some(bank))
+            .await
+            .expect("ran");
+        assert_eq!(tokens.len(), 1);
+        // Anyone else still issues their own.
+        let officer = app.session_for("rugao").await;
+        let res = app
+            .send(officer.form(
+                "/account/tokens",
+                &[("name", "报表脚本"), ("access", "read"), ("days", "30")],
+            ))
+            .await;
+        assert_eq!(res.status(), 200);
     })
     .await;
 }

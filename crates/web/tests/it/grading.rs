@@ -1,7 +1,6 @@
 //! Grading use cases over both databases: the rules of the day admit or block, grade the
 //! evaluation, hold the announcement until the notice has run, and set the certificate.
 
-use anbiao_actions::grading as g;
 use anbiao_actions::{ActionError, Actor as Acting};
 use anbiao_domain::Role;
 use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
@@ -51,8 +50,8 @@ impl Cx<'_> {
         self.as_(&a).open_case(grade).await
     }
 
-    fn as_<'b>(&'b self, actor: &'b Acting) -> g::Ctx<'b> {
-        g::Ctx {
+    fn as_<'b>(&'b self, actor: &'b Acting) -> anbiao_actions::Ctx<'b> {
+        anbiao_actions::Ctx {
             db: self.db,
             reference: &REFERENCE,
             actor,

@@ -720,6 +720,18 @@ async fn the_city_drafts_edits_and_publishes_a_bulletin() {
             .and_then(|s| s.parse().ok())
             .expect("id");
         let b = anbiao_store::bulletins::get(&db, id).await.expect("stored");
+        // A draft is the city's own: a district officer neither opens it, nor its PDF, nor
+        // sees it listed on the programme's page.
+        let district = app.session_for("rugao").await;
+        assert_eq!(app.send(district.get(&at)).await.status(), 404);
+        assert_eq!(
+            app.send(district.get(&format!("{at}/pdf"))).await.status(),
+            404
+        );
+        let dash = crate::body_text(app.send(district.get("/programmes/nantong.2018")).await).await;
+        assert!(!dash.contains(&at), "a draft listed to a district: {dash}");
+        let dash = crate::body_text(app.send(city.get("/programmes/nantong.2018")).await).await;
+        assert!(dash.contains(&at), "the city's own draft is listed: {dash}");
         let body = format!("{}\n（经局长审定）", b.body);
         let v = b.version.to_string();
         let stale = (b.version + 5).to_string();

@@ -509,6 +509,30 @@ async fn administrators_keep_accounts_and_grants_apart() {
             .expect("liu");
         assert_eq!(liu.role, "pending");
         assert!(liu.must_change_password);
+        // A township is known by the enterprises registered in it: a grant naming a township
+        // the district's registry does not hold is refused, and nothing changes.
+        let sec = app.session_for("secadmin").await;
+        let res = app
+            .send(sec.form(
+                &format!("/admin/grants/{}", liu.id),
+                &[
+                    ("role", "township_officer"),
+                    ("region", "320682"),
+                    ("township", "如城街"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("没有乡镇（街道）“如城街”"));
+        let still = account::by_username(&db, "liu").await.expect("ran").expect("liu");
+        assert_eq!(still.role, "pending");
+        let officer = app.session_for("rugao").await;
+        let body = serde_json::json!({
+            "credit_code": code("320682", 77), "name": "如皋如城机械厂", "region_code": "320682",
+            "industry_code": "机械行业", "annual_sales_wan": 900, "employees": 40, "township": "如城街道"
+        });
+        let res = app.send(officer.json("POST", "/api/v1/enterprises", body)).await;
+        assert_eq!(res.status(), 201, "{}", body_text(res).await);
         // The security administrator grants; the system administrator cannot.
         let grant = [
             ("role", "township_officer"),
@@ -519,7 +543,6 @@ async fn administrators_keep_accounts_and_grants_apart() {
             .send(sys.form(&format!("/admin/grants/{}", liu.id), &grant))
             .await;
         assert_eq!(res.status(), 403);
-        let sec = app.session_for("secadmin").await;
         let res = app
             .send(sec.form(&format!("/admin/grants/{}", liu.id), &grant))
             .await;

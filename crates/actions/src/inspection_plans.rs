@@ -1,0 +1,104 @@
+//! The yearly supervision inspection plan (双随机 draw, 六（二）1): the officers who inspect and
+//! how many visits each can take a month, the draw from a public seed, and its publication on
+//! the portal. A district plans for itself; the city for any unit.
+
+use anbiao_domain::Permission;
+use anbiao_store::inspection_plans::{self, NewPlan};
+
+use crate::ctx::Ctx;
+use crate::error::ActionError;
+
+/// What a refused change of another unit's plan says.
+const OWN_UNIT_ONLY: &str = "只能编制和公开本地区的监督检查计划";
+
+fn year_ok(year: i32) -> Result<i32, ActionError> {
+    if (2000..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(ActionError::bad("year", "年度应在 2000 至 2100 之间"))
+    }
+}
+
+impl Ctx<'_> {
+    /// The unit whose plan the actor may change: its own (another is refused, audited), or
+    /// for the city the one asked.
+    pub async fn plan_unit(&self, asked: Option<&str>) -> Result<String, ActionError> {
+        self.actor.require(Permission::PlanInspections)?;
+        let unit = self.unit_to_change(asked, OWN_UNIT_ONLY).await?;
+        self.party_may("inspection.plan", format!("unit:{unit}"))
+            .await?;
+        Ok(unit)
+    }
+
+    /// Draws the unit's plan for the year from the seed, under the inspection rules in force
+    /// today. Returns the unit and the plan's id.
+    pub async fn draw_inspection_plan(
+        &self,
+        unit: Option<&str>,
+        year: i32,
+        seed: u64,
+    ) -> Result<(String, i64), ActionError> {
+        let unit = self.plan_unit(unit).await?;
+        let year = year_ok(year)?;
+        let set = self
+            .reference
+            .inspection
+            .in_force(self.on)
+            .map_err(|e| ActionError::bad("year", e.message))?;
+        let (id, _) = inspection_plans::create(
+            self.db,
+            &self.actor.audit,
+            &NewPlan {
+                unit: &unit,
+                year,
+                seed,
+                on: self.on,
+                set,
+            },
+        )
+        .await
+        .map_err(|e| ActionError::from(e).at("seed"))?;
+        Ok((unit, id))
+    }
+
+    /// Adds an officer of the unit to the plan's inspectors with a monthly capacity.
+    pub async fn set_plan_officer(
+        &self,
+        unit: Option<&str>,
+        username: &str,
+        capacity: u32,
+    ) -> Result<String, ActionError> {
+        let unit = self.plan_unit(unit).await?;
+        if !(1..=500).contains(&capacity) {
+            return Err(ActionError::bad(
+                "capacity",
+                "每月可承担的检查次数应为 1 至 500 的整数",
+            ));
+        }
+        inspection_plans::set_officer(
+            self.db,
+            &self.actor.audit,
+            username.trim(),
+            &unit,
+            capacity,
+            true,
+        )
+        .await
+        .map_err(|e| ActionError::from(e).at("username"))?;
+        Ok(unit)
+    }
+
+    /// Publishes the unit's plan of the year on the portal.
+    pub async fn publish_inspection_plan(
+        &self,
+        unit: Option<&str>,
+        year: i32,
+    ) -> Result<String, ActionError> {
+        let unit = self.plan_unit(unit).await?;
+        let plan = inspection_plans::get(self.db, &unit, year_ok(year)?)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        inspection_plans::publish(self.db, &self.actor.audit, plan.id, self.on).await?;
+        Ok(unit)
+    }
+}
