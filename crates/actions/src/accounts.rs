@@ -86,6 +86,26 @@ pub async fn change(
         )
         .await);
     }
+    // A township belongs to a township officer's grant only; any other role's is dropped
+    // (the form keeps the field when the role is changed).
+    let normalized;
+    let what = match what {
+        AccountChange::Grant {
+            role,
+            region_code,
+            township: Some(_),
+            enterprise_id,
+        } if *role != Role::TownshipOfficer => {
+            normalized = AccountChange::Grant {
+                role: *role,
+                region_code: region_code.clone(),
+                township: None,
+                enterprise_id: *enterprise_id,
+            };
+            &normalized
+        }
+        other => other,
+    };
     if let AccountChange::Grant {
         role: Role::TownshipOfficer,
         region_code: Some(region),

@@ -6,7 +6,7 @@
 use anbiao_domain::Permission;
 use anbiao_domain::certificate::CertificateStatus;
 use anbiao_domain::programme::{AuditAction, AuditEvent, Metric, Programme};
-use anbiao_store::audits::{self, ChecklistItem, Class, NewAudit, Outcome};
+use anbiao_store::audits::{self, ChecklistItem, Class, NewAudit, Outcome, Plan, PlanItem};
 use anbiao_store::{certificate, enterprise};
 use time::Date;
 
@@ -29,10 +29,51 @@ pub struct Audit<'a> {
     pub checklist: &'a [ChecklistItem],
 }
 
+/// An audit as its page shows it: the record and its checklist, the enterprise's name and the
+/// number of the certificate a renewal issued.
+#[derive(Debug, Clone)]
+pub struct AuditFile {
+    pub audit: audits::Audit,
+    pub checklist: Vec<ChecklistItem>,
+    pub enterprise: String,
+    pub renewed: Option<String>,
+}
+
 /// The audit-rate target when the programme's table sets none for the unit.
 const DEFAULT_RATE: f64 = 10.0;
 
 impl Ctx<'_> {
+    /// The unit's audit plan of the year, its lines within the actor's scope (a township's
+    /// officer reads the township's).
+    pub async fn audit_plan(
+        &self,
+        unit: &str,
+        year: i32,
+    ) -> Result<Option<(Plan, Vec<PlanItem>)>, ActionError> {
+        self.actor.require(Permission::ViewProgrammes)?;
+        Ok(audits::plan(self.db, &self.actor.scope, unit, year).await?)
+    }
+
+    /// An audit within the actor's scope with everything its page shows.
+    pub async fn audit_file(&self, id: i64) -> Result<AuditFile, ActionError> {
+        self.actor.require(Permission::ViewProgrammes)?;
+        let scope = &self.actor.scope;
+        let (audit, checklist) = audits::get(self.db, scope, id).await?;
+        let enterprise = enterprise::get(self.db, scope, audit.enterprise_id)
+            .await?
+            .name;
+        let renewed = match audit.renewed_certificate_id {
+            Some(c) => Some(certificate::get(self.db, scope, c).await?.number),
+            None => None,
+        };
+        Ok(AuditFile {
+            audit,
+            checklist,
+            enterprise,
+            renewed,
+        })
+    }
+
     fn programme(&self) -> Option<&Programme> {
         self.reference.programmes.first()
     }

@@ -6,13 +6,52 @@
 use anbiao_domain::Permission;
 use anbiao_domain::rules::Accident;
 use anbiao_domain::scoring::Percent;
-use anbiao_store::{accident, certificate, enterprise};
+use anbiao_store::enterprise::Enterprise;
+use anbiao_store::{accident, audits, certificate, enterprise};
 use time::Date;
 
 use crate::ctx::Ctx;
 use crate::error::ActionError;
 
+/// An enterprise's standing (信用状况): its certificates with their annual self-assessments,
+/// its accidents and its quality audits.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub enterprise: Enterprise,
+    pub certificates: Vec<(certificate::Certificate, Vec<certificate::Annual>)>,
+    pub accidents: Vec<accident::AccidentRow>,
+    pub audits: Vec<audits::Audit>,
+}
+
 impl Ctx<'_> {
+    /// The standing of an enterprise within the actor's scope.
+    pub async fn standing(&self, enterprise_id: i64) -> Result<Standing, ActionError> {
+        self.actor.require(Permission::ViewEnterprises)?;
+        let scope = &self.actor.scope;
+        let enterprise = enterprise::get(self.db, scope, enterprise_id).await?;
+        let mut certificates = Vec::new();
+        for c in certificate::of_enterprise(self.db, scope, enterprise_id).await? {
+            let annuals = certificate::annual_of(self.db, c.id).await?;
+            certificates.push((c, annuals));
+        }
+        Ok(Standing {
+            enterprise,
+            certificates,
+            accidents: accident::of_enterprise(self.db, scope, enterprise_id).await?,
+            audits: audits::of_enterprise(self.db, scope, enterprise_id).await?,
+        })
+    }
+
+    /// The certificates of an enterprise within the actor's scope.
+    pub async fn certificates_of(
+        &self,
+        enterprise_id: i64,
+    ) -> Result<Vec<certificate::Certificate>, ActionError> {
+        self.actor.require(Permission::ViewCertificates)?;
+        enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
+        Ok(certificate::of_enterprise(self.db, &self.actor.scope, enterprise_id).await?)
+    }
+
     /// An officer revokes a certificate (usually as the rules propose), with the reason.
     /// Returns the certificate's enterprise.
     pub async fn revoke(
@@ -39,6 +78,39 @@ impl Ctx<'_> {
         Ok(c.enterprise_id)
     }
 
+    /// A certificate within the actor's scope.
+    pub async fn certificate(&self, id: i64) -> Result<certificate::Certificate, ActionError> {
+        self.actor.require(Permission::ViewCertificates)?;
+        Ok(certificate::get(self.db, &self.actor.scope, id).await?)
+    }
+
+    /// A certificate within the actor's scope and its enterprise (to print it).
+    pub async fn certificate_with_holder(
+        &self,
+        id: i64,
+    ) -> Result<(certificate::Certificate, Enterprise), ActionError> {
+        let c = self.certificate(id).await?;
+        let e = enterprise::get(self.db, &self.actor.scope, c.enterprise_id).await?;
+        Ok((c, e))
+    }
+
+    /// Whether the actor takes the annual self-assessment of this certificate (the enterprise
+    /// itself): asked before the form is read, refused (audited) to any other party. Returns
+    /// the certificate's enterprise.
+    pub async fn annual_may(&self, id: i64) -> Result<i64, ActionError> {
+        self.actor.require(Permission::ActOnCases)?;
+        let c = certificate::get(self.db, &self.actor.scope, id).await?;
+        let rules = self.reference.authority.on(self.on);
+        if let Err(r) = rules.may_take_step(self.actor.party(rules), "certificate.annual") {
+            let why = format!("年度自评由企业本身提交，监管部门不能代为提交（{}）", r.rule);
+            return Err(self
+                .actor
+                .denied(self.db, format!("certificate:{id}"), r.to_string(), why)
+                .await);
+        }
+        Ok(c.enterprise_id)
+    }
+
     /// The enterprise submits its annual self-assessment for one of its certificates.
     pub async fn submit_annual(
         &self,
@@ -47,10 +119,7 @@ impl Ctx<'_> {
         score: Percent,
         report: &str,
     ) -> Result<(), ActionError> {
-        self.actor.require(Permission::ActOnCases)?;
-        certificate::get(self.db, &self.actor.scope, id).await?;
-        self.party_may("certificate.annual", format!("certificate:{id}"))
-            .await?;
+        self.annual_may(id).await?;
         Ok(certificate::submit_annual(
             self.db,
             &self.actor.scope,

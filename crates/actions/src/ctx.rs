@@ -30,6 +30,13 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
+    /// Whether the actor's party takes a workflow step under the rules in force (to offer the
+    /// step on a page; taking it still asks [`Ctx::party_may`]).
+    pub fn takes_step(&self, step: &str) -> bool {
+        let rules = self.reference.authority.on(self.on);
+        rules.may_take_step(self.actor.party(rules), step).is_ok()
+    }
+
     /// The unit (县区/开发区) of the actor's region, if the account has one.
     pub fn own_unit(&self) -> Option<String> {
         let code = self.actor.region.as_deref()?;

@@ -151,6 +151,35 @@ pub async fn update(
     }
 }
 
+impl crate::Ctx<'_> {
+    /// A page of the enterprises within the actor's scope that `f` selects.
+    pub async fn enterprises(
+        &self,
+        f: &enterprise::Filter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<enterprise::Page<Enterprise>, ActionError> {
+        self.actor.require(Permission::ViewEnterprises)?;
+        Ok(enterprise::list(self.db, &self.actor.scope, f, page, per_page).await?)
+    }
+
+    /// An enterprise within the actor's scope.
+    pub async fn enterprise(&self, id: i64) -> Result<Enterprise, ActionError> {
+        self.actor.require(Permission::ViewEnterprises)?;
+        Ok(enterprise::get(self.db, &self.actor.scope, id).await?)
+    }
+
+    /// An enterprise within the actor's scope and its change history, newest first.
+    pub async fn enterprise_history(
+        &self,
+        id: i64,
+    ) -> Result<(Enterprise, Vec<enterprise::Change>), ActionError> {
+        let e = self.enterprise(id).await?;
+        let history = enterprise::history(self.db, &self.actor.scope, id).await?;
+        Ok((e, history))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,11 +14,11 @@ use anbiao_domain::rules::{
 use anbiao_domain::scoring::{ItemInput, Outcome, Percent, score};
 use anbiao_domain::standard::ScoringSheet;
 use anbiao_domain::{Permission, Scope};
-use anbiao_store::assessment::{self, Kind, NewAssessment};
+use anbiao_store::assessment::{self, Assessment, Kind, NewAssessment};
 use anbiao_store::audit_log::{self, Event};
 use anbiao_store::certificate::NewCertificate;
-use anbiao_store::grading::{self, Case, NewCase, Step};
-use anbiao_store::{Db, accident, certificate, enterprise, standards};
+use anbiao_store::grading::{self, Case, CaseEvent, NewCase, Step};
+use anbiao_store::{Db, accident, certificate, enterprise, orgs, standards};
 use time::Date;
 
 use crate::error::ActionError;
@@ -86,7 +86,77 @@ pub async fn sheet_for(
     })
 }
 
+/// A case as its reader sees it: the record, its enterprise's name, its history, the latest
+/// self-assessment and evaluation, the organisation assigned and the certificate it led to.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    pub case: Case,
+    pub enterprise: String,
+    pub events: Vec<CaseEvent>,
+    pub self_assessment: Option<Assessment>,
+    pub evaluation: Option<Assessment>,
+    pub assigned: Option<String>,
+    /// (number, verification token)
+    pub certificate: Option<(String, String)>,
+}
+
 impl Ctx<'_> {
+    /// The cases within the actor's scope, newest first, in `state` when given, each with its
+    /// enterprise's name.
+    pub async fn cases(
+        &self,
+        state: Option<CaseState>,
+        limit: i64,
+    ) -> Result<Vec<(Case, String)>, ActionError> {
+        self.actor.require(Permission::ViewCases)?;
+        let mut out = Vec::new();
+        for c in grading::list(self.db, &self.actor.scope, state, limit).await? {
+            let name = self.enterprise_name(c.enterprise_id).await?;
+            out.push((c, name));
+        }
+        Ok(out)
+    }
+
+    /// An enterprise's name as the actor reads it (empty outside its scope: an evaluation
+    /// organisation reads the cases assigned to it, not always the whole enterprise).
+    async fn enterprise_name(&self, id: i64) -> Result<String, ActionError> {
+        match enterprise::get(self.db, &self.actor.scope, id).await {
+            Ok(e) => Ok(e.name),
+            Err(anbiao_store::StoreError::NotFound) => Ok(String::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A case within the actor's scope.
+    pub async fn case(&self, id: i64) -> Result<Case, ActionError> {
+        self.actor.require(Permission::ViewCases)?;
+        Ok(grading::get(self.db, &self.actor.scope, id).await?)
+    }
+
+    /// A case with everything its page shows.
+    pub async fn case_file(&self, id: i64) -> Result<CaseFile, ActionError> {
+        let case = self.case(id).await?;
+        let scope = &self.actor.scope;
+        let events = grading::events(self.db, scope, id).await?;
+        let self_assessment = assessment::latest(self.db, scope, id, Kind::SelfAssessment).await?;
+        let evaluation = assessment::latest(self.db, scope, id, Kind::Evaluation).await?;
+        let assigned = orgs::assignment(self.db, id).await?.map(|(o, _)| o.name);
+        let certificate = certificate::of_enterprise(self.db, scope, case.enterprise_id)
+            .await?
+            .into_iter()
+            .find(|c| c.case_id == Some(id))
+            .map(|c| (c.number, c.verify_token));
+        Ok(CaseFile {
+            enterprise: self.enterprise_name(case.enterprise_id).await?,
+            case,
+            events,
+            self_assessment,
+            evaluation,
+            assigned,
+            certificate,
+        })
+    }
+
     /// The authority rules in force on the decision date.
     pub fn authority(&self) -> &AuthoritySet {
         self.reference.authority.on(self.on)

@@ -5,7 +5,9 @@
 
 use anbiao_domain::hazard::{FiveFixes, Level, State, Step};
 use anbiao_domain::{Permission, Scope};
-use anbiao_store::hazards::{self, NewHazard};
+use anbiao_store::enforcement::{self, Decision};
+use anbiao_store::enterprise;
+use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Summary};
 use time::Date;
 
 use crate::error::ActionError;
@@ -23,6 +25,18 @@ pub struct Report<'a> {
     pub photo: Option<&'a [u8]>,
 }
 
+/// A hazard as its page shows it: the record, its enterprise's name, its history, its photos
+/// and the enforcement decisions about it (for those who read violations, and for the
+/// enterprise itself).
+#[derive(Debug, Clone)]
+pub struct HazardFile {
+    pub hazard: Hazard,
+    pub enterprise: String,
+    pub events: Vec<HazardEvent>,
+    pub photos: Vec<Photo>,
+    pub decisions: Vec<Decision>,
+}
+
 fn step_key(step: Step) -> &'static str {
     match step {
         Step::Plan => "plan",
@@ -33,6 +47,61 @@ fn step_key(step: Step) -> &'static str {
 }
 
 impl Ctx<'_> {
+    /// The hazards within the actor's scope that `f` selects, a page of them.
+    pub async fn hazards(
+        &self,
+        f: &Filter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Line>, ActionError> {
+        self.actor.require(Permission::ViewHazards)?;
+        Ok(hazards::list(self.db, &self.actor.scope, f, limit, offset).await?)
+    }
+
+    /// The figures of the hazards within the actor's scope on the day.
+    pub async fn hazard_summary(&self) -> Result<Summary, ActionError> {
+        self.actor.require(Permission::ViewHazards)?;
+        Ok(hazards::summary(self.db, &self.actor.scope, self.on).await?)
+    }
+
+    /// A hazard within the actor's scope with everything its page shows.
+    pub async fn hazard_file(&self, id: i64) -> Result<HazardFile, ActionError> {
+        self.actor.require(Permission::ViewHazards)?;
+        let scope = &self.actor.scope;
+        let hazard = hazards::get(self.db, scope, id).await?;
+        let enterprise = enterprise::get(self.db, scope, hazard.enterprise_id)
+            .await?
+            .name;
+        let decisions = if self.actor.permits(Permission::ViewViolations)
+            || self.actor.permits(Permission::ReportHazards)
+        {
+            let f = enforcement::Filter {
+                hazard_id: Some(id),
+                ..Default::default()
+            };
+            enforcement::list(self.db, scope, &f, 50, 0).await?
+        } else {
+            Vec::new()
+        };
+        Ok(HazardFile {
+            events: hazards::events(self.db, scope, id).await?,
+            photos: hazards::photos(self.db, scope, id).await?,
+            hazard,
+            enterprise,
+            decisions,
+        })
+    }
+
+    /// A photo of a hazard within the actor's scope: (content type, bytes).
+    pub async fn hazard_photo(
+        &self,
+        id: i64,
+        photo: i64,
+    ) -> Result<(String, Vec<u8>), ActionError> {
+        self.actor.require(Permission::ViewHazards)?;
+        Ok(hazards::photo(self.db, &self.actor.scope, id, photo).await?)
+    }
+
     /// Refuses a step the actor's party does not take, audited.
     async fn hazard_party_may(&self, object: String, step: &str) -> Result<(), ActionError> {
         let rules = self.reference.authority.on(self.on);

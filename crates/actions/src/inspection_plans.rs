@@ -3,7 +3,8 @@
 //! the portal. A district plans for itself; the city for any unit.
 
 use anbiao_domain::Permission;
-use anbiao_store::inspection_plans::{self, NewPlan};
+use anbiao_domain::inspection_plan::Officer;
+use anbiao_store::inspection_plans::{self, LineRow, NewPlan, PlanRow};
 
 use crate::ctx::Ctx;
 use crate::error::ActionError;
@@ -19,7 +20,62 @@ fn year_ok(year: i32) -> Result<i32, ActionError> {
     }
 }
 
+/// A unit's plan of the year as a reader sees it: the plan, a page of its lines within the
+/// actor's scope (a township's officer reads the township's), the visits per month within
+/// that scope and the unit's inspectors.
+#[derive(Debug, Clone)]
+pub struct PlanView {
+    pub plan: Option<PlanRow>,
+    pub lines: Vec<LineRow>,
+    pub month_counts: Option<[i64; 12]>,
+    pub officers: Vec<Officer>,
+}
+
 impl Ctx<'_> {
+    /// The unit's plan of the year: a page of lines (in `month` when given), the calendar and
+    /// the officers.
+    pub async fn plan_view(
+        &self,
+        unit: &str,
+        year: i32,
+        month: Option<u8>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<PlanView, ActionError> {
+        self.actor.require(Permission::ViewInspections)?;
+        let scope = &self.actor.scope;
+        let plan = inspection_plans::get(self.db, unit, year_ok(year)?).await?;
+        let (lines, month_counts) = match &plan {
+            Some(p) => (
+                inspection_plans::lines(self.db, scope, p.id, month, limit, offset).await?,
+                Some(inspection_plans::month_counts(self.db, scope, p.id).await?),
+            ),
+            None => (Vec::new(), None),
+        };
+        Ok(PlanView {
+            plan,
+            lines,
+            month_counts,
+            officers: inspection_plans::officers(self.db, unit).await?,
+        })
+    }
+
+    /// The unit's plan of the year with all its lines within the actor's scope (the export).
+    pub async fn plan_lines(
+        &self,
+        unit: &str,
+        year: i32,
+    ) -> Result<(PlanRow, Vec<LineRow>), ActionError> {
+        self.actor.require(Permission::ViewInspections)?;
+        let plan = inspection_plans::get(self.db, unit, year_ok(year)?)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        let lines =
+            inspection_plans::lines(self.db, &self.actor.scope, plan.id, None, 10_000_000, 0)
+                .await?;
+        Ok((plan, lines))
+    }
+
     /// The unit whose plan the actor may change: its own (another is refused, audited), or
     /// for the city the one asked.
     pub async fn plan_unit(&self, asked: Option<&str>) -> Result<String, ActionError> {

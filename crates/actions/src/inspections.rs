@@ -1,13 +1,15 @@
 //! Supervision inspections (监督检查) as recorded: the officers, the checklist in force on the
 //! day, the answers and the hazards found, each registered as a hazard of the enterprise.
 
-use anbiao_domain::Permission;
 use anbiao_domain::checklist::Answer;
 use anbiao_domain::date::format_date;
 use anbiao_domain::hazard::Level;
-use anbiao_store::enterprise;
-use anbiao_store::hazards::NewHazard;
-use anbiao_store::inspections::{self, Kind, NewInspection};
+use anbiao_domain::{Permission, Role};
+use anbiao_store::enforcement::{self, Decision};
+use anbiao_store::hazards::{self, Line, NewHazard};
+use anbiao_store::inspections::OFFICERS_NEEDED;
+use anbiao_store::inspections::{self, Inspection, Kind, NewInspection};
+use anbiao_store::{account, enterprise};
 use time::Date;
 
 use crate::ctx::Ctx;
@@ -43,7 +45,51 @@ pub struct Record<'a> {
     pub findings: Vec<Finding<'a>>,
 }
 
+/// An inspection as its page shows it: the record, the answers recorded (item key, answer,
+/// note), the hazards it found and the decisions taken on it.
+#[derive(Debug, Clone)]
+pub struct InspectionFile {
+    pub inspection: Inspection,
+    pub answers: Vec<(String, String, String)>,
+    pub hazards: Vec<Line>,
+    pub decisions: Vec<Decision>,
+}
+
 impl Ctx<'_> {
+    /// The inspections within the actor's scope, newest first, a page of them.
+    pub async fn inspections(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Inspection>, ActionError> {
+        self.actor.require(Permission::ViewInspections)?;
+        Ok(inspections::list(self.db, &self.actor.scope, None, None, limit, offset).await?)
+    }
+
+    /// An inspection within the actor's scope with everything its page shows.
+    pub async fn inspection_file(&self, id: i64) -> Result<InspectionFile, ActionError> {
+        self.actor.require(Permission::ViewInspections)?;
+        let scope = &self.actor.scope;
+        let inspection = inspections::get(self.db, scope, id).await?;
+        let answers = inspections::items(self.db, scope, id).await?;
+        let found = hazards::Filter {
+            inspection_id: Some(id),
+            ..Default::default()
+        };
+        let hazards = hazards::list(self.db, scope, &found, 100, 0).await?;
+        let taken = enforcement::Filter {
+            inspection_id: Some(id),
+            ..Default::default()
+        };
+        let decisions = enforcement::list(self.db, scope, &taken, 50, 0).await?;
+        Ok(InspectionFile {
+            inspection,
+            answers,
+            hazards,
+            decisions,
+        })
+    }
+
     /// The enterprise a credit code names, within the actor's scope; out of scope reads as
     /// unknown.
     pub async fn enterprise_by_code(&self, field: &str, code: &str) -> Result<i64, ActionError> {
@@ -64,6 +110,61 @@ impl Ctx<'_> {
         Ok(id)
     }
 
+    /// The officers named on an inspection: two different people, each an active officer
+    /// account of the city or of the enterprise's unit (its district's or townships'
+    /// officers, as the plan pairs them), and the one recording among them.
+    async fn check_officers(
+        &self,
+        officers: &[String],
+        region_code: &str,
+    ) -> Result<(), ActionError> {
+        let names: Vec<&str> = officers
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if names.len() < OFFICERS_NEEDED {
+            return Err(ActionError::bad(
+                "officer1",
+                format!("执法检查须由 {OFFICERS_NEEDED} 名以上执法人员实施，请填写检查人员"),
+            ));
+        }
+        let unit_of = |code: &str| self.reference.regions.get(code).map(|r| r.unit.clone());
+        let unit = unit_of(region_code);
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(ActionError::bad(
+                    "officer2",
+                    format!("检查人员“{name}”重复填写，须为两名不同的执法人员"),
+                ));
+            }
+            let account = account::by_username(self.db, name).await?;
+            let fits = account.as_ref().is_some_and(|a| {
+                a.active
+                    && match a.role() {
+                        Some(Role::CityOfficer) => true,
+                        Some(Role::DistrictOfficer | Role::TownshipOfficer) => {
+                            a.region_code.as_deref().and_then(unit_of) == unit && unit.is_some()
+                        }
+                        _ => false,
+                    }
+            });
+            if !fits {
+                return Err(ActionError::bad(
+                    "officer1",
+                    format!("“{name}”不是本市或该企业所在县区的在职监管人员账号"),
+                ));
+            }
+        }
+        if !names.contains(&self.actor.audit.username.as_str()) {
+            return Err(ActionError::bad(
+                "officer1",
+                "检查记录须由参加检查的执法人员本人登记，请将本人列为检查人员之一",
+            ));
+        }
+        Ok(())
+    }
+
     /// Officers of the enterprise's district or of the city record an inspection.
     pub async fn record_inspection(&self, r: &Record<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::Inspect)?;
@@ -71,9 +172,10 @@ impl Ctx<'_> {
             Subject::Id(id) => id,
             Subject::CreditCode(code) => self.enterprise_by_code("credit_code", code).await?,
         };
-        enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
+        let firm = enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
         self.party_may("inspection.record", format!("enterprise:{enterprise_id}"))
             .await?;
+        self.check_officers(&r.officers, &firm.region_code).await?;
         if r.on > self.on {
             return Err(ActionError::bad("on", "检查日期不能晚于今天"));
         }

@@ -10,7 +10,8 @@
 //! the decision date); `Ctx::party_may` is the one question to the authority rules.
 //!
 //! - [`actor`]: who acts (role, scope, token, region; the public; a person on the command line).
-//! - [`accounts`], [`tokens`]: accounts under separation of duties, API tokens.
+//! - [`accounts`], [`tokens`], [`audit_log`]: accounts under separation of duties, API tokens,
+//!   the audit log for the audit administrator.
 //! - [`enterprises`], [`imports`], [`exports`]: the registry, with the fields an enterprise keeps
 //!   itself; roster imports; the registry as a workbook.
 //! - [`grading`], [`certificates`]: the grading life cycle to the certificate; revocations,
@@ -25,6 +26,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod audit_log;
 pub mod audits;
 pub mod bulletins;
 pub mod certificates;

@@ -34,6 +34,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// The newest notifications addressed to the actor, and how many are unread (none for
+    /// roles that receive none).
+    pub async fn notifications(
+        &self,
+        limit: i64,
+    ) -> Result<(Vec<notify::Notification>, i64), ActionError> {
+        let Some(a) = self.audience() else {
+            return Ok((Vec::new(), 0));
+        };
+        let scope = &self.actor.scope;
+        Ok((
+            notify::list(self.db, scope, a, limit).await?,
+            notify::unread(self.db, scope, a).await?,
+        ))
+    }
+
     /// The actor marks one of the notifications addressed to them (their enterprise, their
     /// region) as read, under the name shown (`by`); another's is not found.
     pub async fn mark_notification_read(&self, id: i64, by: &str) -> Result<(), ActionError> {

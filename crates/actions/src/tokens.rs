@@ -36,6 +36,12 @@ fn own_id(actor: &Actor) -> Result<i64, ActionError> {
         .ok_or_else(|| ActionError::Forbidden("请先登录".into()))
 }
 
+/// Whether the actor issues tokens for itself (a partner's come from the security
+/// administrator).
+pub fn issues_own(actor: &Actor) -> bool {
+    actor.role.is_some_and(|r| r != Role::Partner) && actor.token.is_none()
+}
+
 /// A signed-in user issues a token for their own use. A partner's tokens come from the
 /// security administrator (the agreement sets what it reads), so a partner is refused.
 pub async fn issue_own(db: &Db, actor: &Actor, p: &Personal<'_>) -> Result<String, ActionError> {

@@ -292,6 +292,31 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     );
     let mut specs: Vec<Spec> = vec![
         ("city", "市局 王科长", Role::CityOfficer, None, None, None),
+        // The city's enforcement detachment inspects across the city, in pairs.
+        (
+            "zf01",
+            "市应急管理综合行政执法支队 赵磊",
+            Role::CityOfficer,
+            None,
+            None,
+            None,
+        ),
+        (
+            "zf02",
+            "市应急管理综合行政执法支队 钱敏",
+            Role::CityOfficer,
+            None,
+            None,
+            None,
+        ),
+        (
+            "zf03",
+            "市应急管理综合行政执法支队 孙浩",
+            Role::CityOfficer,
+            None,
+            None,
+            None,
+        ),
         (
             "haian",
             "海安市应急管理局 李科员",
@@ -346,7 +371,7 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     ];
     if let Some(e) = rugao_ent.first() {
         specs.insert(
-            4,
+            7,
             (
                 "qiye",
                 "企业安全员",

@@ -168,9 +168,10 @@ pub async fn tell(
             e.id,
             d,
             kind,
+            // The detachment's three officers, two at a time.
             vec![
-                format!("zf{:02}", n % 9 + 1),
-                format!("zf{:02}", n % 7 + 10),
+                format!("zf{:02}", n % 3 + 1),
+                format!("zf{:02}", (n + 1) % 3 + 1),
             ],
         ));
     }
@@ -257,11 +258,11 @@ pub async fn tell(
         let Some(firm) = by_id.get(eid) else {
             continue;
         };
-        // 如皋's own officers record in their district; the city's detachment elsewhere.
-        let inspector = if firm.region_code == "320682" {
-            rugao.clone()
-        } else {
+        // The first of the pair records: the city's detachment, or 如皋's own officers.
+        let inspector = if officers[0].starts_with("zf") {
             cast.city_officer(&officers[0])
+        } else {
+            rugao.clone()
         };
         let owner = if own {
             Acting::on_behalf(
@@ -365,7 +366,7 @@ pub async fn tell(
                 };
                 decide(
                     Kind::Fine,
-                    *on + Duration::days(7),
+                    (*on + Duration::days(7)).min(today),
                     Some(fine),
                     reason,
                     format!("{}，经责令限期改正", h.description),

@@ -178,7 +178,7 @@ fn check_assignment(
     Ok(())
 }
 
-async fn check_region(db: &Db, code: Option<&str>) -> Result<(), StoreError> {
+pub(crate) async fn check_region(db: &Db, code: Option<&str>) -> Result<(), StoreError> {
     if let Some(code) = code {
         const SQL: &str = "SELECT COUNT(*) FROM region WHERE code = $1";
         let n: i64 = with_pool!(db, |p| sqlx::query_scalar(SQL)

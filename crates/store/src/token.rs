@@ -116,6 +116,7 @@ pub async fn issue(db: &Db, actor: &Actor, t: &NewToken) -> Result<(i64, String)
         )));
     }
     if let Some(code) = &t.region_code {
+        crate::account::check_region(db, Some(code)).await?;
         let scope_ok = match owner.region_code.as_deref() {
             None => true,
             Some(own) => own == code,

@@ -133,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .into_router(&state)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(chinese_rejections))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,
@@ -144,6 +145,43 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The framework's own refusals of a malformed request (a path segment that is no number, a
+/// form field missing or of the wrong type, a body without its content type) come as English
+/// plain text: they are answered in Chinese instead, as the page or the API answers any bad
+/// request, with the same status.
+async fn chinese_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let message = match status.as_u16() {
+        _ if !plain => return res,
+        400 => "请求的地址或参数格式不正确",
+        413 => "提交的内容超过大小上限",
+        415 => "请求格式不正确，请通过页面上的表单提交",
+        422 => "提交的表单缺少必填项或格式不正确，请检查后重试",
+        _ => return res,
+    };
+    let e = error::AppError::BadRequest {
+        field: None,
+        message: message.into(),
+    };
+    let mut out = if api {
+        e.into_response()
+    } else {
+        error::HtmlError(e).into_response()
+    };
+    *out.status_mut() = status;
+    out
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use anbiao_domain::lifecycle::{Action, CaseState};
-use anbiao_store::{certificate, grading as store};
+use anbiao_store::grading as store;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -90,8 +90,9 @@ pub async fn list_cases(
                 .ok_or_else(|| AppError::bad("state", format!("未知的案件状态“{s}”")))?,
         ),
     };
-    let rows = store::list(&state.db, &u.scope, filter, 500).await?;
-    Ok(Json(rows.iter().map(CaseView::new).collect()))
+    let actor = u.acting("api");
+    let rows = state.ctx(&actor).cases(filter, 500).await?;
+    Ok(Json(rows.iter().map(|(c, _)| CaseView::new(c)).collect()))
 }
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
@@ -107,9 +108,11 @@ pub async fn get_case(
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, AppError> {
     let id = parse_id(&id)?;
-    let c = store::get(&state.db, &u.scope, id).await?;
-    let events = store::events(&state.db, &u.scope, id)
-        .await?
+    let actor = u.acting("api");
+    let file = state.ctx(&actor).case_file(id).await?;
+    let c = file.case;
+    let events = file
+        .events
         .into_iter()
         .map(|e| CaseEventView {
             seq: e.seq,
@@ -150,7 +153,6 @@ pub async fn take_step(
     body: Bytes,
 ) -> Result<Json<CaseView>, AppError> {
     let id = parse_id(&id)?;
-    store::get(&state.db, &u.scope, id).await?;
     let b: StepBody = super::parse_json(&body)?;
     let action = Action::parse(&b.action)
         .ok_or_else(|| AppError::bad("action", format!("未知的操作“{}”", b.action)))?;
@@ -169,8 +171,7 @@ pub async fn take_step(
         }
         a => cx.act(id, a, reason).await.map(|_| ())?,
     }
-    let c = store::get(&state.db, &u.scope, id).await?;
-    Ok(Json(CaseView::new(&c)))
+    Ok(Json(CaseView::new(&cx.case(id).await?)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -207,9 +208,9 @@ pub async fn list_certificates(
         .as_deref()
         .and_then(|s| s.trim().parse::<i64>().ok())
         .ok_or_else(|| AppError::bad("enterprise_id", "请提供企业编号 enterprise_id（整数）"))?;
-    anbiao_store::enterprise::get(&state.db, &u.scope, enterprise_id).await?;
     let on = state.today();
-    let rows = certificate::of_enterprise(&state.db, &u.scope, enterprise_id).await?;
+    let actor = u.acting("api");
+    let rows = state.ctx(&actor).certificates_of(enterprise_id).await?;
     Ok(Json(
         rows.into_iter()
             .map(|c| CertificateView {

@@ -103,7 +103,11 @@ pub async fn list_enterprises(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<EnterpriseList>, AppError> {
     let filter = q.to_filter(&state.reference)?;
-    let page = enterprise::list(&state.db, &u.scope, &filter, q.page()?, q.per_page(50)?).await?;
+    let actor = u.acting("api");
+    let page = state
+        .ctx(&actor)
+        .enterprises(&filter, q.page()?, q.per_page(50)?)
+        .await?;
     Ok(Json(EnterpriseList {
         items: page
             .items
@@ -125,7 +129,8 @@ pub async fn get_enterprise(
     u: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<EnterpriseView>, AppError> {
-    let e = enterprise::get(&state.db, &u.scope, parse_id(&id)?).await?;
+    let actor = u.acting("api");
+    let e = state.ctx(&actor).enterprise(parse_id(&id)?).await?;
     Ok(Json(EnterpriseView::new(&state.reference, &e)))
 }
 

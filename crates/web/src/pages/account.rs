@@ -182,6 +182,8 @@ impl TokenRow {
 #[template(path = "account/tokens.html")]
 struct TokensPage {
     layout: Layout,
+    /// Whether the reader issues its own tokens (a partner does not).
+    can_issue: bool,
     rows: Vec<TokenRow>,
     secret: Option<String>,
     error: Option<String>,
@@ -201,6 +203,7 @@ async fn render_tokens(
     Ok(Html(
         TokensPage {
             layout: Layout::new(u, state, "account"),
+            can_issue: tokens::issues_own(&u.acting("page")),
             rows,
             secret,
             error,
@@ -232,9 +235,23 @@ pub async fn issue_token(
     Form(input): Form<TokenInput>,
 ) -> Result<Response, HtmlError> {
     let days = input.days.trim().parse::<i64>().unwrap_or(0);
+    let write = match input.access.trim() {
+        "" | "read" => false,
+        "write" => true,
+        other => {
+            let page = render_tokens(
+                &state,
+                &u,
+                None,
+                Some(format!("未知的读写权限“{other}”，请选择只读或读写")),
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     let personal = Personal {
         name: &input.name,
-        write: input.access == "write",
+        write,
         days,
     };
     let actor = u.acting("form");

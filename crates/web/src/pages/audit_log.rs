@@ -7,7 +7,7 @@ use axum::response::{Html, Response};
 use serde::Deserialize;
 use time::{Date, Time, UtcOffset};
 
-use anbiao_store::audit_log::{self, Entry, Filter};
+use anbiao_store::audit_log::{Entry, Filter};
 
 use crate::auth::PageUser;
 use crate::error::{AppError, HtmlError};
@@ -155,16 +155,22 @@ pub async fn search(
     PageUser(u): PageUser,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, HtmlError> {
-    let head = audit_log::head(&state.db).await?;
     let (filter, error) = match q.filter() {
         Ok(f) => (f, None),
         Err(e) => (Filter::default(), Some(e.message())),
     };
-    let total = audit_log::count(&state.db, &filter).await?;
+    let (found, page) = anbiao_actions::audit_log::search(
+        &state.db,
+        &u.acting("page"),
+        &filter,
+        PER_PAGE,
+        q.page(),
+    )
+    .await?;
+    let (head, total) = (found.head, found.total);
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let page = q.page().min(pages);
-    let rows = audit_log::search(&state.db, &filter, PER_PAGE, (page - 1) * PER_PAGE)
-        .await?
+    let rows = found
+        .entries
         .iter()
         .map(|e| EntryRow::new(&state, e))
         .collect();
@@ -201,7 +207,8 @@ pub async fn export_xlsx(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, HtmlError> {
     let filter = q.filter()?;
-    let rows = audit_log::search(&state.db, &filter, MAX_EXPORT, 0).await?;
+    let rows = anbiao_actions::audit_log::export(&state.db, &u.acting("page"), &filter, MAX_EXPORT)
+        .await?;
     let d = crate::today();
     let title = format!(
         "审计日志（{}导出于{}，共{}条）",

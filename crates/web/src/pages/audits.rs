@@ -77,7 +77,7 @@ async fn render(
     unit: String,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let found = audits::plan(&state.db, &u.scope, &unit, year).await?;
+    let found = state.ctx(&u.acting("page")).audit_plan(&unit, year).await?;
     let (plan, items) = match found {
         Some((p, i)) => (Some(p), i),
         None => (None, Vec::new()),
@@ -369,6 +369,8 @@ struct DetailPage {
     recheck_rule: Option<(String, String)>,
     renewed: Option<String>,
     can_manage: bool,
+    /// Whether the reader's party renews a certificate of this grade (the grading body's).
+    can_renew: bool,
     today: String,
     error: Option<String>,
 }
@@ -400,25 +402,22 @@ async fn render_detail(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let (audit, checklist) = audits::get(&state.db, &u.scope, id).await?;
-    let e = enterprise::get(&state.db, &u.scope, audit.enterprise_id).await?;
-    let renewed = match audit.renewed_certificate_id {
-        Some(c) => Some(
-            anbiao_store::certificate::get(&state.db, &u.scope, c)
-                .await?
-                .number,
-        ),
-        None => None,
-    };
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let file = cx.audit_file(id).await?;
+    let (audit, checklist, renewed) = (file.audit, file.checklist, file.renewed);
+    let can_renew =
+        u.can(Permission::ManageAudits) && cx.takes_step(&format!("audit.renew.{}", audit.grade));
     let page = DetailPage {
         layout: Layout::new(u, state, "audits"),
         rule: rule_text(state, audit.rule.as_deref()),
         recheck_rule: rule_text(state, audit.recheck_rule.as_deref()),
         audit,
         checklist,
-        enterprise: e.name,
+        enterprise: file.enterprise,
         renewed,
         can_manage: u.can(Permission::ManageAudits),
+        can_renew,
         today: anbiao_domain::date::format_date(state.today()),
         error,
     };

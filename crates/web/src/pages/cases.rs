@@ -15,9 +15,9 @@ use anbiao_domain::lifecycle::{Action, CaseState, Party};
 use anbiao_domain::scoring::{Entry, ItemInput, Percent};
 use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, Scope};
-use anbiao_store::assessment::{self, Kind};
-use anbiao_store::grading::{self as cases, Case};
-use anbiao_store::{certificate, enterprise, orgs, standards};
+use anbiao_store::assessment;
+use anbiao_store::grading::Case;
+use anbiao_store::{orgs, standards};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
@@ -39,11 +39,7 @@ pub struct CaseRow {
     pub opened_on: String,
 }
 
-async fn row(state: &AppState, u: &CurrentUser, c: &Case) -> CaseRow {
-    let name = enterprise::get(&state.db, &u.scope, c.enterprise_id)
-        .await
-        .map(|e| e.name)
-        .unwrap_or_default();
+fn row(state: &AppState, c: &Case, name: String) -> CaseRow {
     CaseRow {
         id: c.id,
         enterprise_id: c.enterprise_id,
@@ -76,10 +72,14 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let filter = CaseState::parse(&q.state);
-    let mut rows = Vec::new();
-    for c in cases::list(&state.db, &u.scope, filter, 200).await? {
-        rows.push(row(&state, &u, &c).await);
-    }
+    let actor = u.acting("page");
+    let rows = state
+        .ctx(&actor)
+        .cases(filter, 200)
+        .await?
+        .into_iter()
+        .map(|(c, name)| row(&state, &c, name))
+        .collect();
     let states = CaseState::ALL
         .into_iter()
         .map(|s| Opt::new(s.key(), s.label(), Some(q.state.as_str())))
@@ -210,11 +210,12 @@ async fn render_detail(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let case = cases::get(&state.db, &u.scope, id).await?;
     let actor = u.acting("form");
     let cx = state.ctx(&actor);
-    let events = cases::events(&state.db, &u.scope, id)
-        .await?
+    let file = cx.case_file(id).await?;
+    let case = file.case;
+    let events = file
+        .events
         .into_iter()
         .map(|e| EventRow {
             seq: e.seq,
@@ -244,15 +245,9 @@ async fn render_detail(
             s
         })
     };
-    let self_score =
-        score(assessment::latest(&state.db, &u.scope, id, Kind::SelfAssessment).await?);
-    let eval_score = score(assessment::latest(&state.db, &u.scope, id, Kind::Evaluation).await?);
-    let assigned = orgs::assignment(&state.db, id).await?.map(|(o, _)| o.name);
-    let certificate = certificate::of_enterprise(&state.db, &u.scope, case.enterprise_id)
-        .await?
-        .into_iter()
-        .find(|c| c.case_id == Some(id))
-        .map(|c| (c.number, c.verify_token));
+    let self_score = score(file.self_assessment);
+    let eval_score = score(file.evaluation);
+    let (assigned, certificate) = (file.assigned, file.certificate);
     let mut actions = Vec::new();
     let mut can_assess = None;
     let mut show_assign = false;
@@ -296,7 +291,7 @@ async fn render_detail(
     }
     let page = DetailPage {
         layout: Layout::new(u, state, "cases"),
-        c: row(state, u, &case).await,
+        c: row(state, &case, file.enterprise),
         sheet: format!("{}@{}", case.sheet_id, case.sheet_version),
         self_score,
         eval_score,
@@ -420,7 +415,7 @@ async fn render_assessment(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let case = cases::get(&state.db, &u.scope, id).await?;
+    let case = state.ctx(&u.acting("page")).case(id).await?;
     let version = u32::try_from(case.sheet_version).map_err(|_| AppError::NotFound)?;
     let sheet = standards::get(&state.db, &case.sheet_id, version)
         .await?
@@ -518,7 +513,7 @@ pub async fn submit_assessment(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let case = cases::get(&state.db, &u.scope, id).await?;
+    let case = state.ctx(&u.acting("page")).case(id).await?;
     let version = u32::try_from(case.sheet_version).map_err(|_| AppError::NotFound)?;
     let sheet = standards::get(&state.db, &case.sheet_id, version)
         .await?

@@ -8,7 +8,7 @@ use anbiao_domain::Grade;
 use anbiao_domain::certificate::CertificateStatus;
 use anbiao_domain::date::{format_date_cn, parse_date};
 use anbiao_print::{CertificateSheet, certificate_pdf};
-use anbiao_store::{certificate, enterprise};
+use anbiao_store::certificate;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, HtmlError};
@@ -21,8 +21,10 @@ pub async fn pdf(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response, HtmlError> {
-    let c = certificate::get(&state.db, &u.scope, id).await?;
-    let e = enterprise::get(&state.db, &u.scope, c.enterprise_id).await?;
+    let (c, e) = state
+        .ctx(&u.acting("page"))
+        .certificate_with_holder(id)
+        .await?;
     let font = state.font()?;
     let sheet = sheet_for(&state, &c, &e.name, &e.credit_code, &headers)?;
     let font = font.clone();

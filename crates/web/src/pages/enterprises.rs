@@ -88,14 +88,11 @@ fn status_options(current: Option<&str>) -> Vec<Opt> {
 
 async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Results, AppError> {
     let filter = q.to_filter(&state.reference)?;
-    let page = enterprise::list(
-        &state.db,
-        &u.scope,
-        &filter,
-        q.page()?,
-        q.per_page(PER_PAGE)?,
-    )
-    .await?;
+    let actor = u.acting("page");
+    let page = state
+        .ctx(&actor)
+        .enterprises(&filter, q.page()?, q.per_page(PER_PAGE)?)
+        .await?;
     let base = q.query_string(false);
     let with_sort = q.query_string(true);
     let join = |s: &str, extra: &str| {
@@ -211,8 +208,8 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
-    let e = enterprise::get(&state.db, &u.scope, id).await?;
-    let history = enterprise::history(&state.db, &u.scope, id).await?;
+    let actor = u.acting("page");
+    let (e, history) = state.ctx(&actor).enterprise_history(id).await?;
     let page = DetailPage {
         layout: Layout::new(&u, &state, "enterprises"),
         e: EnterpriseView::new(&state.reference, &e),
@@ -359,7 +356,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
-    let e = enterprise::get(&state.db, &u.scope, id).await?;
+    let e = state.ctx(&u.acting("page")).enterprise(id).await?;
     let f = FormView::new(&state, &u, Some(id), Some(e.version), &e.to_draft());
     Ok(Html(
         FormPage {

@@ -15,7 +15,7 @@ use anbiao_actions::hazards::Report;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::hazard::{FiveFixes, Level, State as HState, Step};
 use anbiao_domain::{Permission, Scope};
-use anbiao_store::enforcement::{self, Decision};
+use anbiao_store::enforcement::Decision;
 use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, Photo, Quarter};
 use anbiao_store::{StoreError, enterprise};
 
@@ -140,7 +140,9 @@ async fn render_list(
         ..Default::default()
     };
     let page = q.page.unwrap_or(1).max(1);
-    let mut lines = hazards::list(&state.db, &u.scope, &f, PAGE + 1, (page - 1) * PAGE).await?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let mut lines = cx.hazards(&f, PAGE + 1, (page - 1) * PAGE).await?;
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);
     let mut states = vec![Opt::new("", "全部状态", q.state.as_deref())];
@@ -164,7 +166,7 @@ async fn render_list(
     .unwrap_or_default();
     let view = ListPage {
         layout: Layout::new(u, state, "hazards"),
-        summary: hazards::summary(&state.db, &u.scope, on).await?,
+        summary: cx.hazard_summary().await?,
         lines: lines.into_iter().map(|l| LineView::new(l, on)).collect(),
         states,
         levels,
@@ -307,8 +309,9 @@ pub async fn render_detail(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let h = hazards::get(&state.db, &u.scope, id).await?;
-    let e = enterprise::get(&state.db, &u.scope, h.enterprise_id).await?;
+    let actor = u.acting("page");
+    let file = state.ctx(&actor).hazard_file(id).await?;
+    let h = file.hazard;
     let on = state.today();
     let (level, st) = (h.level(), h.state());
     let standard = h.standard_id.as_deref().and_then(|sid| {
@@ -328,8 +331,8 @@ pub async fn render_detail(
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let events = hazards::events(&state.db, &u.scope, id)
-        .await?
+    let events = file
+        .events
         .into_iter()
         .map(|ev| {
             let to = HState::parse(&ev.to_state)
@@ -338,33 +341,18 @@ pub async fn render_detail(
             (step_label(&ev.step).to_string(), to, ev)
         })
         .collect();
-    let decisions = if u.can(Permission::ViewViolations) || u.can(Permission::ReportHazards) {
-        enforcement::list(
-            &state.db,
-            &u.scope,
-            &enforcement::Filter {
-                hazard_id: Some(id),
-                ..Default::default()
-            },
-            50,
-            0,
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
     let view = DetailPage {
         layout: Layout::new(u, state, "hazards"),
-        name: e.name,
+        name: file.enterprise,
         level: level.label(),
         major: level == Level::Major,
         state: st.label(level),
         overdue: h.overdue_on(on),
         standard: standard.map(|s| s.title.clone()).unwrap_or_default(),
         item_text,
-        photos: hazards::photos(&state.db, &u.scope, id).await?,
+        photos: file.photos,
         events,
-        decisions,
+        decisions: file.decisions,
         can_plan: u.can(Permission::ReportHazards) && level == Level::Major && st == HState::Open,
         can_rectify: u.can(Permission::ReportHazards)
             && matches!(
@@ -398,7 +386,8 @@ pub async fn photo(
     u: CurrentUser,
     Path((id, photo)): Path<(i64, i64)>,
 ) -> Result<Response, HtmlError> {
-    let (ctype, bytes) = hazards::photo(&state.db, &u.scope, id, photo).await?;
+    let actor = u.acting("page");
+    let (ctype, bytes) = state.ctx(&actor).hazard_photo(id, photo).await?;
     Ok((
         [
             (header::CONTENT_TYPE, ctype),

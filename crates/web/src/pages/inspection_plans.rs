@@ -114,35 +114,22 @@ async fn render(
     let unit = unit_for(state, u, q.unit.as_deref())?;
     let month = q.month.filter(|m| (1..=12).contains(m));
     let page = q.page.unwrap_or(1).max(1);
-    let plan = inspection_plans::get(&state.db, &unit, year).await?;
-    let mut lines = Vec::new();
-    if let Some(p) = &plan {
-        lines = inspection_plans::lines(
-            &state.db,
-            &u.scope,
-            p.id,
-            month,
-            PAGE + 1,
-            (page - 1) * PAGE,
-        )
+    let view = state
+        .ctx(&u.acting("page"))
+        .plan_view(&unit, year, month, PAGE + 1, (page - 1) * PAGE)
         .await?;
-    }
+    let (plan, mut lines) = (view.plan, view.lines);
     let set = plan
         .as_ref()
         .and_then(|p| state.reference.inspection.by_name(&p.rule));
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);
-    let calendar = match &plan {
-        Some(p) => inspection_plans::month_counts(&state.db, &u.scope, p.id)
-            .await?
-            .into_iter()
-            .zip(1u8..)
-            .map(|(n, m)| (m, n))
-            .collect(),
-        None => Vec::new(),
-    };
-    let officers = inspection_plans::officers(&state.db, &unit)
-        .await?
+    let calendar = view
+        .month_counts
+        .map(|counts| counts.into_iter().zip(1u8..).map(|(n, m)| (m, n)).collect())
+        .unwrap_or_default();
+    let officers = view
+        .officers
         .into_iter()
         .map(|o| (o.username, o.capacity_per_month, o.conflicts.len()))
         .collect();
@@ -291,11 +278,8 @@ pub async fn export(
 ) -> Result<Response, HtmlError> {
     let year = year_ok(q.year.unwrap_or_else(|| state.today().year()))?;
     let unit = unit_for(&state, &u, q.unit.as_deref())?;
-    let plan = inspection_plans::get(&state.db, &unit, year)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (plan, lines) = state.ctx(&u.acting("page")).plan_lines(&unit, year).await?;
     let set = state.reference.inspection.by_name(&plan.rule);
-    let lines = inspection_plans::lines(&state.db, &u.scope, plan.id, None, 10_000_000, 0).await?;
     let headers = [
         "企业名称",
         "标准化状态",

@@ -13,10 +13,10 @@ use anbiao_domain::Permission;
 use anbiao_domain::checklist::Answer;
 use anbiao_domain::date::format_date;
 use anbiao_domain::hazard::Level;
-use anbiao_store::enforcement::{self, Decision};
+use anbiao_store::enforcement::Decision;
 use anbiao_store::enterprise;
 use anbiao_store::hazards;
-use anbiao_store::inspections::{self, Inspection, Kind};
+use anbiao_store::inspections::{Inspection, Kind};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
@@ -50,8 +50,11 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let page = q.page.unwrap_or(1).max(1);
-    let mut rows =
-        inspections::list(&state.db, &u.scope, None, None, PAGE + 1, (page - 1) * PAGE).await?;
+    let actor = u.acting("page");
+    let mut rows = state
+        .ctx(&actor)
+        .inspections(PAGE + 1, (page - 1) * PAGE)
+        .await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
     Ok(Html(
@@ -285,8 +288,9 @@ pub async fn render_detail(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let i = inspections::get(&state.db, &u.scope, id).await?;
-    let recorded = inspections::items(&state.db, &u.scope, id).await?;
+    let actor = u.acting("page");
+    let file = state.ctx(&actor).inspection_file(id).await?;
+    let (i, recorded) = (file.inspection, file.answers);
     let mut answers = Vec::new();
     if let Some(set) = state.reference.checklists.by_name(&i.checklist) {
         for item in &set.items {
@@ -303,31 +307,12 @@ pub async fn render_detail(
         }
     }
     let on = state.today();
-    let hazards = hazards::list(
-        &state.db,
-        &u.scope,
-        &hazards::Filter {
-            inspection_id: Some(id),
-            ..Default::default()
-        },
-        100,
-        0,
-    )
-    .await?
-    .into_iter()
-    .map(|l| LineView::new(l, on))
-    .collect();
-    let decisions = enforcement::list(
-        &state.db,
-        &u.scope,
-        &enforcement::Filter {
-            inspection_id: Some(id),
-            ..Default::default()
-        },
-        50,
-        0,
-    )
-    .await?;
+    let hazards = file
+        .hazards
+        .into_iter()
+        .map(|l| LineView::new(l, on))
+        .collect();
+    let decisions = file.decisions;
     let view = DetailPage {
         layout: Layout::new(u, state, "inspections"),
         answers,

@@ -111,7 +111,7 @@ impl Layout {
             can_cases: u.can(Permission::ViewCases),
             can_orgs: u.can(Permission::ManageOrgs),
             can_sheets: u.can(Permission::ManageSheets),
-            can_notes: notifications::audience_of(u.role).is_some(),
+            can_notes: state.ctx(&u.acting("page")).audience().is_some(),
             can_quality: u.can(Permission::MonitorQuality),
             can_programmes: u.can(Permission::ViewProgrammes),
             can_inspections: u.can(Permission::ViewInspections),

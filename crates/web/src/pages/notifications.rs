@@ -6,9 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 
-use anbiao_domain::Role;
-use anbiao_store::notify::{self, Audience};
-
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::HtmlError;
@@ -17,16 +14,6 @@ use crate::views::fmt_unix;
 
 /// Which copy of a notification a role reads; none for the administrators, partners and
 /// evaluation organisations.
-pub fn audience_of(role: Role) -> Option<Audience> {
-    match role {
-        Role::EnterpriseManager => Some(Audience::Enterprise),
-        Role::CityOfficer | Role::DistrictOfficer | Role::TownshipOfficer => {
-            Some(Audience::Officer)
-        }
-        _ => None,
-    }
-}
-
 pub struct NoteRow {
     pub id: i64,
     pub title: String,
@@ -52,13 +39,8 @@ pub async fn list(
     State(state): State<AppState>,
     u: CurrentUser,
 ) -> Result<Html<String>, HtmlError> {
-    let (rows, unread) = match audience_of(u.role) {
-        Some(a) => (
-            notify::list(&state.db, &u.scope, a, 200).await?,
-            notify::unread(&state.db, &u.scope, a).await?,
-        ),
-        None => (Vec::new(), 0),
-    };
+    let actor = u.acting("page");
+    let (rows, unread) = state.ctx(&actor).notifications(200).await?;
     let rows = rows
         .into_iter()
         .map(|n| NoteRow {
@@ -80,7 +62,7 @@ pub async fn list(
         layout: Layout::new(&u, &state, "notifications"),
         rows,
         unread,
-        applies: audience_of(u.role).is_some(),
+        applies: state.ctx(&u.acting("page")).audience().is_some(),
     };
     Ok(Html(page.render()?))
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use anbiao_domain::Permission;
 use anbiao_domain::date::parse_date;
 use anbiao_domain::rules::Accident;
-use anbiao_store::{accident, certificate, enterprise};
+use anbiao_store::{certificate, enterprise};
 
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
@@ -69,14 +69,17 @@ async fn render(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let e = enterprise::get(&state.db, &u.scope, id).await?;
-    let rows = accident::of_enterprise(&state.db, &u.scope, id).await?;
+    let actor = u.acting("page");
+    let standing = state.ctx(&actor).standing(id).await?;
+    let e = standing.enterprise;
+    let rows = standing.accidents;
     let accidents: Vec<Accident> = rows.iter().filter_map(|a| a.accident()).collect();
     let on = state.today();
-    let rows_c = certificate::of_enterprise(&state.db, &u.scope, id).await?;
     let mut annuals = std::collections::HashMap::new();
-    for c in &rows_c {
-        annuals.insert(c.id, certificate::annual_of(&state.db, c.id).await?);
+    let mut rows_c = Vec::new();
+    for (c, years) in standing.certificates {
+        annuals.insert(c.id, years);
+        rows_c.push(c);
     }
     let certs = rows_c
         .into_iter()
@@ -176,7 +179,7 @@ async fn render(
             }
         })
         .collect();
-    let audits = anbiao_store::audits::of_enterprise(&state.db, &u.scope, id).await?;
+    let audits = standing.audits;
     let accidents = rows
         .into_iter()
         .map(|a| AccidentLine {
@@ -311,15 +314,12 @@ pub async fn revoke(
     Form(input): Form<RevokeInput>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let c = certificate::get(&state.db, &u.scope, id).await?;
+    let actor = u.acting("form");
+    let cx = state.ctx(&actor);
+    let c = cx.certificate(id).await?;
     let on = parse_date(&input.on).unwrap_or_else(today);
     let rule = anbiao_domain::rules::RuleRef::parse(&input.rule).map(|r| r.to_string());
-    let actor = u.acting("form");
-    match state
-        .ctx(&actor)
-        .revoke(id, on, &input.reason, rule.as_deref())
-        .await
-    {
+    match cx.revoke(id, on, &input.reason, rule.as_deref()).await {
         Ok(enterprise_id) => Ok(redirect(
             &format!("/enterprises/{enterprise_id}/standing"),
             is_htmx(&headers),
@@ -354,17 +354,10 @@ pub async fn submit_annual(
     Form(input): Form<AnnualForm>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let c = certificate::get(&state.db, &u.scope, id).await?;
     // The enterprise's own step: refused to any other party before the input is looked at.
     let actor = u.acting("form");
     let cx = state.ctx(&actor);
-    let rules = state.reference.authority.on(state.today());
-    if rules
-        .may_take_step(actor.party(rules), "certificate.annual")
-        .is_err()
-    {
-        return Err(AppError::Denied("年度自评由企业本身提交，监管部门不能代为提交".into()).into());
-    }
+    let enterprise_id = cx.annual_may(id).await?;
     let parsed = (|| {
         let year = input
             .year
@@ -391,10 +384,10 @@ pub async fn submit_annual(
     };
     match result {
         Ok(()) => Ok(redirect(
-            &format!("/enterprises/{}/standing", c.enterprise_id),
+            &format!("/enterprises/{enterprise_id}/standing"),
             is_htmx(&headers),
         )),
-        Err(e) => show_refusal(e, |m| render(&state, &u, c.enterprise_id, Some(m))).await,
+        Err(e) => show_refusal(e, |m| render(&state, &u, enterprise_id, Some(m))).await,
     }
 }
 

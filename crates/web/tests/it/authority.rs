@@ -293,13 +293,24 @@ async fn administrators_keep_to_their_duties() {
             ))
             .await;
         assert_eq!(res.status(), 403);
+        // A township left in the form belongs to a township officer only: dropped here.
         let res = app
             .send(sec_s.form(
                 &format!("/admin/grants/{}", new.id),
-                &[("role", "district_officer"), ("region", "320682")],
+                &[
+                    ("role", "district_officer"),
+                    ("region", "320682"),
+                    ("township", "如城街道"),
+                ],
             ))
             .await;
         assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let granted = account::by_id(&db, new.id)
+            .await
+            .expect("ran")
+            .expect("user");
+        assert_eq!(granted.role(), Some(Role::DistrictOfficer));
+        assert_eq!(granted.township, None);
         let res = app
             .send(sec_s.form(
                 &format!("/admin/grants/{auditor}"),
@@ -318,6 +329,9 @@ async fn a_partner_s_tokens_come_from_the_security_administrator() {
         let bank = add_user(&db, "bank", Role::Partner, Some("320682"), None).await;
         add_user(&db, "secadmin", Role::SecurityAdmin, None, None).await;
         let own = app.session_for("bank").await;
+        let page = body_text(app.send(own.get("/account/tokens")).await).await;
+        assert!(page.contains("tokens-by-admin"), "{page}");
+        assert!(!page.contains(r#"action="/account/tokens""#), "{page}");
         let res = app
             .send(own.form(
                 "/account/tokens",
@@ -346,6 +360,21 @@ async fn a_partner_s_tokens_come_from_the_security_administrator() {
             ))
             .await;
         assert_eq!(res.status(), 422);
+        // A region that does not exist is named, not a server error.
+        let res = app
+            .send(sec.form(
+                "/admin/tokens",
+                &[
+                    ("user", &bank_s),
+                    ("name", "银行授信查询"),
+                    ("data", "certificates.view"),
+                    ("region", "999999"),
+                    ("days", "90"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("地区代码 999999 不存在"));
         let res = app
             .send(sec.form(
                 "/admin/tokens",
@@ -362,8 +391,15 @@ async fn a_partner_s_tokens_come_from_the_security_administrator() {
             .await
             .expect("ran");
         assert_eq!(tokens.len(), 1);
-        // Anyone else still issues their own.
+        // Anyone else still issues their own, read-only or read-write, nothing else.
         let officer = app.session_for("rugao").await;
+        let res = app
+            .send(officer.form(
+                "/account/tokens",
+                &[("name", "报表脚本"), ("access", "admin"), ("days", "30")],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
         let res = app
             .send(officer.form(
                 "/account/tokens",

@@ -84,6 +84,7 @@ impl TestApp {
         Session {
             cookie: format!("anbiao_sid={sid}"),
             csrf,
+            username: username.to_string(),
         }
     }
 
@@ -108,6 +109,7 @@ impl TestApp {
         Session {
             cookie,
             csrf: json["csrf_token"].as_str().expect("token").to_string(),
+            username: username.to_string(),
         }
     }
 }
@@ -116,6 +118,7 @@ impl TestApp {
 pub struct Session {
     pub cookie: String,
     pub csrf: String,
+    pub username: String,
 }
 
 impl Session {

@@ -565,6 +565,8 @@ pub async fn fixture(db: &Db) -> Fixture {
                 .expect("link org");
         }
     }
+    // A second city officer, who inspects with the first.
+    add_account(db, "m_city2", Role::CityOfficer, None, None, None).await;
     let mut places: [Place; 4] = places.try_into().expect("four places");
     // An enterprise of the first place without a case, to open one.
     let fresh = anbiao_domain::EnterpriseDraft {
@@ -1133,14 +1135,21 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             Some(("found.jpg", JPEG)),
         ),
         "POST /inspections" => {
+            // The one recording inspects, with a colleague who may inspect there.
+            let officer1 = s.map_or("m_rugao", |s| s.username.as_str());
+            let officer2 = match officer1 {
+                "m_city" => "m_city2",
+                "m_rugao" => "m_rucheng",
+                _ => "m_rugao",
+            };
             let date = anbiao_domain::date::format_date(anbiao_web::today());
             let id = p.enterprise.to_string();
             let mut fields: Vec<(&str, &str)> = vec![
                 ("enterprise_id", id.as_str()),
                 ("kind", "complaint"),
                 ("on", date.as_str()),
-                ("officer1", "m_rugao"),
-                ("officer2", "m_rucheng"),
+                ("officer1", officer1),
+                ("officer2", officer2),
                 ("summary", "举报核查"),
             ];
             for (k, v) in &f.checklist_form {

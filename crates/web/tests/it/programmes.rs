@@ -662,7 +662,20 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
                 .await
                 .expect("audits")[0]
                 .id;
-        // A 三级 certificate is renewed in the city's name: the district is refused first.
+        // A 三级 certificate is renewed in the city's name: the district is not offered the
+        // step, and is refused when it forges it.
+        let page = crate::body_text(app.send(rugao.get(&format!("/audits/{good_id}"))).await).await;
+        assert!(!page.contains("renew-form"), "{page}");
+        let city_page = crate::body_text(
+            app.send(
+                app.session_for("city")
+                    .await
+                    .get(&format!("/audits/{good_id}")),
+            )
+            .await,
+        )
+        .await;
+        assert!(city_page.contains("renew-form"), "{city_page}");
         let res = app
             .send(rugao.form(&format!("/audits/{good_id}/renew"), &[]))
             .await;

@@ -680,3 +680,42 @@ fn templates_have_nothing_inline() {
     }
     assert!(offenders.is_empty(), "{offenders:?}");
 }
+
+#[tokio::test]
+async fn malformed_requests_are_refused_in_chinese() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let rugao = app.session_for("rugao").await;
+        // A path segment that is no number, a form without its required fields, a form
+        // without its content type: the framework's refusals, answered in Chinese.
+        let res = app.send(rugao.get("/inspections/abc")).await;
+        assert_eq!(res.status(), 400);
+        let body = body_text(res).await;
+        assert!(body.contains("请求的地址或参数格式不正确"), "{body}");
+        assert!(!body.contains("Invalid URL"), "{body}");
+        let res = app
+            .send(rugao.form("/enforcement", &[("kind", "fine")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        let body = body_text(res).await;
+        assert!(body.contains("缺少必填项或格式不正确"), "{body}");
+        assert!(!body.contains("deserialize"), "{body}");
+        let res = app
+            .send(
+                Request::post("/hazards/1/accept")
+                    .header(header::COOKIE, &rugao.cookie)
+                    .header("x-csrf-token", &rugao.csrf)
+                    .body(Body::from("note=x"))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), 415);
+        assert!(body_text(res).await.contains("请通过页面上的表单提交"));
+        // The API answers in its own format.
+        let res = app.send(rugao.get("/api/v1/enterprises/abc")).await;
+        assert!(res.status().is_client_error());
+        let body = body_text(res).await;
+        assert!(!body.contains("Invalid URL"), "{body}");
+    })
+    .await;
+}

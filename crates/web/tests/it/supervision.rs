@@ -111,7 +111,7 @@ async fn an_inspection_finding_is_rectified_with_a_photo_and_written_off() {
             ("kind".into(), "complaint".into()),
             ("on".into(), today.clone()),
             ("officer1".into(), "rugao".into()),
-            ("officer2".into(), "zf02".into()),
+            ("officer2".into(), "township".into()),
             ("summary".into(), "举报核查".into()),
         ];
         fields.extend(checklist_fields(Some("hot_work")));
@@ -163,6 +163,30 @@ async fn an_inspection_finding_is_rectified_with_a_photo_and_written_off() {
                 "照片不能超过 5 MB",
             ),
             (vec![("officer2", "")], vec![], "2 名以上执法人员"),
+            // The pair is two real officers who may inspect there, the recorder among them:
+            // no made-up name, no enterprise account, no officer of another district, no
+            // second officer twice, no pair the recorder is not part of.
+            (
+                vec![("officer2", "zf02")],
+                vec![],
+                "不是本市或该企业所在县区的在职监管人员账号",
+            ),
+            (
+                vec![("officer2", "qiye")],
+                vec![],
+                "不是本市或该企业所在县区的在职监管人员账号",
+            ),
+            (
+                vec![("officer2", "rudong")],
+                vec![],
+                "不是本市或该企业所在县区的在职监管人员账号",
+            ),
+            (vec![("officer2", "rugao")], vec![], "重复填写"),
+            (
+                vec![("officer1", "city"), ("officer2", "township")],
+                vec![],
+                "本人列为检查人员之一",
+            ),
         ] {
             let res = app.send(send(pairs(&extra), files)).await;
             assert_eq!(res.status(), 422, "{why}");
