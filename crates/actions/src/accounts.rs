@@ -154,3 +154,12 @@ pub async fn link_org(
     }
     Ok(account::set_org(db, &actor.audit, id, org).await?)
 }
+
+/// Every account, for the system administrator (accounts) and the security administrator
+/// (grants).
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<account::User>, ActionError> {
+    if !actor.permits(Permission::ManageGrants) {
+        actor.require(Permission::ManageAccounts)?;
+    }
+    Ok(account::list(db).await?)
+}

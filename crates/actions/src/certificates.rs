@@ -78,6 +78,25 @@ impl Ctx<'_> {
         Ok(c.enterprise_id)
     }
 
+    /// The valid certificates within the actor's scope whose annual self-assessment is missing
+    /// on the day, with the years missing and the enterprise's name.
+    pub async fn annual_missing(
+        &self,
+    ) -> Result<Vec<(certificate::Certificate, Vec<i64>, String)>, ActionError> {
+        self.actor.require(Permission::ViewCases)?;
+        let scope = &self.actor.scope;
+        let missing = certificate::missing_annual(self.db, scope, self.on).await?;
+        let ids: Vec<i64> = missing.iter().map(|(c, _)| c.enterprise_id).collect();
+        let names = enterprise::names(self.db, scope, &ids).await?;
+        Ok(missing
+            .into_iter()
+            .map(|(c, years)| {
+                let name = names.get(&c.enterprise_id).cloned().unwrap_or_default();
+                (c, years, name)
+            })
+            .collect())
+    }
+
     /// A certificate within the actor's scope.
     pub async fn certificate(&self, id: i64) -> Result<certificate::Certificate, ActionError> {
         self.actor.require(Permission::ViewCertificates)?;

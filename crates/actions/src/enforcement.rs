@@ -4,7 +4,7 @@
 
 use anbiao_domain::Permission;
 use anbiao_domain::enforcement::Kind;
-use anbiao_store::enforcement::{self, NewDecision, Notice, Rules};
+use anbiao_store::enforcement::{self, Decision, NewDecision, Notice, Rules};
 use time::Date;
 
 use crate::ctx::Ctx;
@@ -119,6 +119,17 @@ impl Ctx<'_> {
         enforcement::draft_notice(self.db, &self.actor.audit, set, unit, &codes, from, to)
             .await
             .map_err(|e| ActionError::from(e).at("unit"))
+    }
+
+    /// The violation records within the actor's scope that `f` selects, a page of them.
+    pub async fn violations(
+        &self,
+        f: &enforcement::Filter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Decision>, ActionError> {
+        self.actor.require(Permission::ViewViolations)?;
+        Ok(enforcement::list(self.db, &self.actor.scope, f, limit, offset).await?)
     }
 
     /// Whether the actor reads warning notices in draft (those who publish them).

@@ -7,7 +7,9 @@ use anbiao_domain::hazard::{FiveFixes, Level, State, Step};
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::enforcement::{self, Decision};
 use anbiao_store::enterprise;
-use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Summary};
+use anbiao_store::hazards::{
+    self, EnterprisePage, Filter, Hazard, HazardEvent, Line, NewHazard, Photo, Quarter, Summary,
+};
 use time::Date;
 
 use crate::error::ActionError;
@@ -37,6 +39,17 @@ pub struct HazardFile {
     pub decisions: Vec<Decision>,
 }
 
+/// A year's hazard figures as the actor may read them: the city's per region (from the running
+/// sums), anyone else's per enterprise of its scope, a page at a time with the names.
+#[derive(Debug, Clone)]
+pub enum HazardStats {
+    ByRegion(Vec<(String, [Quarter; 4])>),
+    ByEnterprise {
+        page: Box<EnterprisePage>,
+        names: std::collections::HashMap<i64, String>,
+    },
+}
+
 fn step_key(step: Step) -> &'static str {
     match step {
         Step::Plan => "plan",
@@ -62,6 +75,28 @@ impl Ctx<'_> {
     pub async fn hazard_summary(&self) -> Result<Summary, ActionError> {
         self.actor.require(Permission::ViewHazards)?;
         Ok(hazards::summary(self.db, &self.actor.scope, self.on).await?)
+    }
+
+    /// A year's figures (quarters), by region for the city, else by enterprise.
+    pub async fn hazard_stats(
+        &self,
+        year: i32,
+        offset: i64,
+        limit: i64,
+    ) -> Result<HazardStats, ActionError> {
+        self.actor.require(Permission::ViewHazards)?;
+        let scope = &self.actor.scope;
+        if matches!(scope, Scope::City) {
+            let groups = hazards::quarterly_from_sums(self.db, year, self.on, None).await?;
+            return Ok(HazardStats::ByRegion(groups));
+        }
+        let page = hazards::enterprise_page(self.db, scope, year, self.on, offset, limit).await?;
+        let ids: Vec<i64> = page.rows.iter().map(|(id, _)| *id).collect();
+        let names = enterprise::names(self.db, scope, &ids).await?;
+        Ok(HazardStats::ByEnterprise {
+            page: Box::new(page),
+            names,
+        })
     }
 
     /// A hazard within the actor's scope with everything its page shows.

@@ -20,7 +20,8 @@
 //! - [`inspection_plans`], [`inspections`], [`hazards`], [`enforcement`]: the yearly plan,
 //!   inspections, hidden hazards, decisions, typical cases and warning notices.
 //! - [`reports`], [`bulletins`]: the districts' reports and the city's bulletins.
-//! - [`orgs`], [`sheets`]: evaluation organisations, scoring sheets, notifications read.
+//! - [`orgs`], [`sheets`], [`quality`]: evaluation organisations, scoring sheets,
+//!   notifications; the grading's quality monitor.
 //! - [`registry`]: the table of who may take which action, from which `docs/security.md`'s table
 //!   is checked.
 
@@ -41,6 +42,7 @@ pub mod imports;
 pub mod inspection_plans;
 pub mod inspections;
 pub mod orgs;
+pub mod quality;
 pub mod registry;
 pub mod reports;
 pub mod sheets;

@@ -18,6 +18,22 @@ pub struct Qualified<'a> {
 }
 
 impl Ctx<'_> {
+    /// The evaluation organisations with their evaluators: for the city, which keeps them, and
+    /// for whoever assigns cases to them.
+    pub async fn evaluation_orgs(
+        &self,
+    ) -> Result<Vec<(orgs::Org, Vec<orgs::Evaluator>)>, ActionError> {
+        if !self.actor.permits(Permission::ManageOrgs) {
+            self.actor.require(Permission::ActOnCases)?;
+        }
+        let mut out = Vec::new();
+        for o in orgs::list_orgs(self.db).await? {
+            let team = orgs::evaluators_of(self.db, o.id).await?;
+            out.push((o, team));
+        }
+        Ok(out)
+    }
+
     async fn org_may(&self, object: String) -> Result<(), ActionError> {
         self.actor.require(Permission::ManageOrgs)?;
         self.party_may("org.manage", object).await

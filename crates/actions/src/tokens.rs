@@ -124,3 +124,15 @@ pub async fn revoke_any(db: &Db, actor: &Actor, id: i64) -> Result<(), ActionErr
         Err(e) => Err(e.into()),
     }
 }
+
+/// The actor's own tokens.
+pub async fn own(db: &Db, actor: &Actor) -> Result<Vec<token::Token>, ActionError> {
+    let user_id = own_id(actor)?;
+    Ok(token::list(db, Some(user_id)).await?)
+}
+
+/// Every token, for the security administrator.
+pub async fn all(db: &Db, actor: &Actor) -> Result<Vec<token::Token>, ActionError> {
+    actor.require(Permission::ManageGrants)?;
+    Ok(token::list(db, None).await?)
+}

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use anbiao_domain::enterprise::EnterpriseDraft;
-use anbiao_store::enterprise;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -152,7 +151,7 @@ pub async fn create_enterprise(
         state.today(),
     )
     .await?;
-    let e = enterprise::get(&state.db, &u.scope, id).await?;
+    let e = state.ctx(&u.acting("api")).enterprise(id).await?;
     Ok((
         StatusCode::CREATED,
         Json(EnterpriseView::new(&state.reference, &e)),
@@ -171,7 +170,7 @@ pub async fn update_enterprise(
 ) -> Result<Json<EnterpriseView>, AppError> {
     let id = parse_id(&id)?;
     // Out of scope is "not found" whatever was sent.
-    let old = enterprise::get(&state.db, &u.scope, id).await?;
+    let old = state.ctx(&u.acting("api")).enterprise(id).await?;
     let b: EnterpriseBody = super::parse_json(&body)?;
     let (patch, version, reason) = b.into_draft()?;
     // The patch is merged over the record as read here: without a version from the client,
@@ -190,6 +189,6 @@ pub async fn update_enterprise(
         state.today(),
     )
     .await?;
-    let e = enterprise::get(&state.db, &u.scope, id).await?;
+    let e = state.ctx(&u.acting("api")).enterprise(id).await?;
     Ok(Json(EnterpriseView::new(&state.reference, &e)))
 }

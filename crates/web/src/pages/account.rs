@@ -195,7 +195,7 @@ async fn render_tokens(
     secret: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let rows = token::list(&state.db, Some(u.user.id))
+    let rows = tokens::own(&state.db, &u.acting("page"))
         .await?
         .iter()
         .map(|t| TokenRow::new(state, t, u.user.username.clone()))

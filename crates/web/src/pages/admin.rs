@@ -12,7 +12,7 @@ use serde::Deserialize;
 use anbiao_actions::tokens::{self, ForPartner};
 use anbiao_domain::{Permission, Role};
 use anbiao_store::account::{self, AccountChange, User};
-use anbiao_store::{enterprise, token};
+use anbiao_store::enterprise;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
@@ -87,8 +87,9 @@ fn role_opts() -> Vec<Opt> {
         .collect()
 }
 
-async fn user_rows(state: &AppState, me: i64) -> Result<Vec<UserRow>, AppError> {
-    Ok(account::list(&state.db)
+async fn user_rows(state: &AppState, u: &CurrentUser) -> Result<Vec<UserRow>, AppError> {
+    let me = u.user.id;
+    Ok(anbiao_actions::accounts::list(&state.db, &u.acting("page"))
         .await?
         .iter()
         .map(|u| UserRow::new(state, me, u))
@@ -135,7 +136,7 @@ async fn render_users(
     Ok(Html(
         UsersPage {
             layout: Layout::new(u, state, "users"),
-            rows: user_rows(state, u.user.id).await?,
+            rows: user_rows(state, u).await?,
             notice,
             error,
         }
@@ -268,7 +269,7 @@ async fn render_grants(
     Ok(Html(
         GrantsPage {
             layout: Layout::new(u, state, "grants"),
-            rows: user_rows(state, u.user.id).await?,
+            rows: user_rows(state, u).await?,
             roles: role_opts(),
             regions: region_opts(state),
             orgs: anbiao_store::orgs::list_orgs(&state.db)
@@ -363,7 +364,8 @@ async fn render_admin_tokens(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let users = account::list(&state.db).await?;
+    let actor = u.acting("page");
+    let users = anbiao_actions::accounts::list(&state.db, &actor).await?;
     let name_of = |id: i64| {
         users
             .iter()
@@ -371,7 +373,7 @@ async fn render_admin_tokens(
             .map(|x| x.username.clone())
             .unwrap_or_default()
     };
-    let rows = token::list(&state.db, None)
+    let rows = tokens::all(&state.db, &actor)
         .await?
         .iter()
         .map(|t| TokenRow::new(state, t, name_of(t.user_id)))

@@ -17,7 +17,7 @@ use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, Scope};
 use anbiao_store::assessment;
 use anbiao_store::grading::Case;
-use anbiao_store::{orgs, standards};
+use anbiao_store::standards;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
@@ -275,8 +275,8 @@ async fn render_detail(
     }
     let (mut assign_orgs, mut assign_team) = (Vec::new(), Vec::new());
     if show_assign {
-        for o in orgs::list_orgs(&state.db).await? {
-            for m in orgs::evaluators_of(&state.db, o.id).await? {
+        for (o, team) in cx.evaluation_orgs().await? {
+            for m in team {
                 assign_team.push(EvaluatorOpt {
                     id: m.id,
                     label: format!("{}（{}，资格至 {}）", m.name, o.name, m.qualified_until),

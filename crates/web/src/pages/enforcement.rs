@@ -143,8 +143,11 @@ async fn render_list(
         typical_only: q.typical.as_deref() == Some("1"),
         ..Default::default()
     };
-    let mut decisions =
-        enforcement::list(&state.db, &u.scope, &f, PAGE + 1, (page - 1) * PAGE).await?;
+    let actor = u.acting("page");
+    let mut decisions = state
+        .ctx(&actor)
+        .violations(&f, PAGE + 1, (page - 1) * PAGE)
+        .await?;
     let more = decisions.len() as i64 > PAGE;
     decisions.truncate(PAGE as usize);
     let cats = categories(state, on);

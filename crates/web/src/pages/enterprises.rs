@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use anbiao_domain::authority::FieldKeeper;
 use anbiao_domain::enterprise::{EnterpriseDraft, Field};
 use anbiao_domain::{EnterpriseStatus, Permission};
-use anbiao_store::enterprise::{self, SizeFilter, SortKey};
+use anbiao_store::enterprise::{SizeFilter, SortKey};
 
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
@@ -403,7 +403,7 @@ async fn save(
 ) -> Result<Response, HtmlError> {
     // Out of scope is "not found" whatever was posted.
     let existing = match id {
-        Some(id) => Some(enterprise::get(&state.db, &u.scope, id).await?),
+        Some(id) => Some(state.ctx(&u.acting("page")).enterprise(id).await?),
         None => None,
     };
     let (draft, version, reason) = form_draft(&form)?;

@@ -11,13 +11,13 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use anbiao_actions::hazards::Report;
+use anbiao_actions::hazards::{HazardStats, Report};
+use anbiao_domain::Permission;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::hazard::{FiveFixes, Level, State as HState, Step};
-use anbiao_domain::{Permission, Scope};
+use anbiao_store::StoreError;
 use anbiao_store::enforcement::Decision;
 use anbiao_store::hazards::{self, Filter, Hazard, HazardEvent, Line, Photo, Quarter};
-use anbiao_store::{StoreError, enterprise};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
@@ -577,65 +577,60 @@ pub async fn stats(
     if !(2000..=2100).contains(&year) {
         return Err(AppError::bad("year", "年度应在 2000 至 2100 之间").into());
     }
-    let by_unit = matches!(u.scope, Scope::City);
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let mut rows: Vec<StatsRow> = Vec::new();
     let mut tq: [Quarter; 4] = Default::default();
     let (mut groups_n, mut more) = (0i64, false);
-    if by_unit {
-        // The city's view per unit, from the running sums; region codes fold into their unit.
-        let groups = hazards::quarterly_from_sums(&state.db, year, state.today(), None).await?;
-        let mut by: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
-        for (code, qs) in groups {
-            let unit = state
-                .reference
-                .regions
-                .get(&code)
-                .map(|r| r.unit.clone())
-                .unwrap_or(code);
-            let e = by.entry(unit).or_default();
-            for (a, b) in e.iter_mut().zip(qs.iter()) {
-                a.add(b);
-            }
-        }
-        for (unit, qs) in by {
-            for (a, b) in tq.iter_mut().zip(qs.iter()) {
-                a.add(b);
-            }
-            rows.push(StatsRow {
-                year: year_of(&qs),
-                label: unit,
-                link: None,
-                quarters: qs,
-            });
-        }
-    } else {
-        // A district's, township's or enterprise's view per enterprise, a page at a time, most
-        // hazards found in the year first; names for the page only.
-        let p = hazards::enterprise_page(
-            &state.db,
-            &u.scope,
-            year,
-            state.today(),
-            (page - 1) * STATS_PAGE,
-            STATS_PAGE,
-        )
+    let actor = u.acting("page");
+    let stats = state
+        .ctx(&actor)
+        .hazard_stats(year, (page - 1) * STATS_PAGE, STATS_PAGE)
         .await?;
-        groups_n = p.enterprises;
-        more = p.more;
-        tq = p.total;
-        let ids: Vec<i64> = p.rows.iter().map(|(id, _)| *id).collect();
-        let names = enterprise::names(&state.db, &u.scope, &ids).await?;
-        for (id, qs) in p.rows {
-            rows.push(StatsRow {
-                year: year_of(&qs),
-                label: names
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("企业 #{id}")),
-                link: Some(format!("/enterprises/{id}/standing")),
-                quarters: qs,
-            });
+    let by_unit = matches!(stats, HazardStats::ByRegion(_));
+    match stats {
+        HazardStats::ByRegion(groups) => {
+            // The city's view per unit; region codes fold into their unit.
+            let mut by: std::collections::BTreeMap<String, [Quarter; 4]> = Default::default();
+            for (code, qs) in groups {
+                let unit = state
+                    .reference
+                    .regions
+                    .get(&code)
+                    .map(|r| r.unit.clone())
+                    .unwrap_or(code);
+                let e = by.entry(unit).or_default();
+                for (a, b) in e.iter_mut().zip(qs.iter()) {
+                    a.add(b);
+                }
+            }
+            for (unit, qs) in by {
+                for (a, b) in tq.iter_mut().zip(qs.iter()) {
+                    a.add(b);
+                }
+                rows.push(StatsRow {
+                    year: year_of(&qs),
+                    label: unit,
+                    link: None,
+                    quarters: qs,
+                });
+            }
+        }
+        HazardStats::ByEnterprise { page: p, names } => {
+            // Per enterprise, a page at a time, most hazards found in the year first.
+            groups_n = p.enterprises;
+            more = p.more;
+            tq = p.total;
+            for (id, qs) in p.rows {
+                rows.push(StatsRow {
+                    year: year_of(&qs),
+                    label: names
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("企业 #{id}")),
+                    link: Some(format!("/enterprises/{id}/standing")),
+                    quarters: qs,
+                });
+            }
         }
     }
     let total = StatsRow {

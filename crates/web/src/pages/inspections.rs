@@ -14,7 +14,6 @@ use anbiao_domain::checklist::Answer;
 use anbiao_domain::date::format_date;
 use anbiao_domain::hazard::Level;
 use anbiao_store::enforcement::Decision;
-use anbiao_store::enterprise;
 use anbiao_store::hazards;
 use anbiao_store::inspections::{Inspection, Kind};
 
@@ -111,7 +110,7 @@ async fn render_new(
         .in_force(on)
         .ok_or_else(|| AppError::bad("on", format!("{} 没有适用的检查表", format_date(on))))?;
     let enterprise_name = match q.enterprise {
-        Some(id) => enterprise::get(&state.db, &u.scope, id).await?.name,
+        Some(id) => state.ctx(&u.acting("page")).enterprise(id).await?.name,
         None => String::new(),
     };
     let kind = q

@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use anbiao_actions::orgs::Qualified;
 use anbiao_domain::date::parse_date;
-use anbiao_store::orgs;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
@@ -41,9 +40,9 @@ async fn render(
 ) -> Result<Html<String>, HtmlError> {
     let on = state.today();
     let mut rows = Vec::new();
-    for o in orgs::list_orgs(&state.db).await? {
-        let evaluators = orgs::evaluators_of(&state.db, o.id)
-            .await?
+    let actor = u.acting("page");
+    for (o, team) in state.ctx(&actor).evaluation_orgs().await? {
+        let evaluators = team
             .into_iter()
             .map(|m| {
                 format!(

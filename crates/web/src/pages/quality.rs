@@ -8,7 +8,6 @@ use time::Duration;
 
 use anbiao_domain::date::format_date;
 use anbiao_domain::quality::{alike_pairs, busiest_window};
-use anbiao_store::quality;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -96,12 +95,11 @@ pub async fn page(
         };
         return Ok(Html(page.render()?));
     };
-    let texts = quality::self_texts(
-        &state.db,
-        &u.scope,
-        on - Duration::days(set.similar_text_window_days),
-    )
-    .await?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let texts = cx
+        .self_texts(on - Duration::days(set.similar_text_window_days))
+        .await?;
     let keyed: Vec<(i64, &str)> = texts
         .iter()
         .map(|t| (t.enterprise_id, t.text.as_str()))
@@ -122,7 +120,7 @@ pub async fn page(
             }
         })
         .collect();
-    let loads = quality::evaluator_loads(&state.db, &u.scope, on - Duration::days(365)).await?;
+    let loads = cx.evaluator_loads(on - Duration::days(365)).await?;
     let mut busy: Vec<BusyRow> = loads
         .iter()
         .filter_map(|l| {
@@ -157,7 +155,8 @@ pub async fn page(
         .collect();
     busy.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
     let pct = |t: i64| anbiao_domain::scoring::Percent(t).to_string();
-    let gaps = quality::audit_gaps(&state.db, &u.scope, i64::from(set.audit_gap_points) * 10)
+    let gaps = cx
+        .audit_gaps(i64::from(set.audit_gap_points) * 10)
         .await?
         .into_iter()
         .map(|g| GapRow {

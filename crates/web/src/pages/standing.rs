@@ -11,7 +11,6 @@ use serde::Deserialize;
 use anbiao_domain::Permission;
 use anbiao_domain::date::parse_date;
 use anbiao_domain::rules::Accident;
-use anbiao_store::{certificate, enterprise};
 
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
@@ -413,11 +412,8 @@ pub async fn annual_missing(
     PageUser(u): PageUser,
 ) -> Result<Html<String>, HtmlError> {
     let mut rows = Vec::new();
-    for (c, years) in certificate::missing_annual(&state.db, &u.scope, state.today()).await? {
-        let name = enterprise::get(&state.db, &u.scope, c.enterprise_id)
-            .await
-            .map(|e| e.name)
-            .unwrap_or_default();
+    let actor = u.acting("page");
+    for (c, years, name) in state.ctx(&actor).annual_missing().await? {
         rows.push(MissingRow {
             enterprise_id: c.enterprise_id,
             enterprise: name,
