@@ -163,3 +163,25 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<account::User>, ActionEr
     }
     Ok(account::list(db).await?)
 }
+
+/// A user changes their own password (the current one checked), keeping the session they do
+/// it from and ending the others.
+pub async fn change_own_password(
+    db: &Db,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    policy: &SignInPolicy,
+    keep_session: Option<&str>,
+) -> Result<(), ActionError> {
+    let id = actor
+        .audit
+        .user_id
+        .ok_or_else(|| ActionError::Forbidden("请先登录".into()))?;
+    if actor.token.is_some() {
+        return Err(ActionError::Forbidden(
+            "不能用接口令牌修改密码，请登录后在“修改密码”页面修改".into(),
+        ));
+    }
+    Ok(account::change_password(db, &actor.audit, id, current, new, policy, keep_session).await?)
+}

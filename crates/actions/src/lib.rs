@@ -19,9 +19,11 @@
 //! - [`audits`]: quality audits of graded enterprises, re-checks, renewals.
 //! - [`inspection_plans`], [`inspections`], [`hazards`], [`enforcement`]: the yearly plan,
 //!   inspections, hidden hazards, decisions, typical cases and warning notices.
-//! - [`reports`], [`bulletins`]: the districts' reports and the city's bulletins.
+//! - [`programmes`], [`reports`], [`bulletins`]: the programme's figures and target table,
+//!   the districts' reports, the city's bulletins.
 //! - [`orgs`], [`sheets`], [`quality`]: evaluation organisations, scoring sheets,
 //!   notifications; the grading's quality monitor.
+//! - [`portal`]: what the public reads without signing in.
 //! - [`registry`]: the table of who may take which action, from which `docs/security.md`'s table
 //!   is checked.
 
@@ -42,6 +44,8 @@ pub mod imports;
 pub mod inspection_plans;
 pub mod inspections;
 pub mod orgs;
+pub mod portal;
+pub mod programmes;
 pub mod quality;
 pub mod registry;
 pub mod reports;

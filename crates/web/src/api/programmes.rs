@@ -5,8 +5,7 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use anbiao_domain::date::{format_date, parse_date};
-use anbiao_domain::programme::{Cell, Programme, Row, TargetTable, UnitCounts};
-use anbiao_store::programme as store;
+use anbiao_domain::programme::{Cell, Programme, Row, TargetTable};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -132,22 +131,15 @@ pub fn as_of(state: &AppState, raw: Option<&str>) -> Result<time::Date, AppError
     }
 }
 
-/// The table of `p` on `on`, with the city's counts on each passed deadline.
+/// The table of `p` on `on` as `u` reads it.
 pub async fn table_on(
     state: &AppState,
+    u: &CurrentUser,
     p: &Programme,
     on: time::Date,
 ) -> Result<TargetTable, AppError> {
-    let counts = store::counts(&state.db, on, p.start).await?;
-    let mut then = std::collections::BTreeMap::new();
-    for day in p.passed_deadlines(on) {
-        let mut city = UnitCounts::default();
-        for c in store::counts(&state.db, day, p.start).await?.values() {
-            city.add(c);
-        }
-        then.insert(day, city);
-    }
-    Ok(p.table(&counts, &then, on))
+    let actor = u.acting("page");
+    Ok(state.ctx(&actor).target_table(p, on).await?)
 }
 
 /// The loaded programmes.
@@ -173,13 +165,13 @@ pub async fn list_programmes(
     responses((status = 200, body = TargetsView), (status = 400, body = crate::error::ApiErrorBody), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody), (status = 404, body = crate::error::ApiErrorBody)))]
 pub async fn get_targets(
     State(state): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<TargetsQuery>,
 ) -> Result<Json<TargetsView>, AppError> {
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, q.as_of.as_deref())?;
-    let t = table_on(&state, p, on).await?;
+    let t = table_on(&state, &u, p, on).await?;
     Ok(Json(TargetsView {
         programme: ProgrammeView::new(p),
         as_of: format_date(on),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use anbiao_actions::tokens::{self, Personal};
 use anbiao_domain::Permission;
-use anbiao_store::{account, token};
+use anbiao_store::token;
 
 use crate::AppState;
 use crate::auth::{PageUser, is_htmx};
@@ -95,10 +95,9 @@ pub async fn change_password(
     let result = if input.new != input.confirm {
         Err(AppError::bad("confirm", "两次输入的新密码不一致"))
     } else {
-        account::change_password(
+        anbiao_actions::accounts::change_own_password(
             &state.db,
-            &u.actor("form"),
-            u.user.id,
+            &u.acting("form"),
             &input.current,
             &input.new,
             &state.config.policy,

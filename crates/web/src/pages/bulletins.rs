@@ -34,7 +34,7 @@ pub async fn draft(
 ) -> Result<Response, HtmlError> {
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, f.as_of.as_deref())?;
-    let t = table_on(&state, p, on).await?;
+    let t = table_on(&state, &u, p, on).await?;
     let (title, body) = draft_notice(p, &t);
     let actor = u.acting("form");
     let bid = state
@@ -177,7 +177,7 @@ struct PortalOne {
 
 /// `GET /portal/bulletins`
 pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let rows = bulletins::list(&state.db, None, true).await?;
+    let rows = anbiao_actions::portal::bulletins(&state.db).await?;
     Ok(Html(
         PortalList {
             nav: "bulletins",
@@ -187,21 +187,12 @@ pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, 
     ))
 }
 
-async fn published(state: &AppState, id: i64) -> Result<bulletins::Bulletin, AppError> {
-    let b = bulletins::get(&state.db, id).await?;
-    if b.state == "published" {
-        Ok(b)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
 /// `GET /portal/bulletins/{id}`
 pub async fn portal_one(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, HtmlError> {
-    let b = published(&state, id).await?;
+    let b = anbiao_actions::portal::bulletin(&state.db, id).await?;
     Ok(Html(
         PortalOne {
             nav: "bulletins",
@@ -216,7 +207,7 @@ pub async fn portal_pdf(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
-    let b = published(&state, id).await?;
+    let b = anbiao_actions::portal::bulletin(&state.db, id).await?;
     pdf_of(&state, &b).await
 }
 

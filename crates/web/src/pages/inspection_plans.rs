@@ -11,7 +11,7 @@ use serde::Deserialize;
 use anbiao_domain::Permission;
 use anbiao_domain::supervision::InspectionSet;
 use anbiao_sheets::XCell;
-use anbiao_store::inspection_plans::{self, LineRow, PlanRow};
+use anbiao_store::inspection_plans::{LineRow, PlanRow};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
@@ -365,7 +365,7 @@ struct PortalOne {
 
 /// `GET /portal/inspections`: the published draws.
 pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let rows = inspection_plans::published(&state.db, 200).await?;
+    let rows = anbiao_actions::portal::draws(&state.db, 200).await?;
     Ok(Html(
         PortalList {
             nav: "inspections",
@@ -382,13 +382,9 @@ pub async fn portal_one(
     Path(id): Path<i64>,
     Query(q): Query<Which>,
 ) -> Result<Html<String>, HtmlError> {
-    let plan = inspection_plans::by_id(&state.db, id)
-        .await?
-        .filter(|p| p.published_on.is_some())
-        .ok_or(AppError::NotFound)?;
     let page = q.page.unwrap_or(1).max(1);
-    let mut lines =
-        inspection_plans::drawn_lines(&state.db, id, PAGE + 1, (page - 1) * PAGE).await?;
+    let (plan, mut lines) =
+        anbiao_actions::portal::draw(&state.db, id, PAGE + 1, (page - 1) * PAGE).await?;
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);
     let lines = lines

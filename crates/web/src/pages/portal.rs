@@ -8,11 +8,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use anbiao_actions::portal;
 use anbiao_domain::Grade;
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::lifecycle::Action;
-use anbiao_store::certificate::{self, PublicCertificate};
-use anbiao_store::grading as cases;
+use anbiao_store::certificate::PublicCertificate;
 
 use crate::AppState;
 use crate::auth::ClientAddr;
@@ -80,19 +80,11 @@ pub async fn lookup(
     State(state): State<AppState>,
     Query(query): Query<LookupQuery>,
 ) -> Result<Html<String>, HtmlError> {
-    let q: String = anbiao_domain::text::clean(&query.q)
-        .chars()
-        .take(60)
+    let (q, found) = portal::search(&state.db, &query.q, 50).await?;
+    let rows = found
+        .into_iter()
+        .map(|c| CertRow::new(c, state.today()))
         .collect();
-    let rows = if q.is_empty() {
-        Vec::new()
-    } else {
-        certificate::public_search(&state.db, &q, 50)
-            .await?
-            .into_iter()
-            .map(|c| CertRow::new(c, state.today()))
-            .collect()
-    };
     Ok(Html(
         LookupPage {
             nav: "lookup",
@@ -115,17 +107,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, HtmlError> {
-    let found = if token.len() <= 64 && token.chars().all(|c| c.is_ascii_hexdigit()) {
-        match certificate::by_verify_token(&state.db, &token).await? {
-            Some(c) => certificate::public_search(&state.db, &c.number, 1)
-                .await?
-                .into_iter()
-                .next(),
-            None => None,
-        }
-    } else {
-        None
-    };
+    let found = portal::verify(&state.db, &token).await?;
     let status = if found.is_some() {
         StatusCode::OK
     } else {
@@ -163,7 +145,7 @@ async fn render_notices(
 ) -> Result<Html<String>, HtmlError> {
     let on = state.today();
     let set = state.reference.grading.in_force(on).ok();
-    let rows = cases::public_notices(&state.db)
+    let rows = portal::notices(&state.db)
         .await?
         .into_iter()
         .map(|n| {
@@ -291,7 +273,7 @@ struct AnnouncementsPage {
 }
 
 pub async fn announcements(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let rows = certificate::recent_public(&state.db, 100)
+    let rows = portal::announcements(&state.db, 100)
         .await?
         .into_iter()
         .map(|(issued_on, c)| AnnouncementRow {
@@ -338,7 +320,7 @@ pub async fn rectification(State(state): State<AppState>) -> Result<Html<String>
         .first()
         .map(|p| p.start)
         .unwrap_or_else(|| state.today() - time::Duration::days(3 * 365));
-    let rows = anbiao_store::audits::rectification_list(&state.db, since)
+    let rows = portal::rectification(&state.db, since)
         .await?
         .into_iter()
         .map(

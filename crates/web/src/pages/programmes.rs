@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use anbiao_domain::date::format_date;
 use anbiao_domain::programme::{Cell, Metric, Programme, Standing, UnitCounts};
-use anbiao_store::programme::{self as store, BehindQuery, Side};
+use anbiao_store::programme::{BehindQuery, Side};
 use time::Date;
 
 use crate::AppState;
@@ -173,7 +173,7 @@ pub async fn dashboard(
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, q.as_of.as_deref())?;
     let d = format_date(on);
-    let t = table_on(&state, p, on).await?;
+    let t = table_on(&state, &u, p, on).await?;
     let rows = t
         .rows
         .iter()
@@ -224,7 +224,7 @@ pub async fn dashboard(
         p.unit_section
     );
     let mut overdue = Vec::new();
-    for (_, label, cells) in crate::pages::submissions::grid(&state, p, on).await? {
+    for (_, label, cells) in crate::pages::submissions::grid(&state, &u, p, on).await? {
         let n = cells.iter().filter(|(st, _)| st.overdue()).count();
         if n > 0 {
             overdue.push(format!("{label} {n} 项"));
@@ -236,7 +236,10 @@ pub async fn dashboard(
         .filter(|d| d.kind == anbiao_domain::programme::DeadlineKind::List)
         .map(|d| d.key.clone())
         .collect();
-    let stages = store::pipeline(&state.db, &p.id, &lists, on).await?;
+    let stages = state
+        .ctx(&u.acting("page"))
+        .report_pipeline(p, &lists, on)
+        .await?;
     let pipeline = p
         .units
         .iter()
@@ -336,19 +339,18 @@ pub async fn behind(
         Some(other) => return Err(AppError::bad("side", format!("未知的名单类型“{other}”")).into()),
     };
     let d = format_date(on);
-    let found = store::behind(
-        &state.db,
-        &u.scope,
-        &BehindQuery {
+    let actor = u.acting("page");
+    let found = state
+        .ctx(&actor)
+        .behind(&BehindQuery {
             metric,
             unit,
             on,
             since: p.start,
             side,
             limit: LIST_LIMIT + 1,
-        },
-    )
-    .await?;
+        })
+        .await?;
     let limited = found.len() as i64 > LIST_LIMIT;
     let rows = found
         .into_iter()
@@ -388,14 +390,14 @@ pub async fn behind(
 /// metric's actual, target and status under its heading; the 合计 row last).
 pub async fn export(
     State(state): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<AsOf>,
 ) -> Result<Response, HtmlError> {
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, q.as_of.as_deref())?;
     let d = format_date(on);
-    let t = table_on(&state, p, on).await?;
+    let t = table_on(&state, &u, p, on).await?;
     let groups: Vec<(String, Vec<String>)> = p
         .columns
         .iter()
@@ -481,7 +483,7 @@ fn month_ends(start: Date, on: Date) -> Vec<Date> {
 /// SVG (loaded after the table).
 pub async fn charts(
     State(state): State<AppState>,
-    _u: CurrentUser,
+    u: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<AsOf>,
 ) -> Result<Html<String>, HtmlError> {
@@ -493,7 +495,10 @@ pub async fn charts(
     } else {
         month_ends(p.start, on)
     };
-    let city: Vec<UnitCounts> = store::counts_on_days(&state.db, &days, p.start)
+    let actor = u.acting("page");
+    let city: Vec<UnitCounts> = state
+        .ctx(&actor)
+        .counts_on_days(p, &days)
         .await?
         .iter()
         .map(|units| {

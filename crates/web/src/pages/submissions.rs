@@ -48,10 +48,11 @@ pub struct DeadlineHead {
 /// Each unit's status on each deadline with a submission, on `on`.
 pub async fn grid(
     state: &AppState,
+    u: &CurrentUser,
     p: &Programme,
     on: time::Date,
 ) -> Result<Vec<(String, String, Vec<(TaskStatus, Option<i64>)>)>, AppError> {
-    let all = submissions::of_programme(&state.db, &p.id).await?;
+    let all = state.ctx(&u.acting("page")).reports_of(p).await?;
     let mut latest: HashMap<(&str, &str), &submissions::Submission> = HashMap::new();
     for s in &all {
         if parse_date(&s.submitted_on).is_some_and(|d| d <= on) {
@@ -114,7 +115,7 @@ async fn render(
     let own = crate::pages::own_unit(state, u);
     let actor = u.acting("page");
     let reader = state.ctx(&actor);
-    let rows = grid(state, p, on)
+    let rows = grid(state, u, p, on)
         .await?
         .into_iter()
         .map(|(unit, label, cells)| TaskRow {
