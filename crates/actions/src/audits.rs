@@ -11,7 +11,9 @@ use anbiao_store::{certificate, enterprise};
 use time::Date;
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// An audit as the officer records it.
 #[derive(Debug, Clone)]
@@ -123,6 +125,10 @@ impl Ctx<'_> {
     /// 小微达标 certificate on the day.
     pub async fn record_audit(&self, a: &Audit<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::ManageAudits)?;
+        within("findings", "审计发现", a.findings, limits::ACCOUNT)?;
+        for item in a.checklist {
+            within("checklist", "要素说明", &item.note, limits::NOTE)?;
+        }
         let e = enterprise::get(self.db, &self.actor.scope, a.enterprise_id).await?;
         self.party_may("audit.record", format!("enterprise:{}", e.id))
             .await?;
@@ -196,6 +202,7 @@ impl Ctx<'_> {
         note: &str,
     ) -> Result<Option<i64>, ActionError> {
         self.actor.require(Permission::ManageAudits)?;
+        within("note", "复查说明", note, limits::NOTE)?;
         audits::get(self.db, &self.actor.scope, audit_id).await?;
         self.party_may("audit.record", format!("audit:{audit_id}"))
             .await?;

@@ -6,7 +6,9 @@ use anbiao_domain::Permission;
 use anbiao_store::bulletins::{self, Bulletin};
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// An edit of a draft, made against the version read.
 #[derive(Debug, Clone)]
@@ -59,6 +61,8 @@ impl Ctx<'_> {
     /// The city saves a draft, and publishes it when asked.
     pub async fn save_bulletin(&self, id: i64, e: &Edit<'_>) -> Result<(), ActionError> {
         self.actor.require(Permission::PublishBulletins)?;
+        within("title", "通报标题", e.title, limits::TITLE)?;
+        within("body", "通报正文", e.body, limits::DOCUMENT)?;
         bulletins::get(self.db, id).await?;
         self.party_may("bulletin.publish", format!("bulletin:{id}"))
             .await?;

@@ -11,7 +11,9 @@ use anbiao_store::{accident, audits, certificate, enterprise};
 use time::Date;
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// An enterprise's standing (信用状况): its certificates with their annual self-assessments,
 /// its accidents and its quality audits.
@@ -62,6 +64,7 @@ impl Ctx<'_> {
         rule: Option<&str>,
     ) -> Result<i64, ActionError> {
         self.actor.require(Permission::RevokeCertificates)?;
+        within("reason", "撤销理由", reason, limits::NOTE)?;
         let c = certificate::get(self.db, &self.actor.scope, id).await?;
         self.party_may("certificate.revoke", format!("certificate:{id}"))
             .await?;
@@ -139,6 +142,7 @@ impl Ctx<'_> {
         report: &str,
     ) -> Result<(), ActionError> {
         self.annual_may(id).await?;
+        within("report", "自评报告", report, limits::ACCOUNT)?;
         Ok(certificate::submit_annual(
             self.db,
             &self.actor.scope,
@@ -162,6 +166,7 @@ impl Ctx<'_> {
         description: &str,
     ) -> Result<i64, ActionError> {
         self.actor.require(Permission::RecordAccidents)?;
+        within("description", "事故概况", description, limits::ACCOUNT)?;
         enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
         self.party_may("accident.record", format!("enterprise:{enterprise_id}"))
             .await?;

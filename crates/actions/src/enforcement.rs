@@ -8,7 +8,9 @@ use anbiao_store::enforcement::{self, Decision, NewDecision, Notice, Rules};
 use time::Date;
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// An enforcement decision as the officer states it.
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ impl Ctx<'_> {
     /// under the violation categories and inspection rules in force on the decision's day.
     pub async fn decide_enforcement(&self, d: &Decide<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::Enforce)?;
+        within("facts", "违法事实", d.facts, limits::ACCOUNT)?;
+        within("reason", "裁量理由", d.reason, limits::NOTE)?;
+        within("document_no", "文书编号", d.document_no, limits::TITLE)?;
         self.party_may(
             "enforcement.decide",
             format!("enterprise:{}", d.enterprise_id),

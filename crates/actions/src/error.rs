@@ -26,6 +26,14 @@ pub enum ActionError {
     Internal(String),
 }
 
+/// Refuses a free text longer than `max` characters, on `field`, naming `what`.
+pub fn within(field: &str, what: &str, s: &str, max: usize) -> Result<(), ActionError> {
+    match anbiao_domain::text::over_limit(what, s, max) {
+        Some(m) => Err(ActionError::bad(field, m)),
+        None => Ok(()),
+    }
+}
+
 impl ActionError {
     pub fn bad(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid {

@@ -21,7 +21,9 @@ use anbiao_store::grading::{self, Case, CaseEvent, NewCase, Step};
 use anbiao_store::{Db, accident, certificate, enterprise, orgs, standards};
 use time::Date;
 
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// The province abbreviation on 二级/三级 certificate numbers.
 pub const REGION_ABBR: char = '苏';
@@ -385,6 +387,12 @@ impl Ctx<'_> {
         action: Action,
         reason: Option<&str>,
     ) -> Result<CaseState, ActionError> {
+        within(
+            "reason",
+            "理由",
+            reason.unwrap_or_default(),
+            limits::ACCOUNT,
+        )?;
         match action {
             Action::Apply
             | Action::Approve

@@ -12,7 +12,9 @@ use anbiao_store::hazards::{
 };
 use time::Date;
 
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 use crate::ctx::Ctx;
 
@@ -150,6 +152,12 @@ impl Ctx<'_> {
     /// The enterprise registers a hazard its own check found, on its own record.
     pub async fn report_hazard(&self, r: &Report<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::ReportHazards)?;
+        within(
+            "description",
+            "隐患描述",
+            r.description,
+            limits::DESCRIPTION,
+        )?;
         let Scope::Enterprise { id } = self.actor.scope else {
             return Err(ActionError::Forbidden(
                 "只有企业用户可以报告本企业自查的隐患".into(),
@@ -184,6 +192,14 @@ impl Ctx<'_> {
     /// The enterprise plans a major hazard's rectification with the 五定.
     pub async fn plan_hazard(&self, id: i64, five: &FiveFixes) -> Result<(), ActionError> {
         self.actor.require(Permission::ReportHazards)?;
+        within("measures", "治理措施", &five.measures, limits::ACCOUNT)?;
+        within("responsible", "责任人", &five.responsible, limits::TITLE)?;
+        within(
+            "contingency",
+            "应急预案",
+            &five.contingency,
+            limits::ACCOUNT,
+        )?;
         hazards::get(self.db, &self.actor.scope, id).await?;
         self.hazard_party_may(format!("hazard:{id}"), "plan")
             .await?;
@@ -208,6 +224,7 @@ impl Ctx<'_> {
         note: &str,
         photo: Option<&[u8]>,
     ) -> Result<State, ActionError> {
+        within("note", "说明", note, limits::NOTE)?;
         let key = step_key(step);
         let needed = match step {
             Step::Plan | Step::Rectify => Permission::ReportHazards,

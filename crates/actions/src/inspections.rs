@@ -13,7 +13,9 @@ use anbiao_store::{account, enterprise};
 use time::Date;
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// Which enterprise was inspected: by id (from its page) or by credit code (typed in the field).
 #[derive(Debug, Clone, Copy)]
@@ -168,6 +170,18 @@ impl Ctx<'_> {
     /// Officers of the enterprise's district or of the city record an inspection.
     pub async fn record_inspection(&self, r: &Record<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::Inspect)?;
+        within("summary", "检查情况", r.summary, limits::ACCOUNT)?;
+        for (_, _, note) in &r.answers {
+            within("answer", "检查记录说明", note, limits::NOTE)?;
+        }
+        for f in &r.findings {
+            within(
+                "description",
+                "隐患描述",
+                f.description,
+                limits::DESCRIPTION,
+            )?;
+        }
         let enterprise_id = match r.subject {
             Subject::Id(id) => id,
             Subject::CreditCode(code) => self.enterprise_by_code("credit_code", code).await?,

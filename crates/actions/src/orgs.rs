@@ -7,7 +7,9 @@ use anbiao_store::{StoreError, enterprise, orgs};
 use time::Date;
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// An organisation or an evaluator as registered: name, certificate and its expiry.
 #[derive(Debug, Clone, Copy)]
@@ -15,6 +17,18 @@ pub struct Qualified<'a> {
     pub name: &'a str,
     pub certificate: &'a str,
     pub until: Date,
+}
+
+impl Qualified<'_> {
+    fn within(&self) -> Result<(), ActionError> {
+        within("name", "名称", self.name, limits::TITLE)?;
+        within(
+            "qualification",
+            "资质或证书编号",
+            self.certificate,
+            limits::TITLE,
+        )
+    }
 }
 
 impl Ctx<'_> {
@@ -41,12 +55,14 @@ impl Ctx<'_> {
 
     /// The city registers an evaluation organisation.
     pub async fn create_org(&self, q: Qualified<'_>) -> Result<i64, ActionError> {
+        q.within()?;
         self.org_may("org:new".into()).await?;
         Ok(orgs::create_org(self.db, &self.actor.audit, q.name, q.certificate, q.until).await?)
     }
 
     /// The city registers an evaluator of an organisation.
     pub async fn add_evaluator(&self, org_id: i64, q: Qualified<'_>) -> Result<i64, ActionError> {
+        q.within()?;
         self.actor.require(Permission::ManageOrgs)?;
         orgs::get_org(self.db, org_id).await?;
         self.org_may(format!("org:{org_id}")).await?;
@@ -72,6 +88,7 @@ impl Ctx<'_> {
         self.actor.require(Permission::ManageOrgs)?;
         orgs::get_org(self.db, org_id).await?;
         self.org_may(format!("org:{org_id}")).await?;
+        within("note", "辅导说明", note, limits::NOTE)?;
         let code = anbiao_domain::text::clean(credit_code).to_uppercase();
         let ent = enterprise::id_by_credit_code(self.db, &code)
             .await?

@@ -8,7 +8,9 @@ use anbiao_store::submissions::Submission;
 use anbiao_store::{enterprise, submissions};
 
 use crate::ctx::Ctx;
-use crate::error::ActionError;
+use anbiao_domain::text::limits;
+
+use crate::error::{ActionError, within};
 
 /// The largest scan accepted.
 pub const MAX_FILE: usize = 20 * 1024 * 1024;
@@ -65,6 +67,8 @@ impl Ctx<'_> {
     /// A district officer submits the district's report for a deadline of the programme.
     pub async fn submit_report(&self, r: &Report<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::SubmitReports)?;
+        within("note", "报送说明", r.note.unwrap_or_default(), limits::NOTE)?;
+        within("file", "文件名", r.file_name, limits::TITLE * 2)?;
         let p = self
             .reference
             .programme(r.programme_id)

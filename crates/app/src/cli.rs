@@ -208,9 +208,10 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (when served behind HTTPS).
     #[arg(long, env = "ANBIAO_SECURE_COOKIES")]
     pub secure_cookies: bool,
-    /// Behind a reverse proxy: take the client address from X-Forwarded-For.
-    #[arg(long, env = "ANBIAO_TRUST_PROXY")]
-    pub trust_proxy: bool,
+    /// Behind N reverse proxies (`--trust-proxy` alone: one): the client address is the
+    /// X-Forwarded-For entry the nearest proxy appended, N hops from the right.
+    #[arg(long, env = "ANBIAO_TRUST_PROXY", num_args = 0..=1, default_value_t = 0, default_missing_value = "1", value_name = "N")]
+    pub trust_proxy: u8,
     /// Failed sign-ins in a row that lock an account.
     #[arg(long, default_value_t = 5, env = "ANBIAO_LOCK_AFTER")]
     pub lock_after: i32,

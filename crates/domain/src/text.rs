@@ -2,6 +2,23 @@
 
 /// Converts full-width ASCII variants (U+FF01..U+FF5E) and the ideographic space to their
 /// half-width forms. Other characters are kept as they are.
+/// The longest free texts the system keeps, in characters, by kind: a name or title, a short
+/// note or reason, a description of what was found, a long account (facts, findings, a
+/// report), a document body (a bulletin).
+pub mod limits {
+    pub const TITLE: usize = 100;
+    pub const NOTE: usize = 500;
+    pub const DESCRIPTION: usize = 1_000;
+    pub const ACCOUNT: usize = 5_000;
+    pub const DOCUMENT: usize = 50_000;
+}
+
+/// `None` when `s` is within `max` characters, else the refusal in words naming `what`.
+pub fn over_limit(what: &str, s: &str, max: usize) -> Option<String> {
+    let n = s.chars().count();
+    (n > max).then(|| format!("{what}不能超过 {max} 字（现有 {n} 字）"))
+}
+
 pub fn to_half_width(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -41,6 +58,15 @@ pub fn squeeze(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_text_over_its_limit_is_refused_with_both_lengths() {
+        assert_eq!(super::over_limit("说明", "一二三", 3), None);
+        assert_eq!(
+            super::over_limit("说明", "一二三四", 3).as_deref(),
+            Some("说明不能超过 3 字（现有 4 字）")
+        );
+    }
+
     use super::*;
 
     #[test]

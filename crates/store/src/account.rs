@@ -418,8 +418,13 @@ pub async fn change_password(
         .execute(c)
         .await
         .map(|_| ()))?;
-    let ev =
-        Event::new("password.change", format!("user:{}", user.username)).detail("修改本人密码");
+    let revoked = crate::token::revoke_all_tx(&mut tx, user_id, &actor.username).await?;
+    let detail = if revoked > 0 {
+        format!("修改本人密码；吊销接口令牌 {revoked} 个")
+    } else {
+        "修改本人密码".to_string()
+    };
+    let ev = Event::new("password.change", format!("user:{}", user.username)).detail(detail);
     audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(())
@@ -533,6 +538,8 @@ pub async fn change(
         .await
         .map(|_| ()))?;
     // A disabled account, a new password or a new role ends the account's sessions.
+    // Its API tokens are revoked with them.
+    let mut detail = detail.to_string();
     if !matches!(what, AccountChange::Enable | AccountChange::Unlock) {
         const END: &str = "DELETE FROM user_session WHERE user_id = $1";
         with_tx!(&mut tx, |c| sqlx::query(END)
@@ -540,6 +547,10 @@ pub async fn change(
             .execute(c)
             .await
             .map(|_| ()))?;
+        let revoked = crate::token::revoke_all_tx(&mut tx, id, &actor.username).await?;
+        if revoked > 0 {
+            detail.push_str(&format!("；吊销接口令牌 {revoked} 个"));
+        }
     }
     let ev = Event::new(action, format!("user:{}", old.username))
         .states(Some(&old.state()), Some(&new.state()))

@@ -184,6 +184,24 @@ pub async fn list(db: &Db, user_id: Option<i64>) -> Result<Vec<Token>, StoreErro
     .await)?)
 }
 
+/// Revokes every live token of a user, in the transaction that changes the account (a new
+/// password, a reset, a disabled account, a new role): a token must not outlive the
+/// credentials or the role it was issued under. Returns how many were revoked.
+pub(crate) async fn revoke_all_tx(
+    tx: &mut crate::db::Tx,
+    user_id: i64,
+    by: &str,
+) -> Result<u64, StoreError> {
+    const SQL: &str = "UPDATE api_token SET revoked_at = $2, revoked_by = $3 WHERE user_id = $1 AND revoked_at IS NULL";
+    Ok(with_tx!(tx, |c| sqlx::query(SQL)
+        .bind(user_id)
+        .bind(now())
+        .bind(by)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
 /// Revokes a token at once. `owner`, when given, must own it (personal tokens).
 pub async fn revoke(db: &Db, actor: &Actor, id: i64, owner: Option<i64>) -> Result<(), StoreError> {
     let t = by_id(db, id)

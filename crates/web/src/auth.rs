@@ -89,25 +89,47 @@ fn reject(path: &str, e: AppError) -> Response {
     }
 }
 
-/// The caller's address: the first `X-Forwarded-For` hop when the server sits behind a trusted
-/// proxy, else the socket's peer.
+/// The caller's address: behind trusted proxies, the `X-Forwarded-For` entry the nearest of
+/// them appended for the client; else the socket's peer.
 #[derive(Debug, Clone, Default)]
 pub struct ClientAddr(pub String);
 
-fn client_addr(req: &Request, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().chars().take(64).collect();
+fn client_addr(req: &Request, trusted_proxies: u8) -> String {
+    let peer = || {
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default()
+    };
+    if trusted_proxies == 0 {
+        return peer();
     }
-    req.extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default()
+    forwarded_client(
+        req.headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        trusted_proxies,
+    )
+    .unwrap_or_else(peer)
+}
+
+/// The client address in `X-Forwarded-For` values (several headers read as one list) with
+/// `hops` trusted proxies: the entry `hops` from the right, each proxy having appended the
+/// address it was connected from. Entries to its left are the client's own words and are
+/// ignored. `None` when that entry is missing or is not an IP address.
+pub fn forwarded_client<'a>(values: impl Iterator<Item = &'a str>, hops: u8) -> Option<String> {
+    let entries: Vec<&str> = values
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let at = entries.len().checked_sub(usize::from(hops))?;
+    let entry = entries.get(at)?;
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
 }
 
 /// The bearer secret of an API request, if it carries `Authorization`. A malformed header is an
@@ -135,7 +157,7 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    let client = client_addr(&req, state.config.trust_proxy);
+    let client = client_addr(&req, state.config.trusted_proxies);
     req.extensions_mut().insert(ClientAddr(client.clone()));
 
     if is_api(&path)
@@ -435,5 +457,28 @@ mod tests {
         assert_eq!(cookie(&c, COOKIE).as_deref(), Some("abc"));
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+
+    #[test]
+    fn the_client_is_counted_from_the_right() {
+        use super::forwarded_client;
+        let one = |v: &str, hops| forwarded_client(std::iter::once(v), hops);
+        assert_eq!(one("10.0.0.5", 1).as_deref(), Some("10.0.0.5"));
+        assert_eq!(one("6.6.6.6, 10.0.0.5", 1).as_deref(), Some("10.0.0.5"));
+        assert_eq!(
+            one("6.6.6.6, 10.0.0.5, 172.16.0.1", 2).as_deref(),
+            Some("10.0.0.5")
+        );
+        // Two headers read as one list.
+        let two = ["6.6.6.6", "10.0.0.5"];
+        assert_eq!(
+            forwarded_client(two.into_iter(), 1).as_deref(),
+            Some("10.0.0.5")
+        );
+        // Fewer entries than trusted hops, or garbage where the client should be: none.
+        assert_eq!(one("10.0.0.5", 2), None);
+        assert_eq!(one("6.6.6.6, not-an-address", 1), None);
+        assert_eq!(one("", 1), None);
+        assert_eq!(one("2001:db8::1", 1).as_deref(), Some("2001:db8::1"));
     }
 }

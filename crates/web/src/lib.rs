@@ -41,8 +41,10 @@ pub struct WebConfig {
     pub policy: SignInPolicy,
     /// Sign-in attempts allowed per client address per minute.
     pub sign_ins_per_minute: u32,
-    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy).
-    pub trust_proxy: bool,
+    /// How many reverse proxies in front of the server append to `X-Forwarded-For` (0: none,
+    /// the socket's peer is the client). The client is the entry that many hops from the
+    /// right: what the nearest trusted proxy saw, never what the client wrote itself.
+    pub trusted_proxies: u8,
     /// The address the public reaches the portal at (printed in certificate QR codes); when
     /// unset, taken from the request's Host header.
     pub public_url: Option<String>,
@@ -60,7 +62,7 @@ impl Default for WebConfig {
             session_ttl_secs: 30 * 60,
             policy: SignInPolicy::default(),
             sign_ins_per_minute: 20,
-            trust_proxy: false,
+            trusted_proxies: 0,
             public_url: None,
             cjk_font: None,
             fixed_date: None,

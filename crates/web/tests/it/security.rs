@@ -37,7 +37,7 @@ async fn lockout_rate_limit_and_audit_over_http() {
     each_backend(|db| async move {
         let config = WebConfig {
             sign_ins_per_minute: 8,
-            trust_proxy: true,
+            trusted_proxies: 1,
             ..WebConfig::default()
         };
         let app = TestApp::with_config(db.clone(), config).await;
@@ -716,6 +716,152 @@ async fn malformed_requests_are_refused_in_chinese() {
         assert!(res.status().is_client_error());
         let body = body_text(res).await;
         assert!(!body.contains("Invalid URL"), "{body}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_client_is_what_the_proxy_saw() {
+    each_backend(|db| async move {
+        let config = WebConfig {
+            sign_ins_per_minute: 3,
+            trusted_proxies: 1,
+            ..WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        // A client rotating the hop it writes itself; the proxy appends the address it saw
+        // (10.7.7.7) each time: the limiter counts one client.
+        let mut statuses = Vec::new();
+        for i in 0..5 {
+            let forged = format!("203.0.113.{i}, 10.7.7.7");
+            let res = app
+                .send(login_form(&format!("nobody{i}"), "Wrong%232018", &forged))
+                .await;
+            statuses.push(res.status().as_u16());
+        }
+        assert_eq!(statuses, vec![401, 401, 401, 429, 429], "{statuses:?}");
+        // Another client behind the same proxy is not held back.
+        let res = app
+            .send(login_form(
+                "nobody",
+                "Wrong%232018",
+                "203.0.113.9, 10.7.7.8",
+            ))
+            .await;
+        assert_eq!(res.status(), 401);
+        // The audit entry names the address the proxy saw, not the forged one.
+        let failed = audit_log::search(
+            &db,
+            &Filter {
+                action: Some("signin.failed".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .expect("search");
+        assert!(!failed.is_empty());
+        assert!(
+            failed.iter().all(|e| e.client_addr.starts_with("10.7.7.")),
+            "{failed:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_end_with_the_password_or_the_role_they_were_issued_under() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let issue = |user_id: i64| {
+            let db = db.clone();
+            async move {
+                token::issue(
+                    &db,
+                    &Actor::new("tester", "cli"),
+                    &NewToken {
+                        user_id,
+                        name: "报表脚本".into(),
+                        read_only: true,
+                        permissions: Vec::new(),
+                        region_code: None,
+                        days: 30,
+                    },
+                )
+                .await
+                .expect("issued")
+                .1
+            }
+        };
+        let state = |secret: String| {
+            let db = db.clone();
+            async move {
+                match token::check(&db, &secret).await.expect("checked") {
+                    token::Presented::Valid(..) => "valid",
+                    token::Presented::Revoked(_) => "revoked",
+                    token::Presented::Expired(_) => "expired",
+                    token::Presented::Unknown => "unknown",
+                }
+            }
+        };
+        let rugao = account::by_username(&db, "rugao")
+            .await
+            .expect("ran")
+            .expect("rugao");
+        let secret = issue(rugao.id).await;
+        assert_eq!(state(secret.clone()).await, "valid");
+        // Its owner changes the password: the token ends with the old password.
+        let s = app.session_for("rugao").await;
+        let res = app
+            .send(s.form(
+                "/account/password",
+                &[
+                    ("current", PASSWORD),
+                    ("new", "Neu-Passw0rd-2026!"),
+                    ("confirm", "Neu-Passw0rd-2026!"),
+                ],
+            ))
+            .await;
+        assert!(
+            res.status().is_redirection() || res.status() == 204,
+            "{}",
+            res.status()
+        );
+        assert_eq!(state(secret).await, "revoked");
+        let changed = audit_log::search(
+            &db,
+            &Filter {
+                action: Some("password.change".into()),
+                ..Default::default()
+            },
+            1,
+            0,
+        )
+        .await
+        .expect("search");
+        assert!(
+            changed[0].detail.contains("吊销接口令牌 1 个"),
+            "{:?}",
+            changed[0]
+        );
+        // The system administrator disables an account: its tokens end too.
+        let rudong = account::by_username(&db, "rudong")
+            .await
+            .expect("ran")
+            .expect("rudong");
+        let secret = issue(rudong.id).await;
+        let sys = app.session_for("sysadmin").await;
+        let res = app
+            .send(sys.form(
+                &format!("/admin/users/{}", rudong.id),
+                &[("action", "disable")],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        assert_ne!(state(secret).await, "valid");
+        let still = token::list(&db, Some(rudong.id)).await.expect("listed");
+        assert!(still.iter().all(|t| t.revoked_at.is_some()), "{still:?}");
     })
     .await;
 }

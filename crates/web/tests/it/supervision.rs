@@ -596,3 +596,57 @@ async fn a_districts_statistics_page_through_its_enterprises_most_hazards_first(
     })
     .await;
 }
+
+#[tokio::test]
+async fn free_text_is_bounded_and_the_refusal_names_the_limit() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&app, 7).await;
+        add_user(&db, "qiye", Role::EnterpriseManager, None, Some(ent)).await;
+        let qiye = app.session_for("qiye").await;
+        let today = anbiao_domain::date::format_date(anbiao_web::today());
+        let deadline =
+            anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(10));
+        let long = "配电箱".repeat(400);
+        let report = |description: &str| {
+            multipart(
+                &qiye,
+                "/hazards",
+                &[
+                    ("level", "general"),
+                    ("found_on", today.as_str()),
+                    ("deadline", deadline.as_str()),
+                    ("description", description),
+                ],
+                &[],
+            )
+        };
+        let res = app.send(report(&long)).await;
+        assert_eq!(res.status(), 422);
+        let body = body_text(res).await;
+        assert!(
+            body.contains("隐患描述不能超过 1000 字（现有 1200 字）"),
+            "{body}"
+        );
+        assert!(
+            hazards::list(&db, &Scope::City, &Default::default(), 10, 0)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let res = app.send(report("配电箱门未关闭，警示标志缺失")).await;
+        assert!(
+            res.status().is_redirection() || res.status() == 204,
+            "{}",
+            res.status()
+        );
+        assert_eq!(
+            hazards::list(&db, &Scope::City, &Default::default(), 10, 0)
+                .await
+                .expect("list")
+                .len(),
+            1
+        );
+    })
+    .await;
+}
