@@ -68,6 +68,15 @@ impl Ctx<'_> {
         let c = certificate::get(self.db, &self.actor.scope, id).await?;
         self.party_may("certificate.revoke", format!("certificate:{id}"))
             .await?;
+        if on > self.on {
+            return Err(ActionError::bad("on", "撤销日期不能晚于今天"));
+        }
+        if anbiao_domain::date::parse_date(&c.valid_from).is_some_and(|from| on < from) {
+            return Err(ActionError::bad(
+                "on",
+                format!("撤销日期不能早于证书生效日期（{}）", c.valid_from),
+            ));
+        }
         certificate::revoke(
             self.db,
             &self.actor.scope,

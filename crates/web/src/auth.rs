@@ -245,11 +245,20 @@ async fn token_user(
     client: &str,
     request: &str,
 ) -> Result<CurrentUser, AppError> {
+    // A flood of bad tokens from one address is turned away before the database is asked.
+    if state
+        .refusals
+        .exceeded(client, state.config.sign_ins_per_minute)
+    {
+        return Err(AppError::TooManyRequests);
+    }
     let anonymous = Actor {
         client: client.to_string(),
         source: "token".into(),
         ..Actor::default()
     };
+    // What the entry says of the request is bounded (a path may be long).
+    let request: String = request.chars().take(MAX_REQUEST_TEXT).collect();
     let refuse = |msg: &'static str, t: Option<&Token>| {
         let object = t
             .map(|t| format!("token:{}", t.id))
@@ -264,7 +273,7 @@ async fn token_user(
                 let mut u = CurrentUser::new(state, *user, client)?;
                 u.narrow_to_token(state, *t);
                 if let Some(t) = &u.token {
-                    token::record_use(&state.db, &u.actor("token"), t, "token.use", request, "")
+                    token::record_use(&state.db, &u.actor("token"), t, "token.use", &request, "")
                         .await?;
                 }
                 return Ok(u);
@@ -274,9 +283,28 @@ async fn token_user(
             Presented::Unknown => refuse("令牌无效", None),
         },
     };
-    audit_log::append(&state.db, &anonymous, &ev).await?;
+    // One entry for a burst: the window's first refusal, with how many the window before
+    // held after its own first.
+    // Counted per address (the flood limit above) and recorded per address and token (a
+    // revoked or expired token in use is worth its own entry).
+    state.refusals.refused(client);
+    let burst = state
+        .refusals
+        .refused(&format!("{client}\u{0}{}", ev.object));
+    if let crate::limit::Burst::Record { earlier } = burst {
+        let ev = if earlier > 0 {
+            let detail = format!("{}（此前一分钟内另有 {earlier} 次被拒）", ev.detail);
+            ev.detail(detail)
+        } else {
+            ev
+        };
+        audit_log::append(&state.db, &anonymous, &ev).await?;
+    }
     Err(err)
 }
+
+/// Most characters of a request's method and path an audit entry keeps.
+const MAX_REQUEST_TEXT: usize = 200;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

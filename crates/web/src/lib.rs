@@ -76,6 +76,8 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     pub config: Arc<WebConfig>,
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Refused API tokens per address and minute (one audit entry a burst).
+    pub refusals: Arc<limit::RefusalBursts>,
     /// The CJK font for PDFs, loaded at the first document and kept (or why it is missing).
     font: Arc<OnceLock<Result<CjkFont, String>>>,
 }
@@ -86,6 +88,7 @@ impl AppState {
             db,
             reference: Arc::new(reference),
             sign_in_limiter: Arc::new(SignInLimiter::new(config.sign_ins_per_minute)),
+            refusals: Arc::new(limit::RefusalBursts::default()),
             config: Arc::new(config),
             font: Arc::new(OnceLock::new()),
         }

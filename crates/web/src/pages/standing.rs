@@ -12,10 +12,10 @@ use anbiao_domain::Permission;
 use anbiao_domain::date::parse_date;
 use anbiao_domain::rules::Accident;
 
+use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, redirect, show_refusal};
-use crate::{AppState, today};
 
 pub struct CertLine {
     pub id: i64,
@@ -316,7 +316,22 @@ pub async fn revoke(
     let actor = u.acting("form");
     let cx = state.ctx(&actor);
     let c = cx.certificate(id).await?;
-    let on = parse_date(&input.on).unwrap_or_else(today);
+    let on = match input.on.trim() {
+        "" => state.today(),
+        v => match parse_date(v) {
+            Some(d) => d,
+            None => {
+                let page = render(
+                    &state,
+                    &u,
+                    c.enterprise_id,
+                    Some(format!("撤销日期“{v}”不是有效日期（格式 2019-03-01）")),
+                )
+                .await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+        },
+    };
     let rule = anbiao_domain::rules::RuleRef::parse(&input.rule).map(|r| r.to_string());
     match cx.revoke(id, on, &input.reason, rule.as_deref()).await {
         Ok(enterprise_id) => Ok(redirect(

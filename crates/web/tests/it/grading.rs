@@ -785,6 +785,19 @@ async fn an_accident_proposes_revocation_and_an_officer_confirms_it() {
         );
         let res = app.send(city.form(&revoke, &[("reason", " ")])).await;
         assert_eq!(res.status(), 422);
+        // The date is checked against today and the certificate's own dates.
+        let tomorrow = anbiao_domain::date::format_date(today + time::Duration::days(1));
+        for (on, why) in [
+            (tomorrow.as_str(), "撤销日期不能晚于今天"),
+            ("2001-01-01", "撤销日期不能早于证书生效日期"),
+            ("2019-02-30", "不是有效日期"),
+        ] {
+            let res = app
+                .send(city.form(&revoke, &[("reason", "发生死亡事故"), ("on", on)]))
+                .await;
+            assert_eq!(res.status(), 422, "{on}");
+            assert!(crate::body_text(res).await.contains(why), "{on}");
+        }
         let res = app
             .send(city.form(
                 &revoke,

@@ -375,7 +375,9 @@ async fn bearer_tokens_scope_revoke_and_log() {
         let res = app.send(bearer("GET", "/api/v1/enterprises", &old)).await;
         assert_eq!(res.status(), 401);
         assert_eq!(body_json(res).await["message"], "令牌已过期");
-        assert_eq!(count_action(&db, "token.refused").await, 4);
+        // One entry per address, token and minute: the forged and the malformed header are
+        // one burst of unknown tokens; the revoked and the expired token each have theirs.
+        assert_eq!(count_action(&db, "token.refused").await, 3);
         // A personal token through the page: shown once, at most the owner's permissions.
         let res = app
             .send(city.form(
@@ -862,6 +864,59 @@ async fn tokens_end_with_the_password_or_the_role_they_were_issued_under() {
         assert_ne!(state(secret).await, "valid");
         let still = token::list(&db, Some(rudong.id)).await.expect("listed");
         assert!(still.iter().all(|t| t.revoked_at.is_some()), "{still:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_burst_of_bad_tokens_writes_one_entry_and_a_flood_is_turned_away() {
+    each_backend(|db| async move {
+        let config = WebConfig {
+            sign_ins_per_minute: 10,
+            trusted_proxies: 1,
+            ..WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        let bad = |path: &str, from: &str| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, "Bearer abt_not-a-real-token")
+                .header("x-forwarded-for", from)
+                .body(Body::empty())
+                .expect("request")
+        };
+        let long_path = format!("/api/v1/enterprises?q={}", "x".repeat(900));
+        let before = count_action(&db, "token.refused").await;
+        let mut statuses = Vec::new();
+        for i in 0..40 {
+            let path = if i % 2 == 0 {
+                "/api/v1/openapi.json"
+            } else {
+                long_path.as_str()
+            };
+            statuses.push(app.send(bad(path, "10.8.8.8")).await.status().as_u16());
+        }
+        // Refused with 401 while counted (ten a minute here), then 429 without a look-up.
+        assert!(statuses[..11].iter().all(|s| *s == 401), "{statuses:?}");
+        assert!(statuses[11..].iter().all(|s| *s == 429), "{statuses:?}");
+        // One entry for the burst; another address has its own.
+        assert_eq!(count_action(&db, "token.refused").await, before + 1);
+        assert_eq!(app.send(bad(&long_path, "10.8.8.9")).await.status(), 401);
+        assert_eq!(count_action(&db, "token.refused").await, before + 2);
+        let entries = audit_log::search(
+            &db,
+            &Filter {
+                action: Some("token.refused".into()),
+                ..Default::default()
+            },
+            5,
+            0,
+        )
+        .await
+        .expect("search");
+        assert!(
+            entries.iter().all(|e| e.detail.chars().count() <= 260),
+            "{entries:?}"
+        );
     })
     .await;
 }
