@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
     about = "安标：工贸企业安全生产标准化管理系统"
 )]
 pub struct Cli {
-    /// Database URL: a SQLite file (default anbiao.db in the working directory) or postgres://…
+    /// Database URL: a SQLite file (default anbiao.db in the working directory; the demo's
+    /// own anbiao-demo.db for `demo`) or postgres://…
     #[arg(
         long,
         global = true,
@@ -200,8 +201,15 @@ pub enum TokenAction {
     },
 }
 
+/// The demo's database when none is named.
+pub const DEMO_DB: &str = "sqlite://anbiao-demo.db";
+
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
+    /// Serve a database that holds the demo's published logins (a demonstration or training
+    /// copy); without it `serve` refuses such a database.
+    #[arg(long, env = "ANBIAO_ALLOW_DEMO_LOGINS")]
+    pub allow_demo_logins: bool,
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 8080, env = "ANBIAO_PORT")]
     pub port: u16,

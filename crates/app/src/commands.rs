@@ -101,6 +101,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Serve { serve } => {
             let db = open(&cli.db, &reference).await?;
+            if !serve.allow_demo_logins
+                && let Some(login) = demo_login_in_use(&db).await?
+            {
+                eprintln!(
+                    "错误：数据库中有演示账号“{login}”且仍使用公开的演示密码，不能作为正式系统提供服务。\
+                     请修改或停用该账号；演示或培训副本请加 --allow-demo-logins。"
+                );
+                return Ok(2);
+            }
             serve_app(db, reference, serve).await?;
             Ok(0)
         }
@@ -268,6 +277,31 @@ async fn seed_enterprises(
 }
 
 pub const DEMO_PASSWORD: &str = "Demo@2018";
+
+/// The demo's logins.
+const DEMO_LOGINS: [&str; 14] = [
+    "city", "zf01", "zf02", "zf03", "haian", "rugao", "rucheng", "qiye", "pingshen", "kaoping",
+    "bank", "sysadmin", "secadmin", "auditor",
+];
+
+/// A demo login that still opens with the published demo password, if any (an active account
+/// of the demo's names whose password verifies).
+async fn demo_login_in_use(db: &Db) -> anyhow::Result<Option<String>> {
+    for name in DEMO_LOGINS {
+        let Some(u) = account::by_username(db, name).await? else {
+            continue;
+        };
+        let hash = u.password_hash.clone();
+        let opens = tokio::task::spawn_blocking(move || {
+            anbiao_store::account::verify_password(DEMO_PASSWORD, &hash)
+        })
+        .await?;
+        if u.active && opens {
+            return Ok(Some(name.to_string()));
+        }
+    }
+    Ok(None)
+}
 
 /// One login per role; created when missing. Returns (username, description).
 async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {

@@ -9,11 +9,19 @@ mod registry_cmd;
 mod story;
 mod supervision;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 #[tokio::main]
 async fn main() {
-    let args = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let mut args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // The demo keeps to its own file unless a database is named: a demo run in a directory
+    // holding the real anbiao.db must not plant its known logins there.
+    if matches.value_source("db") == Some(clap::parser::ValueSource::DefaultValue)
+        && matches!(args.command, cli::Command::Demo { .. })
+    {
+        args.db = cli::DEMO_DB.to_string();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

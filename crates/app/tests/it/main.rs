@@ -832,3 +832,55 @@ async fn the_major_hazard_list_imports_when_complete() {
         );
     }
 }
+
+#[tokio::test]
+async fn serve_refuses_the_demo_s_logins_and_the_demo_keeps_to_its_own_file() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        // An account named as a demo login, still with the published demo password.
+        let ok = anbiao(
+            &t.url,
+            &[
+                "user",
+                "add",
+                "--username",
+                "city",
+                "--password",
+                "Demo@2018",
+                "--role",
+                "city_officer",
+            ],
+        );
+        assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+        let out = anbiao(&t.url, &["serve", "--port", "0"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("演示账号“city”"), "{}", text(&out));
+        assert!(text(&out).contains("--allow-demo-logins"));
+    }
+    // `demo` without --db writes anbiao-demo.db, never the working directory's anbiao.db.
+    let dir = std::env::temp_dir().join(format!("anbiao-demo-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anbiao"))
+        .args(["demo", "--port", &port.to_string(), "--enterprises", "50"])
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo");
+    let start = Instant::now();
+    while !dir.join("anbiao-demo.db").exists() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(dir.join("anbiao-demo.db").exists());
+    assert!(!dir.join("anbiao.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
