@@ -512,8 +512,31 @@ async fn guard(
         req.method().clone()
     };
     let Some(access) = g.declared.get(&(method, path)).copied() else {
-        tracing::error!(path, "route without a declared access rule refused");
-        return refuse(api, AppError::Forbidden("访问此地址"));
+        // Another method of a declared route (a GET on a form's POST): 405, naming the methods
+        // the path takes. A path with no rule at all is a programming error.
+        let mut allowed: Vec<&str> = g
+            .declared
+            .keys()
+            .filter(|(_, p)| *p == path)
+            .map(|(m, _)| m.as_str())
+            .collect();
+        allowed.sort_unstable();
+        if allowed.is_empty() {
+            tracing::error!(path, "route without a declared access rule refused");
+            return refuse(api, AppError::Forbidden("访问此地址"));
+        }
+        let mut res = refuse(
+            api,
+            AppError::BadRequest {
+                field: None,
+                message: "该地址不支持这种请求方式，请通过页面上的链接或按钮操作".into(),
+            },
+        );
+        *res.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+            res.headers_mut().insert(axum::http::header::ALLOW, v);
+        }
+        return res;
     };
     if access == Access::Public {
         return next.run(req).await;

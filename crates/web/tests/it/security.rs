@@ -713,6 +713,16 @@ async fn malformed_requests_are_refused_in_chinese() {
             .await;
         assert_eq!(res.status(), 415);
         assert!(body_text(res).await.contains("请通过页面上的表单提交"));
+        // Another method of a form's address: 405 naming the one it takes, in Chinese.
+        let res = app.send(rugao.get("/warnings")).await;
+        assert_eq!(res.status(), 405);
+        assert_eq!(
+            res.headers()
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok()),
+            Some("POST")
+        );
+        assert!(body_text(res).await.contains("不支持这种请求方式"));
         // The API answers in its own format.
         let res = app.send(rugao.get("/api/v1/enterprises/abc")).await;
         assert!(res.status().is_client_error());
