@@ -19,7 +19,7 @@ use anbiao_store::enterprise;
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
-use crate::pages::{Layout, own_unit, random_seed, redirect, show_refusal};
+use crate::pages::{DrawForm, Layout, own_unit, random_seed, redirect, show_refusal};
 
 #[derive(Deserialize)]
 pub struct Which {
@@ -142,13 +142,6 @@ pub async fn page(
     render(&state, &u, year, unit, None).await
 }
 
-#[derive(Deserialize)]
-pub struct DrawForm {
-    pub year: i32,
-    pub unit: Option<String>,
-    pub seed: String,
-}
-
 /// `POST /audits/plan`
 pub async fn draw(
     State(state): State<AppState>,
@@ -158,16 +151,9 @@ pub async fn draw(
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
     let cx = state.ctx(&actor);
-    let unit = cx
-        .audit_unit(f.unit.as_deref())
-        .await
-        .map_err(AppError::from)?;
+    let unit = cx.audit_unit(f.unit.as_deref()).await?;
     let result = async {
-        let seed = f
-            .seed
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| AppError::bad("seed", "随机种子应为非负整数"))?;
+        let seed = f.seed()?;
         Ok::<_, AppError>(cx.draw_audit_plan(Some(&unit), f.year, seed).await?)
     }
     .await;

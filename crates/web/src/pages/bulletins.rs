@@ -40,8 +40,7 @@ pub async fn draft(
     let bid = state
         .ctx(&actor)
         .draft_bulletin(&p.id, on, &title, &body)
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(redirect(&format!("/bulletins/{bid}"), is_htmx(&headers)))
 }
 

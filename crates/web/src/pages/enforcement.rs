@@ -199,11 +199,7 @@ pub async fn set_typical(
     Form(f): Form<TypicalForm>,
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
-    state
-        .ctx(&actor)
-        .set_typical(id, f.typical == "1")
-        .await
-        .map_err(AppError::from)?;
+    state.ctx(&actor).set_typical(id, f.typical == "1").await?;
     Ok(redirect("/violations", is_htmx(&headers)))
 }
 
@@ -338,11 +334,7 @@ pub async fn publish(
     Path(id): Path<i64>,
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
-    state
-        .ctx(&actor)
-        .publish_warning(id)
-        .await
-        .map_err(AppError::from)?;
+    state.ctx(&actor).publish_warning(id).await?;
     Ok(redirect(&format!("/warnings/{id}"), is_htmx(&headers)))
 }
 

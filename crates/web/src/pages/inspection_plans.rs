@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
-use crate::pages::{Layout, own_unit, random_seed, redirect, show_refusal};
+use crate::pages::{DrawForm, Layout, own_unit, random_seed, redirect, show_refusal};
 
 const PAGE: i64 = 100;
 
@@ -171,13 +171,6 @@ pub async fn page(
     render(&state, &u, &q, None).await
 }
 
-#[derive(Deserialize)]
-pub struct DrawForm {
-    pub year: i32,
-    pub unit: Option<String>,
-    pub seed: String,
-}
-
 /// `POST /inspections/plan`: draws the unit's plan for the year.
 pub async fn draw(
     State(state): State<AppState>,
@@ -187,16 +180,9 @@ pub async fn draw(
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
     let cx = state.ctx(&actor);
-    let unit = cx
-        .plan_unit(f.unit.as_deref())
-        .await
-        .map_err(AppError::from)?;
+    let unit = cx.plan_unit(f.unit.as_deref()).await?;
     let result = async {
-        let seed = f
-            .seed
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| AppError::bad("seed", "随机种子应为非负整数"))?;
+        let seed = f.seed()?;
         cx.draw_inspection_plan(Some(&unit), f.year, seed).await?;
         Ok::<_, AppError>(())
     }
@@ -237,10 +223,7 @@ pub async fn set_officer(
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
     let cx = state.ctx(&actor);
-    let unit = cx
-        .plan_unit(f.unit.as_deref())
-        .await
-        .map_err(AppError::from)?;
+    let unit = cx.plan_unit(f.unit.as_deref()).await?;
     let result = async {
         let capacity =
             f.capacity.trim().parse::<u32>().map_err(|_| {
@@ -334,8 +317,7 @@ pub async fn publish(
     let unit = state
         .ctx(&actor)
         .publish_inspection_plan(f.unit.as_deref(), f.year)
-        .await
-        .map_err(AppError::from)?;
+        .await?;
     Ok(redirect(
         &format!(
             "/inspections/plan?year={}&unit={}",

@@ -131,6 +131,25 @@ pub fn own_unit(state: &AppState, u: &CurrentUser) -> Option<String> {
     state.ctx(&u.acting("page")).own_unit()
 }
 
+/// The form of a public draw (the yearly inspection plan, the audit sample): the year, the
+/// unit (the city's pick) and the seed drawn on the spot.
+#[derive(serde::Deserialize)]
+pub struct DrawForm {
+    pub year: i32,
+    pub unit: Option<String>,
+    pub seed: String,
+}
+
+impl DrawForm {
+    /// The seed as a number, or the reason in words.
+    pub fn seed(&self) -> Result<u64, AppError> {
+        self.seed
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| AppError::bad("seed", "随机种子应为非负整数"))
+    }
+}
+
 /// A seed to suggest for a public draw (the officer may replace it with one given on the spot).
 pub fn random_seed() -> u64 {
     let mut b = [0u8; 8];
