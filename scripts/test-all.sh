@@ -41,6 +41,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
+echo "== fuzz targets: built on the stable toolchain, seed corpus replayed by libFuzzer itself"
+# cargo-fuzz and a nightly toolchain are needed to fuzz (docs/security.md); building and replaying
+# need neither, and keep the targets from rotting.
+cargo build --manifest-path fuzz/Cargo.toml --locked --bins
+for target in credit_code roster workbook; do
+  fuzz/target/debug/"$target" -runs=0 "fuzz/seeds/$target" 2>&1 | tail -n 1
+done
+
 echo "== browser test"
 # `cargo test` above built target/debug/anbiao for the CLI tests; the browser test drives it.
 node e2e/run.mjs target/debug/anbiao

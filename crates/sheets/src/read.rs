@@ -1,9 +1,12 @@
 //! Reading any supported file into a table of cells with the row numbers the user sees.
 
-use std::io::Cursor;
+use std::sync::{Condvar, Mutex};
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use thiserror::Error;
+
+use crate::grid::{Budget, Grid};
+pub use crate::limits::MAX_BYTES;
+use crate::limits::{MAX_CONCURRENT_READS, MAX_ROWS};
 
 /// Why a file could not be read at all. Messages are shown to users.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -24,6 +27,31 @@ pub enum SheetError {
     NoSheet,
     #[error("未找到表头：前{0}行中没有“企业名称”或“统一社会信用代码”列")]
     NoHeader(usize),
+    #[error("文件解压后超过 {0} MB 的上限，请删去多余的工作表或内容后再上传")]
+    Unpacked(u64),
+    #[error("文件包含的部件超过 {0} 个，不是常见的 Excel 文件")]
+    TooManyParts(usize),
+    #[error("文件中的文本条目超过 {0} 条的上限，请分批上传")]
+    TooManyStrings(usize),
+    #[error("{sheet}第{row}行第{column}列有内容，超出上限：每行最多读取 {max} 列")]
+    TooWide {
+        sheet: String,
+        row: u64,
+        column: u64,
+        max: u32,
+    },
+    #[error(
+        "{sheet}第{row}行有内容，超出上限：一张表从第一行数据到最后一行最多 {max} 行，请分批上传"
+    )]
+    TooLong { sheet: String, row: u64, max: u32 },
+    #[error("{sheet}的数据区域超过 {max} 个单元格的上限")]
+    AreaTooLarge { sheet: String, max: u64 },
+    #[error("文件中的工作表超过 {0} 张的上限")]
+    TooManySheets(usize),
+    #[error("文件中有内容的单元格超过 {0} 个的上限，请分批上传")]
+    TooManyCells(usize),
+    #[error("文件中的文字超过 {0} MB 的上限，请分批上传")]
+    TooMuchText(u64),
 }
 
 /// A cell value as read from the file.
@@ -81,9 +109,6 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-/// The upload limit enforced by readers.
-pub const MAX_BYTES: usize = 50 * 1024 * 1024;
-
 /// Reads every sheet of a workbook, or the one table of a CSV file.
 pub fn read_tables(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -97,12 +122,45 @@ pub fn read_tables(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
     }
     let is_zip = bytes.starts_with(b"PK\x03\x04");
     let is_ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
-    if is_zip || is_ole {
-        // A parser bug on a hostile file must not take the server down.
-        return std::panic::catch_unwind(|| read_workbook(bytes))
-            .unwrap_or(Err(SheetError::Corrupt));
+    let _turn = Turn::take();
+    // A parser bug on a hostile file must not take the server down.
+    let read = || {
+        if is_zip {
+            crate::xlsx::check_package(bytes)?;
+            crate::xlsx::read(bytes)
+        } else if is_ole {
+            crate::xls::check(bytes)?;
+            crate::xls::read(bytes)
+        } else {
+            read_csv(bytes).map(|t| vec![t])
+        }
+    };
+    std::panic::catch_unwind(read).unwrap_or(Err(SheetError::Corrupt))
+}
+
+/// One of [`MAX_CONCURRENT_READS`] turns to parse a file; callers are on blocking threads.
+struct Turn;
+
+static READING: Mutex<usize> = Mutex::new(0);
+static READ_DONE: Condvar = Condvar::new();
+
+impl Turn {
+    fn take() -> Turn {
+        let mut n = READING.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= MAX_CONCURRENT_READS {
+            n = READ_DONE.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        Turn
     }
-    read_csv(bytes).map(|t| vec![t])
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut n = READING.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
+        READ_DONE.notify_one();
+    }
 }
 
 /// Reads the first table of a file (the first sheet of a workbook).
@@ -111,50 +169,6 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, SheetError> {
         .into_iter()
         .next()
         .ok_or(SheetError::NoSheet)
-}
-
-fn read_workbook(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
-    let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
-    let names = wb.sheet_names();
-    if names.is_empty() {
-        return Err(SheetError::NoSheet);
-    }
-    let mut tables = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let range = match wb.worksheet_range_at(i) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => return Err(SheetError::Corrupt),
-            None => continue,
-        };
-        let (row0, col0) = range.start().unwrap_or((0, 0));
-        let mut rows = Vec::with_capacity(range.height());
-        for (ri, r) in range.rows().enumerate() {
-            let mut cells: Vec<Cell> = (0..col0).map(|_| Cell::Empty).collect();
-            cells.extend(r.iter().map(convert));
-            rows.push(Row {
-                number: u64::from(row0) + ri as u64 + 1,
-                cells,
-            });
-        }
-        tables.push(Table {
-            sheet: name.clone(),
-            rows,
-        });
-    }
-    Ok(tables)
-}
-
-fn convert(d: &Data) -> Cell {
-    match d {
-        Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Int(i) => Cell::Number(*i as f64),
-        Data::Float(f) => Cell::Number(*f),
-        Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => Cell::Date(format!("{}", dt.as_f64())),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s.clone()),
-        Data::Error(e) => Cell::Error(e.to_string()),
-    }
 }
 
 /// Decodes CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else GB18030 (a superset of
@@ -213,27 +227,31 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
         .flexible(true)
         .delimiter(sniff_delimiter(&text))
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+    let mut grid = Grid::new("CSV");
+    let mut budget = Budget::default();
     let mut record = csv::StringRecord::new();
+    let mut records = 0u32;
     loop {
         let line = rdr.position().line();
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let cells = record
-                    .iter()
-                    .map(|s| {
-                        if s.trim().is_empty() {
-                            Cell::Empty
-                        } else {
-                            Cell::Text(s.to_string())
-                        }
-                    })
-                    .collect();
-                rows.push(Row {
-                    number: line,
-                    cells,
-                });
+                records += 1;
+                if records > MAX_ROWS {
+                    return Err(SheetError::TooLong {
+                        sheet: String::new(),
+                        row: line,
+                        max: MAX_ROWS,
+                    });
+                }
+                // The line the record starts on, as a spreadsheet program numbers rows.
+                let row = u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX);
+                for (col, s) in record.iter().enumerate() {
+                    if !s.trim().is_empty() {
+                        let col = u32::try_from(col).unwrap_or(u32::MAX);
+                        grid.push(&mut budget, row, col, Cell::Text(s.to_string()))?;
+                    }
+                }
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(line);
@@ -244,13 +262,11 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
             }
         }
     }
-    if rows.is_empty() {
+    let table = grid.into_table();
+    if table.rows.is_empty() {
         return Err(SheetError::Empty);
     }
-    Ok(Table {
-        sheet: "CSV".into(),
-        rows,
-    })
+    Ok(table)
 }
 
 #[cfg(test)]

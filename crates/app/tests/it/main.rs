@@ -42,6 +42,15 @@ async fn enterprise_in_rugao(db: &anbiao_store::Db, n: u32, name: &str) -> i64 {
         .expect("enterprise")
 }
 
+/// A roster with one more cell at the sheet's last row and column (about 5 KB).
+fn far_corner_workbook() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "企业名称").expect("cell");
+    ws.write_string(1_048_575, 16_383, "x").expect("cell");
+    wb.save_to_buffer().expect("xlsx")
+}
+
 async fn count(db: &anbiao_store::Db) -> i64 {
     anbiao_store::enterprise::count(db, &Scope::City)
         .await
@@ -136,6 +145,25 @@ async fn import_json_exit_codes_and_export() {
         assert_eq!(out.status.code(), Some(1));
         assert!(out.stdout.is_empty());
         assert!(String::from_utf8_lossy(&out.stderr).contains("损坏"));
+        // The 5 KB workbook that declared A1:XFD1048576 and made the process abort: refused by
+        // the column cap, with the cell named.
+        let corner = dir.path().join("corner.xlsx");
+        std::fs::write(&corner, far_corner_workbook()).expect("write");
+        let out = anbiao(
+            &t.url,
+            &[
+                "import",
+                "enterprises",
+                corner.to_str().expect("utf-8"),
+                "--json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("第1048576行第16384列"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let missing = anbiao(
             &t.url,
             &["import", "enterprises", "/nonexistent/file.csv", "--json"],

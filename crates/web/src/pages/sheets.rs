@@ -104,8 +104,12 @@ pub async fn upload(
         let (fname, bytes) = file
             .filter(|(_, b)| !b.is_empty())
             .ok_or_else(|| AppError::bad("file", "请选择评分细则文件（.xlsx、.xls 或 .csv）"))?;
-        let categories = anbiao_sheets::scoring::read_scoring_sheet(&bytes)
-            .map_err(|e| AppError::bad("file", e.to_string()))?;
+        // Parsing is CPU-bound and bounded by the reader's caps: off the async threads.
+        let categories =
+            tokio::task::spawn_blocking(move || anbiao_sheets::scoring::read_scoring_sheet(&bytes))
+                .await
+                .map_err(|_| AppError::bad("file", anbiao_sheets::SheetError::Corrupt.to_string()))?
+                .map_err(|e| AppError::bad("file", e.to_string()))?;
         let grades = grades
             .iter()
             .map(|g| {

@@ -338,6 +338,45 @@ async fn import_reports_rows_and_all_or_nothing_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_hostile_workbook_is_refused_and_the_server_keeps_serving() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        // One cell at A1 and one at XFD1048576: 5 KB that once made the process abort.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "企业名称").expect("cell");
+        ws.write_string(1_048_575, 16_383, "x").expect("cell");
+        let bytes = wb.save_to_buffer().expect("xlsx");
+        assert!(bytes.len() < 8 * 1024);
+        let s = app.login("rugao").await;
+        let res = app
+            .send(s.upload("/enterprises/import", "名录.xlsx", &bytes, false))
+            .await;
+        assert_eq!(res.status(), 400);
+        let html = body_text(res).await;
+        assert!(
+            html.contains("第1048576行第16384列有内容，超出上限"),
+            "{html}"
+        );
+        assert!(html.contains("未写入任何数据"), "{html}");
+        let city = app.login("city").await;
+        let res = app
+            .send(city.multipart(
+                "/sheets",
+                &[("id", "jx.2011"), ("version", "1")],
+                Some(("细则.xlsx", &bytes)),
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("超出上限"));
+        // Still serving.
+        assert_eq!(app.send(s.get("/enterprises")).await.status(), 200);
+        assert_eq!(count(&db).await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn list_page_searches_and_exports_within_scope() {
     each_backend(|db| async move {
         let app = TestApp::new(db.clone()).await;

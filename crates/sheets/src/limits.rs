@@ -1,0 +1,47 @@
+//! Caps on what an uploaded file may hold. A file over any of them is refused with a message that
+//! names the cap; nothing is allocated in proportion to what a file merely declares.
+//!
+//! | cap | value | why |
+//! |---|---|---|
+//! | file size | 50 MiB | the upload limit of every form |
+//! | unpacked `.xlsx` parts, in all | 256 MiB | a zip bomb stops here, counted while inflating |
+//! | parts in one `.xlsx` | 2,000 | a workbook has a few dozen |
+//! | shared strings (`.xlsx`) | 1,000,000 | calamine keeps the table in memory |
+//! | string table of an `.xls` | 16 MiB | the same, for the legacy format |
+//! | rows of one sheet, first to last with data | 200,000 | twice the 100,000-row import benchmark |
+//! | columns | 256 | rosters have about 20, scoring sheets fewer; `.xls` stops at 256 |
+//! | cells with content, in all | 4,000,000 | 200,000 rows × 20 columns |
+//! | text in cells, in all | 256 MiB | one long shared string repeated in every cell stops here |
+//! | the rectangles of all `.xls` sheets | 4,000,000 cells | calamine lays `.xls` sheets out densely |
+//! | sheets an `.xls` names | 256 | two names may point at one sheet, laid out twice |
+//! | workbooks read at once | 2 | two cores; a third upload waits its turn |
+
+/// The upload limit enforced by readers.
+pub const MAX_BYTES: usize = 50 * 1024 * 1024;
+/// Bytes all parts of an `.xlsx` may unpack to, together.
+pub const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
+/// Parts (zip entries) of an `.xlsx`.
+pub const MAX_PARTS: usize = 2_000;
+/// Entries of an `.xlsx` shared-string table.
+pub const MAX_SHARED_STRINGS: usize = 1_000_000;
+/// Bytes of an `.xls` string table (SST and its CONTINUE records).
+pub const MAX_XLS_STRINGS: usize = 16 * 1024 * 1024;
+/// Rows of one sheet from the first with content to the last.
+pub const MAX_ROWS: u32 = 200_000;
+/// Columns: a cell with content beyond this one is refused.
+pub const MAX_COLUMNS: u32 = 256;
+/// Cells with content in one file.
+pub const MAX_CELLS: usize = 4_000_000;
+/// Bytes of text in all cells of one file.
+pub const MAX_TEXT: usize = 256 * 1024 * 1024;
+/// Cells in the rectangles the sheets of an `.xls` span, together (or one declares).
+pub const MAX_XLS_AREA: u64 = 4_000_000;
+/// Sheets an `.xls` names.
+pub const MAX_XLS_SHEETS: usize = 256;
+/// Workbooks parsed at the same time in one process.
+pub const MAX_CONCURRENT_READS: usize = 2;
+
+/// Megabytes, for messages.
+pub(crate) fn mib(bytes: u64) -> u64 {
+    bytes / (1024 * 1024)
+}

@@ -1,0 +1,127 @@
+//! `.xlsx` read cell by cell: the package is checked part by part first (unpacked size counted
+//! while inflating, shared strings counted), then each sheet is streamed through calamine's cell
+//! reader into a [`Grid`], whatever dimension the sheet declares.
+
+use std::io::{BufReader, Cursor, Read};
+
+use calamine::{DataRef, Reader, Xlsx};
+use quick_xml::events::Event;
+use zip::ZipArchive;
+
+use crate::grid::{Budget, Grid};
+use crate::limits::{MAX_PARTS, MAX_SHARED_STRINGS, MAX_UNPACKED, mib};
+use crate::read::{Cell, SheetError, Table};
+
+/// Whether a zip package is a workbook at all (an `.ods`, `.xlsb` or `.docx` is not).
+fn is_xlsx(zip: &ZipArchive<Cursor<&[u8]>>) -> bool {
+    zip.file_names()
+        .any(|n| n.is_ok_and(|n| n.eq_ignore_ascii_case("xl/workbook.xml")))
+}
+
+/// Inflates every part once, counting bytes against [`MAX_UNPACKED`] and shared strings against
+/// [`MAX_SHARED_STRINGS`], before calamine keeps any of it.
+pub(crate) fn check_package(bytes: &[u8]) -> Result<(), SheetError> {
+    let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
+    if zip.len() > MAX_PARTS {
+        return Err(SheetError::TooManyParts(MAX_PARTS));
+    }
+    if !is_xlsx(&zip) {
+        return Err(SheetError::NotSpreadsheet);
+    }
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|_| SheetError::Corrupt)?;
+        let shared = part
+            .name()
+            .map(|n| n.eq_ignore_ascii_case("xl/sharedStrings.xml"))
+            .unwrap_or(false);
+        let budget = MAX_UNPACKED - total;
+        let mut counted = Counted {
+            inner: part.take(budget + 1),
+            bytes: 0,
+        };
+        if shared {
+            count_shared_strings(&mut counted)?;
+        }
+        std::io::copy(&mut counted, &mut std::io::sink()).map_err(|_| SheetError::Corrupt)?;
+        total += counted.bytes;
+        if total > MAX_UNPACKED {
+            return Err(SheetError::Unpacked(mib(MAX_UNPACKED)));
+        }
+    }
+    Ok(())
+}
+
+/// A reader that counts what passes through it.
+struct Counted<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+fn count_shared_strings<R: Read>(part: &mut R) -> Result<(), SheetError> {
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(part));
+    let mut buf = Vec::new();
+    let mut count = 0usize;
+    loop {
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "si" => {
+                count += 1;
+                if count > MAX_SHARED_STRINGS {
+                    return Err(SheetError::TooManyStrings(MAX_SHARED_STRINGS));
+                }
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            Err(_) => return Err(SheetError::Corrupt),
+        }
+        buf.clear();
+    }
+}
+
+/// Reads every worksheet; call [`check_package`] first.
+pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| SheetError::Corrupt)?;
+    let names = wb.sheet_names();
+    if names.is_empty() {
+        return Err(SheetError::NoSheet);
+    }
+    let mut budget = Budget::default();
+    let mut tables = Vec::new();
+    for name in &names {
+        let mut cells = match wb.worksheet_cells_reader(name) {
+            Ok(r) => r,
+            // A chart sheet or a dialog sheet holds no cells.
+            Err(calamine::XlsxError::WorksheetNotFound(_)) => continue,
+            Err(_) => return Err(SheetError::Corrupt),
+        };
+        let mut grid = Grid::new(name);
+        while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Corrupt)? {
+            let (row, col) = cell.get_position();
+            grid.push(&mut budget, row, col, convert(cell.get_value()))?;
+        }
+        tables.push(grid.into_table());
+    }
+    Ok(tables)
+}
+
+fn convert(d: &DataRef<'_>) -> Cell {
+    match d {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(dt) => Cell::Date(format!("{}", dt.as_f64())),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Date(s.clone()),
+        DataRef::Error(e) => Cell::Error(e.to_string()),
+    }
+}
