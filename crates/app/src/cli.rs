@@ -229,6 +229,9 @@ pub struct ServeArgs {
     /// Idle minutes after which a session ends.
     #[arg(long, default_value_t = 30, env = "ANBIAO_SESSION_IDLE_MINUTES")]
     pub session_idle_minutes: i64,
+    /// Hours after signing in at which a session ends however active it is.
+    #[arg(long, default_value_t = 12, env = "ANBIAO_SESSION_MAX_HOURS")]
+    pub session_max_hours: i64,
     /// Sign-in attempts accepted per client address per minute.
     #[arg(long, default_value_t = 20, env = "ANBIAO_SIGN_INS_PER_MINUTE")]
     pub sign_ins_per_minute: u32,

@@ -454,6 +454,7 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
         session_ttl_secs: args.session_idle_minutes.max(1) * 60,
+        session_max_secs: args.session_max_hours.max(1) * 3600,
         policy: anbiao_domain::SignInPolicy {
             max_failures: args.lock_after.max(1),
             lock_minutes: args.lock_minutes.max(1),

@@ -293,9 +293,36 @@ pub enum SignIn {
     },
 }
 
-/// Checks a username and password under the lock-out policy, and audits the attempt: a
-/// success resets the failure count; the `max_failures`-th failure in a row locks the account
-/// for `lock_minutes` and the lock is logged.
+/// Claims one password check for an account that is not locked: the failure count goes up
+/// before the password is checked, in one statement, so parallel guesses cannot all pass the
+/// limit (a success sets it back to 0). `None` when the account is locked.
+async fn claim_attempt(db: &Db, user_id: i64, t: i64) -> Result<Option<i32>, StoreError> {
+    const SQL: &str = "UPDATE app_user SET failed_logins = failed_logins + 1 \
+        WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING failed_logins";
+    Ok(with_pool!(db, |p| sqlx::query_scalar(SQL)
+        .bind(user_id)
+        .bind(t)
+        .fetch_optional(p)
+        .await)?)
+}
+
+/// Locks an account until `until` and sets its count back, in a transaction.
+async fn lock_tx(tx: &mut crate::db::Tx, user_id: i64, until: i64) -> Result<(), StoreError> {
+    const LOCK: &str = "UPDATE app_user SET failed_logins = 0, locked_until = $2 WHERE id = $1";
+    with_tx!(tx, |c| sqlx::query(LOCK)
+        .bind(user_id)
+        .bind(until)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Checks a username and password under the lock-out policy, and audits the attempt. Every
+/// path (unknown name, locked account, wrong password) checks one password hash, so none
+/// answers faster than the others. The attempt is counted before the check (see
+/// [`claim_attempt`]); the `max_failures`-th failure in a row locks the account for
+/// `lock_minutes`, and attempts counted past it while the lock lands are refused unchecked.
 pub async fn sign_in(
     db: &Db,
     username: &str,
@@ -322,11 +349,34 @@ pub async fn sign_in(
     };
     let actor = user.actor(client, source);
     let object = format!("user:{}", user.username);
-    if let Some(until) = user.locked_until.filter(|u| *u > t) {
-        let ev = Event::new("signin.locked", object).detail("账户锁定期间尝试登录");
-        audit_log::append(db, &actor, &ev).await?;
-        return Ok(SignIn::Locked { until });
-    }
+    let claimed = claim_attempt(db, user.id, t).await?;
+    let n = match claimed {
+        Some(n) if n <= policy.max_failures => n,
+        Some(n) => {
+            // Counted past the limit by parallel attempts: lock without checking.
+            verify_off_thread(password, dummy_hash()).await?;
+            let until = t + policy.lock_minutes * 60;
+            let mut tx = db.begin().await?;
+            lock_tx(&mut tx, user.id, until).await?;
+            let ev = Event::new("account.locked", object).detail(format!(
+                "同时发起的登录尝试达到第 {n} 次，超过 {} 次的上限，未核对密码，账户锁定 {} 分钟",
+                policy.max_failures, policy.lock_minutes
+            ));
+            audit_log::append_tx(&mut tx, &actor, &ev).await?;
+            tx.commit().await?;
+            return Ok(SignIn::Locked { until });
+        }
+        None => {
+            verify_off_thread(password, dummy_hash()).await?;
+            let ev = Event::new("signin.locked", object).detail("账户锁定期间尝试登录");
+            audit_log::append(db, &actor, &ev).await?;
+            let until = by_id(db, user.id)
+                .await?
+                .and_then(|u| u.locked_until)
+                .unwrap_or(t);
+            return Ok(SignIn::Locked { until });
+        }
+    };
     let ok = verify_off_thread(password, &user.password_hash).await?;
     let mut tx = db.begin().await?;
     let outcome = if ok && user.active {
@@ -343,41 +393,29 @@ pub async fn sign_in(
         let ev = Event::new("signin.failed", object).detail("登录失败：账户已停用");
         audit_log::append_tx(&mut tx, &actor, &ev).await?;
         SignIn::Failed
+    } else if n >= policy.max_failures {
+        let until = t + policy.lock_minutes * 60;
+        lock_tx(&mut tx, user.id, until).await?;
+        let ev = Event::new("account.locked", object).detail(format!(
+            "连续 {n} 次密码错误，账户锁定 {} 分钟",
+            policy.lock_minutes
+        ));
+        audit_log::append_tx(&mut tx, &actor, &ev).await?;
+        SignIn::Locked { until }
     } else {
-        const SQL: &str = "UPDATE app_user SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins";
-        let n: i32 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
-            .bind(user.id)
-            .fetch_one(c)
-            .await)?;
-        if n >= policy.max_failures {
-            let until = t + policy.lock_minutes * 60;
-            const LOCK: &str =
-                "UPDATE app_user SET failed_logins = 0, locked_until = $2 WHERE id = $1";
-            with_tx!(&mut tx, |c| sqlx::query(LOCK)
-                .bind(user.id)
-                .bind(until)
-                .execute(c)
-                .await
-                .map(|_| ()))?;
-            let ev = Event::new("account.locked", object).detail(format!(
-                "连续 {n} 次密码错误，账户锁定 {} 分钟",
-                policy.lock_minutes
-            ));
-            audit_log::append_tx(&mut tx, &actor, &ev).await?;
-            SignIn::Locked { until }
-        } else {
-            let ev = Event::new("signin.failed", object)
-                .detail(format!("登录失败：密码错误（连续第 {n} 次）"));
-            audit_log::append_tx(&mut tx, &actor, &ev).await?;
-            SignIn::Failed
-        }
+        let ev = Event::new("signin.failed", object)
+            .detail(format!("登录失败：密码错误（连续第 {n} 次）"));
+        audit_log::append_tx(&mut tx, &actor, &ev).await?;
+        SignIn::Failed
     };
     tx.commit().await?;
     Ok(outcome)
 }
 
 /// Changes one's own password: the current one must verify and the new one meet the policy.
-/// Ends the user's other sessions.
+/// Ends the user's other sessions. A wrong current password counts as a failed sign-in (the
+/// same atomic count and lock): at the limit the account locks and every session of it ends, so
+/// a stolen session cannot guess the password it would need.
 pub async fn change_password(
     db: &Db,
     actor: &Actor,
@@ -388,19 +426,51 @@ pub async fn change_password(
     keep_session: Option<&str>,
 ) -> Result<(), StoreError> {
     let user = by_id(db, user_id).await?.ok_or(StoreError::NotFound)?;
-    if !verify_off_thread(current, &user.password_hash).await? {
-        return Err(StoreError::Invalid("当前密码不正确".into()));
+    let t = now();
+    let object = format!("user:{}", user.username);
+    let Some(n) = claim_attempt(db, user.id, t).await? else {
+        return Err(StoreError::Invalid(
+            "尝试次数过多，账户已暂时锁定，请稍后重新登录或联系系统管理员".into(),
+        ));
+    };
+    let ok = n <= policy.max_failures && verify_off_thread(current, &user.password_hash).await?;
+    if !ok {
+        let mut tx = db.begin().await?;
+        let message = if n >= policy.max_failures {
+            lock_tx(&mut tx, user.id, t + policy.lock_minutes * 60).await?;
+            const END_ALL: &str = "DELETE FROM user_session WHERE user_id = $1";
+            with_tx!(&mut tx, |c| sqlx::query(END_ALL)
+                .bind(user.id)
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+            let ev = Event::new("account.locked", object).detail(format!(
+                "修改密码时连续 {n} 次输错当前密码，账户锁定 {} 分钟，所有会话已结束",
+                policy.lock_minutes
+            ));
+            audit_log::append_tx(&mut tx, actor, &ev).await?;
+            "当前密码不正确；连续输错次数过多，账户已暂时锁定，请稍后重新登录"
+        } else {
+            let ev = Event::new("password.change_failed", object)
+                .detail(format!("修改密码失败：当前密码不正确（连续第 {n} 次）"));
+            audit_log::append_tx(&mut tx, actor, &ev).await?;
+            "当前密码不正确"
+        };
+        tx.commit().await?;
+        return Err(StoreError::Invalid(message.into()));
     }
     if current == new {
+        reset_count(db, user.id).await?;
         return Err(StoreError::Invalid("新密码不能与当前密码相同".into()));
     }
-    policy
-        .check_password(new, &user.username)
-        .map_err(StoreError::Invalid)?;
+    if let Err(e) = policy.check_password(new, &user.username) {
+        reset_count(db, user.id).await?;
+        return Err(StoreError::Invalid(e));
+    }
     let hash = hash_off_thread(new).await?;
     let mut tx = db.begin().await?;
     const SQL: &str = "UPDATE app_user SET password_hash = $2, must_change_password = FALSE, \
-        password_changed_at = $3 WHERE id = $1";
+        password_changed_at = $3, failed_logins = 0 WHERE id = $1";
     with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(user_id)
         .bind(&hash)
@@ -427,6 +497,17 @@ pub async fn change_password(
     let ev = Event::new("password.change", format!("user:{}", user.username)).detail(detail);
     audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Sets an account's failure count back after the current password verified.
+async fn reset_count(db: &Db, user_id: i64) -> Result<(), StoreError> {
+    const SQL: &str = "UPDATE app_user SET failed_logins = 0 WHERE id = $1";
+    with_pool!(db, |p| sqlx::query(SQL)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 

@@ -51,16 +51,24 @@ pub async fn create(db: &Db, user_id: i64, ttl_secs: i64) -> Result<(String, Str
     Ok((id, csrf))
 }
 
-/// Loads a live session and extends it (sliding expiry).
-pub async fn touch(db: &Db, id: &str, ttl_secs: i64) -> Result<Option<Session>, StoreError> {
+/// Loads a live session and extends it (sliding expiry, `ttl_secs` idle), but never past
+/// `max_secs` after it began: a session ends at its absolute lifetime however busy it is.
+pub async fn touch(
+    db: &Db,
+    id: &str,
+    ttl_secs: i64,
+    max_secs: i64,
+) -> Result<Option<Session>, StoreError> {
     let t = now();
     let h = id_hash(id);
-    const SQL: &str = "UPDATE user_session SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1 AND expires_at > $2 \
+    const SQL: &str = "UPDATE user_session SET last_seen_at = $2, expires_at = $3 \
+        WHERE id_hash = $1 AND expires_at > $2 AND created_at > $4 \
         RETURNING user_id, csrf_token, expires_at";
     Ok(with_pool!(db, |p| sqlx::query_as::<_, Session>(SQL)
         .bind(&h)
         .bind(t)
         .bind(t + ttl_secs)
+        .bind(t - max_secs)
         .fetch_optional(p)
         .await)?)
 }

@@ -175,7 +175,14 @@ pub async fn session_layer(
 
     let mut info = None;
     if let Some(id) = cookie(req.headers(), COOKIE) {
-        match session::touch(&state.db, &id, state.config.session_ttl_secs).await {
+        match session::touch(
+            &state.db,
+            &id,
+            state.config.session_ttl_secs,
+            state.config.session_max_secs,
+        )
+        .await
+        {
             Ok(Some(s)) => {
                 info = Some(SessionInfo {
                     id,

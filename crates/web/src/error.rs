@@ -16,7 +16,7 @@ use anbiao_store::StoreError;
 pub enum AppError {
     #[error("请先登录")]
     Unauthenticated,
-    #[error("用户名或密码错误")]
+    #[error("用户名或密码错误。连续输错多次后账户会暂时锁定，请稍后再试或联系系统管理员")]
     BadCredentials,
     #[error("您没有{0}的权限")]
     Forbidden(&'static str),
@@ -40,8 +40,6 @@ pub enum AppError {
     Sheet(#[from] SheetError),
     #[error("登录尝试过于频繁，请稍后再试")]
     TooManyRequests,
-    #[error("账户已锁定，请于 {0} 后再试，或联系系统管理员解锁")]
-    Locked(String),
     #[error("首次登录或密码已被重置，请先修改密码")]
     PasswordChangeRequired,
     #[error("{0}")]
@@ -69,7 +67,6 @@ impl AppError {
             Self::Forbidden(_) | Self::Denied(_) | Self::Csrf | Self::PasswordChangeRequired => {
                 StatusCode::FORBIDDEN
             }
-            Self::Locked(_) => StatusCode::LOCKED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } | Self::Sheet(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -92,7 +89,6 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::Sheet(_) => "bad_file",
             Self::TooManyRequests => "too_many_requests",
-            Self::Locked(_) => "account_locked",
             Self::PasswordChangeRequired => "password_change_required",
             Self::BadToken(_) => "invalid_token",
             Self::Unavailable(_) => "unavailable",

@@ -37,6 +37,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Idle time after which a session ends.
     pub session_ttl_secs: i64,
+    /// Time after signing in at which a session ends however active it is.
+    pub session_max_secs: i64,
     /// Password strength and lock-out.
     pub policy: SignInPolicy,
     /// Sign-in attempts allowed per client address per minute.
@@ -60,6 +62,7 @@ impl Default for WebConfig {
         Self {
             secure_cookies: false,
             session_ttl_secs: 30 * 60,
+            session_max_secs: 12 * 60 * 60,
             policy: SignInPolicy::default(),
             sign_ins_per_minute: 20,
             trusted_proxies: 0,

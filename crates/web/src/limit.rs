@@ -8,6 +8,23 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(60);
+/// Addresses tracked at once. Past it (after dropping ended windows), new addresses share one
+/// window, so a flood from many addresses is still limited and memory stays bounded.
+const MAX_ADDRESSES: usize = 100_000;
+/// The key of the shared window.
+const OVERFLOW: &str = "*";
+
+/// The key an address is counted under: an IPv6 address by its /64 (one subscriber's block,
+/// which it can rotate through freely), anything else as it is.
+fn key(addr: &str) -> String {
+    match addr.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => addr.to_string(),
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct SignInLimiter {
@@ -39,10 +56,14 @@ impl SignInLimiter {
         let Ok(mut w) = self.windows.lock() else {
             return Verdict::Allowed;
         };
-        if w.len() > 100_000 {
+        let mut k = key(addr);
+        if w.len() >= MAX_ADDRESSES && !w.contains_key(&k) {
             w.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            if w.len() >= MAX_ADDRESSES {
+                k = OVERFLOW.to_string();
+            }
         }
-        let entry = w.entry(addr.to_string()).or_insert((now, 0));
+        let entry = w.entry(k).or_insert((now, 0));
         if now.duration_since(entry.0) >= WINDOW {
             *entry = (now, 0);
         }
@@ -83,7 +104,8 @@ impl RefusalBursts {
         let Ok(w) = self.windows.lock() else {
             return false;
         };
-        w.get(addr)
+        w.get(&key(addr))
+            .or_else(|| w.get(OVERFLOW).filter(|_| w.len() >= MAX_ADDRESSES))
             .is_some_and(|(start, n, _)| now.duration_since(*start) < WINDOW && *n > limit)
     }
 
@@ -93,10 +115,14 @@ impl RefusalBursts {
         let Ok(mut w) = self.windows.lock() else {
             return Burst::Record { earlier: 0 };
         };
-        if w.len() > 100_000 {
+        let mut k = key(addr);
+        if w.len() >= MAX_ADDRESSES && !w.contains_key(&k) {
             w.retain(|_, (start, _, _)| now.duration_since(*start) < 2 * WINDOW);
+            if w.len() >= MAX_ADDRESSES {
+                k = OVERFLOW.to_string();
+            }
         }
-        let entry = w.entry(addr.to_string()).or_insert((now, 0, 0));
+        let entry = w.entry(k).or_insert((now, 0, 0));
         if now.duration_since(entry.0) >= WINDOW {
             let before = if now.duration_since(entry.0) < 2 * WINDOW {
                 entry.1
@@ -129,6 +155,35 @@ mod tests {
         assert_eq!(l.attempt("10.0.0.1"), Verdict::Refused { first: true });
         assert_eq!(l.attempt("10.0.0.1"), Verdict::Refused { first: false });
         assert_eq!(l.attempt("10.0.0.2"), Verdict::Allowed);
+    }
+
+    #[test]
+    fn memory_is_bounded_and_a_rotating_block_is_one_address() {
+        let l = SignInLimiter::new(3);
+        // An IPv6 subscriber rotating through its /64 is one address.
+        for i in 0..3 {
+            assert_eq!(l.attempt(&format!("2001:db8:1:2::{i:x}")), Verdict::Allowed);
+        }
+        assert_eq!(
+            l.attempt("2001:db8:1:2:ffff::1"),
+            Verdict::Refused { first: true }
+        );
+        assert_eq!(l.attempt("2001:db8:1:3::1"), Verdict::Allowed);
+        // A flood from more addresses than are tracked: the map stops growing and the
+        // newcomers share one window.
+        let flood = MAX_ADDRESSES + 50;
+        let mut refused = 0;
+        for i in 0..flood {
+            let addr = format!("10.{}.{}.{}", i >> 16 & 0xff, i >> 8 & 0xff, i & 0xff);
+            if l.attempt(&addr) != Verdict::Allowed {
+                refused += 1;
+            }
+        }
+        let tracked = l.windows.lock().expect("lock").len();
+        assert!(tracked <= MAX_ADDRESSES + 1, "{tracked}");
+        assert!(refused >= 40, "{refused}");
+        // An address already tracked keeps its own window.
+        assert_eq!(l.attempt("2001:db8:1:3::1"), Verdict::Allowed);
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub async fn sign_in(
     .await?
     {
         SignIn::Ok(u) => Ok(u),
-        SignIn::Failed => Err(AppError::BadCredentials),
-        SignIn::Locked { until } => Err(AppError::Locked(crate::views::china_time_hm(until))),
+        // One answer for an unknown name, a wrong password and a locked account: which one it
+        // was is in the audit log, not in the answer.
+        SignIn::Failed | SignIn::Locked { .. } => Err(AppError::BadCredentials),
     }
 }

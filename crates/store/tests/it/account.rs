@@ -84,27 +84,27 @@ async fn sessions_expire_and_end() {
             .await
             .expect("created");
         let (sid, csrf) = session::create(&db, id, 1800).await.expect("session");
-        let s = session::touch(&db, &sid, 1800)
+        let s = session::touch(&db, &sid, 1800, 43_200)
             .await
             .expect("ran")
             .expect("live");
         assert_eq!((s.user_id, s.csrf_token.as_str()), (id, csrf.as_str()));
         assert!(
-            session::touch(&db, "forged", 1800)
+            session::touch(&db, "forged", 1800, 43_200)
                 .await
                 .expect("ran")
                 .is_none()
         );
         session::delete(&db, &sid).await.expect("deleted");
         assert!(
-            session::touch(&db, &sid, 1800)
+            session::touch(&db, &sid, 1800, 43_200)
                 .await
                 .expect("ran")
                 .is_none()
         );
         let (old, _) = session::create(&db, id, -1).await.expect("session");
         assert!(
-            session::touch(&db, &old, 1800)
+            session::touch(&db, &old, 1800, 43_200)
                 .await
                 .expect("ran")
                 .is_none()

@@ -33,7 +33,7 @@ pub struct SessionCreated {
 /// Signs in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", request_body = Credentials, tag = "session",
     responses((status = 201, body = SessionCreated), (status = 400, body = crate::error::ApiErrorBody), (status = 401, body = crate::error::ApiErrorBody),
-        (status = 423, body = crate::error::ApiErrorBody), (status = 429, body = crate::error::ApiErrorBody)))]
+        (status = 429, body = crate::error::ApiErrorBody)))]
 pub async fn create_session(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddr>,

@@ -1,10 +1,10 @@
 //! The caller's own account: overview, password change, personal API tokens.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 
 use anbiao_actions::tokens::{self, Personal};
@@ -12,7 +12,7 @@ use anbiao_domain::Permission;
 use anbiao_store::token;
 
 use crate::AppState;
-use crate::auth::{PageUser, is_htmx};
+use crate::auth::{ClientAddr, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, redirect};
 use crate::views::fmt_unix;
@@ -89,9 +89,14 @@ pub struct PasswordInput {
 pub async fn change_password(
     State(state): State<AppState>,
     PageUser(u): PageUser,
+    Extension(client): Extension<ClientAddr>,
     headers: HeaderMap,
     Form(input): Form<PasswordInput>,
 ) -> Result<Response, HtmlError> {
+    // Checking the current password is a password check: the sign-in limit per address holds.
+    if let crate::limit::Verdict::Refused { .. } = state.sign_in_limiter.attempt(&client.0) {
+        return Err(AppError::TooManyRequests.into());
+    }
     let result = if input.new != input.confirm {
         Err(AppError::bad("confirm", "两次输入的新密码不一致"))
     } else {

@@ -59,7 +59,7 @@ pub async fn login(
     let user = match services::sign_in(&state, &username, &input.password, &client.0, "form").await
     {
         Ok(u) => u,
-        Err(e @ (AppError::BadCredentials | AppError::Locked(_) | AppError::TooManyRequests)) => {
+        Err(e @ (AppError::BadCredentials | AppError::TooManyRequests)) => {
             let status = e.status();
             let error = Some(e.message());
             let body = if htmx {

@@ -58,7 +58,8 @@ async fn anonymous_and_forged_sessions_get_no_data() {
             .expect("req");
         let res = app.send(bad_login).await;
         assert_eq!(res.status(), 401);
-        assert_eq!(body_json(res).await["message"], "用户名或密码错误");
+        let message = body_json(res).await["message"].as_str().map(str::to_string);
+        assert!(message.is_some_and(|m| m.starts_with("用户名或密码错误")));
         // Signing out ends the session on the server.
         let s = app.login("city").await;
         let res = app

@@ -41,48 +41,55 @@ async fn lockout_rate_limit_and_audit_over_http() {
             ..WebConfig::default()
         };
         let app = TestApp::with_config(db.clone(), config).await;
-        // Wrong passwords: 401, then 423 at the fifth, with the unlock time in Chinese.
-        for i in 1..=4 {
+        // Wrong passwords: 401 each time, the fifth locks; the answer never changes.
+        let mut answers = Vec::new();
+        for _ in 1..=5 {
             let res = app
                 .send(login_form("rugao", "Wrong%232018", "10.1.1.1"))
                 .await;
-            assert_eq!(res.status(), 401, "attempt {i}");
-            assert!(body_text(res).await.contains("用户名或密码错误"));
+            assert_eq!(res.status(), 401);
+            answers.push(body_text(res).await);
         }
-        let res = app
-            .send(login_form("rugao", "Wrong%232018", "10.1.1.1"))
-            .await;
-        assert_eq!(res.status(), 423);
-        assert!(body_text(res).await.contains("账户已锁定"));
-        // The right password does not get in while locked (JSON API: 423 too).
-        let res = app
-            .send(
-                Request::post("/api/v1/session")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header("x-forwarded-for", "10.1.1.2")
-                    .body(Body::from(format!(
-                        r#"{{"username":"rugao","password":"{PASSWORD}"}}"#
-                    )))
-                    .expect("request"),
-            )
-            .await;
-        assert_eq!(res.status(), 423);
-        assert!(crate::set_cookie(&res).is_none());
-        assert_eq!(body_json(res).await["code"], "account_locked");
+        assert!(answers[0].contains("用户名或密码错误"));
+        assert!(answers.iter().all(|a| *a == answers[0]));
+        // The right password does not get in while locked, and is told the same as a wrong one
+        // (JSON API).
+        let api = |user: &str, pw: &str| {
+            Request::post("/api/v1/session")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", "10.1.1.2")
+                .body(Body::from(format!(
+                    r#"{{"username":"{user}","password":"{pw}"}}"#
+                )))
+                .expect("request")
+        };
+        let locked = app.send(api("rugao", PASSWORD)).await;
+        assert_eq!(locked.status(), 401);
+        assert!(crate::set_cookie(&locked).is_none());
+        let locked = body_json(locked).await;
+        let unknown = body_json(app.send(api("nobody-here", PASSWORD)).await).await;
+        let wrong = body_json(app.send(api("rudong", "Wrong#2018")).await).await;
+        assert_eq!(locked["code"], "bad_credentials");
+        assert_eq!(locked, unknown);
+        assert_eq!(locked, wrong);
         assert_eq!(count_action(&db, "account.locked").await, 1);
-        assert_eq!(count_action(&db, "signin.failed").await, 4);
+        assert_eq!(count_action(&db, "signin.locked").await, 1);
+        // Four wrong for rugao, then the unknown name and rudong's wrong password.
+        assert_eq!(count_action(&db, "signin.failed").await, 6);
         let failed = audit_log::search(
             &db,
             &Filter {
                 action: Some("signin.failed".into()),
+                object: Some("user:rugao".into()),
                 ..Default::default()
             },
-            1,
+            10,
             0,
         )
         .await
         .expect("search");
-        assert_eq!(failed[0].client_addr, "10.1.1.1");
+        assert_eq!(failed.len(), 4);
+        assert!(failed.iter().all(|e| e.client_addr == "10.1.1.1"));
         // Per-address limit: the ninth attempt in a minute from one address is refused.
         for _ in 0..3 {
             app.send(login_form("nobody", "x", "10.1.1.1")).await;
@@ -929,4 +936,162 @@ async fn a_burst_of_bad_tokens_writes_one_entry_and_a_flood_is_turned_away() {
         );
     })
     .await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_get_no_more_password_checks_than_the_limit() {
+    each_backend(|db| async move {
+        let config = WebConfig {
+            sign_ins_per_minute: 1000,
+            trusted_proxies: 1,
+            ..WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        // Twenty guesses at once, each from its own address.
+        let guesses = (0..20).map(|i| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let req = login_form(
+                    "rugao",
+                    &format!("Guess%23{i}x2018"),
+                    &format!("10.2.0.{i}"),
+                );
+                router.oneshot(req).await.expect("answer").status()
+            })
+        });
+        for g in guesses {
+            assert_eq!(g.await.expect("joined"), 401);
+        }
+        // A password checked wrong writes signin.failed (or the lock at the fifth); a guess
+        // counted past the limit or made while locked writes account.locked or signin.locked
+        // without a check. The policy allows five checks.
+        let checked = audit_log::search(
+            &db,
+            &Filter {
+                object: Some("user:rugao".into()),
+                ..Default::default()
+            },
+            100,
+            0,
+        )
+        .await
+        .expect("search")
+        .into_iter()
+        .filter(|e| {
+            e.action == "signin.failed" || e.action == "account.locked" && e.detail.contains("连续")
+        })
+        .count();
+        assert_eq!(checked, SignInPolicy::default().max_failures as usize);
+        // The account is locked: the right password is refused.
+        let res = app
+            .send(login_form("rugao", "Test%232018pw", "10.2.1.1"))
+            .await;
+        assert_eq!(res.status(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_counts_and_locks_and_ends_the_sessions() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let s = app.login("rugao").await;
+        let other = app.login("rugao").await;
+        let change = |current: &str| {
+            s.form(
+                "/account/password",
+                &[
+                    ("current", current),
+                    ("new", "Brand#new2026"),
+                    ("confirm", "Brand#new2026"),
+                ],
+            )
+        };
+        for i in 1..=4 {
+            let res = app.send(change("Wrong#2018")).await;
+            assert_eq!(res.status(), 422, "attempt {i}");
+            assert!(body_text(res).await.contains("当前密码不正确"));
+        }
+        assert_eq!(count_action(&db, "password.change_failed").await, 4);
+        let res = app.send(change("Wrong#2018")).await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("账户已暂时锁定"));
+        // Locked, and both sessions ended: the stolen one cannot go on guessing.
+        assert_eq!(count_action(&db, "account.locked").await, 1);
+        let res = app.send(other.get("/")).await;
+        assert!(
+            res.status().is_redirection() || res.status() == 401,
+            "{}",
+            res.status()
+        );
+        let user = account::by_username(&db, "rugao")
+            .await
+            .expect("ran")
+            .expect("user");
+        assert!(user.locked_until.is_some());
+        // The password did not change: it still is the old one once the lock is lifted.
+        assert!(!account::verify_password(
+            "Brand#new2026",
+            &user.password_hash
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active() {
+    each_backend(|db| async move {
+        let config = WebConfig {
+            session_max_secs: 3600,
+            ..WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        let s = app.login("city").await;
+        assert_eq!(app.send(s.get("/account")).await.status(), 200);
+        // Signed in 61 minutes ago, active a minute ago: the idle limit is not reached, the
+        // absolute one is.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        sqlx_exec(
+            &db,
+            "UPDATE user_session SET created_at = $1, last_seen_at = $2",
+            now - 61 * 60,
+            now - 60,
+        )
+        .await;
+        let res = app.send(s.get("/account")).await;
+        assert!(res.status().is_redirection(), "{}", res.status());
+        // A session signed in 59 minutes ago still works.
+        let s = app.login("city").await;
+        sqlx_exec(
+            &db,
+            "UPDATE user_session SET created_at = $1, last_seen_at = $2",
+            now - 59 * 60,
+            now - 60,
+        )
+        .await;
+        assert_eq!(app.send(s.get("/account")).await.status(), 200);
+    })
+    .await;
+}
+
+async fn sqlx_exec(db: &anbiao_store::Db, sql: &'static str, a: i64, b: i64) {
+    match db {
+        anbiao_store::Db::Sqlite(p) => {
+            sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(p)
+                .await
+                .expect("update");
+        }
+        anbiao_store::Db::Postgres(p) => {
+            sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(p)
+                .await
+                .expect("update");
+        }
+    }
 }
