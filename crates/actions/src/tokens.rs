@@ -62,6 +62,20 @@ pub async fn issue_own(db: &Db, actor: &Actor, p: &Personal<'_>) -> Result<Strin
             "不能用接口令牌签发新的令牌，请登录后在“接口令牌”页面签发".into(),
         ));
     }
+    let role = actor
+        .role
+        .ok_or_else(|| ActionError::Forbidden("账户尚未授权角色，不能签发接口令牌".into()))?;
+    let terms = role
+        .token_terms()
+        .ok_or_else(|| ActionError::Forbidden("账户尚未授权角色，不能签发接口令牌".into()))?;
+    terms.check(role, p.days, p.write).map_err(|m| {
+        let field = if p.write && terms.max_write_days.is_none() {
+            "access"
+        } else {
+            "days"
+        };
+        ActionError::bad(field, m)
+    })?;
     let t = NewToken {
         user_id,
         name: anbiao_domain::text::clean(p.name),
@@ -102,6 +116,12 @@ pub async fn issue_for_partner(
             format!("协作部门令牌只能读取数据，不能包含“{}”", bad.label()),
         ));
     }
+    let terms = Role::Partner
+        .token_terms()
+        .ok_or_else(|| ActionError::bad("user", "只能为协作部门账户签发令牌"))?;
+    terms
+        .check(Role::Partner, p.days, false)
+        .map_err(|m| ActionError::bad("days", m))?;
     let t = NewToken {
         user_id: p.user_id,
         name: anbiao_domain::text::clean(p.name),

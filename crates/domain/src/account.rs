@@ -272,6 +272,41 @@ impl Permission {
     }
 }
 
+/// The lifetimes an API token may have (see [`Role::token_terms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenTerms {
+    /// What the form offers.
+    pub default_days: i64,
+    /// The longest a read-only token may live.
+    pub max_read_days: i64,
+    /// The longest a token that writes may live; `None`: no token of the role writes.
+    pub max_write_days: Option<i64>,
+}
+
+impl TokenTerms {
+    /// Checks a lifetime and access asked for; the message says what is allowed.
+    pub fn check(self, role: Role, days: i64, write: bool) -> Result<(), String> {
+        let max = if write {
+            self.max_write_days
+                .ok_or_else(|| format!("{}的接口令牌只能只读，不能签发读写令牌", role.label()))?
+        } else {
+            self.max_read_days
+        };
+        if !(1..=max).contains(&days) {
+            let kind = if write {
+                "读写令牌"
+            } else {
+                "只读令牌"
+            };
+            return Err(format!(
+                "{}签发的{kind}有效期应为 1 至 {max} 天",
+                role.label()
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Role {
     /// Whether the role grants the permission (within the user's scope). The three
     /// administrators hold disjoint permissions and none of them reads business data.
@@ -328,6 +363,36 @@ impl Role {
                     | EvaluationOrg
                     | Evaluator
             ),
+        }
+    }
+
+    /// How long an API token of this role may live and whether it may write; `None` for a
+    /// role that holds no token. A token is a password that does not expire with the session,
+    /// so it lives for weeks, not years: a script's read token up to half a year, a token that
+    /// writes up to a quarter; a partner's for the length of a yearly agreement, read-only; an
+    /// administrator's (an audit export, say) read-only and short, since administrators work
+    /// in the browser. Only a role that holds a permission that writes may have a write token.
+    pub fn token_terms(self) -> Option<TokenTerms> {
+        let writes = Permission::ALL
+            .into_iter()
+            .any(|p| !p.is_read_only() && self.allows(p));
+        match self {
+            Self::Pending => None,
+            Self::Partner => Some(TokenTerms {
+                default_days: 90,
+                max_read_days: 366,
+                max_write_days: None,
+            }),
+            r if r.is_admin() => Some(TokenTerms {
+                default_days: 30,
+                max_read_days: 90,
+                max_write_days: None,
+            }),
+            _ => Some(TokenTerms {
+                default_days: 30,
+                max_read_days: 180,
+                max_write_days: writes.then_some(90),
+            }),
         }
     }
 
@@ -528,5 +593,39 @@ mod tests {
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.key()), Some(p));
         }
+    }
+}
+
+#[cfg(test)]
+mod token_terms_tests {
+    use super::*;
+
+    #[test]
+    fn only_roles_that_write_get_write_tokens_and_no_token_lives_past_a_year() {
+        for role in Role::ALL {
+            let Some(t) = role.token_terms() else {
+                assert_eq!(role, Role::Pending);
+                continue;
+            };
+            let writes = Permission::ALL
+                .into_iter()
+                .any(|p| !p.is_read_only() && role.allows(p));
+            assert_eq!(
+                t.max_write_days.is_some(),
+                writes && !role.is_admin(),
+                "{role:?}"
+            );
+            assert!(t.max_read_days <= 366 && t.default_days <= t.max_read_days);
+            assert!(t.max_write_days.is_none_or(|w| w <= t.max_read_days));
+        }
+        let officer = Role::DistrictOfficer.token_terms().expect("terms");
+        assert!(officer.check(Role::DistrictOfficer, 90, true).is_ok());
+        assert!(officer.check(Role::DistrictOfficer, 91, true).is_err());
+        assert!(officer.check(Role::DistrictOfficer, 0, false).is_err());
+        let partner = Role::Partner.token_terms().expect("terms");
+        let e = partner
+            .check(Role::Partner, 30, true)
+            .expect_err("read-only");
+        assert!(e.contains("只能只读"), "{e}");
     }
 }

@@ -188,6 +188,10 @@ struct TokensPage {
     layout: Layout,
     /// Whether the reader issues its own tokens (a partner does not).
     can_issue: bool,
+    /// The lifetimes the reader's role allows: (default, longest read-only, longest writing).
+    default_days: i64,
+    max_read_days: i64,
+    max_write_days: Option<i64>,
     rows: Vec<TokenRow>,
     secret: Option<String>,
     error: Option<String>,
@@ -204,10 +208,14 @@ async fn render_tokens(
         .iter()
         .map(|t| TokenRow::new(state, t, u.user.username.clone()))
         .collect();
+    let terms = u.user.role().and_then(|r| r.token_terms());
     Ok(Html(
         TokensPage {
             layout: Layout::new(u, state, "account"),
-            can_issue: tokens::issues_own(&u.acting("page")),
+            can_issue: tokens::issues_own(&u.acting("page")) && terms.is_some(),
+            default_days: terms.map_or(30, |t| t.default_days),
+            max_read_days: terms.map_or(30, |t| t.max_read_days),
+            max_write_days: terms.and_then(|t| t.max_write_days),
             rows,
             secret,
             error,

@@ -1095,3 +1095,58 @@ async fn sqlx_exec(db: &anbiao_store::Db, sql: &'static str, a: i64, b: i64) {
         }
     }
 }
+
+#[tokio::test]
+async fn token_lifetimes_and_write_scope_follow_the_role() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        add_user(&db, "auditor", Role::AuditAdmin, None, None).await;
+        let issue = |s: &crate::Session, access: &'static str, days: &'static str| {
+            s.form(
+                "/account/tokens",
+                &[("name", "报表脚本"), ("access", access), ("days", days)],
+            )
+        };
+        // A district officer writes: a write token up to 90 days, a read token up to 180.
+        let officer = app.session_for("rugao").await;
+        let page = body_text(app.send(officer.get("/account/tokens")).await).await;
+        assert!(page.contains("读写令牌最长 90 天"), "{page}");
+        let res = app.send(issue(&officer, "write", "91")).await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            body_text(res)
+                .await
+                .contains("读写令牌有效期应为 1 至 90 天")
+        );
+        assert_eq!(app.send(issue(&officer, "write", "90")).await.status(), 200);
+        let res = app.send(issue(&officer, "read", "366")).await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            body_text(res)
+                .await
+                .contains("只读令牌有效期应为 1 至 180 天")
+        );
+        assert_eq!(app.send(issue(&officer, "read", "180")).await.status(), 200);
+        // The audit administrator writes nothing: read-only, 90 days at most.
+        let auditor = app.session_for("auditor").await;
+        let page = body_text(app.send(auditor.get("/account/tokens")).await).await;
+        assert!(
+            page.contains("只能签发只读令牌") && !page.contains("value=\"write\""),
+            "{page}"
+        );
+        let res = app.send(issue(&auditor, "write", "30")).await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("只能只读"));
+        assert_eq!(app.send(issue(&auditor, "read", "91")).await.status(), 422);
+        assert_eq!(app.send(issue(&auditor, "read", "90")).await.status(), 200);
+        // What was issued is what the terms allowed.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for t in token::list(&db, None).await.expect("tokens") {
+            let days = (t.expires_at - now + 3600) / 86_400;
+            let max = if t.is_read_only() { 180 } else { 90 };
+            assert!(days <= max, "{} days, read-only {}", days, t.is_read_only());
+        }
+        assert_eq!(token::list(&db, None).await.expect("tokens").len(), 3);
+    })
+    .await;
+}
