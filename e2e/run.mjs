@@ -71,7 +71,7 @@ async function scenario(name, dbUrl, port) {
     const exited = new Promise((r) => proc.once("exit", r));
     proc.kill("SIGTERM");
     await exited;
-    proc = start(["serve", "--port", String(port), "--business-date", day, "--jobs-every-minutes", "0", "--allow-demo-logins"]);
+    proc = start(["serve", "--port", String(port), "--public-url", base, "--business-date", day, "--jobs-every-minutes", "0", "--allow-demo-logins"]);
     await waitHealthy(base, proc, () => logText);
   };
   const profile = mkdtempSync(join(tmpdir(), "anbiao-chromium-"));

@@ -235,8 +235,10 @@ pub struct ServeArgs {
     /// Sign-in attempts accepted per client address per minute.
     #[arg(long, default_value_t = 20, env = "ANBIAO_SIGN_INS_PER_MINUTE")]
     pub sign_ins_per_minute: u32,
-    /// The portal's public address, printed in certificate QR codes (default: the request's Host).
-    #[arg(long, env = "ANBIAO_PUBLIC_URL")]
+    /// The portal's public address (http:// or https://), printed in certificate QR codes.
+    /// Without it certificates are not printed; an https address turns on Secure cookies.
+    /// `demo` uses http://127.0.0.1:PORT.
+    #[arg(long, env = "ANBIAO_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
     /// The CJK font file embedded in PDFs (default: WenQuanYi Micro Hei or Noto Sans CJK from the
     /// usual system locations).
@@ -321,4 +323,19 @@ pub enum UserAction {
         #[arg(long)]
         no_change_required: bool,
     },
+}
+
+/// A public address: an http or https URL of a host, without query or fragment.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("公开访问地址应以 https:// 或 http:// 开头")?;
+    let host = rest.split('/').next().unwrap_or("");
+    let fine = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if host.is_empty() || !host.chars().all(fine) || rest.contains(['?', '#', ' ']) {
+        return Err(format!("公开访问地址“{s}”不是有效的网址"));
+    }
+    Ok(s.to_string())
 }

@@ -208,11 +208,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 async fn run_demo(
     cli_db: &str,
     reference: ReferenceData,
-    serve: ServeArgs,
+    mut serve: ServeArgs,
     enterprises: usize,
     seed: u64,
 ) -> anyhow::Result<i32> {
     let db = open(cli_db, &reference).await?;
+    // The demo seeds logins with a published password: never into a database that holds
+    // anything but an earlier demo (whose logins still open with that password).
+    let empty =
+        enterprise::count(&db, &Scope::City).await? == 0 && account::list(&db).await?.is_empty();
+    if !empty && demo_login_in_use(&db).await?.is_none() {
+        eprintln!(
+            "错误：数据库 {} 中已有数据，且不是演示系统生成的（没有使用演示密码的演示账号）。\
+             演示不会写入该数据库；请去掉 --db 使用默认的 anbiao-demo.db，或指定一个新的数据库。",
+            anbiao_store::db::redact(cli_db)
+        );
+        db.close().await;
+        return Ok(2);
+    }
+    if serve.public_url.is_none() {
+        serve.public_url = Some(format!("http://127.0.0.1:{}", serve.port));
+    }
     if enterprise::count(&db, &Scope::City).await? == 0 {
         let n = seed_enterprises(&db, &reference, enterprises, seed).await?;
         eprintln!("已生成演示企业 {n} 家");
@@ -451,8 +467,17 @@ fn instance_name() -> String {
 }
 
 async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow::Result<()> {
+    let https = args
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    if args.public_url.is_none() {
+        eprintln!(
+            "注意：未设置 --public-url（公开访问地址），证书不能打印。正式系统请设置为群众访问门户的 https 地址。"
+        );
+    }
     let config = WebConfig {
-        secure_cookies: args.secure_cookies,
+        secure_cookies: args.secure_cookies || https,
         session_ttl_secs: args.session_idle_minutes.max(1) * 60,
         session_max_secs: args.session_max_hours.max(1) * 3600,
         policy: anbiao_domain::SignInPolicy {

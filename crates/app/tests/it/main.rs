@@ -884,6 +884,44 @@ async fn serve_refuses_the_demo_s_logins_and_the_demo_keeps_to_its_own_file() {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         assert!(text(&out).contains("演示账号“city”"), "{}", text(&out));
         assert!(text(&out).contains("--allow-demo-logins"));
+        // Once the password is changed the account is nobody's demo: `demo` will not seed its
+        // published logins into that database, and leaves it as it was.
+        let city = anbiao_store::account::by_username(&t.db, "city")
+            .await
+            .expect("ran")
+            .expect("city");
+        anbiao_store::account::change(
+            &t.db,
+            &anbiao_store::audit_log::Actor::new("tester", "cli"),
+            city.id,
+            &anbiao_store::account::AccountChange::ResetPassword("Prod#2026secret".into()),
+            &anbiao_domain::SignInPolicy::default(),
+        )
+        .await
+        .expect("reset");
+        let out = anbiao(&t.url, &["demo", "--port", "0", "--enterprises", "5"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("不是演示系统生成的"), "{}", text(&out));
+        assert_eq!(count(&t.db).await, 0);
+        assert!(
+            anbiao_store::account::by_username(&t.db, "sysadmin")
+                .await
+                .expect("ran")
+                .is_none()
+        );
+        // A public address that is not an http(s) URL of a host is refused before anything runs.
+        let out = anbiao(
+            &t.url,
+            &[
+                "serve",
+                "--port",
+                "0",
+                "--public-url",
+                "javascript:alert(1)",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("https://"), "{}", text(&out));
     }
     // `demo` without --db writes anbiao-demo.db, never the working directory's anbiao.db.
     let dir = std::env::temp_dir().join(format!("anbiao-demo-file-{}", std::process::id()));

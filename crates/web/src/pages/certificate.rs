@@ -1,7 +1,6 @@
 //! The printable certificate: an A4 PDF for the enterprise and the officers who may see it.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
 use axum::response::Response;
 
 use anbiao_domain::Grade;
@@ -19,14 +18,13 @@ pub async fn pdf(
     State(state): State<AppState>,
     u: CurrentUser,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<Response, HtmlError> {
     let (c, e) = state
         .ctx(&u.acting("page"))
         .certificate_with_holder(id)
         .await?;
     let font = state.font()?;
-    let sheet = sheet_for(&state, &c, &e.name, &e.credit_code, &headers)?;
+    let sheet = sheet_for(&state, &c, &e.name, &e.credit_code)?;
     let font = font.clone();
     let bytes = tokio::task::spawn_blocking(move || certificate_pdf(&font, &sheet))
         .await?
@@ -45,7 +43,6 @@ fn sheet_for(
     c: &certificate::Certificate,
     name: &str,
     credit_code: &str,
-    headers: &HeaderMap,
 ) -> Result<CertificateSheet, AppError> {
     let grade = c.grade().ok_or(AppError::NotFound)?;
     let industry = state
@@ -100,26 +97,24 @@ fn sheet_for(
         validity: format!("{}至{}", cn(&c.valid_from), cn(&c.valid_until)),
         issuer: c.issuer.clone(),
         issued_on: cn(&c.issued_on),
-        verify_url: format!("{}/verify/{}", public_base(state, headers), c.verify_token),
+        verify_url: format!("{}/verify/{}", public_base(state)?, c.verify_token),
         status_note,
     })
 }
 
-/// The portal's address: the configured one, else the request's Host (only if it looks like a
-/// host name, so a forged header cannot put arbitrary text on a certificate).
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.public_url {
-        return url.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 253
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+/// The portal's address as configured (`--public-url`). Without it there is no address the
+/// public can be sent to: the request's Host is whatever the client wrote, and a certificate's
+/// QR code must not carry it.
+fn public_base(state: &AppState) -> Result<String, AppError> {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .ok_or_else(|| {
+            AppError::Unavailable(
+                "系统未配置公开访问地址（启动参数 --public-url），无法生成证书上的核验二维码，请联系系统管理员"
+                    .into(),
+            )
         })
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
 }

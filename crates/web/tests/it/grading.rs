@@ -1375,6 +1375,21 @@ async fn certificate_pdf_without_a_font_says_what_to_install() {
             page.contains("证书 PDF 暂不可用") && page.contains("/nonexistent/font.ttc"),
             "{page}"
         );
+        // Without a public address there is nothing to put in the QR code but what the
+        // client wrote as Host: the certificate is not printed.
+        let app = crate::TestApp {
+            router: anbiao_web::app(anbiao_web::AppState::new(
+                db.clone(),
+                anbiao_domain::ReferenceData::embedded().expect("reference"),
+                anbiao_web::WebConfig::default(),
+            )),
+            db: db.clone(),
+        };
+        let res = app
+            .send(city.get(&format!("/certificates/{cid}/pdf")))
+            .await;
+        assert_eq!(res.status(), 503);
+        assert!(crate::body_text(res).await.contains("--public-url"));
     })
     .await;
 }

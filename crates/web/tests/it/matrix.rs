@@ -173,6 +173,7 @@ async fn every_route_every_role_every_region() {
     each_backend(|db| async move {
         let config = WebConfig {
             sign_ins_per_minute: 100_000,
+            public_url: Some("https://anbiao.nantong.example".into()),
             ..WebConfig::default()
         };
         let app = TestApp::with_config(db.clone(), config).await;

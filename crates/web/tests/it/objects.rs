@@ -1292,6 +1292,7 @@ async fn outcome(res: axum::http::Response<Body>, list_needle: Option<&str>) -> 
 fn app_over(db: Db) -> TestApp {
     let config = WebConfig {
         sign_ins_per_minute: 100_000,
+        public_url: Some("https://anbiao.nantong.example".into()),
         ..WebConfig::default()
     };
     let reference = ReferenceData::embedded().expect("reference");
