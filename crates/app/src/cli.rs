@@ -45,8 +45,14 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
-    /// Creates the database if needed and applies the migrations.
-    Migrate,
+    /// Creates the database if needed and applies the migrations. On PostgreSQL, run it with
+    /// the owner's URL; `--app-role` then lets the server's own login read and write the
+    /// tables but only append to the audit log (serve with that login's URL).
+    Migrate {
+        /// The PostgreSQL role `serve` connects as.
+        #[arg(long)]
+        app_role: Option<String>,
+    },
     /// Generates synthetic enterprises, reproducibly.
     Seed {
         #[arg(long, default_value_t = 12_000)]
@@ -170,6 +176,13 @@ pub enum AuditAction {
         /// A head printed earlier by `anbiao audit head`: it must still be in the chain.
         #[arg(long)]
         head: Option<String>,
+        /// The file `serve --audit-head-file` appends to: every line's key must verify and its
+        /// head still be in the chain.
+        #[arg(long, requires = "key_file")]
+        head_file: Option<std::path::PathBuf>,
+        /// The secret the head file's lines are keyed with.
+        #[arg(long, requires = "head_file")]
+        key_file: Option<std::path::PathBuf>,
     },
     /// Prints the number of entries and the hash of the last, to keep outside the database.
     Head,
@@ -210,6 +223,17 @@ pub struct ServeArgs {
     /// copy); without it `serve` refuses such a database.
     #[arg(long, env = "ANBIAO_ALLOW_DEMO_LOGINS")]
     pub allow_demo_logins: bool,
+    /// Appends the audit chain's head to this file at start and on a schedule, keyed with the
+    /// secret in --audit-head-key-file: a file outside the database that `anbiao audit verify
+    /// --head-file` checks the chain against.
+    #[arg(long, env = "ANBIAO_AUDIT_HEAD_FILE", requires = "audit_head_key_file")]
+    pub audit_head_file: Option<std::path::PathBuf>,
+    /// The secret (at least 16 bytes) keying each line of the head file.
+    #[arg(long, env = "ANBIAO_AUDIT_HEAD_KEY_FILE", requires = "audit_head_file")]
+    pub audit_head_key_file: Option<std::path::PathBuf>,
+    /// Minutes between two lines of the head file.
+    #[arg(long, default_value_t = 60, env = "ANBIAO_AUDIT_HEAD_EVERY_MINUTES")]
+    pub audit_head_every_minutes: u64,
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 8080, env = "ANBIAO_PORT")]
     pub port: u16,

@@ -87,8 +87,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
-        Command::Migrate => {
+        Command::Migrate { app_role } => {
             let db = open(&cli.db, &reference).await?;
+            if let Some(role) = app_role {
+                if let Err(e) = db.grant_app_role(&role).await {
+                    eprintln!("错误：{e}");
+                    db.close().await;
+                    return Ok(2);
+                }
+                eprintln!(
+                    "已授权数据库角色 {role}：可读写业务数据，审计日志只能追加（不能修改、删除或清空）"
+                );
+            }
             db.close().await;
             eprintln!("数据库已就绪：{}", anbiao_store::db::redact(&cli.db));
             Ok(0)
@@ -100,7 +110,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Serve { serve } => {
+            let head_key = match &serve.audit_head_key_file {
+                Some(path) => match crate::head_file::read_key(path) {
+                    Ok(k) => Some(k),
+                    Err(e) => {
+                        eprintln!("错误：{e:#}");
+                        return Ok(2);
+                    }
+                },
+                None => None,
+            };
             let db = open(&cli.db, &reference).await?;
+            if let (Some(path), Some(key)) = (serve.audit_head_file.clone(), head_key) {
+                // Written once now (a failure stops the start: the operator asked for it), then
+                // on the schedule.
+                let head = anbiao_store::audit_log::head(&db).await?;
+                if let Err(e) = crate::head_file::append(&path, &key, &head, unix_now()) {
+                    eprintln!("错误：{e:#}");
+                    return Ok(2);
+                }
+                let every = Duration::from_secs(serve.audit_head_every_minutes.max(1) * 60);
+                let head_db = db.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(every).await;
+                        let written = match anbiao_store::audit_log::head(&head_db).await {
+                            Ok(h) => crate::head_file::append(&path, &key, &h, unix_now()),
+                            Err(e) => Err(e.into()),
+                        };
+                        if let Err(e) = written {
+                            tracing::error!("audit head not written to {}: {e:#}", path.display());
+                        }
+                    }
+                });
+            }
             if !serve.allow_demo_logins
                 && let Some(login) = demo_login_in_use(&db).await?
             {
@@ -456,6 +499,12 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
         out.push((username.to_string(), format!("{}（{name}）", role.label())));
     }
     Ok(out)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Names this process in job records: host and process id.

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod head_file;
 mod ops;
 mod reference;
 mod registry_cmd;

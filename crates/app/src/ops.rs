@@ -33,12 +33,31 @@ pub async fn audit_cmd(db: &Db, action: AuditAction) -> anyhow::Result<i32> {
             println!("{} {}", h.seq, h.hash);
             Ok(0)
         }
-        AuditAction::Verify { head } => {
+        AuditAction::Verify {
+            head,
+            head_file,
+            key_file,
+        } => {
             let kept = head.as_deref().map(|h| {
                 // Accept the whole `audit head` line as well as the hash alone.
                 h.split_whitespace().last().unwrap_or(h).to_string()
             });
-            let v = audit_log::verify(db, kept.as_deref()).await?;
+            let heads = match (head_file, key_file) {
+                (Some(file), Some(key)) => {
+                    let key = crate::head_file::read_key(&key)?;
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("无法读取链头文件 {}", file.display()))?;
+                    match crate::head_file::parse(&text, &key)? {
+                        Ok(h) => h,
+                        Err(why) => {
+                            println!("审计日志校验失败：{why}");
+                            return Ok(CHAIN_BROKEN);
+                        }
+                    }
+                }
+                _ => Vec::new(),
+            };
+            let v = audit_log::verify_with(db, kept.as_deref(), &heads).await?;
             match v.broken {
                 None => {
                     println!(

@@ -247,6 +247,17 @@ pub struct Verification {
 /// Walks the whole chain in order and recomputes every hash. `kept_head`, a head printed
 /// earlier by `audit head`, must still be part of the chain (it catches a rewritten tail).
 pub async fn verify(db: &Db, kept_head: Option<&str>) -> Result<Verification, StoreError> {
+    verify_with(db, kept_head, &[]).await
+}
+
+/// [`verify`], and each of `heads` (written outside the database over time, see `anbiao
+/// audit verify --head-file`) must be the entry of its number: a chain rewritten from any point
+/// before the last of them, or cut short, fails.
+pub async fn verify_with(
+    db: &Db,
+    kept_head: Option<&str>,
+    heads: &[Head],
+) -> Result<Verification, StoreError> {
     const PAGE: i64 = 5000;
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
     let mut last_seq = 0i64;
@@ -287,6 +298,12 @@ pub async fn verify(db: &Db, kept_head: Option<&str>) -> Result<Verification, St
             if kept_head == Some(e.hash.as_str()) {
                 kept_found = true;
             }
+            if let Some(k) = heads.iter().find(|k| k.seq == e.seq && k.hash != e.hash) {
+                break 'walk Some((
+                    e.seq,
+                    format!("库外记录的第 {} 条链头与日志不符：日志自此已被改写", k.seq),
+                ));
+            }
             last_seq = e.seq;
             last_hash = e.hash;
             checked += 1;
@@ -313,6 +330,18 @@ pub async fn verify(db: &Db, kept_head: Option<&str>) -> Result<Verification, St
                 Some((
                     recomputed.seq,
                     format!("链头记录与第 {} 条记录不符", recomputed.seq),
+                ))
+            } else if let Some(k) = heads
+                .iter()
+                .filter(|k| k.seq > recomputed.seq)
+                .max_by_key(|k| k.seq)
+            {
+                Some((
+                    recomputed.seq + 1,
+                    format!(
+                        "库外记录的链头已到第 {} 条，日志只有 {} 条：日志被截短后改写",
+                        k.seq, recomputed.seq
+                    ),
                 ))
             } else if !kept_found {
                 Some((

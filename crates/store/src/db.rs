@@ -123,11 +123,34 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Whether a database error is PostgreSQL's "insufficient privilege" or "must be owner".
+fn is_permission_denied(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "42501")
+}
+
 impl Db {
-    /// Connects, creating the database when it does not exist yet, and runs the migrations.
+    /// Connects, creating the database when it does not exist yet, and runs the migrations
+    /// that are pending. With none pending nothing is asked of the schema, so the application
+    /// role of a PostgreSQL deployment (which may not change the schema, see
+    /// [`Db::grant_app_role`]) opens a database its owner migrated.
     pub async fn open(url: &str) -> Result<Db, StoreError> {
         let db = Self::connect(url, true).await?;
-        db.migrate().await?;
+        if db.pending_migrations().await? > 0 {
+            db.migrate().await.map_err(|e| match e {
+                StoreError::Db(ref inner)
+                | StoreError::Migrate(sqlx::migrate::MigrateError::Execute(ref inner))
+                    if is_permission_denied(inner) =>
+                {
+                    StoreError::Invalid(
+                    "数据库结构需要升级，而当前数据库账户无权修改结构：请用数据库所有者账户运行 anbiao migrate"
+                            .into(),
+                    )
+                }
+                e => e,
+            })?;
+        }
         crate::enterprise::backfill_name_grams(&db).await?;
         Ok(db)
     }
@@ -178,6 +201,71 @@ impl Db {
                 .await?;
             Ok(Db::Sqlite(pool))
         }
+    }
+
+    /// How many of the shipped migrations the database has not applied.
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+        let applied: Result<Vec<i64>, sqlx::Error> = match self {
+            Db::Sqlite(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+        };
+        let migrator = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATOR,
+            Db::Postgres(_) => &PG_MIGRATOR,
+        };
+        // A new database has no migrations table yet.
+        let applied = applied.unwrap_or_default();
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
+
+    /// PostgreSQL: lets `role` (the server's login) read and write the application's tables
+    /// but only append to the audit log: no UPDATE, DELETE or TRUNCATE on it, and, not owning
+    /// it, no way to drop its append-only triggers. Run by the owner after the migrations
+    /// (`anbiao migrate --app-role`); tables later migrations add get the same grants.
+    pub async fn grant_app_role(&self, role: &str) -> Result<(), StoreError> {
+        let fine = !role.is_empty()
+            && role.len() <= 63
+            && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !fine {
+            return Err(StoreError::Invalid(format!(
+                "数据库角色名“{role}”无效：只能用小写字母、数字和下划线"
+            )));
+        }
+        let Db::Postgres(p) = self else {
+            return Err(StoreError::Invalid(
+                "SQLite 数据库没有数据库角色：文件的读写权限由操作系统控制".into(),
+            ));
+        };
+        let r = format!("\"{role}\"");
+        let statements = [
+            format!("GRANT USAGE ON SCHEMA public TO {r}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}"),
+            format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {r}"),
+            format!(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}"
+            ),
+            format!(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}"
+            ),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {r}"),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {r}"),
+        ];
+        let mut tx = p.begin().await?;
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

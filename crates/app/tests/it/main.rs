@@ -950,3 +950,122 @@ async fn serve_refuses_the_demo_s_logins_and_the_demo_keeps_to_its_own_file() {
     assert!(!dir.join("anbiao.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_audit_head_is_kept_outside_and_the_server_s_login_only_appends() {
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let heads = dir.path().join("audit-head.log");
+        let key = dir.path().join("head.key");
+        std::fs::write(&key, "short").expect("key");
+        let port = |()| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .expect("port")
+                .local_addr()
+                .expect("addr")
+                .port()
+                .to_string()
+        };
+        let args = |p: &str| {
+            vec![
+                "serve".to_string(),
+                "--port".into(),
+                p.to_string(),
+                "--audit-head-file".into(),
+                heads.display().to_string(),
+                "--audit-head-key-file".into(),
+                key.display().to_string(),
+            ]
+        };
+        // A key too short to be a secret stops the start.
+        let a = args(&port(()));
+        let out = anbiao(&t.url, &a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("至少 16 个字节"), "{}", text(&out));
+        std::fs::write(&key, "7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c2e\n").expect("key");
+        // The server writes the head at start.
+        let a = args(&port(()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anbiao"))
+            .arg("--db")
+            .arg(&t.url)
+            .args(&a)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let start = Instant::now();
+        while std::fs::read_to_string(&heads).map_or(true, |s| s.is_empty())
+            && start.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let line = std::fs::read_to_string(&heads).expect("head file");
+        assert_eq!(line.lines().count(), 1, "{line}");
+        let verify = |key: &std::path::Path| {
+            anbiao(
+                &t.url,
+                &[
+                    "audit",
+                    "verify",
+                    "--head-file",
+                    heads.to_str().expect("utf-8"),
+                    "--key-file",
+                    key.to_str().expect("utf-8"),
+                ],
+            )
+        };
+        let out = verify(&key);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        // Another key, or an edited line: refused, naming the line.
+        let other = dir.path().join("other.key");
+        std::fs::write(&other, "another secret of sixteen bytes").expect("key");
+        let out = verify(&other);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        assert!(text(&out).contains("第 1 行"), "{}", text(&out));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let forged = format!(
+            "{} {} {} {}\n",
+            fields[0],
+            "0".repeat(64),
+            fields[2],
+            fields[3]
+        );
+        std::fs::write(&heads, forged).expect("forge");
+        assert_eq!(verify(&key).status.code(), Some(3));
+
+        // PostgreSQL: the owner migrates and grants; the server's own login reads, writes and
+        // verifies, and may not touch the log's past.
+        if backend == anbiao_store::Backend::Postgres {
+            let role = format!("anbiao_cli_app_{}", std::process::id());
+            let admin = |sql: String| {
+                let db = t.db.clone();
+                async move {
+                    if let anbiao_store::Db::Postgres(p) = &db {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                            .execute(p)
+                            .await
+                            .expect("admin sql");
+                    }
+                }
+            };
+            admin(format!("DROP ROLE IF EXISTS {role}")).await;
+            admin(format!("CREATE ROLE {role} LOGIN")).await;
+            let out = anbiao(&t.url, &["migrate", "--app-role", &role]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            assert!(text(&out).contains("审计日志只能追加"), "{}", text(&out));
+            let (scheme, rest) = t.url.split_once("://").expect("url");
+            let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+            let app_url = format!("{scheme}://{role}@{host}");
+            let out = anbiao(&app_url, &["audit", "verify"]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            let out = anbiao(&t.url, &["migrate", "--app-role", "Bad Role"]);
+            assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+            admin(format!("DROP OWNED BY {role}")).await;
+            admin(format!("DROP ROLE {role}")).await;
+        }
+    }
+}

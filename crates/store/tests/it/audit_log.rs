@@ -338,3 +338,118 @@ async fn password_change_checks_the_current_one_and_the_policy() {
     })
     .await;
 }
+
+/// `url` with another login (trust authentication on the test server).
+fn as_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("url");
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}@{host}")
+}
+
+#[tokio::test]
+async fn the_application_role_may_only_append_to_the_audit_log() {
+    use anbiao_store::testing::{BACKENDS, TestDb};
+    for backend in BACKENDS {
+        let t = TestDb::new(backend).await;
+        some_history(&t.db).await;
+        if backend == anbiao_store::Backend::Sqlite {
+            // A file has no roles: the operating system's permissions guard it.
+            let e =
+                t.db.grant_app_role("anbiao_app")
+                    .await
+                    .expect_err("no roles");
+            assert!(e.to_string().contains("SQLite"), "{e}");
+            continue;
+        }
+        assert!(t.db.grant_app_role("App; DROP TABLE x").await.is_err());
+        let role = format!("anbiao_app_{}", std::process::id());
+        exec(&t.db, &format!("DROP ROLE IF EXISTS {role}")).await;
+        exec(&t.db, &format!("CREATE ROLE {role} LOGIN")).await;
+        t.db.grant_app_role(&role).await.expect("grant");
+        // The server's login opens the migrated database without touching the schema, and works.
+        let app = Db::open(&as_user(&t.url, &role))
+            .await
+            .expect("open as the app");
+        assert_eq!(app.pending_migrations().await.expect("ran"), 0);
+        let before = audit_log::head(&app).await.expect("head");
+        let e = input(
+            &code("320682", 7),
+            "如皋应用厂",
+            "320682",
+            "JX",
+            "100",
+            "10",
+        );
+        enterprise::create(&app, &Scope::City, &admin(), &e)
+            .await
+            .expect("the app writes business data");
+        assert!(audit_log::head(&app).await.expect("head").seq > before.seq);
+        // It cannot change the log, empty it, or take its guards away.
+        for sql in [
+            "UPDATE audit_log SET detail = '已改' WHERE seq = 1",
+            "DELETE FROM audit_log WHERE seq = 1",
+            "TRUNCATE audit_log",
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+            "DELETE FROM _sqlx_migrations",
+        ] {
+            let err = with_pool!(&app, |p| sqlx::raw_sql(sqlx::AssertSqlSafe(
+                sql.to_string()
+            ))
+            .execute(p)
+            .await
+            .map(|_| ()))
+            .expect_err(sql);
+            let code = err
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.to_string());
+            assert_eq!(code.as_deref(), Some("42501"), "{sql}: {err}");
+        }
+        let v = audit_log::verify(&app, None).await.expect("verify");
+        assert_eq!(v.broken, None);
+        app.close().await;
+        exec(&t.db, &format!("DROP OWNED BY {role}")).await;
+        exec(&t.db, &format!("DROP ROLE {role}")).await;
+    }
+}
+
+#[tokio::test]
+async fn heads_kept_outside_must_each_still_be_their_entry() {
+    each_backend(|db| async move {
+        some_history(&db).await;
+        // Any head of the chain as it is verifies.
+        let now = audit_log::head(&db).await.expect("head");
+        let all = audit_log::verify(&db, None).await.expect("v");
+        assert_eq!(all.broken, None);
+        let kept = vec![now.clone()];
+        assert_eq!(
+            audit_log::verify_with(&db, None, &kept)
+                .await
+                .expect("v")
+                .broken,
+            None
+        );
+        // A head whose hash is not the entry of its number: rewritten from there.
+        let forged = audit_log::Head {
+            seq: 3,
+            hash: "0".repeat(64),
+        };
+        let v = audit_log::verify_with(&db, None, &[now.clone(), forged])
+            .await
+            .expect("v");
+        let (seq, why) = v.broken.expect("broken");
+        assert_eq!(seq, 3);
+        assert!(why.contains("改写"), "{why}");
+        // A head past the end: the log was cut short.
+        let ahead = audit_log::Head {
+            seq: now.seq + 5,
+            hash: "1".repeat(64),
+        };
+        let v = audit_log::verify_with(&db, None, &[ahead])
+            .await
+            .expect("v");
+        assert!(v.broken.expect("broken").1.contains("截短"));
+    })
+    .await;
+}
