@@ -1469,3 +1469,191 @@ fn write_table(t: &Table, observed: &[(String, BTreeMap<String, String>)]) {
     }
     std::fs::write(&path, out.trim_end().to_string() + "\n").expect("write table");
 }
+
+/// The longest text any field may hold (`domain::text::limits::DOCUMENT`).
+const LONGEST: usize = 50_000;
+/// What each field is set to in turn: longer than any field may hold.
+fn flood() -> String {
+    "安".repeat(LONGEST + 10_000)
+}
+
+/// The same request with one field's value replaced, for each text field it carries (form,
+/// JSON object or the text parts of a multipart body).
+fn each_field_flooded(req: Request<Body>, body: Vec<u8>) -> Vec<(String, Request<Body>)> {
+    let (parts, _) = req.into_parts();
+    let ctype = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let long = flood();
+    let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
+    if ctype.starts_with("application/x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+        for i in 0..pairs.len() {
+            let mut p = pairs.clone();
+            p[i].1 = long.clone();
+            bodies.push((
+                pairs[i].0.clone(),
+                serde_urlencoded::to_string(&p).expect("form").into_bytes(),
+            ));
+        }
+    } else if ctype.starts_with("application/json") {
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if let Some(map) = v.as_object() {
+            for (k, field) in map {
+                if field.is_string() {
+                    let mut m = map.clone();
+                    m.insert(k.clone(), serde_json::Value::String(long.clone()));
+                    bodies.push((k.clone(), serde_json::to_vec(&m).expect("json")));
+                }
+            }
+        }
+    } else if ctype.starts_with("multipart/form-data") {
+        // Text parts: `name="X"\r\n\r\nVALUE\r\n--`.
+        let find = |hay: &[u8], needle: &[u8], from: usize| {
+            hay[from..]
+                .windows(needle.len())
+                .position(|w| w == needle)
+                .map(|i| i + from)
+        };
+        let mut at = 0;
+        while let Some(start) = find(&body, b"Content-Disposition: form-data; name=\"", at) {
+            let name_from = start + 38;
+            let Some(name_end) = find(&body, b"\"", name_from) else {
+                break;
+            };
+            let name = String::from_utf8_lossy(&body[name_from..name_end]).to_string();
+            at = name_end;
+            if body[name_end..].starts_with(b"\"\r\n\r\n") {
+                let value_from = name_end + 5;
+                let Some(value_end) = find(&body, b"\r\n--", value_from) else {
+                    break;
+                };
+                let mut b = body[..value_from].to_vec();
+                b.extend_from_slice(long.as_bytes());
+                b.extend_from_slice(&body[value_end..]);
+                bodies.push((name, b));
+            }
+        }
+    }
+    bodies
+        .into_iter()
+        .map(|(field, b)| {
+            let mut r = Request::builder()
+                .method(parts.method.clone())
+                .uri(parts.uri.clone());
+            for (k, v) in &parts.headers {
+                r = r.header(k, v);
+            }
+            (field, r.body(Body::from(b)).expect("request"))
+        })
+        .collect()
+}
+
+/// Text columns holding a run of the flood longer than any field may hold.
+async fn over_long(db: &Db) -> Vec<String> {
+    let marker = "安".repeat(LONGEST + 1);
+    let mut found = Vec::new();
+    match db {
+        Db::Sqlite(p) => {
+            let tables: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts%'")
+                    .fetch_all(p)
+                    .await
+                    .expect("tables");
+            for t in tables {
+                let cols: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT name, type FROM pragma_table_info('{t}')"
+                )))
+                .fetch_all(p)
+                .await
+                .expect("columns");
+                for (c, ty) in cols
+                    .into_iter()
+                    .filter(|(_, ty)| ty.to_uppercase().contains("TEXT"))
+                {
+                    let _ = ty;
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT COUNT(*) FROM \"{t}\" WHERE instr(\"{c}\", $1) > 0"
+                    )))
+                    .bind(&marker)
+                    .fetch_one(p)
+                    .await
+                    .expect("scan");
+                    if n > 0 {
+                        found.push(format!("{t}.{c}"));
+                    }
+                }
+            }
+        }
+        Db::Postgres(p) => {
+            let cols: Vec<(String, String)> = sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json')",
+            )
+            .fetch_all(p)
+            .await
+            .expect("columns");
+            for (t, c) in cols {
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM \"{t}\" WHERE position($1 in \"{c}\"::text) > 0"
+                )))
+                .bind(&marker)
+                .fetch_one(p)
+                .await
+                .expect("scan");
+                if n > 0 {
+                    found.push(format!("{t}.{c}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every text field of every route that writes, set in turn to 60,000 characters by a role
+/// that may use the route: never a server error, and nothing stored holds more than the
+/// longest field may (the hazard form once stored a 350,000-character description).
+#[tokio::test]
+async fn every_field_of_every_write_route_is_bounded() {
+    let t = table();
+    for backend in BACKENDS {
+        let built = TestDb::new(backend).await;
+        let f = fixture(&built.db).await;
+        let app = app_over(built.db.clone());
+        let mut errors = Vec::new();
+        let mut sent = 0;
+        for row in t.row.iter().filter(|r| !r.route.starts_with("GET ")) {
+            let Some((_, username, _)) = ACCOUNTS
+                .iter()
+                .find(|(key, _, _)| row.roles[*key].split_whitespace().next() == Some("ok"))
+            else {
+                continue;
+            };
+            let session = app.session_for(&account_for(username, &row.object)).await;
+            let req = request(row, &f, &f.places[0], Some(&session));
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .expect("body")
+                .to_vec();
+            let req = Request::from_parts(parts, Body::empty());
+            for (field, flooded) in each_field_flooded(req, bytes) {
+                let res = app.send(flooded).await;
+                sent += 1;
+                if res.status().is_server_error() {
+                    errors.push(format!("{} {field}: {}", row.route, res.status()));
+                }
+            }
+        }
+        let long = over_long(&built.db).await;
+        assert!(sent > 100, "{sent} flooded requests");
+        assert!(
+            errors.is_empty() && long.is_empty(),
+            "{}: server errors {errors:?}; stored over {LONGEST} characters in {long:?}",
+            backend.name()
+        );
+    }
+}
