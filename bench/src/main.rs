@@ -60,6 +60,9 @@ struct Args {
     /// Keep the PostgreSQL database afterwards (to EXPLAIN its queries).
     #[arg(long)]
     keep_db: bool,
+    /// Stop after the portal's certificate search (the registry and programme are seeded first).
+    #[arg(long)]
+    stop_after_portal: bool,
     /// Keep the SQLite file (or, with --pg-name, the PostgreSQL database) of an earlier run and
     /// go straight to the inspection plans and hazards (to measure a change of them without
     /// seeding again).
@@ -337,6 +340,102 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             ms(s95),
             s95.as_secs_f64() / k95.as_secs_f64()
         );
+    }
+
+    // The portal's anonymous certificate search (issue 15): each shape of query a member of the
+    // public types, against the exact number on its unique index (the floor) and the former
+    // unindexed query (an OR of the three with LIKE '%q%' on the join).
+    {
+        let sample: (String, String, String) = match &db {
+            Db::Sqlite(p) => sqlx::query_as(
+                "SELECT c.number, e.credit_code, e.name FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
+                 ORDER BY c.id DESC LIMIT 1",
+            )
+            .fetch_one(p)
+            .await?,
+            Db::Postgres(p) => sqlx::query_as(
+                "SELECT c.number, e.credit_code, e.name FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
+                 ORDER BY c.id DESC LIMIT 1",
+            )
+            .fetch_one(p)
+            .await?,
+        };
+        let (number, code, name) = sample;
+        let rare: String = name.chars().take(4).collect();
+        let terms = [
+            ("certificate number (floor)", number.clone()),
+            ("credit code", code.clone()),
+            ("rare name part", rare.clone()),
+            ("common name part 有限公司", "有限公司".to_string()),
+            ("common name part 机械", "机械".to_string()),
+        ];
+        println!(
+            "\n| portal certificate search (store, 20 rows) | found | p50 | p95 | p95 ÷ floor p95 |"
+        );
+        println!("|---|---:|---:|---:|---:|");
+        let mut floor = None;
+        for (label, q) in &terms {
+            let (p50, p95, found) = programme::time_runs(args.requests, || async {
+                Ok(anbiao_store::certificate::public_search(&db, q, 20)
+                    .await?
+                    .len())
+            })
+            .await?;
+            let f = *floor.get_or_insert(p95);
+            println!(
+                "| {label}: {q} | {found} | {:.2} ms | {:.2} ms | {:.1} |",
+                ms(p50),
+                ms(p95),
+                p95.as_secs_f64() / f.as_secs_f64()
+            );
+        }
+        let old = |q: String| {
+            let like = format!("%{q}%");
+            let db = db.clone();
+            async move {
+                const OLD: &str = "SELECT COUNT(*) FROM (SELECT c.id FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
+                    WHERE c.number = $1 OR e.credit_code = $1 OR e.name LIKE $2 ORDER BY c.valid_until DESC LIMIT 20) x";
+                let n: i64 = match &db {
+                    Db::Sqlite(p) => {
+                        sqlx::query_scalar(OLD)
+                            .bind(&q)
+                            .bind(&like)
+                            .fetch_one(p)
+                            .await?
+                    }
+                    Db::Postgres(p) => {
+                        sqlx::query_scalar(OLD)
+                            .bind(&q)
+                            .bind(&like)
+                            .fetch_one(p)
+                            .await?
+                    }
+                };
+                Ok::<_, anyhow::Error>(n as usize)
+            }
+        };
+        for (label, q) in [("rare name part", rare), ("credit code", code)] {
+            let (p50, p95, found) = programme::time_runs(args.scan_runs, || old(q.clone())).await?;
+            println!(
+                "| former query ({} runs), {label}: {q} | {found} | {:.2} ms | {:.2} ms | {:.1} |",
+                args.scan_runs,
+                ms(p50),
+                ms(p95),
+                p95.as_secs_f64() / floor.unwrap_or(p95).as_secs_f64()
+            );
+        }
+    }
+    if args.stop_after_portal {
+        db.close().await;
+        if let Some(name) = pg_name.filter(|_| !args.keep_db) {
+            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
+            sqlx::Executor::execute(
+                &mut c,
+                sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")),
+            )
+            .await?;
+        }
+        return Ok(());
     }
 
     // Annual inspection plans for every unit (issue 6): ten officers per unit.

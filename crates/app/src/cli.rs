@@ -259,6 +259,9 @@ pub struct ServeArgs {
     /// Sign-in attempts accepted per client address per minute.
     #[arg(long, default_value_t = 20, env = "ANBIAO_SIGN_INS_PER_MINUTE")]
     pub sign_ins_per_minute: u32,
+    /// Requests without a session accepted per client address per minute on the public pages.
+    #[arg(long, default_value_t = 300, env = "ANBIAO_PUBLIC_REQUESTS_PER_MINUTE")]
+    pub public_requests_per_minute: u32,
     /// The portal's public address (http:// or https://), printed in certificate QR codes.
     /// Without it certificates are not printed; an https address turns on Secure cookies.
     /// `demo` uses http://127.0.0.1:PORT.

@@ -535,6 +535,7 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
             ..Default::default()
         },
         sign_ins_per_minute: args.sign_ins_per_minute.max(1),
+        public_requests_per_minute: args.public_requests_per_minute.max(1),
         trusted_proxies: args.trust_proxy,
         public_url: args.public_url.clone(),
         cjk_font: args.cjk_font.clone(),

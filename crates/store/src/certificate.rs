@@ -327,38 +327,85 @@ pub struct PublicCertificate {
     pub verify_token: String,
 }
 
-/// Public lookup by enterprise name (part), credit code or certificate number (exact).
+/// Public lookup by enterprise name (part), credit code or certificate number (exact), newest
+/// validity first. Anonymous, so every shape is indexed: the number and the credit code by
+/// their unique indexes; a rare name part through the enterprise name pair index (FTS5 on
+/// SQLite, a tsvector on PostgreSQL), then LIKE for the exact substring; a common one by
+/// walking certificates from the latest validity and stopping at `limit` matches.
 pub async fn public_search(
     db: &Db,
     q: &str,
     limit: i64,
 ) -> Result<Vec<PublicCertificate>, StoreError> {
+    const COLUMNS: &str = "SELECT c.number, e.name AS enterprise_name, e.credit_code, c.grade, c.industry, c.issuer, \
+        c.valid_from, c.valid_until, c.revoked_on, c.superseded_on, c.verify_token FROM certificate c \
+        JOIN enterprise e ON e.id = c.enterprise_id WHERE ";
     let q = anbiao_domain::text::clean(q);
     if q.chars().count() < 2 {
         return Ok(Vec::new());
     }
+    let fetch = |b: SqlBuf| async move {
+        let sql = b.render(db.backend());
+        Ok::<_, StoreError>(with_pool!(db, |p| bind_args!(
+            sqlx::query_as::<_, PublicCertificate>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(p)
+        .await)?)
+    };
+    let mut found: Vec<PublicCertificate> = Vec::new();
+    // Exact: a certificate number, or a credit code.
     let number = CertificateNumber::parse(&q)
         .map(|n| n.to_string())
         .unwrap_or_else(|_| q.to_uppercase());
-    let mut b = SqlBuf::new(
-        "SELECT c.number, e.name AS enterprise_name, e.credit_code, c.grade, c.industry, c.issuer, c.valid_from, \
-         c.valid_until, c.revoked_on, c.superseded_on, c.verify_token FROM certificate c \
-         JOIN enterprise e ON e.id = c.enterprise_id WHERE c.number = ",
-    );
+    let mut b = SqlBuf::new(COLUMNS);
+    b.push("c.number = ");
     b.bind(Arg::Text(number));
-    b.push(" OR e.credit_code = ");
-    b.bind(Arg::Text(q.to_uppercase()));
-    b.push(" OR e.name LIKE ");
-    b.bind(Arg::Text(format!("%{}%", like_escape(&q))));
+    found.extend(fetch(b).await?);
+    let code = anbiao_domain::credit_code::normalize(&q);
+    if code.chars().count() == 18 {
+        let mut b = SqlBuf::new(COLUMNS);
+        b.push("e.credit_code = ");
+        b.bind(Arg::Text(code));
+        b.push(" ORDER BY c.valid_until DESC LIMIT ");
+        b.bind(Arg::Int(limit));
+        found.extend(fetch(b).await?);
+    }
+    // A part of the name.
+    let backend = db.backend();
+    let filter = enterprise::Filter {
+        q: Some(q.clone()),
+        ..Default::default()
+    };
+    let plan = enterprise::name_search_plan(db, &filter).await?;
+    let mut b = SqlBuf::new(COLUMNS);
+    if let (enterprise::NameSearch::PairIndex, Some(grams)) =
+        (plan, anbiao_domain::text::query_grams(&q))
+    {
+        b.push(match backend {
+            crate::db::Backend::Sqlite => {
+                "e.id IN (SELECT rowid FROM enterprise_name_fts WHERE enterprise_name_fts MATCH "
+            }
+            crate::db::Backend::Postgres => "e.name_tsv @@ phraseto_tsquery('simple', ",
+        });
+        b.bind(Arg::Text(enterprise::gram_phrase(&grams, backend)));
+        b.push(") AND ");
+    }
+    b.push(match backend {
+        crate::db::Backend::Sqlite => "e.name LIKE ",
+        crate::db::Backend::Postgres => "LOWER(e.name) LIKE ",
+    });
+    b.bind(Arg::Text(format!("%{}%", like_escape(&q.to_lowercase()))));
     b.push(" ESCAPE '\\' ORDER BY c.valid_until DESC LIMIT ");
     b.bind(Arg::Int(limit));
-    let sql = b.render(db.backend());
-    Ok(with_pool!(db, |p| bind_args!(
-        sqlx::query_as::<_, PublicCertificate>(sqlx::AssertSqlSafe(sql.clone())),
-        &b.args
-    )
-    .fetch_all(p)
-    .await)?)
+    for c in fetch(b).await? {
+        if !found.iter().any(|f| f.number == c.number) {
+            found.push(c);
+        }
+    }
+    found.sort_by(|a, b| b.valid_until.cmp(&a.valid_until));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
 }
 
 /// The latest certificates issued, for the public announcement list.

@@ -321,7 +321,7 @@ pub(crate) fn push_scope(
 /// index order (many matches, where the scan finds a page at once and the index would have to
 /// collect every match first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NameSearch {
+pub(crate) enum NameSearch {
     PairIndex,
     Scan,
 }
@@ -331,7 +331,7 @@ enum NameSearch {
 /// a hundred names, and the count stops after COUNT_CAP matches).
 const PAIR_INDEX_LIMIT: i64 = 10_000;
 
-fn gram_phrase(grams: &[String], backend: Backend) -> String {
+pub(crate) fn gram_phrase(grams: &[String], backend: Backend) -> String {
     match backend {
         Backend::Sqlite => format!("\"{}\"", grams.join(" ")),
         Backend::Postgres => grams.join(" "),
@@ -339,7 +339,7 @@ fn gram_phrase(grams: &[String], backend: Backend) -> String {
 }
 
 /// Asks the pair index how common the term is (stopping at the limit) and picks the plan.
-async fn name_search_plan(db: &Db, f: &Filter) -> Result<NameSearch, StoreError> {
+pub(crate) async fn name_search_plan(db: &Db, f: &Filter) -> Result<NameSearch, StoreError> {
     let Some(q) = f.q.as_deref().map(text::clean).filter(|s| !s.is_empty()) else {
         return Ok(NameSearch::Scan);
     };

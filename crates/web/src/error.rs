@@ -40,6 +40,8 @@ pub enum AppError {
     Sheet(#[from] SheetError),
     #[error("登录尝试过于频繁，请稍后再试")]
     TooManyRequests,
+    #[error("访问过于频繁，请一分钟后再试")]
+    PublicTooFrequent,
     #[error("首次登录或密码已被重置，请先修改密码")]
     PasswordChangeRequired,
     #[error("{0}")]
@@ -71,7 +73,7 @@ impl AppError {
             Self::BadRequest { .. } | Self::Sheet(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests | Self::PublicTooFrequent => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,7 +90,7 @@ impl AppError {
             Self::Invalid(_) => "validation_failed",
             Self::Conflict(_) => "conflict",
             Self::Sheet(_) => "bad_file",
-            Self::TooManyRequests => "too_many_requests",
+            Self::TooManyRequests | Self::PublicTooFrequent => "too_many_requests",
             Self::PasswordChangeRequired => "password_change_required",
             Self::BadToken(_) => "invalid_token",
             Self::Unavailable(_) => "unavailable",

@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod charts;
+pub mod documents;
 pub mod error;
 pub mod export;
 pub mod filters;
@@ -43,6 +44,9 @@ pub struct WebConfig {
     pub policy: SignInPolicy,
     /// Sign-in attempts allowed per client address per minute.
     pub sign_ins_per_minute: u32,
+    /// Requests without a session allowed per client address per minute on the public pages
+    /// (the portal, certificate verification, the sign-in page).
+    pub public_requests_per_minute: u32,
     /// How many reverse proxies in front of the server append to `X-Forwarded-For` (0: none,
     /// the socket's peer is the client). The client is the entry that many hops from the
     /// right: what the nearest trusted proxy saw, never what the client wrote itself.
@@ -65,6 +69,7 @@ impl Default for WebConfig {
             session_max_secs: 12 * 60 * 60,
             policy: SignInPolicy::default(),
             sign_ins_per_minute: 20,
+            public_requests_per_minute: 300,
             trusted_proxies: 0,
             public_url: None,
             cjk_font: None,
@@ -79,8 +84,12 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     pub config: Arc<WebConfig>,
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Anonymous requests to public pages per address and minute.
+    pub public_limiter: Arc<SignInLimiter>,
     /// Refused API tokens per address and minute (one audit entry a burst).
     pub refusals: Arc<limit::RefusalBursts>,
+    /// Published documents' PDFs, drawn once per version.
+    pub documents: Arc<documents::DocumentCache>,
     /// The CJK font for PDFs, loaded at the first document and kept (or why it is missing).
     font: Arc<OnceLock<Result<CjkFont, String>>>,
 }
@@ -91,7 +100,9 @@ impl AppState {
             db,
             reference: Arc::new(reference),
             sign_in_limiter: Arc::new(SignInLimiter::new(config.sign_ins_per_minute)),
+            public_limiter: Arc::new(SignInLimiter::new(config.public_requests_per_minute)),
             refusals: Arc::new(limit::RefusalBursts::default()),
+            documents: Arc::new(documents::DocumentCache::default()),
             config: Arc::new(config),
             font: Arc::new(OnceLock::new()),
         }

@@ -539,6 +539,19 @@ async fn guard(
         return res;
     };
     if access == Access::Public {
+        // Anonymous traffic to the public pages is limited per address (the health check is
+        // for the monitoring, and a signed-in user is counted nowhere here).
+        let anonymous = req.extensions().get::<CurrentUser>().is_none();
+        if anonymous
+            && path != "/healthz"
+            && let Some(client) = req.extensions().get::<crate::auth::ClientAddr>()
+            && matches!(
+                g.state.public_limiter.attempt(&client.0),
+                crate::limit::Verdict::Refused { .. }
+            )
+        {
+            return refuse(api, AppError::PublicTooFrequent);
+        }
         return next.run(req).await;
     }
     let Some(u) = req.extensions().get::<CurrentUser>() else {

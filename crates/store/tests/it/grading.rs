@@ -659,3 +659,78 @@ async fn organisations_are_assigned_independently_and_see_only_their_cases() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_portal_search_finds_by_part_of_the_name_code_or_number_through_indexes() {
+    use anbiao_store::certificate::{self, NewCertificate};
+    each_backend(|db| async move {
+        let names = [
+            (1, "南通华宇机械有限公司", date!(2018 - 03 - 01)),
+            (2, "如皋华宇纺织厂", date!(2019 - 06 - 01)),
+            (3, "ABC精工（南通）有限公司", date!(2017 - 09 - 01)),
+            (4, "百分之百_化工有限公司", date!(2018 - 01 - 01)),
+        ];
+        let mut numbers = Vec::new();
+        for (n, name, issued) in names {
+            let e = input(&code("320682", n), name, "320682", "JX", "3000", "40");
+            let id = enterprise::create(&db, &Scope::City, &admin(), &e)
+                .await
+                .expect("enterprise");
+            let (_, number) = certificate::issue(
+                &db,
+                &admin(),
+                &NewCertificate {
+                    enterprise_id: id,
+                    case_id: None,
+                    grade: Grade::Three,
+                    industry: "JX".into(),
+                    issuer: "南通市安全生产监督管理局".into(),
+                    external: false,
+                    issued_on: issued,
+                    valid_until: issued + time::Duration::days(3 * 365),
+                    rule: "grading.2014@1#validity".into(),
+                    region_abbr: '苏',
+                    number: None,
+                },
+            )
+            .await
+            .expect("certificate");
+            numbers.push(number);
+        }
+        let search = |q: &'static str, limit: i64| {
+            let db = db.clone();
+            async move {
+                certificate::public_search(&db, q, limit)
+                    .await
+                    .expect("search")
+                    .into_iter()
+                    .map(|c| c.enterprise_name)
+                    .collect::<Vec<_>>()
+            }
+        };
+        // A part of the name, newest validity first; the limit keeps the newest.
+        assert_eq!(
+            search("华宇", 10).await,
+            ["如皋华宇纺织厂", "南通华宇机械有限公司"]
+        );
+        assert_eq!(search("华宇", 1).await, ["如皋华宇纺织厂"]);
+        assert_eq!(search("宇机", 10).await, ["南通华宇机械有限公司"]);
+        // Latin letters in any case; LIKE's wildcards are literal.
+        assert_eq!(search("abc精", 10).await, ["ABC精工(南通)有限公司"]);
+        assert_eq!(search("百_", 10).await, ["百分之百_化工有限公司"]);
+        assert!(search("百%", 10).await.is_empty());
+        // The credit code exactly (any case), the certificate number exactly.
+        let c = code("320682", 3).to_lowercase();
+        let by_code = certificate::public_search(&db, &c, 10).await.expect("s");
+        assert_eq!(by_code.len(), 1);
+        let by_number = certificate::public_search(&db, &numbers[1], 10)
+            .await
+            .expect("s");
+        assert_eq!(by_number.len(), 1);
+        assert_eq!(by_number[0].enterprise_name, "如皋华宇纺织厂");
+        // Too short, or nothing like it.
+        assert!(search("华", 10).await.is_empty());
+        assert!(search("不存在的企业", 10).await.is_empty());
+    })
+    .await;
+}

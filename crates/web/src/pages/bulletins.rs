@@ -130,21 +130,13 @@ pub async fn save(
 }
 
 async fn pdf_of(state: &AppState, b: &bulletins::Bulletin) -> Result<Response, HtmlError> {
-    let font = state.font()?.clone();
     let subtitle = match (&b.state[..], &b.published_on) {
         ("published", Some(d)) => format!("{d} 发布 · 数据截至 {}", b.as_of),
         _ => format!("草稿 · 数据截至 {}", b.as_of),
     };
-    let (title, body) = (b.title.clone(), b.body.clone());
-    let bytes = tokio::task::spawn_blocking(move || {
-        anbiao_print::document_pdf(&font, &title, &subtitle, &body)
-    })
-    .await
-    .map_err(AppError::from)?
-    .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    Ok(crate::export::download(
-        bytes,
-        "application/pdf",
+    let drawn = crate::documents::pdf(state, &b.title, &subtitle, &b.body).await?;
+    Ok(crate::documents::download(
+        drawn,
         &format!("bulletin-{}.pdf", b.id),
         &format!("{}.pdf", b.title),
     ))

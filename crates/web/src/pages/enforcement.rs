@@ -390,19 +390,10 @@ pub async fn portal_pdf(
         .warning(id)
         .await?;
     let v = notice_view(&state, n).await?;
-    let font = state.font()?.clone();
-    let title = v.n.title.clone();
     let subtitle = format!("{} 发布", v.n.published_on.clone().unwrap_or_default());
-    let body = notice_text(&v);
-    let bytes = tokio::task::spawn_blocking(move || {
-        anbiao_print::document_pdf(&font, &title, &subtitle, &body)
-    })
-    .await
-    .map_err(AppError::from)?
-    .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    Ok(crate::export::download(
-        bytes,
-        "application/pdf",
+    let drawn = crate::documents::pdf(&state, &v.n.title, &subtitle, &notice_text(&v)).await?;
+    Ok(crate::documents::download(
+        drawn,
         &format!("warning-{id}.pdf"),
         &format!("{}.pdf", v.n.title),
     ))

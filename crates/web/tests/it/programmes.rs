@@ -797,7 +797,16 @@ async fn the_city_drafts_edits_and_publishes_a_bulletin() {
         assert!(one.contains("（经局长审定）"), "{one}");
         let res = app.send(anon(&format!("/portal/bulletins/{id}/pdf"))).await;
         assert_eq!(res.status(), 200);
-        assert!(crate::body_bytes(res).await.starts_with(b"%PDF-"));
+        let first = res.headers()["x-cache"].clone();
+        let first_bytes = crate::body_bytes(res).await;
+        assert!(first_bytes.starts_with(b"%PDF-"));
+        // Drawn once per version: the next reader gets the same document without a redraw.
+        let res = app.send(anon(&format!("/portal/bulletins/{id}/pdf"))).await;
+        assert_eq!(
+            (first.to_str().ok(), res.headers()["x-cache"].to_str().ok()),
+            (Some("miss"), Some("hit"))
+        );
+        assert_eq!(crate::body_bytes(res).await, first_bytes);
         let v2 = (b.version + 1).to_string();
         let res = app
             .send(city.form(

@@ -1150,3 +1150,45 @@ async fn token_lifetimes_and_write_scope_follow_the_role() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn anonymous_traffic_to_the_public_pages_is_limited_per_address() {
+    each_backend(|db| async move {
+        let config = WebConfig {
+            public_requests_per_minute: 5,
+            trusted_proxies: 1,
+            ..WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        let anon = |path: &str, addr: &str| {
+            Request::get(path)
+                .header("x-forwarded-for", addr)
+                .body(Body::empty())
+                .expect("request")
+        };
+        for path in [
+            "/portal",
+            "/portal/notices",
+            "/verify/none",
+            "/login",
+            "/portal",
+        ] {
+            let res = app.send(anon(path, "10.3.0.1")).await;
+            assert_ne!(res.status(), 429, "{path}");
+        }
+        let res = app.send(anon("/portal/bulletins", "10.3.0.1")).await;
+        assert_eq!(res.status(), 429);
+        assert!(body_text(res).await.contains("访问过于频繁"));
+        // Another address, the health check and a signed-in officer are not held back.
+        assert_eq!(app.send(anon("/portal", "10.3.0.2")).await.status(), 200);
+        assert_eq!(app.send(anon("/healthz", "10.3.0.1")).await.status(), 200);
+        let s = app.login("city").await;
+        let req = Request::get("/portal")
+            .header(header::COOKIE, &s.cookie)
+            .header("x-forwarded-for", "10.3.0.1")
+            .body(Body::empty())
+            .expect("request");
+        assert_eq!(app.send(req).await.status(), 200);
+    })
+    .await;
+}
