@@ -1,6 +1,10 @@
 //! Cells collected one at a time under the caps, then laid out as the rows the user sees.
 
-use crate::limits::{MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_TEXT, mib};
+use std::collections::HashMap;
+
+use crate::limits::{
+    MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_LAID_OUT, MAX_ROWS, MAX_TEXT, mib,
+};
 use crate::read::{Cell, Row, SheetError, Table};
 
 /// Cells of one sheet; the text budget is shared by all sheets of a file.
@@ -9,6 +13,8 @@ pub(crate) struct Grid {
     /// How messages name the sheet: 工作表“Sheet1”, or nothing for a CSV file.
     label: String,
     cells: Vec<(u32, u32, Cell)>,
+    /// Each row's width so far (its last cell with content, plus one).
+    widths: HashMap<u32, u32>,
     first: u32,
     last: u32,
 }
@@ -18,6 +24,7 @@ pub(crate) struct Grid {
 pub(crate) struct Budget {
     cells: usize,
     text: usize,
+    laid_out: usize,
 }
 
 impl Grid {
@@ -30,6 +37,7 @@ impl Grid {
                 format!("工作表“{sheet}”")
             },
             cells: Vec::new(),
+            widths: HashMap::new(),
             first: u32::MAX,
             last: 0,
         }
@@ -67,7 +75,23 @@ impl Grid {
         if budget.cells > MAX_CELLS {
             return Err(SheetError::TooManyCells(MAX_CELLS));
         }
+        let width = self.widths.entry(row).or_insert(0);
+        if col + 1 > *width {
+            budget.laid_out += (col + 1 - *width) as usize;
+            *width = col + 1;
+            if budget.laid_out > MAX_LAID_OUT {
+                return Err(SheetError::TooManyCells(MAX_LAID_OUT));
+            }
+        }
         if let Cell::Text(s) | Cell::Date(s) | Cell::Error(s) = &cell {
+            if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {
+                return Err(SheetError::CellTooLong {
+                    sheet: self.label.clone(),
+                    row: u64::from(row) + 1,
+                    column: u64::from(col) + 1,
+                    max: MAX_CELL_CHARS,
+                });
+            }
             budget.text += s.len();
             if budget.text > MAX_TEXT {
                 return Err(SheetError::TooMuchText(mib(MAX_TEXT as u64)));

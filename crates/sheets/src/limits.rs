@@ -11,6 +11,10 @@
 //! | rows of one sheet, first to last with data | 200,000 | twice the 100,000-row import benchmark |
 //! | columns | 256 | rosters have about 20, scoring sheets fewer; `.xls` stops at 256 |
 //! | cells with content, in all | 4,000,000 | 200,000 rows × 20 columns |
+//! | cells laid out (rows as wide as their last cell), in all | 4,000,000 | one cell at IV in every row would be 51,200,000 |
+//! | characters in a cell | 32,767 | Excel's own limit |
+//! | XML elements in an `.xlsx`, in all | 20,000,000 | each costs calamine about a microsecond; 256 MiB of `<c/>` is 64 million |
+//! | one run of text in an `.xlsx` part | 256 KiB | a cell's 32,767 characters, escaped |
 //! | text in cells, in all | 256 MiB | one long shared string repeated in every cell stops here |
 //! | the rectangles of all `.xls` sheets | 4,000,000 cells | calamine lays `.xls` sheets out densely |
 //! | sheets an `.xls` names | 256 | two names may point at one sheet, laid out twice |
@@ -32,6 +36,14 @@ pub const MAX_ROWS: u32 = 200_000;
 pub const MAX_COLUMNS: u32 = 256;
 /// Cells with content in one file.
 pub const MAX_CELLS: usize = 4_000_000;
+/// Cells laid out (each row as wide as its last cell with content), in all sheets of a file.
+pub const MAX_LAID_OUT: usize = 4_000_000;
+/// Characters in one cell (Excel's own limit).
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// XML elements in all parts of an `.xlsx`, counted before calamine parses any.
+pub const MAX_ELEMENTS: u64 = 20_000_000;
+/// Bytes of one run of text in an `.xlsx` part (a cell's 32,767 characters, escaped).
+pub const MAX_TEXT_RUN: usize = 256 * 1024;
 /// Bytes of text in all cells of one file.
 pub const MAX_TEXT: usize = 256 * 1024 * 1024;
 /// Cells in the rectangles the sheets of an `.xls` span, together (or one declares).

@@ -48,6 +48,17 @@ pub enum SheetError {
     AreaTooLarge { sheet: String, max: u64 },
     #[error("文件中的工作表超过 {0} 张的上限")]
     TooManySheets(usize),
+    #[error("{sheet}第{row}行第{column}列的内容超过 {max} 个字符的上限")]
+    CellTooLong {
+        sheet: String,
+        row: u64,
+        column: u64,
+        max: usize,
+    },
+    #[error("文件结构过于复杂（超过 {0} 个元素），请另存为普通工作表或分批上传")]
+    TooComplex(u64),
+    #[error("文件中有一段文字超过 {0} KB 的上限（每个单元格最多 32767 个字符）")]
+    TextRunTooLong(usize),
     #[error("文件中有内容的单元格超过 {0} 个的上限，请分批上传")]
     TooManyCells(usize),
     #[error("文件中的文字超过 {0} MB 的上限，请分批上传")]

@@ -145,16 +145,136 @@ fn a_cell_at_the_far_corner_is_refused_by_its_position() {
 
 #[test]
 fn a_zip_bomb_stops_at_the_unpacked_cap() {
-    // 320 MiB of blanks inside the sheet: about 300 KB packed.
+    // 320 MiB of zeros in a picture part: about 300 KB packed.
+    let zeros = (0..320).map(|_| vec![0u8; 1024 * 1024]);
+    let rows = vec![cell(1, "A", "企业名称")];
+    let bytes = xlsx(vec![
+        ("xl/media/image1.png", Box::new(zeros)),
+        (
+            "xl/worksheets/sheet1.xml",
+            sheet("A1", Box::new(rows.into_iter())),
+        ),
+    ]);
+    assert!(bytes.len() < 2 * 1024 * 1024, "{} bytes", bytes.len());
+    let err = refused(read_tables(&bytes));
+    assert_eq!(err, SheetError::Unpacked(256));
+    assert!(err.to_string().contains("256 MB"), "{err}");
+    // 320 MiB of blanks inside the sheet: refused at the first 256 KiB without a tag.
     let blanks = (0..320).map(|_| vec![b' '; 1024 * 1024]);
     let bytes = xlsx(vec![(
         "xl/worksheets/sheet1.xml",
         sheet("A1", Box::new(blanks)),
     )]);
-    assert!(bytes.len() < 2 * 1024 * 1024, "{} bytes", bytes.len());
+    assert_eq!(
+        refused(read_tables(&bytes)),
+        SheetError::TextRunTooLong(256)
+    );
+    assert_bounded_memory();
+}
+
+#[test]
+fn millions_of_elements_stop_before_calamine_parses_them() {
+    // 255 MiB of empty cells in one row (261 KB packed): a minute of calamine's time before.
+    let head = std::iter::once(br#"<row r="1">"#.to_vec());
+    let flood = (0..255).map(|_| b"<c/>".repeat(256 * 1024));
+    let tail = std::iter::once(b"</row>".to_vec());
+    let bytes = xlsx(vec![(
+        "xl/worksheets/sheet1.xml",
+        sheet("A1", Box::new(head.chain(flood).chain(tail))),
+    )]);
+    assert_eq!(
+        refused(read_tables(&bytes)),
+        SheetError::TooComplex(20_000_000)
+    );
+    // The same in the styles part, which calamine keeps whole.
+    let xf = (0..90).map(|_| b"<xf/>".repeat(250_000));
+    let styles: Chunks = Box::new(
+        std::iter::once(format!(r#"<styleSheet xmlns="{NS}"><cellXfs>"#).into_bytes())
+            .chain(xf)
+            .chain(std::iter::once(b"</cellXfs></styleSheet>".to_vec())),
+    );
+    let rows = vec![cell(1, "A", "企业名称")];
+    let bytes = xlsx(vec![
+        ("xl/styles.xml", styles),
+        (
+            "xl/worksheets/sheet1.xml",
+            sheet("A1", Box::new(rows.into_iter())),
+        ),
+    ]);
+    assert_eq!(
+        refused(read_tables(&bytes)),
+        SheetError::TooComplex(20_000_000)
+    );
+    assert_bounded_memory();
+}
+
+#[test]
+fn rows_reaching_far_right_stop_at_the_laid_out_cap() {
+    // One cell at IV in each of 200,000 rows: 51,200,000 cells once rows are laid out.
+    let rows = (2..=200_000u32)
+        .map(|r| format!(r#"<row r="{r}"><c r="IV{r}"><v>1</v></c></row>"#).into_bytes());
+    let bytes = xlsx(vec![(
+        "xl/worksheets/sheet1.xml",
+        sheet("A1", Box::new(rows)),
+    )]);
+    assert_eq!(
+        refused(read_tables(&bytes)),
+        SheetError::TooManyCells(4_000_000)
+    );
+    // The same in CSV.
+    let line = format!("{}x\n", ",".repeat(255));
+    let csv = line.repeat(20_000);
+    assert_eq!(
+        refused(read_tables(csv.as_bytes())),
+        SheetError::TooManyCells(4_000_000)
+    );
+    assert_bounded_memory();
+}
+
+#[test]
+fn a_cell_longer_than_excel_allows_is_refused() {
+    let long = "安".repeat(40_000);
+    let rows = vec![cell(1, "A", "企业名称"), cell(2, "B", &long)];
+    let bytes = xlsx(vec![(
+        "xl/worksheets/sheet1.xml",
+        sheet("A1:B2", Box::new(rows.into_iter())),
+    )]);
     let err = refused(read_tables(&bytes));
-    assert_eq!(err, SheetError::Unpacked(256));
-    assert!(err.to_string().contains("256 MB"), "{err}");
+    assert!(
+        matches!(
+            err,
+            SheetError::CellTooLong {
+                row: 2,
+                column: 2,
+                max: 32_767,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A single 240 MiB string is refused at its first 256 KiB.
+    let huge = (0..240).map(|_| b"x".repeat(1024 * 1024));
+    let sst: Chunks = Box::new(
+        std::iter::once(format!(r#"<sst xmlns="{NS}"><si><t>"#).into_bytes())
+            .chain(huge)
+            .chain(std::iter::once(b"</t></si></sst>".to_vec())),
+    );
+    let bytes = xlsx(vec![
+        ("xl/sharedStrings.xml", sst),
+        (
+            "xl/worksheets/sheet1.xml",
+            sheet(
+                "A1",
+                Box::new(std::iter::once(
+                    br#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#.to_vec(),
+                )),
+            ),
+        ),
+    ]);
+    assert_eq!(
+        refused(read_tables(&bytes)),
+        SheetError::TextRunTooLong(256)
+    );
     assert_bounded_memory();
 }
 
@@ -204,16 +324,20 @@ fn a_huge_shared_string_table_is_refused() {
 
 #[test]
 fn one_long_string_in_every_cell_stops_at_the_text_cap() {
-    // A 2 MiB shared string used by 200 cells would be 400 MiB of text once copied into cells.
-    let long = "安".repeat(700_000);
+    // A 30,000-character shared string (within a cell's limit) used by 3,000 cells would be
+    // 270 MB of text once copied into cells.
+    let long = "安".repeat(30_000);
     let sst = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}"><si><t>{long}</t></si></sst>"#
     );
-    let rows = (1..=200u32)
+    let rows = (1..=3_000u32)
         .map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>"#).into_bytes());
     let bytes = xlsx(vec![
         ("xl/sharedStrings.xml", one(sst.into_bytes())),
-        ("xl/worksheets/sheet1.xml", sheet("A1:A200", Box::new(rows))),
+        (
+            "xl/worksheets/sheet1.xml",
+            sheet("A1:A3000", Box::new(rows)),
+        ),
     ]);
     let err = refused(read_tables(&bytes));
     assert_eq!(err, SheetError::TooMuchText(256));

@@ -348,7 +348,13 @@ pub(crate) async fn name_search_plan(db: &Db, f: &Filter) -> Result<NameSearch, 
         // A credit-code prefix: no name search at all.
         return Ok(NameSearch::Scan);
     }
-    let Some(grams) = text::query_grams(&q) else {
+    name_term_plan(db, &q, PAIR_INDEX_LIMIT).await
+}
+
+/// How to search names for a term of two or more letters or digits: the pair index when it
+/// matches fewer than `limit` names, else a scan.
+pub(crate) async fn name_term_plan(db: &Db, q: &str, limit: i64) -> Result<NameSearch, StoreError> {
+    let Some(grams) = text::query_grams(q) else {
         return Ok(NameSearch::Scan);
     };
     let n: i64 = match db {
@@ -358,7 +364,7 @@ pub(crate) async fn name_search_plan(db: &Db, f: &Filter) -> Result<NameSearch, 
                 WHERE enterprise_name_fts MATCH $1 LIMIT $2) probe";
             sqlx::query_scalar(SQL)
                 .bind(gram_phrase(&grams, Backend::Sqlite))
-                .bind(PAIR_INDEX_LIMIT)
+                .bind(limit)
                 .fetch_one(p)
                 .await?
         }
@@ -373,7 +379,7 @@ pub(crate) async fn name_search_plan(db: &Db, f: &Filter) -> Result<NameSearch, 
                 .await?
         }
     };
-    Ok(if n < PAIR_INDEX_LIMIT {
+    Ok(if n < limit {
         NameSearch::PairIndex
     } else {
         NameSearch::Scan
