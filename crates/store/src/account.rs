@@ -444,10 +444,18 @@ pub async fn change_password(
                 .execute(c)
                 .await
                 .map(|_| ()))?;
-            let ev = Event::new("account.locked", object).detail(format!(
-                "修改密码时连续 {n} 次输错当前密码，账户锁定 {} 分钟，所有会话已结束",
-                policy.lock_minutes
-            ));
+            let detail = if n > policy.max_failures {
+                format!(
+                    "同时发起的修改密码尝试达到第 {n} 次，超过 {} 次的上限，未核对密码，账户锁定 {} 分钟，所有会话已结束",
+                    policy.max_failures, policy.lock_minutes
+                )
+            } else {
+                format!(
+                    "修改密码时连续 {n} 次输错当前密码，账户锁定 {} 分钟，所有会话已结束",
+                    policy.lock_minutes
+                )
+            };
+            let ev = Event::new("account.locked", object).detail(detail);
             audit_log::append_tx(&mut tx, actor, &ev).await?;
             "当前密码不正确；连续输错次数过多，账户已暂时锁定，请稍后重新登录"
         } else {
