@@ -427,14 +427,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
     }
     if args.stop_after_portal {
         db.close().await;
-        if let Some(name) = pg_name.filter(|_| !args.keep_db) {
-            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
-            sqlx::Executor::execute(
-                &mut c,
-                sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")),
-            )
-            .await?;
-        }
+        drop_pg(args, pg_name).await?;
         return Ok(());
     }
 
@@ -598,14 +591,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
     }
     if args.skip_http {
         db.close().await;
-        if let Some(name) = pg_name.filter(|_| !args.keep_db) {
-            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
-            sqlx::Executor::execute(
-                &mut c,
-                sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")),
-            )
-            .await?;
-        }
+        drop_pg(args, pg_name).await?;
         return Ok(());
     }
 
@@ -759,6 +745,11 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         "the list answered no total"
     );
     db.close().await;
+    drop_pg(args, pg_name).await
+}
+
+/// Drops the run's PostgreSQL database unless it is to be kept.
+async fn drop_pg(args: &Args, pg_name: Option<String>) -> anyhow::Result<()> {
     if let Some(name) = pg_name.filter(|_| !args.keep_db) {
         let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&args.postgres).await?;
         sqlx::Executor::execute(

@@ -133,3 +133,18 @@ impl Grid {
         }
     }
 }
+
+/// A calamine value as a cell of ours (taking it, so text is not copied again).
+pub(crate) fn cell_of(d: calamine::Data) -> Cell {
+    use calamine::Data;
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s),
+        Data::Int(i) => Cell::Number(i as f64),
+        Data::Float(f) => Cell::Number(f),
+        Data::Bool(b) => Cell::Bool(b),
+        Data::DateTime(dt) => Cell::Date(format!("{}", dt.as_f64())),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s),
+        Data::Error(e) => Cell::Error(e.to_string()),
+    }
+}

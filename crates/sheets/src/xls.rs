@@ -5,14 +5,14 @@
 
 use std::io::{Cursor, Read};
 
-use calamine::{Data, Reader, Xls};
+use calamine::{Reader, Xls};
 
 use crate::grid::{Budget, Grid};
 use crate::limits::{
     MAX_BYTES, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_TEXT, MAX_XLS_AREA, MAX_XLS_SHEETS,
     MAX_XLS_STRINGS, mib,
 };
-use crate::read::{Cell, SheetError, Table};
+use crate::read::{SheetError, Table};
 
 /// The workbook stream of a compound file, read with a cap.
 fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, SheetError> {
@@ -392,23 +392,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
                 &mut budget,
                 r0 + row as u32,
                 c0 + col as u32,
-                convert(value),
+                crate::grid::cell_of(value.clone()),
             )?;
         }
         tables.push(grid.into_table());
     }
     Ok(tables)
-}
-
-fn convert(d: &Data) -> Cell {
-    match d {
-        Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
-        Data::Int(i) => Cell::Number(*i as f64),
-        Data::Float(f) => Cell::Number(*f),
-        Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => Cell::Date(format!("{}", dt.as_f64())),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Date(s.clone()),
-        Data::Error(e) => Cell::Error(e.to_string()),
-    }
 }

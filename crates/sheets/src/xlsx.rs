@@ -4,13 +4,13 @@
 
 use std::io::{BufReader, Cursor, Read};
 
-use calamine::{DataRef, Reader, Xlsx};
+use calamine::{Reader, Xlsx};
 use quick_xml::events::Event;
 use zip::ZipArchive;
 
 use crate::grid::{Budget, Grid};
 use crate::limits::{MAX_ELEMENTS, MAX_PARTS, MAX_SHARED_STRINGS, MAX_TEXT_RUN, MAX_UNPACKED, mib};
-use crate::read::{Cell, SheetError, Table};
+use crate::read::{SheetError, Table};
 
 /// Whether a zip package is a workbook at all (an `.ods`, `.xlsb` or `.docx` is not).
 fn is_xlsx(zip: &ZipArchive<Cursor<&[u8]>>) -> bool {
@@ -158,23 +158,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Vec<Table>, SheetError> {
         let mut grid = Grid::new(name);
         while let Some(cell) = cells.next_cell().map_err(|_| SheetError::Corrupt)? {
             let (row, col) = cell.get_position();
-            grid.push(&mut budget, row, col, convert(cell.get_value()))?;
+            grid.push(
+                &mut budget,
+                row,
+                col,
+                crate::grid::cell_of(cell.get_value().clone().into()),
+            )?;
         }
         tables.push(grid.into_table());
     }
     Ok(tables)
-}
-
-fn convert(d: &DataRef<'_>) -> Cell {
-    match d {
-        DataRef::Empty => Cell::Empty,
-        DataRef::String(s) => Cell::Text(s.clone()),
-        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
-        DataRef::Int(i) => Cell::Number(*i as f64),
-        DataRef::Float(f) => Cell::Number(*f),
-        DataRef::Bool(b) => Cell::Bool(*b),
-        DataRef::DateTime(dt) => Cell::Date(format!("{}", dt.as_f64())),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Date(s.clone()),
-        DataRef::Error(e) => Cell::Error(e.to_string()),
-    }
 }
