@@ -18,7 +18,7 @@ use anbiao_store::assessment::{self, Assessment, Kind, NewAssessment};
 use anbiao_store::audit_log::{self, Event};
 use anbiao_store::certificate::NewCertificate;
 use anbiao_store::grading::{self, Case, CaseEvent, NewCase, Step};
-use anbiao_store::{Db, accident, certificate, enterprise, orgs, standards};
+use anbiao_store::{Db, accident, certificate, enterprise, notify, orgs, standards};
 use time::Date;
 
 use anbiao_domain::text::limits;
@@ -100,6 +100,40 @@ pub struct CaseFile {
     pub assigned: Option<String>,
     /// (number, verification token)
     pub certificate: Option<(String, String)>,
+    /// Objections received in the notice and not yet answered by the grader.
+    pub open_objections: usize,
+}
+
+/// What an enterprise or an evaluator reads of a public objection in a case's history: who
+/// objected and what they wrote stays with the supervising officers (举报人保护).
+const OBJECTION_WITHHELD: &str = "公众异议（异议人及内容仅监管部门可见）";
+
+/// The objections of a case's history still waiting for the grader's answer.
+pub fn open_objections(events: &[CaseEvent]) -> usize {
+    anbiao_domain::lifecycle::open_objections(
+        events
+            .iter()
+            .map(|e| Action::parse(&e.action).unwrap_or(Action::Apply)),
+    )
+}
+
+/// The day the case's current public notice started (or resumed after an objection was
+/// dismissed); objections and their declines do not restart it.
+fn notice_started(events: &[CaseEvent]) -> Option<Date> {
+    events
+        .iter()
+        .rev()
+        .find(|e| {
+            match (
+                CaseState::parse(&e.from_state),
+                CaseState::parse(&e.to_state),
+            ) {
+                (Some(from), Some(to)) => anbiao_domain::lifecycle::starts_notice(from, to),
+                _ => false,
+            }
+        })
+        .and_then(|e| time::OffsetDateTime::from_unix_timestamp(e.at_us / 1_000_000).ok())
+        .map(|t| t.date())
 }
 
 impl Ctx<'_> {
@@ -139,7 +173,17 @@ impl Ctx<'_> {
     pub async fn case_file(&self, id: i64) -> Result<CaseFile, ActionError> {
         let case = self.case(id).await?;
         let scope = &self.actor.scope;
-        let events = grading::events(self.db, scope, id).await?;
+        let mut events = grading::events(self.db, scope, id).await?;
+        let open_objections = open_objections(&events);
+        if !matches!(self.party(), Some(Party::City | Party::District)) {
+            for e in events
+                .iter_mut()
+                .filter(|e| e.action == Action::Object.key())
+            {
+                e.actor = "公众".into();
+                e.reason = Some(OBJECTION_WITHHELD.into());
+            }
+        }
         let self_assessment = assessment::latest(self.db, scope, id, Kind::SelfAssessment).await?;
         let evaluation = assessment::latest(self.db, scope, id, Kind::Evaluation).await?;
         let assigned = orgs::assignment(self.db, id).await?.map(|(o, _)| o.name);
@@ -156,6 +200,7 @@ impl Ctx<'_> {
             evaluation,
             assigned,
             certificate,
+            open_objections,
         })
     }
 
@@ -409,7 +454,64 @@ impl Ctx<'_> {
             .await?;
         let mut s = plain_step(action);
         s.reason = reason;
+        match action {
+            Action::Object => return self.object(&a, s).await,
+            // An answer to objections answers those the grader could see: one arriving after
+            // the case was loaded makes the step stale.
+            Action::DeclineObjection | Action::HoldForObjection => {
+                s.expected_version = Some(a.case.version);
+                let events = grading::events(self.db, &self.actor.scope, case_id).await?;
+                if action == Action::DeclineObjection && open_objections(&events) == 0 {
+                    let why = "公示期间没有待处理的异议".to_string();
+                    return Err(self.refuse_case(case_id, action, why).await);
+                }
+            }
+            _ => {}
+        }
         self.case_step(&a, s).await
+    }
+
+    /// A member of the public objects to a case in notice: the objection is recorded and the
+    /// supervising officers are notified in the same transaction; the notice runs on until the
+    /// grader takes the objection up or declines it.
+    async fn object(&self, a: &Authorized, mut s: Step<'_>) -> Result<CaseState, ActionError> {
+        s.grading = a.grading;
+        s.party = a.party;
+        let case = &a.case;
+        // The notification is for the officers: the enterprise's name is read on their behalf.
+        let name = enterprise::get(self.db, &Scope::City, case.enterprise_id)
+            .await?
+            .name;
+        let at = time::OffsetDateTime::now_utc();
+        let what: String = s.reason.unwrap_or_default().chars().take(300).collect();
+        let n = notify::NewNotification {
+            kind: "case.objection",
+            subject: format!("case:{}", case.id),
+            period: (at.unix_timestamp_nanos() / 1000).to_string(),
+            audience: notify::Audience::Officer,
+            enterprise_id: case.enterprise_id,
+            region_code: case.region_code.clone(),
+            title: format!("公示异议：{name}"),
+            body: format!(
+                "{name}的定级公示期间收到公众异议，请负责定级的部门核实后决定受理（暂停公示）或不予受理；未处理前不能公告。{what}"
+            ),
+            link: format!("/cases/{}", case.id),
+            rule: Some(format!(
+                "{}@{}#grading.object",
+                self.authority().id,
+                self.authority().version
+            )),
+            due_on: None,
+        };
+        Ok(grading::transition_with(
+            self.db,
+            &Scope::City,
+            &self.actor.audit,
+            case.id,
+            &s,
+            move |tx| Box::pin(async move { notify::deliver_tx(tx, &n).await.map(|_| ()) }),
+        )
+        .await?)
     }
 
     /// The evaluation organisation submits its evaluation; the rules of the day grade the score
@@ -478,13 +580,14 @@ impl Ctx<'_> {
         let grade = case.grade().ok_or(ActionError::NotFound)?;
         let set = rules_on(&self.reference.grading, self.on)?;
         let events = grading::events(self.db, &self.actor.scope, case_id).await?;
-        let notice_start = events
-            .iter()
-            .rev()
-            .find(|e| e.to_state == "notice")
-            .and_then(|e| time::OffsetDateTime::from_unix_timestamp(e.at_us / 1_000_000).ok())
-            .map(|t| t.date());
-        if let Some(start) = notice_start {
+        let open = open_objections(&events);
+        if open > 0 {
+            let why = format!(
+                "公示期间收到 {open} 件异议尚未处理：请先受理（暂停公示）或决定不予受理，再公告"
+            );
+            return Err(self.refuse_case(case_id, Action::Announce, why).await);
+        }
+        if let Some(start) = notice_started(&events) {
             let ends = set.notice_ends(start);
             if self.on <= ends.value {
                 let why = format!(
@@ -524,7 +627,8 @@ impl Ctx<'_> {
                 reason: None,
                 rule: Some(authority.rule.to_string()),
                 result_grade: Some(result),
-                expected_version: None,
+                // An objection after the case was loaded makes the announcement stale.
+                expected_version: Some(case.version),
             },
             &cert,
         )
@@ -567,7 +671,7 @@ impl Ctx<'_> {
     }
 
     /// The steps the actor's party may take on a case now (for the buttons of a page).
-    pub fn available(&self, case: &Case) -> Vec<Action> {
+    pub fn available(&self, case: &Case, open_objections: usize) -> Vec<Action> {
         let (Some(p), Some(s), Some(level)) =
             (self.party(), case.state(), self.grading_level(case))
         else {
@@ -577,6 +681,14 @@ impl Ctx<'_> {
             return Vec::new();
         }
         anbiao_domain::lifecycle::available(s, p, level, self.authority())
+            .into_iter()
+            // Nothing to decline without an objection; nothing to announce with one open.
+            .filter(|a| match a {
+                Action::DeclineObjection => open_objections > 0,
+                Action::Announce => open_objections == 0,
+                _ => true,
+            })
+            .collect()
     }
 
     /// The city records a level granted outside it (二级 by the province, 一级 by the

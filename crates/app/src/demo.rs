@@ -380,14 +380,30 @@ pub async fn grading_history(
             continue;
         }
         grader.act(id, Action::StartNotice, None).await?;
-        if *target == CaseState::OnHold {
+        // The second case in notice of each round has an objection the grader has not
+        // answered yet; the case on hold had one the grader took up.
+        let objected = *target == CaseState::Notice
+            && (n % targets.len())
+                .checked_sub(1)
+                .and_then(|i| targets.get(i))
+                == Some(target);
+        if *target == CaseState::OnHold || objected {
             let mut public = Acting::public("");
-            public.audit.username = "公众：匿名群众".into();
+            public.audit.username = "公众：王建国".into();
             ctx(db, reference, &public, case_on)
                 .act(
                     id,
                     Action::Object,
-                    Some("反映该企业车间安全通道长期堆放杂物"),
+                    Some("异议人 王建国（139****2468）：反映该企业车间安全通道长期堆放杂物，灭火器过期未换"),
+                )
+                .await?;
+        }
+        if *target == CaseState::OnHold {
+            grader
+                .act(
+                    id,
+                    Action::HoldForObjection,
+                    Some("异议反映的安全通道堵塞问题具体，需现场核实，暂停公示"),
                 )
                 .await?;
         }

@@ -158,7 +158,12 @@ pub enum Action {
     Reject,
     Recommend,
     StartNotice,
+    /// A member of the public objects during the notice: recorded, the notice runs on.
     Object,
+    /// The grader takes an objection up: the notice is held until it is resolved.
+    HoldForObjection,
+    /// The grader finds the objections received not worth taking up: the notice runs on.
+    DeclineObjection,
     DismissObjection,
     UpholdObjection,
     Announce,
@@ -168,7 +173,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Self::Apply,
         Self::Return,
         Self::Accept,
@@ -182,6 +187,8 @@ impl Action {
         Self::Recommend,
         Self::StartNotice,
         Self::Object,
+        Self::HoldForObjection,
+        Self::DeclineObjection,
         Self::DismissObjection,
         Self::UpholdObjection,
         Self::Announce,
@@ -205,6 +212,8 @@ impl Action {
             Self::Recommend => "推荐上报",
             Self::StartNotice => "开始公示",
             Self::Object => "提出异议",
+            Self::HoldForObjection => "受理异议并暂停公示",
+            Self::DeclineObjection => "异议不予受理",
             Self::DismissObjection => "异议不成立",
             Self::UpholdObjection => "异议成立",
             Self::Announce => "公告并发证",
@@ -230,6 +239,8 @@ impl Action {
             Self::Recommend => "recommend",
             Self::StartNotice => "start_notice",
             Self::Object => "object",
+            Self::HoldForObjection => "hold_for_objection",
+            Self::DeclineObjection => "decline_objection",
             Self::DismissObjection => "dismiss_objection",
             Self::UpholdObjection => "uphold_objection",
             Self::Announce => "announce",
@@ -251,6 +262,8 @@ impl Action {
                 | Self::RequireRectification
                 | Self::Reject
                 | Self::Object
+                | Self::HoldForObjection
+                | Self::DeclineObjection
                 | Self::DismissObjection
                 | Self::UpholdObjection
                 | Self::RecordExternalRefusal
@@ -300,7 +313,9 @@ pub fn advance(
         A::Recommend => (&[], S::Recommended),
         A::StartNotice if !external => (&[S::Reviewed], S::Notice),
         A::StartNotice => (&[], S::Notice),
-        A::Object => (&[S::Notice], S::OnHold),
+        A::Object => (&[S::Notice], S::Notice),
+        A::HoldForObjection => (&[S::Notice], S::OnHold),
+        A::DeclineObjection => (&[S::Notice], S::Notice),
         A::DismissObjection => (&[S::OnHold], S::Notice),
         A::UpholdObjection => (&[S::OnHold], S::Failed),
         A::Announce => (&[S::Notice], S::Certified),
@@ -357,6 +372,22 @@ pub fn available(
         .collect()
 }
 
+/// The objections waiting for the grader's answer, given a case's steps in order: those made
+/// since the last step that was not an objection (the notice's start, its resumption, or the
+/// grader's answer to earlier objections). A case with open objections is not announced.
+pub fn open_objections(steps: impl IntoIterator<Item = Action>) -> usize {
+    steps.into_iter().fold(0, |open, a| match a {
+        Action::Object => open + 1,
+        _ => 0,
+    })
+}
+
+/// Whether a step started (or resumed) a public notice: it entered the notice from another
+/// state. An objection or its decline keeps the notice running and does not restart it.
+pub fn starts_notice(from: CaseState, to: CaseState) -> bool {
+    to == CaseState::Notice && from != CaseState::Notice
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +426,7 @@ mod tests {
                 (Approve, City),
                 (StartNotice, City),
                 (Object, Public),
+                (HoldForObjection, City),
                 (DismissObjection, City),
                 (Announce, City),
             ],
@@ -480,9 +512,80 @@ mod tests {
             (Approve, City),
             (StartNotice, City),
             (Object, Public),
+            (HoldForObjection, City),
             (UpholdObjection, City),
         ];
         assert_eq!(run(L::City, &upheld), Ok(CaseState::Failed));
+    }
+
+    #[test]
+    fn an_objection_holds_the_notice_only_when_the_grader_takes_it_up() {
+        use Action::*;
+        use Party::*;
+        let notice = [
+            (Apply, Enterprise),
+            (Accept, District),
+            (Assign, City),
+            (SubmitEvaluation, Evaluator),
+            (Approve, City),
+            (StartNotice, City),
+        ];
+        // The public's objection is recorded; the notice runs on until the grader answers.
+        let objected = [notice.to_vec(), vec![(Object, Public), (Object, Public)]].concat();
+        assert_eq!(run(L::City, &objected), Ok(CaseState::Notice));
+        let held = [objected.clone(), vec![(HoldForObjection, City)]].concat();
+        assert_eq!(run(L::City, &held), Ok(CaseState::OnHold));
+        let declined = [objected.clone(), vec![(DeclineObjection, City)]].concat();
+        assert_eq!(run(L::City, &declined), Ok(CaseState::Notice));
+        // Nobody else holds a notice: not the public, not the enterprise, not the district of
+        // a case the city grades.
+        for p in [Public, Enterprise, District, Evaluator] {
+            let e = next(
+                CaseState::Notice,
+                HoldForObjection,
+                p,
+                L::City,
+                Some("理由"),
+                &rules(),
+            );
+            assert!(
+                matches!(e, Err(TransitionError::WrongParty(_))),
+                "{p:?}: {e:?}"
+            );
+        }
+        assert_eq!(
+            next(
+                CaseState::Notice,
+                HoldForObjection,
+                City,
+                L::City,
+                None,
+                &rules()
+            ),
+            Err(TransitionError::ReasonRequired("受理异议并暂停公示"))
+        );
+        // Only a notice takes an objection.
+        assert!(run(L::City, &[held.clone(), vec![(Object, Public)]].concat()).is_err());
+    }
+
+    #[test]
+    fn open_objections_are_those_since_the_last_other_step() {
+        use Action::*;
+        assert_eq!(open_objections([StartNotice]), 0);
+        assert_eq!(open_objections([StartNotice, Object, Object]), 2);
+        assert_eq!(open_objections([StartNotice, Object, DeclineObjection]), 0);
+        assert_eq!(
+            open_objections([StartNotice, Object, DeclineObjection, Object]),
+            1
+        );
+        assert_eq!(
+            open_objections([Object, HoldForObjection, DismissObjection]),
+            0
+        );
+        assert!(starts_notice(CaseState::Reviewed, CaseState::Notice));
+        assert!(starts_notice(CaseState::OnHold, CaseState::Notice));
+        assert!(!starts_notice(CaseState::Notice, CaseState::Notice));
+        assert!(!starts_notice(CaseState::Notice, CaseState::OnHold));
     }
 
     #[test]

@@ -218,26 +218,7 @@ pub async fn transition(
     id: i64,
     step: &Step<'_>,
 ) -> Result<CaseState, StoreError> {
-    let case = get(db, scope, id).await?;
-    let from = case
-        .state()
-        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
-    let stale = step.expected_version.is_some_and(|v| v != case.version);
-    let decided = if stale {
-        Err(STALE.to_string())
-    } else {
-        lifecycle::advance(from, step.action, step.grading, step.reason).map_err(|e| e.to_string())
-    };
-    let to = match decided {
-        Ok(to) => to,
-        Err(why) => {
-            let ev = Event::new("case.refused", format!("case:{id}"))
-                .detail(format!("{}：{why}", step.action.label()));
-            audit_log::append(db, actor, &ev).await?;
-            // Out of order, or stale: the request conflicts with the case as it is now.
-            return Err(StoreError::Conflict(why));
-        }
-    };
+    let (case, from, to) = decide(db, scope, actor, id, step).await?;
     let mut tx = db.begin().await?;
     if let Err(e) = apply_in_tx(&mut tx, actor, &case, from, to, step).await {
         drop(tx);
@@ -248,6 +229,36 @@ pub async fn transition(
 }
 
 const STALE: &str = "案件已被他人更新，请刷新后重试";
+
+/// Loads the case and lets the state machine decide the step; a refusal (out of order, or
+/// stale: the request conflicts with the case as it is now) is audited.
+async fn decide(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    step: &Step<'_>,
+) -> Result<(Case, CaseState, CaseState), StoreError> {
+    let case = get(db, scope, id).await?;
+    let from = case
+        .state()
+        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
+    let stale = step.expected_version.is_some_and(|v| v != case.version);
+    let decided = if stale {
+        Err(STALE.to_string())
+    } else {
+        lifecycle::advance(from, step.action, step.grading, step.reason).map_err(|e| e.to_string())
+    };
+    match decided {
+        Ok(to) => Ok((case, from, to)),
+        Err(why) => {
+            let ev = Event::new("case.refused", format!("case:{id}"))
+                .detail(format!("{}：{why}", step.action.label()));
+            audit_log::append(db, actor, &ev).await?;
+            Err(StoreError::Conflict(why))
+        }
+    }
+}
 
 /// After a rolled-back step: a lost race is audited as a refusal; other errors pass through.
 async fn refused_after_rollback(
@@ -283,20 +294,7 @@ pub async fn transition_with<F>(
 where
     F: for<'t> FnOnce(&'t mut crate::db::Tx) -> InTx<'t>,
 {
-    let case = get(db, scope, id).await?;
-    let from = case
-        .state()
-        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
-    let to = match lifecycle::advance(from, step.action, step.grading, step.reason) {
-        Ok(to) => to,
-        Err(e) => {
-            let why = e.to_string();
-            let ev = Event::new("case.refused", format!("case:{id}"))
-                .detail(format!("{}：{why}", step.action.label()));
-            audit_log::append(db, actor, &ev).await?;
-            return Err(StoreError::Conflict(why));
-        }
-    };
+    let (case, from, to) = decide(db, scope, actor, id, step).await?;
     let mut tx = db.begin().await?;
     if let Err(e) = apply_in_tx(&mut tx, actor, &case, from, to, step).await {
         drop(tx);
@@ -316,20 +314,7 @@ pub async fn announce_with_certificate(
     step: &Step<'_>,
     cert: &crate::certificate::NewCertificate,
 ) -> Result<(i64, String), StoreError> {
-    let case = get(db, scope, id).await?;
-    let from = case
-        .state()
-        .ok_or_else(|| StoreError::Invalid(format!("未知的案件状态 {}", case.state)))?;
-    let to = match lifecycle::advance(from, step.action, step.grading, step.reason) {
-        Ok(to) => to,
-        Err(e) => {
-            let why = e.to_string();
-            let ev = Event::new("case.refused", format!("case:{id}"))
-                .detail(format!("{}：{why}", step.action.label()));
-            audit_log::append(db, actor, &ev).await?;
-            return Err(StoreError::Conflict(why));
-        }
-    };
+    let (case, from, to) = decide(db, scope, actor, id, step).await?;
     let mut tx = db.begin().await?;
     if let Err(e) = apply_in_tx(&mut tx, actor, &case, from, to, step).await {
         drop(tx);
@@ -414,7 +399,8 @@ pub struct PublicNotice {
 /// Every case now in public notice, oldest notice first.
 pub async fn public_notices(db: &Db) -> Result<Vec<PublicNotice>, StoreError> {
     const SQL: &str = "SELECT c.id AS case_id, e.name AS enterprise_name, c.region_code, c.grade, c.result_grade, \
-        COALESCE((SELECT MAX(v.at_us) FROM case_event v WHERE v.case_id = c.id AND v.to_state = 'notice'), 0) \
+        COALESCE((SELECT MAX(v.at_us) FROM case_event v WHERE v.case_id = c.id AND v.to_state = 'notice' \
+        AND v.from_state <> 'notice'), 0) \
         AS started_us FROM grading_case c JOIN enterprise e ON e.id = c.enterprise_id \
         WHERE c.state = 'notice' ORDER BY started_us, c.id";
     Ok(with_pool!(db, |p| sqlx::query_as::<_, PublicNotice>(SQL)

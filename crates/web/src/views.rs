@@ -220,6 +220,8 @@ pub fn action_label(action: &str) -> &'static str {
         "case.recommend" => "推荐上报",
         "case.start_notice" => "开始公示",
         "case.object" => "提出异议",
+        "case.hold_for_objection" => "受理异议并暂停公示",
+        "case.decline_objection" => "异议不予受理",
         "case.dismiss_objection" => "异议不成立",
         "case.uphold_objection" => "异议成立",
         "case.announce" => "公告发证",

@@ -135,8 +135,8 @@ pub async fn get_case(
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
     /// apply, return, accept, withdraw, approve, accept_lower, require_rectification,
-    /// reevaluate, reject, recommend, start_notice, dismiss_objection, uphold_objection,
-    /// announce, record_external_refusal.
+    /// reevaluate, reject, recommend, start_notice, hold_for_objection, decline_objection,
+    /// dismiss_objection, uphold_objection, announce, record_external_refusal.
     pub action: String,
     /// Required for return, rectification, rejection and objections.
     #[serde(default)]

@@ -201,6 +201,7 @@ struct DetailPage {
     assign_orgs: Vec<Opt>,
     assign_team: Vec<EvaluatorOpt>,
     can_external: bool,
+    open_objections: usize,
     error: Option<String>,
 }
 
@@ -252,7 +253,7 @@ async fn render_detail(
     let mut can_assess = None;
     let mut show_assign = false;
     let mut can_external = false;
-    for a in cx.available(&case) {
+    for a in cx.available(&case, file.open_objections) {
         match a {
             Action::SubmitEvaluation => can_assess = Some("填写评审评分"),
             Action::Assign => show_assign = true,
@@ -308,6 +309,7 @@ async fn render_detail(
         assign_orgs,
         assign_team,
         can_external,
+        open_objections: file.open_objections,
         error,
     };
     Ok(Html(page.render()?))

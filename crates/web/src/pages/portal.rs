@@ -196,8 +196,8 @@ pub struct ObjectionInput {
     reason: String,
 }
 
-/// A member of the public objects to a case in notice: the case is held until the grader
-/// resolves the objection.
+/// A member of the public objects to a case in notice: the objection is recorded and the
+/// officers notified; the notice is held only when the grader takes the objection up.
 pub async fn object(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddr>,
@@ -233,7 +233,7 @@ pub async fn object(
     {
         Ok(_) => Ok(render_notices(
             &state,
-            Some("异议已受理。该企业的定级在异议处理完毕前暂停，我们将通过您留下的联系方式告知处理结果。".into()),
+            Some("异议已登记，已转负责定级的监管部门核实。决定受理的，该企业的定级公示暂停直至异议处理完毕；处理结果将通过您留下的联系方式告知。".into()),
             None,
         )
         .await?

@@ -131,6 +131,15 @@ impl Cx<'_> {
         self.as_(&a).approve(case).await
     }
 
+    pub async fn case_file(
+        &self,
+        case: i64,
+        p: Party,
+    ) -> Result<anbiao_actions::grading::CaseFile, ActionError> {
+        let a = member(p);
+        self.as_(&a).case_file(case).await
+    }
+
     pub async fn announce(&self, case: i64, p: Party) -> Result<(i64, String), ActionError> {
         let a = member(p);
         self.as_(&a).announce(case).await
@@ -480,7 +489,8 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         let get = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
         let page = crate::body_text(app.send(get("/portal/notices")).await).await;
         assert!(page.contains("公示甲厂") && page.contains("公示乙厂"), "{page}");
-        // An anonymous objection holds the first case; it is audited with the objector.
+        // An anonymous objection is recorded, audited with the objector and sent to the
+        // officers; the notice runs on until the grader answers it.
         let object = |id: i64, body: &str| {
             Request::post(format!("/portal/notices/{id}/objection"))
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -490,11 +500,49 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         let ok = "name=%E5%BC%A0%E4%B8%89&contact=13800000000&reason=%E8%AF%A5%E5%8E%82%E5%AD%98%E5%9C%A8%E9%87%8D%E5%A4%A7%E9%9A%90%E6%82%A3%E6%9C%AA%E6%95%B4%E6%94%B9";
         let res = app.send(object(ids[0], ok)).await;
         assert_eq!(res.status(), 200);
-        assert!(crate::body_text(res).await.contains("异议已受理"));
-        let held = anbiao_store::grading::get(&db, &city, ids[0]).await.expect("case");
-        assert_eq!(held.state(), Some(CaseState::OnHold));
+        assert!(crate::body_text(res).await.contains("异议已登记"));
+        let objected = anbiao_store::grading::get(&db, &city, ids[0]).await.expect("case");
+        assert_eq!(objected.state(), Some(CaseState::Notice));
         let objections = Filter { action: Some("case.object".into()), actor: Some("公众：张三".into()), ..Default::default() };
         assert_eq!(audit_log::count(&db, &objections).await.expect("count"), 1);
+        let told = anbiao_store::notify::list(&db, &city, anbiao_store::notify::Audience::Officer, 50)
+            .await
+            .expect("notifications");
+        let told: Vec<_> = told.iter().filter(|n| n.kind == "case.objection").collect();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0].link, format!("/cases/{}", ids[0]));
+        assert!(told[0].title.contains("公示甲厂") && told[0].body.contains("重大隐患"), "{:?}", told[0]);
+        // The officer's page says so and offers the answers, not the announcement.
+        let officer = app.session_for("city").await;
+        let page = crate::body_text(app.send(officer.get(&format!("/cases/{}", ids[0]))).await).await;
+        assert!(page.contains("id=\"open-objections\"") && page.contains("收到 1 件公众异议"), "{page}");
+        assert!(page.contains("data-action=\"hold_for_objection\"") && page.contains("data-action=\"decline_objection\""));
+        assert!(!page.contains("data-action=\"announce\""));
+        // The officers read who objected and why; the enterprise does not.
+        let as_city = cx(&db, &rules, &city, &actor, today).case_file(ids[0], Party::City).await.expect("file");
+        let ev = as_city.events.iter().find(|e| e.action == "object").expect("objection");
+        assert!(ev.actor == "公众：张三" && ev.reason.as_deref().is_some_and(|r| r.contains("13800000000")), "{ev:?}");
+        assert_eq!(as_city.open_objections, 1);
+        let as_firm = cx(&db, &rules, &city, &actor, today).case_file(ids[0], Party::Enterprise).await.expect("file");
+        let ev = as_firm.events.iter().find(|e| e.action == "object").expect("objection");
+        assert!(ev.actor == "公众" && !ev.reason.as_deref().unwrap_or_default().contains("张三"), "{ev:?}");
+        // With the objection open the case is not announced, even after the notice ran.
+        let later = today + Duration::days(20);
+        let e = cx(&db, &rules, &city, &actor, later).announce(ids[0], Party::City).await.expect_err("open objection");
+        assert!(e.to_string().contains("1 件异议尚未处理"), "{e}");
+        // Nobody but the grader takes it up; the grader does, with a reason, and the notice is held.
+        for p in [Party::Enterprise, Party::Public] {
+            let e = cx(&db, &rules, &city, &actor, today)
+                .act(ids[0], Action::HoldForObjection, p, Some("理由"))
+                .await
+                .expect_err("not the grader");
+            assert!(matches!(e, ActionError::Forbidden(_) | ActionError::NotFound), "{p:?}: {e:?}");
+        }
+        let held = cx(&db, &rules, &city, &actor, today)
+            .act(ids[0], Action::HoldForObjection, Party::City, Some("反映问题具体，需现场核实"))
+            .await
+            .expect("hold");
+        assert_eq!(held, CaseState::OnHold);
         // Not in notice any more; too short a reason; an unknown case.
         let res = app.send(object(ids[0], ok)).await;
         assert_eq!(res.status(), 422);
@@ -502,8 +550,22 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         let res = app.send(object(ids[1], "name=x&contact=1&reason=ab")).await;
         assert_eq!(res.status(), 422);
         assert_eq!(app.send(object(999_999, ok)).await.status(), 404);
+        // An objection to the second case is declined with a reason: the notice runs on, and
+        // there is nothing left to decline.
+        assert_eq!(app.send(object(ids[1], ok)).await.status(), 200);
+        let on = cx(&db, &rules, &city, &actor, today)
+            .act(ids[1], Action::DeclineObjection, Party::City, Some("反映内容与该企业无关"))
+            .await
+            .expect("decline");
+        assert_eq!(on, CaseState::Notice);
+        let e = cx(&db, &rules, &city, &actor, today)
+            .act(ids[1], Action::DeclineObjection, Party::City, Some("再次"))
+            .await
+            .expect_err("nothing open");
+        assert!(e.to_string().contains("没有待处理的异议"), "{e}");
+        let page = crate::body_text(app.send(get("/portal/notices")).await).await;
+        assert!(page.contains("公示乙厂") && !page.contains("公示甲厂"), "{page}");
         // The second case is announced after its notice; the public finds and verifies it.
-        let later = today + Duration::days(20);
         let (cid, number) = cx(&db, &rules, &city, &actor, later)
             .announce(ids[1], Party::City)
             .await
