@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Risk assessment (风险分级) by the rules in force.
+    Risk {
+        #[command(subcommand)]
+        action: RiskAction,
+    },
     /// Runs the daily background jobs now (what `serve` does each hour): records certificate
     /// expiries and delivers reminders. Once per business day, whichever instance comes first.
     Jobs {
@@ -157,6 +162,27 @@ pub enum StandardsAction {
         /// The standard's id: major_hazard.2017 or major_hazard.2023.
         #[arg(long)]
         standard: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RiskAction {
+    /// Assesses one risk and prints one JSON object: {"method", "score", "band", "level",
+    /// "colour", "rule"} with the level's key and the decision in words. Exits 2 with the reason
+    /// on an unknown method, factor or value.
+    Assess {
+        /// lec, ls, or a method of the risk rules in --data-dir.
+        #[arg(long)]
+        method: String,
+        /// A factor and its value, e.g. L=3; one per factor of the method.
+        #[arg(long = "factor", value_name = "KEY=VALUE")]
+        factors: Vec<String>,
+        /// A condition that makes the risk 重大 whatever its score, e.g. confined_space.
+        #[arg(long = "direct", value_name = "KEY")]
+        direct: Vec<String>,
+        /// The day whose rules apply, YYYY-MM-DD (default: today, China time).
+        #[arg(long, value_parser = parse_business_date)]
+        on: Option<time::Date>,
     },
 }
 

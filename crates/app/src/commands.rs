@@ -66,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             code
         }
         Command::Rules { action } => ops::rules_cmd(&cli.db, &reference, action).await,
+        Command::Risk { action } => Ok(ops::risk_cmd(&reference, action)),
         Command::Jobs { date } => {
             let db = open(&cli.db, &reference).await?;
             let on = date.unwrap_or_else(anbiao_actions::today);
@@ -294,6 +295,10 @@ async fn run_demo(
             "已生成监督检查记录 {} 次，隐患 {} 项，执法决定 {} 项",
             t.inspections, t.hazards, t.decisions
         );
+    }
+    let points = crate::risk_story::tell(&db, &reference, own, anbiao_actions::today()).await?;
+    if points > 0 {
+        eprintln!("已生成演示企业的风险点辨识清单：风险点 {points} 处");
     }
     let n = anbiao_store::standing::refresh(&db).await?;
     if n > 0 {

@@ -9,7 +9,7 @@ use anbiao_domain::{Permission, ReferenceData};
 use anbiao_store::audit_log::{self, Actor, Event};
 use anbiao_store::{Db, account, token};
 
-use crate::cli::{AuditAction, RulesAction, StandardsAction, TokenAction};
+use crate::cli::{AuditAction, RiskAction, RulesAction, StandardsAction, TokenAction};
 
 /// Exit code of `audit verify` when the chain is broken.
 pub const CHAIN_BROKEN: i32 = 3;
@@ -296,6 +296,50 @@ async fn check_sqlite_copy(path: &str) -> anyhow::Result<()> {
     .await;
     src.close().await;
     result
+}
+
+/// `anbiao risk assess`: one JSON object on stdout, or the reason on stderr and exit 2.
+pub fn risk_cmd(reference: &ReferenceData, action: RiskAction) -> i32 {
+    let RiskAction::Assess {
+        method,
+        factors,
+        direct,
+        on,
+    } = action;
+    let on = on.unwrap_or_else(anbiao_actions::today);
+    let mut pairs = Vec::new();
+    for f in &factors {
+        let Some((k, v)) = f.split_once('=') else {
+            eprintln!("错误：因素应写作 名称=取值，如 L=3（收到“{f}”）");
+            return 2;
+        };
+        pairs.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let assessed = reference
+        .risk
+        .in_force(on)
+        .and_then(|set| set.assess(&method, &pairs, &direct));
+    match assessed {
+        Ok(a) => {
+            let out = serde_json::json!({
+                "method": a.method,
+                "score": a.score,
+                "band": a.band,
+                "level": a.level_name,
+                "level_key": a.level,
+                "colour": a.colour,
+                "rule": a.rule.to_string(),
+                "words": a.words(),
+                "to_be_checked": a.to_be_checked,
+            });
+            println!("{out}");
+            0
+        }
+        Err(e) => {
+            eprintln!("错误：{e}");
+            2
+        }
+    }
 }
 
 pub async fn rules_cmd(

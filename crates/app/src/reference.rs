@@ -61,10 +61,11 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         read("inspection.toml", embedded::INSPECTION)?,
         read("violations.toml", embedded::VIOLATIONS)?,
     );
-    let (checklist, major_hazards, authority) = (
+    let (checklist, major_hazards, authority, risk) = (
         read("checklist.toml", embedded::CHECKLIST)?,
         read("major_hazards.toml", embedded::MAJOR_HAZARDS)?,
         read("authority.toml", embedded::AUTHORITY)?,
+        read("risk.toml", embedded::RISK)?,
     );
     Ok(ReferenceData::parse(
         Texts {
@@ -78,6 +79,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             checklist: &checklist,
             major_hazards: &major_hazards,
             authority: &authority,
+            risk: &risk,
         },
         &programme_refs,
     )?)

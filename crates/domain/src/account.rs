@@ -146,10 +146,14 @@ pub enum Permission {
     ViewViolations,
     /// Publish the warning notices (警示通报) drawn from the violations database.
     PublishWarnings,
+    /// Read enterprises' risk registers (within scope; an enterprise its own).
+    ViewRisks,
+    /// Keep the enterprise's own risk register: identify, assess and control its risk points.
+    KeepRisks,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 29] = [
+    pub const ALL: [Permission; 31] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -179,6 +183,8 @@ impl Permission {
         Self::Enforce,
         Self::ViewViolations,
         Self::PublishWarnings,
+        Self::ViewRisks,
+        Self::KeepRisks,
     ];
 
     pub fn label(self) -> &'static str {
@@ -212,6 +218,8 @@ impl Permission {
             Self::Enforce => "作出执法决定",
             Self::ViewViolations => "查看违法行为信息库",
             Self::PublishWarnings => "发布警示通报",
+            Self::ViewRisks => "查看风险辨识清单",
+            Self::KeepRisks => "辨识评价本企业风险",
         }
     }
 
@@ -247,6 +255,8 @@ impl Permission {
             Self::Enforce => "enforcement.decide",
             Self::ViewViolations => "violations.view",
             Self::PublishWarnings => "warnings.publish",
+            Self::ViewRisks => "risks.view",
+            Self::KeepRisks => "risks.keep",
         }
     }
 
@@ -268,6 +278,7 @@ impl Permission {
                 | Self::ViewInspections
                 | Self::ViewHazards
                 | Self::ViewViolations
+                | Self::ViewRisks
         )
     }
 }
@@ -347,7 +358,11 @@ impl Role {
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
             ),
-            ReportHazards => self == EnterpriseManager,
+            ReportHazards | KeepRisks => self == EnterpriseManager,
+            ViewRisks => matches!(
+                self,
+                CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
+            ),
             Enforce => matches!(self, CityOfficer | DistrictOfficer),
             PublishWarnings => self == CityOfficer,
             ViewCertificates => matches!(

@@ -33,6 +33,8 @@ pub mod programme;
 pub mod quality;
 pub mod reference;
 pub mod region;
+pub mod risk;
+pub mod risk_point;
 pub mod rules;
 pub mod sampling;
 pub mod scoring;

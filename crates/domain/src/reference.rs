@@ -10,6 +10,7 @@ use crate::major_hazard::MajorHazardBook;
 use crate::programme::Programme;
 use crate::quality::QualityRules;
 use crate::region::RegionBook;
+use crate::risk::RiskRules;
 use crate::rules::GradingRules;
 use crate::size::SizeRules;
 use crate::supervision::InspectionRules;
@@ -42,6 +43,7 @@ pub mod embedded {
     pub const VIOLATIONS: &str = include_str!("../../../data/rules/violations.toml");
     pub const CHECKLIST: &str = include_str!("../../../data/rules/checklist.toml");
     pub const AUTHORITY: &str = include_str!("../../../data/rules/authority.toml");
+    pub const RISK: &str = include_str!("../../../data/rules/risk.toml");
     pub const MAJOR_HAZARDS: &str = include_str!("../../../data/standards/major_hazards.toml");
 }
 
@@ -58,6 +60,7 @@ pub struct Texts<'a> {
     pub checklist: &'a str,
     pub major_hazards: &'a str,
     pub authority: &'a str,
+    pub risk: &'a str,
 }
 
 impl Texts<'static> {
@@ -73,6 +76,7 @@ impl Texts<'static> {
         checklist: embedded::CHECKLIST,
         major_hazards: embedded::MAJOR_HAZARDS,
         authority: embedded::AUTHORITY,
+        risk: embedded::RISK,
     };
 }
 
@@ -95,6 +99,8 @@ pub struct ReferenceData {
     pub programmes: Vec<Programme>,
     /// Who may do what: parties of workflow steps, registry fields by party.
     pub authority: AuthorityRules,
+    /// Risk levels, assessment methods and the rules that make a risk 重大 directly.
+    pub risk: RiskRules,
 }
 
 impl ReferenceData {
@@ -124,6 +130,7 @@ impl ReferenceData {
             major_hazards: MajorHazardBook::from_toml(t.major_hazards)?,
             programmes: loaded,
             authority: AuthorityRules::from_toml(t.authority)?,
+            risk: RiskRules::from_toml(t.risk)?,
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
         for i in data.industries.all() {

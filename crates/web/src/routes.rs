@@ -134,7 +134,7 @@ pub fn table() -> Table {
     use pages::{
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
         enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
-        notifications, orgs, portal, programmes, quality, sheets, standing, submissions,
+        notifications, orgs, portal, programmes, quality, risks, sheets, standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -287,6 +287,13 @@ pub fn table() -> Table {
         )
         .post("/hazards/{id}/accept", Perm(Inspect), hazards::accept)
         .post("/hazards/{id}/return", Perm(Inspect), hazards::send_back)
+        // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
+        .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
+        .get("/risks/new", Perm(KeepRisks), risks::new_form)
+        .post("/risks", Perm(KeepRisks), risks::create)
+        .get("/risks/{id}", Perm(ViewRisks), risks::detail)
+        .get("/risks/{id}/edit", Perm(KeepRisks), risks::edit_form)
+        .post("/risks/{id}", Perm(KeepRisks), risks::update)
         .post("/enforcement", Perm(Enforce), enforcement::decide)
         .get("/violations", Perm(ViewViolations), enforcement::list)
         .post(

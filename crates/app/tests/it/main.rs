@@ -1069,3 +1069,138 @@ async fn the_audit_head_is_kept_outside_and_the_server_s_login_only_appends() {
         }
     }
 }
+
+#[test]
+fn risk_assess_prints_the_level_and_the_rule_that_decided_it() {
+    // No database is opened: the rules are the binary's, or --data-dir's.
+    let db = "sqlite:///nonexistent-dir/never.db";
+    let out = anbiao(
+        db,
+        &[
+            "risk",
+            "assess",
+            "--method",
+            "lec",
+            "--factor",
+            "L=3",
+            "--factor",
+            "E=6",
+            "--factor",
+            "C=15",
+            "--on",
+            "2018-07-04",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["method"], "lec");
+    assert_eq!(v["score"], serde_json::json!(270.0));
+    assert_eq!(v["band"], "高度危险，要立即整改");
+    assert_eq!(v["level"], "较大风险");
+    assert_eq!(v["colour"], "橙");
+    assert_eq!(v["rule"], "risk@1#lec.band.160");
+    // D = 70 exactly is the band below the cut-off; a direct condition makes it 重大.
+    let out = anbiao(
+        db,
+        &[
+            "risk", "assess", "--method", "lec", "--factor", "L=10", "--factor", "E=1", "--factor",
+            "C=7",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (v["score"].as_f64(), v["colour"].as_str()),
+        (Some(70.0), Some("蓝"))
+    );
+    let out = anbiao(
+        db,
+        &[
+            "risk",
+            "assess",
+            "--method",
+            "ls",
+            "--factor",
+            "L=2",
+            "--factor",
+            "S=2",
+            "--direct",
+            "dust_explosion",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (v["level"].as_str(), v["rule"].as_str()),
+        (Some("重大风险"), Some("risk@1#direct.dust_explosion"))
+    );
+    assert_eq!(v["to_be_checked"], true);
+    // Unknown method, factor, value, a malformed factor, a day before the rules: exit 2, Chinese.
+    for (args, says) in [
+        (
+            vec!["--method", "hazop", "--factor", "L=3"],
+            "未知的评价方法“hazop”",
+        ),
+        (
+            vec![
+                "--method", "lec", "--factor", "L=4", "--factor", "E=6", "--factor", "C=15",
+            ],
+            "因素 L 的取值“4”不在",
+        ),
+        (vec!["--method", "lec", "--factor", "Q=4"], "没有因素“Q”"),
+        (
+            vec!["--method", "lec", "--factor", "L3"],
+            "因素应写作 名称=取值",
+        ),
+        (
+            vec![
+                "--method",
+                "lec",
+                "--factor",
+                "L=3",
+                "--factor",
+                "E=6",
+                "--factor",
+                "C=15",
+                "--on",
+                "2010-01-01",
+            ],
+            "没有生效的风险分级规则",
+        ),
+    ] {
+        let mut all = vec!["risk", "assess"];
+        all.extend(args.iter().copied());
+        let out = anbiao(db, &all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert!(
+            err.contains(says) && out.stdout.is_empty(),
+            "{all:?}: {err}"
+        );
+    }
+    // Mapping B is a change of data: a risk.toml in --data-dir with other levels per band.
+    let dir = tempfile::tempdir().expect("dir");
+    let b = anbiao_domain::reference::embedded::RISK.replacen(
+        "name = \"显著危险，需要整改\"\nlevel = \"medium\"",
+        "name = \"显著危险，需要整改\"\nlevel = \"high\"",
+        1,
+    );
+    std::fs::write(dir.path().join("risk.toml"), b).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_anbiao"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "risk", "assess", "--method", "lec", "--factor", "L=6", "--factor", "E=3", "--factor",
+            "C=7",
+        ])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (v["score"].as_f64(), v["level"].as_str()),
+        (Some(126.0), Some("较大风险"))
+    );
+}

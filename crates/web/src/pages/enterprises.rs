@@ -196,6 +196,7 @@ struct DetailPage {
     e: EnterpriseView,
     history: Vec<ChangeView>,
     can_edit: bool,
+    can_risks: bool,
 }
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
@@ -218,6 +219,7 @@ pub async fn detail(
             .map(|c| ChangeView::new(&state.reference, c))
             .collect(),
         can_edit: u.can(Permission::EditEnterprises),
+        can_risks: u.can(Permission::ViewRisks),
     };
     Ok(Html(page.render()?))
 }

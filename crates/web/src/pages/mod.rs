@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod portal;
 pub mod programmes;
 pub mod quality;
+pub mod risks;
 pub mod sheets;
 pub mod standing;
 pub mod submissions;
@@ -83,6 +84,8 @@ pub struct Layout {
     pub can_inspections: bool,
     pub can_hazards: bool,
     pub can_violations: bool,
+    /// The register the user keeps (an enterprise manager's own), for the menu.
+    pub risk_home: Option<String>,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -117,6 +120,11 @@ impl Layout {
             can_inspections: u.can(Permission::ViewInspections),
             can_hazards: u.can(Permission::ViewHazards),
             can_violations: u.can(Permission::ViewViolations),
+            risk_home: u
+                .user
+                .enterprise_id
+                .filter(|_| u.can(Permission::KeepRisks))
+                .map(|id| format!("/enterprises/{id}/risks")),
             nav,
             fixed_date: state
                 .config

@@ -8,6 +8,7 @@ mod matrix;
 mod objects;
 mod pages;
 mod programmes;
+mod risks;
 mod security;
 mod supervision;
 

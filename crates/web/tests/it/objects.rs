@@ -83,6 +83,8 @@ pub struct Place {
     /// An open general hazard (to be rectified).
     pub hazard_open: i64,
     pub notification: i64,
+    /// A point of the first enterprise's risk register.
+    pub risk_point: i64,
     /// The submission of the place's district (如皋's or 如东's).
     pub submission: i64,
     /// An operation-quality audit of the certificate (deficient, to be re-checked).
@@ -472,8 +474,21 @@ async fn place(
         .await
         .expect("list")[0]
         .id;
+    let risk_point = anbiao_store::risk_points::create(
+        db,
+        &Scope::City,
+        &actor,
+        ent,
+        &risk_draft()
+            .validate(r.risk.in_force(today).expect("risk rules"))
+            .expect("valid point"),
+        today,
+    )
+    .await
+    .expect("risk point");
     Place {
         enterprise: ent,
+        risk_point,
         case_self,
         case_applied,
         case_evaluating,
@@ -873,6 +888,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "hazard_major" => p.hazard_major,
         "hazard_open" => p.hazard_open,
         "notification" => p.notification,
+        "risk_point" => p.risk_point,
         _ => return None,
     })
 }
@@ -1141,6 +1157,22 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("org", f.others["org"].to_string()),
             ("team", f.others["evaluator_person"].to_string()),
         ]),
+        "POST /risks" | "POST /risks/{id}" => form(&[
+            ("version", "1".into()),
+            ("name", "冲压车间 250吨冲床".into()),
+            ("kind", "equipment".into()),
+            ("location", "二号厂房".into()),
+            ("exposed", "6".into()),
+            ("hazards", "双手进入模具区".into()),
+            ("accident_types", "机械伤害".into()),
+            ("method", "lec".into()),
+            ("f_lec_L", "3".into()),
+            ("f_lec_E", "6".into()),
+            ("f_lec_C", "7".into()),
+            ("control_level", "workshop".into()),
+            ("responsible", "周建华".into()),
+            ("measures", "光电保护每班点检".into()),
+        ]),
         "POST /portal/notices/{id}/objection" => form(&[
             ("name", "周先生".into()),
             ("contact", "13800001111".into()),
@@ -1265,6 +1297,24 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
         .header("hx-request", "true")
         .body(Body::from(body))
         .expect("request")
+}
+
+/// A risk point as the fixture writes it.
+fn risk_draft() -> anbiao_domain::risk_point::PointDraft {
+    anbiao_domain::risk_point::PointDraft {
+        name: "配电室".into(),
+        kind: "place".into(),
+        hazards: "带电体裸露".into(),
+        accident_types: vec!["触电".into()],
+        method: "lec".into(),
+        factors: vec![
+            ("L".into(), "1".into()),
+            ("E".into(), "3".into()),
+            ("C".into(), "15".into()),
+        ],
+        responsible: "电工班 王强".into(),
+        ..Default::default()
+    }
 }
 
 /// The account of a role for an object: an enterprise's manager is the manager of the

@@ -1,0 +1,119 @@
+//! Risk registers (风险点辨识清单): the enterprise identifies, assesses and controls its own risk
+//! points by the risk rules in force (`data/rules/risk.toml`); officers read the registers of the
+//! enterprises within their scope. Every call loads the enterprise or the point within the
+//! actor's scope (not found outside it) before anything else.
+
+use anbiao_domain::risk::RiskSet;
+use anbiao_domain::risk_point::PointDraft;
+use anbiao_domain::{Permission, Scope};
+use anbiao_store::enterprise;
+use anbiao_store::risk_points::{self, PointEvent, RiskPoint};
+
+use crate::ctx::Ctx;
+use crate::error::ActionError;
+
+/// An enterprise's register as its page shows it.
+#[derive(Debug, Clone)]
+pub struct Register {
+    pub enterprise_id: i64,
+    pub enterprise: String,
+    pub points: Vec<RiskPoint>,
+}
+
+/// A point with its enterprise's name and its history.
+#[derive(Debug, Clone)]
+pub struct PointFile {
+    pub point: RiskPoint,
+    pub enterprise: String,
+    pub events: Vec<PointEvent>,
+}
+
+impl Ctx<'_> {
+    /// The risk rules in force on the actor's day.
+    pub fn risk_rules(&self) -> Result<&RiskSet, ActionError> {
+        self.reference
+            .risk
+            .in_force(self.on)
+            .map_err(|e| ActionError::bad("date", e.to_string()))
+    }
+
+    /// An enterprise's register (the enterprise within the actor's scope).
+    pub async fn risk_register(&self, enterprise_id: i64) -> Result<Register, ActionError> {
+        self.actor.require(Permission::ViewRisks)?;
+        let scope = &self.actor.scope;
+        let e = enterprise::get(self.db, scope, enterprise_id).await?;
+        Ok(Register {
+            enterprise_id,
+            enterprise: e.name,
+            points: risk_points::of_enterprise(self.db, scope, enterprise_id).await?,
+        })
+    }
+
+    /// A point within the actor's scope, with its history.
+    pub async fn risk_point(&self, id: i64) -> Result<PointFile, ActionError> {
+        self.actor.require(Permission::ViewRisks)?;
+        let scope = &self.actor.scope;
+        let point = risk_points::get(self.db, scope, id).await?;
+        let enterprise = enterprise::get(self.db, scope, point.enterprise_id)
+            .await?
+            .name;
+        Ok(PointFile {
+            events: risk_points::events(self.db, scope, id).await?,
+            point,
+            enterprise,
+        })
+    }
+
+    /// The enterprise whose register the actor keeps: its own, or none.
+    fn own_register(&self) -> Result<i64, ActionError> {
+        self.actor.require(Permission::KeepRisks)?;
+        match self.actor.scope {
+            Scope::Enterprise { id } => Ok(id),
+            _ => Err(ActionError::Forbidden(
+                "只有企业用户可以辨识评价本企业的风险点".into(),
+            )),
+        }
+    }
+
+    /// The enterprise adds a point to its own register, assessed by the rules of the day.
+    pub async fn add_risk_point(&self, d: &PointDraft) -> Result<i64, ActionError> {
+        let enterprise_id = self.own_register()?;
+        let v = d
+            .validate(self.risk_rules()?)
+            .map_err(|e| ActionError::bad(e.field, e.message))?;
+        Ok(risk_points::create(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            enterprise_id,
+            &v,
+            self.on,
+        )
+        .await?)
+    }
+
+    /// The enterprise changes one of its points, seen at `version`; a change of the
+    /// assessment is a re-assessment by the rules of the day.
+    pub async fn change_risk_point(
+        &self,
+        id: i64,
+        version: i64,
+        d: &PointDraft,
+    ) -> Result<(), ActionError> {
+        self.own_register()?;
+        risk_points::get(self.db, &self.actor.scope, id).await?;
+        let v = d
+            .validate(self.risk_rules()?)
+            .map_err(|e| ActionError::bad(e.field, e.message))?;
+        Ok(risk_points::update(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            version,
+            &v,
+            self.on,
+        )
+        .await?)
+    }
+}

@@ -1,0 +1,319 @@
+//! Risk points (风险点): an enterprise's register, each point with its assessment as decided
+//! (method, factors, score, level, the rule and its words) and a history of its changes. Every
+//! write checks the enterprise or the point within the scope in its transaction, and a change is
+//! a conditional update on the version read.
+
+use anbiao_domain::Scope;
+use anbiao_domain::date::format_date;
+use anbiao_domain::risk_point::ValidPoint;
+use serde::Serialize;
+use time::Date;
+
+use crate::audit_log::{self, Actor, Event};
+use crate::db::now_secs;
+use crate::enterprise::push_scope;
+use crate::sql::{Arg, SqlBuf};
+use crate::{Db, StoreError, bind_args, enterprise, with_pool, with_tx};
+
+/// A stored risk point.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct RiskPoint {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub region_code: String,
+    pub name: String,
+    pub kind: String,
+    pub location: String,
+    pub hazards: String,
+    /// GB 6441 types joined with 、.
+    pub accident_types: String,
+    pub exposed: i64,
+    pub method: String,
+    /// `L=3;E=6;C=15`
+    pub factors: String,
+    /// The direct conditions' keys joined with `,`.
+    pub direct: String,
+    pub score: String,
+    pub level: String,
+    pub rule: String,
+    pub words: String,
+    pub control_level: String,
+    pub responsible: String,
+    pub measures: String,
+    pub assessed_on: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+impl RiskPoint {
+    /// The factors as (key, value) pairs, for a form.
+    pub fn factor_pairs(&self) -> Vec<(String, String)> {
+        self.factors
+            .split(';')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+const COLUMNS: &str = "p.id, p.enterprise_id, p.region_code, p.name, p.kind, p.location, p.hazards, \
+    p.accident_types, p.exposed, p.method, p.factors, p.direct, p.score, p.level, p.rule, p.words, \
+    p.control_level, p.responsible, p.measures, p.assessed_on, p.created_by, p.created_at, \
+    p.updated_at, p.version";
+
+/// The most points one page of a register lists.
+pub const PAGE: i64 = 500;
+
+/// What is stored of a valid point.
+struct Stored {
+    factors: String,
+    direct: String,
+    accident_types: String,
+}
+
+fn stored(v: &ValidPoint) -> Stored {
+    Stored {
+        factors: v
+            .assessment
+            .factors
+            .iter()
+            .map(|c| format!("{}={}", c.factor, c.value))
+            .collect::<Vec<_>>()
+            .join(";"),
+        direct: v.assessment.direct_keys.join(","),
+        accident_types: v.accident_types.join("、"),
+    }
+}
+
+/// Adds a point to an enterprise's register (the enterprise within the scope).
+pub async fn create(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    enterprise_id: i64,
+    v: &ValidPoint,
+    on: Date,
+) -> Result<i64, StoreError> {
+    let e = enterprise::get(db, scope, enterprise_id).await?;
+    let s = stored(v);
+    let now = now_secs();
+    let mut tx = db.begin().await?;
+    const SQL: &str = "INSERT INTO risk_point (enterprise_id, region_code, name, kind, location, hazards, \
+        accident_types, exposed, method, factors, direct, score, level, rule, words, control_level, \
+        responsible, measures, assessed_on, created_by, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+        $20, $21, $21) RETURNING id";
+    let id: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
+        .bind(enterprise_id)
+        .bind(&e.region_code)
+        .bind(&v.name)
+        .bind(v.kind.key())
+        .bind(&v.location)
+        .bind(&v.hazards)
+        .bind(&s.accident_types)
+        .bind(v.exposed)
+        .bind(&v.assessment.method)
+        .bind(&s.factors)
+        .bind(&s.direct)
+        .bind(v.assessment.score.to_string())
+        .bind(&v.assessment.level)
+        .bind(v.assessment.rule.to_string())
+        .bind(v.assessment.words())
+        .bind(&v.control_level)
+        .bind(&v.responsible)
+        .bind(&v.measures)
+        .bind(format_date(on))
+        .bind(&actor.username)
+        .bind(now)
+        .fetch_one(c)
+        .await)?;
+    let note = format!("辨识风险点“{}”：{}", v.name, v.assessment.words());
+    event(&mut tx, actor, id, "create", &note, on).await?;
+    let ev =
+        Event::new("risk_point.create", format!("enterprise:{enterprise_id}")).detail(note.clone());
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// What changed between the stored point and the new one, in words (empty: nothing).
+fn changes(old: &RiskPoint, v: &ValidPoint) -> Vec<String> {
+    let s = stored(v);
+    let mut out = Vec::new();
+    let mut diff = |label: &str, a: &str, b: &str| {
+        if a != b {
+            out.push(format!("{label}由“{a}”改为“{b}”"));
+        }
+    };
+    diff("名称", &old.name, &v.name);
+    diff("类型", &old.kind, v.kind.key());
+    diff("位置", &old.location, &v.location);
+    diff("危险有害因素", &old.hazards, &v.hazards);
+    diff("事故类别", &old.accident_types, &s.accident_types);
+    diff("接触人数", &old.exposed.to_string(), &v.exposed.to_string());
+    diff("管控层级", &old.control_level, &v.control_level);
+    diff("责任人", &old.responsible, &v.responsible);
+    diff("管控措施", &old.measures, &v.measures);
+    if old.method != v.assessment.method
+        || old.factors != s.factors
+        || old.direct != s.direct
+        || old.level != v.assessment.level
+    {
+        out.push(format!("重新评价：{}", v.assessment.words()));
+    }
+    out
+}
+
+/// Changes a point seen at `version` (the point within the scope); the change is recorded in
+/// words. A point changed since is refused as stale.
+pub async fn update(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    v: &ValidPoint,
+    on: Date,
+) -> Result<(), StoreError> {
+    let old = get(db, scope, id).await?;
+    if old.version != version {
+        return Err(StoreError::Conflict(
+            "风险点已被他人修改，请刷新后重试".into(),
+        ));
+    }
+    let what = changes(&old, v);
+    if what.is_empty() {
+        return Ok(());
+    }
+    let s = stored(v);
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE risk_point SET name = $1, kind = $2, location = $3, hazards = $4, \
+        accident_types = $5, exposed = $6, method = $7, factors = $8, direct = $9, score = $10, \
+        level = $11, rule = $12, words = $13, control_level = $14, responsible = $15, measures = $16, \
+        assessed_on = $17, updated_at = $18, version = version + 1 WHERE id = $19 AND version = $20";
+    let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(&v.name)
+        .bind(v.kind.key())
+        .bind(&v.location)
+        .bind(&v.hazards)
+        .bind(&s.accident_types)
+        .bind(v.exposed)
+        .bind(&v.assessment.method)
+        .bind(&s.factors)
+        .bind(&s.direct)
+        .bind(v.assessment.score.to_string())
+        .bind(&v.assessment.level)
+        .bind(v.assessment.rule.to_string())
+        .bind(v.assessment.words())
+        .bind(&v.control_level)
+        .bind(&v.responsible)
+        .bind(&v.measures)
+        .bind(format_date(on))
+        .bind(now_secs())
+        .bind(id)
+        .bind(version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::Conflict(
+            "风险点已被他人修改，请刷新后重试".into(),
+        ));
+    }
+    let note = format!("修改风险点“{}”：{}", v.name, what.join("；"));
+    event(&mut tx, actor, id, "update", &note, on).await?;
+    let ev = Event::new(
+        "risk_point.update",
+        format!("enterprise:{}", old.enterprise_id),
+    )
+    .detail(note.clone());
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn event(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    point_id: i64,
+    step: &str,
+    note: &str,
+    on: Date,
+) -> Result<(), StoreError> {
+    const SQL: &str = "INSERT INTO risk_point_event (point_id, step, note, actor, on_day, at) \
+        VALUES ($1, $2, $3, $4, $5, $6)";
+    with_tx!(tx, |c| sqlx::query(SQL)
+        .bind(point_id)
+        .bind(step)
+        .bind(note)
+        .bind(&actor.username)
+        .bind(format_date(on))
+        .bind(now_secs())
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// A point within the scope.
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<RiskPoint, StoreError> {
+    let mut b = SqlBuf::new(&format!(
+        "SELECT {COLUMNS} FROM risk_point p JOIN enterprise e ON e.id = p.enterprise_id WHERE p.id = "
+    ));
+    b.bind(Arg::Int(id));
+    push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    let sql = b.render(db.backend());
+    with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, RiskPoint>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_optional(p)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// An enterprise's register (the enterprise within the scope), in the order written, at most
+/// [`PAGE`] points.
+pub async fn of_enterprise(
+    db: &Db,
+    scope: &Scope,
+    enterprise_id: i64,
+) -> Result<Vec<RiskPoint>, StoreError> {
+    let mut b = SqlBuf::new(&format!(
+        "SELECT {COLUMNS} FROM risk_point p JOIN enterprise e ON e.id = p.enterprise_id \
+         WHERE p.enterprise_id = "
+    ));
+    b.bind(Arg::Int(enterprise_id));
+    push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    b.push(" ORDER BY p.id LIMIT ");
+    b.bind(Arg::Int(PAGE));
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, RiskPoint>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// One change of a point.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct PointEvent {
+    pub step: String,
+    pub note: String,
+    pub actor: String,
+    pub on_day: String,
+    pub at: i64,
+}
+
+/// A point's history, oldest first (the point within the scope).
+pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<PointEvent>, StoreError> {
+    get(db, scope, id).await?;
+    const SQL: &str = "SELECT step, note, actor, on_day, at FROM risk_point_event WHERE point_id = $1 ORDER BY id";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, PointEvent>(SQL)
+        .bind(id)
+        .fetch_all(p)
+        .await)?)
+}

@@ -1,0 +1,498 @@
+//! Risk registers (风险点辨识清单): an enterprise's points with their colours, a point's page
+//! with its assessment in words and its history, and the enterprise's form to identify, assess
+//! and control a point (no script: both methods' factor tables are on the form, the method
+//! chosen decides which are read).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+
+use anbiao_domain::Permission;
+use anbiao_domain::risk::RiskSet;
+use anbiao_domain::risk_point::{PointDraft, PointKind};
+use anbiao_store::risk_points::{PointEvent, RiskPoint};
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::{Layout, Opt, redirect, show_refusal};
+
+/// A point as a row of the register.
+pub struct PointRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub location: String,
+    pub accident_types: String,
+    pub score: String,
+    pub method: String,
+    pub level: String,
+    /// The level's key, for its colour class.
+    pub level_key: String,
+    pub colour: String,
+    pub control: String,
+    pub responsible: String,
+}
+
+/// A level with its colour and how many points of the register hold it.
+pub struct LevelCount {
+    pub key: String,
+    pub name: String,
+    pub colour: String,
+    pub count: usize,
+}
+
+fn row(set: &RiskSet, p: &RiskPoint) -> PointRow {
+    let level = set.level(&p.level);
+    PointRow {
+        id: p.id,
+        name: p.name.clone(),
+        kind: PointKind::parse(&p.kind).map(|k| k.label()).unwrap_or(""),
+        location: p.location.clone(),
+        accident_types: p.accident_types.clone(),
+        score: p.score.clone(),
+        method: set
+            .method(&p.method)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| p.method.clone()),
+        level: level
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| p.level.clone()),
+        level_key: p.level.clone(),
+        colour: level.map(|l| l.colour.clone()).unwrap_or_default(),
+        control: set
+            .control(&p.control_level)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| p.control_level.clone()),
+        responsible: p.responsible.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "risks/register.html")]
+struct RegisterPage {
+    layout: Layout,
+    enterprise_id: i64,
+    enterprise: String,
+    rows: Vec<PointRow>,
+    counts: Vec<LevelCount>,
+    can_keep: bool,
+    rules: String,
+}
+
+/// `GET /enterprises/{id}/risks`: the register, highest level first.
+pub async fn register(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let reg = cx.risk_register(id).await?;
+    let rank = |level: &str| set.levels.iter().position(|l| l.key == level);
+    let mut points = reg.points;
+    points.sort_by_key(|p| (rank(&p.level).unwrap_or(usize::MAX), p.id));
+    let counts = set
+        .levels
+        .iter()
+        .map(|l| LevelCount {
+            key: l.key.clone(),
+            name: l.name.clone(),
+            colour: l.colour.clone(),
+            count: points.iter().filter(|p| p.level == l.key).count(),
+        })
+        .collect();
+    let page = RegisterPage {
+        layout: Layout::new(&u, &state, "risks"),
+        enterprise_id: reg.enterprise_id,
+        enterprise: reg.enterprise,
+        rows: points.iter().map(|p| row(set, p)).collect(),
+        counts,
+        can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(id),
+        rules: format!("{}@{}", set.id, set.version),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "risks/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    p: PointRow,
+    enterprise_id: i64,
+    enterprise: String,
+    hazards: String,
+    exposed: i64,
+    words: String,
+    measures: String,
+    assessed_on: String,
+    events: Vec<PointEvent>,
+    can_keep: bool,
+}
+
+/// `GET /risks/{id}`
+pub async fn detail(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let file = cx.risk_point(id).await?;
+    let p = &file.point;
+    let page = DetailPage {
+        layout: Layout::new(&u, &state, "risks"),
+        p: row(set, p),
+        enterprise_id: p.enterprise_id,
+        enterprise: file.enterprise.clone(),
+        hazards: p.hazards.clone(),
+        exposed: p.exposed,
+        words: p.words.clone(),
+        measures: p.measures.clone(),
+        assessed_on: p.assessed_on.clone(),
+        can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(p.enterprise_id),
+        events: file.events,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// A factor of a method on the form: its select box.
+pub struct FactorField {
+    pub field: String,
+    pub key: String,
+    pub name: String,
+    pub options: Vec<Opt>,
+}
+
+/// A method on the form with its factors.
+pub struct MethodField {
+    pub key: String,
+    pub name: String,
+    pub formula: String,
+    pub checked: bool,
+    pub to_be_checked: bool,
+    pub factors: Vec<FactorField>,
+}
+
+/// A checkbox.
+pub struct Check {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "risks/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// `/risks` or `/risks/{id}`.
+    action: String,
+    title: String,
+    id: Option<i64>,
+    version: i64,
+    name: String,
+    kinds: Vec<Opt>,
+    location: String,
+    hazards: String,
+    accident_types: Vec<Check>,
+    exposed: String,
+    methods: Vec<MethodField>,
+    direct: Vec<Check>,
+    controls: Vec<Opt>,
+    responsible: String,
+    measures: String,
+    error: Option<String>,
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+fn field_name(method: &str, factor: &str) -> String {
+    format!("f_{method}_{factor}")
+}
+
+fn form_page(
+    state: &AppState,
+    u: &CurrentUser,
+    set: &RiskSet,
+    id: Option<i64>,
+    version: i64,
+    d: &PointDraft,
+    error: Option<String>,
+) -> FormPage {
+    let method = if d.method.is_empty() {
+        set.methods
+            .first()
+            .map(|m| m.key.clone())
+            .unwrap_or_default()
+    } else {
+        d.method.clone()
+    };
+    FormPage {
+        layout: Layout::new(u, state, "risks"),
+        action: id.map_or_else(|| "/risks".to_string(), |i| format!("/risks/{i}")),
+        title: if id.is_some() {
+            "修改风险点".into()
+        } else {
+            "辨识风险点".into()
+        },
+        id,
+        version,
+        name: d.name.clone(),
+        kinds: PointKind::ALL
+            .into_iter()
+            .map(|k| Opt::new(k.key(), k.label(), Some(d.kind.as_str())))
+            .collect(),
+        location: d.location.clone(),
+        hazards: d.hazards.clone(),
+        accident_types: set
+            .accident_types
+            .iter()
+            .map(|t| Check {
+                value: t.clone(),
+                label: t.clone(),
+                checked: d.accident_types.contains(t),
+            })
+            .collect(),
+        exposed: d.exposed.clone(),
+        methods: set
+            .methods
+            .iter()
+            .map(|m| MethodField {
+                key: m.key.clone(),
+                name: m.name.clone(),
+                formula: m.formula.clone(),
+                checked: m.key == method,
+                to_be_checked: m.to_be_checked(),
+                factors: m
+                    .factors
+                    .iter()
+                    .map(|f| {
+                        let current = (m.key == method)
+                            .then(|| {
+                                d.factors
+                                    .iter()
+                                    .find(|(k, _)| k.eq_ignore_ascii_case(&f.key))
+                                    .map(|(_, v)| v.clone())
+                            })
+                            .flatten();
+                        FactorField {
+                            field: field_name(&m.key, &f.key),
+                            key: f.key.clone(),
+                            name: f.name.clone(),
+                            options: f
+                                .values
+                                .iter()
+                                .map(|v| {
+                                    let value = v.value.to_string();
+                                    let selected = current.as_deref() == Some(value.as_str());
+                                    Opt {
+                                        label: format!("{value}　{}", v.label),
+                                        value,
+                                        selected,
+                                    }
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+        direct: set
+            .direct
+            .iter()
+            .map(|c| Check {
+                value: c.key.clone(),
+                label: c.name.clone(),
+                checked: d.direct.contains(&c.key),
+            })
+            .collect(),
+        controls: std::iter::once(Opt::new(
+            "",
+            "按风险等级默认",
+            Some(d.control_level.as_str()),
+        ))
+        .chain(set.controls.iter().map(|c| {
+            Opt::new(
+                c.key.clone(),
+                c.name.clone(),
+                Some(d.control_level.as_str()),
+            )
+        }))
+        .collect(),
+        responsible: d.responsible.clone(),
+        measures: d.measures.clone(),
+        error,
+    }
+}
+
+/// The draft a posted form describes: the factors of the method chosen.
+fn draft_of(pairs: &[(String, String)]) -> (PointDraft, i64) {
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let many = |k: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let method = one("method");
+    let prefix = format!("f_{method}_");
+    let factors = pairs
+        .iter()
+        .filter_map(|(n, v)| {
+            n.strip_prefix(&prefix)
+                .filter(|_| !method.is_empty() && !v.trim().is_empty())
+                .map(|k| (k.to_string(), v.clone()))
+        })
+        .collect();
+    let version = one("version").trim().parse().unwrap_or(0);
+    (
+        PointDraft {
+            name: one("name"),
+            kind: one("kind"),
+            location: one("location"),
+            hazards: one("hazards"),
+            accident_types: many("accident_types"),
+            exposed: one("exposed"),
+            method,
+            factors,
+            direct: many("direct"),
+            control_level: one("control_level"),
+            responsible: one("responsible"),
+            measures: one("measures"),
+        },
+        version,
+    )
+}
+
+fn draft_from(p: &RiskPoint) -> PointDraft {
+    PointDraft {
+        name: p.name.clone(),
+        kind: p.kind.clone(),
+        location: p.location.clone(),
+        hazards: p.hazards.clone(),
+        accident_types: p
+            .accident_types
+            .split('、')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        exposed: p.exposed.to_string(),
+        method: p.method.clone(),
+        factors: p.factor_pairs(),
+        direct: p
+            .direct
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        control_level: p.control_level.clone(),
+        responsible: p.responsible.clone(),
+        measures: p.measures.clone(),
+    }
+}
+
+/// `GET /risks/new`: the enterprise's form for a new point.
+pub async fn new_form(
+    State(state): State<AppState>,
+    u: CurrentUser,
+) -> Result<Html<String>, HtmlError> {
+    if u.user.enterprise_id.is_none() {
+        return Err(AppError::Denied("只有企业用户可以辨识评价本企业的风险点".into()).into());
+    }
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let page = form_page(&state, &u, set, None, 0, &PointDraft::default(), None);
+    Ok(Html(page.render()?))
+}
+
+/// `GET /risks/{id}/edit`: the enterprise's form for one of its points.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let file = cx.risk_point(id).await?;
+    if !(u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(file.point.enterprise_id)) {
+        return Err(AppError::Denied("只有企业用户可以修改本企业的风险点".into()).into());
+    }
+    let d = draft_from(&file.point);
+    let page = form_page(&state, &u, set, Some(id), file.point.version, &d, None);
+    Ok(Html(page.render()?))
+}
+
+async fn refused_form(
+    state: &AppState,
+    u: &CurrentUser,
+    id: Option<i64>,
+    version: i64,
+    d: &PointDraft,
+    message: String,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let page = form_page(state, u, set, id, version, d, Some(message));
+    Ok(Html(page.render()?))
+}
+
+/// `POST /risks`: a new point of the enterprise's own register.
+pub async fn create(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    let (d, _) = draft_of(&pairs);
+    let actor = u.acting("form");
+    let result = state
+        .ctx(&actor)
+        .add_risk_point(&d)
+        .await
+        .map_err(AppError::from);
+    match result {
+        Ok(id) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| refused_form(&state, &u, None, 0, &d, m)).await,
+    }
+}
+
+/// `POST /risks/{id}`: a change of one of the enterprise's points, seen at `version`.
+pub async fn update(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let (d, version) = draft_of(&pairs);
+    let actor = u.acting("form");
+    let result = state
+        .ctx(&actor)
+        .change_risk_point(id, version, &d)
+        .await
+        .map_err(AppError::from);
+    match result {
+        Ok(()) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| refused_form(&state, &u, Some(id), version, &d, m)).await,
+    }
+}

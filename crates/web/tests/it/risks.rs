@@ -1,0 +1,231 @@
+//! Risk registers through the pages: the enterprise identifies and assesses its points, a
+//! change is recorded in words, officers read within their scope, and bad input changes nothing.
+
+use anbiao_domain::Scope;
+use anbiao_store::risk_points;
+use anbiao_store::testing::each_backend;
+
+use crate::grading::enterprise_in_rugao;
+
+fn point<'a>(method: &'a str, factors: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut p = vec![
+        ("version", "0"),
+        ("name", "冲压车间 250吨冲床"),
+        ("kind", "equipment"),
+        ("location", "二号厂房东侧"),
+        ("exposed", "6"),
+        ("hazards", "双手进入模具区；光电保护装置失效"),
+        ("accident_types", "机械伤害"),
+        ("accident_types", "触电"),
+        ("method", method),
+        ("control_level", ""),
+        ("responsible", "周建华"),
+        ("measures", "双手按钮；光电保护每班点检"),
+    ];
+    p.extend_from_slice(factors);
+    p
+}
+
+const LEC: [(&str, &str); 5] = [
+    ("f_lec_L", "3"),
+    ("f_lec_E", "6"),
+    ("f_lec_C", "15"),
+    // The other method's boxes are on the form too; the method chosen decides.
+    ("f_ls_L", "5"),
+    ("f_ls_S", "5"),
+];
+
+#[tokio::test]
+async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&db, 61, "南通恒泰机械有限公司").await;
+        let other = enterprise_in_rugao(&db, 62, "如皋邻厂").await;
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let qiye = app.session_for("qiye").await;
+        // The form offers both methods, the GB 6441 types and the direct conditions.
+        let form = crate::body_text(app.send(qiye.get("/risks/new")).await).await;
+        assert!(
+            form.contains("作业条件危险性评价法（LEC）") && form.contains("取值表待核对"),
+            "{form}"
+        );
+        assert!(form.contains("value=\"中毒和窒息\"") && form.contains("value=\"confined_space\""));
+        // LEC 3 × 6 × 15 = 270: 较大风险, controlled at company level by default.
+        let res = app.send(qiye.form("/risks", &point("lec", &LEC))).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let points = risk_points::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("register");
+        assert_eq!(points.len(), 1);
+        let p = &points[0];
+        assert_eq!(
+            (p.score.as_str(), p.level.as_str(), p.control_level.as_str()),
+            ("270", "high", "company")
+        );
+        assert_eq!(
+            (p.factors.as_str(), p.rule.as_str()),
+            ("L=3;E=6;C=15", "risk@1#lec.band.160")
+        );
+        let page = crate::body_text(app.send(qiye.get(&format!("/risks/{}", p.id))).await).await;
+        assert!(
+            page.contains("160 &#60; D ≤ 320 高度危险，要立即整改")
+                && page.contains("较大风险（橙）"),
+            "{page}"
+        );
+        // Re-assessed with the matrix and a direct condition: 重大, and the change in words.
+        let mut again = point("ls", &[("f_ls_L", "2"), ("f_ls_S", "2"), ("f_lec_L", "3")]);
+        again[0] = ("version", "1");
+        again.push(("direct", "confined_space"));
+        let res = app
+            .send(qiye.form(&format!("/risks/{}", p.id), &again))
+            .await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let p = risk_points::get(&db, &Scope::City, p.id)
+            .await
+            .expect("point");
+        assert_eq!(
+            (
+                p.method.as_str(),
+                p.score.as_str(),
+                p.level.as_str(),
+                p.version
+            ),
+            ("ls", "4", "major", 2)
+        );
+        let events = risk_points::events(&db, &Scope::City, p.id)
+            .await
+            .expect("events");
+        assert_eq!(events.len(), 2);
+        assert!(
+            events[1].note.contains("重新评价")
+                && events[1]
+                    .note
+                    .contains("因“有限空间作业”直接判定为重大风险"),
+            "{:?}",
+            events[1]
+        );
+        // A form seen before that change is stale: refused, nothing changed.
+        let res = app
+            .send(qiye.form(&format!("/risks/{}", p.id), &point("lec", &LEC)))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("已被他人修改"));
+        assert_eq!(
+            risk_points::get(&db, &Scope::City, p.id)
+                .await
+                .expect("point")
+                .version,
+            2
+        );
+        // Bad input: a value the method does not have, an unknown control level, a type not
+        // in GB 6441. Each is refused in words and nothing is stored.
+        for (change, says) in [
+            (("f_lec_L", "4"), "因素 L 的取值“4”不在"),
+            (
+                ("control_level", "squad"),
+                "管控层级“squad”未在风险分级规则中规定",
+            ),
+            (
+                ("accident_types", "踩踏"),
+                "“踩踏”不是 GB 6441 规定的事故类别",
+            ),
+        ] {
+            let mut bad = point("lec", &LEC);
+            bad.retain(|(k, _)| *k != change.0 || k == &"accident_types");
+            bad.push(change);
+            let res = app.send(qiye.form("/risks", &bad)).await;
+            assert_eq!(res.status(), 422, "{says}");
+            let page = crate::body_text(res).await;
+            assert!(page.contains(says), "{says}: {page}");
+        }
+        assert_eq!(
+            risk_points::of_enterprise(&db, &Scope::City, ent)
+                .await
+                .expect("register")
+                .len(),
+            1
+        );
+        // The register lists it with its colour; the district reads it, another district
+        // does not find it; officers and other enterprises keep no register.
+        let reg = crate::body_text(
+            app.send(qiye.get(&format!("/enterprises/{ent}/risks")))
+                .await,
+        )
+        .await;
+        assert!(
+            reg.contains("lvl-major")
+                && reg.contains("重大风险（红）1 处")
+                && reg.contains("id=\"new-risk\""),
+            "{reg}"
+        );
+        let rugao = app.session_for("rugao").await;
+        let res = app
+            .send(rugao.get(&format!("/enterprises/{ent}/risks")))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(!crate::body_text(res).await.contains("id=\"new-risk\""));
+        assert_eq!(
+            app.send(rugao.get(&format!("/risks/{}", p.id)))
+                .await
+                .status(),
+            200
+        );
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(
+            app.send(rudong.get(&format!("/risks/{}", p.id)))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.send(rudong.get(&format!("/enterprises/{ent}/risks")))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.send(rugao.form("/risks", &point("lec", &LEC)))
+                .await
+                .status(),
+            403
+        );
+        crate::add_user(
+            &db,
+            "linchang",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(other),
+        )
+        .await;
+        let neighbour = app.session_for("linchang").await;
+        assert_eq!(
+            app.send(neighbour.get(&format!("/risks/{}", p.id)))
+                .await
+                .status(),
+            404
+        );
+        let mut theirs = point("lec", &LEC);
+        theirs[0] = ("version", "2");
+        assert_eq!(
+            app.send(neighbour.form(&format!("/risks/{}", p.id), &theirs))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            risk_points::get(&db, &Scope::City, p.id)
+                .await
+                .expect("point")
+                .version,
+            2
+        );
+    })
+    .await;
+}
