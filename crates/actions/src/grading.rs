@@ -108,6 +108,12 @@ pub struct CaseFile {
 /// objected and what they wrote stays with the supervising officers (举报人保护).
 const OBJECTION_WITHHELD: &str = "公众异议（异议人及内容仅监管部门可见）";
 
+/// An objection as the case records it: who objected, how to reach them, and what they say.
+/// A repeat by the same objector while theirs is open is refused.
+pub fn objection_text(name: &str, contact: &str, reason: &str) -> String {
+    format!("异议人 {name}（{contact}）：{reason}")
+}
+
 /// The objections of a case's history still waiting for the grader's answer.
 pub fn open_objections(events: &[CaseEvent]) -> usize {
     anbiao_domain::lifecycle::open_objections(
@@ -458,10 +464,14 @@ impl Ctx<'_> {
             Action::Object => return self.object(&a, s).await,
             // An answer to objections answers those the grader could see: one arriving after
             // the case was loaded makes the step stale.
-            Action::DeclineObjection | Action::HoldForObjection => {
+            // One decision answers every objection open (a burst of them is answered at once);
+            // out of notice, the state machine says why not.
+            Action::DeclineObjection | Action::HoldForObjection
+                if a.case.state() == Some(CaseState::Notice) =>
+            {
                 s.expected_version = Some(a.case.version);
                 let events = grading::events(self.db, &self.actor.scope, case_id).await?;
-                if action == Action::DeclineObjection && open_objections(&events) == 0 {
+                if open_objections(&events) == 0 {
                     let why = "公示期间没有待处理的异议".to_string();
                     return Err(self.refuse_case(case_id, action, why).await);
                 }
@@ -478,29 +488,47 @@ impl Ctx<'_> {
         s.grading = a.grading;
         s.party = a.party;
         let case = &a.case;
+        // The same objector's objection while an earlier one is open is a repeat; the
+        // notification goes out once for each round of open objections.
+        let events = grading::events(self.db, &Scope::City, case.id).await?;
+        let open = open_objections(&events);
+        let objector = |r: &str| r.split_once('：').map(|(who, _)| who.to_string());
+        let who = objector(s.reason.unwrap_or_default());
+        if who.is_some()
+            && events
+                .iter()
+                .rev()
+                .take(open)
+                .any(|e| e.reason.as_deref().and_then(objector) == who)
+        {
+            return Err(ActionError::Conflict(
+                "您对该企业的异议已经登记，正在核实中，请勿重复提交".into(),
+            ));
+        }
+        let round = events
+            .iter()
+            .rev()
+            .nth(open)
+            .map(|e| e.seq)
+            .unwrap_or_default();
         // The notification is for the officers: the enterprise's name is read on their behalf.
         let name = enterprise::get(self.db, &Scope::City, case.enterprise_id)
             .await?
             .name;
-        let at = time::OffsetDateTime::now_utc();
         let what: String = s.reason.unwrap_or_default().chars().take(300).collect();
         let n = notify::NewNotification {
             kind: "case.objection",
             subject: format!("case:{}", case.id),
-            period: (at.unix_timestamp_nanos() / 1000).to_string(),
+            period: format!("after-{round}"),
             audience: notify::Audience::Officer,
             enterprise_id: case.enterprise_id,
             region_code: case.region_code.clone(),
             title: format!("公示异议：{name}"),
             body: format!(
-                "{name}的定级公示期间收到公众异议，请负责定级的部门核实后决定受理（暂停公示）或不予受理；未处理前不能公告。{what}"
+                "{name}的定级公示期间收到公众异议，请负责定级的部门核实后决定受理（暂停公示）或不予受理；未处理前不能公告。此后的异议计入案件页面，不再逐条提醒。首件异议：{what}"
             ),
             link: format!("/cases/{}", case.id),
-            rule: Some(format!(
-                "{}@{}#grading.object",
-                self.authority().id,
-                self.authority().version
-            )),
+            rule: None,
             due_on: None,
         };
         Ok(grading::transition_with(

@@ -177,6 +177,23 @@ pub struct ActionButton {
     pub key: String,
     pub label: &'static str,
     pub needs_reason: bool,
+    /// What the reason box says: every reason is on the case's record, which the enterprise
+    /// reads.
+    pub placeholder: &'static str,
+}
+
+fn button(a: Action) -> ActionButton {
+    ActionButton {
+        key: a.key().to_string(),
+        label: a.label(),
+        needs_reason: a.needs_reason(),
+        placeholder: match a {
+            Action::HoldForObjection | Action::DeclineObjection => {
+                "理由（必填，企业可见，勿写异议人信息）"
+            }
+            _ => "理由（必填）",
+        },
+    }
 }
 
 pub struct EvaluatorOpt {
@@ -261,17 +278,9 @@ async fn render_detail(
             Action::Object => {}
             Action::Apply => {
                 can_assess = Some("填写自评");
-                actions.push(ActionButton {
-                    key: a.key().to_string(),
-                    label: a.label(),
-                    needs_reason: a.needs_reason(),
-                });
+                actions.push(button(a));
             }
-            a => actions.push(ActionButton {
-                key: a.key().to_string(),
-                label: a.label(),
-                needs_reason: a.needs_reason(),
-            }),
+            a => actions.push(button(a)),
         }
     }
     let (mut assign_orgs, mut assign_team) = (Vec::new(), Vec::new());
@@ -309,7 +318,12 @@ async fn render_detail(
         assign_orgs,
         assign_team,
         can_external,
-        open_objections: file.open_objections,
+        // The officers' notice: the enterprise does not read who objected, nor how many.
+        open_objections: if u.role.is_officer() {
+            file.open_objections
+        } else {
+            0
+        },
         error,
     };
     Ok(Html(page.render()?))

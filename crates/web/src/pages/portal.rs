@@ -182,8 +182,22 @@ async fn render_notices(
     ))
 }
 
-pub async fn notices(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    render_notices(&state, None, None).await
+#[derive(Deserialize)]
+pub struct NoticesQuery {
+    #[serde(default)]
+    registered: Option<String>,
+}
+
+/// `GET /portal/notices`; after an objection (`?registered=1`) with what happens next.
+pub async fn notices(
+    State(state): State<AppState>,
+    Query(q): Query<NoticesQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let registered = q.registered.is_some().then(|| {
+        "异议已登记，已转负责定级的监管部门核实。决定受理的，该企业的定级公示暂停直至异议处理完毕；处理结果将通过您留下的联系方式告知。"
+            .to_string()
+    });
+    render_notices(&state, registered, None).await
 }
 
 #[derive(Deserialize)]
@@ -224,27 +238,21 @@ pub async fn object(
     }
     let mut actor = anbiao_actions::Actor::public(&client.0);
     actor.audit.username = format!("公众：{name}");
-    let why = format!("异议人 {name}（{contact}）：{reason}");
+    let why = anbiao_actions::grading::objection_text(&name, &contact, &reason);
     let ctx = state.ctx(&actor);
     match ctx
         .act(case_id, Action::Object, Some(&why))
         .await
         .map_err(AppError::from)
     {
-        Ok(_) => Ok(render_notices(
-            &state,
-            Some("异议已登记，已转负责定级的监管部门核实。决定受理的，该企业的定级公示暂停直至异议处理完毕；处理结果将通过您留下的联系方式告知。".into()),
-            None,
-        )
-        .await?
-        .into_response()),
+        // Post, redirect, get: reloading the page does not send the objection again.
+        Ok(_) => Ok(super::redirect("/portal/notices?registered=1", false)),
         Err(AppError::NotFound) => Err(AppError::NotFound.into()),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict(message)) => {
-            refused(
-                &state,
-                &format!("该企业目前不在公示期，无法提出异议（{message}）"),
-            )
-            .await
+        Err(AppError::Conflict(message)) if message.contains("请勿重复提交") => {
+            refused(&state, &message).await
+        }
+        Err(AppError::BadRequest { .. } | AppError::Conflict(_)) => {
+            refused(&state, "该企业目前不在公示期，无法提出异议").await
         }
         Err(e) => Err(e.into()),
     }

@@ -499,8 +499,17 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         };
         let ok = "name=%E5%BC%A0%E4%B8%89&contact=13800000000&reason=%E8%AF%A5%E5%8E%82%E5%AD%98%E5%9C%A8%E9%87%8D%E5%A4%A7%E9%9A%90%E6%82%A3%E6%9C%AA%E6%95%B4%E6%94%B9";
         let res = app.send(object(ids[0], ok)).await;
-        assert_eq!(res.status(), 200);
-        assert!(crate::body_text(res).await.contains("异议已登记"));
+        assert_eq!(res.status(), 303, "post, redirect, get");
+        let to = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(to, "/portal/notices?registered=1");
+        assert!(crate::body_text(app.send(get(&to)).await).await.contains("异议已登记"));
+        // The same objector again while theirs is open: refused as a repeat. Another person's
+        // objection is recorded, and the officers are not told twice.
+        let res = app.send(object(ids[0], ok)).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("请勿重复提交"));
+        let other = "name=%E6%9D%8E%E5%9B%9B&contact=13900000000&reason=%E8%AF%A5%E5%8E%82%E7%81%AD%E7%81%AB%E5%99%A8%E8%BF%87%E6%9C%9F";
+        assert_eq!(app.send(object(ids[0], other)).await.status(), 303);
         let objected = anbiao_store::grading::get(&db, &city, ids[0]).await.expect("case");
         assert_eq!(objected.state(), Some(CaseState::Notice));
         let objections = Filter { action: Some("case.object".into()), actor: Some("公众：张三".into()), ..Default::default() };
@@ -509,27 +518,27 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
             .await
             .expect("notifications");
         let told: Vec<_> = told.iter().filter(|n| n.kind == "case.objection").collect();
-        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told.len(), 1, "one notification for the round: {told:?}");
         assert_eq!(told[0].link, format!("/cases/{}", ids[0]));
         assert!(told[0].title.contains("公示甲厂") && told[0].body.contains("重大隐患"), "{:?}", told[0]);
         // The officer's page says so and offers the answers, not the announcement.
         let officer = app.session_for("city").await;
         let page = crate::body_text(app.send(officer.get(&format!("/cases/{}", ids[0]))).await).await;
-        assert!(page.contains("id=\"open-objections\"") && page.contains("收到 1 件公众异议"), "{page}");
+        assert!(page.contains("id=\"open-objections\"") && page.contains("收到 2 件公众异议"), "{page}");
         assert!(page.contains("data-action=\"hold_for_objection\"") && page.contains("data-action=\"decline_objection\""));
         assert!(!page.contains("data-action=\"announce\""));
         // The officers read who objected and why; the enterprise does not.
         let as_city = cx(&db, &rules, &city, &actor, today).case_file(ids[0], Party::City).await.expect("file");
         let ev = as_city.events.iter().find(|e| e.action == "object").expect("objection");
         assert!(ev.actor == "公众：张三" && ev.reason.as_deref().is_some_and(|r| r.contains("13800000000")), "{ev:?}");
-        assert_eq!(as_city.open_objections, 1);
+        assert_eq!(as_city.open_objections, 2);
         let as_firm = cx(&db, &rules, &city, &actor, today).case_file(ids[0], Party::Enterprise).await.expect("file");
         let ev = as_firm.events.iter().find(|e| e.action == "object").expect("objection");
         assert!(ev.actor == "公众" && !ev.reason.as_deref().unwrap_or_default().contains("张三"), "{ev:?}");
         // With the objection open the case is not announced, even after the notice ran.
         let later = today + Duration::days(20);
         let e = cx(&db, &rules, &city, &actor, later).announce(ids[0], Party::City).await.expect_err("open objection");
-        assert!(e.to_string().contains("1 件异议尚未处理"), "{e}");
+        assert!(e.to_string().contains("2 件异议尚未处理"), "{e}");
         // Nobody but the grader takes it up; the grader does, with a reason, and the notice is held.
         for p in [Party::Enterprise, Party::Public] {
             let e = cx(&db, &rules, &city, &actor, today)
@@ -552,7 +561,7 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         assert_eq!(app.send(object(999_999, ok)).await.status(), 404);
         // An objection to the second case is declined with a reason: the notice runs on, and
         // there is nothing left to decline.
-        assert_eq!(app.send(object(ids[1], ok)).await.status(), 200);
+        assert_eq!(app.send(object(ids[1], ok)).await.status(), 303);
         let on = cx(&db, &rules, &city, &actor, today)
             .act(ids[1], Action::DeclineObjection, Party::City, Some("反映内容与该企业无关"))
             .await
@@ -562,6 +571,12 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
             .act(ids[1], Action::DeclineObjection, Party::City, Some("再次"))
             .await
             .expect_err("nothing open");
+        assert!(e.to_string().contains("没有待处理的异议"), "{e}");
+        // Nor is a notice held without an objection to take up.
+        let e = cx(&db, &rules, &city, &actor, today)
+            .act(ids[1], Action::HoldForObjection, Party::City, Some("无异议"))
+            .await
+            .expect_err("nothing to take up");
         assert!(e.to_string().contains("没有待处理的异议"), "{e}");
         let page = crate::body_text(app.send(get("/portal/notices")).await).await;
         assert!(page.contains("公示乙厂") && !page.contains("公示甲厂"), "{page}");

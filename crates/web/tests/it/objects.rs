@@ -244,7 +244,7 @@ async fn place(
         case_notice,
         Action::Object,
         Party::Public,
-        Some("异议人 周先生（13800001111）：安全通道堆放杂物"),
+        Some("异议人 钱女士（13900002222）：安全通道堆放杂物"),
     )
     .await
     .expect("objection");
