@@ -250,25 +250,30 @@ impl IntoResponse for HtmlError {
                 .insert("HX-Redirect", HeaderValue::from_static(to));
             return r;
         }
-        let status = e.status();
-        let title = match status {
-            StatusCode::FORBIDDEN => "无权访问",
-            StatusCode::TOO_MANY_REQUESTS => "请求过于频繁",
-            StatusCode::LOCKED => "账户已锁定",
-            StatusCode::NOT_FOUND => "未找到",
-            StatusCode::INTERNAL_SERVER_ERROR => "系统错误",
-            _ => "请求有误",
-        };
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title,
-            message: e.message(),
-            signed_in: true,
-        };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, e.message()).into_response(),
-        }
+        error_page(e.status(), e.message())
+    }
+}
+
+/// The error page with `status` and its code as the page names it.
+pub fn error_page(status: StatusCode, message: String) -> Response {
+    let title = match status {
+        StatusCode::FORBIDDEN => "无权访问",
+        StatusCode::TOO_MANY_REQUESTS => "请求过于频繁",
+        StatusCode::LOCKED => "账户已锁定",
+        StatusCode::NOT_FOUND => "未找到",
+        StatusCode::REQUEST_TIMEOUT => "请求超时",
+        StatusCode::INTERNAL_SERVER_ERROR => "系统错误",
+        _ => "请求有误",
+    };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message: message.clone(),
+        signed_in: true,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, message).into_response(),
     }
 }
 

@@ -177,28 +177,30 @@ async fn chinese_rejections(
     let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
     let status = res.status();
-    let plain = res
+    // The framework's own refusals come as plain text or with no body at all.
+    let bare = res
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
+        .is_none_or(|v| v.starts_with("text/plain"));
     let message = match status.as_u16() {
-        _ if !plain => return res,
+        _ if !bare => return res,
         400 => "请求的地址或参数格式不正确",
+        405 => "该地址不支持这种请求方式，请通过页面上的链接和表单操作",
+        408 => "请求处理超时，请稍后重试",
         413 => "提交的内容超过大小上限",
         415 => "请求格式不正确，请通过页面上的表单提交",
         422 => "提交的表单缺少必填项或格式不正确，请检查后重试",
         _ => return res,
     };
-    let e = error::AppError::BadRequest {
+    if !api {
+        return error::error_page(status, message.into());
+    }
+    let mut out = error::AppError::BadRequest {
         field: None,
         message: message.into(),
-    };
-    let mut out = if api {
-        e.into_response()
-    } else {
-        error::HtmlError(e).into_response()
-    };
+    }
+    .into_response();
     *out.status_mut() = status;
     out
 }

@@ -532,13 +532,21 @@ async fn guard(
             tracing::error!(path, "route without a declared access rule refused");
             return refuse(api, AppError::Forbidden("访问此地址"));
         }
-        let mut res = refuse(
-            api,
-            AppError::BadRequest {
-                field: None,
-                message: "该地址不支持这种请求方式，请通过页面上的链接或按钮操作".into(),
-            },
-        );
+        const WRONG_METHOD: &str = "该地址不支持这种请求方式，请通过页面上的链接或按钮操作";
+        let mut res = if api {
+            refuse(
+                api,
+                AppError::BadRequest {
+                    field: None,
+                    message: WRONG_METHOD.into(),
+                },
+            )
+        } else {
+            crate::error::error_page(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                WRONG_METHOD.into(),
+            )
+        };
         *res.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
         if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
             res.headers_mut().insert(axum::http::header::ALLOW, v);

@@ -729,7 +729,21 @@ async fn malformed_requests_are_refused_in_chinese() {
                 .and_then(|v| v.to_str().ok()),
             Some("POST")
         );
-        assert!(body_text(res).await.contains("不支持这种请求方式"));
+        let body = body_text(res).await;
+        assert!(
+            body.contains("不支持这种请求方式") && body.contains("错误代码 405"),
+            "{body}"
+        );
+        // The page names the code it answers with (a body over the limit: 413, not 400).
+        let res = app
+            .send(rugao.form("/enforcement", &[("facts", &"长".repeat(100_000))]))
+            .await;
+        assert_eq!(res.status(), 413);
+        let body = body_text(res).await;
+        assert!(
+            body.contains("超过大小上限") && body.contains("错误代码 413"),
+            "{body}"
+        );
         // The API answers in its own format.
         let res = app.send(rugao.get("/api/v1/enterprises/abc")).await;
         assert!(res.status().is_client_error());
