@@ -289,6 +289,11 @@ pub fn table() -> Table {
         .post("/hazards/{id}/return", Perm(Inspect), hazards::send_back)
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
+        .get(
+            "/api/v1/enterprises/{id}/risks",
+            Perm(ViewRisks),
+            api::risks::get_register,
+        )
         .get("/risks/new", Perm(KeepRisks), risks::new_form)
         .post("/risks", Perm(KeepRisks), risks::create)
         .get("/risks/{id}", Perm(ViewRisks), risks::detail)

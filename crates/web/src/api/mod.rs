@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod enterprises;
 pub mod programmes;
+pub mod risks;
 pub mod session;
 
 use axum::Json;
@@ -102,6 +103,7 @@ impl utoipa::Modify for Security {
         cases::list_certificates,
         programmes::list_programmes,
         programmes::get_targets,
+        risks::get_register,
         session::delete_session,
     ),
     components(schemas(
@@ -118,6 +120,8 @@ impl utoipa::Modify for Security {
         programmes::FigureView,
         programmes::UnitView,
         programmes::TargetsView,
+        risks::RiskPointView,
+        risks::RiskRegisterView,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

@@ -177,6 +177,24 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
                 .status(),
             200
         );
+        // The API reads the same register, with the rule and the words of each decision.
+        let res = app
+            .send(rugao.get(&format!("/api/v1/enterprises/{ent}/risks")))
+            .await;
+        assert_eq!(res.status(), 200);
+        let v: serde_json::Value =
+            serde_json::from_str(&crate::body_text(res).await).expect("json");
+        let first = &v["points"][0];
+        assert_eq!(
+            (
+                first["level"].as_str(),
+                first["colour"].as_str(),
+                first["score"].as_str()
+            ),
+            (Some("major"), Some("红"), Some("4"))
+        );
+        assert_eq!(first["factors"], serde_json::json!({"L": "2", "S": "2"}));
+        assert_eq!(first["rule"], "risk@1#direct.confined_space");
         let rudong = app.session_for("rudong").await;
         assert_eq!(
             app.send(rudong.get(&format!("/risks/{}", p.id)))
@@ -186,6 +204,12 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
         );
         assert_eq!(
             app.send(rudong.get(&format!("/enterprises/{ent}/risks")))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.send(rudong.get(&format!("/api/v1/enterprises/{ent}/risks")))
                 .await
                 .status(),
             404

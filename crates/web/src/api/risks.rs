@@ -1,0 +1,112 @@
+//! `/api/v1/enterprises/{id}/risks`: an enterprise's risk register (the enterprise within the
+//! caller's scope), each point with its assessment as decided and the rule that decided it.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+
+use anbiao_store::risk_points::RiskPoint;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+
+/// A risk point.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RiskPointView {
+    pub id: i64,
+    pub name: String,
+    /// place, equipment, activity or post.
+    pub kind: String,
+    pub location: String,
+    /// The hazardous and harmful factors (危险有害因素), in words.
+    pub hazards: String,
+    /// GB 6441 accident types.
+    pub accident_types: Vec<String>,
+    pub exposed: i64,
+    /// The method's key (lec, ls, or the jurisdiction's own).
+    pub method: String,
+    /// The factors as chosen, e.g. {"L": "3", "E": "6", "C": "15"}.
+    pub factors: std::collections::BTreeMap<String, String>,
+    /// The score as an exact decimal, e.g. "270" or "0.05".
+    pub score: String,
+    /// The level's key: major, high, medium or low under the shipped rules.
+    pub level: String,
+    pub level_name: String,
+    /// 红, 橙, 黄, 蓝.
+    pub colour: String,
+    /// The rule that decided the level, e.g. risk@1#lec.band.160.
+    pub rule: String,
+    /// The decision in words.
+    pub words: String,
+    /// The key of the level of control, e.g. company.
+    pub control_level: String,
+    pub responsible: String,
+    pub measures: String,
+    pub assessed_on: String,
+    pub version: i64,
+}
+
+/// An enterprise's register.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RiskRegisterView {
+    pub enterprise_id: i64,
+    pub enterprise: String,
+    pub points: Vec<RiskPointView>,
+}
+
+fn view(state: &AppState, p: RiskPoint) -> RiskPointView {
+    let on = state.today();
+    let level = state
+        .reference
+        .risk
+        .in_force(on)
+        .ok()
+        .and_then(|s| s.level(&p.level).cloned());
+    RiskPointView {
+        factors: p.factor_pairs().into_iter().collect(),
+        accident_types: p
+            .accident_types
+            .split('、')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        level_name: level.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
+        colour: level.map(|l| l.colour).unwrap_or_default(),
+        id: p.id,
+        name: p.name,
+        kind: p.kind,
+        location: p.location,
+        hazards: p.hazards,
+        exposed: p.exposed,
+        method: p.method,
+        score: p.score,
+        level: p.level,
+        rule: p.rule,
+        words: p.words,
+        control_level: p.control_level,
+        responsible: p.responsible,
+        measures: p.measures,
+        assessed_on: p.assessed_on,
+        version: p.version,
+    }
+}
+
+/// An enterprise's risk register (风险点辨识清单): officers within their scope, an enterprise
+/// its own.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/risks", params(("id" = i64, Path)), tag = "risks",
+    responses((status = 200, body = RiskRegisterView), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody), (status = 404, body = crate::error::ApiErrorBody)))]
+pub async fn get_register(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<RiskRegisterView>, AppError> {
+    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let actor = u.acting("api");
+    let reg = state.ctx(&actor).risk_register(id).await?;
+    Ok(Json(RiskRegisterView {
+        enterprise_id: reg.enterprise_id,
+        enterprise: reg.enterprise,
+        points: reg.points.into_iter().map(|p| view(&state, p)).collect(),
+    }))
+}
