@@ -101,10 +101,12 @@ impl Ctx<'_> {
         d: &PointDraft,
     ) -> Result<(), ActionError> {
         self.own_register()?;
-        risk_points::get(self.db, &self.actor.scope, id).await?;
+        let old = risk_points::get(self.db, &self.actor.scope, id).await?;
+        let set = self.risk_rules()?;
         let v = d
-            .validate(self.risk_rules()?)
+            .validate(set)
             .map_err(|e| ActionError::bad(e.field, e.message))?;
+        let what = anbiao_domain::risk_point::changes(&old.as_stored(), &v, set);
         Ok(risk_points::update(
             self.db,
             &self.actor.scope,
@@ -112,6 +114,7 @@ impl Ctx<'_> {
             id,
             version,
             &v,
+            &what,
             self.on,
         )
         .await?)

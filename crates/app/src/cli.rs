@@ -20,8 +20,10 @@ pub struct Cli {
         default_value = "sqlite://anbiao.db"
     )]
     pub db: String,
-    /// Directory with regions.toml, industries.toml, size_rules.toml, grading.toml and quality.toml to use instead of the
-    /// files built into the binary.
+    /// Directory whose files replace those built into the binary, each one it holds:
+    /// regions.toml, industries.toml, size_rules.toml, grading.toml, quality.toml,
+    /// inspection.toml, violations.toml, checklist.toml, major_hazards.toml, authority.toml,
+    /// risk.toml, and a programmes/ folder. It must exist.
     #[arg(long, global = true, env = "ANBIAO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     #[command(subcommand)]

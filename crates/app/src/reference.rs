@@ -10,6 +10,10 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
     let Some(dir) = dir else {
         return Ok(ReferenceData::embedded()?);
     };
+    // A mistyped directory must not quietly mean "the built-in rules".
+    if !dir.is_dir() {
+        anyhow::bail!("参考数据目录 {} 不存在或不是目录", dir.display());
+    }
     let read = |name: &str, fallback: &str| -> anyhow::Result<String> {
         let p = dir.join(name);
         if p.exists() {

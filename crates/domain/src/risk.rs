@@ -295,8 +295,12 @@ pub enum RiskError {
     },
     #[error("因素 {factor} 填写了两次")]
     Repeated { factor: String },
-    #[error("缺少因素 {factor}（{name}）")]
-    Missing { factor: String, name: String },
+    #[error("{method}缺少因素 {factor}（{name}）：请在所选的评价方法下选择每个因素")]
+    Missing {
+        method: String,
+        factor: String,
+        name: String,
+    },
     #[error("因素 {factor} 的取值“{given}”不在{method}的取值表中，可取：{known}")]
     BadValue {
         method: String,
@@ -456,6 +460,7 @@ impl RiskSet {
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(&f.key))
                 .ok_or_else(|| RiskError::Missing {
+                    method: m.name.clone(),
                     factor: f.key.clone(),
                     name: f.name.clone(),
                 })?;
@@ -923,7 +928,10 @@ mod tests {
         let e = s
             .assess("lec", &f(&[("L", "3"), ("E", "6")]), &[])
             .expect_err("missing");
-        assert_eq!(e.to_string(), "缺少因素 C（发生事故可能造成的后果）");
+        assert_eq!(
+            e.to_string(),
+            "作业条件危险性评价法（LEC）缺少因素 C（发生事故可能造成的后果）：请在所选的评价方法下选择每个因素"
+        );
         let e = s
             .assess("lec", &f(&[("L", "3"), ("X", "6")]), &[])
             .expect_err("factor");

@@ -147,6 +147,8 @@ impl PointDraft {
         if accident_types.is_empty() {
             return Err(bad("accident_types", "请至少选择一种可能导致的事故类别"));
         }
+        // In the standard's order, so the same choice always reads the same.
+        accident_types.sort_by_key(|t| set.accident_types.iter().position(|k| k == t));
         let exposed = match self.exposed.trim() {
             "" => 0,
             v => v
@@ -163,12 +165,33 @@ impl PointDraft {
         let assessment = set
             .assess(self.method.trim(), &self.factors, &self.direct)
             .map_err(|e| bad("method", e.to_string()))?;
+        let level = set.level(&assessment.level);
+        let rank = |k: &str| set.controls.iter().position(|c| c.key == k);
+        // The lowest level of control the rules let hold a risk of this level.
+        let floor = level.and_then(|l| l.controlled_by.iter().filter_map(|k| rank(k)).max());
         let control_level = match self.control_level.trim() {
-            "" => set
-                .level(&assessment.level)
+            "" => level
                 .and_then(|l| l.controlled_by.first())
                 .cloned()
                 .unwrap_or_default(),
+            k if rank(k).is_some_and(|r| floor.is_some_and(|f| r > f)) => {
+                let (l, lowest) = (
+                    level.map(|l| l.name.as_str()).unwrap_or(""),
+                    floor
+                        .and_then(|f| set.controls.get(f))
+                        .map(|c| c.name.as_str())
+                        .unwrap_or(""),
+                );
+                return Err(bad(
+                    "control_level",
+                    format!(
+                        "{l}至少应由{lowest}管控（风险分级规则 {}@{}），不能交由{}",
+                        set.id,
+                        set.version,
+                        set.control(k).map(|c| c.name.as_str()).unwrap_or(k)
+                    ),
+                ));
+            }
             k if set.control(k).is_some() => k.to_string(),
             k => {
                 return Err(bad(
@@ -212,6 +235,92 @@ impl PointDraft {
             measures,
         })
     }
+}
+
+/// A point as it was stored, for telling what a change changed.
+#[derive(Debug, Clone, Default)]
+pub struct Stored<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub location: &'a str,
+    pub hazards: &'a str,
+    /// Joined with 、.
+    pub accident_types: &'a str,
+    pub exposed: i64,
+    pub level: &'a str,
+    /// `L=3;E=6;C=15`
+    pub factors: &'a str,
+    pub method: &'a str,
+    /// Joined with `,`.
+    pub direct: &'a str,
+    pub control_level: &'a str,
+    pub responsible: &'a str,
+    pub measures: &'a str,
+}
+
+/// The factors as stored: `L=3;E=6;C=15`.
+pub fn stored_factors(v: &ValidPoint) -> String {
+    v.assessment
+        .factors
+        .iter()
+        .map(|c| format!("{}={}", c.factor, c.value))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// What changed from the stored point to `v`, each in words users read (names, not codes);
+/// empty when nothing did.
+pub fn changes(old: &Stored<'_>, v: &ValidPoint, set: &RiskSet) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut diff = |label: &str, a: &str, b: &str| {
+        if a != b {
+            out.push(format!("{label}由“{a}”改为“{b}”"));
+        }
+    };
+    let kind = |k: &str| {
+        PointKind::parse(k)
+            .map(|k| k.label())
+            .unwrap_or("")
+            .to_string()
+    };
+    let control = |k: &str| {
+        set.control(k)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| k.to_string())
+    };
+    diff("名称", old.name, &v.name);
+    diff("类型", &kind(old.kind), v.kind.label());
+    diff("位置", old.location, &v.location);
+    diff("危险有害因素", old.hazards, &v.hazards);
+    diff("事故类别", old.accident_types, &v.accident_types.join("、"));
+    diff("接触人数", &old.exposed.to_string(), &v.exposed.to_string());
+    diff(
+        "管控层级",
+        &control(old.control_level),
+        &control(&v.control_level),
+    );
+    diff("责任人", old.responsible, &v.responsible);
+    diff("管控措施", old.measures, &v.measures);
+    let level = |k: &str| {
+        set.level(k)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| k.to_string())
+    };
+    if old.level != v.assessment.level {
+        out.push(format!(
+            "风险等级由{}改为{}",
+            level(old.level),
+            level(&v.assessment.level)
+        ));
+    }
+    if old.method != v.assessment.method
+        || old.factors != stored_factors(v)
+        || old.direct != v.assessment.direct_keys.join(",")
+        || old.level != v.assessment.level
+    {
+        out.push(format!("重新评价：{}", v.assessment.words()));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -259,14 +368,67 @@ mod tests {
             ("high", "company")
         );
         let mut d = draft();
-        d.control_level = "workshop".into();
-        assert_eq!(d.validate(&set()).expect("valid").control_level, "workshop");
+        d.control_level = "department".into();
+        assert_eq!(
+            d.validate(&set()).expect("valid").control_level,
+            "department"
+        );
+    }
+
+    #[test]
+    fn a_level_is_not_controlled_below_its_floor_and_changes_read_in_words() {
+        let s = set();
+        let mut d = draft();
+        // 较大 (company or department by default): not at post level.
+        d.control_level = "post".into();
+        let e = d.validate(&s).expect_err("too low");
+        assert_eq!(e.field, "control_level");
+        assert_eq!(
+            e.message,
+            "较大风险至少应由部门级管控（风险分级规则 risk@1），不能交由岗位级"
+        );
+        d.control_level = "department".into();
+        let v = d.validate(&s).expect("department holds 较大");
+        // The same choice in another order is no change; a change names names, not keys.
+        let mut again = draft();
+        again.accident_types = vec!["触电".into(), "机械伤害".into()];
+        again.control_level = "department".into();
+        let same = again.validate(&s).expect("valid");
+        let stored = Stored {
+            name: &v.name,
+            kind: v.kind.key(),
+            location: &v.location,
+            hazards: &v.hazards,
+            accident_types: &v.accident_types.join("、"),
+            exposed: v.exposed,
+            level: &v.assessment.level,
+            factors: &stored_factors(&v),
+            method: &v.assessment.method,
+            direct: "",
+            control_level: &v.control_level,
+            responsible: &v.responsible,
+            measures: &v.measures,
+        };
+        assert!(
+            changes(&stored, &same, &s).is_empty(),
+            "{:?}",
+            changes(&stored, &same, &s)
+        );
+        again.kind = "post".into();
+        again.control_level = "company".into();
+        again.factors[2].1 = "1".into();
+        let changed = changes(&stored, &again.validate(&s).expect("valid"), &s);
+        assert_eq!(changed[0], "类型由“设备设施”改为“岗位”");
+        assert_eq!(changed[1], "管控层级由“部门级”改为“公司（厂）级”");
+        assert_eq!(changed[2], "风险等级由较大风险改为低风险");
+        assert!(changed[3].starts_with("重新评价："), "{changed:?}");
     }
 
     #[test]
     fn each_wrong_field_is_named() {
         let s = set();
-        let cases: Vec<(Box<dyn Fn(&mut PointDraft)>, &str, &str)> = vec![
+        type Change = Box<dyn Fn(&mut PointDraft)>;
+        let cases: Vec<(Change, &str, &str)> = vec![
             (
                 Box::new(|d| d.name = " ".into()),
                 "name",

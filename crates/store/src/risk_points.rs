@@ -48,6 +48,25 @@ pub struct RiskPoint {
 }
 
 impl RiskPoint {
+    /// The point as the domain compares a change with it.
+    pub fn as_stored(&self) -> anbiao_domain::risk_point::Stored<'_> {
+        anbiao_domain::risk_point::Stored {
+            name: &self.name,
+            kind: &self.kind,
+            location: &self.location,
+            hazards: &self.hazards,
+            accident_types: &self.accident_types,
+            exposed: self.exposed,
+            level: &self.level,
+            factors: &self.factors,
+            method: &self.method,
+            direct: &self.direct,
+            control_level: &self.control_level,
+            responsible: &self.responsible,
+            measures: &self.measures,
+        }
+    }
+
     /// The factors as (key, value) pairs, for a form.
     pub fn factor_pairs(&self) -> Vec<(String, String)> {
         self.factors
@@ -63,6 +82,8 @@ const COLUMNS: &str = "p.id, p.enterprise_id, p.region_code, p.name, p.kind, p.l
     p.control_level, p.responsible, p.measures, p.assessed_on, p.created_by, p.created_at, \
     p.updated_at, p.version";
 
+const STALE: &str = "风险点已被他人修改，请刷新后重试";
+
 /// The most points one page of a register lists.
 pub const PAGE: i64 = 500;
 
@@ -75,13 +96,7 @@ struct Stored {
 
 fn stored(v: &ValidPoint) -> Stored {
     Stored {
-        factors: v
-            .assessment
-            .factors
-            .iter()
-            .map(|c| format!("{}={}", c.factor, c.value))
-            .collect::<Vec<_>>()
-            .join(";"),
+        factors: anbiao_domain::risk_point::stored_factors(v),
         direct: v.assessment.direct_keys.join(","),
         accident_types: v.accident_types.join("、"),
     }
@@ -138,36 +153,9 @@ pub async fn create(
     Ok(id)
 }
 
-/// What changed between the stored point and the new one, in words (empty: nothing).
-fn changes(old: &RiskPoint, v: &ValidPoint) -> Vec<String> {
-    let s = stored(v);
-    let mut out = Vec::new();
-    let mut diff = |label: &str, a: &str, b: &str| {
-        if a != b {
-            out.push(format!("{label}由“{a}”改为“{b}”"));
-        }
-    };
-    diff("名称", &old.name, &v.name);
-    diff("类型", &old.kind, v.kind.key());
-    diff("位置", &old.location, &v.location);
-    diff("危险有害因素", &old.hazards, &v.hazards);
-    diff("事故类别", &old.accident_types, &s.accident_types);
-    diff("接触人数", &old.exposed.to_string(), &v.exposed.to_string());
-    diff("管控层级", &old.control_level, &v.control_level);
-    diff("责任人", &old.responsible, &v.responsible);
-    diff("管控措施", &old.measures, &v.measures);
-    if old.method != v.assessment.method
-        || old.factors != s.factors
-        || old.direct != s.direct
-        || old.level != v.assessment.level
-    {
-        out.push(format!("重新评价：{}", v.assessment.words()));
-    }
-    out
-}
-
-/// Changes a point seen at `version` (the point within the scope); the change is recorded in
-/// words. A point changed since is refused as stale.
+/// Changes a point seen at `version` (the point within the scope), `what` changed in words
+/// (nothing is written when nothing changed). A point changed since is refused as stale.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &Db,
     scope: &Scope,
@@ -175,15 +163,13 @@ pub async fn update(
     id: i64,
     version: i64,
     v: &ValidPoint,
+    what: &[String],
     on: Date,
 ) -> Result<(), StoreError> {
     let old = get(db, scope, id).await?;
     if old.version != version {
-        return Err(StoreError::Conflict(
-            "风险点已被他人修改，请刷新后重试".into(),
-        ));
+        return Err(StoreError::Conflict(STALE.into()));
     }
-    let what = changes(&old, v);
     if what.is_empty() {
         return Ok(());
     }
@@ -218,9 +204,7 @@ pub async fn update(
         .await
         .map(|r| r.rows_affected()))?;
     if n == 0 {
-        return Err(StoreError::Conflict(
-            "风险点已被他人修改，请刷新后重试".into(),
-        ));
+        return Err(StoreError::Conflict(STALE.into()));
     }
     let note = format!("修改风险点“{}”：{}", v.name, what.join("；"));
     event(&mut tx, actor, id, "update", &note, on).await?;

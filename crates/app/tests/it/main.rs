@@ -1203,4 +1203,18 @@ fn risk_assess_prints_the_level_and_the_rule_that_decided_it() {
         (v["score"].as_f64(), v["level"].as_str()),
         (Some(126.0), Some("较大风险"))
     );
+    // A mistyped directory is refused, not taken for the built-in rules.
+    let out = Command::new(env!("CARGO_BIN_EXE_anbiao"))
+        .args(["--data-dir", "/nonexistent/anbiao-rules"])
+        .args([
+            "risk", "assess", "--method", "lec", "--factor", "L=6", "--factor", "E=3", "--factor",
+            "C=7",
+        ])
+        .output()
+        .expect("run");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("参考数据目录 /nonexistent/anbiao-rules 不存在")
+    );
 }

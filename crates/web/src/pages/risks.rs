@@ -28,6 +28,8 @@ pub struct PointRow {
     pub accident_types: String,
     pub score: String,
     pub method: String,
+    /// A condition made it 重大 whatever the score.
+    pub direct: bool,
     pub level: String,
     /// The level's key, for its colour class.
     pub level_key: String,
@@ -53,6 +55,7 @@ fn row(set: &RiskSet, p: &RiskPoint) -> PointRow {
         location: p.location.clone(),
         accident_types: p.accident_types.clone(),
         score: p.score.clone(),
+        direct: !p.direct.is_empty(),
         method: set
             .method(&p.method)
             .map(|m| m.name.clone())
@@ -379,7 +382,12 @@ fn draft_of(pairs: &[(String, String)]) -> (PointDraft, i64) {
     )
 }
 
-fn draft_from(p: &RiskPoint) -> PointDraft {
+fn draft_from(set: &RiskSet, p: &RiskPoint) -> PointDraft {
+    // A point held at its level's default level of control keeps following its level.
+    let default = set
+        .level(&p.level)
+        .and_then(|l| l.controlled_by.first())
+        .is_some_and(|c| *c == p.control_level);
     PointDraft {
         name: p.name.clone(),
         kind: p.kind.clone(),
@@ -400,7 +408,11 @@ fn draft_from(p: &RiskPoint) -> PointDraft {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        control_level: p.control_level.clone(),
+        control_level: if default {
+            String::new()
+        } else {
+            p.control_level.clone()
+        },
         responsible: p.responsible.clone(),
         measures: p.measures.clone(),
     }
@@ -435,7 +447,7 @@ pub async fn edit_form(
     if !(u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(file.point.enterprise_id)) {
         return Err(AppError::Denied("只有企业用户可以修改本企业的风险点".into()).into());
     }
-    let d = draft_from(&file.point);
+    let d = draft_from(set, &file.point);
     let page = form_page(&state, &u, set, Some(id), file.point.version, &d, None);
     Ok(Html(page.render()?))
 }
