@@ -19,12 +19,14 @@ use crate::rules::RuleRef;
 
 pub const EMBEDDED: &str = crate::reference::embedded::RISK;
 
-const CONFIDENCE: [&str; 5] = [
+const CONFIDENCE: [&str; 6] = [
     "confirmed",
     "recalled-high",
     "recalled-low",
     "inferred",
     "default",
+    // Items whose text is not known yet: shown as 待核对 until replaced.
+    "placeholder",
 ];
 /// Decimals a factor value or bound may carry, and digits before the point.
 const MAX_DECIMALS: usize = 4;
@@ -183,6 +185,24 @@ struct RawMethod {
     band: Vec<RawBand>,
 }
 
+/// A checklist the plan names alongside the register (八必须), shown on the register page.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RiskChecklist {
+    pub key: String,
+    pub title: String,
+    pub source: String,
+    pub confidence: String,
+    pub items: Vec<String>,
+}
+
+impl RiskChecklist {
+    /// Whether users are shown 待核对 beside it.
+    pub fn to_be_checked(&self) -> bool {
+        self.confidence == "placeholder" || self.confidence.starts_with("recalled")
+    }
+}
+
 /// A condition that makes a risk 重大 whatever its score.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +229,8 @@ struct RawSet {
     method: Vec<RawMethod>,
     #[serde(default)]
     direct: Vec<Direct>,
+    #[serde(default)]
+    checklist: Vec<RiskChecklist>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +302,8 @@ pub struct RiskSet {
     pub controls: Vec<ControlLevel>,
     pub methods: Vec<Method>,
     pub direct: Vec<Direct>,
+    /// Checklists shown with the register (八必须).
+    pub checklists: Vec<RiskChecklist>,
 }
 
 /// Why an assessment was refused.
@@ -717,6 +741,15 @@ fn parse_set(s: RawSet) -> Result<RiskSet, String> {
             bands,
         });
     }
+    for (i, c) in s.checklist.iter().enumerate() {
+        if s.checklist[..i].iter().any(|o| o.key == c.key) {
+            return Err(format!("{name}：清单“{}”重复", c.key));
+        }
+        if c.items.is_empty() || c.items.iter().any(|t| t.trim().is_empty()) {
+            return Err(format!("{name}：清单“{}”的条目不能为空", c.title));
+        }
+        confidence_ok(&name, &format!("清单“{}”", c.key), &c.confidence)?;
+    }
     for (i, d) in s.direct.iter().enumerate() {
         if s.direct[..i].iter().any(|o| o.key == d.key) {
             return Err(format!("{name}：直接判定条件“{}”重复", d.key));
@@ -735,6 +768,7 @@ fn parse_set(s: RawSet) -> Result<RiskSet, String> {
         controls: s.control,
         methods,
         direct: s.direct,
+        checklists: s.checklist,
     })
 }
 
@@ -1035,6 +1069,25 @@ mod tests {
                 .in_force(date!(2016 - 10 - 08))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_eight_musts_are_placeholders_until_the_bureau_supplies_them() {
+        let s = set();
+        let c = s
+            .checklists
+            .iter()
+            .find(|c| c.key == "eight_musts")
+            .expect("八必须");
+        assert_eq!(c.items.len(), 8);
+        assert!(c.to_be_checked() && c.items.iter().all(|i| i.contains("待核对")));
+        let supplied = EMBEDDED.replacen(
+            "confidence = \"placeholder\"",
+            "confidence = \"confirmed\"",
+            1,
+        );
+        let rules = RiskRules::from_toml(&supplied).expect("valid");
+        assert!(!rules.sets[0].checklists[0].to_be_checked());
     }
 
     #[test]

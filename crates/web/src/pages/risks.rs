@@ -83,6 +83,7 @@ struct RegisterPage {
     counts: Vec<LevelCount>,
     can_keep: bool,
     rules: String,
+    checklists: Vec<anbiao_domain::risk::RiskChecklist>,
 }
 
 /// `GET /enterprises/{id}/risks`: the register, highest level first.
@@ -117,6 +118,7 @@ pub async fn register(
         counts,
         can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(id),
         rules: format!("{}@{}", set.id, set.version),
+        checklists: set.checklists.clone(),
     };
     Ok(Html(page.render()?))
 }

@@ -165,6 +165,11 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
                 && reg.contains("id=\"new-risk\""),
             "{reg}"
         );
+        assert!(
+            reg.contains("id=\"checklist-eight_musts\"")
+                && reg.contains("八必须 <span class=\"tag bad\">待核对</span>"),
+            "{reg}"
+        );
         let rugao = app.session_for("rugao").await;
         let res = app
             .send(rugao.get(&format!("/enterprises/{ent}/risks")))
