@@ -11,6 +11,9 @@ use anbiao_store::risk_points::{self, PointEvent, RiskPoint};
 
 use crate::ctx::Ctx;
 use crate::error::ActionError;
+use crate::exports::Workbook;
+use anbiao_domain::risk_point::PointKind;
+use anbiao_sheets::{Sheet, XCell};
 
 /// An enterprise's register as its page shows it.
 #[derive(Debug, Clone)]
@@ -118,5 +121,117 @@ impl Ctx<'_> {
             self.on,
         )
         .await?)
+    }
+
+    /// The enterprise's 两单 as one workbook: the risk-point identification list (风险点辨识
+    /// 清单) and the graded control list (风险分级管控清单), in the columns enterprises keep.
+    pub async fn risk_register_xlsx(&self, enterprise_id: i64) -> Result<Workbook, ActionError> {
+        let reg = self.risk_register(enterprise_id).await?;
+        let set = self.risk_rules()?;
+        let rank = |level: &str| set.levels.iter().position(|l| l.key == level);
+        let mut points = reg.points;
+        points.sort_by_key(|p| (rank(&p.level).unwrap_or(usize::MAX), p.id));
+        let t = |s: &str| XCell::Text(s.to_string());
+        let identified: Vec<Vec<XCell>> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                vec![
+                    XCell::Number((i + 1) as f64),
+                    t(&p.name),
+                    t(PointKind::parse(&p.kind).map(|k| k.label()).unwrap_or("")),
+                    t(&p.location),
+                    t(&p.hazards),
+                    t(&p.accident_types),
+                    XCell::Number(p.exposed as f64),
+                ]
+            })
+            .collect();
+        let graded: Vec<Vec<XCell>> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let level = set.level(&p.level);
+                vec![
+                    XCell::Number((i + 1) as f64),
+                    t(&p.name),
+                    t(&set
+                        .method(&p.method)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_else(|| p.method.clone())),
+                    t(&p.factors.replace(';', "；")),
+                    p.score
+                        .parse::<f64>()
+                        .map(XCell::Number)
+                        .unwrap_or_else(|_| t(&p.score)),
+                    t(level.map(|l| l.name.as_str()).unwrap_or(&p.level)),
+                    t(level.map(|l| l.colour.as_str()).unwrap_or("")),
+                    t(&set
+                        .control(&p.control_level)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_else(|| p.control_level.clone())),
+                    t(&p.measures),
+                    t(&p.responsible),
+                    t(&p.assessed_on),
+                    t(&p.words),
+                ]
+            })
+            .collect();
+        let day = anbiao_domain::date::format_date(self.on);
+        let name = reg.enterprise;
+        let n = points.len();
+        let (title1, title2) = (
+            format!("{name} 风险点辨识清单（{day}，共{n}处）"),
+            format!(
+                "{name} 风险分级管控清单（{day}，按 {}@{} 评价）",
+                set.id, set.version
+            ),
+        );
+        let bytes = tokio::task::spawn_blocking(move || {
+            anbiao_sheets::write_sheets(&[
+                Sheet {
+                    name: "风险点辨识清单",
+                    title: Some(&title1),
+                    headers: &[
+                        "序号",
+                        "风险点名称",
+                        "类型",
+                        "所在位置",
+                        "危险有害因素",
+                        "可能导致的事故类别",
+                        "接触人数",
+                    ],
+                    rows: &identified,
+                },
+                Sheet {
+                    name: "风险分级管控清单",
+                    title: Some(&title2),
+                    headers: &[
+                        "序号",
+                        "风险点名称",
+                        "评价方法",
+                        "评价因素",
+                        "风险值",
+                        "风险等级",
+                        "颜色",
+                        "管控层级",
+                        "管控措施",
+                        "责任人",
+                        "评价日期",
+                        "判定依据",
+                    ],
+                    rows: &graded,
+                },
+            ])
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| ActionError::Internal(format!("task: {e}")))?
+        .map_err(ActionError::Internal)?;
+        Ok(Workbook {
+            bytes,
+            rows: n,
+            file_name: format!("{name}_风险辨识与分级管控清单_{day}.xlsx"),
+        })
     }
 }

@@ -16,4 +16,4 @@ mod xlsx;
 
 pub use read::{Cell, SheetError, Table, read_table};
 pub use roster::{Roster, RosterRow, read_roster};
-pub use write::{GroupedTable, XCell, write_grouped, write_table};
+pub use write::{GroupedTable, Sheet, XCell, write_grouped, write_sheets, write_table};

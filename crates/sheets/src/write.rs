@@ -24,9 +24,35 @@ pub fn write_table(
     headers: &[&str],
     rows: &[Vec<XCell>],
 ) -> Result<Vec<u8>, XlsxError> {
+    write_sheets(&[Sheet {
+        name: sheet_name,
+        title,
+        headers,
+        rows,
+    }])
+}
+
+/// One sheet of a workbook: its name, an optional title row, the headers and the rows.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub title: Option<&'a str>,
+    pub headers: &'a [&'a str],
+    pub rows: &'a [Vec<XCell>],
+}
+
+/// Writes a workbook of several sheets, each laid out as [`write_table`] lays out one.
+pub fn write_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    for sheet in sheets {
+        add_sheet(&mut wb, sheet)?;
+    }
+    wb.save_to_buffer()
+}
+
+fn add_sheet(wb: &mut Workbook, sheet: &Sheet<'_>) -> Result<(), XlsxError> {
+    let (title, headers, rows) = (sheet.title, sheet.headers, sheet.rows);
     let ws = wb.add_worksheet();
-    ws.set_name(sheet_name)?;
+    ws.set_name(sheet.name)?;
     let head = Format::new()
         .set_bold()
         .set_border(FormatBorder::Thin)
@@ -66,7 +92,7 @@ pub fn write_table(
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w as f64)?;
     }
-    wb.save_to_buffer()
+    Ok(())
 }
 
 /// A table with grouped columns, as official attachments print them: a title, a note, a first

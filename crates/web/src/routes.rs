@@ -290,6 +290,11 @@ pub fn table() -> Table {
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
         .get(
+            "/enterprises/{id}/risks/export",
+            Perm(ViewRisks),
+            risks::export,
+        )
+        .get(
             "/api/v1/enterprises/{id}/risks",
             Perm(ViewRisks),
             api::risks::get_register,

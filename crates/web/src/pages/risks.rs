@@ -510,3 +510,19 @@ pub async fn update(
         Err(e) => show_refusal(e, |m| refused_form(&state, &u, Some(id), version, &d, m)).await,
     }
 }
+
+/// `GET /enterprises/{id}/risks/export`: the enterprise's 两单 as .xlsx.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let book = state.ctx(&actor).risk_register_xlsx(id).await?;
+    Ok(crate::export::xlsx_download(
+        book.bytes,
+        "risk-register.xlsx",
+        &book.file_name,
+    ))
+}

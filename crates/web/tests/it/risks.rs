@@ -170,6 +170,43 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
                 && reg.contains("八必须 <span class=\"tag bad\">待核对</span>"),
             "{reg}"
         );
+        // 两单 as .xlsx: the identification list and the graded control list.
+        let res = app
+            .send(qiye.get(&format!("/enterprises/{ent}/risks/export")))
+            .await;
+        assert_eq!(res.status(), 200);
+        let bytes = crate::body_bytes(res).await;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+        use calamine::Reader;
+        assert_eq!(wb.sheet_names(), ["风险点辨识清单", "风险分级管控清单"]);
+        let graded = wb.worksheet_range("风险分级管控清单").expect("sheet");
+        let row: Vec<String> = graded
+            .rows()
+            .nth(2)
+            .expect("first point")
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            &row[1..8],
+            [
+                "冲压车间 250吨冲床",
+                "风险矩阵法（L × S）",
+                "L=2；S=2",
+                "4",
+                "重大风险",
+                "红",
+                "公司（厂）级"
+            ]
+        );
+        assert!(
+            matches!(
+                graded.rows().nth(2).expect("row")[4],
+                calamine::Data::Float(_)
+            ),
+            "the score is a number"
+        );
         let rugao = app.session_for("rugao").await;
         let res = app
             .send(rugao.get(&format!("/enterprises/{ent}/risks")))
@@ -215,6 +252,12 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
         );
         assert_eq!(
             app.send(rudong.get(&format!("/api/v1/enterprises/{ent}/risks")))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.send(rudong.get(&format!("/enterprises/{ent}/risks/export")))
                 .await
                 .status(),
             404
