@@ -320,7 +320,8 @@ pub enum ImportWhat {
         /// Write nothing if any row is rejected.
         #[arg(long)]
         all_or_nothing: bool,
-        /// Print one JSON object on stdout: {"imported", "updated", "rejected": [{"row", "column", "reason"}]}.
+        /// Print one JSON object on stdout: {"imported", "updated", "rejected": [{"row", "column", "reason"}]},
+        /// or {"error"} when the file cannot be read at all.
         #[arg(long)]
         json: bool,
     },

@@ -21,12 +21,17 @@ pub async fn import(
     all_or_nothing: bool,
     json: bool,
 ) -> anyhow::Result<i32> {
+    // With --json a script reads stdout: a refusal is a JSON object there too.
+    let refuse = |message: String| -> anyhow::Result<i32> {
+        eprintln!("错误：{message}");
+        if json {
+            println!("{}", serde_json::json!({ "error": message }));
+        }
+        Ok(1)
+    };
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("错误：无法读取文件 {}：{e}", file.display());
-            return Ok(1);
-        }
+        Err(e) => return refuse(format!("无法读取文件 {}：{e}", file.display())),
     };
     let db = open(cli_db, reference).await?;
     let name = file
@@ -54,10 +59,7 @@ pub async fn import(
     db.close().await;
     let report = match res {
         Ok(r) => r,
-        Err(ImportError::Sheet(e)) => {
-            eprintln!("错误：{}：{e}", file.display());
-            return Ok(1);
-        }
+        Err(ImportError::Sheet(e)) => return refuse(format!("{}：{e}", file.display())),
         Err(ImportError::Action(e)) => return Err(anyhow!(e)),
     };
     if json {

@@ -130,7 +130,8 @@ async fn import_json_exit_codes_and_export() {
             (Some(0), Some(1))
         );
 
-        // A file it cannot read at all: exit 1, message on stderr, nothing on stdout.
+        // A file it cannot read at all: exit 1, the message on stderr and, for the script
+        // reading stdout, as {"error": …}.
         let noise = dir.path().join("noise.xlsx");
         std::fs::write(&noise, b"PK\x03\x04 this is not a workbook").expect("write");
         let out = anbiao(
@@ -143,7 +144,11 @@ async fn import_json_exit_codes_and_export() {
             ],
         );
         assert_eq!(out.status.code(), Some(1));
-        assert!(out.stdout.is_empty());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert!(
+            v["error"].as_str().is_some_and(|e| e.contains("损坏")),
+            "{v}"
+        );
         assert!(String::from_utf8_lossy(&out.stderr).contains("损坏"));
         // The 5 KB workbook that declared A1:XFD1048576 and made the process abort: refused by
         // the column cap, with the cell named.
@@ -164,11 +169,27 @@ async fn import_json_exit_codes_and_export() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // With --json, stdout holds one JSON object whatever happened.
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert!(
+            v["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("第1048576行第16384列")),
+            "{v}"
+        );
         let missing = anbiao(
             &t.url,
             &["import", "enterprises", "/nonexistent/file.csv", "--json"],
         );
         assert_eq!(missing.status.code(), Some(1));
+        let v: serde_json::Value =
+            serde_json::from_slice(&missing.stdout).expect("one JSON object");
+        assert!(
+            v["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("无法读取文件")),
+            "{v}"
+        );
         assert_eq!(count(&t.db).await, 2);
 
         // Export with a filter, read back.

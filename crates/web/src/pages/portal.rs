@@ -219,17 +219,39 @@ pub async fn object(
     Form(input): Form<ObjectionInput>,
 ) -> Result<Response, HtmlError> {
     let case_id = case_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let clean =
-        |s: &str, n: usize| -> String { anbiao_domain::text::clean(s).chars().take(n).collect() };
+    let clean = |s: &str| anbiao_domain::text::clean(s);
     let (name, contact, reason) = (
-        clean(&input.name, 50),
-        clean(&input.contact, 30),
-        clean(&input.reason, 500),
+        clean(&input.name),
+        clean(&input.contact),
+        clean(&input.reason),
     );
     if name.is_empty() || contact.is_empty() || reason.chars().count() < 5 {
         return refused(
             &state,
             "请填写姓名或单位、联系电话，并说明异议的事实和理由（至少5个字）",
+        )
+        .await;
+    }
+    // Too long is said, not cut: the objector's words are kept as written or not at all.
+    for (text, label, max) in [
+        (&name, "姓名或单位", 50),
+        (&contact, "联系电话", 30),
+        (&reason, "异议事实和理由", 500),
+    ] {
+        if text.chars().count() > max {
+            return refused(&state, &format!("{label}不能超过 {max} 个字")).await;
+        }
+    }
+    // A number the bureau can call back: a mobile or a fixed line, with an extension if any.
+    let digits = contact.chars().filter(char::is_ascii_digit).count();
+    if digits < 7
+        || !contact
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -+()（）转".contains(c))
+    {
+        return refused(
+            &state,
+            "联系电话应为手机号码或固定电话（如 13800000000 或 0513-81234567）",
         )
         .await;
     }

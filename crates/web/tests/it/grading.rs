@@ -558,6 +558,17 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         assert!(crate::body_text(res).await.contains("不在公示期"));
         let res = app.send(object(ids[1], "name=x&contact=1&reason=ab")).await;
         assert_eq!(res.status(), 422);
+        // A contact that is no telephone number; a reason longer than the form takes: said,
+        // not cut, and nothing recorded.
+        let res = app.send(object(ids[1], "name=x&contact=abc&reason=%E8%AF%A5%E5%8E%82%E5%AD%98%E5%9C%A8%E9%9A%90%E6%82%A3")).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("联系电话应为手机号码或固定电话"));
+        let long = format!("name=x&contact=13800000000&reason={}", "%E9%95%BF".repeat(501));
+        let res = app.send(object(ids[1], &long)).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("异议事实和理由不能超过 500 个字"));
+        let events = anbiao_store::grading::events(&db, &city, ids[1]).await.expect("events");
+        assert!(events.iter().all(|e| e.action != "object"), "nothing recorded");
         assert_eq!(app.send(object(999_999, ok)).await.status(), 404);
         // An objection to the second case is declined with a reason: the notice runs on, and
         // there is nothing left to decline.
