@@ -7,7 +7,7 @@ use anbiao_domain::risk::RiskSet;
 use anbiao_domain::risk_point::PointDraft;
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::enterprise;
-use anbiao_store::risk_points::{self, PointEvent, RiskPoint};
+use anbiao_store::risk_points::{self, EnterpriseAtLevel, LevelSum, PointEvent, RiskPoint};
 
 use crate::ctx::Ctx;
 use crate::error::ActionError;
@@ -22,6 +22,17 @@ pub struct Register {
     pub enterprise: String,
     pub points: Vec<RiskPoint>,
 }
+
+/// The risk figures within the actor's scope and the enterprises at the two highest levels.
+#[derive(Debug, Clone)]
+pub struct RiskSummary {
+    pub sums: Vec<LevelSum>,
+    /// (level key, the enterprises with points of it, most first, at most [`SUMMARY_LIST`]).
+    pub lists: Vec<(String, Vec<EnterpriseAtLevel>)>,
+}
+
+/// How many enterprises a level's list on the summary names.
+pub const SUMMARY_LIST: i64 = 100;
 
 /// A point with its enterprise's name and its history.
 #[derive(Debug, Clone)]
@@ -232,6 +243,23 @@ impl Ctx<'_> {
             bytes,
             rows: n,
             file_name: format!("{name}_风险辨识与分级管控清单_{day}.xlsx"),
+        })
+    }
+
+    /// The figures per unit and level within the actor's scope (running sums), and the
+    /// enterprises with 重大 and 较大 points (the two highest levels of the rules).
+    pub async fn risk_summary(&self) -> Result<RiskSummary, ActionError> {
+        self.actor.require(Permission::ViewRisks)?;
+        let scope = &self.actor.scope;
+        let set = self.risk_rules()?;
+        let mut lists = Vec::new();
+        for l in set.levels.iter().take(2) {
+            let at = risk_points::enterprises_at(self.db, scope, &l.key, SUMMARY_LIST).await?;
+            lists.push((l.key.clone(), at));
+        }
+        Ok(RiskSummary {
+            sums: risk_points::sums(self.db, scope).await?,
+            lists,
         })
     }
 }

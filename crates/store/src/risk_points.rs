@@ -144,6 +144,15 @@ pub async fn create(
         .bind(now)
         .fetch_one(c)
         .await)?;
+    tally_tx(&mut tx, enterprise_id, &e.region_code, ANY_LEVEL, 1).await?;
+    tally_tx(
+        &mut tx,
+        enterprise_id,
+        &e.region_code,
+        &v.assessment.level,
+        1,
+    )
+    .await?;
     let note = format!("辨识风险点“{}”：{}", v.name, v.assessment.words());
     event(&mut tx, actor, id, "create", &note, on).await?;
     let ev =
@@ -205,6 +214,11 @@ pub async fn update(
         .map(|r| r.rows_affected()))?;
     if n == 0 {
         return Err(StoreError::Conflict(STALE.into()));
+    }
+    if old.level != v.assessment.level {
+        let (e, region) = (old.enterprise_id, old.region_code.as_str());
+        tally_tx(&mut tx, e, region, &old.level, -1).await?;
+        tally_tx(&mut tx, e, region, &v.assessment.level, 1).await?;
     }
     let note = format!("修改风险点“{}”：{}", v.name, what.join("；"));
     event(&mut tx, actor, id, "update", &note, on).await?;
@@ -300,4 +314,124 @@ pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<PointEvent>, 
         .bind(id)
         .fetch_all(p)
         .await)?)
+}
+
+/// The level key the sums use for "any level" (an enterprise with a register at all).
+pub const ANY_LEVEL: &str = "*";
+
+/// Adds `delta` points of `level` to the enterprise's count and to its region's sums; the
+/// region's enterprise count moves when the enterprise's count leaves or reaches zero.
+async fn tally_tx(
+    tx: &mut crate::db::Tx,
+    enterprise_id: i64,
+    region_code: &str,
+    level: &str,
+    delta: i64,
+) -> Result<(), StoreError> {
+    const ENTERPRISE: &str = "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise_id, level) \
+        DO UPDATE SET points = risk_enterprise_level.points + EXCLUDED.points RETURNING points";
+    let after: i64 = with_tx!(tx, |c| sqlx::query_scalar(ENTERPRISE)
+        .bind(enterprise_id)
+        .bind(level)
+        .bind(region_code)
+        .bind(delta)
+        .fetch_one(c)
+        .await)?;
+    let before = after - delta;
+    let enterprises = i64::from(after > 0) - i64::from(before > 0);
+    const REGION: &str = "INSERT INTO risk_sum (region_code, level, enterprises, points) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (region_code, level) \
+        DO UPDATE SET enterprises = risk_sum.enterprises + EXCLUDED.enterprises, \
+        points = risk_sum.points + EXCLUDED.points";
+    with_tx!(tx, |c| sqlx::query(REGION)
+        .bind(region_code)
+        .bind(level)
+        .bind(enterprises)
+        .bind(delta)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// One figure of the sums: per region code and level, the enterprises with such points and the
+/// points.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct LevelSum {
+    pub region_code: String,
+    pub level: String,
+    pub enterprises: i64,
+    pub points: i64,
+}
+
+/// The figures within the scope: from the running sums per region code for the city and a
+/// district; a township's counted from its enterprises' own counts (the sums are kept per
+/// region code), under the same names.
+pub async fn sums(db: &Db, scope: &Scope) -> Result<Vec<LevelSum>, StoreError> {
+    let mut b = match scope {
+        Scope::City | Scope::Region { .. } => {
+            let mut b = SqlBuf::new(
+                "SELECT region_code, level, enterprises, points FROM risk_sum WHERE 1 = 1",
+            );
+            if let Scope::Region { codes } = scope {
+                b.push(" AND region_code IN ");
+                b.bind_list(codes.iter().cloned().map(Arg::Text));
+            }
+            b
+        }
+        _ => {
+            let mut b = SqlBuf::new(
+                "SELECT r.region_code, r.level, COUNT(*) AS enterprises, CAST(SUM(r.points) AS BIGINT) AS points \
+                 FROM risk_enterprise_level r JOIN enterprise e ON e.id = r.enterprise_id \
+                 WHERE r.points > 0",
+            );
+            push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+            b.push(" GROUP BY r.region_code, r.level ORDER BY r.region_code, r.level");
+            b
+        }
+    };
+    if matches!(scope, Scope::City | Scope::Region { .. }) {
+        b.push(" ORDER BY region_code, level");
+    }
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, LevelSum>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
+}
+
+/// An enterprise with points of a level.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct EnterpriseAtLevel {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub region_code: String,
+    pub points: i64,
+}
+
+/// The enterprises within the scope with points of `level`, most points first.
+pub async fn enterprises_at(
+    db: &Db,
+    scope: &Scope,
+    level: &str,
+    limit: i64,
+) -> Result<Vec<EnterpriseAtLevel>, StoreError> {
+    let mut b = SqlBuf::new(
+        "SELECT r.enterprise_id, e.name, e.region_code, r.points FROM risk_enterprise_level r \
+         JOIN enterprise e ON e.id = r.enterprise_id WHERE r.points > 0 AND r.level = ",
+    );
+    b.bind(Arg::Text(level.to_string()));
+    push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    b.push(" ORDER BY r.points DESC, r.enterprise_id LIMIT ");
+    b.bind(Arg::Int(limit));
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, EnterpriseAtLevel>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
 }

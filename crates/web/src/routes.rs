@@ -299,6 +299,7 @@ pub fn table() -> Table {
             Perm(ViewRisks),
             api::risks::get_register,
         )
+        .get("/risks", Perm(ViewRisks), risks::summary)
         .get("/risks/new", Perm(KeepRisks), risks::new_form)
         .post("/risks", Perm(KeepRisks), risks::create)
         .get("/risks/{id}", Perm(ViewRisks), risks::detail)

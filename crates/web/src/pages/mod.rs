@@ -86,6 +86,8 @@ pub struct Layout {
     pub can_violations: bool,
     /// The register the user keeps (an enterprise manager's own), for the menu.
     pub risk_home: Option<String>,
+    /// The officers' risk figures (`/risks`), for the menu.
+    pub can_risks: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// Set when the server runs on a fixed business date (training, demonstration).
@@ -125,6 +127,7 @@ impl Layout {
                 .enterprise_id
                 .filter(|_| u.can(Permission::KeepRisks))
                 .map(|id| format!("/enterprises/{id}/risks")),
+            can_risks: u.can(Permission::ViewRisks) && u.user.enterprise_id.is_none(),
             nav,
             fixed_date: state
                 .config

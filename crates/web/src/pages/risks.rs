@@ -12,7 +12,7 @@ use axum::response::{Html, Response};
 use anbiao_domain::Permission;
 use anbiao_domain::risk::RiskSet;
 use anbiao_domain::risk_point::{PointDraft, PointKind};
-use anbiao_store::risk_points::{PointEvent, RiskPoint};
+use anbiao_store::risk_points::{self, PointEvent, RiskPoint};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
@@ -525,4 +525,107 @@ pub async fn export(
         "risk-register.xlsx",
         &book.file_name,
     ))
+}
+
+/// A unit's row of the summary: per level, enterprises and points; and enterprises with a
+/// register at all.
+pub struct SummaryRow {
+    pub unit: String,
+    pub cells: Vec<(i64, i64)>,
+    pub with_register: i64,
+}
+
+/// An enterprise on a level's list.
+pub struct ListedEnterprise {
+    pub id: i64,
+    pub name: String,
+    pub region: String,
+    pub points: i64,
+}
+
+/// A level's list of enterprises.
+pub struct LevelList {
+    pub key: String,
+    pub name: String,
+    pub colour: String,
+    pub rows: Vec<ListedEnterprise>,
+}
+
+#[derive(Template)]
+#[template(path = "risks/summary.html")]
+struct SummaryPage {
+    layout: Layout,
+    levels: Vec<LevelCount>,
+    rows: Vec<SummaryRow>,
+    total: SummaryRow,
+    lists: Vec<LevelList>,
+    limit: i64,
+}
+
+/// `GET /risks`: the risk figures of the units within the reader's scope (running sums), and
+/// the enterprises with 重大 and 较大 points.
+pub async fn summary(
+    State(state): State<AppState>,
+    u: CurrentUser,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let s = cx.risk_summary().await?;
+    let mut units: Vec<String> = s.sums.iter().map(|x| x.region_code.clone()).collect();
+    units.dedup();
+    let cell = |code: Option<&str>, level: &str| -> (i64, i64) {
+        s.sums
+            .iter()
+            .filter(|x| code.is_none_or(|c| x.region_code == c) && x.level == level)
+            .fold((0, 0), |(e, p), x| (e + x.enterprises, p + x.points))
+    };
+    let row_of = |code: Option<&str>, unit: String| SummaryRow {
+        unit,
+        cells: set.levels.iter().map(|l| cell(code, &l.key)).collect(),
+        with_register: cell(code, risk_points::ANY_LEVEL).0,
+    };
+    let rows = units
+        .iter()
+        .map(|c| row_of(Some(c), crate::views::region_name(&state.reference, c)))
+        .collect();
+    let lists = s
+        .lists
+        .into_iter()
+        .map(|(key, at)| {
+            let l = set.level(&key);
+            LevelList {
+                name: l.map(|l| l.name.clone()).unwrap_or_default(),
+                colour: l.map(|l| l.colour.clone()).unwrap_or_default(),
+                key,
+                rows: at
+                    .into_iter()
+                    .map(|e| ListedEnterprise {
+                        id: e.enterprise_id,
+                        name: e.name,
+                        region: crate::views::region_name(&state.reference, &e.region_code),
+                        points: e.points,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let page = SummaryPage {
+        layout: Layout::new(&u, &state, "risks"),
+        levels: set
+            .levels
+            .iter()
+            .map(|l| LevelCount {
+                key: l.key.clone(),
+                name: l.name.clone(),
+                colour: l.colour.clone(),
+                count: 0,
+            })
+            .collect(),
+        rows,
+        total: row_of(None, "合计".into()),
+        lists,
+        limit: anbiao_actions::risks::SUMMARY_LIST,
+    };
+    Ok(Html(page.render()?))
 }

@@ -301,3 +301,111 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
     })
     .await;
 }
+
+/// The officers' figures are running sums: after points are added and re-assessed across
+/// levels and enterprises, every sum equals counting the points, and each reader sees its scope.
+#[tokio::test]
+async fn the_risk_figures_are_running_sums_that_equal_counting() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let a = enterprise_in_rugao(&db, 71, "如皋甲厂").await;
+        let b = enterprise_in_rugao(&db, 72, "如皋乙厂").await;
+        crate::add_user(
+            &db,
+            "qa",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(a),
+        )
+        .await;
+        crate::add_user(
+            &db,
+            "qb",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(b),
+        )
+        .await;
+        let (qa, qb) = (app.session_for("qa").await, app.session_for("qb").await);
+        // a: 较大 (270) twice, then one of them re-assessed to 低 (L × S 1 × 2); b: 重大 by a
+        // direct condition.
+        for _ in 0..2 {
+            assert_eq!(
+                app.send(qa.form("/risks", &point("lec", &LEC)))
+                    .await
+                    .status(),
+                204
+            );
+        }
+        let mut direct = point("lec", &LEC);
+        direct.push(("direct", "confined_space"));
+        assert_eq!(app.send(qb.form("/risks", &direct)).await.status(), 204);
+        let first = risk_points::of_enterprise(&db, &Scope::City, a)
+            .await
+            .expect("register")[0]
+            .id;
+        let mut lower = point("ls", &[("f_ls_L", "1"), ("f_ls_S", "2")]);
+        lower[0] = ("version", "1");
+        let res = app.send(qa.form(&format!("/risks/{first}"), &lower)).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        // Counting the points themselves.
+        let mut counted: std::collections::BTreeMap<(String, String), (i64, i64)> =
+            Default::default();
+        for e in [a, b] {
+            let points = risk_points::of_enterprise(&db, &Scope::City, e)
+                .await
+                .expect("register");
+            let mut levels: Vec<String> = points.iter().map(|p| p.level.clone()).collect();
+            levels.push(risk_points::ANY_LEVEL.into());
+            let region = points[0].region_code.clone();
+            let mut seen = std::collections::BTreeSet::new();
+            for l in &levels {
+                let n = if l == risk_points::ANY_LEVEL {
+                    points.len() as i64
+                } else {
+                    points.iter().filter(|p| &p.level == l).count() as i64
+                };
+                if seen.insert(l.clone()) {
+                    let c = counted.entry((region.clone(), l.clone())).or_default();
+                    c.0 += 1;
+                    c.1 += n;
+                }
+            }
+        }
+        let sums: std::collections::BTreeMap<(String, String), (i64, i64)> =
+            risk_points::sums(&db, &Scope::City)
+                .await
+                .expect("sums")
+                .into_iter()
+                .filter(|s| s.enterprises > 0 || s.points > 0)
+                .map(|s| ((s.region_code, s.level), (s.enterprises, s.points)))
+                .collect();
+        assert_eq!(sums, counted);
+        assert_eq!(sums[&("320682".to_string(), "high".to_string())], (1, 1));
+        assert_eq!(sums[&("320682".to_string(), "*".to_string())], (2, 3));
+        // The district's page: its row and the 重大 list; another district sees neither.
+        let rugao = app.session_for("rugao").await;
+        let page = crate::body_text(app.send(rugao.get("/risks")).await).await;
+        assert!(
+            page.contains("id=\"risk-summary\"")
+                && page.contains(&format!("href=\"/enterprises/{b}/risks\">如皋乙厂")),
+            "{page}"
+        );
+        let rudong = app.session_for("rudong").await;
+        let page = crate::body_text(app.send(rudong.get("/risks")).await).await;
+        assert!(
+            !page.contains("如皋乙厂") && page.contains("辖区内企业尚未辨识风险点"),
+            "{page}"
+        );
+        // A township reads its enterprises' figures (counted from their own counts): the
+        // test enterprises have no township, so none.
+        let township = app.session_for("township").await;
+        let res = app.send(township.get("/risks")).await;
+        assert_eq!(res.status(), 200);
+        assert!(!crate::body_text(res).await.contains("如皋乙厂"));
+        // An enterprise reads its own figures only.
+        let page = crate::body_text(app.send(qa.get("/risks")).await).await;
+        assert!(!page.contains("如皋乙厂"), "{page}");
+    })
+    .await;
+}
