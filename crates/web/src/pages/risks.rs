@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 
 use anbiao_domain::Permission;
 use anbiao_domain::risk::RiskSet;
@@ -564,10 +564,11 @@ struct SummaryPage {
 
 /// `GET /risks`: the risk figures of the units within the reader's scope (running sums), and
 /// the enterprises with 重大 and 较大 points.
-pub async fn summary(
-    State(state): State<AppState>,
-    u: CurrentUser,
-) -> Result<Html<String>, HtmlError> {
+pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Response, HtmlError> {
+    // An enterprise's figures are its register.
+    if let Some(id) = u.user.enterprise_id {
+        return Ok(redirect(&format!("/enterprises/{id}/risks"), false));
+    }
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
     let set = cx.risk_rules()?;
@@ -627,5 +628,5 @@ pub async fn summary(
         lists,
         limit: anbiao_actions::risks::SUMMARY_LIST,
     };
-    Ok(Html(page.render()?))
+    Ok(Html(page.render()?).into_response())
 }

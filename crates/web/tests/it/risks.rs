@@ -403,9 +403,16 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
         let res = app.send(township.get("/risks")).await;
         assert_eq!(res.status(), 200);
         assert!(!crate::body_text(res).await.contains("如皋乙厂"));
-        // An enterprise reads its own figures only.
-        let page = crate::body_text(app.send(qa.get("/risks")).await).await;
-        assert!(!page.contains("如皋乙厂"), "{page}");
+        // An enterprise's figures are its own register.
+        let res = app.send(qa.get("/risks")).await;
+        assert_eq!(res.status(), 303);
+        let to = res
+            .headers()
+            .get(axum::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(to, format!("/enterprises/{a}/risks"));
     })
     .await;
 }
