@@ -300,6 +300,11 @@ pub fn table() -> Table {
             api::risks::get_register,
         )
         .get("/risks", Perm(ViewRisks), risks::summary)
+        .get(
+            "/api/v1/risks/summary",
+            Perm(ViewRisks),
+            api::risks::get_summary,
+        )
         .get("/risks/new", Perm(KeepRisks), risks::new_form)
         .post("/risks", Perm(KeepRisks), risks::create)
         .get("/risks/{id}", Perm(ViewRisks), risks::detail)

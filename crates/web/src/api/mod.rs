@@ -104,6 +104,7 @@ impl utoipa::Modify for Security {
         programmes::list_programmes,
         programmes::get_targets,
         risks::get_register,
+        risks::get_summary,
         session::delete_session,
     ),
     components(schemas(
@@ -122,6 +123,8 @@ impl utoipa::Modify for Security {
         programmes::TargetsView,
         risks::RiskPointView,
         risks::RiskRegisterView,
+        risks::RiskFigureView,
+        risks::RiskSummaryView,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

@@ -110,3 +110,54 @@ pub async fn get_register(
         points: reg.points.into_iter().map(|p| view(&state, p)).collect(),
     }))
 }
+
+/// One figure: in a region code, the enterprises with points of a level and the points.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RiskFigureView {
+    pub region_code: String,
+    /// The region's name on the day.
+    pub region: String,
+    /// The level's key (major, high, medium, low under the shipped rules); `*` for any level:
+    /// the enterprises with a register at all.
+    pub level: String,
+    pub enterprises: i64,
+    pub points: i64,
+}
+
+/// The risk figures within the caller's scope (running sums per region code and level) and the
+/// enterprises with points of the two highest levels.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RiskSummaryView {
+    pub figures: Vec<RiskFigureView>,
+    /// Per level key, the enterprise ids with points of it, most points first (at most 100).
+    pub enterprises: std::collections::BTreeMap<String, Vec<i64>>,
+}
+
+/// The risk figures of the units within the caller's scope (风险分级管控情况).
+#[utoipa::path(get, path = "/api/v1/risks/summary", tag = "risks",
+    responses((status = 200, body = RiskSummaryView), (status = 401, body = crate::error::ApiErrorBody), (status = 403, body = crate::error::ApiErrorBody)))]
+pub async fn get_summary(
+    State(state): State<AppState>,
+    u: CurrentUser,
+) -> Result<Json<RiskSummaryView>, AppError> {
+    let actor = u.acting("api");
+    let s = state.ctx(&actor).risk_summary().await?;
+    Ok(Json(RiskSummaryView {
+        figures: s
+            .sums
+            .into_iter()
+            .map(|f| RiskFigureView {
+                region: crate::views::region_name(&state.reference, &f.region_code),
+                region_code: f.region_code,
+                level: f.level,
+                enterprises: f.enterprises,
+                points: f.points,
+            })
+            .collect(),
+        enterprises: s
+            .lists
+            .into_iter()
+            .map(|(level, at)| (level, at.into_iter().map(|e| e.enterprise_id).collect()))
+            .collect(),
+    }))
+}

@@ -391,7 +391,33 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
                 && page.contains(&format!("href=\"/enterprises/{b}/risks\">如皋乙厂")),
             "{page}"
         );
+        // The API gives the same figures, scoped the same way.
+        let res = app.send(rugao.get("/api/v1/risks/summary")).await;
+        assert_eq!(res.status(), 200);
+        let v: serde_json::Value =
+            serde_json::from_str(&crate::body_text(res).await).expect("json");
+        let major = v["figures"]
+            .as_array()
+            .expect("figures")
+            .iter()
+            .find(|f| f["level"] == "major")
+            .expect("a 重大 figure")
+            .clone();
+        assert_eq!(
+            (
+                major["region_code"].as_str(),
+                major["enterprises"].as_i64(),
+                major["points"].as_i64()
+            ),
+            (Some("320682"), Some(1), Some(1))
+        );
+        assert_eq!(v["enterprises"]["major"], serde_json::json!([b]));
         let rudong = app.session_for("rudong").await;
+        let v: serde_json::Value = serde_json::from_str(
+            &crate::body_text(app.send(rudong.get("/api/v1/risks/summary")).await).await,
+        )
+        .expect("json");
+        assert_eq!(v["figures"], serde_json::json!([]));
         let page = crate::body_text(app.send(rudong.get("/risks")).await).await;
         assert!(
             !page.contains("如皋乙厂") && page.contains("辖区内企业尚未辨识风险点"),
