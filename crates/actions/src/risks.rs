@@ -123,9 +123,8 @@ impl Ctx<'_> {
         let what = anbiao_domain::risk_point::changes(&old.as_stored(), &v, set);
         Ok(risk_points::update(
             self.db,
-            &self.actor.scope,
             &self.actor.audit,
-            id,
+            &old,
             version,
             &v,
             &what,

@@ -162,20 +162,19 @@ pub async fn create(
     Ok(id)
 }
 
-/// Changes a point seen at `version` (the point within the scope), `what` changed in words
-/// (nothing is written when nothing changed). A point changed since is refused as stale.
-#[allow(clippy::too_many_arguments)]
+/// Changes `old`, a point the caller read within its scope, as seen at `version`; `what`
+/// changed in words (nothing is written when nothing changed). A point changed since is refused
+/// as stale, by the version read and again by the conditional update.
 pub async fn update(
     db: &Db,
-    scope: &Scope,
     actor: &Actor,
-    id: i64,
+    old: &RiskPoint,
     version: i64,
     v: &ValidPoint,
     what: &[String],
     on: Date,
 ) -> Result<(), StoreError> {
-    let old = get(db, scope, id).await?;
+    let id = old.id;
     if old.version != version {
         return Err(StoreError::Conflict(STALE.into()));
     }
