@@ -140,7 +140,11 @@ impl Ctx<'_> {
     }
 
     /// Refuses a step the actor's party does not take, audited.
-    async fn hazard_party_may(&self, object: String, step: &str) -> Result<(), ActionError> {
+    pub(crate) async fn hazard_party_may(
+        &self,
+        object: String,
+        step: &str,
+    ) -> Result<(), ActionError> {
         let rules = self.reference.authority.on(self.on);
         if let Err(r) = rules.may_take_hazard_step(self.actor.party(rules), step) {
             let why = r.to_string();

@@ -71,12 +71,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let db = open(&cli.db, &reference).await?;
             let on = date.unwrap_or_else(anbiao_actions::today);
             let report = jobs::run_daily(&db, &reference.grading, on, &instance_name()).await?;
+            let risks =
+                jobs::run_risk_checks(&db, &escalated_levels(&reference, on), on, &instance_name())
+                    .await?;
             let queued = anbiao_store::queue::work(&db, &instance_name(), on).await?;
             db.close().await;
             println!(
-                "{}：{}；到期任务 {} 项，发出提醒 {} 条{}",
+                "{}：{}；{}；到期任务 {} 项，发出提醒 {} 条{}",
                 anbiao_domain::date::format_date(on),
                 report.summary(),
+                match risks {
+                    Some(r) => format!(
+                        "风险点隐患排查逾期 {} 处（{} 家企业）",
+                        r.points, r.enterprises
+                    ),
+                    None => "风险点排查任务当日已由其他实例执行".into(),
+                },
                 queued.done,
                 queued.delivered,
                 if queued.failed > 0 {
@@ -569,6 +579,17 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
                     Ok(_) => {}
                     Err(e) => tracing::warn!("daily jobs failed: {e}"),
                 }
+                let on = jobs_state.today();
+                let escalate = escalated_levels(&jobs_state.reference, on);
+                match jobs::run_risk_checks(&jobs_db, &escalate, on, &instance).await {
+                    Ok(Some(r)) => tracing::info!(
+                        "risk checks: {} overdue at {} enterprises",
+                        r.points,
+                        r.enterprises
+                    ),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!("risk check job failed: {e}"),
+                }
                 tokio::time::sleep(every).await;
             }
         });
@@ -629,4 +650,14 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         .await?;
     db.close().await;
     Ok(())
+}
+
+/// The risk levels whose overdue checks are escalated to the officers: the two highest of the
+/// rules in force on `on` (重大 and 较大 in the shipped rules).
+fn escalated_levels(reference: &ReferenceData, on: time::Date) -> Vec<String> {
+    reference
+        .risk
+        .in_force(on)
+        .map(|set| set.levels.iter().take(2).map(|l| l.key.clone()).collect())
+        .unwrap_or_default()
 }

@@ -10,7 +10,8 @@ use anbiao_store::{Db, risk_points};
 use crate::demo::ctx;
 
 /// One point: name, kind, location, hazards, accident types, exposed, method, factors,
-/// direct condition, control level ("" for the level's default), responsible, measures.
+/// direct condition, control level ("" for the level's default), responsible, measures by kind
+/// (one check item per line).
 type Line = (
     &'static str,
     &'static str,
@@ -23,7 +24,7 @@ type Line = (
     Option<&'static str>,
     &'static str,
     &'static str,
-    &'static str,
+    &'static [(&'static str, &'static str)],
 );
 
 const REGISTER: [Line; 12] = [
@@ -39,7 +40,10 @@ const REGISTER: [Line; 12] = [
         Some("dust_explosion"),
         "",
         "周建华（生产副总经理）",
-        "湿式除尘器每班点检；粉尘每班清扫并记录；防爆电气；禁止明火",
+        &[
+            ("engineering", "湿式除尘器每班点检\n防爆电气"),
+            ("management", "粉尘每班清扫并记录\n禁止明火"),
+        ],
     ),
     (
         "污水处理池清淤",
@@ -53,7 +57,10 @@ const REGISTER: [Line; 12] = [
         Some("confined_space"),
         "",
         "周建华（生产副总经理）",
-        "先通风、再检测、后作业；作业审批；专人监护；配备正压式呼吸器",
+        &[
+            ("management", "先通风、再检测、后作业\n作业审批\n专人监护"),
+            ("ppe", "配备正压式呼吸器"),
+        ],
     ),
     (
         "冲压车间 250吨冲床",
@@ -67,7 +74,10 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "陈立新（冲压车间主任）",
-        "双手按钮；光电保护每班点检；模具更换挂牌上锁",
+        &[
+            ("engineering", "双手按钮"),
+            ("management", "光电保护每班点检\n模具更换挂牌上锁"),
+        ],
     ),
     (
         "喷漆房",
@@ -81,7 +91,10 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "陈立新（涂装车间主任）",
-        "防爆风机联锁；可燃气体报警；静电接地每月检测",
+        &[(
+            "engineering",
+            "防爆风机联锁\n可燃气体报警\n静电接地每月检测",
+        )],
     ),
     (
         "空压机储气罐",
@@ -95,7 +108,10 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "沈国平（设备科长）",
-        "安全阀年度校验；压力表半年校验；每日排污",
+        &[
+            ("engineering", "安全阀年度校验\n压力表半年校验"),
+            ("management", "每日排污"),
+        ],
     ),
     (
         "桥式起重机吊装",
@@ -109,7 +125,10 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "沈国平（设备科长）",
-        "持证司索指挥；吊索具每日检查；吊物下方禁止站人",
+        &[
+            ("management", "吊索具每日检查\n吊物下方禁止站人"),
+            ("training", "持证司索指挥"),
+        ],
     ),
     (
         "危险化学品仓库",
@@ -123,7 +142,11 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "顾晓燕（安全科长）",
-        "分类分区存放；防爆照明；泄漏应急物资；双人双锁",
+        &[
+            ("engineering", "防爆照明"),
+            ("management", "分类分区存放\n双人双锁"),
+            ("emergency", "泄漏应急物资"),
+        ],
     ),
     (
         "设备登高检修",
@@ -137,7 +160,11 @@ const REGISTER: [Line; 12] = [
         None,
         "workshop",
         "沈国平（设备科长）",
-        "高处作业审批；安全带高挂低用；检修前检查护栏",
+        &[
+            ("engineering", "检修前检查护栏"),
+            ("management", "高处作业审批"),
+            ("ppe", "安全带高挂低用"),
+        ],
     ),
     (
         "焊接工位",
@@ -151,7 +178,10 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "陈立新（结构件车间主任）",
-        "局部排烟；作业前清理可燃物；焊机接地检查",
+        &[
+            ("engineering", "局部排烟\n焊机接地检查"),
+            ("management", "作业前清理可燃物"),
+        ],
     ),
     (
         "配电室",
@@ -165,7 +195,11 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "王强（电工班长）",
-        "持证电工操作；绝缘用具半年检测；挡鼠板",
+        &[
+            ("engineering", "挡鼠板"),
+            ("management", "绝缘用具半年检测"),
+            ("training", "持证电工操作"),
+        ],
     ),
     (
         "叉车厂内运输",
@@ -179,7 +213,11 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "李卫东（物流班长）",
-        "限速5公里；人车分流标线；持证驾驶",
+        &[
+            ("engineering", "人车分流标线"),
+            ("management", "限速5公里"),
+            ("training", "持证驾驶"),
+        ],
     ),
     (
         "数控车床操作",
@@ -193,7 +231,11 @@ const REGISTER: [Line; 12] = [
         None,
         "",
         "张海峰（机加工班长）",
-        "禁止戴手套操作；防护罩联锁；岗位安全操作卡",
+        &[
+            ("engineering", "防护罩联锁"),
+            ("training", "岗位安全操作卡"),
+            ("ppe", "禁止戴手套操作"),
+        ],
     ),
 ];
 
@@ -239,10 +281,99 @@ pub async fn tell(
             direct: l.8.iter().map(|s| s.to_string()).collect(),
             control_level: l.9.into(),
             responsible: l.10.into(),
-            measures: l.11.into(),
+            measures: l
+                .11
+                .iter()
+                .map(|(k, t)| (k.to_string(), t.to_string()))
+                .collect(),
         };
         ctx(db, reference, &actor, on).add_risk_point(&d).await?;
         n += 1;
     }
+    checks(db, reference, &actor, today).await?;
     Ok(n)
+}
+
+/// The points whose checks lapse in the demo: the paint shop's monthly check (due within the
+/// last five weeks) and the forklift's daily checks of the last four days were not recorded.
+const LAPSED: [(&str, i64); 2] = [("喷漆房", 35), ("叉车厂内运输", 4)];
+/// The check that failed: the press's light curtain found bypassed (an open hazard at it).
+const FAILED: (&str, &str, &str) = (
+    "冲压车间 250吨冲床",
+    "光电保护每班点检",
+    "光电保护装置被短接，点检记录缺失三天",
+);
+
+/// Each point's checks from its identification to today, on the day each task fell due, by
+/// the person responsible; the lapsed ones stop early and the daily job escalates them.
+async fn checks(
+    db: &Db,
+    reference: &ReferenceData,
+    actor: &Acting,
+    today: time::Date,
+) -> anyhow::Result<()> {
+    use anbiao_domain::date::format_date;
+    use anbiao_domain::risk_check::{CheckDraft, ItemDraft};
+    let Scope::Enterprise { id } = actor.scope else {
+        return Ok(());
+    };
+    let points = risk_points::of_enterprise(db, &Scope::City, id).await?;
+    let mut failed_once = false;
+    for p in points {
+        let stop = LAPSED
+            .iter()
+            .find(|(name, _)| *name == p.name)
+            .map_or(today, |(_, days)| today - time::Duration::days(*days));
+        let checker = p
+            .responsible
+            .split(['（', '('])
+            .next()
+            .unwrap_or("")
+            .to_string();
+        for _ in 0..400 {
+            let point = risk_points::get(db, &Scope::City, p.id).await?;
+            let Some(due) = point.due() else { break };
+            if due > stop {
+                break;
+            }
+            let cx = ctx(db, reference, actor, due);
+            let task = cx.risk_check_task(p.id).await?;
+            let fail_at =
+                (!failed_once && p.name == FAILED.0 && due > today - time::Duration::days(30))
+                    .then(|| task.items.iter().position(|i| i.text == FAILED.1))
+                    .flatten();
+            let items = (0..task.items.len())
+                .map(|i| {
+                    if Some(i) == fail_at {
+                        ItemDraft {
+                            result: "fail".into(),
+                            note: FAILED.2.into(),
+                            level: "general".into(),
+                            item_key: String::new(),
+                            deadline: format_date(due + time::Duration::days(7)),
+                        }
+                    } else {
+                        ItemDraft {
+                            result: "pass".into(),
+                            ..Default::default()
+                        }
+                    }
+                })
+                .collect();
+            failed_once |= fail_at.is_some();
+            let d = CheckDraft {
+                due: format_date(due),
+                checker: checker.clone(),
+                items,
+            };
+            cx.record_risk_check(p.id, &d).await?;
+        }
+    }
+    let escalate: Vec<String> = reference
+        .risk
+        .in_force(today)
+        .map(|s| s.levels.iter().take(2).map(|l| l.key.clone()).collect())
+        .unwrap_or_default();
+    anbiao_store::risk_checks::mark_overdue(db, today, &escalate).await?;
+    Ok(())
 }

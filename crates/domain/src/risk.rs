@@ -33,6 +33,8 @@ const MAX_DECIMALS: usize = 4;
 const MAX_INTEGER_DIGITS: usize = 9;
 /// Factors a method may multiply (keeps the exact product within i128).
 const MAX_FACTORS: usize = 6;
+/// The longest check period a level of control may have (a year and a day).
+const MAX_CHECK_DAYS: u32 = 366;
 
 /// What of a user's input an error message repeats: the first 20 characters.
 pub fn shown(s: &str) -> String {
@@ -148,6 +150,35 @@ pub struct RiskLevel {
 pub struct ControlLevel {
     pub key: String,
     pub name: String,
+    /// How often the risks this level controls are checked (隐患排查周期), in days: a check task
+    /// falls due this many days after the last.
+    pub check_every_days: u32,
+    /// The period in words: 每月、每周、每日.
+    pub check: String,
+}
+
+/// A kind of control measure (管控措施类别): engineering, management, training, personal
+/// protection, emergency; the columns of the graded control list.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureKind {
+    pub key: String,
+    pub name: String,
+}
+
+/// Where the check periods of the levels of control come from.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRule {
+    pub source: String,
+    pub confidence: String,
+}
+
+impl CheckRule {
+    /// Whether users are shown 待核对 beside it.
+    pub fn to_be_checked(&self) -> bool {
+        self.confidence.starts_with("recalled") || self.confidence == "placeholder"
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +262,8 @@ struct RawSet {
     direct: Vec<Direct>,
     #[serde(default)]
     checklist: Vec<RiskChecklist>,
+    measure: Vec<MeasureKind>,
+    checks: CheckRule,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -304,6 +337,10 @@ pub struct RiskSet {
     pub direct: Vec<Direct>,
     /// Checklists shown with the register (八必须).
     pub checklists: Vec<RiskChecklist>,
+    /// The kinds of control measure, in the order of the control list's columns.
+    pub measures: Vec<MeasureKind>,
+    /// Where the check periods come from.
+    pub checks: CheckRule,
 }
 
 /// Why an assessment was refused.
@@ -428,6 +465,18 @@ impl RiskSet {
 
     pub fn control(&self, key: &str) -> Option<&ControlLevel> {
         self.controls.iter().find(|c| c.key == key)
+    }
+
+    pub fn measure(&self, key: &str) -> Option<&MeasureKind> {
+        self.measures.iter().find(|m| m.key == key)
+    }
+
+    /// The rule that set a level of control's check period, for the record of a check.
+    pub fn check_rule(&self, control: &ControlLevel) -> String {
+        format!(
+            "{}@{}#checks.{}（{}，{}）",
+            self.id, self.version, control.key, control.name, control.check
+        )
     }
 
     fn rule(&self, rule: String) -> RuleRef {
@@ -650,7 +699,22 @@ fn parse_set(s: RawSet) -> Result<RiskSet, String> {
         if s.control[..i].iter().any(|o| o.key == c.key) {
             return Err(format!("{name}：管控层级“{}”重复", c.key));
         }
+        if !(1..=MAX_CHECK_DAYS).contains(&c.check_every_days) {
+            return Err(format!(
+                "{name}：{}的排查周期应为 1 至 {MAX_CHECK_DAYS} 天",
+                c.name
+            ));
+        }
     }
+    if s.measure.is_empty() {
+        return Err(format!("{name}：管控措施类别不能为空"));
+    }
+    for (i, m) in s.measure.iter().enumerate() {
+        if s.measure[..i].iter().any(|o| o.key == m.key) {
+            return Err(format!("{name}：管控措施类别“{}”重复", m.key));
+        }
+    }
+    confidence_ok(&name, "排查周期", &s.checks.confidence)?;
     for (i, l) in s.level.iter().enumerate() {
         if s.level[..i].iter().any(|o| o.key == l.key) {
             return Err(format!("{name}：风险等级“{}”重复", l.key));
@@ -769,6 +833,8 @@ fn parse_set(s: RawSet) -> Result<RiskSet, String> {
         methods,
         direct: s.direct,
         checklists: s.checklist,
+        measures: s.measure,
+        checks: s.checks,
     })
 }
 

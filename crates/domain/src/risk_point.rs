@@ -60,8 +60,8 @@ pub struct PointDraft {
     /// The level of control (管控层级); empty takes the level's default.
     pub control_level: String,
     pub responsible: String,
-    /// The control measures (管控措施), in words.
-    pub measures: String,
+    /// The control measures (管控措施) as (kind key, text); a kind left empty has none.
+    pub measures: Vec<(String, String)>,
 }
 
 /// A risk point that passed every check, with its assessment.
@@ -77,8 +77,61 @@ pub struct ValidPoint {
     /// The key of the level of control.
     pub control_level: String,
     pub responsible: String,
-    pub measures: String,
+    /// In the order of the rules' kinds, only the kinds with a measure.
+    pub measures: Vec<Measure>,
 }
+
+/// A control measure of one kind, in words; each line is an item of the hazard-check list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Measure {
+    pub kind: String,
+    pub text: String,
+}
+
+/// The measures as stored: a JSON array of `{"kind", "text"}`.
+pub fn stored_measures(ms: &[Measure]) -> String {
+    serde_json::to_string(ms).unwrap_or_else(|_| "[]".into())
+}
+
+/// The measures a stored value holds; text written before measures had kinds reads as one
+/// measure without a kind.
+pub fn read_measures(stored: &str) -> Vec<Measure> {
+    let t = stored.trim();
+    if t.is_empty() {
+        return Vec::new();
+    }
+    serde_json::from_str(t).unwrap_or_else(|_| {
+        vec![Measure {
+            kind: String::new(),
+            text: t.to_string(),
+        }]
+    })
+}
+
+/// The name of a measure's kind (管控措施 for one without a kind or of a kind the rules no
+/// longer name).
+pub fn measure_name(set: &RiskSet, kind: &str) -> String {
+    set.measure(kind)
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| "管控措施".into())
+}
+
+/// The measures in words: 工程技术措施：…；管理措施：….
+pub fn measures_words(set: &RiskSet, ms: &[Measure]) -> String {
+    ms.iter()
+        .map(|m| {
+            format!(
+                "{}：{}",
+                measure_name(set, &m.kind),
+                m.text.replace('\n', "；")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// The most lines of one measure that become check items.
+pub const MAX_ITEMS_PER_MEASURE: usize = 20;
 
 /// What is wrong with a draft, and on which field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -215,13 +268,46 @@ impl PointDraft {
             limits::TITLE,
             true,
         )?;
-        let measures = clean(
-            "measures",
-            "管控措施",
-            &self.measures,
-            limits::DESCRIPTION,
-            false,
-        )?;
+        let mut measures = Vec::new();
+        for (k, _) in &self.measures {
+            if set.measure(k.trim()).is_none() {
+                return Err(bad(
+                    "measures",
+                    format!("管控措施类别“{}”未在风险分级规则中规定", shown(k)),
+                ));
+            }
+        }
+        for kind in &set.measures {
+            let mut lines = Vec::new();
+            for (_, text) in self.measures.iter().filter(|(k, _)| k.trim() == kind.key) {
+                for line in text.lines() {
+                    let line = text::clean(line);
+                    if !line.is_empty() {
+                        lines.push(line);
+                    }
+                }
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            if lines.len() > MAX_ITEMS_PER_MEASURE {
+                return Err(bad(
+                    "measures",
+                    format!("{}至多写 {MAX_ITEMS_PER_MEASURE} 条（每行一条）", kind.name),
+                ));
+            }
+            let text = lines.join("\n");
+            if text.chars().count() > limits::DESCRIPTION {
+                return Err(bad(
+                    "measures",
+                    format!("{}不能超过 {} 个字", kind.name, limits::DESCRIPTION),
+                ));
+            }
+            measures.push(Measure {
+                kind: kind.key.clone(),
+                text,
+            });
+        }
         Ok(ValidPoint {
             name,
             kind,
@@ -255,6 +341,7 @@ pub struct Stored<'a> {
     pub direct: &'a str,
     pub control_level: &'a str,
     pub responsible: &'a str,
+    /// As stored (JSON).
     pub measures: &'a str,
 }
 
@@ -300,7 +387,11 @@ pub fn changes(old: &Stored<'_>, v: &ValidPoint, set: &RiskSet) -> Vec<String> {
         &control(&v.control_level),
     );
     diff("责任人", old.responsible, &v.responsible);
-    diff("管控措施", old.measures, &v.measures);
+    diff(
+        "管控措施",
+        &measures_words(set, &read_measures(old.measures)),
+        &measures_words(set, &v.measures),
+    );
     let level = |k: &str| {
         set.level(k)
             .map(|l| l.name.clone())
@@ -354,7 +445,10 @@ mod tests {
             direct: vec![],
             control_level: String::new(),
             responsible: "周建华".into(),
-            measures: "双手按钮；光电保护每班点检".into(),
+            measures: vec![
+                ("engineering".into(), "双手按钮\n 光电保护装置 \n\n".into()),
+                ("management".into(), "光电保护每班点检".into()),
+            ],
         }
     }
 
@@ -373,6 +467,45 @@ mod tests {
             d.validate(&set()).expect("valid").control_level,
             "department"
         );
+    }
+
+    #[test]
+    fn measures_keep_their_kinds_in_the_rules_order_one_item_per_line() {
+        let s = set();
+        let mut d = draft();
+        d.measures.reverse();
+        let v = d.validate(&s).expect("valid");
+        assert_eq!(
+            v.measures,
+            [
+                Measure {
+                    kind: "engineering".into(),
+                    text: "双手按钮\n光电保护装置".into()
+                },
+                Measure {
+                    kind: "management".into(),
+                    text: "光电保护每班点检".into()
+                }
+            ]
+        );
+        let stored = stored_measures(&v.measures);
+        assert_eq!(read_measures(&stored), v.measures);
+        assert_eq!(
+            measures_words(&s, &v.measures),
+            "工程技术措施：双手按钮；光电保护装置；管理措施：光电保护每班点检"
+        );
+        // Text written before measures had kinds reads as one measure.
+        assert_eq!(
+            measures_words(&s, &read_measures("设置防护栏")),
+            "管控措施：设置防护栏"
+        );
+        assert!(read_measures(" ").is_empty());
+        d.measures = vec![(
+            "management".into(),
+            "检查\n".repeat(MAX_ITEMS_PER_MEASURE + 1),
+        )];
+        let e = d.validate(&s).expect_err("too many lines");
+        assert!(e.message.contains("至多写 20 条"), "{e}");
     }
 
     #[test]
@@ -407,7 +540,7 @@ mod tests {
             direct: "",
             control_level: &v.control_level,
             responsible: &v.responsible,
-            measures: &v.measures,
+            measures: &stored_measures(&v.measures),
         };
         assert!(
             changes(&stored, &same, &s).is_empty(),
@@ -455,6 +588,11 @@ mod tests {
                 Box::new(|d| d.control_level = "squad".into()),
                 "control_level",
                 "未在风险分级规则中规定",
+            ),
+            (
+                Box::new(|d| d.measures.push(("fence".into(), "围栏".into()))),
+                "measures",
+                "管控措施类别“fence”未在风险分级规则中规定",
             ),
             (
                 Box::new(|d| d.responsible.clear()),

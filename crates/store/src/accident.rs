@@ -77,6 +77,20 @@ pub async fn record(
             a.direct_loss_yuan
         ));
     audit_log::append_tx(&mut tx, actor, &ev).await?;
+    // After an accident the enterprise's risk points are identified and assessed again.
+    const REASSESS: &str = "UPDATE risk_point SET reassess = $1 WHERE enterprise_id = $2";
+    let why = format!(
+        "{} 发生事故（死亡 {} 人、重伤 {} 人），应重新辨识评价",
+        format_date(a.occurred_on),
+        a.deaths,
+        a.serious_injuries
+    );
+    with_tx!(&mut tx, |c| sqlx::query(REASSESS)
+        .bind(&why)
+        .bind(enterprise_id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     tx.commit().await?;
     Ok(id)
 }

@@ -205,7 +205,7 @@ pub async fn record(
             .map(|_| ()))?;
     }
     for (f, c) in n.findings.iter().zip(&checked) {
-        hazards::register_tx(&mut tx, actor, f, c, Some(id)).await?;
+        hazards::register_tx(&mut tx, actor, f, c, Some(id), None).await?;
     }
     let ev = Event::new(
         "inspection.record",

@@ -93,6 +93,39 @@ pub async fn run_daily(
     Ok(report)
 }
 
+/// The daily job of risk-point checks.
+pub const DAILY_RISK_CHECKS: &str = "risk_checks.daily";
+
+/// Runs the daily job of risk-point checks for business day `on`, unless it ran already: the
+/// check tasks fallen overdue are marked, counted and escalated (the officers are told of those
+/// at a level in `escalate`). None when another run had the day.
+pub async fn run_risk_checks(
+    db: &Db,
+    escalate: &[String],
+    on: Date,
+    instance: &str,
+) -> Result<Option<crate::risk_checks::OverdueReport>, StoreError> {
+    if !claim(db, DAILY_RISK_CHECKS, on, instance).await? {
+        return Ok(None);
+    }
+    let report = crate::risk_checks::mark_overdue(db, on, escalate).await?;
+    const DONE: &str =
+        "UPDATE job_run SET finished_at = $1, summary = $2 WHERE job = $3 AND day = $4";
+    let summary = format!(
+        "风险点隐患排查逾期 {} 处（{} 家企业），发出提醒 {} 条",
+        report.points, report.enterprises, report.notices
+    );
+    with_pool!(db, |p| sqlx::query(DONE)
+        .bind(now_secs())
+        .bind(&summary)
+        .bind(DAILY_RISK_CHECKS)
+        .bind(format_date(on))
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+    Ok(Some(report))
+}
+
 /// A recorded run.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct JobRun {

@@ -26,6 +26,7 @@ pub mod programme;
 pub mod quality;
 pub mod queue;
 pub mod reference;
+pub mod risk_checks;
 pub mod risk_points;
 mod rows;
 pub mod seed;

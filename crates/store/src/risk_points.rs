@@ -5,7 +5,8 @@
 
 use anbiao_domain::Scope;
 use anbiao_domain::date::format_date;
-use anbiao_domain::risk_point::ValidPoint;
+use anbiao_domain::date::parse_date;
+use anbiao_domain::risk_point::{Measure, ValidPoint, read_measures, stored_measures};
 use serde::Serialize;
 use time::Date;
 
@@ -45,6 +46,12 @@ pub struct RiskPoint {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// The due day of the current check task.
+    pub next_check_due: String,
+    /// The day the daily job found the current task overdue (and escalated it).
+    pub check_overdue_since: Option<String>,
+    /// Why the point is to be assessed again; empty when it is not.
+    pub reassess: String,
 }
 
 impl RiskPoint {
@@ -75,12 +82,21 @@ impl RiskPoint {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
+
+    pub fn measures(&self) -> Vec<Measure> {
+        read_measures(&self.measures)
+    }
+
+    /// The due day of the current check task (None for a point written before tasks).
+    pub fn due(&self) -> Option<Date> {
+        parse_date(&self.next_check_due)
+    }
 }
 
 const COLUMNS: &str = "p.id, p.enterprise_id, p.region_code, p.name, p.kind, p.location, p.hazards, \
     p.accident_types, p.exposed, p.method, p.factors, p.direct, p.score, p.level, p.rule, p.words, \
     p.control_level, p.responsible, p.measures, p.assessed_on, p.created_by, p.created_at, \
-    p.updated_at, p.version";
+    p.updated_at, p.version, p.next_check_due, p.check_overdue_since, p.reassess";
 
 const STALE: &str = "风险点已被他人修改，请刷新后重试";
 
@@ -92,6 +108,7 @@ struct Stored {
     factors: String,
     direct: String,
     accident_types: String,
+    measures: String,
 }
 
 fn stored(v: &ValidPoint) -> Stored {
@@ -99,10 +116,12 @@ fn stored(v: &ValidPoint) -> Stored {
         factors: anbiao_domain::risk_point::stored_factors(v),
         direct: v.assessment.direct_keys.join(","),
         accident_types: v.accident_types.join("、"),
+        measures: stored_measures(&v.measures),
     }
 }
 
-/// Adds a point to an enterprise's register (the enterprise within the scope).
+/// Adds a point to an enterprise's register (the enterprise within the scope), its first check
+/// task due on `due`.
 pub async fn create(
     db: &Db,
     scope: &Scope,
@@ -110,6 +129,7 @@ pub async fn create(
     enterprise_id: i64,
     v: &ValidPoint,
     on: Date,
+    due: Date,
 ) -> Result<i64, StoreError> {
     let e = enterprise::get(db, scope, enterprise_id).await?;
     let s = stored(v);
@@ -117,9 +137,9 @@ pub async fn create(
     let mut tx = db.begin().await?;
     const SQL: &str = "INSERT INTO risk_point (enterprise_id, region_code, name, kind, location, hazards, \
         accident_types, exposed, method, factors, direct, score, level, rule, words, control_level, \
-        responsible, measures, assessed_on, created_by, created_at, updated_at) \
+        responsible, measures, assessed_on, created_by, created_at, updated_at, next_check_due) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-        $20, $21, $21) RETURNING id";
+        $20, $21, $21, $22) RETURNING id";
     let id: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
         .bind(enterprise_id)
         .bind(&e.region_code)
@@ -138,10 +158,11 @@ pub async fn create(
         .bind(v.assessment.words())
         .bind(&v.control_level)
         .bind(&v.responsible)
-        .bind(&v.measures)
+        .bind(&s.measures)
         .bind(format_date(on))
         .bind(&actor.username)
         .bind(now)
+        .bind(format_date(due))
         .fetch_one(c)
         .await)?;
     tally_tx(&mut tx, enterprise_id, &e.region_code, ANY_LEVEL, 1).await?;
@@ -153,6 +174,9 @@ pub async fn create(
         1,
     )
     .await?;
+    if v.measures.is_empty() {
+        tally_tx(&mut tx, enterprise_id, &e.region_code, UNCONTROLLED, 1).await?;
+    }
     let note = format!("辨识风险点“{}”：{}", v.name, v.assessment.words());
     event(&mut tx, actor, id, "create", &note, on).await?;
     let ev =
@@ -163,8 +187,10 @@ pub async fn create(
 }
 
 /// Changes `old`, a point the caller read within its scope, as seen at `version`; `what`
-/// changed in words (nothing is written when nothing changed). A point changed since is refused
-/// as stale, by the version read and again by the conditional update.
+/// changed in words (nothing is written when nothing changed), its check task now due on
+/// `due`. A change is a re-assessment: a pending call for one is answered. A point changed since
+/// is refused as stale, by the version read and again by the conditional update.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &Db,
     actor: &Actor,
@@ -173,12 +199,13 @@ pub async fn update(
     v: &ValidPoint,
     what: &[String],
     on: Date,
+    due: Date,
 ) -> Result<(), StoreError> {
     let id = old.id;
     if old.version != version {
         return Err(StoreError::Conflict(STALE.into()));
     }
-    if what.is_empty() {
+    if what.is_empty() && old.reassess.is_empty() {
         return Ok(());
     }
     let s = stored(v);
@@ -186,7 +213,8 @@ pub async fn update(
     const SQL: &str = "UPDATE risk_point SET name = $1, kind = $2, location = $3, hazards = $4, \
         accident_types = $5, exposed = $6, method = $7, factors = $8, direct = $9, score = $10, \
         level = $11, rule = $12, words = $13, control_level = $14, responsible = $15, measures = $16, \
-        assessed_on = $17, updated_at = $18, version = version + 1 WHERE id = $19 AND version = $20";
+        assessed_on = $17, updated_at = $18, next_check_due = $21, reassess = '', version = version + 1 \
+        WHERE id = $19 AND version = $20";
     let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(&v.name)
         .bind(v.kind.key())
@@ -203,11 +231,12 @@ pub async fn update(
         .bind(v.assessment.words())
         .bind(&v.control_level)
         .bind(&v.responsible)
-        .bind(&v.measures)
+        .bind(&s.measures)
         .bind(format_date(on))
         .bind(now_secs())
         .bind(id)
         .bind(version)
+        .bind(format_date(due))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -218,6 +247,22 @@ pub async fn update(
         let (e, region) = (old.enterprise_id, old.region_code.as_str());
         tally_tx(&mut tx, e, region, &old.level, -1).await?;
         tally_tx(&mut tx, e, region, &v.assessment.level, 1).await?;
+    }
+    let was_uncontrolled = old.measures().is_empty();
+    if was_uncontrolled != v.measures.is_empty() {
+        let delta = if was_uncontrolled { -1 } else { 1 };
+        tally_tx(
+            &mut tx,
+            old.enterprise_id,
+            &old.region_code,
+            UNCONTROLLED,
+            delta,
+        )
+        .await?;
+    }
+    let mut what = what.to_vec();
+    if !old.reassess.is_empty() {
+        what.push(format!("已按要求重新评价（{}）", old.reassess));
     }
     let note = format!("修改风险点“{}”：{}", v.name, what.join("；"));
     event(&mut tx, actor, id, "update", &note, on).await?;
@@ -231,7 +276,7 @@ pub async fn update(
     Ok(())
 }
 
-async fn event(
+pub(crate) async fn event(
     tx: &mut crate::db::Tx,
     actor: &Actor,
     point_id: i64,
@@ -317,10 +362,14 @@ pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<PointEvent>, 
 
 /// The level key the sums use for "any level" (an enterprise with a register at all).
 pub const ANY_LEVEL: &str = "*";
+/// The key the sums use for points whose check task is overdue.
+pub const OVERDUE: &str = "*overdue";
+/// The key the sums use for points without any control measure.
+pub const UNCONTROLLED: &str = "*uncontrolled";
 
 /// Adds `delta` points of `level` to the enterprise's count and to its region's sums; the
 /// region's enterprise count moves when the enterprise's count leaves or reaches zero.
-async fn tally_tx(
+pub(crate) async fn tally_tx(
     tx: &mut crate::db::Tx,
     enterprise_id: i64,
     region_code: &str,

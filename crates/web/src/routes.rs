@@ -310,6 +310,13 @@ pub fn table() -> Table {
         .get("/risks/{id}", Perm(ViewRisks), risks::detail)
         .get("/risks/{id}/edit", Perm(KeepRisks), risks::edit_form)
         .post("/risks/{id}", Perm(KeepRisks), risks::update)
+        .get(
+            "/enterprises/{id}/risk-checks",
+            Perm(ViewRisks),
+            risks::check_tasks,
+        )
+        .get("/risks/{id}/check", Perm(KeepRisks), risks::check_form)
+        .post("/risks/{id}/check", Perm(KeepRisks), risks::record_check)
         .post("/enforcement", Perm(Enforce), enforcement::decide)
         .get("/violations", Perm(ViewViolations), enforcement::list)
         .post(

@@ -70,6 +70,8 @@ pub struct Hazard {
     pub created_by: String,
     pub version: i64,
     pub inspection_id: Option<i64>,
+    /// The risk point it was found at, if any.
+    pub risk_point_id: Option<i64>,
 }
 
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Hazard
@@ -105,6 +107,7 @@ where
             created_by: row.try_get("created_by")?,
             version: row.try_get("version")?,
             inspection_id: row.try_get("inspection_id")?,
+            risk_point_id: row.try_get("risk_point_id")?,
         })
     }
 }
@@ -132,7 +135,7 @@ impl Hazard {
 const COLUMNS: &str = "h.id, h.enterprise_id, h.region_code, h.source, h.level, h.standard_id, h.item_key, \
     h.description, h.found_on, h.deadline, h.state, h.plan_measures, h.plan_responsible, h.plan_funds_yuan, \
     h.plan_deadline, h.plan_contingency, h.rectified_on, h.closed_on, h.closed_by, h.created_by, h.version, \
-    h.inspection_id";
+    h.inspection_id, h.risk_point_id";
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -286,23 +289,25 @@ pub async fn register(
 ) -> Result<i64, StoreError> {
     let c = check(db, scope, book, n).await?;
     let mut tx = db.begin().await?;
-    let id = register_tx(&mut tx, actor, n, &c, None).await?;
+    let id = register_tx(&mut tx, actor, n, &c, None, None).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Writes a checked hazard in `tx` (found on inspection `inspection_id`, if any), with its
-/// event, its audit entry and the reminder and escalation jobs of its deadline.
+/// Writes a checked hazard in `tx` (found on inspection `inspection_id` or at risk point
+/// `risk_point_id`, if any), with its event, its audit entry and the reminder and escalation
+/// jobs of its deadline.
 pub async fn register_tx(
     tx: &mut Tx,
     actor: &Actor,
     n: &NewHazard<'_>,
     c: &Checked,
     inspection_id: Option<i64>,
+    risk_point_id: Option<i64>,
 ) -> Result<i64, StoreError> {
     const SQL: &str = "INSERT INTO hazard (enterprise_id, region_code, source, level, standard_id, item_key, \
-        description, found_on, deadline, state, created_by, created_at, inspection_id) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12) RETURNING id";
+        description, found_on, deadline, state, created_by, created_at, inspection_id, risk_point_id) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13) RETURNING id";
     let id: i64 = with_tx!(tx, |c2| sqlx::query_scalar(SQL)
         .bind(n.enterprise_id)
         .bind(&c.region_code)
@@ -316,6 +321,7 @@ pub async fn register_tx(
         .bind(&actor.username)
         .bind(now_secs())
         .bind(inspection_id)
+        .bind(risk_point_id)
         .fetch_one(c2)
         .await)?;
     if let Some(p) = n.photo {

@@ -42,9 +42,27 @@ pub struct RiskPointView {
     /// The key of the level of control, e.g. company.
     pub control_level: String,
     pub responsible: String,
-    pub measures: String,
+    /// The control measures by kind (engineering, management, training, ppe, emergency under
+    /// the shipped rules; empty for text written before measures had kinds); each line is an
+    /// item of the hazard-check list.
+    pub measures: Vec<MeasureView>,
     pub assessed_on: String,
+    /// The due day of the current check task.
+    pub next_check_due: String,
+    /// The day the daily job found the current task overdue, if it is.
+    pub check_overdue_since: Option<String>,
+    /// Why the point is to be assessed again; empty when it is not.
+    pub reassess: String,
     pub version: i64,
+}
+
+/// A control measure of one kind.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeasureView {
+    pub kind: String,
+    /// The kind's name, e.g. 工程技术措施.
+    pub name: String,
+    pub text: String,
 }
 
 /// An enterprise's register.
@@ -57,12 +75,19 @@ pub struct RiskRegisterView {
 
 fn view(state: &AppState, p: RiskPoint) -> RiskPointView {
     let on = state.today();
-    let level = state
-        .reference
-        .risk
-        .in_force(on)
-        .ok()
-        .and_then(|s| s.level(&p.level).cloned());
+    let set = state.reference.risk.in_force(on).ok();
+    let level = set.and_then(|s| s.level(&p.level).cloned());
+    let measures = p
+        .measures()
+        .into_iter()
+        .map(|m| MeasureView {
+            name: set
+                .map(|s| anbiao_domain::risk_point::measure_name(s, &m.kind))
+                .unwrap_or_default(),
+            kind: m.kind,
+            text: m.text,
+        })
+        .collect();
     RiskPointView {
         factors: p.factor_pairs().into_iter().collect(),
         accident_types: p
@@ -86,8 +111,11 @@ fn view(state: &AppState, p: RiskPoint) -> RiskPointView {
         words: p.words,
         control_level: p.control_level,
         responsible: p.responsible,
-        measures: p.measures,
+        measures,
         assessed_on: p.assessed_on,
+        next_check_due: p.next_check_due,
+        check_overdue_since: p.check_overdue_since,
+        reassess: p.reassess,
         version: p.version,
     }
 }
@@ -118,7 +146,8 @@ pub struct RiskFigureView {
     /// The region's name on the day.
     pub region: String,
     /// The level's key (major, high, medium, low under the shipped rules); `*` for any level:
-    /// the enterprises with a register at all.
+    /// the enterprises with a register at all; `*overdue` for points whose check task is
+    /// overdue; `*uncontrolled` for points without any control measure.
     pub level: String,
     pub enterprises: i64,
     pub points: i64,
@@ -129,7 +158,8 @@ pub struct RiskFigureView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RiskSummaryView {
     pub figures: Vec<RiskFigureView>,
-    /// Per level key, the enterprise ids with points of it, most points first (at most 100).
+    /// Per level key (and `*overdue`, `*uncontrolled`), the enterprise ids with such points,
+    /// most points first (at most 100).
     pub enterprises: std::collections::BTreeMap<String, Vec<i64>>,
 }
 

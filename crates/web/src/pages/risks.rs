@@ -11,7 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 
 use anbiao_domain::Permission;
 use anbiao_domain::risk::RiskSet;
-use anbiao_domain::risk_point::{PointDraft, PointKind};
+use anbiao_domain::risk_check::{CheckDraft, ItemDraft};
+use anbiao_domain::risk_point::{PointDraft, PointKind, measure_name};
 use anbiao_store::risk_points::{self, PointEvent, RiskPoint};
 
 use crate::AppState;
@@ -36,6 +37,10 @@ pub struct PointRow {
     pub colour: String,
     pub control: String,
     pub responsible: String,
+    /// The point is to be assessed again.
+    pub reassess: bool,
+    /// The point has no control measure.
+    pub uncontrolled: bool,
 }
 
 /// A level with its colour and how many points of the register hold it.
@@ -70,6 +75,8 @@ fn row(set: &RiskSet, p: &RiskPoint) -> PointRow {
             .map(|c| c.name.clone())
             .unwrap_or_else(|| p.control_level.clone()),
         responsible: p.responsible.clone(),
+        reassess: !p.reassess.is_empty(),
+        uncontrolled: p.measures().is_empty(),
     }
 }
 
@@ -84,6 +91,8 @@ struct RegisterPage {
     can_keep: bool,
     rules: String,
     checklists: Vec<anbiao_domain::risk::RiskChecklist>,
+    /// Points whose check task is overdue.
+    overdue: usize,
 }
 
 /// `GET /enterprises/{id}/risks`: the register, highest level first.
@@ -119,6 +128,10 @@ pub async fn register(
         can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(id),
         rules: format!("{}@{}", set.id, set.version),
         checklists: set.checklists.clone(),
+        overdue: points
+            .iter()
+            .filter(|p| p.due().is_some_and(|d| d < cx.on))
+            .count(),
     };
     Ok(Html(page.render()?))
 }
@@ -133,10 +146,27 @@ struct DetailPage {
     hazards: String,
     exposed: i64,
     words: String,
-    measures: String,
+    /// Per kind: its name and its lines.
+    measures: Vec<(String, Vec<String>)>,
     assessed_on: String,
     events: Vec<PointEvent>,
     can_keep: bool,
+    task_period: String,
+    task_due: String,
+    task_state: &'static str,
+    task_state_key: &'static str,
+    reassess: String,
+    checks: Vec<CheckView>,
+}
+
+/// A check done, as the point's page shows it.
+pub struct CheckView {
+    pub checked_on: String,
+    pub due_on: String,
+    pub control: String,
+    pub checker: String,
+    pub passed: bool,
+    pub items: Vec<anbiao_domain::risk_check::ItemResult>,
 }
 
 /// `GET /risks/{id}`
@@ -151,6 +181,12 @@ pub async fn detail(
     let set = cx.risk_rules()?;
     let file = cx.risk_point(id).await?;
     let p = &file.point;
+    let task = cx.task_of(set, p.clone());
+    let control_name = |k: &str| {
+        set.control(k)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| k.to_string())
+    };
     let page = DetailPage {
         layout: Layout::new(&u, &state, "risks"),
         p: row(set, p),
@@ -159,9 +195,35 @@ pub async fn detail(
         hazards: p.hazards.clone(),
         exposed: p.exposed,
         words: p.words.clone(),
-        measures: p.measures.clone(),
+        measures: p
+            .measures()
+            .iter()
+            .map(|m| {
+                (
+                    measure_name(set, &m.kind),
+                    m.text.lines().map(str::to_string).collect(),
+                )
+            })
+            .collect(),
         assessed_on: p.assessed_on.clone(),
         can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(p.enterprise_id),
+        task_period: format!("{}{}", task.control, task.period),
+        task_due: anbiao_domain::date::format_date(task.due),
+        task_state: task.state.label(),
+        task_state_key: task.state.key(),
+        reassess: p.reassess.clone(),
+        checks: file
+            .checks
+            .iter()
+            .map(|c| CheckView {
+                checked_on: c.checked_on.clone(),
+                due_on: c.due_on.clone(),
+                control: control_name(&c.control_level),
+                checker: c.checker.clone(),
+                passed: c.passed,
+                items: c.results(),
+            })
+            .collect(),
         events: file.events,
     };
     Ok(Html(page.render()?))
@@ -211,8 +273,15 @@ struct FormPage {
     direct: Vec<Check>,
     controls: Vec<Opt>,
     responsible: String,
-    measures: String,
+    measures: Vec<MeasureField>,
     error: Option<String>,
+}
+
+/// A kind of measure on the form.
+pub struct MeasureField {
+    pub value: String,
+    pub label: String,
+    pub text: String,
 }
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
@@ -333,7 +402,21 @@ fn form_page(
         }))
         .collect(),
         responsible: d.responsible.clone(),
-        measures: d.measures.clone(),
+        measures: set
+            .measures
+            .iter()
+            .map(|k| MeasureField {
+                value: k.key.clone(),
+                label: k.name.clone(),
+                text: d
+                    .measures
+                    .iter()
+                    .filter(|(m, _)| *m == k.key)
+                    .map(|(_, t)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            })
+            .collect(),
         error,
     }
 }
@@ -378,7 +461,14 @@ fn draft_of(pairs: &[(String, String)]) -> (PointDraft, i64) {
             direct: many("direct"),
             control_level: one("control_level"),
             responsible: one("responsible"),
-            measures: one("measures"),
+            measures: pairs
+                .iter()
+                .filter_map(|(n, v)| {
+                    n.strip_prefix("m_")
+                        .filter(|_| !v.trim().is_empty())
+                        .map(|k| (k.to_string(), v.clone()))
+                })
+                .collect(),
         },
         version,
     )
@@ -416,7 +506,19 @@ fn draft_from(set: &RiskSet, p: &RiskPoint) -> PointDraft {
             p.control_level.clone()
         },
         responsible: p.responsible.clone(),
-        measures: p.measures.clone(),
+        // Text written before measures had kinds is a management measure on the form.
+        measures: p
+            .measures()
+            .into_iter()
+            .map(|m| {
+                let kind = if m.kind.is_empty() {
+                    "management".to_string()
+                } else {
+                    m.kind
+                };
+                (kind, m.text)
+            })
+            .collect(),
     }
 }
 
@@ -533,6 +635,9 @@ pub struct SummaryRow {
     pub unit: String,
     pub cells: Vec<(i64, i64)>,
     pub with_register: i64,
+    /// Enterprises and points with overdue checks; without control measures.
+    pub overdue: (i64, i64),
+    pub uncontrolled: (i64, i64),
 }
 
 /// An enterprise on a level's list.
@@ -546,6 +651,8 @@ pub struct ListedEnterprise {
 /// A level's list of enterprises.
 pub struct LevelList {
     pub key: String,
+    /// The key without `*`, for the table's id.
+    pub anchor: String,
     pub name: String,
     pub colour: String,
     pub rows: Vec<ListedEnterprise>,
@@ -585,6 +692,8 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
         unit,
         cells: set.levels.iter().map(|l| cell(code, &l.key)).collect(),
         with_register: cell(code, risk_points::ANY_LEVEL).0,
+        overdue: cell(code, risk_points::OVERDUE),
+        uncontrolled: cell(code, risk_points::UNCONTROLLED),
     };
     let rows = units
         .iter()
@@ -595,9 +704,18 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
         .into_iter()
         .map(|(key, at)| {
             let l = set.level(&key);
+            let (name, colour) = match key.as_str() {
+                risk_points::OVERDUE => ("隐患排查逾期".to_string(), String::new()),
+                risk_points::UNCONTROLLED => ("未填管控措施的风险点".to_string(), String::new()),
+                _ => (
+                    l.map(|l| l.name.clone()).unwrap_or_default(),
+                    l.map(|l| l.colour.clone()).unwrap_or_default(),
+                ),
+            };
             LevelList {
-                name: l.map(|l| l.name.clone()).unwrap_or_default(),
-                colour: l.map(|l| l.colour.clone()).unwrap_or_default(),
+                anchor: key.trim_start_matches('*').to_string(),
+                name,
+                colour,
                 key,
                 rows: at
                     .into_iter()
@@ -629,4 +747,237 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
         limit: anbiao_actions::risks::SUMMARY_LIST,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// A task's row on the check tasks page.
+pub struct TaskRow {
+    pub id: i64,
+    pub name: String,
+    pub level: String,
+    pub level_key: String,
+    pub control: String,
+    pub period: String,
+    pub items: usize,
+    pub due: String,
+    pub state: &'static str,
+    pub state_key: &'static str,
+    pub responsible: String,
+}
+
+#[derive(Template)]
+#[template(path = "risks/checks.html")]
+struct ChecksPage {
+    layout: Layout,
+    enterprise_id: i64,
+    enterprise: String,
+    tasks: Vec<TaskRow>,
+    overdue: usize,
+    open: usize,
+    later: usize,
+    source: String,
+    to_be_checked: bool,
+    can_keep: bool,
+}
+
+/// `GET /enterprises/{id}/risk-checks`: the enterprise's check tasks, the most pressing first.
+pub async fn check_tasks(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    use anbiao_actions::risks::TaskState;
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let t = cx.risk_check_tasks(id).await?;
+    let count = |s: TaskState| t.tasks.iter().filter(|x| x.state == s).count();
+    let page = ChecksPage {
+        layout: Layout::new(&u, &state, "risks"),
+        enterprise_id: t.enterprise_id,
+        overdue: count(TaskState::Overdue),
+        open: count(TaskState::Open),
+        later: count(TaskState::Later),
+        tasks: t
+            .tasks
+            .iter()
+            .map(|x| {
+                let level = set.level(&x.point.level);
+                TaskRow {
+                    id: x.point.id,
+                    name: x.point.name.clone(),
+                    level: level
+                        .map(|l| format!("{}（{}）", l.name, l.colour))
+                        .unwrap_or_else(|| x.point.level.clone()),
+                    level_key: x.point.level.clone(),
+                    control: x.control.clone(),
+                    period: x.period.clone(),
+                    items: x.items.len(),
+                    due: anbiao_domain::date::format_date(x.due),
+                    state: x.state.label(),
+                    state_key: x.state.key(),
+                    responsible: x.point.responsible.clone(),
+                }
+            })
+            .collect(),
+        enterprise: t.enterprise,
+        source: t.source,
+        to_be_checked: t.to_be_checked,
+        can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(id),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// An item on the check form with what was entered.
+pub struct ItemField {
+    pub kind: String,
+    pub text: String,
+    pub pass: bool,
+    pub note: String,
+    pub level: String,
+    pub item_key: String,
+    pub deadline: String,
+}
+
+#[derive(Template)]
+#[template(path = "risks/check_form.html")]
+struct CheckFormPage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    level: String,
+    level_key: String,
+    control: String,
+    period: String,
+    opens: String,
+    due: String,
+    overdue: bool,
+    checker: String,
+    items: Vec<ItemField>,
+    error: Option<String>,
+}
+
+/// How long a failed item's rectification runs by default.
+const DEFAULT_DEADLINE_DAYS: i64 = 7;
+
+async fn check_form_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    d: Option<&CheckDraft>,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    use anbiao_domain::date::format_date;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let task = cx.risk_check_task(id).await?;
+    let level = set.level(&task.point.level);
+    let deadline = format_date(cx.on + time::Duration::days(DEFAULT_DEADLINE_DAYS));
+    let page = CheckFormPage {
+        layout: Layout::new(u, state, "risks"),
+        id,
+        name: task.point.name.clone(),
+        level: level
+            .map(|l| format!("{}（{}）", l.name, l.colour))
+            .unwrap_or_default(),
+        level_key: task.point.level.clone(),
+        control: task.control.clone(),
+        period: task.period.clone(),
+        opens: format_date(task.opens),
+        due: format_date(task.due),
+        overdue: task.due < cx.on,
+        checker: d
+            .map(|d| d.checker.clone())
+            .unwrap_or_else(|| u.user.display_name.clone()),
+        items: task
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let entered = d.and_then(|d| d.items.get(i));
+                ItemField {
+                    kind: item.kind_name.clone(),
+                    text: item.text.clone(),
+                    pass: entered.is_none_or(|e| e.result != "fail"),
+                    note: entered.map(|e| e.note.clone()).unwrap_or_default(),
+                    level: entered.map(|e| e.level.clone()).unwrap_or_default(),
+                    item_key: entered.map(|e| e.item_key.clone()).unwrap_or_default(),
+                    deadline: entered
+                        .map(|e| e.deadline.clone())
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or_else(|| deadline.clone()),
+                }
+            })
+            .collect(),
+        error,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /risks/{id}/check`: the enterprise's form for the current check of one of its points.
+pub async fn check_form(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    let id = parse_id(&id)?;
+    check_form_page(&state, &u, id, None, None).await
+}
+
+/// The check a posted form describes.
+fn check_draft_of(pairs: &[(String, String)]) -> CheckDraft {
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    // The items are numbered from 0; the form has at most as many as the point's measures.
+    let count = pairs
+        .iter()
+        .filter_map(|(n, _)| n.strip_prefix('r').and_then(|i| i.parse::<usize>().ok()))
+        .filter(|i| *i < MAX_CHECK_ITEMS)
+        .map(|i| i + 1)
+        .max()
+        .unwrap_or(0);
+    CheckDraft {
+        due: one("due"),
+        checker: one("checker"),
+        items: (0..count)
+            .map(|i| ItemDraft {
+                result: one(&format!("r{i}")),
+                note: one(&format!("note{i}")),
+                level: one(&format!("level{i}")),
+                item_key: one(&format!("item{i}")),
+                deadline: one(&format!("deadline{i}")),
+            })
+            .collect(),
+    }
+}
+
+/// The most items a check form is read for (five kinds of twenty lines).
+const MAX_CHECK_ITEMS: usize = 200;
+
+/// `POST /risks/{id}/check`: the check of one of the enterprise's points.
+pub async fn record_check(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let d = check_draft_of(&pairs);
+    let actor = u.acting("form");
+    let result = state
+        .ctx(&actor)
+        .record_risk_check(id, &d)
+        .await
+        .map_err(AppError::from);
+    match result {
+        Ok(_) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
+        Err(e) => show_refusal(e, |m| check_form_page(&state, &u, id, Some(&d), Some(m))).await,
+    }
 }

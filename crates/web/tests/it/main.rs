@@ -72,6 +72,20 @@ impl TestApp {
         }
     }
 
+    /// The app of the same database on another business day (the users exist already).
+    pub async fn on_day(db: Db, day: time::Date) -> TestApp {
+        let reference = ReferenceData::embedded().expect("reference data");
+        let config = WebConfig {
+            fixed_date: Some(day),
+            ..WebConfig::default()
+        };
+        let state = AppState::new(db.clone(), reference, config);
+        TestApp {
+            router: anbiao_web::app(state),
+            db,
+        }
+    }
+
     /// A session for a user straight from the store (no password hashing): for tests that
     /// sign in hundreds of times.
     pub async fn session_for(&self, username: &str) -> Session {

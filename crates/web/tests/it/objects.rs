@@ -483,6 +483,7 @@ async fn place(
             .validate(r.risk.in_force(today).expect("risk rules"))
             .expect("valid point"),
         today,
+        today,
     )
     .await
     .expect("risk point");
@@ -1171,7 +1172,12 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("f_lec_C", "7".into()),
             ("control_level", "workshop".into()),
             ("responsible", "周建华".into()),
-            ("measures", "光电保护每班点检".into()),
+            ("m_management", "光电保护每班点检".into()),
+        ]),
+        "POST /risks/{id}/check" => form(&[
+            ("due", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("checker", "王强".into()),
+            ("r0", "pass".into()),
         ]),
         "POST /portal/notices/{id}/objection" => form(&[
             ("name", "周先生".into()),
@@ -1313,6 +1319,7 @@ fn risk_draft() -> anbiao_domain::risk_point::PointDraft {
             ("C".into(), "15".into()),
         ],
         responsible: "电工班 王强".into(),
+        measures: vec![("management".into(), "绝缘用具半年检测".into())],
         ..Default::default()
     }
 }

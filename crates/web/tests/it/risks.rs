@@ -20,7 +20,8 @@ fn point<'a>(method: &'a str, factors: &[(&'a str, &'a str)]) -> Vec<(&'a str, &
         ("method", method),
         ("control_level", ""),
         ("responsible", "周建华"),
-        ("measures", "双手按钮；光电保护每班点检"),
+        ("m_engineering", "双手按钮\n光电保护装置"),
+        ("m_management", "光电保护每班点检"),
     ];
     p.extend_from_slice(factors);
     p
@@ -179,7 +180,10 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
         let mut wb: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
         use calamine::Reader;
-        assert_eq!(wb.sheet_names(), ["风险点辨识清单", "风险分级管控清单"]);
+        assert_eq!(
+            wb.sheet_names(),
+            ["风险点辨识清单", "风险分级管控清单", "隐患排查清单"]
+        );
         let graded = wb.worksheet_range("风险分级管控清单").expect("sheet");
         let row: Vec<String> = graded
             .rows()
@@ -206,6 +210,22 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
                 calamine::Data::Float(_)
             ),
             "the score is a number"
+        );
+        // The measures in their kinds' columns, and one line of the hazard-check list per item.
+        assert_eq!(
+            (row[8].as_str(), row[9].as_str()),
+            ("双手按钮；光电保护装置", "光电保护每班点检")
+        );
+        let checks = wb.worksheet_range("隐患排查清单").expect("sheet");
+        let items: Vec<Vec<String>> = checks
+            .rows()
+            .skip(2)
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert_eq!(
+            &items[1][4..7],
+            ["工程技术措施", "光电保护装置", "每月至少一次"]
         );
         let rugao = app.session_for("rugao").await;
         let res = app
@@ -439,6 +459,236 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
             .unwrap_or("")
             .to_string();
         assert_eq!(to, format!("/enterprises/{a}/risks"));
+    })
+    .await;
+}
+
+/// A point's check task falls due on its level of control's schedule; the enterprise records
+/// the check, a failed item opens a hazard at the point on the hazard path, a stale or early
+/// check is refused and changes nothing, the daily job escalates an overdue task once and the
+/// next check ends it; an accident calls for the register to be assessed again.
+#[tokio::test]
+async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdue() {
+    use anbiao_domain::date::format_date;
+    use anbiao_store::{jobs, notify, risk_checks};
+    use time::Duration;
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&db, 81, "如皋冲压厂").await;
+        crate::add_user(
+            &db,
+            "qc",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let qc = app.session_for("qc").await;
+        let today = anbiao_web::today();
+        // 较大 (LEC 270), held at company level: checked monthly (30 days), three items.
+        let res = app.send(qc.form("/risks", &point("lec", &LEC))).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let p = risk_points::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("register")[0]
+            .clone();
+        let due = today + Duration::days(29);
+        assert_eq!(p.next_check_due, format_date(due));
+        let tasks = crate::body_text(
+            app.send(qc.get(&format!("/enterprises/{ent}/risk-checks")))
+                .await,
+        )
+        .await;
+        assert!(
+            tasks.contains("待检查 1 项")
+                && tasks.contains("每月至少一次")
+                && tasks.contains("3 项"),
+            "{tasks}"
+        );
+        let form =
+            crate::body_text(app.send(qc.get(&format!("/risks/{}/check", p.id))).await).await;
+        assert!(
+            form.contains("2. 工程技术措施：光电保护装置")
+                && form.contains("3. 管理措施：光电保护每班点检"),
+            "{form}"
+        );
+        let url = format!("/risks/{}/check", p.id);
+        let due_s = format_date(due);
+        let deadline = format_date(today + Duration::days(10));
+        let mut check = vec![
+            ("due", due_s.as_str()),
+            ("checker", "顾晓燕"),
+            ("r0", "pass"),
+            ("r1", "fail"),
+            ("r2", "pass"),
+            ("deadline1", deadline.as_str()),
+        ];
+        // A failed item without what was found: refused, nothing written.
+        let res = app.send(qc.form(&url, &check)).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(body.contains("第 2 项不符合：请写明发现的问题"), "{body}");
+        assert!(
+            risk_checks::of_point(&db, p.id)
+                .await
+                .expect("checks")
+                .is_empty()
+        );
+        check.push(("note1", "光电保护被短接"));
+        let res = app.send(qc.form(&url, &check)).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let done = risk_checks::of_point(&db, p.id).await.expect("checks");
+        assert_eq!(done.len(), 1);
+        assert!(!done[0].passed);
+        let hazard_id = done[0].results()[1].hazard_id.expect("a hazard opened");
+        let h = anbiao_store::hazards::get(&db, &Scope::City, hazard_id)
+            .await
+            .expect("hazard");
+        assert_eq!(h.enterprise_id, ent);
+        assert_eq!(h.source, "self");
+        assert!(
+            h.description.contains(
+                "风险点“冲压车间 250吨冲床”工程技术措施“光电保护装置”不符合：光电保护被短接"
+            ),
+            "{}",
+            h.description
+        );
+        assert_eq!(h.risk_point_id, Some(p.id));
+        // Checked early: the schedule holds, the next task is due a period after this one.
+        let next = due + Duration::days(30);
+        let p2 = risk_points::get(&db, &Scope::City, p.id)
+            .await
+            .expect("point");
+        assert_eq!(p2.next_check_due, format_date(next));
+        let page = crate::body_text(app.send(qc.get(&format!("/risks/{}", p.id))).await).await;
+        assert!(
+            page.contains(&format!("href=\"/hazards/{hazard_id}\""))
+                && page.contains("顾晓燕")
+                && page.contains("未到检查时间"),
+            "{page}"
+        );
+        // The same task again: stale. The next task: not open until a period before it is due.
+        let res = app.send(qc.form(&url, &check)).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("已完成或已变更"));
+        let next_s = format_date(next);
+        check[0] = ("due", next_s.as_str());
+        let res = app.send(qc.form(&url, &check)).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(body.contains("尚未到检查时间"), "{body}");
+        assert_eq!(
+            risk_checks::of_point(&db, p.id)
+                .await
+                .expect("checks")
+                .len(),
+            1
+        );
+        // The day after it is due the daily job escalates it, once; a 较大 risk's to officers too.
+        let late = next + Duration::days(1);
+        let escalate = vec!["major".to_string(), "high".to_string()];
+        let r = jobs::run_risk_checks(&db, &escalate, late, "a")
+            .await
+            .expect("job")
+            .expect("ran");
+        assert_eq!((r.points, r.enterprises, r.notices), (1, 1, 2));
+        assert!(
+            jobs::run_risk_checks(&db, &escalate, late, "b")
+                .await
+                .expect("job")
+                .is_none()
+        );
+        let again = risk_checks::mark_overdue(&db, late + Duration::days(1), &escalate)
+            .await
+            .expect("again");
+        assert_eq!(again.points, 0, "a task is escalated once");
+        let overdue = |db: anbiao_store::Db| async move {
+            risk_points::sums(&db, &Scope::City)
+                .await
+                .expect("sums")
+                .into_iter()
+                .find(|s| s.level == risk_points::OVERDUE)
+                .map(|s| (s.enterprises, s.points))
+        };
+        assert_eq!(overdue(db.clone()).await, Some((1, 1)));
+        let rugao = app.session_for("rugao").await;
+        let figures = crate::body_text(app.send(rugao.get("/risks")).await).await;
+        assert!(
+            figures.contains("id=\"list-overdue\"")
+                && figures.contains(&format!(
+                    "href=\"/enterprises/{ent}/risk-checks\">如皋冲压厂"
+                )),
+            "{figures}"
+        );
+        let officer = notify::list(
+            &db,
+            &Scope::Region {
+                codes: vec!["320682".into()],
+            },
+            notify::Audience::Officer,
+            10,
+        )
+        .await
+        .expect("notices");
+        assert!(
+            officer
+                .iter()
+                .any(|n| n.kind == risk_checks::CHECK_OVERDUE && n.body.contains("冲压车间")),
+            "{officer:?}"
+        );
+        // Checked late, on a later business day: the escalation ends, the schedule restarts.
+        let later_app = crate::TestApp::on_day(db.clone(), late).await;
+        let mut late_check = check.clone();
+        late_check[1] = ("checker", "周建华");
+        late_check.truncate(3);
+        late_check.push(("r1", "pass"));
+        late_check.push(("r2", "pass"));
+        let res = later_app.send(qc.form(&url, &late_check)).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        assert_eq!(overdue(db.clone()).await, Some((0, 0)));
+        let p3 = risk_points::get(&db, &Scope::City, p.id)
+            .await
+            .expect("point");
+        assert_eq!(
+            (p3.next_check_due, p3.check_overdue_since),
+            (format_date(late + Duration::days(30)), None)
+        );
+        // An accident calls for the register to be assessed again; a change answers it.
+        anbiao_store::accident::record(
+            &db,
+            &Scope::City,
+            &anbiao_store::audit_log::Actor::new("rugao", "test"),
+            ent,
+            &anbiao_domain::rules::Accident {
+                occurred_on: today,
+                deaths: 0,
+                serious_injuries: 1,
+                direct_loss_yuan: 80_000,
+            },
+            "冲床伤手",
+        )
+        .await
+        .expect("accident");
+        let reg =
+            crate::body_text(app.send(qc.get(&format!("/enterprises/{ent}/risks"))).await).await;
+        assert!(reg.contains("需重新评价"), "{reg}");
+        let mut same = point("lec", &LEC);
+        same[0] = ("version", "1");
+        let res = app.send(qc.form(&format!("/risks/{}", p.id), &same)).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let p4 = risk_points::get(&db, &Scope::City, p.id)
+            .await
+            .expect("point");
+        assert_eq!(p4.reassess, "");
+        let events = risk_points::events(&db, &Scope::City, p.id)
+            .await
+            .expect("events");
+        assert!(
+            events
+                .last()
+                .is_some_and(|e| e.note.contains("已按要求重新评价")),
+            "{events:?}"
+        );
     })
     .await;
 }
