@@ -310,6 +310,11 @@ async fn run_demo(
     if points > 0 {
         eprintln!("已生成演示企业的风险点辨识清单：风险点 {points} 处");
     }
+    let registers =
+        crate::risk_registers::write(&db, &reference, seed, own, anbiao_actions::today()).await?;
+    if registers > 0 {
+        eprintln!("已生成规模以上企业的风险点辨识清单：风险点 {registers} 处");
+    }
     let n = anbiao_store::standing::refresh(&db).await?;
     if n > 0 {
         eprintln!("已更新 {n} 家企业的样板地区统计");

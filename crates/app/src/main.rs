@@ -7,6 +7,7 @@ mod head_file;
 mod ops;
 mod reference;
 mod registry_cmd;
+mod risk_registers;
 mod risk_story;
 mod story;
 mod supervision;

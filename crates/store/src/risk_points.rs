@@ -120,6 +120,160 @@ fn stored(v: &ValidPoint) -> Stored {
     }
 }
 
+const INSERT_COLUMNS: &str = "enterprise_id, region_code, name, kind, location, hazards, \
+    accident_types, exposed, method, factors, direct, score, level, rule, words, control_level, \
+    responsible, measures, assessed_on, created_by, created_at, updated_at, next_check_due";
+
+/// The values of [`INSERT_COLUMNS`] for a point.
+#[allow(clippy::too_many_arguments)]
+fn point_args(
+    enterprise_id: i64,
+    region_code: &str,
+    v: &ValidPoint,
+    s: &Stored,
+    on: Date,
+    due: Date,
+    by: &str,
+    now: i64,
+) -> Vec<Arg> {
+    vec![
+        Arg::Int(enterprise_id),
+        Arg::Text(region_code.to_string()),
+        Arg::Text(v.name.clone()),
+        Arg::Text(v.kind.key().to_string()),
+        Arg::Text(v.location.clone()),
+        Arg::Text(v.hazards.clone()),
+        Arg::Text(s.accident_types.clone()),
+        Arg::Int(v.exposed),
+        Arg::Text(v.assessment.method.clone()),
+        Arg::Text(s.factors.clone()),
+        Arg::Text(s.direct.clone()),
+        Arg::Text(v.assessment.score.to_string()),
+        Arg::Text(v.assessment.level.clone()),
+        Arg::Text(v.assessment.rule.to_string()),
+        Arg::Text(v.assessment.words()),
+        Arg::Text(v.control_level.clone()),
+        Arg::Text(v.responsible.clone()),
+        Arg::Text(s.measures.clone()),
+        Arg::Text(format_date(on)),
+        Arg::Text(by.to_string()),
+        Arg::Int(now),
+        Arg::Int(now),
+        Arg::Text(format_date(due)),
+    ]
+}
+
+/// A point of a register written in bulk (the demo, a migration of an older system's data).
+pub struct BulkPoint {
+    pub enterprise_id: i64,
+    pub region_code: String,
+    pub point: ValidPoint,
+    pub on: Date,
+    pub due: Date,
+}
+
+/// Writes many points in one transaction, each with its creation event, then rebuilds the
+/// running sums from the points. For trusted input only (no scope: the caller is the operator).
+pub async fn insert_many(db: &Db, actor: &Actor, points: &[BulkPoint]) -> Result<u64, StoreError> {
+    const BATCH: usize = 500;
+    let now = now_secs();
+    let mut tx = db.begin().await?;
+    for chunk in points.chunks(BATCH) {
+        let mut b = SqlBuf::new(&format!(
+            "INSERT INTO risk_point ({INSERT_COLUMNS}) VALUES "
+        ));
+        for (i, p) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list(point_args(
+                p.enterprise_id,
+                &p.region_code,
+                &p.point,
+                &stored(&p.point),
+                p.on,
+                p.due,
+                &actor.username,
+                now,
+            ));
+        }
+        b.push(" RETURNING id");
+        let sql = b.render(tx.backend());
+        let ids: Vec<i64> = with_tx!(&mut tx, |c| bind_args!(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(c)
+        .await)?;
+        let mut e = SqlBuf::new(
+            "INSERT INTO risk_point_event (point_id, step, note, actor, on_day, at) VALUES ",
+        );
+        for (i, (id, p)) in ids.iter().zip(chunk).enumerate() {
+            if i > 0 {
+                e.push(", ");
+            }
+            e.bind_list([
+                Arg::Int(*id),
+                Arg::Text("create".into()),
+                Arg::Text(format!(
+                    "辨识风险点“{}”：{}",
+                    p.point.name,
+                    p.point.assessment.words()
+                )),
+                Arg::Text(actor.username.clone()),
+                Arg::Text(format_date(p.on)),
+                Arg::Int(now),
+            ]);
+        }
+        e.execute_in(&mut tx).await?;
+    }
+    let ev = Event::new("risk_point.bulk", "risk_point")
+        .detail(format!("批量写入风险点 {} 处", points.len()));
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    rebuild_sums(db).await?;
+    Ok(points.len() as u64)
+}
+
+/// Recomputes every running sum from the points themselves (after a bulk write, or by the
+/// operator after a restore): per enterprise and level, overdue checks and points without
+/// measures, and per region from those.
+pub async fn rebuild_sums(db: &Db) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let statements = [
+        "DELETE FROM risk_enterprise_level".to_string(),
+        "DELETE FROM risk_sum".to_string(),
+        "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
+         SELECT enterprise_id, level, MIN(region_code), COUNT(*) FROM risk_point GROUP BY enterprise_id, level"
+            .to_string(),
+        format!(
+            "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
+             SELECT enterprise_id, '{ANY_LEVEL}', MIN(region_code), COUNT(*) FROM risk_point GROUP BY enterprise_id"
+        ),
+        format!(
+            "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
+             SELECT enterprise_id, '{OVERDUE}', MIN(region_code), COUNT(*) FROM risk_point \
+             WHERE check_overdue_since IS NOT NULL GROUP BY enterprise_id"
+        ),
+        format!(
+            "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
+             SELECT enterprise_id, '{UNCONTROLLED}', MIN(region_code), COUNT(*) FROM risk_point \
+             WHERE measures IN ('', '[]') GROUP BY enterprise_id"
+        ),
+        "INSERT INTO risk_sum (region_code, level, enterprises, points) \
+         SELECT region_code, level, COUNT(*), SUM(points) FROM risk_enterprise_level GROUP BY region_code, level"
+            .to_string(),
+    ];
+    for sql in statements {
+        with_tx!(&mut tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Adds a point to an enterprise's register (the enterprise within the scope), its first check
 /// task due on `due`.
 pub async fn create(
@@ -135,36 +289,27 @@ pub async fn create(
     let s = stored(v);
     let now = now_secs();
     let mut tx = db.begin().await?;
-    const SQL: &str = "INSERT INTO risk_point (enterprise_id, region_code, name, kind, location, hazards, \
-        accident_types, exposed, method, factors, direct, score, level, rule, words, control_level, \
-        responsible, measures, assessed_on, created_by, created_at, updated_at, next_check_due) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-        $20, $21, $21, $22) RETURNING id";
-    let id: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(SQL)
-        .bind(enterprise_id)
-        .bind(&e.region_code)
-        .bind(&v.name)
-        .bind(v.kind.key())
-        .bind(&v.location)
-        .bind(&v.hazards)
-        .bind(&s.accident_types)
-        .bind(v.exposed)
-        .bind(&v.assessment.method)
-        .bind(&s.factors)
-        .bind(&s.direct)
-        .bind(v.assessment.score.to_string())
-        .bind(&v.assessment.level)
-        .bind(v.assessment.rule.to_string())
-        .bind(v.assessment.words())
-        .bind(&v.control_level)
-        .bind(&v.responsible)
-        .bind(&s.measures)
-        .bind(format_date(on))
-        .bind(&actor.username)
-        .bind(now)
-        .bind(format_date(due))
-        .fetch_one(c)
-        .await)?;
+    let mut b = SqlBuf::new(&format!(
+        "INSERT INTO risk_point ({INSERT_COLUMNS}) VALUES "
+    ));
+    b.bind_list(point_args(
+        enterprise_id,
+        &e.region_code,
+        v,
+        &s,
+        on,
+        due,
+        &actor.username,
+        now,
+    ));
+    b.push(" RETURNING id");
+    let sql = b.render(db.backend());
+    let id: i64 = with_tx!(&mut tx, |c| bind_args!(
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_one(c)
+    .await)?;
     tally_tx(&mut tx, enterprise_id, &e.region_code, ANY_LEVEL, 1).await?;
     tally_tx(
         &mut tx,

@@ -9,6 +9,7 @@ mod import;
 mod inspection_plans;
 mod jobs;
 mod programme;
+mod risk_points;
 mod supervision;
 mod token;
 

@@ -680,6 +680,21 @@ async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdu
             .await
             .expect("point");
         assert_eq!(p4.reassess, "");
+        // The running sums equal the sums rebuilt from the points.
+        let nonzero = |v: Vec<risk_points::LevelSum>| -> Vec<risk_points::LevelSum> {
+            v.into_iter()
+                .filter(|s| s.enterprises > 0 || s.points > 0)
+                .collect()
+        };
+        let running = nonzero(risk_points::sums(&db, &Scope::City).await.expect("sums"));
+        risk_points::rebuild_sums(&db).await.expect("rebuild");
+        let rebuilt = nonzero(risk_points::sums(&db, &Scope::City).await.expect("sums"));
+        assert_eq!(running, rebuilt);
+        assert!(
+            rebuilt
+                .iter()
+                .any(|s| s.level == risk_points::ANY_LEVEL && s.points == 1)
+        );
         let events = risk_points::events(&db, &Scope::City, p.id)
             .await
             .expect("events");

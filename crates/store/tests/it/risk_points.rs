@@ -1,0 +1,114 @@
+//! Risk registers written in bulk: every point and its creation event, and running sums that
+//! equal counting the points.
+
+use anbiao_domain::Scope;
+use anbiao_domain::risk_point::PointDraft;
+use anbiao_store::risk_points::{self, BulkPoint};
+use anbiao_store::testing::each_backend;
+use anbiao_store::{Db, enterprise};
+use time::macros::date;
+
+use crate::account::admin;
+use crate::{code, input, reference};
+
+async fn ent(db: &Db, n: u32) -> i64 {
+    enterprise::create(
+        db,
+        &Scope::City,
+        &admin(),
+        &input(
+            &code("320682", 700 + n),
+            &format!("风险测试{n}厂"),
+            "320682",
+            "JX",
+            "900",
+            "40",
+        ),
+    )
+    .await
+    .expect("enterprise")
+}
+
+fn draft(name: &str, c: &str, measures: bool) -> PointDraft {
+    PointDraft {
+        name: name.into(),
+        kind: "equipment".into(),
+        hazards: "旋转部件".into(),
+        accident_types: vec!["机械伤害".into()],
+        method: "lec".into(),
+        factors: vec![
+            ("L".into(), "3".into()),
+            ("E".into(), "6".into()),
+            ("C".into(), c.into()),
+        ],
+        responsible: "陈立新".into(),
+        measures: if measures {
+            vec![("engineering".into(), "防护罩".into())]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn points_written_in_bulk_have_their_events_and_sums_that_equal_counting() {
+    each_backend(|db| async move {
+        let (a, b) = (ent(&db, 1).await, ent(&db, 2).await);
+        let on = date!(2026 - 06 - 01);
+        let r = reference();
+        let set = r.risk.in_force(on).expect("rules");
+        let bulk = |e: i64, name: &str, c: &str, measures: bool| BulkPoint {
+            enterprise_id: e,
+            region_code: "320682".into(),
+            point: draft(name, c, measures).validate(set).expect("valid"),
+            on,
+            due: date!(2026 - 06 - 30),
+        };
+        // a: 较大 (270) and 低 (54, no measures); b: 较大.
+        let points = vec![
+            bulk(a, "冲床", "15", true),
+            bulk(a, "砂轮机", "3", false),
+            bulk(b, "冲床", "15", true),
+        ];
+        let n = risk_points::insert_many(&db, &admin(), &points)
+            .await
+            .expect("bulk");
+        assert_eq!(n, 3);
+        let reg = risk_points::of_enterprise(&db, &Scope::City, a)
+            .await
+            .expect("register");
+        assert_eq!(reg.len(), 2);
+        assert_eq!(
+            (reg[0].level.as_str(), reg[0].next_check_due.as_str()),
+            ("high", "2026-06-30")
+        );
+        let events = risk_points::events(&db, &Scope::City, reg[1].id)
+            .await
+            .expect("events");
+        assert_eq!(events.len(), 1);
+        assert!(
+            events[0].note.starts_with("辨识风险点“砂轮机”"),
+            "{events:?}"
+        );
+        let figure = |sums: &[risk_points::LevelSum], level: &str| {
+            sums.iter()
+                .find(|s| s.level == level)
+                .map(|s| (s.enterprises, s.points))
+        };
+        let sums = risk_points::sums(&db, &Scope::City).await.expect("sums");
+        assert_eq!(figure(&sums, "high"), Some((2, 2)));
+        assert_eq!(figure(&sums, "low"), Some((1, 1)));
+        assert_eq!(figure(&sums, risk_points::ANY_LEVEL), Some((2, 3)));
+        assert_eq!(figure(&sums, risk_points::UNCONTROLLED), Some((1, 1)));
+        assert_eq!(figure(&sums, risk_points::OVERDUE), None);
+        // Overdue from 1 July: two points at a, one at b.
+        let r = anbiao_store::risk_checks::mark_overdue(&db, date!(2026 - 07 - 01), &[])
+            .await
+            .expect("job");
+        assert_eq!((r.points, r.enterprises, r.notices), (3, 2, 2));
+        let sums = risk_points::sums(&db, &Scope::City).await.expect("sums");
+        assert_eq!(figure(&sums, risk_points::OVERDUE), Some((2, 3)));
+    })
+    .await;
+}
