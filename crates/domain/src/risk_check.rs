@@ -164,14 +164,12 @@ impl CheckDraft {
         }
         let open = opens(due, every_days);
         if on < open {
-            return Err(bad(
-                "due",
-                format!(
-                    "该检查任务尚未到检查时间：{} 至 {} 之间检查",
-                    format_date(open),
-                    format_date(due)
-                ),
-            ));
+            let when = if open == due {
+                format!("请于 {} 检查", format_date(due))
+            } else {
+                format!("{} 至 {} 之间检查", format_date(open), format_date(due))
+            };
+            return Err(bad("due", format!("该检查任务尚未到检查时间：{when}")));
         }
         if items.is_empty() {
             return Err(bad(
@@ -369,6 +367,13 @@ mod tests {
         assert!(
             d.validate("冲床", &items, due, 7, date!(2026 - 12 - 24))
                 .is_ok()
+        );
+        // A daily task opens the day it is due.
+        assert_eq!(
+            d.validate("冲床", &items, due, 1, date!(2026 - 12 - 29))
+                .expect_err("tomorrow's")
+                .message,
+            "该检查任务尚未到检查时间：请于 2026-12-30 检查"
         );
         // Late is allowed (the task is overdue, not gone).
         assert!(

@@ -706,7 +706,7 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
             let l = set.level(&key);
             let (name, colour) = match key.as_str() {
                 risk_points::OVERDUE => ("隐患排查逾期".to_string(), String::new()),
-                risk_points::UNCONTROLLED => ("未填管控措施的风险点".to_string(), String::new()),
+                risk_points::UNCONTROLLED => ("未填管控措施".to_string(), String::new()),
                 _ => (
                     l.map(|l| l.name.clone()).unwrap_or_default(),
                     l.map(|l| l.colour.clone()).unwrap_or_default(),

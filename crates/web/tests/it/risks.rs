@@ -508,6 +508,10 @@ async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdu
         let form =
             crate::body_text(app.send(qc.get(&format!("/risks/{}/check", p.id))).await).await;
         assert!(
+            form.contains("hx-boost=\"true\""),
+            "the form sends its CSRF token"
+        );
+        assert!(
             form.contains("2. 工程技术措施：光电保护装置")
                 && form.contains("3. 管理措施：光电保护每班点检"),
             "{form}"
