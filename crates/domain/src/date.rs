@@ -44,6 +44,27 @@ pub fn add_working_days(d: Date, n: u32) -> Date {
     out
 }
 
+/// The effective dates of a versioned rule set `name` as its file writes them: the first day
+/// and, if any, the first day it no longer applies (which must come after the first).
+pub fn effective_dates(
+    name: &str,
+    from: &str,
+    to: Option<&str>,
+) -> Result<(Date, Option<Date>), String> {
+    let date = |v: &str, what: &str| {
+        parse_date(v).ok_or_else(|| format!("{name} 的{what}“{v}”不是有效日期"))
+    };
+    let from = date(from, "生效日期")?;
+    let to = match to {
+        Some(v) => Some(date(v, "失效日期")?),
+        None => None,
+    };
+    if to.is_some_and(|t| t <= from) {
+        return Err(format!("{name} 的失效日期应晚于生效日期"));
+    }
+    Ok((from, to))
+}
+
 /// A half-open validity interval `[from, to)`; `None` means unbounded on that side.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Validity {

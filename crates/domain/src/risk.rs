@@ -13,7 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::date::{Validity, format_date, parse_date};
+use crate::date::{Validity, effective_dates, format_date};
 use crate::reference::ReferenceError;
 use crate::rules::RuleRef;
 
@@ -679,15 +679,8 @@ fn confidence_ok(name: &str, what: &str, c: &str) -> Result<(), String> {
 
 fn parse_set(s: RawSet) -> Result<RiskSet, String> {
     let name = format!("{}@{}", s.id, s.version);
-    let date = |v: &str| parse_date(v).ok_or_else(|| format!("{name} 的日期“{v}”不是有效日期"));
-    let effective_from = date(&s.effective_from)?;
-    let effective_to = match s.effective_to.as_deref() {
-        Some(v) => Some(date(v)?),
-        None => None,
-    };
-    if effective_to.is_some_and(|t| t <= effective_from) {
-        return Err(format!("{name} 的失效日期应晚于生效日期"));
-    }
+    let (effective_from, effective_to) =
+        effective_dates(&name, &s.effective_from, s.effective_to.as_deref())?;
     confidence_ok(&name, "规则", &s.confidence)?;
     if s.accident_types.is_empty() {
         return Err(format!("{name}：事故类别不能为空"));

@@ -9,7 +9,7 @@ use time::{Date, Duration};
 use crate::date::{format_date, parse_date};
 use crate::hazard::Level;
 use crate::risk::RiskSet;
-use crate::risk_point::{Measure, measure_name};
+use crate::risk_point::{Measure, PointError, bad, measure_name};
 use crate::text::{self, limits};
 
 /// An item of a point's hazard-check list.
@@ -123,20 +123,8 @@ impl ValidCheck {
     }
 }
 
-/// Why a check was refused, and on which field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct CheckError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn bad(field: &'static str, message: impl Into<String>) -> CheckError {
-    CheckError {
-        field,
-        message: message.into(),
-    }
-}
+/// Why a check was refused, and on which field (the register's field error).
+pub type CheckError = PointError;
 
 /// The longest a failed item's deadline may run (a hazard that needs longer is planned on the
 /// hazard's own path).

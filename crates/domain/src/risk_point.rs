@@ -141,7 +141,7 @@ pub struct PointError {
     pub message: String,
 }
 
-fn bad(field: &'static str, message: impl Into<String>) -> PointError {
+pub(crate) fn bad(field: &'static str, message: impl Into<String>) -> PointError {
     PointError {
         field,
         message: message.into(),

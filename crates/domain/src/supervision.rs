@@ -9,7 +9,7 @@ use std::fmt;
 use serde::Deserialize;
 use time::Date;
 
-use crate::date::{Validity, parse_date};
+use crate::date::{Validity, effective_dates};
 use crate::grade::Grade;
 use crate::reference::ReferenceError;
 use crate::rules::RuleRef;
@@ -267,17 +267,9 @@ impl InspectionRules {
         let mut sets: Vec<InspectionSet> = Vec::new();
         for s in raw.set {
             let name = format!("{}@{}", s.id, s.version);
-            let date = |v: &str, what: &str| {
-                parse_date(v).ok_or_else(|| bad(format!("{name} 的{what}“{v}”不是有效日期")))
-            };
-            let effective_from = date(&s.effective_from, "生效日期")?;
-            let effective_to = match s.effective_to.as_deref() {
-                Some(v) => Some(date(v, "失效日期")?),
-                None => None,
-            };
-            if effective_to.is_some_and(|t| t <= effective_from) {
-                return Err(bad(format!("{name} 的失效日期应晚于生效日期")));
-            }
+            let (effective_from, effective_to) =
+                effective_dates(&name, &s.effective_from, s.effective_to.as_deref())
+                    .map_err(bad)?;
             let status = |k: &str| {
                 Status::parse(k).ok_or_else(|| bad(format!("{name}：未知的标准化状态“{k}”")))
             };

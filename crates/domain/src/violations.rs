@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use time::Date;
 
-use crate::date::{Validity, parse_date};
+use crate::date::{Validity, effective_dates};
 use crate::reference::ReferenceError;
 use crate::rules::RuleRef;
 
@@ -152,17 +152,9 @@ impl ViolationRules {
         let mut sets: Vec<ViolationSet> = Vec::new();
         for s in raw.set {
             let name = format!("{}@{}", s.id, s.version);
-            let date = |v: &str| {
-                parse_date(v).ok_or_else(|| bad(format!("{name} 的日期“{v}”不是有效日期")))
-            };
-            let effective_from = date(&s.effective_from)?;
-            let effective_to = match s.effective_to.as_deref() {
-                Some(v) => Some(date(v)?),
-                None => None,
-            };
-            if effective_to.is_some_and(|t| t <= effective_from) {
-                return Err(bad(format!("{name} 的失效日期应晚于生效日期")));
-            }
+            let (effective_from, effective_to) =
+                effective_dates(&name, &s.effective_from, s.effective_to.as_deref())
+                    .map_err(bad)?;
             if !CONFIDENCE.contains(&s.confidence.as_str()) {
                 return Err(bad(format!(
                     "{name}：可信度“{}”应为 {} 之一",
