@@ -558,6 +558,15 @@ async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdu
             h.description
         );
         assert_eq!(h.risk_point_id, Some(p.id));
+        let hazard_page =
+            crate::body_text(app.send(qc.get(&format!("/hazards/{hazard_id}"))).await).await;
+        assert!(
+            hazard_page.contains(&format!(
+                "href=\"/risks/{}\" id=\"hazard-risk-point\"",
+                p.id
+            )),
+            "{hazard_page}"
+        );
         // Checked early: the schedule holds, the next task is due a period after this one.
         let next = due + Duration::days(30);
         let p2 = risk_points::get(&db, &Scope::City, p.id)
