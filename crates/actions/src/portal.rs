@@ -102,3 +102,15 @@ pub async fn bulletin(db: &Db, id: i64) -> Result<Bulletin, ActionError> {
         Err(ActionError::NotFound)
     }
 }
+
+/// The risk point whose printed cards carry `token`, with its enterprise's name (a token that is
+/// not one is nothing).
+pub async fn risk_cards(
+    db: &Db,
+    token: &str,
+) -> Result<Option<(anbiao_store::risk_points::RiskPoint, String)>, ActionError> {
+    if token.is_empty() || token.len() > 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    Ok(anbiao_store::risk_points::by_card_token(db, token).await?)
+}

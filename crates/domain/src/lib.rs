@@ -34,6 +34,7 @@ pub mod quality;
 pub mod reference;
 pub mod region;
 pub mod risk;
+pub mod risk_card;
 pub mod risk_check;
 pub mod risk_point;
 pub mod rules;

@@ -264,6 +264,65 @@ struct RawSet {
     checklist: Vec<RiskChecklist>,
     measure: Vec<MeasureKind>,
     checks: CheckRule,
+    #[serde(default)]
+    card: Vec<RawCard>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCard {
+    key: String,
+    name: String,
+    confidence: String,
+    section: Vec<RawSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    title: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    lines: Option<Vec<String>>,
+}
+
+/// Where a card's section takes its lines from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardSource {
+    /// The point's hazardous factors (split at ；).
+    Hazards,
+    /// The point's GB 6441 accident types.
+    AccidentTypes,
+    /// The point's measures: of one kind, or of every kind (each line named by its kind).
+    Measures(Option<String>),
+    /// The person responsible and the level of control.
+    Responsible,
+    /// Fixed text of the card type.
+    Lines(Vec<String>),
+}
+
+/// A section of a card type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardSection {
+    pub title: String,
+    pub source: CardSource,
+}
+
+/// A type of risk card (三卡): its name and sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardType {
+    pub key: String,
+    pub name: String,
+    pub confidence: String,
+    pub sections: Vec<CardSection>,
+}
+
+impl CardType {
+    /// Whether it is this system's default rather than a set the bureau gave.
+    pub fn is_default(&self) -> bool {
+        self.confidence == "default"
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -341,6 +400,8 @@ pub struct RiskSet {
     pub measures: Vec<MeasureKind>,
     /// Where the check periods come from.
     pub checks: CheckRule,
+    /// The risk cards (三卡) a point prints.
+    pub cards: Vec<CardType>,
 }
 
 /// Why an assessment was refused.
@@ -465,6 +526,10 @@ impl RiskSet {
 
     pub fn control(&self, key: &str) -> Option<&ControlLevel> {
         self.controls.iter().find(|c| c.key == key)
+    }
+
+    pub fn card(&self, key: &str) -> Option<&CardType> {
+        self.cards.iter().find(|c| c.key == key)
     }
 
     pub fn measure(&self, key: &str) -> Option<&MeasureKind> {
@@ -708,6 +773,53 @@ fn parse_set(s: RawSet) -> Result<RiskSet, String> {
         }
     }
     confidence_ok(&name, "排查周期", &s.checks.confidence)?;
+    let mut cards: Vec<CardType> = Vec::new();
+    for c in s.card {
+        if cards.iter().any(|o| o.key == c.key) {
+            return Err(format!("{name}：卡片类型“{}”重复", c.key));
+        }
+        confidence_ok(&name, &format!("卡片类型“{}”", c.key), &c.confidence)?;
+        if c.section.is_empty() {
+            return Err(format!("{name}：{}没有内容", c.name));
+        }
+        let mut sections = Vec::new();
+        for sec in c.section {
+            let source = match (sec.from.as_deref(), sec.lines) {
+                (Some("hazards"), None) => CardSource::Hazards,
+                (Some("accident_types"), None) => CardSource::AccidentTypes,
+                (Some("measures"), None) => CardSource::Measures(None),
+                (Some("responsible"), None) => CardSource::Responsible,
+                (Some(f), None) => match f.strip_prefix("measures.") {
+                    Some(k) if s.measure.iter().any(|m| m.key == k) => {
+                        CardSource::Measures(Some(k.to_string()))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{name}：{}的“{}”取自未定义的内容“{f}”（可用 hazards、accident_types、measures、measures.<措施类别>、responsible）",
+                            c.name, sec.title
+                        ));
+                    }
+                },
+                (None, Some(lines)) if !lines.is_empty() => CardSource::Lines(lines),
+                _ => {
+                    return Err(format!(
+                        "{name}：{}的“{}”应写 from 或 lines 之一",
+                        c.name, sec.title
+                    ));
+                }
+            };
+            sections.push(CardSection {
+                title: sec.title,
+                source,
+            });
+        }
+        cards.push(CardType {
+            key: c.key,
+            name: c.name,
+            confidence: c.confidence,
+            sections,
+        });
+    }
     for (i, l) in s.level.iter().enumerate() {
         if s.level[..i].iter().any(|o| o.key == l.key) {
             return Err(format!("{name}：风险等级“{}”重复", l.key));
@@ -828,6 +940,7 @@ fn parse_set(s: RawSet) -> Result<RiskSet, String> {
         checklists: s.checklist,
         measures: s.measure,
         checks: s.checks,
+        cards,
     })
 }
 

@@ -3,15 +3,12 @@
 use krilla::Document;
 use krilla::action::{Action, LinkAction};
 use krilla::annotation::{Annotation, LinkAnnotation, Target};
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::Rect;
 use krilla::metadata::Metadata;
-use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
-use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::Font;
 
+use crate::draw::{GREY, INK, Writer};
 use crate::{CjkFont, PrintError, qr_modules};
 
 /// What a certificate shows; every string is final text (dates already written out in
@@ -39,8 +36,6 @@ const A4_W: f32 = 595.28;
 const A4_H: f32 = 841.89;
 const MARGIN: f32 = 84.0;
 const RED: (u8, u8, u8) = (160, 24, 24);
-const INK: (u8, u8, u8) = (20, 20, 20);
-const GREY: (u8, u8, u8) = (90, 90, 90);
 
 /// Draw the certificate as a one-page A4 PDF.
 pub fn certificate_pdf(font: &CjkFont, sheet: &CertificateSheet) -> Result<Vec<u8>, PrintError> {
@@ -66,8 +61,11 @@ pub fn certificate_pdf(font: &CjkFont, sheet: &CertificateSheet) -> Result<Vec<u
             s: &mut s,
             font: kfont,
             metrics: font,
+            page_w: A4_W,
+            page_h: A4_H,
+            margin: MARGIN,
         };
-        w.frame();
+        w.frame(RED);
         if let Some(note) = &sheet.status_note {
             w.centered(note, 96.0, 18.0, RED);
         }
@@ -109,124 +107,6 @@ pub fn certificate_pdf(font: &CjkFont, sheet: &CertificateSheet) -> Result<Vec<u
     ));
     page.finish();
     doc.finish().map_err(|e| PrintError::Pdf(format!("{e:?}")))
-}
-
-struct Writer<'a, 'b> {
-    s: &'a mut Surface<'b>,
-    font: Font,
-    metrics: &'a CjkFont,
-}
-
-fn fill(c: (u8, u8, u8)) -> Fill {
-    Fill {
-        paint: rgb::Color::new(c.0, c.1, c.2).into(),
-        opacity: NormalizedF32::ONE,
-        rule: Default::default(),
-    }
-}
-
-impl Writer<'_, '_> {
-    fn text(&mut self, text: &str, x: f32, y: f32, size: f32, colour: (u8, u8, u8)) {
-        self.s.set_fill(Some(fill(colour)));
-        self.s.draw_text(
-            Point::from_xy(x, y),
-            self.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
-    }
-
-    fn centered(&mut self, text: &str, y: f32, size: f32, colour: (u8, u8, u8)) {
-        for (i, line) in self
-            .wrap(text, size, A4_W - 2.0 * MARGIN)
-            .iter()
-            .enumerate()
-        {
-            let w = self.metrics.width(line, size);
-            self.text(
-                line,
-                (A4_W - w) / 2.0,
-                y + i as f32 * size * 1.4,
-                size,
-                colour,
-            );
-        }
-    }
-
-    fn right(&mut self, text: &str, y: f32, size: f32, colour: (u8, u8, u8)) {
-        let w = self.metrics.width(text, size);
-        self.text(text, A4_W - MARGIN - w, y, size, colour);
-    }
-
-    /// "label：value", the value wrapped under itself; returns the next baseline.
-    fn field(&mut self, label: &str, value: &str, y: f32) -> f32 {
-        let size = 16.0;
-        let head = format!("{label}：");
-        let head_w = self.metrics.width(&head, size);
-        self.text(&head, MARGIN, y, size, GREY);
-        let lines = self.wrap(value, size, A4_W - 2.0 * MARGIN - head_w);
-        for (i, line) in lines.iter().enumerate() {
-            self.text(line, MARGIN + head_w, y + i as f32 * 26.0, size, INK);
-        }
-        y + 26.0 * lines.len().max(1) as f32 + 6.0
-    }
-
-    fn paragraph(&mut self, text: &str, y: f32, size: f32, colour: (u8, u8, u8)) -> f32 {
-        let lines = self.wrap(text, size, A4_W - 2.0 * MARGIN);
-        for (i, line) in lines.iter().enumerate() {
-            self.text(line, MARGIN, y + i as f32 * 28.0, size, colour);
-        }
-        y + 28.0 * lines.len().max(1) as f32
-    }
-
-    fn wrap(&self, text: &str, size: f32, max: f32) -> Vec<String> {
-        self.metrics.wrap(text, size, max)
-    }
-
-    /// The double border of the certificate.
-    fn frame(&mut self) {
-        for (inset, width) in [(28.0, 3.0), (38.0, 0.8)] {
-            let Some(r) = Rect::from_xywh(inset, inset, A4_W - 2.0 * inset, A4_H - 2.0 * inset)
-            else {
-                continue;
-            };
-            let mut pb = PathBuilder::new();
-            pb.push_rect(r);
-            if let Some(path) = pb.finish() {
-                self.s.set_fill(None);
-                self.s.set_stroke(Some(Stroke {
-                    paint: rgb::Color::new(RED.0, RED.1, RED.2).into(),
-                    width,
-                    ..Default::default()
-                }));
-                self.s.draw_path(&path);
-                self.s.set_stroke(None);
-            }
-        }
-    }
-
-    /// The QR code in `area`, one filled square per dark module.
-    fn qr(&mut self, area: Rect, width: usize, modules: &[bool]) {
-        let cell = area.width() / width as f32;
-        let mut pb = PathBuilder::new();
-        for (i, dark) in modules.iter().enumerate() {
-            if *dark {
-                let (x, y) = ((i % width) as f32, (i / width) as f32);
-                if let Some(r) =
-                    Rect::from_xywh(area.left() + x * cell, area.top() + y * cell, cell, cell)
-                {
-                    pb.push_rect(r);
-                }
-            }
-        }
-        if let Some(path) = pb.finish() {
-            self.s.set_stroke(None);
-            self.s.set_fill(Some(fill((0, 0, 0))));
-            self.s.draw_path(&path);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -279,6 +159,9 @@ mod tests {
             s: &mut s,
             font: kfont,
             metrics: &font,
+            page_w: A4_W,
+            page_h: A4_H,
+            margin: MARGIN,
         };
         let name = "南通".repeat(30);
         let max = A4_W - 2.0 * MARGIN;

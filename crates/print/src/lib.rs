@@ -2,11 +2,14 @@
 //! embedded (subset to the glyphs used) so it prints the same everywhere, and a QR code opens
 //! the public verification page.
 
+mod card;
 mod certificate;
 mod document;
+mod draw;
 mod font;
 mod qr;
 
+pub use card::{CardSheet, Paper, card_pdf};
 pub use certificate::{CertificateSheet, certificate_pdf};
 pub use document::document_pdf;
 pub use font::{CjkFont, DEFAULT_FONT_PATHS};

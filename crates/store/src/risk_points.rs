@@ -13,6 +13,7 @@ use time::Date;
 use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::enterprise::push_scope;
+use crate::session::random_token;
 use crate::sql::{Arg, SqlBuf};
 use crate::{Db, StoreError, bind_args, enterprise, with_pool, with_tx};
 
@@ -52,6 +53,8 @@ pub struct RiskPoint {
     pub check_overdue_since: Option<String>,
     /// Why the point is to be assessed again; empty when it is not.
     pub reassess: String,
+    /// The token in its printed cards' QR code.
+    pub card_token: Option<String>,
 }
 
 impl RiskPoint {
@@ -96,7 +99,7 @@ impl RiskPoint {
 const COLUMNS: &str = "p.id, p.enterprise_id, p.region_code, p.name, p.kind, p.location, p.hazards, \
     p.accident_types, p.exposed, p.method, p.factors, p.direct, p.score, p.level, p.rule, p.words, \
     p.control_level, p.responsible, p.measures, p.assessed_on, p.created_by, p.created_at, \
-    p.updated_at, p.version, p.next_check_due, p.check_overdue_since, p.reassess";
+    p.updated_at, p.version, p.next_check_due, p.check_overdue_since, p.reassess, p.card_token";
 
 const STALE: &str = "风险点已被他人修改，请刷新后重试";
 
@@ -122,7 +125,7 @@ fn stored(v: &ValidPoint) -> Stored {
 
 const INSERT_COLUMNS: &str = "enterprise_id, region_code, name, kind, location, hazards, \
     accident_types, exposed, method, factors, direct, score, level, rule, words, control_level, \
-    responsible, measures, assessed_on, created_by, created_at, updated_at, next_check_due";
+    responsible, measures, assessed_on, created_by, created_at, updated_at, next_check_due, card_token";
 
 /// The values of [`INSERT_COLUMNS`] for a point.
 #[allow(clippy::too_many_arguments)]
@@ -135,8 +138,8 @@ fn point_args(
     due: Date,
     by: &str,
     now: i64,
-) -> Vec<Arg> {
-    vec![
+) -> Result<Vec<Arg>, StoreError> {
+    Ok(vec![
         Arg::Int(enterprise_id),
         Arg::Text(region_code.to_string()),
         Arg::Text(v.name.clone()),
@@ -160,7 +163,8 @@ fn point_args(
         Arg::Int(now),
         Arg::Int(now),
         Arg::Text(format_date(due)),
-    ]
+        Arg::Text(random_token()?.chars().take(24).collect()),
+    ])
 }
 
 /// A point of a register written in bulk (the demo, a migration of an older system's data).
@@ -195,7 +199,7 @@ pub async fn insert_many(db: &Db, actor: &Actor, points: &[BulkPoint]) -> Result
                 p.due,
                 &actor.username,
                 now,
-            ));
+            )?);
         }
         b.push(" RETURNING id");
         let sql = b.render(tx.backend());
@@ -301,7 +305,7 @@ pub async fn create(
         due,
         &actor.username,
         now,
-    ));
+    )?);
     b.push(" RETURNING id");
     let sql = b.render(db.backend());
     let id: i64 = with_tx!(&mut tx, |c| bind_args!(
@@ -459,6 +463,30 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<RiskPoint, StoreErro
     .fetch_optional(p)
     .await)?
     .ok_or(StoreError::NotFound)
+}
+
+/// The point whose cards carry `token`, with its enterprise's name (for the public portal).
+pub async fn by_card_token(
+    db: &Db,
+    token: &str,
+) -> Result<Option<(RiskPoint, String)>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS}, e.name AS enterprise_name FROM risk_point p \
+         JOIN enterprise e ON e.id = p.enterprise_id WHERE p.card_token = $1"
+    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        point: RiskPoint,
+        enterprise_name: String,
+    }
+    let row = with_pool!(db, |p| sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(
+        sql.clone()
+    ))
+    .bind(token)
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.map(|r| (r.point, r.enterprise_name)))
 }
 
 /// An enterprise's register (the enterprise within the scope), in the order written, at most

@@ -151,6 +151,7 @@ pub fn table() -> Table {
         // The public portal.
         .get("/portal", Public, portal::lookup)
         .get("/verify/{token}", Public, portal::verify)
+        .get("/portal/risk-cards/{token}", Public, risks::portal_cards)
         .get("/portal/rectification", Public, portal::rectification)
         .get("/portal/bulletins", Public, bulletins::portal_list)
         .get("/portal/bulletins/{id}", Public, bulletins::portal_one)
@@ -316,6 +317,7 @@ pub fn table() -> Table {
             risks::check_tasks,
         )
         .get("/risks/{id}/check", Perm(KeepRisks), risks::check_form)
+        .get("/risks/{id}/cards/{card}", Perm(ViewRisks), risks::card_pdf)
         .post("/risks/{id}/check", Perm(KeepRisks), risks::record_check)
         .post("/enforcement", Perm(Enforce), enforcement::decide)
         .get("/violations", Perm(ViewViolations), enforcement::list)

@@ -105,7 +105,7 @@ fn sheet_for(
 /// The portal's address as configured (`--public-url`). Without it there is no address the
 /// public can be sent to: the request's Host is whatever the client wrote, and a certificate's
 /// QR code must not carry it.
-fn public_base(state: &AppState) -> Result<String, AppError> {
+pub(crate) fn public_base(state: &AppState) -> Result<String, AppError> {
     state
         .config
         .public_url
@@ -113,7 +113,7 @@ fn public_base(state: &AppState) -> Result<String, AppError> {
         .map(|u| u.trim_end_matches('/').to_string())
         .ok_or_else(|| {
             AppError::Unavailable(
-                "系统未配置公开访问地址（启动参数 --public-url），无法生成证书上的核验二维码，请联系系统管理员"
+                "系统未配置公开访问地址（启动参数 --public-url），无法生成证书或风险告知卡上的二维码，请联系系统管理员"
                     .into(),
             )
         })

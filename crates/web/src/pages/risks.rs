@@ -157,6 +157,8 @@ struct DetailPage {
     task_state_key: &'static str,
     reassess: String,
     checks: Vec<CheckView>,
+    /// (key, name) of the card types.
+    cards: Vec<(String, String)>,
 }
 
 /// A check done, as the point's page shows it.
@@ -212,6 +214,11 @@ pub async fn detail(
         task_state: task.state.label(),
         task_state_key: task.state.key(),
         reassess: p.reassess.clone(),
+        cards: set
+            .cards
+            .iter()
+            .map(|c| (c.key.clone(), c.name.clone()))
+            .collect(),
         checks: file
             .checks
             .iter()
@@ -980,4 +987,217 @@ pub async fn record_check(
         Ok(_) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
         Err(e) => show_refusal(e, |m| check_form_page(&state, &u, id, Some(&d), Some(m))).await,
     }
+}
+
+/// The level's colour as RGB from its `#rrggbb` (grey when the file writes something else).
+fn rgb(hex: &str) -> (u8, u8, u8) {
+    let h = hex.trim_start_matches('#');
+    let part = |i: usize| h.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok());
+    match (h.len(), part(0), part(2), part(4)) {
+        (6, Some(r), Some(g), Some(b)) => (r, g, b),
+        _ => (128, 128, 128),
+    }
+}
+
+/// A point's card of type `card` as the rules of the day print it.
+fn card_sections(
+    set: &RiskSet,
+    card: &anbiao_domain::risk::CardType,
+    p: &RiskPoint,
+) -> Vec<(String, Vec<String>)> {
+    let control = set
+        .control(&p.control_level)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| p.control_level.clone());
+    let measures = p.measures();
+    anbiao_domain::risk_card::sections(
+        set,
+        card,
+        anbiao_domain::risk_card::PointFacts {
+            hazards: &p.hazards,
+            accident_types: &p.accident_types,
+            measures: &measures,
+            responsible: &p.responsible,
+            control: &control,
+        },
+    )
+}
+
+/// The point in words: name (kind, place).
+fn point_words(p: &RiskPoint) -> String {
+    let kind = PointKind::parse(&p.kind).map(|k| k.label()).unwrap_or("");
+    if p.location.is_empty() {
+        format!("{}（{kind}）", p.name)
+    } else {
+        format!("{}（{kind}，{}）", p.name, p.location)
+    }
+}
+
+/// The paper a card is asked on: `?paper=a5`, A4 otherwise.
+#[derive(serde::Deserialize)]
+pub struct PaperQuery {
+    #[serde(default)]
+    paper: Option<String>,
+}
+
+/// `GET /risks/{id}/cards/{card}`: one of the point's cards (三卡) as a one-page PDF.
+pub async fn card_pdf(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path((id, card)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<PaperQuery>,
+) -> Result<Response, HtmlError> {
+    use anbiao_print::{CardSheet, Paper};
+    let id = parse_id(&id)?;
+    let paper = match q.paper.as_deref() {
+        None | Some("" | "a4" | "A4") => Paper::A4,
+        Some("a5" | "A5") => Paper::A5,
+        Some(_) => return Err(AppError::bad("paper", "纸张只能是 A4 或 A5").into()),
+    };
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let file = cx.risk_point(id).await?;
+    let kind = set.card(&card).ok_or(AppError::NotFound)?;
+    let p = &file.point;
+    let token = p.card_token.as_deref().ok_or(AppError::NotFound)?;
+    let level = set.level(&p.level);
+    let control = set
+        .control(&p.control_level)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let sheet = CardSheet {
+        title: kind.name.clone(),
+        enterprise: file.enterprise.clone(),
+        point: point_words(p),
+        level: level
+            .map(|l| format!("{}（{}）", l.name, l.colour))
+            .unwrap_or_else(|| p.level.clone()),
+        colour: rgb(level.map(|l| l.colour_hex.as_str()).unwrap_or("")),
+        sections: card_sections(set, kind, p),
+        footer: format!(
+            "管控层级：{control}；第 {} 版，评价日期 {}；{} 打印{}",
+            p.version,
+            p.assessed_on,
+            anbiao_domain::date::format_date(cx.on),
+            if kind.is_default() {
+                "；卡片格式为本系统默认"
+            } else {
+                ""
+            }
+        ),
+        verify_url: format!(
+            "{}/portal/risk-cards/{token}?v={}",
+            crate::pages::certificate::public_base(&state)?,
+            p.version
+        ),
+    };
+    let font = state.font()?.clone();
+    let bytes = tokio::task::spawn_blocking(move || anbiao_print::card_pdf(&font, &sheet, paper))
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(crate::export::download(
+        bytes,
+        "application/pdf",
+        &format!("risk-card-{id}-{card}.pdf"),
+        &format!("{}-{}.pdf", kind.name, p.name),
+    ))
+}
+
+/// A card on the portal page.
+pub struct PublicCard {
+    pub name: String,
+    pub sections: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/risk_card.html")]
+struct PortalCardPage {
+    nav: &'static str,
+    found: bool,
+    enterprise: String,
+    point: String,
+    level: String,
+    level_key: String,
+    version: i64,
+    assessed_on: String,
+    /// The version the scanned card was printed at, when it is older.
+    outdated: Option<i64>,
+    cards: Vec<PublicCard>,
+    today: String,
+}
+
+/// The version a scanned card was printed at: `?v=3`.
+#[derive(serde::Deserialize)]
+pub struct VersionQuery {
+    #[serde(default)]
+    v: Option<String>,
+}
+
+/// `GET /portal/risk-cards/{token}`: the current version of a point's cards, for whoever scans
+/// a printed one (nothing but what the cards print).
+pub async fn portal_cards(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<VersionQuery>,
+) -> Result<Response, HtmlError> {
+    use axum::http::StatusCode;
+    let today = state.today();
+    let found = anbiao_actions::portal::risk_cards(&state.db, &token).await?;
+    let set = state
+        .reference
+        .risk
+        .in_force(today)
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let page = match &found {
+        Some((p, enterprise)) => {
+            let level = set.level(&p.level);
+            PortalCardPage {
+                nav: "lookup",
+                found: true,
+                enterprise: enterprise.clone(),
+                point: point_words(p),
+                level: level
+                    .map(|l| format!("{}（{}）", l.name, l.colour))
+                    .unwrap_or_default(),
+                level_key: p.level.clone(),
+                version: p.version,
+                assessed_on: p.assessed_on.clone(),
+                outdated: q
+                    .v
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .filter(|v| *v != p.version),
+                cards: set
+                    .cards
+                    .iter()
+                    .map(|c| PublicCard {
+                        name: c.name.clone(),
+                        sections: card_sections(set, c, p),
+                    })
+                    .collect(),
+                today: anbiao_domain::date::format_date(today),
+            }
+        }
+        None => PortalCardPage {
+            nav: "lookup",
+            found: false,
+            enterprise: String::new(),
+            point: String::new(),
+            level: String::new(),
+            level_key: String::new(),
+            version: 0,
+            assessed_on: String::new(),
+            outdated: None,
+            cards: Vec::new(),
+            today: anbiao_domain::date::format_date(today),
+        },
+    };
+    let status = if found.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok((status, Html(page.render()?)).into_response())
 }

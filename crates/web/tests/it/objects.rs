@@ -73,6 +73,7 @@ pub struct Place {
     pub certificate: i64,
     /// The certificate's public verification token.
     pub verify_token: String,
+    pub card_token: String,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -487,7 +488,13 @@ async fn place(
     )
     .await
     .expect("risk point");
+    let card_token = anbiao_store::risk_points::get(db, &Scope::City, risk_point)
+        .await
+        .expect("risk point")
+        .card_token
+        .expect("a card token");
     Place {
+        card_token,
         enterprise: ent,
         risk_point,
         case_self,
@@ -889,7 +896,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "hazard_major" => p.hazard_major,
         "hazard_open" => p.hazard_open,
         "notification" => p.notification,
-        "risk_point" => p.risk_point,
+        "risk_point" | "risk_card" => p.risk_point,
         _ => return None,
     })
 }
@@ -905,6 +912,10 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
     if row.object == "verify" {
         uri = uri.replace("{token}", &p.verify_token);
     }
+    if row.object == "risk_card" {
+        uri = uri.replace("{token}", &p.card_token);
+    }
+    uri = uri.replace("{card}", "notice");
     if row.object == "programme" {
         uri = path.replace("{id}", "nantong.2018");
         if path.ends_with("/behind") {

@@ -720,3 +720,114 @@ async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdu
     })
     .await;
 }
+
+/// A point prints each card type of the rules (三卡) on A4 or A5 with a QR code to its current
+/// version on the portal; the portal shows the cards to whoever scans one, says when the card
+/// scanned is out of date, and answers nothing for a token that is not one.
+#[tokio::test]
+async fn a_point_prints_its_cards_and_the_portal_shows_their_current_version() {
+    use axum::body::Body;
+    use axum::http::Request;
+    each_backend(|db| async move {
+        let app = crate::TestApp::with_config(
+            db.clone(),
+            anbiao_web::WebConfig {
+                public_url: Some("https://aq.nantong.example".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+        let ent = enterprise_in_rugao(&db, 91, "如皋卡片厂").await;
+        crate::add_user(
+            &db,
+            "qk",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let qk = app.session_for("qk").await;
+        let res = app.send(qk.form("/risks", &point("lec", &LEC))).await;
+        assert_eq!(res.status(), 204);
+        let p = risk_points::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("register")[0]
+            .clone();
+        let page = crate::body_text(app.send(qk.get(&format!("/risks/{}", p.id))).await).await;
+        assert!(
+            page.contains(&format!(
+                "href=\"/risks/{}/cards/emergency?paper=a5\"",
+                p.id
+            )),
+            "{page}"
+        );
+        let res = app
+            .send(qk.get(&format!("/risks/{}/cards/notice?paper=a5", p.id)))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["content-type"].to_str().expect("type"),
+            "application/pdf"
+        );
+        let pdf = crate::body_bytes(res).await;
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(pdf.starts_with(b"%PDF-") && text.contains("419.53"), "A5");
+        let token = p.card_token.clone().expect("a token");
+        assert!(
+            text.contains(&format!("/portal/risk-cards/{token}?v=1")),
+            "the QR code's link names the version"
+        );
+        for (url, status) in [
+            (format!("/risks/{}/cards/promise", p.id), 404),
+            (format!("/risks/{}/cards/notice?paper=b5", p.id), 400),
+        ] {
+            assert_eq!(app.send(qk.get(&url)).await.status(), status, "{url}");
+        }
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(
+            app.send(rudong.get(&format!("/risks/{}/cards/notice", p.id)))
+                .await
+                .status(),
+            404
+        );
+        // Anyone who scans the card: the current version, all three cards.
+        let anon = |uri: String| Request::get(uri).body(Body::empty()).expect("request");
+        let res = app
+            .send(anon(format!("/portal/risk-cards/{token}?v=1")))
+            .await;
+        assert_eq!(res.status(), 200);
+        let public = crate::body_text(res).await;
+        assert!(
+            public.contains("id=\"card-current\"")
+                && public.contains("岗位风险告知卡")
+                && public.contains("安全操作卡")
+                && public.contains("光电保护每班点检"),
+            "{public}"
+        );
+        // After a change the printed card is out of date.
+        let mut changed = point("lec", &LEC);
+        changed[0] = ("version", "1");
+        changed.push(("m_emergency", "立即停机并切断电源"));
+        assert_eq!(
+            app.send(qk.form(&format!("/risks/{}", p.id), &changed))
+                .await
+                .status(),
+            204
+        );
+        let public = crate::body_text(
+            app.send(anon(format!("/portal/risk-cards/{token}?v=1")))
+                .await,
+        )
+        .await;
+        assert!(
+            public.contains("您扫描的卡片为第 1 版，该风险点已更新为第 2 版")
+                && public.contains("立即停机并切断电源"),
+            "{public}"
+        );
+        for bad in ["zz", "0123456789abcdef01234567", &"a".repeat(200)] {
+            let res = app.send(anon(format!("/portal/risk-cards/{bad}"))).await;
+            assert_eq!(res.status(), 404, "{bad}");
+        }
+    })
+    .await;
+}
