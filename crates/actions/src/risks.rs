@@ -5,11 +5,13 @@
 
 use anbiao_domain::risk::RiskSet;
 use anbiao_domain::risk_check::{self, CheckDraft, CheckItem};
+use anbiao_domain::risk_plan::{self, PlanKind};
 use anbiao_domain::risk_point::PointDraft;
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::enterprise;
 use anbiao_store::hazards::{self, NewHazard};
 use anbiao_store::risk_checks::{self, CheckRow, CheckToRecord};
+use anbiao_store::risk_plans::{self, Plan};
 use anbiao_store::risk_points::{self, EnterpriseAtLevel, LevelSum, PointEvent, RiskPoint};
 use time::Date;
 
@@ -517,4 +519,121 @@ impl Ctx<'_> {
             lists,
         })
     }
+
+    /// An enterprise's plans and points, for its four-colour maps (the enterprise within the
+    /// actor's scope).
+    pub async fn risk_map(&self, enterprise_id: i64) -> Result<RiskMap, ActionError> {
+        let reg = self.risk_register(enterprise_id).await?;
+        let plans = risk_plans::of_enterprise(self.db, &self.actor.scope, enterprise_id).await?;
+        Ok(RiskMap {
+            enterprise_id,
+            enterprise: reg.enterprise,
+            plans,
+            points: reg.points,
+        })
+    }
+
+    /// The enterprise uploads a site or workshop plan of its own.
+    pub async fn upload_plan(
+        &self,
+        name: &str,
+        kind: &str,
+        bytes: &[u8],
+    ) -> Result<i64, ActionError> {
+        let enterprise_id = self.own_register()?;
+        let name = risk_plan::check_name(name).map_err(|e| ActionError::bad("name", e.0))?;
+        let kind = PlanKind::parse(kind.trim())
+            .ok_or_else(|| ActionError::bad("kind", "请选择总平面图或车间平面图"))?;
+        let image = risk_plan::check_image(bytes).map_err(|e| ActionError::bad("plan", e.0))?;
+        Ok(risk_plans::create(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            enterprise_id,
+            &name,
+            kind,
+            &image,
+            bytes,
+        )
+        .await?)
+    }
+
+    /// A plan within the actor's scope, and its image.
+    pub async fn plan_image(&self, plan_id: i64) -> Result<(String, Vec<u8>), ActionError> {
+        self.actor.require(Permission::ViewRisks)?;
+        Ok(risk_plans::image(self.db, &self.actor.scope, plan_id).await?)
+    }
+
+    /// A plan within the actor's scope with the points placed on it and its enterprise's name.
+    pub async fn plan_map(
+        &self,
+        plan_id: i64,
+    ) -> Result<(Plan, String, Vec<RiskPoint>), ActionError> {
+        self.actor.require(Permission::ViewRisks)?;
+        let plan = risk_plans::get(self.db, &self.actor.scope, plan_id).await?;
+        let reg = self.risk_register(plan.enterprise_id).await?;
+        let points = reg
+            .points
+            .into_iter()
+            .filter(|p| p.plan_id == Some(plan_id))
+            .collect();
+        Ok((plan, reg.enterprise, points))
+    }
+
+    /// The enterprise places one of its points, seen at `version`, on one of its plans.
+    pub async fn place_risk_point(
+        &self,
+        point_id: i64,
+        version: i64,
+        plan_id: i64,
+        at: PlaceInput<'_>,
+    ) -> Result<(), ActionError> {
+        let own = self.own_register()?;
+        let point = risk_points::get(self.db, &self.actor.scope, point_id).await?;
+        if point.enterprise_id != own {
+            return Err(ActionError::NotFound);
+        }
+        let plan = risk_plans::get(self.db, &self.actor.scope, plan_id)
+            .await
+            .map_err(|_| ActionError::bad("plan", "请选择本企业已上传的平面图"))?;
+        let place = match at {
+            PlaceInput::Text(t) => risk_plan::Place::parse(t),
+            PlaceInput::Click { x, y, shown_w } => {
+                risk_plan::Place::from_click(x, y, shown_w, plan.width, plan.height)
+            }
+        }
+        .map_err(|e| ActionError::bad("at", e.0))?;
+        Ok(risk_plans::place(
+            self.db,
+            &self.actor.audit,
+            &point,
+            version,
+            &plan,
+            &place,
+            self.on,
+        )
+        .await?)
+    }
+}
+
+/// Where a point is placed, as the form gives it.
+#[derive(Debug, Clone, Copy)]
+pub enum PlaceInput<'a> {
+    /// "35,42" or a polygon "10,10 30,10 30,25".
+    Text(&'a str),
+    /// A click on the plan shown `shown_w` pixels wide.
+    Click {
+        x: &'a str,
+        y: &'a str,
+        shown_w: i64,
+    },
+}
+
+/// An enterprise's plans and points.
+#[derive(Debug, Clone)]
+pub struct RiskMap {
+    pub enterprise_id: i64,
+    pub enterprise: String,
+    pub plans: Vec<Plan>,
+    pub points: Vec<RiskPoint>,
 }

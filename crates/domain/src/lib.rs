@@ -36,6 +36,7 @@ pub mod region;
 pub mod risk;
 pub mod risk_card;
 pub mod risk_check;
+pub mod risk_plan;
 pub mod risk_point;
 pub mod rules;
 pub mod sampling;

@@ -7,12 +7,14 @@ mod certificate;
 mod document;
 mod draw;
 mod font;
+mod map;
 mod qr;
 
 pub use card::{CardSheet, Paper, card_pdf};
 pub use certificate::{CertificateSheet, certificate_pdf};
 pub use document::document_pdf;
 pub use font::{CjkFont, DEFAULT_FONT_PATHS};
+pub use map::{MapMark, MapSheet, map_pdf};
 pub use qr::qr_modules;
 
 /// Why a document could not be produced. The messages are shown to users as they are.

@@ -27,6 +27,7 @@ pub mod quality;
 pub mod queue;
 pub mod reference;
 pub mod risk_checks;
+pub mod risk_plans;
 pub mod risk_points;
 mod rows;
 pub mod seed;

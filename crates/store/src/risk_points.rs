@@ -55,6 +55,9 @@ pub struct RiskPoint {
     pub reassess: String,
     /// The token in its printed cards' QR code.
     pub card_token: Option<String>,
+    /// The plan it is placed on, and where ("x,y x,y" in per mille).
+    pub plan_id: Option<i64>,
+    pub plan_at: Option<String>,
 }
 
 impl RiskPoint {
@@ -99,7 +102,7 @@ impl RiskPoint {
 const COLUMNS: &str = "p.id, p.enterprise_id, p.region_code, p.name, p.kind, p.location, p.hazards, \
     p.accident_types, p.exposed, p.method, p.factors, p.direct, p.score, p.level, p.rule, p.words, \
     p.control_level, p.responsible, p.measures, p.assessed_on, p.created_by, p.created_at, \
-    p.updated_at, p.version, p.next_check_due, p.check_overdue_since, p.reassess, p.card_token";
+    p.updated_at, p.version, p.next_check_due, p.check_overdue_since, p.reassess, p.card_token, p.plan_id, p.plan_at";
 
 const STALE: &str = "风险点已被他人修改，请刷新后重试";
 

@@ -318,6 +318,15 @@ pub fn table() -> Table {
         )
         .get("/risks/{id}/check", Perm(KeepRisks), risks::check_form)
         .get("/risks/{id}/cards/{card}", Perm(ViewRisks), risks::card_pdf)
+        .post("/risks/{id}/place", Perm(KeepRisks), risks::place)
+        .get(
+            "/enterprises/{id}/risk-map",
+            Perm(ViewRisks),
+            risks::risk_map,
+        )
+        .upload("/risk-plans", Perm(KeepRisks), risks::upload_plan)
+        .get("/risk-plans/{id}/image", Perm(ViewRisks), risks::plan_image)
+        .get("/risk-plans/{id}/map", Perm(ViewRisks), risks::plan_map_pdf)
         .post("/risks/{id}/check", Perm(KeepRisks), risks::record_check)
         .post("/enforcement", Perm(Enforce), enforcement::decide)
         .get("/violations", Perm(ViewViolations), enforcement::list)

@@ -137,7 +137,7 @@ const COLUMNS: &str = "h.id, h.enterprise_id, h.region_code, h.source, h.level, 
     h.plan_deadline, h.plan_contingency, h.rectified_on, h.closed_on, h.closed_by, h.created_by, h.version, \
     h.inspection_id, h.risk_point_id";
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

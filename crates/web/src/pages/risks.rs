@@ -159,6 +159,22 @@ struct DetailPage {
     checks: Vec<CheckView>,
     /// (key, name) of the card types.
     cards: Vec<(String, String)>,
+    version: i64,
+    /// Where it stands on its plan, in words; on which plan (the enterprise sees its plans).
+    place: String,
+    placed: bool,
+    placed_on: Option<String>,
+    plans: Vec<PlanChoice>,
+    place_width: i64,
+    error: Option<String>,
+}
+
+/// A plan the point may be placed on.
+pub struct PlanChoice {
+    pub id: i64,
+    pub name: String,
+    pub selected: bool,
+    pub shown_h: i64,
 }
 
 /// A check done, as the point's page shows it.
@@ -178,6 +194,15 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
+    detail_page(&state, &u, id, None).await
+}
+
+async fn detail_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
     let set = cx.risk_rules()?;
@@ -189,8 +214,38 @@ pub async fn detail(
             .map(|c| c.name.clone())
             .unwrap_or_else(|| k.to_string())
     };
+    let can_keep = u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(p.enterprise_id);
+    let plans = if can_keep {
+        cx.risk_map(p.enterprise_id).await?.plans
+    } else {
+        Vec::new()
+    };
+    let placed_on = p
+        .plan_id
+        .and_then(|pid| plans.iter().find(|x| x.id == pid))
+        .map(|x| x.name.clone());
     let page = DetailPage {
-        layout: Layout::new(&u, &state, "risks"),
+        layout: Layout::new(u, state, "risks"),
+        version: p.version,
+        place: p
+            .plan_at
+            .as_deref()
+            .and_then(anbiao_domain::risk_plan::Place::read)
+            .map(|x| x.words())
+            .unwrap_or_default(),
+        placed: p.plan_id.is_some(),
+        placed_on,
+        plans: plans
+            .iter()
+            .map(|x| PlanChoice {
+                id: x.id,
+                name: x.name.clone(),
+                selected: p.plan_id == Some(x.id),
+                shown_h: PLACE_WIDTH * x.height / x.width.max(1),
+            })
+            .collect(),
+        place_width: PLACE_WIDTH,
+        error,
         p: row(set, p),
         enterprise_id: p.enterprise_id,
         enterprise: file.enterprise.clone(),
@@ -208,7 +263,7 @@ pub async fn detail(
             })
             .collect(),
         assessed_on: p.assessed_on.clone(),
-        can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(p.enterprise_id),
+        can_keep,
         task_period: format!("{}{}", task.control, task.period),
         task_due: anbiao_domain::date::format_date(task.due),
         task_state: task.state.label(),
@@ -1200,4 +1255,338 @@ pub async fn portal_cards(
         StatusCode::NOT_FOUND
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+/// A point on a plan's map.
+pub struct MarkView {
+    pub number: usize,
+    pub point_id: i64,
+    pub name: String,
+    pub level: String,
+    pub level_key: String,
+    pub colour: String,
+    /// A point: (cx, cy) in the plan's pixels.
+    pub circle: Option<(i64, i64)>,
+    /// A polygon: "x,y x,y" in the plan's pixels.
+    pub polygon: Option<String>,
+    pub label: (i64, i64),
+}
+
+/// A plan with its map.
+pub struct PlanView {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub width: i64,
+    pub height: i64,
+    /// Marker radius and label size in the plan's pixels.
+    pub r: i64,
+    pub font: i64,
+    pub marks: Vec<MarkView>,
+}
+
+/// The marks of the points placed on `plan`, numbered in the register's order.
+fn marks(
+    set: &RiskSet,
+    plan: &anbiao_store::risk_plans::Plan,
+    points: &[RiskPoint],
+) -> Vec<MarkView> {
+    use anbiao_domain::risk_plan::Place;
+    let px = |(x, y): (u16, u16)| {
+        (
+            i64::from(x) * plan.width / 1000,
+            i64::from(y) * plan.height / 1000,
+        )
+    };
+    points
+        .iter()
+        .filter(|p| p.plan_id == Some(plan.id))
+        .filter_map(|p| Some((p, Place::read(p.plan_at.as_deref()?)?)))
+        .enumerate()
+        .map(|(i, (p, at))| {
+            let level = set.level(&p.level);
+            let (lx, ly) = px(at.centre());
+            MarkView {
+                number: i + 1,
+                point_id: p.id,
+                name: p.name.clone(),
+                level: level
+                    .map(|l| format!("{}（{}）", l.name, l.colour))
+                    .unwrap_or_else(|| p.level.clone()),
+                level_key: p.level.clone(),
+                colour: level
+                    .map(|l| l.colour_hex.clone())
+                    .unwrap_or_else(|| "#808080".into()),
+                circle: (at.0.len() == 1).then(|| px(at.0[0])),
+                polygon: (at.0.len() >= 3).then(|| {
+                    at.0.iter()
+                        .map(|c| {
+                            let (x, y) = px(*c);
+                            format!("{x},{y}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }),
+                label: (lx, ly),
+            }
+        })
+        .collect()
+}
+
+fn plan_view(
+    set: &RiskSet,
+    plan: &anbiao_store::risk_plans::Plan,
+    points: &[RiskPoint],
+) -> PlanView {
+    let side = plan.width.max(plan.height);
+    PlanView {
+        id: plan.id,
+        name: plan.name.clone(),
+        kind: anbiao_domain::risk_plan::PlanKind::parse(&plan.kind)
+            .map(|k| k.label())
+            .unwrap_or(""),
+        width: plan.width,
+        height: plan.height,
+        r: (side / 90).max(4),
+        font: (side / 55).max(10),
+        marks: marks(set, plan, points),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "risks/map.html")]
+struct MapPage {
+    layout: Layout,
+    enterprise_id: i64,
+    enterprise: String,
+    plans: Vec<PlanView>,
+    levels: Vec<LevelCount>,
+    /// Points on no plan yet: (id, name).
+    unplaced: Vec<(i64, String)>,
+    can_keep: bool,
+    error: Option<String>,
+}
+
+async fn map_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let m = cx.risk_map(id).await?;
+    let page = MapPage {
+        layout: Layout::new(u, state, "risks"),
+        enterprise_id: m.enterprise_id,
+        plans: m
+            .plans
+            .iter()
+            .map(|p| plan_view(set, p, &m.points))
+            .collect(),
+        levels: set
+            .levels
+            .iter()
+            .map(|l| LevelCount {
+                key: l.key.clone(),
+                name: l.name.clone(),
+                colour: l.colour.clone(),
+                count: m.points.iter().filter(|p| p.level == l.key).count(),
+            })
+            .collect(),
+        unplaced: m
+            .points
+            .iter()
+            .filter(|p| p.plan_id.is_none())
+            .map(|p| (p.id, p.name.clone()))
+            .collect(),
+        enterprise: m.enterprise,
+        can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(id),
+        error,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /enterprises/{id}/risk-map`: the enterprise's plans as four-colour maps (一图).
+pub async fn risk_map(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    let id = parse_id(&id)?;
+    map_page(&state, &u, id, None).await
+}
+
+/// `POST /risk-plans` (multipart: name, kind, plan): the enterprise uploads a plan of its own.
+pub async fn upload_plan(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, HtmlError> {
+    let own = u.user.enterprise_id;
+    let result = async {
+        let (fields, files) = crate::pages::hazards::read_multipart(multipart).await?;
+        let bytes = files
+            .get("plan")
+            .ok_or_else(|| AppError::bad("plan", "请选择平面图文件（PNG 或 JPEG）"))?;
+        let one = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+        let actor = u.acting("form");
+        Ok::<i64, AppError>(
+            state
+                .ctx(&actor)
+                .upload_plan(one("name"), one("kind"), bytes)
+                .await?,
+        )
+    }
+    .await;
+    match (result, own) {
+        (Ok(_), Some(e)) => Ok(redirect(
+            &format!("/enterprises/{e}/risk-map"),
+            is_htmx(&headers),
+        )),
+        (Err(e), Some(own)) => show_refusal(e, |m| map_page(&state, &u, own, Some(m))).await,
+        (Ok(_), None) => Ok(redirect("/risks", is_htmx(&headers))),
+        (Err(e), None) => Err(e.into()),
+    }
+}
+
+/// `GET /risk-plans/{id}/image`
+pub async fn plan_image(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    use axum::http::header;
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let (ctype, bytes) = state.ctx(&actor).plan_image(id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /risk-plans/{id}/map`: the plan's four-colour map as a PDF.
+pub async fn plan_map_pdf(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    use anbiao_print::{MapMark, MapSheet};
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let set = cx.risk_rules()?;
+    let (plan, enterprise, points) = cx.plan_map(id).await?;
+    let (ctype, image) = cx.plan_image(id).await?;
+    let view = plan_view(set, &plan, &points);
+    let sheet = MapSheet {
+        title: format!("{enterprise} {} 安全风险四色分布图", plan.name),
+        image,
+        png: ctype == "image/png",
+        width: plan.width as f32,
+        height: plan.height as f32,
+        marks: view
+            .marks
+            .iter()
+            .map(|m| {
+                let corners = match (&m.circle, &m.polygon) {
+                    (Some((x, y)), _) => vec![(
+                        *x as f32 / plan.width as f32,
+                        *y as f32 / plan.height as f32,
+                    )],
+                    (None, Some(poly)) => poly
+                        .split(' ')
+                        .filter_map(|c| c.split_once(','))
+                        .filter_map(|(x, y)| Some((x.parse::<f32>().ok()?, y.parse::<f32>().ok()?)))
+                        .map(|(x, y)| (x / plan.width as f32, y / plan.height as f32))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                MapMark {
+                    number: m.number,
+                    label: format!("{}（{}）", m.name, m.level),
+                    colour: rgb(&m.colour),
+                    corners,
+                }
+            })
+            .collect(),
+        legend: set
+            .levels
+            .iter()
+            .map(|l| (format!("{}（{}）", l.name, l.colour), rgb(&l.colour_hex)))
+            .collect(),
+        footer: format!(
+            "按风险分级规则 {}@{}；{} 打印",
+            set.id,
+            set.version,
+            anbiao_domain::date::format_date(cx.on)
+        ),
+    };
+    let font = state.font()?.clone();
+    let bytes = tokio::task::spawn_blocking(move || anbiao_print::map_pdf(&font, &sheet))
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(crate::export::download(
+        bytes,
+        "application/pdf",
+        &format!("risk-map-{id}.pdf"),
+        &format!("安全风险四色分布图-{}.pdf", plan.name),
+    ))
+}
+
+/// How wide the plan is shown on the point's page for placing by a click (pixels).
+pub const PLACE_WIDTH: i64 = 800;
+
+/// `POST /risks/{id}/place`: the enterprise places one of its points on one of its plans, by a
+/// click on the plan (`at.x`, `at.y`) or by the position written (`at`).
+pub async fn place(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, HtmlError> {
+    use anbiao_actions::risks::PlaceInput;
+    let id = parse_id(&id)?;
+    let one = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let version = one("version").trim().parse().unwrap_or(0);
+    let plan = one("plan").trim().parse().unwrap_or(0);
+    let at = if pairs.iter().any(|(n, _)| n == "at.x") {
+        PlaceInput::Click {
+            x: one("at.x"),
+            y: one("at.y"),
+            shown_w: PLACE_WIDTH,
+        }
+    } else {
+        PlaceInput::Text(one("at"))
+    };
+    let actor = u.acting("form");
+    let result = state
+        .ctx(&actor)
+        .place_risk_point(id, version, plan, at)
+        .await
+        .map_err(AppError::from);
+    match result {
+        Ok(()) => Ok(redirect(&format!("/risks/{id}#place"), is_htmx(&headers))),
+        Err(AppError::BadRequest { message, .. }) | Err(AppError::Conflict(message)) => {
+            let page = detail_page(&state, &u, id, Some(message)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -300,3 +300,17 @@ pub async fn count(db: &Db) -> i64 {
         .await
         .expect("count")
 }
+
+/// A real `w` × `h` PNG (light grey), as a site plan.
+pub fn plan_png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().expect("header");
+        wr.write_image_data(&vec![230u8; (w * h) as usize])
+            .expect("pixels");
+    }
+    out
+}

@@ -74,6 +74,7 @@ pub struct Place {
     /// The certificate's public verification token.
     pub verify_token: String,
     pub card_token: String,
+    pub risk_plan: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -493,8 +494,22 @@ async fn place(
         .expect("risk point")
         .card_token
         .expect("a card token");
+    let plan_png = crate::plan_png(400, 300);
+    let risk_plan = anbiao_store::risk_plans::create(
+        db,
+        &Scope::City,
+        &actor,
+        ent,
+        "厂区总平面图",
+        anbiao_domain::risk_plan::PlanKind::Site,
+        &anbiao_domain::risk_plan::check_image(&plan_png).expect("a plan"),
+        &plan_png,
+    )
+    .await
+    .expect("plan");
     Place {
         card_token,
+        risk_plan,
         enterprise: ent,
         risk_point,
         case_self,
@@ -897,6 +912,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "hazard_open" => p.hazard_open,
         "notification" => p.notification,
         "risk_point" | "risk_card" => p.risk_point,
+        "risk_plan" => p.risk_plan,
         _ => return None,
     })
 }
@@ -948,13 +964,13 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
         ("application/x-www-form-urlencoded", body.into_bytes())
     };
     let year = anbiao_web::today().year();
-    let multipart = |fields: &[(&str, &str)], file: Option<(&str, &[u8])>| {
+    let multipart = |fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>| {
         let boundary = "----anbiaomatrixboundary";
         let mut body = Vec::new();
-        if let Some((file_name, bytes)) = file {
+        if let Some((field, file_name, bytes)) = file {
             body.extend_from_slice(
                 format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
                 )
                 .as_bytes(),
             );
@@ -1195,6 +1211,18 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("contact", "13800001111".into()),
             ("reason", "反映该企业车间安全通道长期堆放杂物".into()),
         ]),
+        "POST /risk-plans" => {
+            let plan = crate::plan_png(400, 300);
+            multipart(
+                &[("name", "厂区总平面图"), ("kind", "site")],
+                Some(("plan", "site.png", plan.as_slice())),
+            )
+        }
+        "POST /risks/{id}/place" => form(&[
+            ("version", "1".into()),
+            ("plan", p.risk_plan.to_string()),
+            ("at", "35,42".into()),
+        ]),
         "POST /hazards" => multipart(
             &[
                 ("level", "general"),
@@ -1210,7 +1238,7 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
                     ),
                 ),
             ],
-            Some(("found.jpg", JPEG)),
+            Some(("photo", "found.jpg", JPEG)),
         ),
         "POST /inspections" => {
             // The one recording inspects, with a colleague who may inspect there.
@@ -1305,9 +1333,10 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
                 "年度自评：按评分细则逐项自查，发现问题两项已整改。".into(),
             ),
         ]),
-        "POST /hazards/{id}/rectify" => {
-            multipart(&[("note", "已更换配电箱并接地")], Some(("after.jpg", JPEG)))
-        }
+        "POST /hazards/{id}/rectify" => multipart(
+            &[("note", "已更换配电箱并接地")],
+            Some(("photo", "after.jpg", JPEG)),
+        ),
         other => panic!("no valid content is known for {other}"),
     };
     b.header(header::CONTENT_TYPE, ctype)

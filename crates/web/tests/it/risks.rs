@@ -831,3 +831,199 @@ async fn a_point_prints_its_cards_and_the_portal_shows_their_current_version() {
     })
     .await;
 }
+
+/// 一图: the enterprise uploads a plan, places points by position or by a click, the map shows
+/// each in its colour and prints to PDF; a file that is not an image, a place outside the plan
+/// and another enterprise's plan are refused and change nothing; officers read within scope.
+#[tokio::test]
+async fn points_placed_on_an_uploaded_plan_make_the_four_colour_map() {
+    use anbiao_store::risk_plans;
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&db, 95, "如皋布图厂").await;
+        let other = enterprise_in_rugao(&db, 96, "如皋邻图厂").await;
+        for (u, e) in [("qm", ent), ("qn", other)] {
+            crate::add_user(
+                &db,
+                u,
+                anbiao_domain::Role::EnterpriseManager,
+                None,
+                Some(e),
+            )
+            .await;
+        }
+        let (qm, qn) = (app.session_for("qm").await, app.session_for("qn").await);
+        let plan = crate::plan_png(800, 500);
+        let up = |s: &crate::Session, name: &str, bytes: &[u8]| {
+            crate::supervision::multipart(
+                s,
+                "/risk-plans",
+                &[("name", name), ("kind", "site")],
+                &[("plan", bytes)],
+            )
+        };
+        // Not an image: refused, nothing stored.
+        let res = app.send(up(&qm, "总平面图", b"%PDF-1.7 not a plan")).await;
+        assert_eq!(res.status(), 422);
+        assert!(crate::body_text(res).await.contains("PNG 或 JPEG"));
+        assert!(
+            risk_plans::of_enterprise(&db, &Scope::City, ent)
+                .await
+                .expect("plans")
+                .is_empty()
+        );
+        assert_eq!(app.send(up(&qm, "厂区总平面图", &plan)).await.status(), 204);
+        assert_eq!(app.send(up(&qn, "邻厂总平面图", &plan)).await.status(), 204);
+        let mine = risk_plans::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("plans")[0]
+            .clone();
+        let theirs = risk_plans::of_enterprise(&db, &Scope::City, other)
+            .await
+            .expect("plans")[0]
+            .clone();
+        assert_eq!((mine.width, mine.height), (800, 500));
+        // Two points, placed by position and by a click on the plan shown 800 wide.
+        for _ in 0..2 {
+            assert_eq!(
+                app.send(qm.form("/risks", &point("lec", &LEC)))
+                    .await
+                    .status(),
+                204
+            );
+        }
+        let pts = risk_points::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("register");
+        let (a, b) = (pts[0].id, pts[1].id);
+        let plan_id = mine.id.to_string();
+        let place = |id: i64, fields: Vec<(&'static str, String)>| {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            qm.form(&format!("/risks/{id}/place"), &pairs)
+        };
+        let res = app
+            .send(place(
+                a,
+                vec![
+                    ("version", "1".into()),
+                    ("plan", plan_id.clone()),
+                    ("at", "35,42".into()),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let res = app
+            .send(place(
+                b,
+                vec![
+                    ("version", "1".into()),
+                    ("plan", plan_id.clone()),
+                    ("at.x", "400".into()),
+                    ("at.y", "125".into()),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let at = |id: i64| {
+            let db = db.clone();
+            async move {
+                risk_points::get(&db, &Scope::City, id)
+                    .await
+                    .expect("point")
+                    .plan_at
+            }
+        };
+        assert_eq!(at(a).await.as_deref(), Some("350,420"));
+        assert_eq!(at(b).await.as_deref(), Some("500,250"));
+        // Refused, nothing changed: outside the plan, another enterprise's plan, a stale version.
+        for (fields, says) in [
+            (
+                vec![
+                    ("version", "2".into()),
+                    ("plan", plan_id.clone()),
+                    ("at", "101,5".into()),
+                ],
+                "超出平面图范围",
+            ),
+            (
+                vec![
+                    ("version", "2".into()),
+                    ("plan", plan_id.clone()),
+                    ("at.x", "900".into()),
+                    ("at.y", "5".into()),
+                ],
+                "超出平面图范围",
+            ),
+            (
+                vec![
+                    ("version", "2".into()),
+                    ("plan", theirs.id.to_string()),
+                    ("at", "5,5".into()),
+                ],
+                "本企业已上传的平面图",
+            ),
+            (
+                vec![
+                    ("version", "1".into()),
+                    ("plan", plan_id.clone()),
+                    ("at", "5,5".into()),
+                ],
+                "已被他人修改",
+            ),
+        ] {
+            let res = app.send(place(a, fields)).await;
+            assert_eq!(res.status(), 422);
+            let body = crate::body_text(res).await;
+            assert!(body.contains(says), "{says}: {body}");
+        }
+        assert_eq!(at(a).await.as_deref(), Some("350,420"));
+        // The map: each point in its level's colour (较大 orange), at its place in the plan's pixels.
+        let map = crate::body_text(
+            app.send(qm.get(&format!("/enterprises/{ent}/risk-map")))
+                .await,
+        )
+        .await;
+        assert!(
+            map.contains("viewBox=\"0 0 800 500\"")
+                && map.contains("<circle cx=\"280\" cy=\"210\"")
+                && map.contains("fill=\"#f28e2b\""),
+            "{map}"
+        );
+        let res = app
+            .send(qm.get(&format!("/risk-plans/{}/map", mine.id)))
+            .await;
+        assert_eq!(res.status(), 200);
+        let pdf = crate::body_bytes(res).await;
+        assert!(
+            pdf.starts_with(b"%PDF-") && String::from_utf8_lossy(&pdf).contains("/Subtype/Image")
+        );
+        // Officers: the district's sees the map; another district's and the neighbour do not.
+        let rugao = app.session_for("rugao").await;
+        assert_eq!(
+            app.send(rugao.get(&format!("/enterprises/{ent}/risk-map")))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            app.send(rugao.get(&format!("/risk-plans/{}/image", mine.id)))
+                .await
+                .status(),
+            200
+        );
+        let rudong = app.session_for("rudong").await;
+        for url in [
+            format!("/enterprises/{ent}/risk-map"),
+            format!("/risk-plans/{}/image", mine.id),
+        ] {
+            assert_eq!(app.send(rudong.get(&url)).await.status(), 404, "{url}");
+        }
+        assert_eq!(
+            app.send(qn.get(&format!("/risk-plans/{}/image", mine.id)))
+                .await
+                .status(),
+            404
+        );
+    })
+    .await;
+}

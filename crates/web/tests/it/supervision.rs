@@ -15,7 +15,7 @@ use crate::{Session, TestApp, add_user, body_bytes, body_text};
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRfake";
 
 /// A multipart post with text fields and named files, as htmx sends it.
-fn multipart(
+pub fn multipart(
     s: &Session,
     uri: &str,
     fields: &[(&str, &str)],
