@@ -315,6 +315,11 @@ async fn run_demo(
     if registers > 0 {
         eprintln!("已生成规模以上企业的风险点辨识清单：风险点 {registers} 处");
     }
+    let plans =
+        crate::site_plans::draw(&db, &reference, seed, own, anbiao_actions::today()).await?;
+    if plans > 0 {
+        eprintln!("已生成 {plans} 家企业的总平面图并标注风险点");
+    }
     let n = anbiao_store::standing::refresh(&db).await?;
     if n > 0 {
         eprintln!("已更新 {n} 家企业的样板地区统计");

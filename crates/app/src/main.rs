@@ -9,6 +9,7 @@ mod reference;
 mod registry_cmd;
 mod risk_registers;
 mod risk_story;
+mod site_plans;
 mod story;
 mod supervision;
 
