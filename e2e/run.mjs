@@ -197,6 +197,7 @@ async function scenario(name, dbUrl, port) {
     await signOut();
     await programmeFlow({ page, base, name, work, signIn, signOut });
     await supervisionFlow({ page, base, name, work, signIn, signOut });
+    await riskFlow({ page, base, name, work, signIn, signOut });
     await gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn });
     check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
     passed++;
@@ -324,6 +325,97 @@ async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
   await page.click("#accept-form button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#hazard-state")?.textContent.includes("已验收销号"));
   await page.screenshot({ path: join(out, `${name}-hazard.png`), fullPage: true });
+  await signOut();
+}
+
+// Risk grading (双重预防): the enterprise uploads a workshop plan, identifies three points (one by
+// LEC, one by L × S, one 重大 by a direct condition), places each on the plan by its position,
+// sees them in their colours on the map and prints a point's 岗位风险告知卡; the district officer
+// finds the enterprise in the 重大 list and opens its map.
+async function riskFlow({ page, base, name, work, signIn, signOut }) {
+  await signIn("qiye", "Demo@2018", "/enterprises");
+  await page.goto(base + "/risks");
+  await page.waitForURL(/\/enterprises\/\d+\/risks$/);
+  const registerUrl = page.url();
+  await page.click("#risk-map");
+  await page.waitForSelector("#plan-form");
+  const mapUrl = page.url();
+  // The demo's site plan serves as the workshop's drawing.
+  const firstPlan = await page.getAttribute("section.risk-plan image", "href");
+  const plan = Buffer.from(await (await page.request.get(base + firstPlan)).body());
+  const planPath = join(work, "二号车间平面图.png");
+  writeFileSync(planPath, plan);
+  await page.fill("#plan-form input[name=name]", "浏览器测试车间平面图");
+  await page.selectOption("#plan-form select[name=kind]", "workshop");
+  await page.setInputFiles("#plan-form input[name=plan]", planPath);
+  await page.click("#plan-form button[type=submit]");
+  await page.waitForSelector("section.risk-plan:has-text('浏览器测试车间平面图')");
+
+  const points = [
+    { name: "浏览器测试冲床", method: "lec", factors: { L: "3", E: "6", C: "15" }, at: "20,30", colour: "#f28e2b" },
+    { name: "浏览器测试焊接工位", method: "ls", factors: { L: "3", S: "3" }, at: "50,50", colour: "#f2d024" },
+    { name: "浏览器测试集水井", method: "lec", factors: { L: "1", E: "1", C: "15" }, at: "70,20 90,20 90,40 70,40", colour: "#d7191c", direct: "confined_space" },
+  ];
+  for (const p of points) {
+    await page.goto(base + "/risks/new");
+    await page.waitForSelector("#risk-form");
+    await page.fill("#risk-form input[name=name]", p.name);
+    await page.selectOption("#risk-form select[name=kind]", "equipment");
+    await page.fill("#risk-form textarea[name=hazards]", "浏览器测试：危险有害因素");
+    await page.check("#risk-form input[name=accident_types][value='机械伤害']");
+    await page.check(`#risk-form input[name=method][value='${p.method}']`);
+    for (const [k, v] of Object.entries(p.factors)) {
+      await page.selectOption(`#risk-form select[name=f_${p.method}_${k}]`, v);
+    }
+    if (p.direct) await page.check(`#risk-form input[name=direct][value='${p.direct}']`);
+    await page.fill("#risk-form input[name=responsible]", "顾晓燕");
+    await page.fill("#risk-form textarea[name=m_management]", "每班点检\n作业审批");
+    await page.click("#risk-form button[type=submit]");
+    await page.waitForURL(/\/risks\/\d+$/);
+    await page.waitForSelector("#place-form");
+    const option = await page.$eval("#place-form select[name=plan]", (s) =>
+      [...s.options].find((o) => o.textContent.includes("浏览器测试车间平面图")).value);
+    await page.selectOption("#place-form select[name=plan]", option);
+    await page.fill("#place-form input[name=at]", p.at);
+    await page.click("#place-form button[type=submit]");
+    await page.waitForFunction((at) => document.querySelector("#risk-place")?.textContent.includes(at), p.at);
+    p.url = page.url().replace(/#.*$/, "");
+  }
+  check((await page.textContent("#risk-level")).includes("重大风险"), "a confined space is 重大 whatever its score");
+
+  // The map: each point in its level's colour.
+  await page.goto(mapUrl);
+  const fills = await page.$$eval("section.risk-plan:has-text('浏览器测试车间平面图') svg a", (as) =>
+    as.map((a) => (a.querySelector("circle, polygon") || {}).getAttribute?.("fill")));
+  check(JSON.stringify(fills) === JSON.stringify(points.map((p) => p.colour)), "the map draws the points in their colours: " + fills);
+  await page.screenshot({ path: join(out, `${name}-risk-map.png`), fullPage: true });
+
+  // The 岗位风险告知卡 of the first point prints with a QR code to its current version.
+  await page.goto(points[0].url);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("#risk-cards a[href$='/cards/notice']"),
+  ]);
+  const cardPath = join(work, "card.pdf");
+  await download.saveAs(cardPath);
+  const card = readFileSync(cardPath).toString("latin1");
+  check(card.startsWith("%PDF-") && /\/FontFile[23]/.test(card), "the card is a PDF with an embedded font");
+  const cardLink = /\/URI\((http[^)]+)\)/.exec(card);
+  check(cardLink && cardLink[1].includes("/portal/risk-cards/"), "the card's QR code opens the portal: " + (cardLink && cardLink[1]));
+  const pub = await (await fetch(cardLink[1])).text();
+  check(pub.includes("浏览器测试冲床") && pub.includes("岗位风险告知卡"), "the portal shows the card's current version");
+  check(registerUrl.length > 0, "register reached");
+  await signOut();
+
+  // The district officer: the enterprise is on the 重大 list; its map opens.
+  await signIn("rugao", "Demo@2018", "/enterprises");
+  await page.goto(base + "/risks");
+  const enterprise = registerUrl.match(/\/enterprises\/(\d+)\/risks$/)[1];
+  await page.click(`#list-major a[href='/enterprises/${enterprise}/risks']`);
+  await page.waitForURL(registerUrl);
+  await page.click("#risk-map");
+  await page.waitForSelector("section.risk-plan:has-text('浏览器测试车间平面图') svg");
+  check(!(await page.$("#plan-form")), "an officer reads the map and cannot upload");
   await signOut();
 }
 

@@ -1582,7 +1582,7 @@ pub async fn place(
         .await
         .map_err(AppError::from);
     match result {
-        Ok(()) => Ok(redirect(&format!("/risks/{id}#place"), is_htmx(&headers))),
+        Ok(()) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
         Err(AppError::BadRequest { message, .. }) | Err(AppError::Conflict(message)) => {
             let page = detail_page(&state, &u, id, Some(message)).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
