@@ -481,14 +481,9 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             let t = Instant::now();
             read = 0;
             for (unit, _) in &units {
-                read += anbiao_store::inspection_plans::subjects(
-                    &db,
-                    unit,
-                    plan_day,
-                    set.recent_months,
-                )
-                .await?
-                .len();
+                read += anbiao_store::inspection_plans::subjects(&db, unit, plan_day, set)
+                    .await?
+                    .len();
             }
             read_took.push(t.elapsed());
         }
@@ -513,8 +508,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         let mut inputs = Vec::new();
         for (unit, _) in &units {
             inputs.push((
-                anbiao_store::inspection_plans::subjects(&db, unit, plan_day, set.recent_months)
-                    .await?,
+                anbiao_store::inspection_plans::subjects(&db, unit, plan_day, set).await?,
                 anbiao_store::inspection_plans::officers(&db, unit).await?,
             ));
         }

@@ -98,14 +98,18 @@ pub enum Modifier {
     OverdueHazard,
     RecentViolation,
     RecentAccident,
+    /// A risk point of the level the modifier names (重大) without control measures, or whose
+    /// check is overdue (管控措施未落实).
+    UncontrolledMajorRisk,
 }
 
 impl Modifier {
-    pub const ALL: [Modifier; 4] = [
+    pub const ALL: [Modifier; 5] = [
         Self::OpenMajorHazard,
         Self::OverdueHazard,
         Self::RecentViolation,
         Self::RecentAccident,
+        Self::UncontrolledMajorRisk,
     ];
 
     pub fn key(self) -> &'static str {
@@ -114,6 +118,7 @@ impl Modifier {
             Self::OverdueHazard => "overdue_hazard",
             Self::RecentViolation => "recent_violation",
             Self::RecentAccident => "recent_accident",
+            Self::UncontrolledMajorRisk => "uncontrolled_major_risk",
         }
     }
 
@@ -128,6 +133,9 @@ struct RawModifier {
     key: String,
     label: String,
     add: u32,
+    /// For `uncontrolled_major_risk`: the risk level (a key of the risk rules) it counts.
+    #[serde(default)]
+    risk_level: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +181,8 @@ pub struct InspectionSet {
     pub max_per_year: u32,
     /// (modifier, label, visits added), in the file's order.
     pub modifiers: Vec<(Modifier, String, u32)>,
+    /// The risk level whose uncontrolled points count for `uncontrolled_major_risk`.
+    pub uncontrolled_risk_level: Option<String>,
 }
 
 /// The routine inspections a year decided for one enterprise.
@@ -290,11 +300,30 @@ impl InspectionRules {
                     .collect::<Result<Vec<_>, _>>()
             };
             let mut modifiers = Vec::new();
+            let mut uncontrolled_risk_level = None;
             for m in &s.modifier {
                 let key = Modifier::parse(&m.key)
                     .ok_or_else(|| bad(format!("{name}：未知的频次调整项“{}”", m.key)))?;
                 if modifiers.iter().any(|(x, _, _)| *x == key) {
                     return Err(bad(format!("{name}：频次调整项“{}”重复", m.key)));
+                }
+                match (key, &m.risk_level) {
+                    (Modifier::UncontrolledMajorRisk, Some(l)) if !l.trim().is_empty() => {
+                        uncontrolled_risk_level = Some(l.trim().to_string());
+                    }
+                    (Modifier::UncontrolledMajorRisk, _) => {
+                        return Err(bad(format!(
+                            "{name}：频次调整项“{}”须写明 risk_level（风险等级，如 major）",
+                            m.key
+                        )));
+                    }
+                    (_, Some(_)) => {
+                        return Err(bad(format!(
+                            "{name}：频次调整项“{}”不适用 risk_level",
+                            m.key
+                        )));
+                    }
+                    (_, None) => {}
                 }
                 modifiers.push((key, m.label.clone(), m.add));
             }
@@ -329,6 +358,7 @@ impl InspectionRules {
                 recent_months: s.recent_months,
                 max_per_year: s.max_per_year,
                 modifiers,
+                uncontrolled_risk_level,
             };
             if let Some(o) = sets.iter().find(|o| o.validity().overlaps(&set.validity())) {
                 return Err(bad(format!(

@@ -115,10 +115,9 @@ pub async fn decide(
                 n.category_key, rules.violations.id, rules.violations.version
             ))
         })?;
-    let subject =
-        inspection_plans::subject_of(db, n.enterprise_id, n.on, rules.inspection.recent_months)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    let subject = inspection_plans::subject_of(db, n.enterprise_id, n.on, rules.inspection)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let frequency = rules
         .inspection
         .frequency(subject.status, &subject.modifiers);

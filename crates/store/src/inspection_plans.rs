@@ -150,7 +150,7 @@ pub async fn subjects(
     db: &Db,
     unit: &str,
     on: Date,
-    recent_months: u32,
+    set: &InspectionSet,
 ) -> Result<Vec<Subject>, StoreError> {
     const CODES: &str = "SELECT code FROM region WHERE unit = $1 ORDER BY code";
     let codes: Vec<String> = with_pool!(db, |p| sqlx::query_scalar(CODES)
@@ -160,7 +160,7 @@ pub async fn subjects(
     if codes.is_empty() {
         return Ok(Vec::new());
     }
-    subjects_where(db, Among::Codes(codes), on, recent_months).await
+    subjects_where(db, Among::Codes(codes), on, set).await
 }
 
 /// One enterprise's status and modifiers on `on` (operating or not), as a plan would see it.
@@ -168,14 +168,12 @@ pub async fn subject_of(
     db: &Db,
     enterprise_id: i64,
     on: Date,
-    recent_months: u32,
+    set: &InspectionSet,
 ) -> Result<Option<Subject>, StoreError> {
-    Ok(
-        subjects_where(db, Among::One(enterprise_id), on, recent_months)
-            .await?
-            .into_iter()
-            .next(),
-    )
+    Ok(subjects_where(db, Among::One(enterprise_id), on, set)
+        .await?
+        .into_iter()
+        .next())
 }
 
 enum Among {
@@ -232,13 +230,14 @@ async fn ids(db: &Db, b: &SqlBuf) -> Result<HashSet<i64>, StoreError> {
 
 /// Statuses and modifiers as sets: the enterprises, and one query per kind of record returning
 /// only the enterprises it applies to (a join the databases run as one pass, not a look-up per
-/// enterprise per fact), all six at once.
+/// enterprise per fact), all seven at once.
 async fn subjects_where(
     db: &Db,
     among: Among,
     on: Date,
-    recent_months: u32,
+    set: &InspectionSet,
 ) -> Result<Vec<Subject>, StoreError> {
+    let recent_months = set.recent_months;
     let d = format_date(on);
     let since = format_date(anbiao_domain::date::add_months(
         on,
@@ -323,14 +322,34 @@ async fn subjects_where(
     b.push(") x GROUP BY enterprise_id");
     let of_hazards = b;
 
-    // The six reads run side by side (WAL readers on SQLite, separate backends on PostgreSQL).
-    let (enterprises, best, cases, accidents, violations, hazards) = tokio::try_join!(
+    // Risk points of the level the rules name (重大) without measures or with an overdue check,
+    // as they stand (a point keeps no history of its measures). Without that modifier in the
+    // rules of the day, nothing to read.
+    let of_risks = set.uncontrolled_risk_level.as_ref().map(|level| {
+        let mut b = SqlBuf::new(
+            "SELECT DISTINCT p.enterprise_id FROM risk_point p JOIN enterprise e ON e.id = p.enterprise_id \
+             WHERE p.level = ",
+        );
+        b.bind(Arg::Text(level.clone()));
+        b.push(" AND (p.measures IN ('', '[]') OR p.check_overdue_since IS NOT NULL) AND ");
+        among.push(&mut b, &d);
+        b
+    });
+
+    // The seven reads run side by side (WAL readers on SQLite, separate backends on PostgreSQL).
+    let (enterprises, best, cases, accidents, violations, hazards, risks) = tokio::try_join!(
         fetch::<(i64, String)>(db, &of_enterprises),
         fetch::<(i64, i64)>(db, &of_certificates),
         ids(db, &of_cases),
         ids(db, &of_accidents),
         ids(db, &of_violations),
         fetch::<(i64, i64, i64)>(db, &of_hazards),
+        async {
+            match &of_risks {
+                Some(b) => ids(db, b).await,
+                None => Ok(HashSet::new()),
+            }
+        },
     )?;
     let best: HashMap<i64, i64> = best.into_iter().collect();
     let hazards: HashMap<i64, (i64, i64)> =
@@ -355,6 +374,7 @@ async fn subjects_where(
                 (overdue == 1, Modifier::OverdueHazard),
                 (violations.contains(&id), Modifier::RecentViolation),
                 (accidents.contains(&id), Modifier::RecentAccident),
+                (risks.contains(&id), Modifier::UncontrolledMajorRisk),
             ] {
                 if present {
                     modifiers.push(m);
@@ -493,10 +513,8 @@ async fn write_lines(
 
 /// Draws and stores a unit's plan for a year; refused if the year has one already.
 pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Plan), StoreError> {
-    let (subjects, officers) = tokio::try_join!(
-        subjects(db, n.unit, n.on, n.set.recent_months),
-        officers(db, n.unit)
-    )?;
+    let (subjects, officers) =
+        tokio::try_join!(subjects(db, n.unit, n.on, n.set), officers(db, n.unit))?;
     if officers.len() < n.set.officers_per_inspection as usize {
         return Err(StoreError::Invalid(format!(
             "{}的执法人员不足 {} 名，无法按每次检查两名以上执法人员排定计划",

@@ -112,3 +112,62 @@ async fn points_written_in_bulk_have_their_events_and_sums_that_equal_counting()
     })
     .await;
 }
+
+/// An uncontrolled 重大 risk (no measures, or an overdue check) adds to an enterprise's routine
+/// inspections from the version of the frequency rules that names it, with its reason in words.
+#[tokio::test]
+async fn an_uncontrolled_major_risk_adds_an_inspection_from_the_rules_that_name_it() {
+    use anbiao_domain::supervision::Modifier;
+    each_backend(|db| async move {
+        let e = ent(&db, 3).await;
+        let r = reference();
+        let on = date!(2026 - 12 - 10);
+        let set = r.risk.in_force(on).expect("rules");
+        let mut major = draft("集水井", "15", false);
+        major.direct = vec!["confined_space".into()];
+        let point = BulkPoint {
+            enterprise_id: e,
+            region_code: "320682".into(),
+            point: major.validate(set).expect("valid"),
+            on,
+            due: date!(2026 - 12 - 31),
+        };
+        assert_eq!(point.point.assessment.level, "major");
+        risk_points::insert_many(&db, &admin(), &[point])
+            .await
+            .expect("bulk");
+        let (v1, v2) = (
+            r.inspection.in_force(date!(2026 - 01 - 01)).expect("v1"),
+            r.inspection.in_force(on).expect("v2"),
+        );
+        let subject = |set| {
+            let db = db.clone();
+            async move {
+                anbiao_store::inspection_plans::subject_of(&db, e, on, set)
+                    .await
+                    .expect("ran")
+                    .expect("subject")
+            }
+        };
+        assert!(
+            !subject(v1)
+                .await
+                .modifiers
+                .contains(&Modifier::UncontrolledMajorRisk)
+        );
+        let s = subject(v2).await;
+        assert!(
+            s.modifiers.contains(&Modifier::UncontrolledMajorRisk),
+            "{s:?}"
+        );
+        let f = v2.frequency(s.status, &s.modifiers);
+        let plain = v2.frequency(s.status, &[]);
+        assert_eq!(f.visits, plain.visits + 1);
+        assert!(
+            f.explanation.contains("存在管控措施未落实的重大风险：+1"),
+            "{}",
+            f.explanation
+        );
+    })
+    .await;
+}

@@ -78,6 +78,15 @@ fn finding<'a>(e: i64, level: Level, item: Option<&'a str>, text: &'a str) -> Ne
     }
 }
 
+/// The frequency rules in force during the tests' years (version 1).
+fn inspection_set() -> anbiao_domain::supervision::InspectionSet {
+    reference()
+        .inspection
+        .in_force(ON)
+        .expect("inspection")
+        .clone()
+}
+
 fn rules(r: &ReferenceData) -> Rules<'_> {
     Rules {
         violations: r.violations.in_force(ON).expect("violations"),
@@ -231,12 +240,12 @@ async fn an_inspection_records_its_checklist_and_opens_its_findings_as_hazards()
         let counts = queue::counts(&db).await.expect("queue");
         assert_eq!(counts, vec![("queued".to_string(), 4)]);
         // The plan modifiers now see the open major hazard; overdue once the deadline passed.
-        let s = inspection_plans::subject_of(&db, e, date!(2019 - 03 - 05), 12)
+        let s = inspection_plans::subject_of(&db, e, date!(2019 - 03 - 05), &inspection_set())
             .await
             .expect("ran")
             .expect("subject");
         assert_eq!(s.modifiers, vec![Modifier::OpenMajorHazard]);
-        let s = inspection_plans::subject_of(&db, e, date!(2019 - 04 - 01), 12)
+        let s = inspection_plans::subject_of(&db, e, date!(2019 - 04 - 01), &inspection_set())
             .await
             .expect("ran")
             .expect("subject");
@@ -435,7 +444,7 @@ async fn decisions_follow_the_rules_and_become_violation_records() {
                 .contains("六（二）")
         );
         // The recent violation now raises the frequency.
-        let subj = inspection_plans::subject_of(&db, e, date!(2019 - 05 - 01), 12)
+        let subj = inspection_plans::subject_of(&db, e, date!(2019 - 05 - 01), &inspection_set())
             .await
             .expect("ran")
             .expect("s");
@@ -862,7 +871,7 @@ async fn the_sums_agree_with_the_hazards() {
         let read = |on| {
             let db = db.clone();
             async move {
-                inspection_plans::subjects(&db, "如皋", on, 12)
+                inspection_plans::subjects(&db, "如皋", on, &inspection_set())
                     .await
                     .expect("subjects")
                     .into_iter()

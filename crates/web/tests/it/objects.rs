@@ -365,20 +365,21 @@ async fn place(
     )
     .await
     .expect("good audit");
+    let decided_on = today - time::Duration::days(2);
     let decision = anbiao_store::enforcement::decide(
         db,
         &Scope::City,
         &actor,
         anbiao_store::enforcement::Rules {
-            violations: r.violations.in_force(today).expect("violations"),
-            inspection: r.inspection.in_force(today).expect("inspection"),
+            violations: r.violations.in_force(decided_on).expect("violations"),
+            inspection: r.inspection.in_force(decided_on).expect("inspection"),
         },
         &anbiao_store::enforcement::NewDecision {
             enterprise_id: ent,
             inspection_id: None,
             hazard_id: None,
             kind: anbiao_domain::enforcement::Kind::Order,
-            on: today - time::Duration::days(2),
+            on: decided_on,
             document_no: "如应急责改〔2026〕7号",
             facts: "未按规定开展安全生产教育和培训",
             category_key: "training",
