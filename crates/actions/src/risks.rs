@@ -36,6 +36,8 @@ pub struct RiskSummary {
     /// (level key, the enterprises with points of it, most first, at most [`SUMMARY_LIST`]): the
     /// two highest levels, then overdue checks and points without controls.
     pub lists: Vec<(String, Vec<EnterpriseAtLevel>)>,
+    /// Operating enterprises with no register, above scale first (at most [`SUMMARY_LIST`]).
+    pub without_register: Vec<risk_points::WithoutRegister>,
 }
 
 /// How many enterprises a level's list on the summary names.
@@ -517,6 +519,7 @@ impl Ctx<'_> {
         Ok(RiskSummary {
             sums: risk_points::sums(self.db, scope).await?,
             lists,
+            without_register: risk_points::without_register(self.db, scope, SUMMARY_LIST).await?,
         })
     }
 

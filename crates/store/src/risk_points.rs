@@ -659,3 +659,53 @@ pub async fn enterprises_at(
     .fetch_all(p)
     .await)?)
 }
+
+/// An enterprise without a risk register.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct WithoutRegister {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub region_code: String,
+    pub above_scale: bool,
+}
+
+/// Operating enterprises within the scope that have identified no risk point, those above
+/// scale first, at most `limit` (each half read in id order, so the read stops at `limit`).
+pub async fn without_register(
+    db: &Db,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<WithoutRegister>, StoreError> {
+    let mut out = Vec::new();
+    for above in [true, false] {
+        let left = limit - out.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let mut b = SqlBuf::new(
+            "SELECT e.id AS enterprise_id, e.name, e.region_code, \
+             CASE WHEN e.above_scale = TRUE THEN TRUE ELSE FALSE END AS above_scale \
+             FROM enterprise e WHERE e.status = 'active' AND ",
+        );
+        b.push(if above {
+            "e.above_scale = TRUE"
+        } else {
+            "(e.above_scale = FALSE OR e.above_scale IS NULL)"
+        });
+        b.push(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM risk_enterprise_level r WHERE r.enterprise_id = e.id \
+             AND r.level = '{ANY_LEVEL}' AND r.points > 0)"
+        ));
+        push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+        b.push(" ORDER BY e.id LIMIT ");
+        b.bind(Arg::Int(left));
+        let sql = b.render(db.backend());
+        out.extend(with_pool!(db, |p| bind_args!(
+            sqlx::query_as::<_, WithoutRegister>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(p)
+        .await)?);
+    }
+    Ok(out)
+}

@@ -161,6 +161,8 @@ pub struct RiskSummaryView {
     /// Per level key (and `*overdue`, `*uncontrolled`), the enterprise ids with such points,
     /// most points first (at most 100).
     pub enterprises: std::collections::BTreeMap<String, Vec<i64>>,
+    /// Operating enterprises with no risk register, above scale first (at most 100).
+    pub without_register: Vec<i64>,
 }
 
 /// The risk figures of the units within the caller's scope (风险分级管控情况).
@@ -184,6 +186,7 @@ pub async fn get_summary(
                 points: f.points,
             })
             .collect(),
+        without_register: s.without_register.iter().map(|e| e.enterprise_id).collect(),
         enterprises: s
             .lists
             .into_iter()

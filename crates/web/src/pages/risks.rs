@@ -729,6 +729,8 @@ struct SummaryPage {
     total: SummaryRow,
     lists: Vec<LevelList>,
     limit: i64,
+    /// (id, name, region, above scale).
+    without: Vec<(i64, String, String, bool)>,
 }
 
 /// `GET /risks`: the risk figures of the units within the reader's scope (running sums), and
@@ -760,6 +762,18 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
     let rows = units
         .iter()
         .map(|c| row_of(Some(c), crate::views::region_name(&state.reference, c)))
+        .collect();
+    let without = s
+        .without_register
+        .iter()
+        .map(|e| {
+            (
+                e.enterprise_id,
+                e.name.clone(),
+                crate::views::region_name(&state.reference, &e.region_code),
+                e.above_scale,
+            )
+        })
         .collect();
     let lists = s
         .lists
@@ -807,6 +821,7 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
         total: row_of(None, "合计".into()),
         lists,
         limit: anbiao_actions::risks::SUMMARY_LIST,
+        without,
     };
     Ok(Html(page.render()?).into_response())
 }

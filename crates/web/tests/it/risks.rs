@@ -330,6 +330,7 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
         let app = crate::TestApp::new(db.clone()).await;
         let a = enterprise_in_rugao(&db, 71, "如皋甲厂").await;
         let b = enterprise_in_rugao(&db, 72, "如皋乙厂").await;
+        let c = enterprise_in_rugao(&db, 73, "如皋丙厂").await;
         crate::add_user(
             &db,
             "qa",
@@ -432,12 +433,15 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
             (Some("320682"), Some(1), Some(1))
         );
         assert_eq!(v["enterprises"]["major"], serde_json::json!([b]));
+        // The one without a register is listed as such.
+        assert_eq!(v["without_register"], serde_json::json!([c]));
         let rudong = app.session_for("rudong").await;
         let v: serde_json::Value = serde_json::from_str(
             &crate::body_text(app.send(rudong.get("/api/v1/risks/summary")).await).await,
         )
         .expect("json");
         assert_eq!(v["figures"], serde_json::json!([]));
+        assert_eq!(v["without_register"], serde_json::json!([]));
         let page = crate::body_text(app.send(rudong.get("/risks")).await).await;
         assert!(
             !page.contains("如皋乙厂") && page.contains("辖区内企业尚未辨识风险点"),
