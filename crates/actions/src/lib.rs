@@ -49,6 +49,7 @@ pub mod programmes;
 pub mod quality;
 pub mod registry;
 pub mod reports;
+pub mod risk_import;
 pub mod risks;
 pub mod sheets;
 pub mod tokens;

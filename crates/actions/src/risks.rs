@@ -156,7 +156,7 @@ impl Ctx<'_> {
     }
 
     /// The enterprise whose register the actor keeps: its own, or none.
-    fn own_register(&self) -> Result<i64, ActionError> {
+    pub(crate) fn own_register(&self) -> Result<i64, ActionError> {
         self.actor.require(Permission::KeepRisks)?;
         match self.actor.scope {
             Scope::Enterprise { id } => Ok(id),

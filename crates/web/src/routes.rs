@@ -325,6 +325,7 @@ pub fn table() -> Table {
             risks::risk_map,
         )
         .upload("/risk-plans", Perm(KeepRisks), risks::upload_plan)
+        .upload("/risks/import", Perm(KeepRisks), risks::import_register)
         .get("/risk-plans/{id}/image", Perm(ViewRisks), risks::plan_image)
         .get("/risk-plans/{id}/map", Perm(ViewRisks), risks::plan_map_pdf)
         .post("/risks/{id}/check", Perm(KeepRisks), risks::record_check)

@@ -93,6 +93,9 @@ struct RegisterPage {
     checklists: Vec<anbiao_domain::risk::RiskChecklist>,
     /// Points whose check task is overdue.
     overdue: usize,
+    /// A refused import: what went wrong, and each row's problem.
+    import_error: Option<String>,
+    rejected: Vec<anbiao_store::import::Rejection>,
 }
 
 /// `GET /enterprises/{id}/risks`: the register, highest level first.
@@ -102,6 +105,16 @@ pub async fn register(
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
+    register_page(&state, &u, id, None, Vec::new()).await
+}
+
+async fn register_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    import_error: Option<String>,
+    rejected: Vec<anbiao_store::import::Rejection>,
+) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
     let set = cx.risk_rules()?;
@@ -120,7 +133,9 @@ pub async fn register(
         })
         .collect();
     let page = RegisterPage {
-        layout: Layout::new(&u, &state, "risks"),
+        import_error,
+        rejected,
+        layout: Layout::new(u, state, "risks"),
         enterprise_id: reg.enterprise_id,
         enterprise: reg.enterprise,
         rows: points.iter().map(|p| row(set, p)).collect(),
@@ -1600,6 +1615,48 @@ pub async fn place(
         Ok(()) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
         Err(AppError::BadRequest { message, .. }) | Err(AppError::Conflict(message)) => {
             let page = detail_page(&state, &u, id, Some(message)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /risks/import` (multipart: file): the enterprise imports its 两单 into its own register,
+/// all rows or none; a refused file shows each row's problem on the register.
+pub async fn import_register(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, HtmlError> {
+    let Some(own) = u.user.enterprise_id else {
+        return Err(AppError::Denied("只有企业用户可以导入本企业的风险点".into()).into());
+    };
+    let result = async {
+        let (_, mut files) = crate::pages::hazards::read_multipart(multipart).await?;
+        let bytes = files
+            .remove("file")
+            .ok_or_else(|| AppError::bad("file", "请选择要导入的两单文件（Excel 或 CSV）"))?;
+        let actor = u.acting("form");
+        Ok::<_, AppError>(state.ctx(&actor).import_register(bytes).await?)
+    }
+    .await;
+    match result {
+        Ok(r) if r.rejected.is_empty() => Ok(redirect(
+            &format!("/enterprises/{own}/risks"),
+            is_htmx(&headers),
+        )),
+        Ok(r) => {
+            let message = format!(
+                "文件中 {} 处风险点有 {} 个问题，未导入任何风险点；请按下表修改后重新上传",
+                r.read,
+                r.rejected.len()
+            );
+            let page = register_page(&state, &u, own, Some(message), r.rejected).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(AppError::BadRequest { message, .. }) => {
+            let page = register_page(&state, &u, own, Some(message), Vec::new()).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),

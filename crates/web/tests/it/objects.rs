@@ -1219,6 +1219,16 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
                 Some(("plan", "site.png", plan.as_slice())),
             )
         }
+        "POST /risks/import" => multipart(
+            &[],
+            Some((
+                "file",
+                "两单.csv",
+                "风险点名称,类型,危险有害因素,可能导致的事故类别,评价方法,评价因素,管理措施,责任人\n\
+                 配电室,场所区域,带电体裸露,触电,LEC,L=1；E=3；C=15,绝缘用具半年检测,王强\n"
+                    .as_bytes(),
+            )),
+        ),
         "POST /risks/{id}/place" => form(&[
             ("version", "1".into()),
             ("plan", p.risk_plan.to_string()),

@@ -1031,3 +1031,74 @@ async fn points_placed_on_an_uploaded_plan_make_the_four_colour_map() {
     })
     .await;
 }
+
+/// The 两单 an enterprise exports imports back as the same register (another enterprise's); a
+/// file with a wrong row is refused whole, naming the sheet row and the column.
+#[tokio::test]
+async fn the_exported_register_imports_back_and_a_wrong_row_refuses_the_file() {
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let from = enterprise_in_rugao(&db, 97, "如皋导出厂").await;
+        let to = enterprise_in_rugao(&db, 98, "如皋导入厂").await;
+        for (u, e) in [("qx", from), ("qy", to)] {
+            crate::add_user(&db, u, anbiao_domain::Role::EnterpriseManager, None, Some(e)).await;
+        }
+        let (qx, qy) = (app.session_for("qx").await, app.session_for("qy").await);
+        let mut direct = point("lec", &LEC);
+        direct[1] = ("name", "污水池清淤");
+        direct.push(("direct", "confined_space"));
+        for p in [point("ls", &[("f_ls_L", "3"), ("f_ls_S", "3")]), direct] {
+            assert_eq!(app.send(qx.form("/risks", &p)).await.status(), 204);
+        }
+        let file = crate::body_bytes(
+            app.send(qx.get(&format!("/enterprises/{from}/risks/export")))
+                .await,
+        )
+        .await
+        .to_vec();
+        let up = |s: &crate::Session, bytes: &[u8]| {
+            crate::supervision::multipart(s, "/risks/import", &[], &[("file", bytes)])
+        };
+        let res = app.send(up(&qy, &file)).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let key = |e: i64| {
+            let db = db.clone();
+            async move {
+                let mut v: Vec<(String, String, String, String, String, String)> =
+                    risk_points::of_enterprise(&db, &Scope::City, e)
+                        .await
+                        .expect("register")
+                        .into_iter()
+                        .map(|p| (p.name, p.level, p.factors, p.direct, p.control_level, p.measures))
+                        .collect();
+                v.sort();
+                v
+            }
+        };
+        let (a, b) = (key(from).await, key(to).await);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a, b, "the register reads back the same");
+        // One sheet with every column; the second data row has a factor value LEC lacks.
+        let csv = "风险点名称,类型,所在位置,危险有害因素,可能导致的事故类别,接触人数,评价方法,评价因素,管控层级,管理措施,责任人\n\
+                   配电室,场所区域,厂区,带电体裸露,触电,2,LEC,L=1；E=3；C=15,,绝缘用具半年检测,王强\n\
+                   叉车,作业活动,厂区,人车混行,车辆伤害,4,LEC,L=4；E=6；C=3,,限速,李卫东\n";
+        let res = app.send(up(&qy, csv.as_bytes())).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(
+            body.contains("未导入任何风险点")
+                && body.contains("第 3 行")
+                && body.contains("评价方法与评价因素")
+                && body.contains("不在"),
+            "{body}"
+        );
+        assert_eq!(key(to).await.len(), 2, "nothing written");
+        // Not a spreadsheet at all.
+        let res = app.send(up(&qy, b"\x89PNG\r\n\x1a\n\0\0")).await;
+        assert_eq!(res.status(), 422);
+        // An officer cannot import into anybody's register.
+        let rugao = app.session_for("rugao").await;
+        assert_eq!(app.send(up(&rugao, &file)).await.status(), 403);
+    })
+    .await;
+}
