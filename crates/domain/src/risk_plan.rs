@@ -45,6 +45,8 @@ pub struct PlanError(pub String);
 /// The smallest and largest side of a plan, in pixels.
 const MIN_SIDE: usize = 100;
 const MAX_SIDE: usize = 12_000;
+/// The longest side at most this many times the shortest.
+const MAX_RATIO: usize = 10;
 
 /// A plan image that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +64,21 @@ pub fn check_image(bytes: &[u8]) -> Result<PlanImage, PlanError> {
             hazard::HazardError::NotAnImage => {
                 "平面图应为 PNG 或 JPEG 图片（请在绘图软件中导出为图片后上传）".into()
             }
-            e => format!("平面图{e}"),
+            e => format!("平面图{}", e.to_string().trim_start_matches("照片")),
         })
     })?;
     let size = imagesize::blob_size(bytes)
         .map_err(|_| PlanError("平面图文件已损坏，无法读取图片尺寸".into()))?;
+    let (long, short) = (
+        size.width.max(size.height),
+        size.width.min(size.height).max(1),
+    );
+    if long / short > MAX_RATIO {
+        return Err(PlanError(format!(
+            "平面图为 {}×{} 像素，长宽比超过 {MAX_RATIO}:1，请裁去空白后上传",
+            size.width, size.height
+        )));
+    }
     if size.width < MIN_SIDE
         || size.height < MIN_SIDE
         || size.width > MAX_SIDE
@@ -113,8 +125,12 @@ impl Place {
     /// Reads a place as written on the form: "35,42" (per cent, one decimal allowed) for a
     /// point, or "10,10 30,10 30,25 10,25" for a polygon.
     pub fn parse(text: &str) -> Result<Place, PlanError> {
-        // Full-width commas and semicolons are half-width once cleaned.
-        let t = text::clean(text).replace(';', " ");
+        // Full-width commas and semicolons are half-width once cleaned; spaces around a comma
+        // belong to the pair ("35, 42").
+        let mut t = text::clean(text).replace(';', " ");
+        while t.contains(" ,") || t.contains(", ") {
+            t = t.replace(" ,", ",").replace(", ", ",");
+        }
         let mut out = Vec::new();
         for pair in t.split_whitespace() {
             let (x, y) = pair.split_once(',').ok_or_else(|| {
@@ -132,6 +148,10 @@ impl Place {
             0 => Err(PlanError("请填写风险点在平面图上的位置".into())),
             2 => Err(PlanError(
                 "多边形至少需要 3 个顶点；标一个点只写一组坐标".into(),
+            )),
+            1 => Ok(Place(out)),
+            _ if twice_area(&out) == 0 => Err(PlanError(
+                "多边形的顶点在一条直线上（面积为零），请检查坐标".into(),
             )),
             _ => Ok(Place(out)),
         }
@@ -198,6 +218,19 @@ impl Place {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Twice the polygon's area (shoelace), in per mille squared.
+fn twice_area(corners: &[(u16, u16)]) -> i64 {
+    let n = corners.len();
+    (0..n)
+        .map(|i| {
+            let (x1, y1) = corners[i];
+            let (x2, y2) = corners[(i + 1) % n];
+            i64::from(x1) * i64::from(y2) - i64::from(x2) * i64::from(y1)
+        })
+        .sum::<i64>()
+        .abs()
 }
 
 fn pct(pm: u16) -> String {
@@ -267,6 +300,12 @@ mod tests {
         assert!(check_image(&png(50, 900)).unwrap_err().0.contains("50×900"));
         assert!(check_image(&png(20_000, 900)).is_err());
         assert!(
+            check_image(&png(200, 3000))
+                .unwrap_err()
+                .0
+                .contains("长宽比")
+        );
+        assert!(
             check_image(b"\x89PNG\r\n\x1a\n")
                 .unwrap_err()
                 .0
@@ -280,6 +319,8 @@ mod tests {
     #[test]
     fn a_place_is_a_point_or_a_polygon_inside_the_plan() {
         assert_eq!(Place::parse("35,42.5").expect("point").0, [(350, 425)]);
+        assert_eq!(Place::parse(" 35 , 42 ").expect("spaced").0, [(350, 420)]);
+        assert_eq!(Place::parse("35， 42").expect("full-width").0, [(350, 420)]);
         let poly = Place::parse("10,10 30，10；30,25 10,25").expect("polygon");
         assert_eq!(poly.0.len(), 4);
         assert_eq!(poly.stored(), "100,100 300,100 300,250 100,250");
@@ -293,6 +334,8 @@ mod tests {
             ("-3,5", "0 至 100"),
             ("3.25,5", "至多一位小数"),
             ("10,10 20,20", "至少需要 3 个顶点"),
+            ("10,10 20,20 30,30", "面积为零"),
+            ("10,10 10,10 10,10", "面积为零"),
         ] {
             let e = Place::parse(bad).expect_err(bad);
             assert!(e.0.contains(says), "{bad}: {e}");

@@ -133,7 +133,7 @@ pub async fn image(db: &Db, scope: &Scope, id: i64) -> Result<(String, Vec<u8>),
 }
 
 /// Places `point` (read within the scope, seen at `version`) on `plan` (of the same
-/// enterprise), as a change of the point.
+/// enterprise), recorded in the point's history.
 #[allow(clippy::too_many_arguments)]
 pub async fn place(
     db: &Db,
@@ -153,7 +153,9 @@ pub async fn place(
         ));
     }
     let mut tx = db.begin().await?;
-    const SQL: &str = "UPDATE risk_point SET plan_id = $1, plan_at = $2, updated_at = $3, version = version + 1 \
+    // The version is not raised: a place is not what the cards print, and a printed card's QR
+    // code names the version. The update is still conditional on the version read.
+    const SQL: &str = "UPDATE risk_point SET plan_id = $1, plan_at = $2, updated_at = $3 \
         WHERE id = $4 AND version = $5";
     let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(plan.id)

@@ -320,6 +320,11 @@ pub fn table() -> Table {
         .get("/risks/{id}/cards/{card}", Perm(ViewRisks), risks::card_pdf)
         .post("/risks/{id}/place", Perm(KeepRisks), risks::place)
         .get(
+            "/risks/{id}/plans/{plan}/at",
+            Perm(KeepRisks),
+            risks::click_at,
+        )
+        .get(
             "/enterprises/{id}/risk-map",
             Perm(ViewRisks),
             risks::risk_map,

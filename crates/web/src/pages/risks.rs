@@ -177,6 +177,9 @@ struct DetailPage {
     version: i64,
     /// Where it stands on its plan, in words; on which plan (the enterprise sees its plans).
     place: String,
+    /// What the place form shows: the stored position, or the one offered or refused.
+    place_input: String,
+    place_note: Option<String>,
     placed: bool,
     placed_on: Option<String>,
     plans: Vec<PlanChoice>,
@@ -209,7 +212,14 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
-    detail_page(&state, &u, id, None).await
+    detail_page(&state, &u, id, None, None).await
+}
+
+/// A position to offer on the place form: the plan, the position in words, and a note.
+pub struct Prefill {
+    pub plan: i64,
+    pub at: String,
+    pub note: Option<String>,
 }
 
 async fn detail_page(
@@ -217,6 +227,7 @@ async fn detail_page(
     u: &CurrentUser,
     id: i64,
     error: Option<String>,
+    prefill: Option<Prefill>,
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
@@ -248,6 +259,14 @@ async fn detail_page(
             .and_then(anbiao_domain::risk_plan::Place::read)
             .map(|x| x.words())
             .unwrap_or_default(),
+        place_input: prefill.as_ref().map(|f| f.at.clone()).unwrap_or_else(|| {
+            p.plan_at
+                .as_deref()
+                .and_then(anbiao_domain::risk_plan::Place::read)
+                .map(|x| x.words())
+                .unwrap_or_default()
+        }),
+        place_note: prefill.as_ref().and_then(|f| f.note.clone()),
         placed: p.plan_id.is_some(),
         placed_on,
         plans: plans
@@ -255,7 +274,9 @@ async fn detail_page(
             .map(|x| PlanChoice {
                 id: x.id,
                 name: x.name.clone(),
-                selected: p.plan_id == Some(x.id),
+                selected: prefill
+                    .as_ref()
+                    .map_or(p.plan_id == Some(x.id), |f| f.plan == x.id),
                 shown_h: PLACE_WIDTH * x.height / x.width.max(1),
             })
             .collect(),
@@ -1209,6 +1230,8 @@ struct PortalCardPage {
     assessed_on: String,
     /// The version the scanned card was printed at, when it is older.
     outdated: Option<i64>,
+    /// The version in the address is not one the point had.
+    bad_version: bool,
     cards: Vec<PublicCard>,
     today: String,
 }
@@ -1235,6 +1258,7 @@ pub async fn portal_cards(
         .risk
         .in_force(today)
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let asked = q.v.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
     let page = match &found {
         Some((p, enterprise)) => {
             let level = set.level(&p.level);
@@ -1249,11 +1273,8 @@ pub async fn portal_cards(
                 level_key: p.level.clone(),
                 version: p.version,
                 assessed_on: p.assessed_on.clone(),
-                outdated: q
-                    .v
-                    .as_deref()
-                    .and_then(|v| v.trim().parse::<i64>().ok())
-                    .filter(|v| *v != p.version),
+                outdated: asked.filter(|v| (1..p.version).contains(v)),
+                bad_version: q.v.is_some() && !asked.is_some_and(|v| (1..=p.version).contains(&v)),
                 cards: set
                     .cards
                     .iter()
@@ -1275,6 +1296,7 @@ pub async fn portal_cards(
             version: 0,
             assessed_on: String::new(),
             outdated: None,
+            bad_version: false,
             cards: Vec::new(),
             today: anbiao_domain::date::format_date(today),
         },
@@ -1369,17 +1391,26 @@ fn plan_view(
     points: &[RiskPoint],
 ) -> PlanView {
     let side = plan.width.max(plan.height);
+    let (r, font) = ((side / 90).max(4), (side / 55).max(10));
+    let mut marks = marks(set, plan, points);
+    // A number stays on the plan: left of a point at the right edge, below one at the top.
+    for m in &mut marks {
+        m.label.0 = m.label.0.min(plan.width - r - 2 - 2 * font).max(0);
+        m.label.1 = m.label.1.clamp(font, plan.height.max(font));
+    }
+    let kind = anbiao_domain::risk_plan::PlanKind::parse(&plan.kind)
+        .map(|k| k.label())
+        .unwrap_or("");
     PlanView {
         id: plan.id,
         name: plan.name.clone(),
-        kind: anbiao_domain::risk_plan::PlanKind::parse(&plan.kind)
-            .map(|k| k.label())
-            .unwrap_or(""),
+        // Not "厂区总平面图（总平面图）".
+        kind: if plan.name.contains(kind) { "" } else { kind },
         width: plan.width,
         height: plan.height,
-        r: (side / 90).max(4),
-        font: (side / 55).max(10),
-        marks: marks(set, plan, points),
+        r,
+        font,
+        marks,
     }
 }
 
@@ -1614,7 +1645,12 @@ pub async fn place(
     match result {
         Ok(()) => Ok(redirect(&format!("/risks/{id}"), is_htmx(&headers))),
         Err(AppError::BadRequest { message, .. }) | Err(AppError::Conflict(message)) => {
-            let page = detail_page(&state, &u, id, Some(message)).await?;
+            let prefill = Prefill {
+                plan,
+                at: one("at").to_string(),
+                note: None,
+            };
+            let page = detail_page(&state, &u, id, Some(message), Some(prefill)).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),
@@ -1660,5 +1696,41 @@ pub async fn import_register(
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /risks/{id}/plans/{plan}/at?x,y`: a click on the plan (a server-side image map: the
+/// browser appends the position, no script). Nothing is written: the point's page offers the
+/// position on its place form to confirm and save.
+pub async fn click_at(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path((id, plan)): Path<(String, String)>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Html<String>, HtmlError> {
+    let (id, plan) = (parse_id(&id)?, parse_id(&plan)?);
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let (p, _, _) = cx.plan_map(plan).await?;
+    let (x, y) = q
+        .as_deref()
+        .and_then(|q| q.split_once(','))
+        .unwrap_or(("", ""));
+    let at = anbiao_domain::risk_plan::Place::from_click(x, y, PLACE_WIDTH, p.width, p.height);
+    match at {
+        Ok(at) => {
+            let words = at.words();
+            let note = format!(
+                "已按点击位置填入“{}”上的 {words}（横向%,纵向%），请确认后保存",
+                p.name
+            );
+            let f = Prefill {
+                plan,
+                at: words,
+                note: Some(note),
+            };
+            detail_page(&state, &u, id, None, Some(f)).await
+        }
+        Err(e) => detail_page(&state, &u, id, Some(e.0), None).await,
     }
 }

@@ -828,6 +828,18 @@ async fn a_point_prints_its_cards_and_the_portal_shows_their_current_version() {
                 && public.contains("立即停机并切断电源"),
             "{public}"
         );
+        // A version the point never had is not taken for an old card.
+        for v in ["99", "0", "abc"] {
+            let public = crate::body_text(
+                app.send(anon(format!("/portal/risk-cards/{token}?v={v}")))
+                    .await,
+            )
+            .await;
+            assert!(
+                public.contains("id=\"card-bad-version\""),
+                "v={v}: {public}"
+            );
+        }
         for bad in ["zz", "0123456789abcdef01234567", &"a".repeat(200)] {
             let res = app.send(anon(format!("/portal/risk-cards/{bad}"))).await;
             assert_eq!(res.status(), 404, "{bad}");
@@ -968,7 +980,7 @@ async fn points_placed_on_an_uploaded_plan_make_the_four_colour_map() {
             ),
             (
                 vec![
-                    ("version", "1".into()),
+                    ("version", "0".into()),
                     ("plan", plan_id.clone()),
                     ("at", "5,5".into()),
                 ],
@@ -981,6 +993,30 @@ async fn points_placed_on_an_uploaded_plan_make_the_four_colour_map() {
             assert!(body.contains(says), "{says}: {body}");
         }
         assert_eq!(at(a).await.as_deref(), Some("350,420"));
+        // A place is not what the cards print: the version (named by their QR code) stays.
+        assert_eq!(
+            risk_points::get(&db, &Scope::City, a)
+                .await
+                .expect("point")
+                .version,
+            1
+        );
+        // A click on the plan (image map, no script) offers the position to confirm.
+        let offered = crate::body_text(
+            app.send(qm.get(&format!("/risks/{b}/plans/{}/at?400,125", mine.id)))
+                .await,
+        )
+        .await;
+        assert!(
+            offered.contains("id=\"place-note\"") && offered.contains("value=\"50,25\""),
+            "{offered}"
+        );
+        let outside = crate::body_text(
+            app.send(qm.get(&format!("/risks/{b}/plans/{}/at?900,5", mine.id)))
+                .await,
+        )
+        .await;
+        assert!(outside.contains("超出平面图范围"), "{outside}");
         // The map: each point in its level's colour (较大 orange), at its place in the plan's pixels.
         let map = crate::body_text(
             app.send(qm.get(&format!("/enterprises/{ent}/risk-map")))
