@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use anbiao_actions::hazards::{HazardStats, Report};
@@ -388,15 +388,7 @@ pub async fn photo(
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("page");
     let (ctype, bytes) = state.ctx(&actor).hazard_photo(id, photo).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::pages::image_response(ctype, bytes))
 }
 
 #[derive(Deserialize)]

@@ -1519,19 +1519,10 @@ pub async fn plan_image(
     u: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
-    use axum::http::header;
     let id = parse_id(&id)?;
     let actor = u.acting("page");
     let (ctype, bytes) = state.ctx(&actor).plan_image(id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::pages::image_response(ctype, bytes))
 }
 
 /// `GET /risk-plans/{id}/map`: the plan's four-colour map as a PDF.
