@@ -38,6 +38,8 @@ pub struct RiskSummary {
     pub lists: Vec<(String, Vec<EnterpriseAtLevel>)>,
     /// Operating enterprises with no register, above scale first (at most [`SUMMARY_LIST`]).
     pub without_register: Vec<risk_points::WithoutRegister>,
+    /// The same figures per industry.
+    pub industries: Vec<risk_points::IndustrySum>,
 }
 
 /// How many enterprises a level's list on the summary names.
@@ -520,6 +522,7 @@ impl Ctx<'_> {
             sums: risk_points::sums(self.db, scope).await?,
             lists,
             without_register: risk_points::without_register(self.db, scope, SUMMARY_LIST).await?,
+            industries: risk_points::industry_sums(self.db, scope).await?,
         })
     }
 

@@ -250,6 +250,7 @@ pub async fn rebuild_sums(db: &Db) -> Result<(), StoreError> {
     let statements = [
         "DELETE FROM risk_enterprise_level".to_string(),
         "DELETE FROM risk_sum".to_string(),
+        "DELETE FROM risk_sum_industry".to_string(),
         "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
          SELECT enterprise_id, level, MIN(region_code), COUNT(*) FROM risk_point GROUP BY enterprise_id, level"
             .to_string(),
@@ -269,6 +270,13 @@ pub async fn rebuild_sums(db: &Db) -> Result<(), StoreError> {
         ),
         "INSERT INTO risk_sum (region_code, level, enterprises, points) \
          SELECT region_code, level, COUNT(*), SUM(points) FROM risk_enterprise_level GROUP BY region_code, level"
+            .to_string(),
+        "UPDATE risk_enterprise_level SET industry_code = COALESCE((SELECT e.industry_code FROM enterprise e \
+         WHERE e.id = risk_enterprise_level.enterprise_id), '')"
+            .to_string(),
+        "INSERT INTO risk_sum_industry (region_code, industry_code, level, enterprises, points) \
+         SELECT region_code, industry_code, level, COUNT(*), SUM(points) FROM risk_enterprise_level \
+         GROUP BY region_code, industry_code, level"
             .to_string(),
     ];
     for sql in statements {
@@ -552,14 +560,22 @@ pub(crate) async fn tally_tx(
     level: &str,
     delta: i64,
 ) -> Result<(), StoreError> {
-    const ENTERPRISE: &str = "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
-        VALUES ($1, $2, $3, $4) ON CONFLICT (enterprise_id, level) \
-        DO UPDATE SET points = risk_enterprise_level.points + EXCLUDED.points RETURNING points";
-    let after: i64 = with_tx!(tx, |c| sqlx::query_scalar(ENTERPRISE)
+    const INDUSTRY: &str = "SELECT industry_code FROM enterprise WHERE id = $1";
+    let industry: String = with_tx!(tx, |c| sqlx::query_scalar(INDUSTRY)
+        .bind(enterprise_id)
+        .fetch_one(c)
+        .await)?;
+    // A row keeps the industry it was written with, so the per-industry sums move together.
+    const ENTERPRISE: &str = "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points, industry_code) \
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (enterprise_id, level) \
+        DO UPDATE SET points = risk_enterprise_level.points + EXCLUDED.points \
+        RETURNING points, industry_code";
+    let (after, industry): (i64, String) = with_tx!(tx, |c| sqlx::query_as(ENTERPRISE)
         .bind(enterprise_id)
         .bind(level)
         .bind(region_code)
         .bind(delta)
+        .bind(&industry)
         .fetch_one(c)
         .await)?;
     let before = after - delta;
@@ -576,7 +592,68 @@ pub(crate) async fn tally_tx(
         .execute(c)
         .await
         .map(|_| ()))?;
+    const BY_INDUSTRY: &str = "INSERT INTO risk_sum_industry (region_code, industry_code, level, enterprises, points) \
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (region_code, industry_code, level) \
+        DO UPDATE SET enterprises = risk_sum_industry.enterprises + EXCLUDED.enterprises, \
+        points = risk_sum_industry.points + EXCLUDED.points";
+    with_tx!(tx, |c| sqlx::query(BY_INDUSTRY)
+        .bind(region_code)
+        .bind(&industry)
+        .bind(level)
+        .bind(enterprises)
+        .bind(delta)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     Ok(())
+}
+
+/// One figure per industry: within the scope, the enterprises with points of a level and the
+/// points.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, PartialEq, Eq)]
+pub struct IndustrySum {
+    pub industry_code: String,
+    pub level: String,
+    pub enterprises: i64,
+    pub points: i64,
+}
+
+/// The figures per industry within the scope: from the running sums per region code for the
+/// city and a district; a township's counted from its enterprises' own counts.
+pub async fn industry_sums(db: &Db, scope: &Scope) -> Result<Vec<IndustrySum>, StoreError> {
+    let mut b = match scope {
+        Scope::City | Scope::Region { .. } => {
+            let mut b = SqlBuf::new(
+                "SELECT industry_code, level, CAST(SUM(enterprises) AS BIGINT) AS enterprises, \
+                 CAST(SUM(points) AS BIGINT) AS points FROM risk_sum_industry WHERE 1 = 1",
+            );
+            if let Scope::Region { codes } = scope {
+                b.push(" AND region_code IN ");
+                b.bind_list(codes.iter().cloned().map(Arg::Text));
+            }
+            b
+        }
+        _ => {
+            let mut b = SqlBuf::new(
+                "SELECT r.industry_code, r.level, COUNT(*) AS enterprises, CAST(SUM(r.points) AS BIGINT) AS points \
+                 FROM risk_enterprise_level r JOIN enterprise e ON e.id = r.enterprise_id \
+                 WHERE r.points > 0",
+            );
+            push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+            b.push(" GROUP BY r.industry_code, r.level ORDER BY r.industry_code, r.level");
+            b
+        }
+    };
+    if matches!(scope, Scope::City | Scope::Region { .. }) {
+        b.push(" GROUP BY industry_code, level ORDER BY industry_code, level");
+    }
+    let sql = b.render(db.backend());
+    Ok(with_pool!(db, |p| bind_args!(
+        sqlx::query_as::<_, IndustrySum>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(p)
+    .await)?)
 }
 
 /// One figure of the sums: per region code and level, the enterprises with such points and the

@@ -163,6 +163,20 @@ pub struct RiskSummaryView {
     pub enterprises: std::collections::BTreeMap<String, Vec<i64>>,
     /// Operating enterprises with no risk register, above scale first (at most 100).
     pub without_register: Vec<i64>,
+    /// The figures per industry within the caller's scope.
+    pub industry_figures: Vec<RiskIndustryFigureView>,
+}
+
+/// One figure per industry: the enterprises with points of a level and the points.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RiskIndustryFigureView {
+    pub industry_code: String,
+    /// The industry's name.
+    pub industry: String,
+    /// As in the figures per region (with `*`, `*overdue`, `*uncontrolled`).
+    pub level: String,
+    pub enterprises: i64,
+    pub points: i64,
 }
 
 /// The risk figures of the units within the caller's scope (风险分级管控情况).
@@ -187,6 +201,22 @@ pub async fn get_summary(
             })
             .collect(),
         without_register: s.without_register.iter().map(|e| e.enterprise_id).collect(),
+        industry_figures: s
+            .industries
+            .iter()
+            .map(|f| RiskIndustryFigureView {
+                industry: state
+                    .reference
+                    .industries
+                    .get(&f.industry_code)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_else(|| f.industry_code.clone()),
+                industry_code: f.industry_code.clone(),
+                level: f.level.clone(),
+                enterprises: f.enterprises,
+                points: f.points,
+            })
+            .collect(),
         enterprises: s
             .lists
             .into_iter()

@@ -767,6 +767,8 @@ struct SummaryPage {
     limit: i64,
     /// (id, name, region, above scale).
     without: Vec<(i64, String, String, bool)>,
+    /// The same table per industry.
+    industries: Vec<SummaryRow>,
 }
 
 /// `GET /risks`: the risk figures of the units within the reader's scope (running sums), and
@@ -798,6 +800,34 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
     let rows = units
         .iter()
         .map(|c| row_of(Some(c), crate::views::region_name(&state.reference, c)))
+        .collect();
+    let mut codes: Vec<String> = s
+        .industries
+        .iter()
+        .map(|x| x.industry_code.clone())
+        .collect();
+    codes.dedup();
+    let icell = |code: &str, level: &str| -> (i64, i64) {
+        s.industries
+            .iter()
+            .filter(|x| x.industry_code == code && x.level == level)
+            .fold((0, 0), |(e, p), x| (e + x.enterprises, p + x.points))
+    };
+    let industries = codes
+        .iter()
+        .map(|c| SummaryRow {
+            unit: state
+                .reference
+                .industries
+                .get(c)
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| c.clone()),
+            cells: set.levels.iter().map(|l| icell(c, &l.key)).collect(),
+            with_register: icell(c, risk_points::ANY_LEVEL).0,
+            overdue: icell(c, risk_points::OVERDUE),
+            uncontrolled: icell(c, risk_points::UNCONTROLLED),
+        })
+        .filter(|r| r.with_register > 0 || r.overdue.0 > 0 || r.uncontrolled.0 > 0)
         .collect();
     let without = s
         .without_register
@@ -858,6 +888,7 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
         lists,
         limit: anbiao_actions::risks::SUMMARY_LIST,
         without,
+        industries,
     };
     Ok(Html(page.render()?).into_response())
 }

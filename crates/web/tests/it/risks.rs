@@ -402,6 +402,27 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
                 .map(|s| ((s.region_code, s.level), (s.enterprises, s.points)))
                 .collect();
         assert_eq!(sums, counted);
+        // Per industry, the same figures (the three works are all 机械 here, so they add up).
+        let industry = anbiao_store::enterprise::get(&db, &Scope::City, a)
+            .await
+            .expect("enterprise")
+            .industry_code;
+        let mut by_industry: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        for ((_, level), v) in &counted {
+            let c = by_industry.entry(level.clone()).or_default();
+            c.0 += v.0;
+            c.1 += v.1;
+        }
+        let per_industry: std::collections::BTreeMap<String, (i64, i64)> =
+            risk_points::industry_sums(&db, &Scope::City)
+                .await
+                .expect("industry sums")
+                .into_iter()
+                .filter(|s| s.enterprises > 0 || s.points > 0)
+                .inspect(|s| assert_eq!(s.industry_code, industry))
+                .map(|s| (s.level, (s.enterprises, s.points)))
+                .collect();
+        assert_eq!(per_industry, by_industry);
         assert_eq!(sums[&("320682".to_string(), "high".to_string())], (1, 1));
         assert_eq!(sums[&("320682".to_string(), "*".to_string())], (2, 3));
         // The district's page: its row and the 重大 list; another district sees neither.
@@ -704,9 +725,25 @@ async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdu
                 .collect()
         };
         let running = nonzero(risk_points::sums(&db, &Scope::City).await.expect("sums"));
+        let industries = risk_points::industry_sums(&db, &Scope::City)
+            .await
+            .expect("industry sums");
         risk_points::rebuild_sums(&db).await.expect("rebuild");
         let rebuilt = nonzero(risk_points::sums(&db, &Scope::City).await.expect("sums"));
         assert_eq!(running, rebuilt);
+        let nonzero_i = |v: Vec<risk_points::IndustrySum>| -> Vec<risk_points::IndustrySum> {
+            v.into_iter()
+                .filter(|s| s.enterprises > 0 || s.points > 0)
+                .collect()
+        };
+        assert_eq!(
+            nonzero_i(industries),
+            nonzero_i(
+                risk_points::industry_sums(&db, &Scope::City)
+                    .await
+                    .expect("industry sums")
+            )
+        );
         assert!(
             rebuilt
                 .iter()
