@@ -2,8 +2,9 @@
 //! points in its spring identification campaign, from the kinds of place, equipment, activity
 //! and post a works of the 工贸 trades has, assessed by the rules of the day (all four colours:
 //! the 重大 ones mostly confined spaces, as in most works), with their measures and check
-//! tasks on schedule; a few tasks lapsed (overdue, escalated by the daily job) and a few new
-//! points still without measures.
+//! tasks on schedule; a few tasks lapsed (overdue, escalated by the daily job), a few new
+//! points still without measures, and one works in thirty found an item not met at today's
+//! check (a hidden hazard at the point).
 
 use anbiao_domain::risk_point::PointDraft;
 use anbiao_domain::{ReferenceData, Scope};
@@ -477,6 +478,7 @@ pub async fn write(
         }
     }
     let n = risk_points::insert_many(db, &Actor::new("demo", "demo"), &points).await?;
+    failed_checks(db, reference, &enterprises, skip, today).await?;
     let escalate: Vec<String> = reference
         .risk
         .in_force(today)
@@ -484,4 +486,85 @@ pub async fn write(
         .unwrap_or_default();
     risk_checks::mark_overdue(db, today, &escalate).await?;
     Ok(n as usize)
+}
+
+/// One works in [`FAILED_EVERY`] records today's check of an open task with one item not met,
+/// which opens a hidden hazard at the point (the hazard path, through the action).
+const FAILED_EVERY: usize = 30;
+
+/// What the failing checks found, by the measure's first words.
+const FINDINGS: [&str; 4] = [
+    "现场检查发现未按要求落实，记录缺失",
+    "防护装置损坏未及时修复",
+    "作业人员未按规定佩戴防护用品",
+    "应急物资过期未更换",
+];
+
+async fn failed_checks(
+    db: &Db,
+    reference: &ReferenceData,
+    enterprises: &[anbiao_store::enterprise::Enterprise],
+    skip: Option<i64>,
+    today: Date,
+) -> anyhow::Result<usize> {
+    use anbiao_actions::Actor as Acting;
+    use anbiao_actions::risks::TaskState;
+    use anbiao_domain::date::format_date;
+    use anbiao_domain::risk_check::{CheckDraft, ItemDraft};
+    let mut n = 0;
+    for (i, e) in enterprises
+        .iter()
+        .filter(|e| Some(e.id) != skip)
+        .enumerate()
+        .filter(|(i, _)| i % FAILED_EVERY == 0)
+    {
+        let actor = Acting::on_behalf(
+            anbiao_domain::Role::EnterpriseManager,
+            Scope::Enterprise { id: e.id },
+            "demo",
+            "demo",
+        );
+        let cx = crate::demo::ctx(db, reference, &actor, today);
+        let tasks = cx.risk_check_tasks(e.id).await?;
+        let Some(t) = tasks
+            .tasks
+            .iter()
+            .find(|t| t.state == TaskState::Open && !t.items.is_empty())
+        else {
+            continue;
+        };
+        let items = (0..t.items.len())
+            .map(|k| {
+                if k == 0 {
+                    ItemDraft {
+                        result: "fail".into(),
+                        note: FINDINGS[i % FINDINGS.len()].into(),
+                        level: "general".into(),
+                        item_key: String::new(),
+                        deadline: format_date(today + Duration::days(15)),
+                    }
+                } else {
+                    ItemDraft {
+                        result: "pass".into(),
+                        ..Default::default()
+                    }
+                }
+            })
+            .collect();
+        let checker = t
+            .point
+            .responsible
+            .split(['（', '('])
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let d = CheckDraft {
+            due: format_date(t.due),
+            checker,
+            items,
+        };
+        cx.record_risk_check(t.point.id, &d).await?;
+        n += 1;
+    }
+    Ok(n)
 }
