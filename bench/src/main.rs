@@ -11,6 +11,7 @@
 
 mod http;
 mod programme;
+mod risk;
 mod supervision;
 
 use std::collections::HashSet;
@@ -74,6 +75,15 @@ struct Args {
     /// The PostgreSQL database to create, or to reuse with --reuse (default: named by process).
     #[arg(long)]
     pg_name: Option<String>,
+    /// Stop after seeding the registry and measure the risk registers (issue 16): about
+    /// twenty risk points per enterprise, the officers' summary, the register and map pages and
+    /// the daily check-task job.
+    #[arg(long)]
+    risk_only: bool,
+    /// With --reuse and --risk-only: keep the risk points of an earlier run (of the same day)
+    /// and only time the pages and the job (the job's marks of the day are undone first).
+    #[arg(long)]
+    reuse_risk: bool,
     /// Directory for the SQLite file and the generated import files.
     #[arg(long, default_value = "bench/out")]
     work: std::path::PathBuf,
@@ -184,6 +194,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         ]
         .into_iter()
         .filter(|q| !args.reuse_hazards || !q.contains("hazard"))
+        .filter(|_| !args.risk_only)
         {
             match &db {
                 Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ())?,
@@ -276,8 +287,98 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             );
         }
 
-        // The programme: a history for every enterprise, the running sums rebuilt from it, and
-        // the target table from the sums beside the same table by scanning the records.
+        if !args.risk_only {
+            programme_figures(args, &db).await?;
+        }
+    }
+    if args.risk_only {
+        run_risk(args, reference, &db, reused).await?;
+        db.close().await;
+        return drop_pg(args, pg_name).await;
+    }
+    portal_and_plans(args, reference, db, pg_name, reused).await
+}
+
+/// Risk registers at province scale (issue 16 item 13).
+async fn run_risk(
+    args: &Args,
+    reference: &ReferenceData,
+    db: &Db,
+    reused: bool,
+) -> anyhow::Result<()> {
+    let today = anbiao_web::today();
+    let kept =
+        reused && args.reuse_risk && sqlx_count(db, "SELECT COUNT(*) FROM risk_point").await? > 0;
+    let registers = if kept {
+        println!("(reusing the risk points of an earlier run; the day's job undone)");
+        risk::reset_job(db, today).await?;
+        risk::registers(db).await?
+    } else {
+        for sql in [
+            "DELETE FROM risk_check",
+            "DELETE FROM risk_point_event",
+            "UPDATE risk_point SET plan_id = NULL",
+            "DELETE FROM risk_site_plan",
+            "DELETE FROM risk_point",
+            "DELETE FROM risk_enterprise_level",
+            "DELETE FROM risk_sum",
+            "DELETE FROM risk_sum_industry",
+            "DELETE FROM job_run",
+        ] {
+            sqlx_exec(db, sql).await?;
+        }
+        let (registers, n, took) = risk::write(db, reference, today).await?;
+        println!("\n| risk registers as of {today} | rows | time | rows/s |");
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| write risk points (one INSERT … SELECT of the templates, raw SQL) | {n} | {:.2} s | {:.0} |",
+            took.0.as_secs_f64(),
+            rate(n as usize, took.0)
+        );
+        println!(
+            "| build the risk point indexes after them | {n} | {:.2} s | {:.0} |",
+            took.1.as_secs_f64(),
+            rate(n as usize, took.1)
+        );
+        risk::place(db, &registers).await?;
+        let took = risk::rebuild(db).await?;
+        println!(
+            "| rebuild the running sums from every point | {n} | {:.2} s | {:.0} |",
+            took.as_secs_f64(),
+            rate(n as usize, took)
+        );
+        registers
+    };
+    match db {
+        Db::Postgres(p) => sqlx::raw_sql("VACUUM ANALYZE")
+            .execute(p)
+            .await
+            .map(|_| ())?,
+        Db::Sqlite(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
+    }
+    risk::measure(db, reference, &registers, args.requests, today).await
+}
+
+async fn sqlx_exec(db: &Db, sql: &'static str) -> anyhow::Result<()> {
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ())?,
+        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ())?,
+    }
+    Ok(())
+}
+
+async fn sqlx_count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+    })
+}
+
+/// The programme: a history for every enterprise, the running sums rebuilt from it, and the
+/// target table from the sums beside the same table by scanning the records.
+async fn programme_figures(args: &Args, db: &Db) -> anyhow::Result<()> {
+    {
+        let db = db.clone();
         let h = programme::write(&db, 2018).await?;
         println!(
             "| programme history: operating dates, certificates, audits (raw SQL) | {} + {} | {:.2} s | | |",
@@ -341,7 +442,17 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             s95.as_secs_f64() / k95.as_secs_f64()
         );
     }
+    Ok(())
+}
 
+/// The portal's search, the inspection plans, the hazards and the HTTP latencies.
+async fn portal_and_plans(
+    args: &Args,
+    reference: &ReferenceData,
+    db: Db,
+    pg_name: Option<String>,
+    reused: bool,
+) -> anyhow::Result<()> {
     // The portal's anonymous certificate search (issue 15): each shape of query a member of the
     // public types, against the exact number on its unique index (the floor) and the former
     // unindexed query (an OR of the three with LIKE '%q%' on the join).

@@ -70,34 +70,93 @@ pub fn parse_register(bytes: &[u8], set: &RiskSet) -> Result<RegisterFile, Strin
             "未找到含“{NAME}”“危险有害因素”“评价方法”等列的表头（可先导出两单，按其格式填写）"
         ));
     };
-    // The graded list's rows by point name (the same sheet when one sheet holds both).
     let (gt, gi, gc) = grade;
-    let mut by_name: HashMap<String, &Row> = HashMap::new();
-    for r in gt.rows.iter().skip(gi + 1) {
-        let n = cell(r, gc, NAME);
-        if !n.is_empty() {
-            by_name.entry(n).or_insert(r);
-        }
-    }
     let (it, ii, ic) = ident;
+    // With two sheets, each problem names the sheet it is on.
+    let two = !std::ptr::eq(*it, *gt);
+    let on_sheet = |t: &Table, column: &str| {
+        if two {
+            format!("{}：{column}", t.sheet)
+        } else {
+            column.to_string()
+        }
+    };
     let mut out = RegisterFile::default();
-    let reject = |out: &mut RegisterFile, row: u64, column: &str, reason: String| {
+    let reject = |out: &mut RegisterFile, row: u64, column: String, reason: String| {
         out.rejected.push(Rejection {
             row,
-            column: column.to_string(),
+            column,
             reason,
         })
     };
+    // The names identified, each once.
+    let mut identified: HashMap<String, u64> = HashMap::new();
+    for r in it.rows.iter().skip(ii + 1) {
+        let name = cell(r, ic, NAME);
+        if !name.is_empty() {
+            identified.entry(name).or_insert(r.number);
+        }
+    }
+    // The graded list's rows by point name (the same sheet when one sheet holds both); a row
+    // of a name that was not identified, or graded twice, is a problem of that row.
+    let mut by_name: HashMap<String, &Row> = HashMap::new();
+    if two {
+        for r in gt.rows.iter().skip(gi + 1) {
+            let n = cell(r, gc, NAME);
+            if n.is_empty() {
+                continue;
+            }
+            if !identified.contains_key(&n) {
+                reject(
+                    &mut out,
+                    r.number,
+                    on_sheet(gt, NAME),
+                    format!("风险点辨识清单中没有“{n}”"),
+                );
+                continue;
+            }
+            match by_name.entry(n) {
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let n = o.key().clone();
+                    reject(
+                        &mut out,
+                        r.number,
+                        on_sheet(gt, NAME),
+                        format!("“{n}”在本表中出现了不止一次"),
+                    );
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(r);
+                }
+            }
+        }
+    } else {
+        for r in gt.rows.iter().skip(gi + 1) {
+            let n = cell(r, gc, NAME);
+            if !n.is_empty() {
+                by_name.entry(n).or_insert(r);
+            }
+        }
+    }
     for r in it.rows.iter().skip(ii + 1) {
         let name = cell(r, ic, NAME);
         if name.is_empty() || r.cells.iter().all(Cell::is_blank) {
+            continue;
+        }
+        if let Some(first) = identified.get(&name).filter(|n| **n != r.number) {
+            reject(
+                &mut out,
+                r.number,
+                on_sheet(it, NAME),
+                format!("“{name}”与第 {first} 行重名：同一企业的风险点名称不能重复"),
+            );
             continue;
         }
         if out.rows.len() + out.rejected.len() >= risk_points::PAGE as usize {
             reject(
                 &mut out,
                 r.number,
-                NAME,
+                on_sheet(it, NAME),
                 format!("一次至多导入 {} 处风险点", risk_points::PAGE),
             );
             break;
@@ -106,7 +165,7 @@ pub fn parse_register(bytes: &[u8], set: &RiskSet) -> Result<RegisterFile, Strin
             reject(
                 &mut out,
                 r.number,
-                NAME,
+                on_sheet(it, NAME),
                 format!("风险分级管控清单中没有“{name}”的评价"),
             );
             continue;
@@ -174,10 +233,34 @@ pub fn parse_register(bytes: &[u8], set: &RiskSet) -> Result<RegisterFile, Strin
             measures,
         };
         match draft.validate(set) {
-            Ok(_) => out.rows.push(RegisterRow {
-                row: r.number,
-                draft,
-            }),
+            Ok(v) => {
+                // A level stated in the file that the factors do not give is a mistake in one
+                // of them: refused rather than silently replaced.
+                let stated = cell(g, gc, "风险等级");
+                let level = set.level(&v.assessment.level);
+                if let Some(l) = level.filter(|l| {
+                    !stated.is_empty()
+                        && stated != l.name
+                        && stated != l.key
+                        && !l.name.starts_with(&stated)
+                }) {
+                    reject(
+                        &mut out,
+                        g.number,
+                        on_sheet(gt, "风险等级"),
+                        format!(
+                            "表中为“{stated}”，按评价方法和评价因素应为“{}”（{}）；请核对评价因素或风险等级",
+                            l.name,
+                            v.assessment.words()
+                        ),
+                    );
+                    continue;
+                }
+                out.rows.push(RegisterRow {
+                    row: r.number,
+                    draft,
+                })
+            }
             Err(e) => {
                 let column = match e.field {
                     "name" => NAME,
@@ -192,7 +275,7 @@ pub fn parse_register(bytes: &[u8], set: &RiskSet) -> Result<RegisterFile, Strin
                     "measures" => "管控措施",
                     _ => "",
                 };
-                reject(&mut out, r.number, column, e.message);
+                reject(&mut out, r.number, on_sheet(it, column), e.message);
             }
         }
     }
@@ -202,8 +285,11 @@ pub fn parse_register(bytes: &[u8], set: &RiskSet) -> Result<RegisterFile, Strin
 /// What an import of a register did.
 #[derive(Debug, Clone, Default)]
 pub struct RegisterImport {
-    /// Points written (none when any row was refused).
+    /// Points added (none when any row was refused).
     pub imported: usize,
+    /// Points of the same name changed by their row, and those the row left as they were.
+    pub updated: usize,
+    pub unchanged: usize,
     pub read: usize,
     pub rejected: Vec<Rejection>,
 }
@@ -226,25 +312,55 @@ impl Ctx<'_> {
         }
         if !file.rejected.is_empty() {
             return Ok(RegisterImport {
-                imported: 0,
                 read,
                 rejected: file.rejected,
+                ..Default::default()
             });
         }
-        let mut imported = 0;
-        for r in &file.rows {
-            self.add_risk_point(&r.draft).await.map_err(|e| match e {
+        // A row of a name the register has changes that point (a file exported and imported
+        // back changes nothing); any other row adds a point.
+        let enterprise_id = self.own_register()?;
+        let register =
+            risk_points::of_enterprise_all(self.db, &self.actor.scope, enterprise_id).await?;
+        let by_name: HashMap<&str, &risk_points::RiskPoint> =
+            register.iter().map(|p| (p.name.as_str(), p)).collect();
+        let set = self.risk_rules()?;
+        let mut done = RegisterImport {
+            read,
+            ..Default::default()
+        };
+        let at_row = |row: u64| {
+            move |e| match e {
                 ActionError::Invalid { message, .. } => {
-                    ActionError::bad("file", format!("第 {} 行：{message}", r.row))
+                    ActionError::bad("file", format!("第 {row} 行：{message}"))
                 }
                 e => e,
-            })?;
-            imported += 1;
+            }
+        };
+        for r in &file.rows {
+            match by_name.get(r.draft.name.as_str()) {
+                Some(old) => {
+                    let v = r
+                        .draft
+                        .validate(set)
+                        .map_err(|e| ActionError::bad(e.field, e.message))
+                        .map_err(at_row(r.row))?;
+                    let what = anbiao_domain::risk_point::changes(&old.as_stored(), &v, set);
+                    if what.is_empty() {
+                        done.unchanged += 1;
+                        continue;
+                    }
+                    self.change_risk_point(old.id, old.version, &r.draft)
+                        .await
+                        .map_err(at_row(r.row))?;
+                    done.updated += 1;
+                }
+                None => {
+                    self.add_risk_point(&r.draft).await.map_err(at_row(r.row))?;
+                    done.imported += 1;
+                }
+            }
         }
-        Ok(RegisterImport {
-            imported,
-            read,
-            rejected: Vec::new(),
-        })
+        Ok(done)
     }
 }

@@ -120,6 +120,14 @@ fn check_every(set: &RiskSet, control_level: &str) -> Result<u32, ActionError> {
         })
 }
 
+/// A name the register already has is the name field's problem.
+fn on_name(e: anbiao_store::StoreError) -> ActionError {
+    match e {
+        anbiao_store::StoreError::Invalid(m) => ActionError::bad("name", m),
+        e => e.into(),
+    }
+}
+
 impl Ctx<'_> {
     /// The risk rules in force on the actor's day.
     pub fn risk_rules(&self) -> Result<&RiskSet, ActionError> {
@@ -176,7 +184,7 @@ impl Ctx<'_> {
             .validate(set)
             .map_err(|e| ActionError::bad(e.field, e.message))?;
         let every = check_every(set, &v.control_level)?;
-        Ok(risk_points::create(
+        risk_points::create(
             self.db,
             &self.actor.scope,
             &self.actor.audit,
@@ -185,7 +193,8 @@ impl Ctx<'_> {
             self.on,
             risk_check::first_due(self.on, every),
         )
-        .await?)
+        .await
+        .map_err(on_name)
     }
 
     /// The enterprise changes one of its points, seen at `version`; a change of the
@@ -209,7 +218,7 @@ impl Ctx<'_> {
             Some(due) => risk_check::due_after_change(due, self.on, every),
             None => risk_check::first_due(self.on, every),
         };
-        Ok(risk_points::update(
+        risk_points::update(
             self.db,
             &self.actor.audit,
             &old,
@@ -219,7 +228,8 @@ impl Ctx<'_> {
             self.on,
             due,
         )
-        .await?)
+        .await
+        .map_err(on_name)
     }
 
     /// A point's current task on the actor's day.
@@ -550,7 +560,12 @@ impl Ctx<'_> {
         let name = risk_plan::check_name(name).map_err(|e| ActionError::bad("name", e.0))?;
         let kind = PlanKind::parse(kind.trim())
             .ok_or_else(|| ActionError::bad("kind", "请选择总平面图或车间平面图"))?;
-        let image = risk_plan::check_image(bytes).map_err(|e| ActionError::bad("plan", e.0))?;
+        // Decoding the whole image is CPU work: off the async threads.
+        let owned = bytes.to_vec();
+        let image = tokio::task::spawn_blocking(move || risk_plan::check_image(&owned))
+            .await
+            .map_err(|e| ActionError::Internal(format!("task: {e}")))?
+            .map_err(|e| ActionError::bad("plan", e.0))?;
         Ok(risk_plans::create(
             self.db,
             &self.actor.scope,

@@ -47,6 +47,9 @@ const MIN_SIDE: usize = 100;
 const MAX_SIDE: usize = 12_000;
 /// The longest side at most this many times the shortest.
 const MAX_RATIO: usize = 10;
+/// At most this many pixels (an A3 sheet scanned at 300 dpi has 17.4 million): a plan is
+/// decoded whole to check it, and again to print a map.
+pub const MAX_PIXELS: usize = 25_000_000;
 
 /// A plan image that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +60,9 @@ pub struct PlanImage {
 }
 
 /// Checks an uploaded plan: a PNG or JPEG (by its bytes, not its name) no larger than the hazard
-/// photos, whose header gives a size within bounds. Only the header is read.
+/// photos, whose header gives a size within bounds, and whose data decodes to the end (a PNG
+/// row by row; a JPEG whole, which the pixel cap bounds). CPU work: call it off the async
+/// threads.
 pub fn check_image(bytes: &[u8]) -> Result<PlanImage, PlanError> {
     let content_type = hazard::photo_type(bytes).map_err(|e| {
         PlanError(match e {
@@ -89,11 +94,46 @@ pub fn check_image(bytes: &[u8]) -> Result<PlanImage, PlanError> {
             size.width, size.height
         )));
     }
+    if size.width * size.height > MAX_PIXELS {
+        return Err(PlanError(format!(
+            "平面图为 {}×{} 像素，超过 {} 万像素的上限，请缩小后上传",
+            size.width,
+            size.height,
+            MAX_PIXELS / 10_000
+        )));
+    }
+    if !decodes(bytes, content_type) {
+        return Err(PlanError(
+            "平面图文件已损坏或不完整，无法显示（请重新导出图片后上传）".into(),
+        ));
+    }
     Ok(PlanImage {
         content_type,
         width: size.width as i64,
         height: size.height as i64,
     })
+}
+
+/// Whether the image's data decodes to the end.
+fn decodes(bytes: &[u8], content_type: &str) -> bool {
+    if content_type == "image/png" {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_limits(png::Limits {
+            bytes: MAX_PIXELS * 8,
+        });
+        let Ok(mut reader) = decoder.read_info() else {
+            return false;
+        };
+        loop {
+            match reader.next_row() {
+                Ok(Some(_)) => {}
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+    let mut decoder = zune_jpeg::JpegDecoder::new(std::io::Cursor::new(bytes));
+    decoder.decode().is_ok()
 }
 
 /// Checks a plan's name.
@@ -272,7 +312,7 @@ fn per_mille(v: &str) -> Result<u16, PlanError> {
 mod tests {
     use super::*;
 
-    /// A PNG header of `w` × `h` (enough for the size; the pixels are not read).
+    /// A PNG header of `w` × `h` (enough for the size checks, which come before the pixels).
     pub fn png(w: u32, h: u32) -> Vec<u8> {
         let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         b.extend_from_slice(&w.to_be_bytes());
@@ -281,10 +321,50 @@ mod tests {
         b
     }
 
+    /// A whole PNG of `w` × `h`, grey.
+    fn real_png(w: u32, h: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut enc = ::png::Encoder::new(&mut out, w, h);
+            enc.set_color(::png::ColorType::Grayscale);
+            enc.set_depth(::png::BitDepth::Eight);
+            let mut wr = enc.write_header().expect("header");
+            wr.write_image_data(&vec![200u8; (w * h) as usize])
+                .expect("pixels");
+        }
+        out
+    }
+
+    #[test]
+    fn a_plan_whose_data_does_not_decode_is_refused() {
+        let good = real_png(400, 300);
+        assert!(check_image(&good).is_ok());
+        // The header and its size are sound; the compressed rows are cut off or damaged.
+        let cut = &good[..good.len() / 2];
+        assert!(check_image(cut).unwrap_err().0.contains("已损坏或不完整"));
+        let mut damaged = good.clone();
+        let idat = damaged.windows(4).position(|w| w == b"IDAT").expect("IDAT");
+        for b in &mut damaged[idat + 4..idat + 12] {
+            *b ^= 0xa5;
+        }
+        assert!(check_image(&damaged).is_err());
+        // A JPEG that is only its start markers.
+        let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16];
+        jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        assert!(check_image(&jpeg).is_err());
+        // Past the pixel cap, refused before anything is decoded.
+        assert!(
+            check_image(&png(6_000, 5_000))
+                .unwrap_err()
+                .0
+                .contains("万像素")
+        );
+    }
+
     #[test]
     fn a_plan_is_a_png_or_jpeg_of_a_sensible_size() {
         assert_eq!(
-            check_image(&png(1600, 900)),
+            check_image(&real_png(1600, 900)),
             Ok(PlanImage {
                 content_type: "image/png",
                 width: 1600,

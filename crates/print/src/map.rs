@@ -45,6 +45,9 @@ const H: f32 = 595.28;
 const MARGIN: f32 = 36.0;
 
 /// Draws the map on one A4 landscape page, the list of points on following pages as needed.
+/// Why a plan could not be printed, for its owner.
+const UNREADABLE: &str = "平面图文件已损坏，无法生成分布图，请重新上传平面图";
+
 pub fn map_pdf(font: &CjkFont, sheet: &MapSheet) -> Result<Vec<u8>, PrintError> {
     let kfont = Font::new(font.data.as_ref().clone().into(), font.index)
         .ok_or_else(|| PrintError::Pdf(format!("字体 {} 无法嵌入", font.path.display())))?;
@@ -54,7 +57,7 @@ pub fn map_pdf(font: &CjkFont, sheet: &MapSheet) -> Result<Vec<u8>, PrintError> 
     } else {
         Image::from_jpeg(data, true)
     }
-    .map_err(|e| PrintError::Pdf(format!("平面图无法读取：{e}")))?;
+    .map_err(|_| PrintError::Pdf(UNREADABLE.into()))?;
     let settings =
         || PageSettings::from_wh(W, H).ok_or_else(|| PrintError::Pdf("页面尺寸无效".into()));
     // The plan fits the area under the title and above the legend.
@@ -169,7 +172,12 @@ pub fn map_pdf(font: &CjkFont, sheet: &MapSheet) -> Result<Vec<u8>, PrintError> 
         }
         page.finish();
     }
-    doc.finish().map_err(|e| PrintError::Pdf(format!("{e:?}")))
+    // The plan's pixels are decoded here: a plan stored before uploads were decoded whole can
+    // fail now, which is the plan's fault, not the system's.
+    doc.finish().map_err(|e| match e {
+        krilla::error::KrillaError::Image(..) => PrintError::Pdf(UNREADABLE.into()),
+        e => PrintError::Pdf(format!("{e:?}")),
+    })
 }
 
 /// A disc of radius `r` at `c`, from four cubic curves.

@@ -93,6 +93,51 @@ pub async fn deliver_tx(tx: &mut Tx, n: &NewNotification) -> Result<bool, StoreE
     Ok(n_rows == 1)
 }
 
+/// Rows per statement of [`deliver_many_tx`] (twelve values each).
+const DELIVER_CHUNK: usize = 200;
+
+/// Stores each of `all` unless the same notification exists, in a few statements; the number
+/// that were new.
+pub async fn deliver_many_tx(tx: &mut Tx, all: &[NewNotification]) -> Result<usize, StoreError> {
+    let now = now_secs();
+    let mut stored = 0;
+    for chunk in all.chunks(DELIVER_CHUNK) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO notification (kind, subject, period, audience, enterprise_id, \
+             region_code, title, body, link, rule, due_on, created_at) VALUES ",
+        );
+        for (i, n) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Text(n.kind.to_string()),
+                Arg::Text(n.subject.clone()),
+                Arg::Text(n.period.clone()),
+                Arg::Text(n.audience.key().to_string()),
+                Arg::Int(n.enterprise_id),
+                Arg::Text(n.region_code.clone()),
+                Arg::Text(n.title.clone()),
+                Arg::Text(n.body.clone()),
+                Arg::Text(n.link.clone()),
+                Arg::OptText(n.rule.clone()),
+                Arg::OptText(n.due_on.clone()),
+                Arg::Int(now),
+            ]);
+        }
+        b.push(" ON CONFLICT (kind, subject, period, audience) DO NOTHING");
+        let sql = b.render(tx.backend());
+        stored += with_tx!(tx, |c| bind_args!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))? as usize;
+    }
+    Ok(stored)
+}
+
 fn filtered(select: &str, scope: &Scope, audience: Audience) -> SqlBuf {
     where_visible(SqlBuf::new(select), scope, audience)
 }

@@ -14,7 +14,7 @@ use crate::audit_log::{self, Actor, Event};
 use crate::db::now_secs;
 use crate::hazards::{self, Checked, NewHazard};
 use crate::notify::{self, Audience, NewNotification};
-use crate::risk_points::{OVERDUE, RiskPoint, event, tally_tx};
+use crate::risk_points::{OVERDUE, RiskPoint, Tally, event, tally_many, tally_tx};
 use crate::sql::{Arg, SqlBuf};
 use crate::{Db, StoreError, bind_args, with_pool, with_tx};
 
@@ -205,18 +205,24 @@ pub async fn mark_overdue(
     let mut report = OverdueReport::default();
     let day = format_date(on);
     let mut told = std::collections::BTreeSet::new();
+    // Read in (due, id) order from where the last batch stopped, so each batch reads only its
+    // own tasks (and, on PostgreSQL, not the index entries of the rows just marked).
+    let mut after = (String::new(), 0i64);
     loop {
         const PICK: &str = "SELECT p.id, p.enterprise_id, p.region_code, p.level, p.name, p.next_check_due \
             FROM risk_point p WHERE p.check_overdue_since IS NULL AND p.next_check_due < $1 \
-            ORDER BY p.next_check_due, p.id LIMIT $2";
+            AND (p.next_check_due, p.id) > ($2, $3) ORDER BY p.next_check_due, p.id LIMIT $4";
         let batch: Vec<Falling> = with_pool!(db, |p| sqlx::query_as::<_, Falling>(PICK)
             .bind(&day)
+            .bind(&after.0)
+            .bind(after.1)
             .bind(BATCH)
             .fetch_all(p)
             .await)?;
-        if batch.is_empty() {
+        let Some(last) = batch.last() else {
             break;
-        }
+        };
+        after = (last.next_check_due.clone(), last.id);
         let mut tx = db.begin().await?;
         let mut b = SqlBuf::new("UPDATE risk_point SET check_overdue_since = ");
         b.bind(Arg::Text(day.clone()));
@@ -238,16 +244,16 @@ pub async fn mark_overdue(
         for f in batch.iter().filter(|f| marked.contains(&f.id)) {
             per.entry(f.enterprise_id).or_default().push(f);
         }
+        let mut tallies = Vec::with_capacity(per.len());
+        let mut notices = Vec::new();
         for (enterprise_id, points) in &per {
             let region = &points[0].region_code;
-            tally_tx(
-                &mut tx,
-                *enterprise_id,
-                region,
-                OVERDUE,
-                points.len() as i64,
-            )
-            .await?;
+            tallies.push(Tally {
+                enterprise_id: *enterprise_id,
+                region_code: region,
+                level: OVERDUE,
+                delta: points.len() as i64,
+            });
             report.points += points.len();
             if told.insert(*enterprise_id) {
                 report.enterprises += 1;
@@ -273,7 +279,7 @@ pub async fn mark_overdue(
                 &[Audience::Enterprise]
             };
             for a in audiences {
-                let n = NewNotification {
+                notices.push(NewNotification {
                     kind: CHECK_OVERDUE,
                     subject: format!("enterprise:{enterprise_id}"),
                     period: day.clone(),
@@ -289,12 +295,11 @@ pub async fn mark_overdue(
                     link: format!("/enterprises/{enterprise_id}/risk-checks"),
                     rule: Some("风险分级规则：按管控层级的排查周期（data/rules/risk.toml）".into()),
                     due_on: Some(points[0].next_check_due.clone()),
-                };
-                if notify::deliver_tx(&mut tx, &n).await? {
-                    report.notices += 1;
-                }
+                });
             }
         }
+        tally_many(&mut tx, &tallies).await?;
+        report.notices += notify::deliver_many_tx(&mut tx, &notices).await?;
         tx.commit().await?;
     }
     Ok(report)

@@ -171,3 +171,97 @@ async fn an_uncontrolled_major_risk_adds_an_inspection_from_the_rules_that_name_
     })
     .await;
 }
+
+/// The daily job reads the tasks fallen overdue in batches from where the last one stopped: a
+/// batch boundary inside one enterprise's tasks of one due day marks each task once, tells the
+/// enterprise once, and leaves running sums equal to counting the points; the register flag that
+/// leads the list of enterprises without a register follows the points.
+#[tokio::test]
+async fn the_daily_job_marks_every_overdue_task_once_across_batches() {
+    each_backend(|db| async move {
+        let (a, b, c, d) = (
+            ent(&db, 11).await,
+            ent(&db, 12).await,
+            ent(&db, 13).await,
+            ent(&db, 14).await,
+        );
+        let on = date!(2026 - 06 - 01);
+        let set = reference().risk.in_force(on).expect("rules").clone();
+        let high = draft("冲床", "15", true).validate(&set).expect("valid");
+        let many = |e: i64, n: usize, due: time::Date| {
+            let high = high.clone();
+            (0..n).map(move |i| BulkPoint {
+                enterprise_id: e,
+                region_code: "320682".into(),
+                // Names are unique in a register.
+                point: anbiao_domain::risk_point::ValidPoint {
+                    name: format!("冲床 {i} 号"),
+                    ..high.clone()
+                },
+                on,
+                due,
+            })
+        };
+        // a: 2,300 tasks due 29 June (more than one batch of 2,000), b: 1,000 due 30 June,
+        // c: 1,200 due 5 July.
+        let points: Vec<BulkPoint> = many(a, 2_300, date!(2026 - 06 - 29))
+            .chain(many(b, 1_000, date!(2026 - 06 - 30)))
+            .chain(many(c, 1_200, date!(2026 - 07 - 05)))
+            .collect();
+        risk_points::insert_many(&db, &admin(), &points)
+            .await
+            .expect("bulk");
+        let without: Vec<i64> = risk_points::without_register(&db, &Scope::City, 50)
+            .await
+            .expect("list")
+            .iter()
+            .map(|w| w.enterprise_id)
+            .collect();
+        assert!(without.contains(&d), "{without:?}");
+        assert!(
+            ![a, b, c].iter().any(|e| without.contains(e)),
+            "{without:?}"
+        );
+        let escalate = vec!["high".to_string()];
+        let r = anbiao_store::risk_checks::mark_overdue(&db, date!(2026 - 07 - 01), &escalate)
+            .await
+            .expect("job");
+        // Each enterprise is told once, and its officers too (较大).
+        assert_eq!((r.points, r.enterprises, r.notices), (3_300, 2, 4));
+        let overdue = |sums: &[risk_points::LevelSum]| {
+            sums.iter()
+                .find(|s| s.level == risk_points::OVERDUE)
+                .map(|s| (s.enterprises, s.points))
+        };
+        let kept = risk_points::sums(&db, &Scope::City).await.expect("sums");
+        assert_eq!(overdue(&kept), Some((2, 3_300)));
+        risk_points::rebuild_sums(&db).await.expect("rebuild");
+        let counted = risk_points::sums(&db, &Scope::City).await.expect("sums");
+        assert_eq!(kept, counted);
+        let again = anbiao_store::risk_checks::mark_overdue(&db, date!(2026 - 07 - 01), &escalate)
+            .await
+            .expect("again");
+        assert_eq!(again.points, 0);
+        let later = anbiao_store::risk_checks::mark_overdue(&db, date!(2026 - 07 - 06), &escalate)
+            .await
+            .expect("later");
+        assert_eq!((later.points, later.enterprises), (1_200, 1));
+        // d identifies a point: it leaves the list through the flag kept with the sums.
+        risk_points::create(
+            &db,
+            &Scope::City,
+            &admin(),
+            d,
+            &high,
+            on,
+            date!(2026 - 07 - 31),
+        )
+        .await
+        .expect("d");
+        let without = risk_points::without_register(&db, &Scope::City, 50)
+            .await
+            .expect("list");
+        assert!(without.iter().all(|w| w.enterprise_id != d), "{without:?}");
+    })
+    .await;
+}

@@ -119,17 +119,7 @@ async fn render_new(
         .and_then(Kind::parse)
         .unwrap_or(Kind::Plan);
     let standard = state.reference.major_hazards.in_force(on);
-    // The items shipped with the standard, and those of the full list imported from .xlsx.
-    let mut major_items: Vec<(String, String)> = standard
-        .map(|s| s.items.iter().map(|i| (i.key(), i.text.clone())).collect())
-        .unwrap_or_default();
-    if let Some(s) = standard {
-        for (k, t) in hazards::imported_items(&state.db, &s.id).await? {
-            if !major_items.iter().any(|(x, _)| *x == k) {
-                major_items.push((k, t));
-            }
-        }
-    }
+    let major_items = major_items(state, on).await?;
     let view = NewPage {
         layout: Layout::new(u, state, "inspections"),
         enterprise_id: q.enterprise,
@@ -334,4 +324,24 @@ pub async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, HtmlError> {
     render_detail(&state, &u, id, None).await
+}
+
+/// The clauses of the major-hazard standard in force on `on` (key, text): those shipped with
+/// the standard and those of the full list imported from .xlsx, for a form's suggestions.
+pub(crate) async fn major_items(
+    state: &AppState,
+    on: time::Date,
+) -> Result<Vec<(String, String)>, AppError> {
+    let standard = state.reference.major_hazards.in_force(on);
+    let mut items: Vec<(String, String)> = standard
+        .map(|s| s.items.iter().map(|i| (i.key(), i.text.clone())).collect())
+        .unwrap_or_default();
+    if let Some(s) = standard {
+        for (k, t) in hazards::imported_items(&state.db, &s.id).await? {
+            if !items.iter().any(|(x, _)| *x == k) {
+                items.push((k, t));
+            }
+        }
+    }
+    Ok(items)
 }

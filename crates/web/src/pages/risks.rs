@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -96,6 +96,26 @@ struct RegisterPage {
     /// A refused import: what went wrong, and each row's problem.
     import_error: Option<String>,
     rejected: Vec<anbiao_store::import::Rejection>,
+    /// A finished import: what it did.
+    import_done: Option<String>,
+}
+
+/// What an import just did, carried by the redirect after it (shown, never trusted).
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct ImportDone {
+    added: Option<String>,
+    updated: Option<String>,
+    unchanged: Option<String>,
+}
+
+impl ImportDone {
+    fn words(&self) -> Option<String> {
+        let n = |v: &Option<String>| v.as_deref().and_then(|t| t.parse::<u32>().ok());
+        let (a, u, k) = (n(&self.added)?, n(&self.updated)?, n(&self.unchanged)?);
+        Some(format!(
+            "导入完成：新增 {a} 处，按名称更新 {u} 处，{k} 处与现有风险点相同未作改动"
+        ))
+    }
 }
 
 /// `GET /enterprises/{id}/risks`: the register, highest level first.
@@ -103,9 +123,10 @@ pub async fn register(
     State(state): State<AppState>,
     u: CurrentUser,
     Path(id): Path<String>,
+    Query(done): Query<ImportDone>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
-    register_page(&state, &u, id, None, Vec::new()).await
+    register_page(&state, &u, id, None, Vec::new(), done.words()).await
 }
 
 async fn register_page(
@@ -114,6 +135,7 @@ async fn register_page(
     id: i64,
     import_error: Option<String>,
     rejected: Vec<anbiao_store::import::Rejection>,
+    import_done: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
@@ -135,6 +157,7 @@ async fn register_page(
     let page = RegisterPage {
         import_error,
         rejected,
+        import_done,
         layout: Layout::new(u, state, "risks"),
         enterprise_id: reg.enterprise_id,
         enterprise: reg.enterprise,
@@ -797,9 +820,17 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
         overdue: cell(code, risk_points::OVERDUE),
         uncontrolled: cell(code, risk_points::UNCONTROLLED),
     };
+    // A township officer's figures are the township's, named so.
+    let unit_name = |c: &str| match &u.scope {
+        anbiao_domain::Scope::Township { township, .. } => format!(
+            "{}{township}",
+            crate::views::region_name(&state.reference, c)
+        ),
+        _ => crate::views::region_name(&state.reference, c),
+    };
     let rows = units
         .iter()
-        .map(|c| row_of(Some(c), crate::views::region_name(&state.reference, c)))
+        .map(|c| row_of(Some(c), unit_name(c)))
         .collect();
     let mut codes: Vec<String> = s
         .industries
@@ -986,6 +1017,10 @@ pub struct ItemField {
 #[derive(Template)]
 #[template(path = "risks/check_form.html")]
 struct CheckFormPage {
+    /// The major-hazard standard's clauses (key, text), suggested in the clause field.
+    major_items: Vec<(String, String)>,
+    /// The task opens later: nothing to check yet.
+    not_yet: bool,
     layout: Layout,
     id: i64,
     name: String,
@@ -1020,6 +1055,8 @@ async fn check_form_page(
     let deadline = format_date(cx.on + time::Duration::days(DEFAULT_DEADLINE_DAYS));
     let page = CheckFormPage {
         layout: Layout::new(u, state, "risks"),
+        major_items: crate::pages::inspections::major_items(state, cx.on).await?,
+        not_yet: task.opens > cx.on,
         id,
         name: task.point.name.clone(),
         level: level
@@ -1701,7 +1738,10 @@ pub async fn import_register(
     .await;
     match result {
         Ok(r) if r.rejected.is_empty() => Ok(redirect(
-            &format!("/enterprises/{own}/risks"),
+            &format!(
+                "/enterprises/{own}/risks?added={}&updated={}&unchanged={}",
+                r.imported, r.updated, r.unchanged
+            ),
             is_htmx(&headers),
         )),
         Ok(r) => {
@@ -1710,11 +1750,11 @@ pub async fn import_register(
                 r.read,
                 r.rejected.len()
             );
-            let page = register_page(&state, &u, own, Some(message), r.rejected).await?;
+            let page = register_page(&state, &u, own, Some(message), r.rejected, None).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(AppError::BadRequest { message, .. }) => {
-            let page = register_page(&state, &u, own, Some(message), Vec::new()).await?;
+            let page = register_page(&state, &u, own, Some(message), Vec::new(), None).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),

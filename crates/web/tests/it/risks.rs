@@ -350,13 +350,12 @@ async fn the_risk_figures_are_running_sums_that_equal_counting() {
         let (qa, qb) = (app.session_for("qa").await, app.session_for("qb").await);
         // a: 较大 (270) twice, then one of them re-assessed to 低 (L × S 1 × 2); b: 重大 by a
         // direct condition.
-        for _ in 0..2 {
-            assert_eq!(
-                app.send(qa.form("/risks", &point("lec", &LEC)))
-                    .await
-                    .status(),
-                204
-            );
+        for i in 0..2 {
+            // Names are unique in a register.
+            let name = format!("冲压车间 {i} 号冲床");
+            let mut p = point("lec", &LEC);
+            p[1] = ("name", &name);
+            assert_eq!(app.send(qa.form("/risks", &p)).await.status(), 204);
         }
         let mut direct = point("lec", &LEC);
         direct.push(("direct", "confined_space"));
@@ -568,6 +567,12 @@ async fn check_tasks_fall_due_open_hazards_at_the_point_and_escalate_when_overdu
         assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
         let done = risk_checks::of_point(&db, p.id).await.expect("checks");
         assert_eq!(done.len(), 1);
+        // The next task opens later: the form says so instead of offering a check to refuse.
+        let form = crate::body_text(app.send(qc.get(&url)).await).await;
+        assert!(
+            form.contains("id=\"not-yet\"") && !form.contains("id=\"check-form\""),
+            "{form}"
+        );
         assert!(!done[0].passed);
         let hazard_id = done[0].results()[1].hazard_id.expect("a hazard opened");
         let h = anbiao_store::hazards::get(&db, &Scope::City, hazard_id)
@@ -937,13 +942,12 @@ async fn points_placed_on_an_uploaded_plan_make_the_four_colour_map() {
             .clone();
         assert_eq!((mine.width, mine.height), (800, 500));
         // Two points, placed by position and by a click on the plan shown 800 wide.
-        for _ in 0..2 {
-            assert_eq!(
-                app.send(qm.form("/risks", &point("lec", &LEC)))
-                    .await
-                    .status(),
-                204
-            );
+        for i in 0..2 {
+            // Names are unique in a register.
+            let name = format!("冲压车间 {i} 号冲床");
+            let mut p = point("lec", &LEC);
+            p[1] = ("name", &name);
+            assert_eq!(app.send(qm.form("/risks", &p)).await.status(), 204);
         }
         let pts = risk_points::of_enterprise(&db, &Scope::City, ent)
             .await
@@ -1151,6 +1155,86 @@ async fn the_exported_register_imports_back_and_a_wrong_row_refuses_the_file() {
         let (a, b) = (key(from).await, key(to).await);
         assert_eq!(a.len(), 2);
         assert_eq!(a, b, "the register reads back the same");
+        // The same file again changes nothing: its rows are the points of those names.
+        let res = app.send(up(&qy, &file)).await;
+        assert_eq!(res.status(), 204);
+        let to_page = res.headers()["HX-Redirect"]
+            .to_str()
+            .expect("location")
+            .to_string();
+        assert!(
+            to_page.ends_with("added=0&updated=0&unchanged=2"),
+            "{to_page}"
+        );
+        assert_eq!(key(to).await, b, "nothing added or changed");
+        let page = crate::body_text(app.send(qy.get(&to_page)).await).await;
+        assert!(
+            page.contains("导入完成：新增 0 处，按名称更新 0 处，2 处与现有风险点相同未作改动"),
+            "{page}"
+        );
+        // A row of a name the register has changes that point; a new name adds one.
+        let one = |exposed: &str| {
+            format!(
+                "风险点名称,类型,所在位置,危险有害因素,可能导致的事故类别,接触人数,评价方法,评价因素,管控层级,管理措施,责任人\n\
+                 污水池清淤,作业活动,污水站,硫化氢,中毒和窒息,{exposed},LEC,L=3；E=6；C=15,,作业审批,王强\n\
+                 配电室,场所区域,厂区,带电体裸露,触电,2,LEC,L=1；E=3；C=15,,绝缘用具半年检测,王强\n"
+            )
+        };
+        let res = app.send(up(&qy, one("9").as_bytes())).await;
+        assert_eq!(res.status(), 204, "{}", crate::body_text(res).await);
+        let after = risk_points::of_enterprise(&db, &Scope::City, to)
+            .await
+            .expect("register");
+        assert_eq!(after.len(), 3);
+        let changed = after
+            .iter()
+            .find(|p| p.name == "污水池清淤")
+            .expect("the point of that name");
+        assert_eq!((changed.exposed, changed.version), (9, 2));
+        // A name twice in the file, or a stated level the factors do not give, refuses it.
+        let twice = format!("{}配电室,场所区域,二号厂区,带电体,触电,1,LEC,L=1；E=3；C=15,,检测,李强\n", one("9"));
+        let res = app.send(up(&qy, twice.as_bytes())).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(body.contains("与第 3 行重名"), "{body}");
+        let stated = "风险点名称,类型,所在位置,危险有害因素,可能导致的事故类别,接触人数,评价方法,评价因素,风险等级,管控层级,管理措施,责任人\n\
+                      冲床,设备设施,二号车间,双手进入模具区,机械伤害,3,LEC,L=1；E=3；C=15,重大风险,,光电保护,王强\n";
+        let res = app.send(up(&qy, stated.as_bytes())).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(body.contains("表中为“重大风险”"), "{body}");
+        // Two sheets: a graded row whose name was not identified is refused on its sheet.
+        let headers1 = ["风险点名称", "类型", "所在位置", "危险有害因素", "可能导致的事故类别", "接触人数"];
+        let headers2 = ["风险点名称", "评价方法", "评价因素", "管理措施", "责任人"];
+        let t = |v: &str| anbiao_sheets::XCell::Text(v.to_string());
+        let rows1 = vec![vec![t("砂轮机"), t("设备设施"), t("机修间"), t("砂轮破裂"), t("物体打击"), t("1")]];
+        let rows2 = vec![
+            vec![t("砂轮机"), t("LEC"), t("L=3；E=6；C=3"), t("防护罩"), t("缪俊")],
+            vec![t("冲床X"), t("LEC"), t("L=3；E=6；C=3"), t("光电保护"), t("缪俊")],
+        ];
+        let book = anbiao_sheets::write_sheets(&[
+            anbiao_sheets::Sheet {
+                name: "风险点辨识清单",
+                title: None,
+                headers: &headers1,
+                rows: &rows1,
+            },
+            anbiao_sheets::Sheet {
+                name: "风险分级管控清单",
+                title: None,
+                headers: &headers2,
+                rows: &rows2,
+            },
+        ])
+        .expect("book");
+        let res = app.send(up(&qy, &book)).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(
+            body.contains("风险分级管控清单：风险点名称") && body.contains("风险点辨识清单中没有“冲床X”"),
+            "{body}"
+        );
+        assert_eq!(key(to).await.len(), 3, "nothing written");
         // One sheet with every column; the second data row has a factor value LEC lacks.
         let csv = "风险点名称,类型,所在位置,危险有害因素,可能导致的事故类别,接触人数,评价方法,评价因素,管控层级,管理措施,责任人\n\
                    配电室,场所区域,厂区,带电体裸露,触电,2,LEC,L=1；E=3；C=15,,绝缘用具半年检测,王强\n\
@@ -1165,13 +1249,128 @@ async fn the_exported_register_imports_back_and_a_wrong_row_refuses_the_file() {
                 && body.contains("不在"),
             "{body}"
         );
-        assert_eq!(key(to).await.len(), 2, "nothing written");
+        assert_eq!(key(to).await.len(), 3, "nothing written");
         // Not a spreadsheet at all.
         let res = app.send(up(&qy, b"\x89PNG\r\n\x1a\n\0\0")).await;
         assert_eq!(res.status(), 422);
         // An officer cannot import into anybody's register.
         let rugao = app.session_for("rugao").await;
         assert_eq!(app.send(up(&rugao, &file)).await.status(), 403);
+    })
+    .await;
+}
+
+/// A register names each point once (the 两单 join by name); a point without measures has no
+/// check form to refuse; a township officer's figures are the township's, named so; a plan
+/// whose header is sound but whose data is cut off is refused at upload.
+#[tokio::test]
+async fn names_are_unique_and_pages_say_when_there_is_nothing_to_do() {
+    use anbiao_domain::ReferenceData;
+    use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
+    each_backend(|db| async move {
+        let app = crate::TestApp::new(db.clone()).await;
+        let r = ReferenceData::embedded().expect("reference");
+        let e = EnterpriseDraft {
+            credit_code: Some(crate::code("320682", 131)),
+            name: Some("如城测试机械厂".into()),
+            region: Some("320682".into()),
+            township: Some("如城街道".into()),
+            industry: Some("JX".into()),
+            ..Default::default()
+        }
+        .validate(&r, anbiao_web::today(), OverridePolicy::Allowed)
+        .expect("valid");
+        let ent = anbiao_store::enterprise::create(
+            &db,
+            &Scope::City,
+            &anbiao_store::audit_log::Actor::new("tester", "cli"),
+            &e,
+        )
+        .await
+        .expect("enterprise");
+        crate::add_user(
+            &db,
+            "qt",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let qt = app.session_for("qt").await;
+        let p = point("lec", &LEC);
+        assert_eq!(app.send(qt.form("/risks", &p)).await.status(), 204);
+        let res = app.send(qt.form("/risks", &p)).await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(
+            body.contains("本企业已有名为“冲压车间 250吨冲床”的风险点"),
+            "{body}"
+        );
+        // Without measures: accepted (it counts as uncontrolled), and its check page says why
+        // there is nothing to check.
+        let mut bare: Vec<(&str, &str)> = point("lec", &LEC)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("m_"))
+            .collect();
+        bare[1] = ("name", "二号仓库");
+        assert_eq!(app.send(qt.form("/risks", &bare)).await.status(), 204);
+        let reg = risk_points::of_enterprise(&db, &Scope::City, ent)
+            .await
+            .expect("register");
+        assert_eq!(reg.len(), 2);
+        let bare_id = reg.iter().find(|p| p.name == "二号仓库").expect("bare").id;
+        let form =
+            crate::body_text(app.send(qt.get(&format!("/risks/{bare_id}/check"))).await).await;
+        assert!(
+            form.contains("id=\"no-items\"") && !form.contains("id=\"check-form\""),
+            "{form}"
+        );
+        // The township's figures are running sums that equal counting its points.
+        let ru = Scope::Township {
+            codes: vec!["320682".into()],
+            township: "如城街道".into(),
+        };
+        let kept = risk_points::sums(&db, &ru).await.expect("sums");
+        let any = kept
+            .iter()
+            .find(|s| s.level == risk_points::ANY_LEVEL)
+            .map(|s| (s.enterprises, s.points));
+        assert_eq!(any, Some((1, 2)), "{kept:?}");
+        let kept_industries = risk_points::industry_sums(&db, &ru)
+            .await
+            .expect("industries");
+        risk_points::rebuild_sums(&db).await.expect("rebuild");
+        assert_eq!(risk_points::sums(&db, &ru).await.expect("sums"), kept);
+        assert_eq!(
+            risk_points::industry_sums(&db, &ru)
+                .await
+                .expect("industries"),
+            kept_industries
+        );
+        // The township officer (如城街道) sees the township's figures under its name.
+        let township = app.session_for("township").await;
+        let page = crate::body_text(app.send(township.get("/risks")).await).await;
+        assert!(page.contains("如城街道"), "{page}");
+        // A plan cut off after its header.
+        let whole = crate::plan_png(800, 500);
+        let cut = &whole[..whole.len() / 2];
+        let res = app
+            .send(crate::supervision::multipart(
+                &qt,
+                "/risk-plans",
+                &[("name", "厂区总平面图"), ("kind", "site")],
+                &[("plan", cut)],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        let body = crate::body_text(res).await;
+        assert!(body.contains("已损坏或不完整"), "{body}");
+        assert!(
+            anbiao_store::risk_plans::of_enterprise(&db, &Scope::City, ent)
+                .await
+                .expect("plans")
+                .is_empty()
+        );
     })
     .await;
 }
