@@ -319,6 +319,7 @@ async fn run_risk(
             "DELETE FROM risk_point_event",
             "UPDATE risk_point SET plan_id = NULL",
             "DELETE FROM risk_site_plan",
+            "DELETE FROM risk_task",
             "DELETE FROM risk_point",
             "DELETE FROM risk_enterprise_level",
             "DELETE FROM risk_sum",

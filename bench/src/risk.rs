@@ -342,43 +342,54 @@ pub async fn write(
     } else {
         "substr(md5(random()::text || clock_timestamp()::text), 1, 24)"
     };
-    let slack = "e.id % 10 = 3 AND k.i % 2 = 0";
-    let lapsed = "e.id % 10 = 7 AND k.i % 4 = 0";
-    let offset = format!(
-        "CASE WHEN {slack} THEN -1 WHEN {lapsed} THEN -20 ELSE (e.id * 13 + k.i) % t.every END"
-    );
     let insert = |most: u32, which: &str| {
         format!(
             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < {most}) \
              INSERT INTO risk_point (enterprise_id, region_code, name, kind, location, hazards, accident_types, \
              exposed, method, factors, direct, score, level, rule, words, control_level, responsible, measures, \
-             assessed_on, created_by, created_at, updated_at, next_check_due, check_overdue_since, card_token) \
+             assessed_on, created_by, created_at, updated_at, card_token) \
              SELECT e.id, e.region_code, t.name || '（' || k.i || '号）', t.kind, t.location, t.hazards, \
              t.accident_types, t.exposed, t.method, t.factors, t.direct, t.score, t.level, t.rule, t.words, \
              t.control_level, t.responsible, t.measures, t.assessed_on, 'bench', t.created_at, t.created_at, \
-             {due}, CASE WHEN {lapsed} THEN {since} END, {token} \
+             {token} \
              FROM enterprise e CROSS JOIN k JOIN bench_pick b ON b.r = (e.id * 31 + k.i * 17) % 100 \
-             JOIN bench_tpl t ON t.n = b.n WHERE {which}",
-            due = day(&offset),
-            since = day("-19"),
+             JOIN bench_tpl t ON t.n = b.n WHERE {which}"
         )
     };
+    // Each copied point's check task, due within one period of the level that controls it.
+    let slack = "p.enterprise_id % 10 = 3 AND p.id % 2 = 0";
+    let lapsed = "p.enterprise_id % 10 = 7 AND p.id % 4 = 0";
+    let offset = format!(
+        "CASE WHEN {slack} THEN -1 WHEN {lapsed} THEN -20 ELSE (p.enterprise_id * 13 + p.id) % v.every END"
+    );
+    let tasks = format!(
+        "INSERT INTO risk_task (point_id, due, overdue_since) \
+         SELECT p.id, {due}, CASE WHEN {lapsed} THEN {since} END FROM risk_point p \
+         JOIN (SELECT DISTINCT control_level, every FROM bench_tpl) v ON v.control_level = p.control_level \
+         WHERE p.enterprise_id <> {first}",
+        due = day(&offset),
+        since = day("-19"),
+    );
     // Loaded as a bulk load is: the secondary indexes dropped and built again after the rows
     // (as defined by the migrations, read back from the catalogue). Kept in place, 20,000,000
     // random card tokens inserted one by one into their unique index churn SQLite's cache.
     let indexes: Vec<(String, String)> = match db {
-        Db::Sqlite(p) => sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'risk_point' \
-                 AND sql IS NOT NULL",
-        )
-        .fetch_all(p)
-        .await?,
-        Db::Postgres(p) => sqlx::query_as(
-            "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE tablename = 'risk_point' \
-                 AND indexname <> 'risk_point_pkey'",
-        )
-        .fetch_all(p)
-        .await?,
+        Db::Sqlite(p) => {
+            sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
+                 AND tbl_name IN ('risk_point', 'risk_task') AND sql IS NOT NULL",
+            )
+            .fetch_all(p)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(
+                "SELECT indexname::text, indexdef::text FROM pg_indexes \
+                 WHERE tablename IN ('risk_point', 'risk_task') AND indexname NOT LIKE '%_pkey'",
+            )
+            .fetch_all(p)
+            .await?
+        }
     };
     for (name, _) in &indexes {
         exec(db, &format!("DROP INDEX {name}")).await?;
@@ -395,6 +406,8 @@ pub async fn write(
     )
     .await?;
     n += exec(db, &insert(500, &format!("e.id = {big}"))).await?;
+    let tasks = exec(db, &tasks).await?;
+    anyhow::ensure!(tasks == n, "{tasks} check tasks for {n} points");
     let rows = t.elapsed();
     let t = Instant::now();
     for (_, sql) in &indexes {
@@ -708,9 +721,7 @@ pub async fn measure(
     // The daily job beside the bare update of the same rows (rolled back).
     let due = count(
         db,
-        &format!(
-            "SELECT COUNT(*) FROM risk_point WHERE check_overdue_since IS NULL AND next_check_due < '{today}'"
-        ),
+        &format!("SELECT COUNT(*) FROM risk_task WHERE overdue_since IS NULL AND due < '{today}'"),
     )
     .await?;
     let t = Instant::now();
@@ -718,7 +729,7 @@ pub async fn measure(
         Db::Sqlite(p) => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
-                "UPDATE risk_point SET check_overdue_since = $1 WHERE check_overdue_since IS NULL AND next_check_due < $1",
+                "UPDATE risk_task SET overdue_since = $1 WHERE overdue_since IS NULL AND due < $1",
             )
             .bind(today.to_string())
             .execute(&mut *tx)
@@ -730,7 +741,7 @@ pub async fn measure(
         Db::Postgres(p) => {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
-                "UPDATE risk_point SET check_overdue_since = $1 WHERE check_overdue_since IS NULL AND next_check_due < $1",
+                "UPDATE risk_task SET overdue_since = $1 WHERE overdue_since IS NULL AND due < $1",
             )
             .bind(today.to_string())
             .execute(&mut *tx)
@@ -809,9 +820,7 @@ async fn overdue_sum(db: &Db) -> anyhow::Result<i64> {
 /// Puts the day's job back as it was before it ran (to time it again on a kept database).
 pub async fn reset_job(db: &Db, today: Date) -> anyhow::Result<()> {
     for sql in [
-        format!(
-            "UPDATE risk_point SET check_overdue_since = NULL WHERE check_overdue_since = '{today}'"
-        ),
+        format!("UPDATE risk_task SET overdue_since = NULL WHERE overdue_since = '{today}'"),
         format!(
             "DELETE FROM notification WHERE kind = '{}' AND period = '{today}'",
             anbiao_store::risk_checks::CHECK_OVERDUE

@@ -331,7 +331,10 @@ async fn subjects_where(
              WHERE p.level = ",
         );
         b.bind(Arg::Text(level.clone()));
-        b.push(" AND (p.measures IN ('', '[]') OR p.check_overdue_since IS NOT NULL) AND ");
+        b.push(
+            " AND (p.measures IN ('', '[]') OR EXISTS (SELECT 1 FROM risk_task t \
+             WHERE t.point_id = p.id AND t.overdue_since IS NOT NULL)) AND ",
+        );
         among.push(&mut b, &d);
         b
     });

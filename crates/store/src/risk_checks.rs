@@ -56,13 +56,11 @@ pub async fn record(db: &Db, actor: &Actor, r: &CheckToRecord<'_>) -> Result<i64
         p.reassess.clone()
     };
     let mut tx = db.begin().await?;
-    const MOVE: &str = "UPDATE risk_point SET next_check_due = $1, check_overdue_since = NULL, \
-        reassess = $2, updated_at = $3 WHERE id = $4 AND next_check_due = $5 \
-        AND (check_overdue_since IS NULL) = $6";
+    // The task moves on only if it is still the one read: due that day, overdue or not as read.
+    const MOVE: &str = "UPDATE risk_task SET due = $1, overdue_since = NULL \
+        WHERE point_id = $2 AND due = $3 AND (overdue_since IS NULL) = $4";
     let n = with_tx!(&mut tx, |c| sqlx::query(MOVE)
         .bind(format_date(r.next_due))
-        .bind(&reassess)
-        .bind(now_secs())
         .bind(p.id)
         .bind(&due)
         .bind(!was_overdue)
@@ -72,6 +70,14 @@ pub async fn record(db: &Db, actor: &Actor, r: &CheckToRecord<'_>) -> Result<i64
     if n == 0 {
         return Err(StoreError::Conflict(STALE.into()));
     }
+    const MARK: &str = "UPDATE risk_point SET reassess = $1, updated_at = $2 WHERE id = $3";
+    with_tx!(&mut tx, |c| sqlx::query(MARK)
+        .bind(&reassess)
+        .bind(now_secs())
+        .bind(p.id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     let mut results = r.check.results.clone();
     let mut opened = Vec::new();
     for (f, (n, c)) in r.check.findings.iter().zip(&r.hazards) {
@@ -209,9 +215,10 @@ pub async fn mark_overdue(
     // own tasks (and, on PostgreSQL, not the index entries of the rows just marked).
     let mut after = (String::new(), 0i64);
     loop {
-        const PICK: &str = "SELECT p.id, p.enterprise_id, p.region_code, p.level, p.name, p.next_check_due \
-            FROM risk_point p WHERE p.check_overdue_since IS NULL AND p.next_check_due < $1 \
-            AND (p.next_check_due, p.id) > ($2, $3) ORDER BY p.next_check_due, p.id LIMIT $4";
+        const PICK: &str = "SELECT p.id, p.enterprise_id, p.region_code, p.level, p.name, \
+            t.due AS next_check_due FROM risk_task t JOIN risk_point p ON p.id = t.point_id \
+            WHERE t.overdue_since IS NULL AND t.due < $1 \
+            AND (t.due, t.point_id) > ($2, $3) ORDER BY t.due, t.point_id LIMIT $4";
         let batch: Vec<Falling> = with_pool!(db, |p| sqlx::query_as::<_, Falling>(PICK)
             .bind(&day)
             .bind(&after.0)
@@ -224,13 +231,13 @@ pub async fn mark_overdue(
         };
         after = (last.next_check_due.clone(), last.id);
         let mut tx = db.begin().await?;
-        let mut b = SqlBuf::new("UPDATE risk_point SET check_overdue_since = ");
+        let mut b = SqlBuf::new("UPDATE risk_task SET overdue_since = ");
         b.bind(Arg::Text(day.clone()));
-        b.push(" WHERE check_overdue_since IS NULL AND next_check_due < ");
+        b.push(" WHERE overdue_since IS NULL AND due < ");
         b.bind(Arg::Text(day.clone()));
-        b.push(" AND id IN ");
+        b.push(" AND point_id IN ");
         b.bind_list(batch.iter().map(|f| Arg::Int(f.id)));
-        b.push(" RETURNING id");
+        b.push(" RETURNING point_id");
         let sql = b.render(tx.backend());
         let marked: std::collections::HashSet<i64> = with_tx!(&mut tx, |c| bind_args!(
             sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())),

@@ -102,7 +102,7 @@ impl RiskPoint {
 const COLUMNS: &str = "p.id, p.enterprise_id, p.region_code, p.name, p.kind, p.location, p.hazards, \
     p.accident_types, p.exposed, p.method, p.factors, p.direct, p.score, p.level, p.rule, p.words, \
     p.control_level, p.responsible, p.measures, p.assessed_on, p.created_by, p.created_at, \
-    p.updated_at, p.version, p.next_check_due, p.check_overdue_since, p.reassess, p.card_token, p.plan_id, p.plan_at";
+    p.updated_at, p.version, t.due AS next_check_due, t.overdue_since AS check_overdue_since, p.reassess, p.card_token, p.plan_id, p.plan_at";
 
 const STALE: &str = "风险点已被他人修改，请刷新后重试";
 
@@ -135,7 +135,7 @@ fn stored(v: &ValidPoint) -> Stored {
 
 const INSERT_COLUMNS: &str = "enterprise_id, region_code, name, kind, location, hazards, \
     accident_types, exposed, method, factors, direct, score, level, rule, words, control_level, \
-    responsible, measures, assessed_on, created_by, created_at, updated_at, next_check_due, card_token";
+    responsible, measures, assessed_on, created_by, created_at, updated_at, card_token";
 
 /// The values of [`INSERT_COLUMNS`] for a point.
 #[allow(clippy::too_many_arguments)]
@@ -145,7 +145,6 @@ fn point_args(
     v: &ValidPoint,
     s: &Stored,
     on: Date,
-    due: Date,
     by: &str,
     now: i64,
 ) -> Result<Vec<Arg>, StoreError> {
@@ -172,7 +171,6 @@ fn point_args(
         Arg::Text(by.to_string()),
         Arg::Int(now),
         Arg::Int(now),
-        Arg::Text(format_date(due)),
         Arg::Text(random_token()?.chars().take(24).collect()),
     ])
 }
@@ -206,7 +204,6 @@ pub async fn insert_many(db: &Db, actor: &Actor, points: &[BulkPoint]) -> Result
                 &p.point,
                 &stored(&p.point),
                 p.on,
-                p.due,
                 &actor.username,
                 now,
             )?);
@@ -219,6 +216,14 @@ pub async fn insert_many(db: &Db, actor: &Actor, points: &[BulkPoint]) -> Result
         )
         .fetch_all(c)
         .await)?;
+        let mut t = SqlBuf::new("INSERT INTO risk_task (point_id, due) VALUES ");
+        for (i, (id, p)) in ids.iter().zip(chunk).enumerate() {
+            if i > 0 {
+                t.push(", ");
+            }
+            t.bind_list([Arg::Int(*id), Arg::Text(format_date(p.due))]);
+        }
+        t.execute_in(&mut tx).await?;
         let mut e = SqlBuf::new(
             "INSERT INTO risk_point_event (point_id, step, note, actor, on_day, at) VALUES ",
         );
@@ -269,8 +274,8 @@ pub async fn rebuild_sums(db: &Db) -> Result<(), StoreError> {
         ),
         format!(
             "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
-             SELECT enterprise_id, '{OVERDUE}', MIN(region_code), COUNT(*) FROM risk_point \
-             WHERE check_overdue_since IS NOT NULL GROUP BY enterprise_id"
+             SELECT p.enterprise_id, '{OVERDUE}', MIN(p.region_code), COUNT(*) FROM risk_point p \
+             JOIN risk_task t ON t.point_id = p.id WHERE t.overdue_since IS NOT NULL GROUP BY p.enterprise_id"
         ),
         format!(
             "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
@@ -343,7 +348,6 @@ pub async fn create(
         v,
         &s,
         on,
-        due,
         &actor.username,
         now,
     )?);
@@ -359,6 +363,14 @@ pub async fn create(
         Err(e) if StoreError::is_unique_violation(&e) => return Err(name_taken(&v.name)),
         other => other?,
     };
+    with_tx!(&mut tx, |c| sqlx::query(
+        "INSERT INTO risk_task (point_id, due) VALUES ($1, $2)"
+    )
+    .bind(id)
+    .bind(format_date(due))
+    .execute(c)
+    .await
+    .map(|_| ()))?;
     tally_tx(&mut tx, enterprise_id, &e.region_code, ANY_LEVEL, 1).await?;
     tally_tx(
         &mut tx,
@@ -407,7 +419,7 @@ pub async fn update(
     const SQL: &str = "UPDATE risk_point SET name = $1, kind = $2, location = $3, hazards = $4, \
         accident_types = $5, exposed = $6, method = $7, factors = $8, direct = $9, score = $10, \
         level = $11, rule = $12, words = $13, control_level = $14, responsible = $15, measures = $16, \
-        assessed_on = $17, updated_at = $18, next_check_due = $21, reassess = '', version = version + 1 \
+        assessed_on = $17, updated_at = $18, reassess = '', version = version + 1 \
         WHERE id = $19 AND version = $20";
     let n = match with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(&v.name)
@@ -430,7 +442,6 @@ pub async fn update(
         .bind(now_secs())
         .bind(id)
         .bind(version)
-        .bind(format_date(due))
         .execute(c)
         .await
         .map(|r| r.rows_affected()))
@@ -441,6 +452,14 @@ pub async fn update(
     if n == 0 {
         return Err(StoreError::Conflict(STALE.into()));
     }
+    with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE risk_task SET due = $1 WHERE point_id = $2"
+    )
+    .bind(format_date(due))
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
     if old.level != v.assessment.level {
         let (e, region) = (old.enterprise_id, old.region_code.as_str());
         tally_tx(&mut tx, e, region, &old.level, -1).await?;
@@ -500,7 +519,7 @@ pub(crate) async fn event(
 /// A point within the scope.
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<RiskPoint, StoreError> {
     let mut b = SqlBuf::new(&format!(
-        "SELECT {COLUMNS} FROM risk_point p JOIN enterprise e ON e.id = p.enterprise_id WHERE p.id = "
+        "SELECT {COLUMNS} FROM risk_point p JOIN risk_task t ON t.point_id = p.id JOIN enterprise e ON e.id = p.enterprise_id WHERE p.id = "
     ));
     b.bind(Arg::Int(id));
     push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
@@ -521,7 +540,7 @@ pub async fn by_card_token(
 ) -> Result<Option<(RiskPoint, String)>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS}, e.name AS enterprise_name FROM risk_point p \
-         JOIN enterprise e ON e.id = p.enterprise_id WHERE p.card_token = $1"
+         JOIN risk_task t ON t.point_id = p.id JOIN enterprise e ON e.id = p.enterprise_id WHERE p.card_token = $1"
     );
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -546,7 +565,7 @@ pub async fn of_enterprise(
     enterprise_id: i64,
 ) -> Result<Vec<RiskPoint>, StoreError> {
     let mut b = SqlBuf::new(&format!(
-        "SELECT {COLUMNS} FROM risk_point p JOIN enterprise e ON e.id = p.enterprise_id \
+        "SELECT {COLUMNS} FROM risk_point p JOIN risk_task t ON t.point_id = p.id JOIN enterprise e ON e.id = p.enterprise_id \
          WHERE p.enterprise_id = "
     ));
     b.bind(Arg::Int(enterprise_id));
@@ -569,7 +588,7 @@ pub async fn of_enterprise_all(
     enterprise_id: i64,
 ) -> Result<Vec<RiskPoint>, StoreError> {
     let mut b = SqlBuf::new(&format!(
-        "SELECT {COLUMNS} FROM risk_point p JOIN enterprise e ON e.id = p.enterprise_id \
+        "SELECT {COLUMNS} FROM risk_point p JOIN risk_task t ON t.point_id = p.id JOIN enterprise e ON e.id = p.enterprise_id \
          WHERE p.enterprise_id = "
     ));
     b.bind(Arg::Int(enterprise_id));
