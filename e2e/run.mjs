@@ -24,6 +24,28 @@ function check(cond, what) {
   if (!cond) throw new Error("断言失败：" + what);
 }
 
+// Opens a menu link: from its drop-down when it sits in one.
+async function menu(page, href) {
+  const link = page.locator(`header.top nav a[href='${href}']`);
+  if (!(await link.isVisible())) {
+    await page.locator("header.top nav details", { has: link }).locator("summary").click();
+  }
+  await link.click();
+}
+
+// The top bar on one line at this width: nothing wraps, nothing runs past the window.
+async function checkTopBar(page, who) {
+  const bar = await page.$eval("header.top", (h) => ({
+    height: h.getBoundingClientRect().height,
+    overflow: h.scrollWidth - document.documentElement.clientWidth,
+    wrapped: [...h.querySelectorAll("nav > a, nav summary, .who > *")]
+      .filter((e) => e.getBoundingClientRect().height > 36)
+      .map((e) => e.textContent.trim()),
+  }));
+  check(bar.height <= 48 && bar.overflow <= 0 && bar.wrapped.length === 0,
+    `${who}: the top bar fits one line (height ${bar.height}, overflow ${bar.overflow}, wrapped ${bar.wrapped})`);
+}
+
 async function waitHealthy(url, proc, log) {
   for (let i = 0; i < 600; i++) {
     if (proc.exitCode !== null) throw new Error("anbiao exited early:\n" + log());
@@ -121,7 +143,8 @@ async function scenario(name, dbUrl, port) {
     await page.screenshot({ path: join(out, `${name}-list.png`) });
 
     // Import a file with bad rows and read the report.
-    await page.click("nav a[href='/enterprises/import']");
+    await checkTopBar(page, "rugao");
+    await menu(page, "/enterprises/import");
     await page.setInputFiles("input[type=file]", csvPath);
     await page.click("#import-form button[type=submit]");
     await page.waitForSelector("#import-report");
@@ -156,6 +179,7 @@ async function scenario(name, dbUrl, port) {
       await page.fill("input[name=password]", pw);
       await page.click("button[type=submit]");
       await page.waitForURL("**" + landing);
+      await checkTopBar(page, user);
     };
     await signOut();
     await signIn("sysadmin", "Demo@2018", "/admin/users");
@@ -220,7 +244,7 @@ async function scenario(name, dbUrl, port) {
 // summary report.
 async function programmeFlow({ page, base, name, work, signIn, signOut }) {
   await signIn("city", "Demo@2018", "/enterprises");
-  await page.click("nav a[href='/programmes']");
+  await menu(page, "/programmes");
   await page.waitForSelector("#targets");
   await page.fill("form.asof input[name=as_of]", "2019-12-31");
   await page.click("form.asof button[type=submit]");

@@ -14,3 +14,20 @@ document.addEventListener("click", function (e) {
     window.print();
   }
 });
+
+// The menu's drop-downs (<details>): opening one closes the others, and a click elsewhere or
+// Escape closes it.
+document.addEventListener("click", function (e) {
+  document.querySelectorAll("header.top details[open]").forEach(function (d) {
+    if (!d.contains(e.target)) {
+      d.removeAttribute("open");
+    }
+  });
+});
+document.addEventListener("keydown", function (e) {
+  if (e.key === "Escape") {
+    document.querySelectorAll("header.top details[open]").forEach(function (d) {
+      d.removeAttribute("open");
+    });
+  }
+});

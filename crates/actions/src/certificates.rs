@@ -90,23 +90,25 @@ impl Ctx<'_> {
         Ok(c.enterprise_id)
     }
 
-    /// The valid certificates within the actor's scope whose annual self-assessment is missing
-    /// on the day, with the years missing and the enterprise's name.
+    /// One page of the valid certificates within the actor's scope whose annual
+    /// self-assessment is missing on the day, with the years missing and the enterprise's name.
     pub async fn annual_missing(
         &self,
-    ) -> Result<Vec<(certificate::Certificate, Vec<i64>, String)>, ActionError> {
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<
+        anbiao_store::paging::Paged<(certificate::Certificate, Vec<i64>, String)>,
+        ActionError,
+    > {
         self.actor.require(Permission::ViewCases)?;
         let scope = &self.actor.scope;
         let missing = certificate::missing_annual(self.db, scope, self.on).await?;
-        let ids: Vec<i64> = missing.iter().map(|(c, _)| c.enterprise_id).collect();
+        let page = anbiao_store::paging::Paged::of_all(missing, req);
+        let ids: Vec<i64> = page.rows.iter().map(|(c, _)| c.enterprise_id).collect();
         let names = enterprise::names(self.db, scope, &ids).await?;
-        Ok(missing
-            .into_iter()
-            .map(|(c, years)| {
-                let name = names.get(&c.enterprise_id).cloned().unwrap_or_default();
-                (c, years, name)
-            })
-            .collect())
+        Ok(page.map(|(c, years)| {
+            let name = names.get(&c.enterprise_id).cloned().unwrap_or_default();
+            (c, years, name)
+        }))
     }
 
     /// A certificate within the actor's scope.

@@ -137,6 +137,16 @@ impl Ctx<'_> {
         Ok(enforcement::list(self.db, &self.actor.scope, f, limit, offset).await?)
     }
 
+    /// One page of the decisions within the actor's scope, newest first.
+    pub async fn violations_page(
+        &self,
+        f: &enforcement::Filter,
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<anbiao_store::paging::Paged<Decision>, ActionError> {
+        self.actor.require(Permission::ViewViolations)?;
+        Ok(enforcement::page(self.db, &self.actor.scope, f, req).await?)
+    }
+
     /// Whether the actor reads warning notices in draft (those who publish them).
     pub fn reads_warning_drafts(&self) -> bool {
         self.actor.permits(Permission::PublishWarnings)

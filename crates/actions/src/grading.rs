@@ -18,6 +18,7 @@ use anbiao_store::assessment::{self, Assessment, Kind, NewAssessment};
 use anbiao_store::audit_log::{self, Event};
 use anbiao_store::certificate::NewCertificate;
 use anbiao_store::grading::{self, Case, CaseEvent, NewCase, Step};
+use anbiao_store::paging::{PageReq, Paged};
 use anbiao_store::{Db, accident, certificate, enterprise, notify, orgs, standards};
 use time::Date;
 
@@ -157,6 +158,27 @@ impl Ctx<'_> {
             out.push((c, name));
         }
         Ok(out)
+    }
+
+    /// One page of the cases within the actor's scope, newest first, in `state` when given,
+    /// each with its enterprise's name.
+    pub async fn cases_page(
+        &self,
+        state: Option<CaseState>,
+        req: PageReq,
+    ) -> Result<Paged<(Case, String)>, ActionError> {
+        self.actor.require(Permission::ViewCases)?;
+        let page = grading::page(self.db, &self.actor.scope, state, req).await?;
+        let mut rows = Vec::with_capacity(page.rows.len());
+        for c in page.rows {
+            let name = self.enterprise_name(c.enterprise_id).await?;
+            rows.push((c, name));
+        }
+        Ok(Paged {
+            rows,
+            total: page.total,
+            req: page.req,
+        })
     }
 
     /// An enterprise's name as the actor reads it (empty outside its scope: an evaluation

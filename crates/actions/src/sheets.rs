@@ -4,6 +4,7 @@
 use anbiao_domain::standard::ScoringSheet;
 use anbiao_domain::{Permission, Role};
 use anbiao_store::notify::{self, Audience};
+use anbiao_store::paging::{PageReq, Paged, Total};
 use anbiao_store::standards;
 
 use crate::ctx::Ctx;
@@ -34,18 +35,26 @@ impl Ctx<'_> {
         }
     }
 
-    /// The newest notifications addressed to the actor, and how many are unread (none for
-    /// roles that receive none).
+    /// One page of the notifications addressed to the actor (unread first, newest first; the
+    /// unread only when asked), and how many are unread (none for roles that receive none).
     pub async fn notifications(
         &self,
-        limit: i64,
-    ) -> Result<(Vec<notify::Notification>, i64), ActionError> {
+        unread_only: bool,
+        req: PageReq,
+    ) -> Result<(Paged<notify::Notification>, i64), ActionError> {
         let Some(a) = self.audience() else {
-            return Ok((Vec::new(), 0));
+            return Ok((
+                Paged {
+                    rows: Vec::new(),
+                    total: Total::Exact(0),
+                    req,
+                },
+                0,
+            ));
         };
         let scope = &self.actor.scope;
         Ok((
-            notify::list(self.db, scope, a, limit).await?,
+            notify::page(self.db, scope, a, unread_only, req).await?,
             notify::unread(self.db, scope, a).await?,
         ))
     }

@@ -134,9 +134,95 @@ pub fn check(
     }
 }
 
+/// The figures a warning notice (警示通报) opens with.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeFigures<'a> {
+    /// The period in words (2026-01-01 至 2026-06-30).
+    pub period: &'a str,
+    pub unit: &'a str,
+    pub decisions: usize,
+    pub fines_yuan: i64,
+    pub suspensions: usize,
+    /// The most frequent violations in words, most first.
+    pub top: &'a [String],
+    pub typical: usize,
+}
+
+/// The opening paragraph of a warning notice, in sentences that read right when a figure is
+/// zero (nothing said of fines none were imposed, no "典型案件 0 起").
+pub fn notice_opening(f: &NoticeFigures<'_>) -> String {
+    if f.decisions == 0 {
+        return format!(
+            "{}，{}未查处安全生产违法行为。各企业要保持警醒，对照排查，及时消除隐患。",
+            f.period, f.unit
+        );
+    }
+    let mut s = format!(
+        "{}，{}共查处安全生产违法行为 {} 起",
+        f.period, f.unit, f.decisions
+    );
+    if f.fines_yuan > 0 {
+        s.push_str(&format!(
+            "，罚款 {}",
+            crate::number::yuan_in_words(f.fines_yuan)
+        ));
+    }
+    if f.suspensions > 0 {
+        s.push_str(&format!("，责令停产整顿 {} 起", f.suspensions));
+    }
+    s.push('。');
+    if !f.top.is_empty() {
+        s.push_str(&format!("多发的违法行为是：{}。", f.top.join("、")));
+    }
+    if f.typical > 0 {
+        s.push_str(&format!(
+            "现将典型案件 {} 起通报如下，各企业要引以为戒，对照排查，立即整改。",
+            f.typical
+        ));
+    } else {
+        s.push_str("各企业要引以为戒，对照排查，立即整改。");
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_notice_opens_in_sentences_that_read_right_at_zero() {
+        let top = vec!["未落实隐患排查治理制度（3 起）".to_string()];
+        let f = NoticeFigures {
+            period: "2026-01-01 至 2026-06-30",
+            unit: "如皋市",
+            decisions: 5,
+            fines_yuan: 2_220_000,
+            suspensions: 0,
+            top: &top,
+            typical: 0,
+        };
+        let s = notice_opening(&f);
+        assert!(
+            s.contains("共查处安全生产违法行为 5 起，罚款 222 万元。"),
+            "{s}"
+        );
+        assert!(!s.contains("0 起"), "{s}");
+        assert!(!s.contains("通报如下"), "{s}");
+        let s = notice_opening(&NoticeFigures {
+            typical: 2,
+            suspensions: 1,
+            ..f.clone()
+        });
+        assert!(
+            s.contains("责令停产整顿 1 起") && s.contains("现将典型案件 2 起通报如下"),
+            "{s}"
+        );
+        let s = notice_opening(&NoticeFigures { decisions: 0, ..f });
+        assert_eq!(
+            s,
+            "2026-01-01 至 2026-06-30，如皋市未查处安全生产违法行为。各企业要保持警醒，对照排查，及时消除隐患。"
+        );
+    }
 
     const MAJOR: HazardFacts = HazardFacts {
         level: Level::Major,

@@ -91,10 +91,51 @@ pub fn format_yuan_as_wan(yuan: i64) -> String {
     format!("{int}.{}", f.trim_end_matches('0'))
 }
 
+/// A whole number with thousands grouped by commas, as an amount column reads: 2,220,000.
+pub fn group_thousands(n: impl std::borrow::Borrow<i64>) -> String {
+    let n = *n.borrow();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An amount in a sentence: in 万元 from ten thousand yuan up (罚款 222 万元, 3.5 万元), in
+/// grouped 元 below (罚款 5,000 元).
+pub fn yuan_in_words(yuan: impl std::borrow::Borrow<i64>) -> String {
+    let yuan = *yuan.borrow();
+    if yuan.abs() >= 10_000 {
+        format!("{} 万元", format_yuan_as_wan(yuan))
+    } else {
+        format!("{} 元", group_thousands(yuan))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn amounts_read_as_people_write_them() {
+        assert_eq!(group_thousands(2_220_000), "2,220,000");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(-45_000), "-45,000");
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(yuan_in_words(2_220_000), "222 万元");
+        assert_eq!(yuan_in_words(35_000), "3.5 万元");
+        assert_eq!(yuan_in_words(10_000), "1 万元");
+        assert_eq!(yuan_in_words(5_000), "5,000 元");
+    }
 
     #[test]
     fn amounts() {

@@ -231,6 +231,23 @@ fn sniff_delimiter(text: &str) -> u8 {
     }
 }
 
+/// How many lines end in `s[from..to]`: CRLF, LF and a lone CR each end one (a CR whose LF
+/// follows past `to` is counted with that LF).
+fn line_breaks_in(s: &str, from: usize, to: usize) -> u64 {
+    let b = s.as_bytes();
+    let mut n = 0u64;
+    for i in from..to.min(b.len()) {
+        if b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn line_breaks(s: &str) -> u64 {
+    line_breaks_in(s, 0, s.len())
+}
+
 fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
     let text = decode_text(bytes)?;
     let mut rdr = csv::ReaderBuilder::new()
@@ -242,21 +259,41 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
     let mut budget = Budget::default();
     let mut record = csv::StringRecord::new();
     let mut records = 0u32;
+    // Line breaks inside quoted fields so far: Excel shows such a record as one row, so each
+    // one after it sits a row higher than its line.
+    let mut inner_breaks = 0u64;
+    // Lines counted up to a byte of the text, as Excel counts them (CRLF, LF or CR each end one).
+    let (mut counted_to, mut line_at) = (0usize, 1u64);
     loop {
-        let line = rdr.position().line();
+        let before = rdr.position().line();
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 records += 1;
+                // The line the record starts on (blank lines before it counted, as Excel
+                // shows them as rows), less the breaks inside earlier quoted fields.
+                // The reader reports where it stopped after the previous record: the record
+                // itself starts after the line ends and blank lines that follow.
+                let mut start = record
+                    .position()
+                    .and_then(|p| usize::try_from(p.byte()).ok())
+                    .unwrap_or(counted_to)
+                    .clamp(counted_to, text.len());
+                while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                    start += 1;
+                }
+                line_at += line_breaks_in(&text, counted_to, start);
+                counted_to = start;
+                let excel_row = line_at.saturating_sub(inner_breaks);
+                inner_breaks += record.iter().map(line_breaks).sum::<u64>();
                 if records > MAX_ROWS {
                     return Err(SheetError::TooLong {
                         sheet: String::new(),
-                        row: line,
+                        row: excel_row,
                         max: MAX_ROWS,
                     });
                 }
-                // The line the record starts on, as a spreadsheet program numbers rows.
-                let row = u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX);
+                let row = u32::try_from(excel_row.saturating_sub(1)).unwrap_or(u32::MAX);
                 for (col, s) in record.iter().enumerate() {
                     if !s.trim().is_empty() {
                         let col = u32::try_from(col).unwrap_or(u32::MAX);
@@ -265,7 +302,7 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
                 }
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                let line = e.position().map(|p| p.line()).unwrap_or(before);
                 return Err(SheetError::Csv(
                     line,
                     "无法解析（引号不匹配或编码错误）".into(),
@@ -283,6 +320,40 @@ fn read_csv(bytes: &[u8]) -> Result<Table, SheetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The row each non-blank record lands on, as Excel numbers the rows of the file.
+    fn csv_rows(text: &str) -> Vec<(u64, String)> {
+        read_csv(text.as_bytes())
+            .expect("reads")
+            .rows
+            .iter()
+            .filter(|r| !r.cells.iter().all(|c| matches!(c, Cell::Empty)))
+            .map(|r| {
+                let first = match &r.cells[0] {
+                    Cell::Text(s) => s.clone(),
+                    other => format!("{other:?}"),
+                };
+                (r.number, first)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_csv_row_is_numbered_as_excel_shows_it() {
+        let want = vec![(1, "名称".to_string()), (2, "甲".into()), (3, "乙".into())];
+        assert_eq!(csv_rows("名称,人数\n甲,1\n乙,2\n"), want, "LF");
+        assert_eq!(csv_rows("名称,人数\r\n甲,1\r\n乙,2\r\n"), want, "CRLF");
+        assert_eq!(csv_rows("名称,人数\r甲,1\r乙,2\r"), want, "CR (old Mac)");
+        // Blank lines are rows in Excel; a quoted field's line break is not.
+        assert_eq!(
+            csv_rows("\n\n名称,人数\n\"甲\n厂\",1\r\n乙,2\n"),
+            vec![
+                (3, "名称".to_string()),
+                (4, "甲\n厂".into()),
+                (5, "乙".into())
+            ]
+        );
+    }
 
     #[test]
     fn csv_in_every_encoding_excel_writes() {

@@ -325,6 +325,16 @@ pub async fn list(
     .await)?)
 }
 
+/// One page of the decisions within the scope, newest first.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    f: &Filter,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Decision>, StoreError> {
+    crate::paging::fetch(db, &filtered(scope, f), "d.decided_on DESC, d.id DESC", req).await
+}
+
 /// Marks a violation record as a typical case (典型案件) or not.
 pub async fn set_typical(
     db: &Db,
@@ -470,16 +480,17 @@ pub async fn draft_notice(
         format_date(from),
         format_date(to)
     );
-    let body = format!(
-        "{} 至 {}，{unit}共查处安全生产违法行为 {} 起，罚款 {} 元，责令停产整顿 {} 起。多发的违法行为是：{}。现将典型案件 {} 起通报如下，各企业要引以为戒，对照排查，立即整改。",
-        format_date(from),
-        format_date(to),
-        all.len(),
-        fines,
-        suspensions,
-        top.join("、"),
-        typical.len()
-    );
+    let period = format!("{} 至 {}", format_date(from), format_date(to));
+    let body =
+        anbiao_domain::enforcement::notice_opening(&anbiao_domain::enforcement::NoticeFigures {
+            period: &period,
+            unit,
+            decisions: all.len(),
+            fines_yuan: fines,
+            suspensions,
+            top: &top,
+            typical: typical.len(),
+        });
     let counts_text = counts
         .iter()
         .map(|(k, n)| format!("{k}:{n}"))

@@ -167,12 +167,7 @@ pub async fn list(
     state: Option<CaseState>,
     limit: i64,
 ) -> Result<Vec<Case>, StoreError> {
-    let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM grading_case WHERE 1 = 1"));
-    scope_filter(&mut b, scope);
-    if let Some(s) = state {
-        b.push(" AND state = ");
-        b.bind(Arg::Text(s.key().to_string()));
-    }
+    let mut b = cases_in(scope, state);
     b.push(" ORDER BY id DESC LIMIT ");
     b.bind(Arg::Int(limit));
     let sql = b.render(db.backend());
@@ -182,6 +177,27 @@ pub async fn list(
     )
     .fetch_all(p)
     .await)?)
+}
+
+/// The cases within the scope, in `state` when given.
+fn cases_in(scope: &Scope, state: Option<CaseState>) -> SqlBuf {
+    let mut b = SqlBuf::new(&format!("SELECT {COLUMNS} FROM grading_case WHERE 1 = 1"));
+    scope_filter(&mut b, scope);
+    if let Some(s) = state {
+        b.push(" AND state = ");
+        b.bind(Arg::Text(s.key().to_string()));
+    }
+    b
+}
+
+/// One page of the cases within the scope, newest first, in `state` when given.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    state: Option<CaseState>,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Case>, StoreError> {
+    crate::paging::fetch(db, &cases_in(scope, state), "id DESC", req).await
 }
 
 pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<CaseEvent>, StoreError> {

@@ -22,6 +22,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod notify;
 pub mod orgs;
+pub mod paging;
 pub mod programme;
 pub mod quality;
 pub mod queue;

@@ -181,6 +181,32 @@ pub async fn list(
     .await)?)
 }
 
+/// One page of the notifications for `audience` within `scope`, unread first, newest first;
+/// only the unread when `unread_only`.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    audience: Audience,
+    unread_only: bool,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Notification>, StoreError> {
+    let mut b = filtered(
+        &format!("SELECT {COLUMNS} FROM notification"),
+        scope,
+        audience,
+    );
+    if unread_only {
+        b.push(" AND read_at IS NULL");
+    }
+    crate::paging::fetch(
+        db,
+        &b,
+        "CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id DESC",
+        req,
+    )
+    .await
+}
+
 /// How many are unread.
 pub async fn unread(db: &Db, scope: &Scope, audience: Audience) -> Result<i64, StoreError> {
     let mut b = filtered("SELECT COUNT(*) FROM notification", scope, audience);

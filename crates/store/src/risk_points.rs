@@ -254,6 +254,19 @@ pub async fn insert_many(db: &Db, actor: &Actor, points: &[BulkPoint]) -> Result
     Ok(points.len() as u64)
 }
 
+/// The statement that writes one kind of count per enterprise (`level` an expression over the
+/// points `from`, filtered by `filter`), with the enterprise's industry and township.
+fn enterprise_level(level: &str, from: &str, filter: &str) -> String {
+    format!(
+        "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points, industry_code, township) \
+         SELECT x.enterprise_id, x.level, x.region_code, x.points, COALESCE(e.industry_code, ''), \
+         COALESCE(e.township, '') FROM (SELECT p.enterprise_id, {level} AS level, \
+         MIN(p.region_code) AS region_code, COUNT(*) AS points FROM {from} {filter} \
+         GROUP BY p.enterprise_id{group}) x JOIN enterprise e ON e.id = x.enterprise_id",
+        group = if level == "p.level" { ", p.level" } else { "" }
+    )
+}
+
 /// Recomputes every running sum from the points themselves (after a bulk write, or by the
 /// operator after a restore): per enterprise and level, overdue checks and points without
 /// measures, and per region from those.
@@ -265,29 +278,23 @@ pub async fn rebuild_sums(db: &Db) -> Result<(), StoreError> {
         "DELETE FROM risk_sum_industry".to_string(),
         "DELETE FROM risk_sum_township".to_string(),
         "DELETE FROM risk_sum_township_industry".to_string(),
-        "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
-         SELECT enterprise_id, level, MIN(region_code), COUNT(*) FROM risk_point GROUP BY enterprise_id, level"
-            .to_string(),
-        format!(
-            "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
-             SELECT enterprise_id, '{ANY_LEVEL}', MIN(region_code), COUNT(*) FROM risk_point GROUP BY enterprise_id"
+        // Each enterprise's counts with its industry and township, read once per enterprise
+        // after counting (an UPDATE correlated per row took more than seven minutes for the
+        // 4,000,000 rows of 1,000,000 enterprises on PostgreSQL).
+        enterprise_level("p.level", "risk_point p", ""),
+        enterprise_level(&format!("'{ANY_LEVEL}'"), "risk_point p", ""),
+        enterprise_level(
+            &format!("'{OVERDUE}'"),
+            "risk_point p JOIN risk_task t ON t.point_id = p.id",
+            "WHERE t.overdue_since IS NOT NULL",
         ),
-        format!(
-            "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
-             SELECT p.enterprise_id, '{OVERDUE}', MIN(p.region_code), COUNT(*) FROM risk_point p \
-             JOIN risk_task t ON t.point_id = p.id WHERE t.overdue_since IS NOT NULL GROUP BY p.enterprise_id"
-        ),
-        format!(
-            "INSERT INTO risk_enterprise_level (enterprise_id, level, region_code, points) \
-             SELECT enterprise_id, '{UNCONTROLLED}', MIN(region_code), COUNT(*) FROM risk_point \
-             WHERE measures IN ('', '[]') GROUP BY enterprise_id"
+        enterprise_level(
+            &format!("'{UNCONTROLLED}'"),
+            "risk_point p",
+            "WHERE p.measures IN ('', '[]')",
         ),
         "INSERT INTO risk_sum (region_code, level, enterprises, points) \
          SELECT region_code, level, COUNT(*), SUM(points) FROM risk_enterprise_level GROUP BY region_code, level"
-            .to_string(),
-        "UPDATE risk_enterprise_level SET industry_code = COALESCE((SELECT e.industry_code FROM enterprise e \
-         WHERE e.id = risk_enterprise_level.enterprise_id), ''), township = COALESCE((SELECT e.township \
-         FROM enterprise e WHERE e.id = risk_enterprise_level.enterprise_id), '')"
             .to_string(),
         "INSERT INTO risk_sum_township (region_code, township, level, enterprises, points) \
          SELECT region_code, township, level, COUNT(*), SUM(points) FROM risk_enterprise_level \

@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod filters;
 pub mod limit;
+pub mod pager;
 pub mod pages;
 pub mod routes;
 pub mod services;

@@ -17,11 +17,13 @@ use anbiao_domain::standard::Points;
 use anbiao_domain::{Grade, Scope};
 use anbiao_store::assessment;
 use anbiao_store::grading::Case;
+use anbiao_store::paging::PageReq;
 use anbiao_store::standards;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser, is_htmx};
 use crate::error::{AppError, HtmlError};
+use crate::pager::Pager;
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 use crate::views::{fmt_time, region_name};
 
@@ -56,6 +58,7 @@ fn row(state: &AppState, c: &Case, name: String) -> CaseRow {
 struct ListPage {
     layout: Layout,
     rows: Vec<CaseRow>,
+    pager: Pager,
     states: Vec<Opt>,
     can_open: bool,
 }
@@ -64,6 +67,8 @@ struct ListPage {
 pub struct ListQuery {
     #[serde(default)]
     state: String,
+    page: Option<String>,
+    size: Option<String>,
 }
 
 pub async fn list(
@@ -73,13 +78,14 @@ pub async fn list(
 ) -> Result<Html<String>, HtmlError> {
     let filter = CaseState::parse(&q.state);
     let actor = u.acting("page");
-    let rows = state
+    let req = PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let page = state
         .ctx(&actor)
-        .cases(filter, 200)
+        .cases_page(filter, req)
         .await?
-        .into_iter()
-        .map(|(c, name)| row(&state, &c, name))
-        .collect();
+        .map(|(c, name)| row(&state, &c, name));
+    let pager = Pager::new("/cases", &[("state", q.state.clone())], &page);
+    let rows = page.rows;
     let states = CaseState::ALL
         .into_iter()
         .map(|s| Opt::new(s.key(), s.label(), Some(q.state.as_str())))
@@ -88,6 +94,7 @@ pub async fn list(
         ListPage {
             layout: Layout::new(&u, &state, "cases"),
             rows,
+            pager,
             states,
             can_open: matches!(u.scope, Scope::Enterprise { .. }),
         }

@@ -105,7 +105,8 @@ pub async fn decide(
 pub struct ListQuery {
     pub category: Option<String>,
     pub typical: Option<String>,
-    pub page: Option<i64>,
+    pub page: Option<String>,
+    pub size: Option<String>,
 }
 
 #[derive(Template)]
@@ -116,8 +117,7 @@ struct ListPage {
     names: Vec<(String, String)>,
     categories: Vec<Opt>,
     typical_only: bool,
-    page: i64,
-    more: bool,
+    pager: crate::pager::Pager,
     can_mark: bool,
     can_publish: bool,
     notices: Vec<Notice>,
@@ -127,8 +127,6 @@ struct ListPage {
     error: Option<String>,
 }
 
-const PAGE: i64 = 50;
-
 async fn render_list(
     state: &AppState,
     u: &CurrentUser,
@@ -136,7 +134,7 @@ async fn render_list(
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
     let on = state.today();
-    let page = q.page.unwrap_or(1).max(1);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let category = q.category.clone().filter(|c| !c.is_empty());
     let f = Filter {
         category_key: category.clone(),
@@ -144,12 +142,13 @@ async fn render_list(
         ..Default::default()
     };
     let actor = u.acting("page");
-    let mut decisions = state
-        .ctx(&actor)
-        .violations(&f, PAGE + 1, (page - 1) * PAGE)
-        .await?;
-    let more = decisions.len() as i64 > PAGE;
-    decisions.truncate(PAGE as usize);
+    let page = state.ctx(&actor).violations_page(&f, req).await?;
+    let filters = [
+        ("category", category.clone().unwrap_or_default()),
+        ("typical", if f.typical_only { "1" } else { "" }.to_string()),
+    ];
+    let pager = crate::pager::Pager::new("/violations", &filters, &page);
+    let decisions = page.rows;
     let cats = categories(state, on);
     let mut options = vec![Opt::new("", "全部类别", category.as_deref())];
     for (k, n, _) in &cats {
@@ -163,8 +162,7 @@ async fn render_list(
         decisions,
         categories: options,
         typical_only: f.typical_only,
-        page,
-        more,
+        pager,
         can_mark: u.can(Permission::Enforce),
         notices: state.ctx(&u.acting("page")).warnings(50).await?,
         can_publish,
@@ -290,7 +288,7 @@ fn notice_text(v: &NoticeView) -> String {
             d.decided_on,
             d.kind_label(),
             d.fine_yuan
-                .map(|f| format!("，罚款 {f} 元"))
+                .map(|f| format!("，罚款 {}", anbiao_domain::number::yuan_in_words(f)))
                 .unwrap_or_default()
         ));
     }

@@ -90,6 +90,8 @@ pub struct Layout {
     pub can_risks: bool,
     /// Which nav item is current.
     pub nav: &'static str,
+    /// The menu: groups of the items this user may open, in the order shown.
+    pub menu: Vec<NavGroup>,
     /// Set when the server runs on a fixed business date (training, demonstration).
     pub fixed_date: Option<String>,
 }
@@ -103,7 +105,7 @@ impl Layout {
             }
             None => String::new(),
         };
-        Self {
+        let mut layout = Self {
             csrf: u.csrf.clone(),
             user_name: u.user.display_name.clone(),
             role_label: u.role.label().to_string(),
@@ -128,12 +130,126 @@ impl Layout {
                 .filter(|_| u.can(Permission::KeepRisks))
                 .map(|id| format!("/enterprises/{id}/risks")),
             can_risks: u.can(Permission::ViewRisks) && u.user.enterprise_id.is_none(),
+            menu: Vec::new(),
             nav,
             fixed_date: state
                 .config
                 .fixed_date
                 .map(anbiao_domain::date::format_date),
+        };
+        layout.build_menu();
+        layout
+    }
+}
+
+/// One link of the menu.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// A heading of the menu: one link alone, or a drop-down of several.
+#[derive(Debug, Clone)]
+pub struct NavGroup {
+    pub label: &'static str,
+    pub items: Vec<NavItem>,
+    pub current: bool,
+}
+
+impl Layout {
+    /// The menu grouped so that every role's fits one line of a 1280-pixel screen: the
+    /// programme, supervision, enterprises and grading, the system's administration.
+    fn build_menu(&mut self) {
+        let nav = self.nav;
+        let item = |href: &str, label: &'static str, key: &str| NavItem {
+            href: href.to_string(),
+            label,
+            current: nav == key,
+        };
+        let mut groups: Vec<(&'static str, Vec<NavItem>)> = Vec::new();
+        let mut programme = Vec::new();
+        if self.can_programmes {
+            programme.push(item("/programmes", "样板地区", "programmes"));
         }
+        groups.push(("样板地区", programme));
+        let mut supervision = Vec::new();
+        if self.can_inspections {
+            supervision.push(item("/inspections/plan", "监督检查", "inspections"));
+        }
+        if let Some(r) = &self.risk_home {
+            supervision.push(item(r, "风险管控", "risks"));
+        }
+        if self.can_risks {
+            supervision.push(item("/risks", "风险管控", "risks"));
+        }
+        if self.can_hazards {
+            supervision.push(item("/hazards", "隐患治理", "hazards"));
+        }
+        if self.can_violations {
+            supervision.push(item("/violations", "违法行为", "violations"));
+        }
+        groups.push(("监管执法", supervision));
+        let mut grading = Vec::new();
+        if self.can_view {
+            grading.push(item("/enterprises", "企业名录", "enterprises"));
+        }
+        if self.can_import {
+            grading.push(item("/enterprises/import", "名录导入", "import"));
+        }
+        if self.can_cases {
+            grading.push(item("/cases", "定级案件", "cases"));
+        }
+        if self.can_quality {
+            grading.push(item("/quality", "质量监测", "quality"));
+        }
+        if self.can_sheets {
+            grading.push(item("/sheets", "评分细则", "sheets"));
+        }
+        if self.can_orgs {
+            grading.push(item("/orgs", "评审单位", "orgs"));
+        }
+        groups.push(("企业与定级", grading));
+        let mut system = Vec::new();
+        if self.can_accounts {
+            system.push(item("/admin/users", "账户管理", "users"));
+        }
+        if self.can_grants {
+            system.push(item("/admin/grants", "角色授权", "grants"));
+            system.push(item("/admin/tokens", "协作部门令牌", "admin-tokens"));
+        }
+        if self.can_audit {
+            system.push(item("/audit", "审计日志", "audit"));
+        }
+        groups.push(("系统管理", system));
+        // A user with few links in all (an enterprise) reads them without drop-downs.
+        let total: usize = groups.iter().map(|(_, i)| i.len()).sum();
+        self.menu = if total <= 5 {
+            groups
+                .into_iter()
+                .flat_map(|(_, items)| items)
+                .map(|i| NavGroup {
+                    label: i.label,
+                    current: i.current,
+                    items: vec![i],
+                })
+                .collect()
+        } else {
+            groups
+                .into_iter()
+                .filter(|(_, items)| !items.is_empty())
+                .map(|(label, items)| NavGroup {
+                    label: if items.len() == 1 {
+                        items[0].label
+                    } else {
+                        label
+                    },
+                    current: items.iter().any(|i| i.current),
+                    items,
+                })
+                .collect()
+        };
     }
 }
 

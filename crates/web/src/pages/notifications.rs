@@ -2,15 +2,17 @@
 //! enterprise's own users or for the officers whose scope holds the enterprise.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, is_htmx};
 use crate::error::HtmlError;
+use crate::pager::Pager;
 use crate::pages::{Layout, redirect};
 use crate::views::fmt_unix;
+use anbiao_store::paging::PageReq;
 
 /// Which copy of a notification a role reads; none for the administrators, partners and
 /// evaluation organisations.
@@ -30,38 +32,52 @@ pub struct NoteRow {
 struct NotificationsPage {
     layout: Layout,
     rows: Vec<NoteRow>,
+    pager: Pager,
     unread: i64,
+    unread_only: bool,
     applies: bool,
 }
 
-/// `GET /notifications`
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    unread: String,
+    page: Option<String>,
+    size: Option<String>,
+}
+
+/// `GET /notifications?unread=1&page=&size=`
 pub async fn list(
     State(state): State<AppState>,
     u: CurrentUser,
+    Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
-    let (rows, unread) = state.ctx(&actor).notifications(200).await?;
-    let rows = rows
-        .into_iter()
-        .map(|n| NoteRow {
-            id: n.id,
-            title: n.title,
-            body: n.body,
-            link: n.link,
-            rule: n.rule.unwrap_or_default(),
-            due_on: n.due_on.unwrap_or_default(),
-            created: fmt_unix(n.created_at),
-            read: match (n.read_at, n.read_by) {
-                (Some(t), Some(by)) => format!("{by} 于 {} 已阅", fmt_unix(t)),
-                (Some(t), None) => format!("{} 已阅", fmt_unix(t)),
-                _ => String::new(),
-            },
-        })
-        .collect();
+    let unread_only = q.unread == "1";
+    let req = PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let (page, unread) = state.ctx(&actor).notifications(unread_only, req).await?;
+    let page = page.map(|n| NoteRow {
+        id: n.id,
+        title: n.title,
+        body: n.body,
+        link: n.link,
+        rule: n.rule.unwrap_or_default(),
+        due_on: n.due_on.unwrap_or_default(),
+        created: fmt_unix(n.created_at),
+        read: match (n.read_at, n.read_by) {
+            (Some(t), Some(by)) => format!("{by} 于 {} 已阅", fmt_unix(t)),
+            (Some(t), None) => format!("{} 已阅", fmt_unix(t)),
+            _ => String::new(),
+        },
+    });
+    let filters = [("unread", if unread_only { "1" } else { "" }.to_string())];
+    let pager = Pager::new("/notifications", &filters, &page);
     let page = NotificationsPage {
         layout: Layout::new(&u, &state, "notifications"),
-        rows,
+        rows: page.rows,
+        pager,
         unread,
+        unread_only,
         applies: state.ctx(&u.acting("page")).audience().is_some(),
     };
     Ok(Html(page.render()?))

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -419,16 +419,27 @@ pub struct MissingRow {
 struct MissingPage {
     layout: Layout,
     rows: Vec<MissingRow>,
+    pager: crate::pager::Pager,
+}
+
+#[derive(Deserialize)]
+pub struct MissingQuery {
+    page: Option<String>,
+    size: Option<String>,
 }
 
 /// Valid certificates whose annual self-assessment is missing, within the officer's scope.
 pub async fn annual_missing(
     State(state): State<AppState>,
     PageUser(u): PageUser,
+    Query(q): Query<MissingQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let mut rows = Vec::new();
     let actor = u.acting("page");
-    for (c, years, name) in state.ctx(&actor).annual_missing().await? {
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let mut page = state.ctx(&actor).annual_missing(req).await?;
+    let pager = crate::pager::Pager::new("/certificates/annual-missing", &[], &page);
+    for (c, years, name) in std::mem::take(&mut page.rows) {
         rows.push(MissingRow {
             enterprise_id: c.enterprise_id,
             enterprise: name,
@@ -446,6 +457,7 @@ pub async fn annual_missing(
         MissingPage {
             layout: Layout::new(&u, &state, "cases"),
             rows,
+            pager,
         }
         .render()?,
     ))

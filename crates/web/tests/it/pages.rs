@@ -417,3 +417,70 @@ async fn list_page_searches_and_exports_within_scope() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_long_list_pages_with_its_total_and_keeps_its_filter() {
+    use anbiao_store::notify::{self, Audience, NewNotification};
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = crate::grading::enterprise_in_rugao(&db, 91, "分页测试厂").await;
+        let notes: Vec<NewNotification> = (0..120)
+            .map(|i| NewNotification {
+                kind: "test.paging",
+                subject: format!("enterprise:{ent}"),
+                period: format!("{i:03}"),
+                audience: Audience::Officer,
+                enterprise_id: ent,
+                region_code: "320682".into(),
+                title: format!("第{i:03}号提醒"),
+                body: "分页".into(),
+                link: format!("/enterprises/{ent}"),
+                rule: None,
+                due_on: None,
+            })
+            .collect();
+        let mut tx = db.begin().await.expect("tx");
+        assert_eq!(
+            notify::deliver_many_tx(&mut tx, &notes)
+                .await
+                .expect("deliver"),
+            120
+        );
+        tx.commit().await.expect("commit");
+        let rugao = app.session_for("rugao").await;
+        let rows = |page: &str| page.matches("<tr class=\"unread\">").count();
+
+        let first = body_text(app.send(rugao.get("/notifications")).await).await;
+        assert!(first.contains("共 120 条，第 1/3 页"), "{first}");
+        assert_eq!(rows(&first), 50);
+        assert!(first.contains("href=\"/notifications?page=2\""), "{first}");
+
+        let last = body_text(app.send(rugao.get("/notifications?page=3")).await).await;
+        assert_eq!(rows(&last), 20, "the last page holds the rest");
+        assert!(!last.contains("rel=\"next\""));
+
+        // A bigger page, and the filter kept in the pager's links.
+        let big = body_text(
+            app.send(rugao.get("/notifications?unread=1&size=100"))
+                .await,
+        )
+        .await;
+        assert_eq!(rows(&big), 100);
+        let links = big.replace("&#38;", "&").replace("&amp;", "&");
+        assert!(
+            links.contains("href=\"/notifications?unread=1&page=2&size=100\""),
+            "{big}"
+        );
+
+        // Nonsense in the URL reads as the first page, never an error.
+        let res = app.send(rugao.get("/notifications?page=abc&size=-1")).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(rows(&body_text(res).await), 50);
+
+        // Another district's officer sees none of them.
+        let rudong = app.session_for("rudong").await;
+        let none = body_text(app.send(rudong.get("/notifications")).await).await;
+        assert!(none.contains("没有记录") && rows(&none) == 0, "{none}");
+    })
+    .await;
+}

@@ -428,7 +428,7 @@ async fn decisions_feed_the_violations_database_and_the_warning_notice() {
         assert!(
             public.contains("如皋安全生产违法行为警示通报")
                 && public.contains("检查对象2号厂")
-                && public.contains("罚款 30000 元"),
+                && public.contains("罚款 3 万元"),
             "{public}"
         );
         assert!(
