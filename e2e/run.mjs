@@ -28,7 +28,7 @@ function check(cond, what) {
 async function menu(page, href) {
   const link = page.locator(`header.top nav a[href='${href}']`);
   if (!(await link.isVisible())) {
-    await page.locator("header.top nav details", { has: link }).locator("summary").click();
+    await page.locator("header.top nav details", { has: page.locator(`a[href='${href}']`) }).locator("summary").click();
   }
   await link.click();
 }
@@ -128,7 +128,15 @@ async function scenario(name, dbUrl, port) {
     check((await page.textContent("#msg")).includes("用户名或密码错误"), "wrong password message");
     await page.fill("input[name=password]", "Demo@2018");
     await page.click("button[type=submit]");
-    await page.waitForURL("**/enterprises");
+    // The officer lands on the workbench: what waits, each with a link that opens the work.
+    await page.waitForURL((u) => new URL(u).pathname === "/");
+    const waiting = await page.$$eval("#workbench tbody tr", (trs) => trs.map((tr) => tr.textContent));
+    check(waiting.some((t) => t.includes("隐患")) && waiting.some((t) => t.includes("计划检查")),
+      "the district officer's workbench lists hazards and planned visits: " + waiting);
+    await page.screenshot({ path: join(out, `${name}-workbench.png`) });
+    await page.click("#workbench a[href='/hazards?overdue=1']");
+    await page.waitForURL("**/hazards?overdue=1");
+    await page.goto(base + "/enterprises");
     const total0 = await page.textContent("#total");
     check(/共\s*\d+\s*家企业/.test(total0), "list shows a total: " + total0);
 
@@ -178,7 +186,7 @@ async function scenario(name, dbUrl, port) {
       await page.fill("input[name=username]", user);
       await page.fill("input[name=password]", pw);
       await page.click("button[type=submit]");
-      await page.waitForURL("**" + landing);
+      await page.waitForURL((u) => new URL(u).pathname === landing);
       await checkTopBar(page, user);
     };
     await signOut();
@@ -207,7 +215,7 @@ async function scenario(name, dbUrl, port) {
     await page.fill("input[name=new]", "Next#2026b");
     await page.fill("input[name=confirm]", "Next#2026b");
     await page.click("#password-form button[type=submit]");
-    await page.waitForURL("**/enterprises");
+    await page.waitForURL((u) => new URL(u).pathname === "/");
     await signOut();
     await signIn("auditor", "Demo@2018", "/audit");
     await page.fill("input[name=actor]", "e2e_new");
@@ -243,7 +251,7 @@ async function scenario(name, dbUrl, port) {
 // figure to the enterprises still missing, exports the table; a district officer submits its
 // summary report.
 async function programmeFlow({ page, base, name, work, signIn, signOut }) {
-  await signIn("city", "Demo@2018", "/enterprises");
+  await signIn("city", "Demo@2018", "/");
   await menu(page, "/programmes");
   await page.waitForSelector("#targets");
   await page.fill("form.asof input[name=as_of]", "2019-12-31");
@@ -272,7 +280,7 @@ async function programmeFlow({ page, base, name, work, signIn, signOut }) {
   check(bytes.length > 3000 && bytes[0] === 0x50 && bytes[1] === 0x4b, "the table exports as .xlsx");
   await signOut();
 
-  await signIn("rugao", "Demo@2018", "/enterprises");
+  await signIn("rugao", "Demo@2018", "/");
   await page.goto(base + "/programmes/nantong.2018/tasks");
   await page.waitForSelector("#submit-form");
   const pdfPath = join(work, "如皋市总结.pdf");
@@ -294,12 +302,13 @@ async function programmeFlow({ page, base, name, work, signIn, signOut }) {
 async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
   const photo = join(work, "现场照片.png");
   writeFileSync(photo, readFileSync(join(here, "..", "crates", "app", "src", "demo_after.png")));
-  await signIn("qiye", "Demo@2018", "/enterprises");
+  await signIn("qiye", "Demo@2018", "/");
+  await page.goto(base + "/enterprises");
   const code = (await page.textContent("table.grid tbody tr:first-child td.mono")).trim();
   check(/^[0-9A-Z]{18}$/.test(code), "the enterprise reads its own credit code: " + code);
   await signOut();
 
-  await signIn("rugao", "Demo@2018", "/enterprises");
+  await signIn("rugao", "Demo@2018", "/");
   const year = new Date().getFullYear() + 1;
   await page.goto(`${base}/inspections/plan?year=${year}`);
   await page.waitForSelector("#draw-form");
@@ -332,7 +341,7 @@ async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
   check((await page.textContent("#hazard-state")).trim() === "整改中", "the finding opened a hazard");
   await signOut();
 
-  await signIn("qiye", "Demo@2018", "/enterprises");
+  await signIn("qiye", "Demo@2018", "/");
   await page.goto(hazardUrl);
   await page.waitForSelector("#rectify-form");
   await page.setInputFiles("#rectify-form input[name=photo]", photo);
@@ -342,7 +351,7 @@ async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
   check(!(await page.$("#accept-form")), "the enterprise cannot write its own hazard off");
   await signOut();
 
-  await signIn("rugao", "Demo@2018", "/enterprises");
+  await signIn("rugao", "Demo@2018", "/");
   await page.goto(hazardUrl);
   const shown = await page.$$eval("#photos img", (imgs) => imgs.map((i) => i.naturalWidth));
   check(shown.length === 2 && shown.every((w) => w > 0), "both photos show: " + shown);
@@ -357,7 +366,7 @@ async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
 // sees them in their colours on the map and prints a point's 岗位风险告知卡; the district officer
 // finds the enterprise in the 重大 list and opens its map.
 async function riskFlow({ page, base, name, work, signIn, signOut }) {
-  await signIn("qiye", "Demo@2018", "/enterprises");
+  await signIn("qiye", "Demo@2018", "/");
   await page.goto(base + "/risks");
   await page.waitForURL(/\/enterprises\/\d+\/risks$/);
   const registerUrl = page.url();
@@ -432,7 +441,7 @@ async function riskFlow({ page, base, name, work, signIn, signOut }) {
   await signOut();
 
   // The district officer: the enterprise is on the 重大 list; its map opens.
-  await signIn("rugao", "Demo@2018", "/enterprises");
+  await signIn("rugao", "Demo@2018", "/");
   await page.goto(base + "/risks");
   const enterprise = registerUrl.match(/\/enterprises\/(\d+)\/risks$/)[1];
   await page.click(`#list-major a[href='/enterprises/${enterprise}/risks']`);
@@ -459,7 +468,7 @@ async function gradingFlow({ page, context, base, name, work, signIn, signOut, r
   };
   const caseState = async () => (await page.textContent("#case-state")).trim();
 
-  await signIn("qiye", "Demo@2018", "/enterprises");
+  await signIn("qiye", "Demo@2018", "/");
   await page.goto(base + "/cases");
   await page.click("#cases tbody tr:first-child td:first-child a");
   await page.waitForSelector("#case-state");
@@ -482,13 +491,13 @@ async function gradingFlow({ page, context, base, name, work, signIn, signOut, r
   check((await caseState()) === "已申请", "applied: " + (await caseState()));
   await signOut();
 
-  await signIn("rugao", "Demo@2018", "/enterprises");
+  await signIn("rugao", "Demo@2018", "/");
   await page.goto(caseUrl);
   await act("accept");
   check((await caseState()) === "已受理", "the district accepted: " + (await caseState()));
   await signOut();
 
-  await signIn("city", "Demo@2018", "/enterprises");
+  await signIn("city", "Demo@2018", "/");
   await page.goto(caseUrl);
   const orgValue = await page.$eval("#assign-form select[name=org]", (sel) =>
     [...sel.options].find((o) => o.textContent.includes("江苏安评标准化评审中心")).value);
@@ -501,7 +510,7 @@ async function gradingFlow({ page, context, base, name, work, signIn, signOut, r
   check((await caseState()) === "评审中", "assigned: " + (await caseState()));
   await signOut();
 
-  await signIn("kaoping", "Demo@2018", "/cases");
+  await signIn("kaoping", "Demo@2018", "/");
   await page.goto(caseUrl);
   await page.click("#assess");
   await page.waitForSelector("#assessment-form");
@@ -512,7 +521,7 @@ async function gradingFlow({ page, context, base, name, work, signIn, signOut, r
   check(/\d/.test(await page.textContent("#eval-score")), "the evaluation score is shown");
   await signOut();
 
-  await signIn("city", "Demo@2018", "/enterprises");
+  await signIn("city", "Demo@2018", "/");
   await page.goto(caseUrl);
   await act("approve");
   check((await caseState()) === "审核通过", "reviewed: " + (await caseState()));

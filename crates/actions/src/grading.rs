@@ -161,14 +161,17 @@ impl Ctx<'_> {
     }
 
     /// One page of the cases within the actor's scope, newest first, in `state` when given,
-    /// each with its enterprise's name.
+    /// only those where the actor's party has a step to take when `at_my_step`, each with its
+    /// enterprise's name.
     pub async fn cases_page(
         &self,
         state: Option<CaseState>,
+        at_my_step: bool,
         req: PageReq,
     ) -> Result<Paged<(Case, String)>, ActionError> {
         self.actor.require(Permission::ViewCases)?;
-        let page = grading::page(self.db, &self.actor.scope, state, req).await?;
+        let at = at_my_step.then(|| self.cases_at_my_step());
+        let page = grading::page(self.db, &self.actor.scope, state, at.as_deref(), req).await?;
         let mut rows = Vec::with_capacity(page.rows.len());
         for c in page.rows {
             let name = self.enterprise_name(c.enterprise_id).await?;

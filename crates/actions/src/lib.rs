@@ -53,6 +53,7 @@ pub mod risk_import;
 pub mod risks;
 pub mod sheets;
 pub mod tokens;
+pub mod workbench;
 
 pub use actor::Actor;
 

@@ -554,6 +554,27 @@ pub async fn submit_annual(
 
 /// Valid certificates in the scope whose due annual self-assessments are missing, with the
 /// missing years.
+/// How many certificates within the scope, valid on `on`, expire by `by` (counted up to the
+/// cap of a list).
+pub async fn count_expiring(
+    db: &Db,
+    scope: &Scope,
+    on: Date,
+    by: Date,
+) -> Result<crate::paging::Total, StoreError> {
+    let mut b = SqlBuf::new(
+        "SELECT id FROM certificate WHERE revoked_on IS NULL AND superseded_on IS NULL \
+         AND valid_from <= ",
+    );
+    b.bind(Arg::Text(format_date(on)));
+    b.push(" AND valid_until >= ");
+    b.bind(Arg::Text(format_date(on)));
+    b.push(" AND valid_until <= ");
+    b.bind(Arg::Text(format_date(by)));
+    scope_filter(&mut b, scope);
+    crate::paging::count(db, &b).await
+}
+
 pub async fn missing_annual(
     db: &Db,
     scope: &Scope,

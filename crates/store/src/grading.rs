@@ -190,14 +190,55 @@ fn cases_in(scope: &Scope, state: Option<CaseState>) -> SqlBuf {
     b
 }
 
-/// One page of the cases within the scope, newest first, in `state` when given.
+/// One page of the cases within the scope, newest first, in `state` when given, standing at
+/// one of `at` when given.
 pub async fn page(
     db: &Db,
     scope: &Scope,
     state: Option<CaseState>,
+    at: Option<&[(CaseState, Vec<Grade>)]>,
     req: crate::paging::PageReq,
 ) -> Result<crate::paging::Paged<Case>, StoreError> {
-    crate::paging::fetch(db, &cases_in(scope, state), "id DESC", req).await
+    let mut b = cases_in(scope, state);
+    if let Some(at) = at {
+        push_at(&mut b, at);
+    }
+    crate::paging::fetch(db, &b, "id DESC", req).await
+}
+
+/// How many cases within the scope stand where someone acts: each state with the grades (as
+/// graded now: the result when there is one) for which that someone has a step to take.
+/// Counted up to the cap of a list.
+pub async fn count_at(
+    db: &Db,
+    scope: &Scope,
+    at: &[(CaseState, Vec<Grade>)],
+) -> Result<crate::paging::Total, StoreError> {
+    let mut b = SqlBuf::new("SELECT id FROM grading_case WHERE 1 = 1");
+    scope_filter(&mut b, scope);
+    push_at(&mut b, at);
+    crate::paging::count(db, &b).await
+}
+
+/// Keeps the cases standing at one of `at` (a state with the grades, as graded now).
+fn push_at(b: &mut SqlBuf, at: &[(CaseState, Vec<Grade>)]) {
+    let at: Vec<&(CaseState, Vec<Grade>)> = at.iter().filter(|(_, g)| !g.is_empty()).collect();
+    if at.is_empty() {
+        b.push(" AND 1 = 0");
+        return;
+    }
+    b.push(" AND (");
+    for (i, (state, grades)) in at.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push("(state = ");
+        b.bind(Arg::Text(state.key().to_string()));
+        b.push(" AND COALESCE(result_grade, grade) IN ");
+        b.bind_list(grades.iter().map(|g| Arg::Text(g.key().to_string())));
+        b.push(")");
+    }
+    b.push(")");
 }
 
 pub async fn events(db: &Db, scope: &Scope, id: i64) -> Result<Vec<CaseEvent>, StoreError> {

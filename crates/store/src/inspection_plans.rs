@@ -695,6 +695,44 @@ impl LineRow {
     }
 }
 
+/// This month's planned visits within the scope: how many enterprises of the year's plans
+/// have a visit in `month` of `year`, and how many of them have an inspection recorded in it.
+pub async fn month_progress(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    month: u8,
+) -> Result<(i64, i64), StoreError> {
+    let first = time::Date::from_calendar_date(
+        year,
+        time::Month::try_from(month).map_err(|_| StoreError::Invalid("月份应为 1–12".into()))?,
+        1,
+    )
+    .map_err(|_| StoreError::Invalid("日期无效".into()))?;
+    let last = anbiao_domain::date::add_months(first, 1)
+        .previous_day()
+        .unwrap_or(first);
+    let mut b = SqlBuf::new(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM inspection i \
+         WHERE i.enterprise_id = l.enterprise_id AND i.inspected_on >= ",
+    );
+    b.bind(Arg::Text(format_date(first)));
+    b.push(" AND i.inspected_on <= ");
+    b.bind(Arg::Text(format_date(last)));
+    b.push(
+        ") THEN 1 ELSE 0 END), 0) AS BIGINT) FROM inspection_plan_line l \
+         JOIN inspection_plan p ON p.id = l.plan_id JOIN enterprise e ON e.id = l.enterprise_id \
+         WHERE p.year = ",
+    );
+    b.bind(Arg::Int(i64::from(year)));
+    b.push(" AND (l.months_mask & ");
+    b.bind(Arg::Int(1i64 << month));
+    b.push(") <> 0");
+    crate::enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    let row: Option<(i64, i64)> = b.fetch_optional(db).await?;
+    Ok(row.unwrap_or((0, 0)))
+}
+
 /// Lines of a plan, by enterprise name; only those with a visit in `month` when given.
 pub async fn lines(
     db: &Db,

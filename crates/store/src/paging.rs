@@ -87,6 +87,10 @@ impl<T> Paged<T> {
     /// The page of a list worked out whole in memory (its total is exact).
     pub fn of_all(all: Vec<T>, req: PageReq) -> Self {
         let total = Total::Exact(all.len() as i64);
+        let mut req = req;
+        if let Some(last) = past_the_end(req, total, 0) {
+            req.page = last;
+        }
         let rows = all
             .into_iter()
             .skip(usize::try_from(req.offset()).unwrap_or(usize::MAX))
@@ -119,16 +123,35 @@ where
         + Send
         + Unpin,
 {
-    let mut page = select.clone();
-    page.push(" ORDER BY ");
-    page.push(order);
-    page.push(" LIMIT ");
-    page.bind(Arg::Int(req.limit()));
-    page.push(" OFFSET ");
-    page.bind(Arg::Int(req.offset()));
-    let rows = page.fetch_all::<T>(db).await?;
+    let read = |req: PageReq| {
+        let mut page = select.clone();
+        page.push(" ORDER BY ");
+        page.push(order);
+        page.push(" LIMIT ");
+        page.bind(Arg::Int(req.limit()));
+        page.push(" OFFSET ");
+        page.bind(Arg::Int(req.offset()));
+        page
+    };
+    let mut rows = read(req).fetch_all::<T>(db).await?;
     let total = count(db, select).await?;
+    // A page past the end (an old link, a hand-edited URL) shows the last page.
+    let mut req = req;
+    if let Some(last) = past_the_end(req, total, rows.len()) {
+        req.page = last;
+        rows = read(req).fetch_all::<T>(db).await?;
+    }
     Ok(Paged { rows, total, req })
+}
+
+/// The last page, when `req` asked for one past it and found nothing.
+fn past_the_end(req: PageReq, total: Total, found: usize) -> Option<u32> {
+    match total {
+        Total::Exact(n) if found == 0 && n > 0 && req.offset() >= n => {
+            u32::try_from((n + req.limit() - 1) / req.limit()).ok()
+        }
+        _ => None,
+    }
 }
 
 /// How many rows `select` returns, counted up to the cap.
@@ -166,10 +189,15 @@ mod tests {
         let p = Paged::of_all(all.clone(), PageReq { page: 3, size: 20 });
         assert_eq!(p.rows, vec![41, 42, 43, 44, 45]);
         assert_eq!(p.total, Total::Exact(45));
-        assert!(
-            Paged::of_all(all, PageReq { page: 4, size: 20 })
-                .rows
-                .is_empty()
+        let past = Paged::of_all(all, PageReq { page: 9, size: 20 });
+        assert_eq!(
+            (past.req.page, past.rows.len()),
+            (3, 5),
+            "past the end: the last page"
+        );
+        assert_eq!(
+            past_the_end(PageReq { page: 2, size: 20 }, Total::Exact(0), 0),
+            None
         );
     }
 

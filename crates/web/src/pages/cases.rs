@@ -59,6 +59,7 @@ struct ListPage {
     layout: Layout,
     rows: Vec<CaseRow>,
     pager: Pager,
+    at_me: bool,
     states: Vec<Opt>,
     can_open: bool,
 }
@@ -67,6 +68,9 @@ struct ListPage {
 pub struct ListQuery {
     #[serde(default)]
     state: String,
+    /// `me`: only the cases where the user's side has a step to take.
+    #[serde(default)]
+    at: String,
     page: Option<String>,
     size: Option<String>,
 }
@@ -81,10 +85,15 @@ pub async fn list(
     let req = PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let page = state
         .ctx(&actor)
-        .cases_page(filter, req)
+        .cases_page(filter, q.at == "me", req)
         .await?
         .map(|(c, name)| row(&state, &c, name));
-    let pager = Pager::new("/cases", &[("state", q.state.clone())], &page);
+    let at = if q.at == "me" { "me" } else { "" };
+    let pager = Pager::new(
+        "/cases",
+        &[("state", q.state.clone()), ("at", at.to_string())],
+        &page,
+    );
     let rows = page.rows;
     let states = CaseState::ALL
         .into_iter()
@@ -95,6 +104,7 @@ pub async fn list(
             layout: Layout::new(&u, &state, "cases"),
             rows,
             pager,
+            at_me: !at.is_empty(),
             states,
             can_open: matches!(u.scope, Scope::Enterprise { .. }),
         }

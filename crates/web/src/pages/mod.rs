@@ -23,6 +23,7 @@ pub mod risks;
 pub mod sheets;
 pub mod standing;
 pub mod submissions;
+pub mod workbench;
 
 use crate::error::{AppError, HtmlError};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -33,13 +34,27 @@ use anbiao_domain::Permission;
 use crate::AppState;
 use crate::auth::CurrentUser;
 
-/// The start page: each role's home, or the sign-in page.
-pub async fn home(u: Option<CurrentUser>) -> Response {
-    let to = match u {
+/// The start page: the workbench of a user who has business work, another role's home, or
+/// the sign-in page.
+pub async fn home(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    u: Option<CurrentUser>,
+) -> Result<Response, HtmlError> {
+    let to = match &u {
         None => "/login",
         Some(u) => home_of(&u.user),
     };
-    Redirect::to(to).into_response()
+    match u {
+        Some(u) if to == "/" => Ok(workbench::page(&state, &u).await?.into_response()),
+        _ => Ok(Redirect::to(to).into_response()),
+    }
+}
+
+/// Whether the user has a workbench: the officers, the enterprises and the evaluators.
+pub fn has_workbench(u: &anbiao_store::account::User) -> bool {
+    let role = u.role();
+    let can = |p: Permission| role.is_some_and(|r| r.allows(p));
+    can(Permission::ViewEnterprises) || can(Permission::ViewCases)
 }
 
 /// Where a user lands after signing in.
@@ -48,6 +63,8 @@ pub fn home_of(u: &anbiao_store::account::User) -> &'static str {
     let can = |p: Permission| role.is_some_and(|r| r.allows(p));
     if u.must_change_password {
         "/account/password"
+    } else if has_workbench(u) {
+        "/"
     } else if can(Permission::ViewEnterprises) {
         "/enterprises"
     } else if can(Permission::ViewCases) {
@@ -92,6 +109,8 @@ pub struct Layout {
     pub nav: &'static str,
     /// The menu: groups of the items this user may open, in the order shown.
     pub menu: Vec<NavGroup>,
+    /// Whether the user has a workbench (the first item of the menu).
+    pub has_workbench: bool,
     /// Set when the server runs on a fixed business date (training, demonstration).
     pub fixed_date: Option<String>,
 }
@@ -131,6 +150,7 @@ impl Layout {
                 .map(|id| format!("/enterprises/{id}/risks")),
             can_risks: u.can(Permission::ViewRisks) && u.user.enterprise_id.is_none(),
             menu: Vec::new(),
+            has_workbench: has_workbench(&u.user),
             nav,
             fixed_date: state
                 .config
@@ -169,6 +189,9 @@ impl Layout {
             current: nav == key,
         };
         let mut groups: Vec<(&'static str, Vec<NavItem>)> = Vec::new();
+        if self.has_workbench {
+            groups.push(("工作台", vec![item("/", "工作台", "workbench")]));
+        }
         let mut programme = Vec::new();
         if self.can_programmes {
             programme.push(item("/programmes", "样板地区", "programmes"));
@@ -225,7 +248,7 @@ impl Layout {
         groups.push(("系统管理", system));
         // A user with few links in all (an enterprise) reads them without drop-downs.
         let total: usize = groups.iter().map(|(_, i)| i.len()).sum();
-        self.menu = if total <= 5 {
+        self.menu = if total <= 6 {
             groups
                 .into_iter()
                 .flat_map(|(_, items)| items)

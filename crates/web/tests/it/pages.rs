@@ -68,7 +68,11 @@ async fn sign_in_through_the_form_and_sign_out() {
         assert!(set_cookie(&res).is_none());
         assert!(body_text(res).await.contains("用户名或密码错误"));
         let res = app.send(form(PASSWORD)).await;
-        assert_eq!(res.headers()["hx-redirect"], "/enterprises");
+        assert_eq!(
+            res.headers()["hx-redirect"],
+            "/",
+            "an officer lands on the workbench"
+        );
         let cookie = set_cookie(&res).expect("cookie");
         let raw = res.headers()[header::SET_COOKIE]
             .to_str()
@@ -472,6 +476,13 @@ async fn a_long_list_pages_with_its_total_and_keeps_its_filter() {
             "{big}"
         );
 
+        // A page past the end (an old link) shows the last one.
+        let past = body_text(app.send(rugao.get("/notifications?page=99")).await).await;
+        assert!(
+            past.contains("共 120 条，第 3/3 页") && rows(&past) == 20,
+            "{past}"
+        );
+
         // Nonsense in the URL reads as the first page, never an error.
         let res = app.send(rugao.get("/notifications?page=abc&size=-1")).await;
         assert_eq!(res.status(), 200);
@@ -481,6 +492,102 @@ async fn a_long_list_pages_with_its_total_and_keeps_its_filter() {
         let rudong = app.session_for("rudong").await;
         let none = body_text(app.send(rudong.get("/notifications")).await).await;
         assert!(none.contains("没有记录") && rows(&none) == 0, "{none}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_role_lands_on_a_workbench_of_what_waits_for_it() {
+    use anbiao_store::hazards::{self, NewHazard};
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = crate::grading::enterprise_in_rugao(&db, 92, "工作台测试厂").await;
+        crate::add_user(
+            &db,
+            "qiye",
+            anbiao_domain::Role::EnterpriseManager,
+            None,
+            Some(ent),
+        )
+        .await;
+        let rugao = app.session_for("rugao").await;
+        let qiye = app.session_for("qiye").await;
+        let rudong = app.session_for("rudong").await;
+        let item = |page: &str, label: &str| -> Option<String> {
+            let at = page.find(label)?;
+            let row = &page[at..];
+            let cell = row.split("<td class=\"num").nth(1)?;
+            let text = cell.split('>').nth(1)?.split('<').next()?;
+            Some(text.to_string())
+        };
+
+        let page = body_text(app.send(rugao.get("/")).await).await;
+        assert!(page.contains("<h1>工作台</h1>"), "{page}");
+        assert_eq!(
+            item(&page, "逾期未整改的隐患").as_deref(),
+            Some("无"),
+            "{page}"
+        );
+
+        // A hazard found a month ago, due a week ago: overdue for the district and the
+        // enterprise, not for another district.
+        let today = anbiao_web::today();
+        let rules = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let actor = anbiao_store::audit_log::Actor::new("rugao", "form");
+        hazards::register(
+            &db,
+            &anbiao_domain::Scope::City,
+            &actor,
+            &rules.major_hazards,
+            &NewHazard {
+                enterprise_id: ent,
+                source: "inspection",
+                level: anbiao_domain::hazard::Level::General,
+                item_key: None,
+                description: "消防通道堵塞",
+                found_on: today - time::Duration::days(30),
+                deadline: Some(today - time::Duration::days(7)),
+                photo: None,
+            },
+        )
+        .await
+        .expect("hazard");
+        let page = body_text(app.send(rugao.get("/")).await).await;
+        assert_eq!(
+            item(&page, "逾期未整改的隐患").as_deref(),
+            Some("1 项"),
+            "{page}"
+        );
+        assert!(
+            page.contains("class=\"overdue\""),
+            "the overdue first and marked: {page}"
+        );
+        assert!(page.contains("href=\"/hazards?overdue=1\""), "{page}");
+        let mine = body_text(app.send(qiye.get("/")).await).await;
+        assert!(mine.contains("<h1>工作台</h1>"), "{mine}");
+        assert_eq!(
+            item(&mine, "逾期未整改的隐患").as_deref(),
+            Some("1 项"),
+            "{mine}"
+        );
+        assert!(mine.contains("尚未辨识风险点"), "{mine}");
+        assert!(mine.contains("未读提醒"), "{mine}");
+        assert!(
+            !mine.contains("计划检查"),
+            "an enterprise has no inspection plan to keep: {mine}"
+        );
+        let other = body_text(app.send(rudong.get("/")).await).await;
+        assert!(other.contains("<h1>工作台</h1>"), "{other}");
+        assert_eq!(
+            item(&other, "逾期未整改的隐患").as_deref(),
+            Some("无"),
+            "{other}"
+        );
+        // Anonymous: the sign-in page; an administrator: their own home.
+        let res = app
+            .send(Request::get("/").body(Body::empty()).expect("req"))
+            .await;
+        assert_eq!(res.headers()[header::LOCATION], "/login");
     })
     .await;
 }
