@@ -21,6 +21,31 @@ pub struct Pager {
     pub next: Option<String>,
     pub last: Option<String>,
     pub sizes: Vec<SizeLink>,
+    /// The query of the page shown (filters, page, size), for a form on it to come back to.
+    pub query: String,
+}
+
+/// Where a form posted from a list goes back to: `path` with the list's own query as the form
+/// carried it (`back`), keeping only the list's filters and its page and size: nothing else,
+/// and never another path.
+pub fn back_to(path: &str, back: Option<&str>, filters: &[&str]) -> String {
+    let pairs: Vec<(String, String)> = back
+        .map(|b| serde_urlencoded::from_str(b).unwrap_or_default())
+        .unwrap_or_default();
+    let kept: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(k, v)| {
+            (filters.contains(&k.as_str()) || k == "page" || k == "size")
+                && !v.is_empty()
+                && v.len() <= 100
+        })
+        .collect();
+    let q = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    if q.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{q}")
+    }
 }
 
 impl Pager {
@@ -64,7 +89,12 @@ impl Pager {
             Some(pages) => page < pages,
             None => p.rows.len() as i64 == p.req.limit(),
         };
+        let here = url(page, size);
         Self {
+            query: here
+                .split_once('?')
+                .map(|(_, q)| q.to_string())
+                .unwrap_or_default(),
             summary,
             first: (page > 2).then(|| url(1, size)),
             prev: (page > 1).then(|| url(page - 1, size)),
@@ -106,6 +136,29 @@ mod tests {
         let hundred = p.sizes.iter().find(|s| s.size == 100).expect("offered");
         assert_eq!(hundred.url, "/cases?state=pending&size=100");
         assert!(p.sizes.iter().any(|s| s.current && s.size == 50));
+    }
+
+    #[test]
+    fn a_form_goes_back_to_the_list_as_it_was_and_nowhere_else() {
+        let p = Pager::new(
+            "/notifications",
+            &[("unread", "1".to_string())],
+            &paged(50, Total::Exact(120), 2, 50),
+        );
+        assert_eq!(p.query, "unread=1&page=2");
+        assert_eq!(
+            back_to("/notifications", Some(&p.query), &["unread"]),
+            "/notifications?unread=1&page=2"
+        );
+        assert_eq!(
+            back_to(
+                "/notifications",
+                Some("next=//evil.example&page=2"),
+                &["unread"]
+            ),
+            "/notifications?page=2"
+        );
+        assert_eq!(back_to("/violations", None, &["category"]), "/violations");
     }
 
     #[test]

@@ -186,6 +186,8 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct TypicalForm {
     pub typical: String,
+    /// The list's query to come back to.
+    pub back: Option<String>,
 }
 
 /// `POST /violations/{id}/typical`
@@ -198,7 +200,8 @@ pub async fn set_typical(
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
     state.ctx(&actor).set_typical(id, f.typical == "1").await?;
-    Ok(redirect("/violations", is_htmx(&headers)))
+    let to = crate::pager::back_to("/violations", f.back.as_deref(), &["category", "typical"]);
+    Ok(redirect(&to, is_htmx(&headers)))
 }
 
 #[derive(Deserialize)]

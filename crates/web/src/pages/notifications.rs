@@ -83,17 +83,26 @@ pub async fn list(
     Ok(Html(page.render()?))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct ReadForm {
+    /// The list's query to come back to.
+    back: Option<String>,
+}
+
 /// `POST /notifications/{id}/read`
 pub async fn mark_read(
     State(state): State<AppState>,
     u: CurrentUser,
     Path(id): Path<i64>,
     headers: HeaderMap,
+    axum::Form(form): axum::Form<ReadForm>,
 ) -> Result<Response, HtmlError> {
     let actor = u.acting("form");
     state
         .ctx(&actor)
         .mark_notification_read(id, &u.user.display_name)
         .await?;
-    Ok(redirect("/notifications", is_htmx(&headers)))
+    let back = form.back;
+    let to = crate::pager::back_to("/notifications", back.as_deref(), &["unread"]);
+    Ok(redirect(&to, is_htmx(&headers)))
 }

@@ -488,6 +488,21 @@ async fn a_long_list_pages_with_its_total_and_keeps_its_filter() {
         assert_eq!(res.status(), 200);
         assert_eq!(rows(&body_text(res).await), 50);
 
+        // Marking one read from the second page of the unread goes back there.
+        let first = notify::list(&db, &anbiao_domain::Scope::City, Audience::Officer, 1)
+            .await
+            .expect("list");
+        let res = app
+            .send(rugao.form(
+                &format!("/notifications/{}/read", first[0].id),
+                &[("back", "unread=1&page=2&elsewhere=x")],
+            ))
+            .await;
+        assert_eq!(
+            res.headers()["hx-redirect"],
+            "/notifications?unread=1&page=2"
+        );
+
         // Another district's officer sees none of them.
         let rudong = app.session_for("rudong").await;
         let none = body_text(app.send(rudong.get("/notifications")).await).await;
