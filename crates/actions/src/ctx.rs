@@ -43,17 +43,14 @@ impl Ctx<'_> {
         self.reference.regions.get(code).map(|r| r.unit.clone())
     }
 
-    /// Every unit of the region book, in order.
+    /// Every unit of the region book, in the book's (administrative) order, each once.
     pub fn units(&self) -> Vec<String> {
-        let mut units: Vec<String> = self
-            .reference
-            .regions
-            .all()
-            .iter()
-            .map(|r| r.unit.clone())
-            .collect();
-        units.sort();
-        units.dedup();
+        let mut units: Vec<String> = Vec::new();
+        for r in self.reference.regions.all() {
+            if !units.contains(&r.unit) {
+                units.push(r.unit.clone());
+            }
+        }
         units
     }
 

@@ -606,3 +606,31 @@ async fn each_role_lands_on_a_workbench_of_what_waits_for_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn units_are_offered_in_the_programme_files_order() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db).await;
+        let city = app.session_for("city").await;
+        let page = body_text(app.send(city.get("/inspections/plan")).await).await;
+        let select = page
+            .split("<select name=\"unit\"")
+            .nth(1)
+            .and_then(|s| s.split("</select>").next())
+            .expect("the city picks a unit");
+        let units: Vec<&str> = select
+            .split("<option value=\"")
+            .skip(1)
+            .filter_map(|o| o.split('"').next())
+            .collect();
+        // The administrative order of the programme file and the region book, not code points
+        // (启东 would come first).
+        assert_eq!(&units[..4], ["海安", "如皋", "如东", "启东"], "{units:?}");
+        assert_eq!(
+            units.iter().filter(|u| **u == "崇川").count(),
+            1,
+            "each unit once"
+        );
+    })
+    .await;
+}
