@@ -8,7 +8,12 @@ pub enum XCell {
     Empty,
     Text(String),
     Number(f64),
+    /// A share as a fraction (0.461), shown as a percentage (46.1%) that Excel can sort and sum.
+    Percent(f64),
 }
+
+/// The number format of a share.
+const PERCENT: &str = "0.0%";
 
 impl From<Option<String>> for XCell {
     fn from(v: Option<String>) -> Self {
@@ -85,6 +90,14 @@ fn add_sheet(wb: &mut Workbook, sheet: &Sheet<'_>) -> Result<(), XlsxError> {
                 }
                 XCell::Number(n) => {
                     ws.write_number(rr, c as u16, *n)?;
+                }
+                XCell::Percent(n) => {
+                    ws.write_number_with_format(
+                        rr,
+                        c as u16,
+                        *n,
+                        &Format::new().set_num_format(PERCENT),
+                    )?;
                 }
             }
         }
@@ -166,6 +179,12 @@ pub fn write_grouped(t: &GroupedTable<'_>) -> Result<Vec<u8>, XlsxError> {
                 XCell::Empty => ws.write_blank(r, j as u16, f)?,
                 XCell::Text(s) => ws.write_string_with_format(r, j as u16, s, f)?,
                 XCell::Number(n) => ws.write_number_with_format(r, j as u16, *n, f)?,
+                XCell::Percent(n) => ws.write_number_with_format(
+                    r,
+                    j as u16,
+                    *n,
+                    &f.clone().set_num_format(PERCENT),
+                )?,
             };
         }
     }

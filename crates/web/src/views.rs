@@ -7,6 +7,9 @@ use anbiao_domain::date::format_date;
 use anbiao_domain::enterprise::Field;
 use anbiao_store::enterprise::{CREATED, Change, Enterprise};
 
+/// A region's name for display: an area that has since become another names the one it
+/// became and when (海安县（2018-02-08起为海安市）); one that kept its name through the change
+/// (崇川区, merged with 港闸区 into a new 崇川区) reads as that name alone.
 pub fn region_name(r: &ReferenceData, code: &str) -> String {
     match r.regions.get(code) {
         Some(reg) => match (reg.validity.to, &reg.successor) {
@@ -16,11 +19,29 @@ pub fn region_name(r: &ReferenceData, code: &str) -> String {
                     .get(s)
                     .map(|x| x.name.clone())
                     .unwrap_or_else(|| s.clone());
-                format!("{}（{}起为{}）", reg.name, format_date(to), next)
+                if next == reg.name {
+                    reg.name.clone()
+                } else {
+                    format!("{}（{}起为{}）", reg.name, format_date(to), next)
+                }
             }
             _ => reg.name.clone(),
         },
         None => code.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_that_kept_its_name_does_not_name_itself_again() {
+        let r = ReferenceData::embedded().expect("reference");
+        assert_eq!(region_name(&r, "320602"), "崇川区");
+        assert_eq!(region_name(&r, "320611"), "港闸区（2020-07-22起为崇川区）");
+        assert_eq!(region_name(&r, "320621"), "海安县（2018-02-08起为海安市）");
+        assert_eq!(region_name(&r, "320682"), "如皋市");
     }
 }
 

@@ -412,12 +412,13 @@ pub async fn export(
         let mut out = vec![XCell::Text(label.to_string())];
         for c in cells {
             out.push(match c.figure.value() {
-                Some(v) if c.metric.is_rate() => XCell::Text(format!("{v:.1}%")),
+                // Shares as numbers with a percent format, so Excel sorts and sums them.
+                Some(v) if c.metric.is_rate() => XCell::Percent(v / 100.0),
                 Some(v) => XCell::Number(v),
                 None => XCell::Text("—".into()),
             });
             out.push(match c.target {
-                Some(v) if c.metric.is_rate() => XCell::Text(format!("≥{v:.0}%")),
+                Some(v) if c.metric.is_rate() => XCell::Percent(v / 100.0),
                 Some(v) => XCell::Number(v),
                 None => XCell::Text("—".into()),
             });

@@ -203,6 +203,24 @@ async fn the_dashboard_links_every_figure_to_its_enterprises() {
         assert_eq!((&cells[5][4], &cells[5][5], &cells[5][6]), (&Number(1.0), &Number(35.0), &Text("未完成".into())));
         let last = cells.last().expect("rows");
         assert_eq!((&last[0], &last[5]), (&Text("合计".into()), &Number(300.0)));
+        // Rates are numbers (a share, shown as a percentage), not text Excel cannot sum.
+        let rates: Vec<usize> = (1..cells[2].len())
+            .filter(|&j| matches!(&cells[2][j], Text(h) if h.contains('率')))
+            .collect();
+        assert!(!rates.is_empty(), "the table has rate columns: {:?}", cells[2]);
+        let mut shares = 0;
+        for j in rates {
+            for row in [&cells[5], last] {
+                for k in [j, j + 1] {
+                    match &row[k] {
+                        Number(v) if (0.0..=1.0).contains(v) => shares += 1,
+                        Text(t) if t == "—" => {}
+                        other => panic!("{:?} reads as a share or —, not {other:?}", cells[2][j]),
+                    }
+                }
+            }
+        }
+        assert!(shares > 0, "some rates and targets are written as numbers");
         // Monthly charts since the programme began: one point per month end, the last on the day.
         let svg = crate::body_text(
             app.send(city.get("/programmes/nantong.2018/charts?as_of=2018-12-31")).await,
