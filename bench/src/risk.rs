@@ -725,32 +725,15 @@ pub async fn measure(
     )
     .await?;
     let t = Instant::now();
-    let bare = match db {
-        Db::Sqlite(p) => {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE risk_task SET overdue_since = $1 WHERE overdue_since IS NULL AND due < $1",
-            )
-            .bind(today.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.rollback().await?;
-            n
-        }
-        Db::Postgres(p) => {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE risk_task SET overdue_since = $1 WHERE overdue_since IS NULL AND due < $1",
-            )
-            .bind(today.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.rollback().await?;
-            n
-        }
-    };
+    let mut tx = db.begin().await?;
+    let bare = anbiao_store::with_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE risk_task SET overdue_since = $1 WHERE overdue_since IS NULL AND due < $1",
+    )
+    .bind(today.to_string())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.rollback().await?;
     let ceiling = t.elapsed();
     anyhow::ensure!(bare as i64 == due, "the bare update marked {bare} of {due}");
     let escalate: Vec<String> = reference
