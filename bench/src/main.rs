@@ -13,6 +13,7 @@ mod http;
 mod programme;
 mod risk;
 mod supervision;
+mod workbench;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -84,6 +85,10 @@ struct Args {
     /// and only time the pages and the job (the job's marks of the day are undone first).
     #[arg(long)]
     reuse_risk: bool,
+    /// Seed what the workbench reads (registry, programme, plans, hazards) but time only the
+    /// workbench (issue 17): the portal search, the hazard queries and the 2026 plans are left out.
+    #[arg(long)]
+    workbench_only: bool,
     /// Directory for the SQLite file and the generated import files.
     #[arg(long, default_value = "bench/out")]
     work: std::path::PathBuf,
@@ -187,6 +192,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         println!("(reusing the registry, programme and officers of an earlier run)");
         for sql in [
             "DELETE FROM inspection_plan_line",
+            "DELETE FROM inspection_plan_month",
             "DELETE FROM inspection_plan",
             "DELETE FROM hazard_sum",
             "DELETE FROM hazard_rank",
@@ -402,6 +408,9 @@ async fn programme_figures(args: &Args, db: &Db) -> anyhow::Result<()> {
         } else if let Db::Sqlite(p) = &db {
             sqlx::query("ANALYZE").execute(p).await?;
         }
+        if args.workbench_only {
+            return Ok(());
+        }
         let (on, since) = (
             time::macros::date!(2019 - 12 - 31),
             time::macros::date!(2018 - 07 - 04),
@@ -457,7 +466,7 @@ async fn portal_and_plans(
     // The portal's anonymous certificate search (issue 15): each shape of query a member of the
     // public types, against the exact number on its unique index (the floor) and the former
     // unindexed query (an OR of the three with LIKE '%q%' on the join).
-    {
+    if !args.workbench_only {
         let sample: (String, String, String) = match &db {
             Db::Sqlite(p) => sqlx::query_as(
                 "SELECT c.number, e.credit_code, e.name FROM certificate c JOIN enterprise e ON e.id = c.enterprise_id \
@@ -636,6 +645,14 @@ async fn portal_and_plans(
             t.elapsed().as_secs_f64()
         );
         drop(inputs);
+    } else {
+        // The workbench reads this year's plans (the queries' run keeps only the hazards).
+        let t = Instant::now();
+        let (lines, visits) = draw_plans(&db, &units, 2020, plan_day, set).await?;
+        println!(
+            "\n| annual plans for 2020 as of {plan_day}, hazards on file | {lines} lines, {visits} visits | {:.2} s |",
+            t.elapsed().as_secs_f64()
+        );
     }
 
     // Hidden hazards at province scale.
@@ -656,7 +673,9 @@ async fn portal_and_plans(
                 Db::Sqlite(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
             }
         }
-        supervision::measure(&db, args.requests, time::macros::date!(2025 - 12 - 31)).await?;
+        if !args.workbench_only {
+            supervision::measure(&db, args.requests, time::macros::date!(2025 - 12 - 31)).await?;
+        }
     } else if args.hazards_per_enterprise > 0 {
         let (n, took) = supervision::write(&db, args.hazards_per_enterprise).await?;
         println!("\n| hazards | rows | time | rows/s |");
@@ -681,9 +700,11 @@ async fn portal_and_plans(
         } else if let Db::Sqlite(p) = &db {
             sqlx::query("ANALYZE").execute(p).await?;
         }
-        supervision::measure(&db, args.requests, time::macros::date!(2025 - 12 - 31)).await?;
+        if !args.workbench_only {
+            supervision::measure(&db, args.requests, time::macros::date!(2025 - 12 - 31)).await?;
+        }
     }
-    if args.hazards_per_enterprise > 0 {
+    if args.hazards_per_enterprise > 0 && !args.workbench_only {
         // The next year's plans drawn on the hazards' last day, with all of them on file: the
         // modifiers read the hazards not written off and those written off after that day.
         let day = time::macros::date!(2025 - 12 - 31);
@@ -695,6 +716,7 @@ async fn portal_and_plans(
             t.elapsed().as_secs_f64()
         );
     }
+    workbench::measure(&db, reference, args.requests).await?;
     if args.skip_http {
         db.close().await;
         drop_pg(args, pg_name).await?;

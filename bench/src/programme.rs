@@ -39,7 +39,11 @@ struct Cert {
     from: time::Date,
     until: time::Date,
     revoked_on: Option<time::Date>,
+    open_due: Option<time::Date>,
 }
+
+/// The day the workbench is measured on (in the programme's years, with the 2020 plans).
+pub const WORKBENCH_DAY: time::Date = time::macros::date!(2020 - 06 - 30);
 
 fn day(d: time::Date) -> String {
     anbiao_domain::date::format_date(d)
@@ -102,7 +106,15 @@ pub async fn write(db: &Db, seed: u64) -> anyhow::Result<History> {
         for _ in 0..renewals {
             let until = anbiao_domain::date::add_months(from, 36) - time::Duration::days(1);
             let revoked_on = (rng.below(100) < 3).then(|| from + time::Duration::days(400));
+            // Four in five due years handed in, in order, as of the workbench's day; the column
+            // cleared once the certificate ran out (the daily job does that).
+            let due = anbiao_domain::certificate::annual_years_due(from, until, WORKBENCH_DAY);
+            let done: Vec<i64> = due.into_iter().take_while(|_| rng.below(5) < 4).collect();
+            let open_due = (revoked_on.is_none() && until >= WORKBENCH_DAY)
+                .then(|| anbiao_domain::certificate::annual_open_due(from, until, &done))
+                .flatten();
             certs.push(Cert {
+                open_due,
                 enterprise_id: *id,
                 region_code: region.clone(),
                 grade,
@@ -142,7 +154,7 @@ pub async fn write(db: &Db, seed: u64) -> anyhow::Result<History> {
                 let mut qb = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO certificate (number, enterprise_id, region_code, grade, industry, issuer, \
                      external, issued_on, valid_from, valid_until, revoked_on, revoked_reason, rule, \
-                     verify_token, created_at) ",
+                     verify_token, created_at, annual_open_due) ",
                 );
                 qb.push_values(chunk.iter().enumerate(), |mut b, (i, c)| {
                     let k = n * 1000 + i;
@@ -160,7 +172,8 @@ pub async fn write(db: &Db, seed: u64) -> anyhow::Result<History> {
                         .push_bind(c.revoked_on.map(|_| "基准测试：撤销"))
                         .push_bind("bench")
                         .push_bind(format!("bench{k:08}"))
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(c.open_due.map(day));
                 });
                 qb.build().execute(&mut *tx).await?;
             }

@@ -101,8 +101,7 @@ impl Ctx<'_> {
     > {
         self.actor.require(Permission::ViewCases)?;
         let scope = &self.actor.scope;
-        let missing = certificate::missing_annual(self.db, scope, self.on).await?;
-        let page = anbiao_store::paging::Paged::of_all(missing, req);
+        let page = certificate::missing_annual(self.db, scope, self.on, req).await?;
         let ids: Vec<i64> = page.rows.iter().map(|(c, _)| c.enterprise_id).collect();
         let names = enterprise::names(self.db, scope, &ids).await?;
         Ok(page.map(|(c, years)| {

@@ -44,6 +44,7 @@ pub mod imports;
 pub mod inspection_plans;
 pub mod inspections;
 pub mod orgs;
+pub mod people;
 pub mod portal;
 pub mod programmes;
 pub mod quality;

@@ -187,25 +187,23 @@ impl Ctx<'_> {
                 link.clone(),
                 false,
             );
-            let missing = certificate::missing_annual(self.db, scope, self.on)
-                .await?
-                .len() as i64;
+            let missing = certificate::count_missing_annual(self.db, scope, self.on).await?;
             push(
                 "证书",
-                "证书有效期内应提交而未提交的年度自评",
-                Total::Exact(missing),
-                "份",
+                "有效期内未按期提交年度自评的证书",
+                missing,
+                "张",
                 link,
-                missing > 0,
+                missing != Total::Exact(0),
             );
         }
 
         if let Some(a) = self.audience() {
-            let unread = notify::unread(self.db, scope, a).await?;
+            let unread = notify::unread_capped(self.db, scope, a).await?;
             push(
                 "提醒",
                 "未读提醒",
-                Total::Exact(unread),
+                unread,
                 "条",
                 "/notifications?unread=1".into(),
                 false,

@@ -217,11 +217,58 @@ pub fn annual_years_due(from: Date, until: Date, on: Date) -> Vec<i64> {
     out
 }
 
+/// The day the first validity year whose annual self-assessment is not done falls due, or
+/// `None` when every year of the validity is done. A certificate misses a self-assessment on a
+/// day exactly when this day has come (the years fall due in order), which lets the store keep
+/// it on the certificate's row and count the missing ones from an index.
+pub fn annual_open_due(from: Date, until: Date, done: &[i64]) -> Option<Date> {
+    annual_years_due(from, until, until)
+        .into_iter()
+        .find(|y| !done.contains(y))
+        .map(|y| crate::date::add_months(from, 12 * y as i32).min(until))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
     use time::macros::date;
+
+    #[test]
+    fn the_first_open_year_decides_whether_one_is_missing() {
+        let (from, until) = (date!(2020 - 02 - 29), date!(2023 - 02 - 27));
+        assert_eq!(
+            annual_open_due(from, until, &[]),
+            Some(date!(2021 - 02 - 28))
+        );
+        assert_eq!(
+            annual_open_due(from, until, &[1]),
+            Some(date!(2022 - 02 - 28))
+        );
+        // Year 2 handed in early: year 1 is still the one missing.
+        assert_eq!(
+            annual_open_due(from, until, &[2]),
+            Some(date!(2021 - 02 - 28))
+        );
+        // The last year falls due at the end of validity.
+        assert_eq!(annual_open_due(from, until, &[1, 2]), Some(until));
+        assert_eq!(annual_open_due(from, until, &[1, 2, 3]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn open_due_agrees_with_the_years_due(
+            start in 0i64..3000, len in 30i64..1500, day in 0i64..1600,
+            done in proptest::collection::vec(1i64..5, 0..4)
+        ) {
+            let from = date!(2016 - 01 - 01) + time::Duration::days(start);
+            let until = from + time::Duration::days(len);
+            let on = from + time::Duration::days(day);
+            let missing = annual_years_due(from, until, on).iter().any(|y| !done.contains(y));
+            let open = annual_open_due(from, until, &done).is_some_and(|d| d <= on);
+            prop_assert_eq!(missing, open);
+        }
+    }
 
     #[test]
     fn parses_and_prints_the_national_format() {

@@ -38,6 +38,7 @@ pub mod risk_card;
 pub mod risk_check;
 pub mod risk_plan;
 pub mod risk_point;
+pub mod rule_book;
 pub mod rules;
 pub mod sampling;
 pub mod scoring;

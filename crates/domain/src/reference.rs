@@ -101,6 +101,8 @@ pub struct ReferenceData {
     pub authority: AuthorityRules,
     /// Risk levels, assessment methods and the rules that make a risk 重大 directly.
     pub risk: RiskRules,
+    /// Every rule set as written, to show a decision's rule in words.
+    pub rule_book: crate::rule_book::RuleBook,
 }
 
 impl ReferenceData {
@@ -131,6 +133,7 @@ impl ReferenceData {
             programmes: loaded,
             authority: AuthorityRules::from_toml(t.authority)?,
             risk: RiskRules::from_toml(t.risk)?,
+            rule_book: crate::rule_book::RuleBook::from_texts(&t),
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();
         for i in data.industries.all() {

@@ -679,3 +679,29 @@ pub async fn set_org(
     tx.commit().await?;
     Ok(())
 }
+
+/// Who a login names, as pages show people: display name, role and place.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Person {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub region_code: Option<String>,
+    pub township: Option<String>,
+}
+
+/// The people behind up to 1,000 logins (one read; logins without an account are left out).
+pub async fn people(db: &Db, logins: &[String]) -> Result<Vec<Person>, StoreError> {
+    let mut wanted: Vec<&String> = logins.iter().collect();
+    wanted.sort();
+    wanted.dedup();
+    wanted.truncate(1000);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = crate::sql::SqlBuf::new(
+        "SELECT username, display_name, role, region_code, township FROM app_user WHERE username IN ",
+    );
+    b.bind_list(wanted.into_iter().map(|l| crate::sql::Arg::Text(l.clone())));
+    b.fetch_all(db).await
+}

@@ -152,8 +152,8 @@ pub async fn issue_in_tx(
         .fetch_all(c)
         .await)?;
     const SQL: &str = "INSERT INTO certificate (number, enterprise_id, case_id, region_code, grade, industry, issuer, \
-        external, issued_on, valid_from, valid_until, rule, verify_token, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13) RETURNING id";
+        external, issued_on, valid_from, valid_until, rule, verify_token, created_at, annual_open_due) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14) RETURNING id";
     let token: String = random_token()?.chars().take(24).collect();
     let res = with_tx!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
         .bind(&number)
@@ -169,6 +169,10 @@ pub async fn issue_in_tx(
         .bind(&n.rule)
         .bind(&token)
         .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .bind(
+            anbiao_domain::certificate::annual_open_due(n.issued_on, n.valid_until, &[])
+                .map(format_date),
+        )
         .fetch_one(c)
         .await);
     let id = match res {
@@ -224,13 +228,7 @@ pub async fn revoke(
 }
 
 fn scope_filter(b: &mut SqlBuf, scope: &Scope) {
-    enterprise::push_scope(
-        b,
-        scope,
-        "enterprise_id",
-        "region_code",
-        "(SELECT e.township FROM enterprise e WHERE e.id = certificate.enterprise_id)",
-    );
+    enterprise::push_scope_by_enterprise(b, scope, "enterprise_id", "region_code");
 }
 
 /// Revokes `c` inside the caller's transaction (an audit and the revocation it decides commit
@@ -545,6 +543,19 @@ pub async fn submit_annual(
         }
         other => other?,
     }
+    // The first year still open moves on (the years done, this one with them).
+    const DONE: &str = "SELECT validity_year FROM annual_self_assessment WHERE certificate_id = $1";
+    let done: Vec<i64> = with_tx!(&mut tx, |x| sqlx::query_scalar(DONE)
+        .bind(id)
+        .fetch_all(x)
+        .await)?;
+    const OPEN: &str = "UPDATE certificate SET annual_open_due = $1 WHERE id = $2";
+    with_tx!(&mut tx, |x| sqlx::query(OPEN)
+        .bind(anbiao_domain::certificate::annual_open_due(from, until, &done).map(format_date))
+        .bind(id)
+        .execute(x)
+        .await
+        .map(|_| ()))?;
     let ev = Event::new("certificate.annual", format!("certificate:{}", c.number))
         .detail(format!("提交有效期第 {year} 年的年度自评，得分 {score}"));
     audit_log::append_tx(&mut tx, actor, &ev).await?;
@@ -552,8 +563,6 @@ pub async fn submit_annual(
     Ok(())
 }
 
-/// Valid certificates in the scope whose due annual self-assessments are missing, with the
-/// missing years.
 /// How many certificates within the scope, valid on `on`, expire by `by` (counted up to the
 /// cap of a list).
 pub async fn count_expiring(
@@ -575,49 +584,62 @@ pub async fn count_expiring(
     crate::paging::count(db, &b).await
 }
 
+/// The certificates in force on `on` within the scope with a self-assessment missing, from
+/// the partial index on the first year open (migration 0039): `SELECT id` form, for a count.
+fn missing_select(select: &str, scope: &Scope, on: Date) -> SqlBuf {
+    let day = format_date(on);
+    let mut b = SqlBuf::new(&format!(
+        "{select} FROM certificate WHERE revoked_on IS NULL AND superseded_on IS NULL \
+         AND annual_open_due IS NOT NULL AND annual_open_due <= "
+    ));
+    b.bind(Arg::Text(day.clone()));
+    b.push(" AND valid_from <= ");
+    b.bind(Arg::Text(day.clone()));
+    b.push(" AND valid_until >= ");
+    b.bind(Arg::Text(day));
+    scope_filter(&mut b, scope);
+    b
+}
+
+/// How many certificates in force within the scope miss an annual self-assessment on `on`
+/// (counted up to the cap of a list).
+pub async fn count_missing_annual(
+    db: &Db,
+    scope: &Scope,
+    on: Date,
+) -> Result<crate::paging::Total, StoreError> {
+    crate::paging::count(db, &missing_select("SELECT id", scope, on)).await
+}
+
+/// One page of the certificates in force within the scope that miss an annual
+/// self-assessment on `on`, the longest missing first, each with the years missing.
 pub async fn missing_annual(
     db: &Db,
     scope: &Scope,
     on: Date,
-) -> Result<Vec<(Certificate, Vec<i64>)>, StoreError> {
-    let valid = |select: &str| {
-        let mut b = SqlBuf::new(&format!(
-            "{select} WHERE revoked_on IS NULL AND superseded_on IS NULL AND valid_until >= "
-        ));
-        b.bind(Arg::Text(format_date(on)));
-        b.push(" AND valid_from <= ");
-        b.bind(Arg::Text(format_date(on)));
-        scope_filter(&mut b, scope);
-        b
-    };
-    let mut b = valid(&format!("SELECT {COLUMNS} FROM certificate"));
-    b.push(" ORDER BY valid_from, id");
-    let certs: Vec<Certificate> = b.fetch_all(db).await?;
-    // The years done of every such certificate in one read, not one read per certificate.
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<(Certificate, Vec<i64>)>, StoreError> {
+    let select = missing_select(&format!("SELECT {COLUMNS}"), scope, on);
+    let page: crate::paging::Paged<Certificate> =
+        crate::paging::fetch(db, &select, "annual_open_due, id", req).await?;
+    // The years done of the page's certificates in one read.
     let mut d = SqlBuf::new(
-        "SELECT a.certificate_id, a.validity_year FROM annual_self_assessment a WHERE a.certificate_id IN (",
+        "SELECT certificate_id, validity_year FROM annual_self_assessment WHERE certificate_id IN ",
     );
-    let inner = valid("SELECT id FROM certificate");
-    d.sql.push_str(&inner.sql);
-    d.args = inner.args;
-    d.push(")");
-    let done: Vec<(i64, i64)> = d.fetch_all(db).await?;
-    let mut done_of: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
-    for (c, y) in done {
-        done_of.entry(c).or_default().push(y);
+    if page.rows.is_empty() {
+        return Ok(page.map(|c| (c, Vec::new())));
     }
-    let mut out = Vec::new();
-    for c in certs {
+    d.bind_list(page.rows.iter().map(|c| Arg::Int(c.id)));
+    let done: Vec<(i64, i64)> = d.fetch_all(db).await?;
+    Ok(page.map(|c| {
         let (from, until) = (
             parse_date(&c.valid_from).unwrap_or(on),
             parse_date(&c.valid_until).unwrap_or(on),
         );
-        let due = anbiao_domain::certificate::annual_years_due(from, until, on);
-        let done = done_of.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);
-        let missing: Vec<i64> = due.into_iter().filter(|y| !done.contains(y)).collect();
-        if !missing.is_empty() {
-            out.push((c, missing));
-        }
-    }
-    Ok(out)
+        let missing = anbiao_domain::certificate::annual_years_due(from, until, on)
+            .into_iter()
+            .filter(|y| !done.contains(&(c.id, *y)))
+            .collect();
+        (c, missing)
+    }))
 }

@@ -317,6 +317,31 @@ pub(crate) fn push_scope(
     }
 }
 
+/// `push_scope` for a table without a township of its own: a township is the enterprises of
+/// that township (read from the enterprise index by code and township, migration 0040) rather
+/// than a look-up of the enterprise's township for every row of the district.
+pub(crate) fn push_scope_by_enterprise(
+    b: &mut SqlBuf,
+    scope: &Scope,
+    id_col: &str,
+    region_col: &str,
+) {
+    match scope {
+        Scope::Township { codes, township } => {
+            b.push(&format!(" AND {region_col} IN "));
+            b.bind_list(codes.iter().cloned().map(Arg::Text));
+            b.push(&format!(
+                " AND {id_col} IN (SELECT te.id FROM enterprise te WHERE te.region_code IN "
+            ));
+            b.bind_list(codes.iter().cloned().map(Arg::Text));
+            b.push(" AND te.township = ");
+            b.bind(Arg::Text(township.clone()));
+            b.push(")");
+        }
+        other => push_scope(b, other, id_col, region_col, "''"),
+    }
+}
+
 /// How a name term is searched: through the pair index (few matches) or by scanning names in
 /// index order (many matches, where the scan finds a page at once and the index would have to
 /// collect every match first).

@@ -1,7 +1,7 @@
 //! Law-enforcement officers, their declared conflicts, and each unit's annual inspection plan
 //! (`domain::inspection_plan`), stored with the seed and rule that reproduce it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anbiao_domain::Scope;
 use anbiao_domain::date::format_date;
@@ -568,6 +568,7 @@ pub async fn create(db: &Db, actor: &Actor, n: &NewPlan<'_>) -> Result<(i64, Pla
             "计划中有 {dangling} 家企业不在企业名录中，计划未保存，请重新生成"
         )));
     }
+    write_month_sums(&mut tx, id, n.unit, n.year, &plan.lines).await?;
     let by_status: BTreeMap<&str, usize> = plan.lines.iter().fold(BTreeMap::new(), |mut m, l| {
         *m.entry(l.frequency.status.label()).or_default() += 1;
         m
@@ -695,9 +696,140 @@ impl LineRow {
     }
 }
 
+/// Writes a new plan's visits per month, unit and township, with the enterprises already
+/// inspected in each month (a plan drawn during its year): worked out from the lines in memory,
+/// the places of the plan's enterprises and the unit's inspections of the year (a few hundred
+/// rows written, however many lines).
+async fn write_month_sums(
+    tx: &mut crate::db::Tx,
+    plan_id: i64,
+    unit: &str,
+    year: i32,
+    lines: &[inspection_plan::Line],
+) -> Result<(), StoreError> {
+    const PLACES: &str = "SELECT e.id, e.region_code, COALESCE(e.township, '') FROM inspection_plan_line l \
+        JOIN enterprise e ON e.id = l.enterprise_id WHERE l.plan_id = $1";
+    let places: Vec<(i64, String, String)> = with_tx!(tx, |c| sqlx::query_as(PLACES)
+        .bind(plan_id)
+        .fetch_all(c)
+        .await)?;
+    let place: HashMap<i64, (String, String)> =
+        places.into_iter().map(|(id, r, t)| (id, (r, t))).collect();
+    const INSPECTED: &str = "SELECT i.enterprise_id, i.inspected_on FROM inspection i \
+        WHERE i.region_code IN (SELECT code FROM region WHERE unit = $1) \
+        AND i.inspected_on >= $2 AND i.inspected_on <= $3";
+    let inspected: Vec<(i64, String)> = with_tx!(tx, |c| sqlx::query_as(INSPECTED)
+        .bind(unit)
+        .bind(format!("{year}-01-01"))
+        .bind(format!("{year}-12-31"))
+        .fetch_all(c)
+        .await)?;
+    let seen: HashSet<(i64, u8)> = inspected
+        .into_iter()
+        .filter_map(|(e, day)| Some((e, day.get(5..7)?.parse::<u8>().ok()?)))
+        .collect();
+    let mut sums: BTreeMap<(&str, &str, u8), (i64, i64)> = BTreeMap::new();
+    for l in lines {
+        let Some((region, township)) = place.get(&l.enterprise_id) else {
+            continue;
+        };
+        let months: BTreeSet<u8> = l.visits.iter().map(|v| v.month).collect();
+        for m in months {
+            let s = sums.entry((region, township, m)).or_default();
+            s.0 += 1;
+            s.1 += i64::from(seen.contains(&(l.enterprise_id, m)));
+        }
+    }
+    const SQL: &str = "INSERT INTO inspection_plan_month (plan_id, region_code, township, month, planned, recorded) \
+        VALUES ($1, $2, $3, $4, $5, $6)";
+    for ((region, township, m), (planned, recorded)) in sums {
+        with_tx!(tx, |c| sqlx::query(SQL)
+            .bind(plan_id)
+            .bind(region)
+            .bind(township)
+            .bind(i64::from(m))
+            .bind(planned)
+            .bind(recorded)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Counts an inspection recorded inside the caller's transaction against the plan of its
+/// year when it is the enterprise's first in a month the plan has a visit in.
+pub(crate) async fn count_recorded_tx(
+    tx: &mut crate::db::Tx,
+    enterprise_id: i64,
+    region_code: &str,
+    township: &str,
+    on: Date,
+) -> Result<(), StoreError> {
+    let month = u8::from(on.month());
+    let first = on.replace_day(1).unwrap_or(on);
+    let last = anbiao_domain::date::add_months(first, 1)
+        .previous_day()
+        .unwrap_or(first);
+    const THAT_MONTH: &str = "SELECT COUNT(*) FROM inspection WHERE enterprise_id = $1 \
+        AND inspected_on >= $2 AND inspected_on <= $3";
+    let n: i64 = with_tx!(tx, |c| sqlx::query_scalar(THAT_MONTH)
+        .bind(enterprise_id)
+        .bind(format_date(first))
+        .bind(format_date(last))
+        .fetch_one(c)
+        .await)?;
+    if n != 1 {
+        return Ok(()); // counted with the month's first inspection
+    }
+    const COUNT: &str = "UPDATE inspection_plan_month SET recorded = recorded + 1 \
+        WHERE month = $1 AND region_code = $2 AND township = $3 AND plan_id IN ( \
+        SELECT l.plan_id FROM inspection_plan_line l JOIN inspection_plan p ON p.id = l.plan_id \
+        WHERE l.enterprise_id = $4 AND p.year = $5 AND (l.months_mask & $6) <> 0)";
+    with_tx!(tx, |c| sqlx::query(COUNT)
+        .bind(i64::from(month))
+        .bind(region_code)
+        .bind(township)
+        .bind(enterprise_id)
+        .bind(i64::from(on.year()))
+        .bind(1i64 << month)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
 /// This month's planned visits within the scope: how many enterprises of the year's plans
-/// have a visit in `month` of `year`, and how many of them have an inspection recorded in it.
+/// have a visit in `month` of `year`, and how many of them have an inspection recorded in it;
+/// from the running sums, or for an enterprise or organisation
+/// scope counted from the plan's lines.
 pub async fn month_progress(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    month: u8,
+) -> Result<(i64, i64), StoreError> {
+    if matches!(
+        scope,
+        Scope::City | Scope::Region { .. } | Scope::Township { .. }
+    ) {
+        let mut b = SqlBuf::new(
+            "SELECT CAST(COALESCE(SUM(s.planned), 0) AS BIGINT), CAST(COALESCE(SUM(s.recorded), 0) AS BIGINT) \
+             FROM inspection_plan_month s JOIN inspection_plan p ON p.id = s.plan_id WHERE p.year = ",
+        );
+        b.bind(Arg::Int(i64::from(year)));
+        b.push(" AND s.month = ");
+        b.bind(Arg::Int(i64::from(month)));
+        crate::enterprise::push_scope(&mut b, scope, "0", "s.region_code", "s.township");
+        let row: Option<(i64, i64)> = b.fetch_optional(db).await?;
+        return Ok(row.unwrap_or((0, 0)));
+    }
+    month_progress_counted(db, scope, year, month).await
+}
+
+/// The same counted from the plan's lines and the inspections (the reference the running sums
+/// are tested against).
+pub async fn month_progress_counted(
     db: &Db,
     scope: &Scope,
     year: i32,

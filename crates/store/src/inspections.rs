@@ -193,6 +193,14 @@ pub async fn record(
         .bind(now_secs())
         .fetch_one(c)
         .await)?;
+    crate::inspection_plans::count_recorded_tx(
+        &mut tx,
+        n.enterprise_id,
+        &e.region_code,
+        e.township.as_deref().unwrap_or(""),
+        n.on,
+    )
+    .await?;
     const ITEM: &str = "INSERT INTO inspection_item (inspection_id, item_key, answer, note) VALUES ($1, $2, $3, $4)";
     for (key, answer, note) in answers {
         with_tx!(&mut tx, |c| sqlx::query(ITEM)

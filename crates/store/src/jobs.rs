@@ -234,7 +234,9 @@ async fn record_expiries(db: &Db, on: Date) -> Result<usize, StoreError> {
     let mut recorded = 0;
     for c in due {
         let mut tx = db.begin().await?;
-        const MARK: &str = "UPDATE certificate SET expiry_recorded_at = $1 WHERE id = $2 AND expiry_recorded_at IS NULL";
+        // A certificate no longer in force leaves the index of those missing a self-assessment.
+        const MARK: &str = "UPDATE certificate SET expiry_recorded_at = $1, annual_open_due = NULL \
+            WHERE id = $2 AND expiry_recorded_at IS NULL";
         let changed = with_tx!(&mut tx, |x| sqlx::query(MARK)
             .bind(now_secs())
             .bind(c.id)

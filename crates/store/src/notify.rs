@@ -6,7 +6,6 @@ use anbiao_domain::Scope;
 use serde::Serialize;
 
 use crate::db::now_secs;
-use crate::enterprise::push_scope;
 use crate::sql::{Arg, SqlBuf};
 use crate::{Db, StoreError, Tx, bind_args, with_pool, with_tx};
 
@@ -146,13 +145,7 @@ fn filtered(select: &str, scope: &Scope, audience: Audience) -> SqlBuf {
 fn where_visible(mut b: SqlBuf, scope: &Scope, audience: Audience) -> SqlBuf {
     b.push(" WHERE audience = ");
     b.bind(Arg::Text(audience.key().into()));
-    push_scope(
-        &mut b,
-        scope,
-        "enterprise_id",
-        "region_code",
-        "(SELECT e.township FROM enterprise e WHERE e.id = notification.enterprise_id)",
-    );
+    crate::enterprise::push_scope_by_enterprise(&mut b, scope, "enterprise_id", "region_code");
     b
 }
 
@@ -218,6 +211,17 @@ pub async fn unread(db: &Db, scope: &Scope, audience: Audience) -> Result<i64, S
     )
     .fetch_one(p)
     .await)?)
+}
+
+/// How many unread within the scope, counted up to the cap of a list (the workbench's figure).
+pub async fn unread_capped(
+    db: &Db,
+    scope: &Scope,
+    audience: Audience,
+) -> Result<crate::paging::Total, StoreError> {
+    let mut b = filtered("SELECT id FROM notification", scope, audience);
+    b.push(" AND read_at IS NULL");
+    crate::paging::count(db, &b).await
 }
 
 /// Marks one read (for everyone in its audience); NotFound outside the scope.

@@ -134,7 +134,8 @@ pub fn table() -> Table {
     use pages::{
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
         enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
-        notifications, orgs, portal, programmes, quality, risks, sheets, standing, submissions,
+        notifications, orgs, portal, programmes, quality, risks, rules, sheets, standing,
+        submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -150,6 +151,8 @@ pub fn table() -> Table {
         .post("/api/v1/session", Public, api::session::create_session)
         // The public portal.
         .get("/portal", Public, portal::lookup)
+        .get("/rules", Public, rules::index)
+        .get("/rules/{key}", Public, rules::set)
         .get("/verify/{token}", Public, portal::verify)
         .get("/portal/risk-cards/{token}", Public, risks::portal_cards)
         .get("/portal/rectification", Public, portal::rectification)

@@ -43,6 +43,34 @@ async fn ent(db: &Db, n: u32) -> i64 {
     id
 }
 
+/// An inspection on a complaint with every checklist item compliant.
+fn complaint(
+    checklist: &anbiao_domain::checklist::ChecklistSet,
+    enterprise_id: i64,
+    on: time::Date,
+) -> anbiao_store::inspections::NewInspection<'_> {
+    anbiao_store::inspections::NewInspection {
+        enterprise_id,
+        kind: anbiao_store::inspections::Kind::Complaint,
+        on,
+        officers: vec!["zf_a".into(), "zf_b".into()],
+        checklist,
+        answers: checklist
+            .items
+            .iter()
+            .map(|i| {
+                (
+                    i.key.clone(),
+                    anbiao_domain::checklist::Answer::Compliant,
+                    String::new(),
+                )
+            })
+            .collect(),
+        summary: "",
+        findings: Vec::new(),
+    }
+}
+
 #[tokio::test]
 async fn a_unit_draws_its_inspection_plan_from_the_rules() {
     each_backend(|db| async move {
@@ -146,6 +174,30 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
         .await
         .expect("conflict");
 
+        // One enterprise inspected every month before the plan is drawn: the plan counts the
+        // months it already has.
+        let r = crate::reference();
+        let checklist = r
+            .checklists
+            .in_force(date!(2019 - 01 - 02))
+            .expect("checklist");
+        for m in 1..=12u8 {
+            anbiao_store::inspections::record(
+                &db,
+                &Scope::City,
+                &admin(),
+                &r.major_hazards,
+                &complaint(
+                    checklist,
+                    ids[35],
+                    date!(2019 - 01 - 05)
+                        .replace_month(time::Month::try_from(m).expect("month"))
+                        .expect("day"),
+                ),
+            )
+            .await
+            .expect("inspection");
+        }
         let (id, drawn) = inspection_plans::create(&db, &admin(), &plan(42))
             .await
             .expect("plan");
@@ -222,6 +274,87 @@ async fn a_unit_draws_its_inspection_plan_from_the_rules() {
             .filter(|l| l.visits().iter().any(|(m, _)| *m == 3))
             .count();
         assert_eq!(march.len(), in_march);
+
+        // The month's figures the workbench reads are running sums; they agree with the lines
+        // and the inspections counted, in every month and scope, as inspections are recorded.
+        let inspect = |e: i64, on: time::Date| {
+            let db = db.clone();
+            let r = r.clone();
+            async move {
+                let checklist = r.checklists.in_force(on).expect("checklist");
+                anbiao_store::inspections::record(
+                    &db,
+                    &Scope::City,
+                    &admin(),
+                    &r.major_hazards,
+                    &complaint(checklist, e, on),
+                )
+                .await
+                .expect("inspection")
+            }
+        };
+        let scopes = [
+            Scope::City,
+            Scope::Region {
+                codes: vec!["320682".into()],
+            },
+            Scope::Region {
+                codes: vec!["320623".into()],
+            },
+        ];
+        let agree = |why: &'static str| {
+            let db = db.clone();
+            let scopes = scopes.clone();
+            async move {
+                for scope in &scopes {
+                    for m in 1..=12u8 {
+                        assert_eq!(
+                            inspection_plans::month_progress(&db, scope, 2019, m)
+                                .await
+                                .expect("sums"),
+                            inspection_plans::month_progress_counted(&db, scope, 2019, m)
+                                .await
+                                .expect("counted"),
+                            "{why}: month {m}, {scope:?}"
+                        );
+                    }
+                }
+            }
+        };
+        agree("as drawn").await;
+        let (planned, before) = inspection_plans::month_progress(&db, &Scope::City, 2019, 3)
+            .await
+            .expect("march");
+        let never_in_march = march.iter().any(|l| l.enterprise_id == ids[35]);
+        assert_eq!(
+            (planned, before),
+            (in_march as i64, i64::from(never_in_march))
+        );
+        // Two inspections of one planned enterprise in its month count once; one in a month
+        // without a visit for it counts nowhere.
+        let first = march
+            .iter()
+            .find(|l| l.enterprise_id != ids[35])
+            .expect("a line in March");
+        let other_month = (1..=12u8)
+            .find(|m| !first.visits().iter().any(|(v, _)| v == m))
+            .expect("a month without a visit");
+        inspect(first.enterprise_id, date!(2019 - 03 - 05)).await;
+        inspect(first.enterprise_id, date!(2019 - 03 - 28)).await;
+        inspect(
+            first.enterprise_id,
+            date!(2019 - 01 - 01)
+                .replace_month(time::Month::try_from(other_month).expect("month"))
+                .expect("day"),
+        )
+        .await;
+        agree("after inspections").await;
+        assert_eq!(
+            inspection_plans::month_progress(&db, &Scope::City, 2019, 3)
+                .await
+                .expect("march"),
+            (in_march as i64, before + 1)
+        );
     })
     .await;
 }

@@ -99,6 +99,8 @@ pub struct EntryRow {
     pub seq: i64,
     pub at: String,
     pub actor: String,
+    /// The login as recorded (what the search matches).
+    pub login: String,
     pub role: &'static str,
     pub region: String,
     pub action: &'static str,
@@ -110,11 +112,12 @@ pub struct EntryRow {
 }
 
 impl EntryRow {
-    fn new(state: &AppState, e: &Entry) -> Self {
+    fn new(state: &AppState, e: &Entry, people: &anbiao_actions::people::People) -> Self {
         Self {
             seq: e.seq,
             at: fmt_time(e.at()),
-            actor: e.actor.clone(),
+            actor: people.name(&e.actor),
+            login: e.actor.clone(),
             role: anbiao_domain::Role::parse(&e.role)
                 .map(|r| r.label())
                 .unwrap_or(""),
@@ -169,10 +172,14 @@ pub async fn search(
     .await?;
     let (head, total) = (found.head, found.total);
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let people = state
+        .ctx(&u.acting("page"))
+        .people(found.entries.iter().map(|e| e.actor.as_str()))
+        .await?;
     let rows = found
         .entries
         .iter()
-        .map(|e| EntryRow::new(&state, e))
+        .map(|e| EntryRow::new(&state, e, &people))
         .collect();
     let link = |p: i64| format!("/audit?{}", q.query_string(Some(p)));
     let body = SearchPage {

@@ -221,6 +221,7 @@ pub struct EvaluatorOpt {
 #[derive(Template)]
 #[template(path = "cases/detail.html")]
 struct DetailPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     c: CaseRow,
     sheet: String,
@@ -249,6 +250,9 @@ async fn render_detail(
     let cx = state.ctx(&actor);
     let file = cx.case_file(id).await?;
     let case = file.case;
+    let people = cx
+        .people(file.events.iter().map(|e| e.actor.as_str()))
+        .await?;
     let events = file
         .events
         .into_iter()
@@ -266,7 +270,7 @@ async fn render_detail(
             to: CaseState::parse(&e.to_state)
                 .map(|s| s.label())
                 .unwrap_or(""),
-            actor: e.actor,
+            actor: people.name(&e.actor),
             reason: e.reason.unwrap_or_default(),
             rule: e.rule.unwrap_or_default(),
         })
@@ -317,6 +321,7 @@ async fn render_detail(
         }
     }
     let page = DetailPage {
+        book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "cases"),
         c: row(state, &case, file.enterprise),
         sheet: format!("{}@{}", case.sheet_id, case.sheet_version),

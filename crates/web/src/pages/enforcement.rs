@@ -112,6 +112,7 @@ pub struct ListQuery {
 #[derive(Template)]
 #[template(path = "enforcement/violations.html")]
 struct ListPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     decisions: Vec<Decision>,
     names: Vec<(String, String)>,
@@ -157,6 +158,7 @@ async fn render_list(
     let can_publish = u.can(Permission::PublishWarnings);
     let units = state.ctx(&u.acting("page")).units();
     let view = ListPage {
+        book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "violations"),
         names: cats.into_iter().map(|(k, n, _)| (k, n)).collect(),
         decisions,
@@ -301,6 +303,7 @@ fn notice_text(v: &NoticeView) -> String {
 #[derive(Template)]
 #[template(path = "enforcement/notice.html")]
 struct NoticePage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     v: NoticeView,
     can_publish: bool,
@@ -319,6 +322,7 @@ pub async fn notice(
     let v = notice_view(&state, n).await?;
     Ok(Html(
         NoticePage {
+            book: crate::pages::rules::Book::of(&state),
             layout: Layout::new(&u, &state, "violations"),
             v,
             can_publish,

@@ -192,6 +192,7 @@ pub async fn list(
 #[derive(Template)]
 #[template(path = "enterprises/detail.html")]
 struct DetailPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     e: EnterpriseView,
     history: Vec<ChangeView>,
@@ -211,12 +212,21 @@ pub async fn detail(
     let id = parse_id(&id)?;
     let actor = u.acting("page");
     let (e, history) = state.ctx(&actor).enterprise_history(id).await?;
+    let people = state
+        .ctx(&actor)
+        .people(history.iter().map(|c| c.actor.as_str()))
+        .await?;
     let page = DetailPage {
+        book: crate::pages::rules::Book::of(&state),
         layout: Layout::new(&u, &state, "enterprises"),
         e: EnterpriseView::new(&state.reference, &e),
         history: history
             .iter()
-            .map(|c| ChangeView::new(&state.reference, c))
+            .map(|c| {
+                let mut v = ChangeView::new(&state.reference, c);
+                v.actor = people.name(&c.actor);
+                v
+            })
             .collect(),
         can_edit: u.can(Permission::EditEnterprises),
         can_risks: u.can(Permission::ViewRisks),

@@ -246,6 +246,7 @@ pub async fn report(
 #[derive(Template)]
 #[template(path = "hazards/detail.html")]
 struct DetailPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     h: Hazard,
     name: String,
@@ -331,17 +332,23 @@ pub async fn render_detail(
             .unwrap_or_default(),
         _ => String::new(),
     };
+    let people = state
+        .ctx(&actor)
+        .people(file.events.iter().map(|e| e.actor.as_str()))
+        .await?;
     let events = file
         .events
         .into_iter()
-        .map(|ev| {
+        .map(|mut ev| {
             let to = HState::parse(&ev.to_state)
                 .map(|s| s.label(level))
                 .unwrap_or("");
+            ev.actor = people.name(&ev.actor);
             (step_label(&ev.step).to_string(), to, ev)
         })
         .collect();
     let view = DetailPage {
+        book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "hazards"),
         name: file.enterprise,
         level: level.label(),

@@ -1,6 +1,7 @@
 //! Supervision: each unit's annual inspection plan (年度监督检查计划) drawn from the frequency
 //! rules, its calendar by month, and the unit's law-enforcement officers.
 
+use anbiao_actions::people::People;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -42,7 +43,7 @@ pub struct LineView {
 }
 
 impl LineView {
-    fn new(l: LineRow, set: Option<&InspectionSet>) -> Self {
+    fn new(l: LineRow, set: Option<&InspectionSet>, people: &People) -> Self {
         Self {
             explanation: set.map(|s| l.explanation(s)).unwrap_or_default(),
             status: l.status.label(),
@@ -53,7 +54,7 @@ impl LineView {
                     if who.is_empty() {
                         format!("{m}月：待排执法人员")
                     } else {
-                        format!("{m}月：{}", who.join("、"))
+                        format!("{m}月：{}", people.names(&who.join(",")))
                     }
                 })
                 .collect(),
@@ -69,6 +70,7 @@ impl LineView {
 #[derive(Template)]
 #[template(path = "inspections/plan.html")]
 struct PlanPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     year: i32,
     unit: String,
@@ -118,7 +120,23 @@ async fn render(
         .ctx(&u.acting("page"))
         .plan_view(&unit, year, month, PAGE + 1, (page - 1) * PAGE)
         .await?;
-    let (plan, mut lines) = (view.plan, view.lines);
+    let (mut plan, mut lines) = (view.plan, view.lines);
+    let people = state
+        .ctx(&u.acting("page"))
+        .people(
+            lines
+                .iter()
+                .flat_map(|l| l.visits().into_iter().flat_map(|(_, who)| who))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .chain(plan.iter().map(|p| p.created_by.as_str()))
+                .chain(view.officers.iter().map(|o| o.username.as_str())),
+        )
+        .await?;
+    if let Some(p) = plan.as_mut() {
+        p.created_by = people.name(&p.created_by);
+    }
     let set = plan
         .as_ref()
         .and_then(|p| state.reference.inspection.by_name(&p.rule));
@@ -131,7 +149,13 @@ async fn render(
     let officers = view
         .officers
         .into_iter()
-        .map(|o| (o.username, o.capacity_per_month, o.conflicts.len()))
+        .map(|o| {
+            (
+                people.name(&o.username),
+                o.capacity_per_month,
+                o.conflicts.len(),
+            )
+        })
         .collect();
     let rule_source = state
         .reference
@@ -140,6 +164,7 @@ async fn render(
         .map(|s| format!("{}@{}：{}", s.id, s.version, s.source))
         .unwrap_or_default();
     let page_view = PlanPage {
+        book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "inspections"),
         year,
         can_pick: own_unit(state, u).is_none(),
@@ -147,7 +172,10 @@ async fn render(
         units: state.ctx(&u.acting("page")).units(),
         unit,
         plan,
-        lines: lines.into_iter().map(|l| LineView::new(l, set)).collect(),
+        lines: lines
+            .into_iter()
+            .map(|l| LineView::new(l, set, &people))
+            .collect(),
         month,
         months: (1..=12).collect(),
         page,
@@ -272,10 +300,18 @@ pub async fn export(
         "频次依据",
         "检查安排（月份：执法人员）",
     ];
+    let officers: std::collections::BTreeSet<String> = lines
+        .iter()
+        .flat_map(|l| l.visits().into_iter().flat_map(|(_, who)| who))
+        .collect();
+    let people = state
+        .ctx(&u.acting("page"))
+        .people(officers.iter().map(String::as_str))
+        .await?;
     let rows: Vec<Vec<XCell>> = lines
         .into_iter()
         .map(|l| {
-            let v = LineView::new(l, set);
+            let v = LineView::new(l, set, &people);
             vec![
                 XCell::Text(v.name),
                 XCell::Text(v.status.to_string()),
@@ -338,6 +374,7 @@ struct PortalList {
 #[derive(Template)]
 #[template(path = "portal/inspection_plan.html")]
 struct PortalOne {
+    book: crate::pages::rules::Book,
     nav: &'static str,
     plan: PlanRow,
     lines: Vec<(String, String)>,
@@ -382,6 +419,7 @@ pub async fn portal_one(
         .collect();
     Ok(Html(
         PortalOne {
+            book: crate::pages::rules::Book::of(&state),
             nav: "inspections",
             plan,
             lines,

@@ -56,6 +56,13 @@ pub async fn list(
         .await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
+    let people = state
+        .ctx(&actor)
+        .people(rows.iter().map(|r| r.officers.as_str()))
+        .await?;
+    for r in &mut rows {
+        r.officers = people.names(&r.officers);
+    }
     Ok(Html(
         ListPage {
             layout: Layout::new(&u, &state, "inspections"),
@@ -259,6 +266,7 @@ pub struct AnswerRow {
 #[derive(Template)]
 #[template(path = "inspections/detail.html")]
 struct DetailPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     i: Inspection,
     answers: Vec<AnswerRow>,
@@ -279,7 +287,9 @@ pub async fn render_detail(
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let file = state.ctx(&actor).inspection_file(id).await?;
-    let (i, recorded) = (file.inspection, file.answers);
+    let (mut i, recorded) = (file.inspection, file.answers);
+    let people = state.ctx(&actor).people([i.officers.as_str()]).await?;
+    i.officers = people.names(&i.officers);
     let mut answers = Vec::new();
     if let Some(set) = state.reference.checklists.by_name(&i.checklist) {
         for item in &set.items {
@@ -303,6 +313,7 @@ pub async fn render_detail(
         .collect();
     let decisions = file.decisions;
     let view = DetailPage {
+        book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "inspections"),
         answers,
         hazards,

@@ -20,6 +20,7 @@ pub mod portal;
 pub mod programmes;
 pub mod quality;
 pub mod risks;
+pub mod rules;
 pub mod sheets;
 pub mod standing;
 pub mod submissions;

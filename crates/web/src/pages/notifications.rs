@@ -30,6 +30,7 @@ pub struct NoteRow {
 #[derive(Template)]
 #[template(path = "notifications.html")]
 struct NotificationsPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     rows: Vec<NoteRow>,
     pager: Pager,
@@ -73,6 +74,7 @@ pub async fn list(
     let filters = [("unread", if unread_only { "1" } else { "" }.to_string())];
     let pager = Pager::new("/notifications", &filters, &page);
     let page = NotificationsPage {
+        book: crate::pages::rules::Book::of(&state),
         layout: Layout::new(&u, &state, "notifications"),
         rows: page.rows,
         pager,

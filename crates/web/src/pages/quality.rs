@@ -61,9 +61,9 @@ struct QualityPage {
     text_window_days: i64,
     audit_gap: u32,
     source: String,
-    rule_text: String,
-    rule_busy: String,
-    rule_gap: String,
+    rule_text: crate::pages::rules::RuleRef,
+    rule_busy: crate::pages::rules::RuleRef,
+    rule_gap: crate::pages::rules::RuleRef,
 }
 
 /// `GET /quality`
@@ -89,9 +89,9 @@ pub async fn page(
             text_window_days: 0,
             audit_gap: 0,
             source: String::new(),
-            rule_text: String::new(),
-            rule_busy: String::new(),
-            rule_gap: String::new(),
+            rule_text: crate::pages::rules::cite(&state.reference.rule_book, ""),
+            rule_busy: crate::pages::rules::cite(&state.reference.rule_book, ""),
+            rule_gap: crate::pages::rules::cite(&state.reference.rule_book, ""),
         };
         return Ok(Html(page.render()?));
     };
@@ -184,9 +184,18 @@ pub async fn page(
         text_window_days: set.similar_text_window_days,
         audit_gap: set.audit_gap_points,
         source: set.source.clone(),
-        rule_text: set.rule("similar_text").to_string(),
-        rule_busy: set.rule("evaluator_throughput").to_string(),
-        rule_gap: set.rule("audit_gap").to_string(),
+        rule_text: crate::pages::rules::cite(
+            &state.reference.rule_book,
+            &set.rule("similar_text").to_string(),
+        ),
+        rule_busy: crate::pages::rules::cite(
+            &state.reference.rule_book,
+            &set.rule("evaluator_throughput").to_string(),
+        ),
+        rule_gap: crate::pages::rules::cite(
+            &state.reference.rule_book,
+            &set.rule("audit_gap").to_string(),
+        ),
     };
     Ok(Html(page.render()?))
 }

@@ -269,6 +269,14 @@ async fn detail_page(
     } else {
         Vec::new()
     };
+    let people = cx
+        .people(
+            file.events
+                .iter()
+                .map(|e| e.actor.as_str())
+                .chain(file.checks.iter().map(|c| c.checker.as_str())),
+        )
+        .await?;
     let placed_on = p
         .plan_id
         .and_then(|pid| plans.iter().find(|x| x.id == pid))
@@ -340,12 +348,20 @@ async fn detail_page(
                 checked_on: c.checked_on.clone(),
                 due_on: c.due_on.clone(),
                 control: control_name(&c.control_level),
-                checker: c.checker.clone(),
+                checker: people.name(&c.checker),
                 passed: c.passed,
                 items: c.results(),
             })
             .collect(),
-        events: file.events,
+        events: file
+            .events
+            .iter()
+            .cloned()
+            .map(|mut e| {
+                e.actor = people.name(&e.actor);
+                e
+            })
+            .collect(),
     };
     Ok(Html(page.render()?))
 }

@@ -49,6 +49,7 @@ pub struct AccidentLine {
 #[derive(Template)]
 #[template(path = "enterprises/standing.html")]
 struct StandingPage {
+    book: crate::pages::rules::Book,
     layout: Layout,
     id: i64,
     name: String,
@@ -191,6 +192,7 @@ async fn render(
         .collect();
     Ok(Html(
         StandingPage {
+            book: crate::pages::rules::Book::of(state),
             layout: Layout::new(u, state, "enterprises"),
             id,
             name: e.name,

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::response::Html;
 
 use anbiao_actions::workbench::WorkItem;
+use anbiao_domain::number::group_thousands;
 use anbiao_store::paging::Total;
 
 use crate::AppState;
@@ -26,8 +27,8 @@ impl ItemView {
     fn new(i: WorkItem) -> Self {
         let (count, zero) = match i.count {
             Total::Exact(0) => ("无".to_string(), true),
-            Total::Exact(n) => (format!("{n} {}", i.unit), false),
-            Total::MoreThan(n) => (format!("超过 {n} {}", i.unit), false),
+            Total::Exact(n) => (format!("{} {}", group_thousands(n), i.unit), false),
+            Total::MoreThan(n) => (format!("超过 {} {}", group_thousands(n), i.unit), false),
         };
         Self {
             area: i.area,

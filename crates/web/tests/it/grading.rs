@@ -1642,7 +1642,13 @@ async fn quality_page_flags_alike_self_assessments_and_busy_evaluators_within_sc
         );
         let busy = page.split("id=\"busy\"").nth(1).expect("table");
         assert!(busy.contains("顾考评") && busy.contains(">6<"), "{busy}");
-        assert!(page.contains("quality@1#similar_text"));
+        // The rule in words, linked to its page; the identifier stays in the link's title.
+        assert!(
+            page.contains("href=\"/rules/quality@1\"")
+                && page.contains("《评审质量监测规则》")
+                && page.contains("title=\"quality@1#similar_text\""),
+            "{page}"
+        );
         let rudong = app.session_for("rudong").await;
         let page = crate::body_text(app.send(rudong.get("/quality")).await).await;
         assert!(

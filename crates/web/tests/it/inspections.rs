@@ -100,9 +100,24 @@ async fn a_district_officer_draws_the_plan_and_reads_it_by_month() {
                 && page.contains("在营企业 30 家"),
             "{page}"
         );
+        // The officer pairs and the plan's author by name and office, never by login.
         assert!(
-            page.contains("rugao、township") || page.contains("township、rugao"),
+            page.contains("rugao用户、township用户") || page.contains("township用户、rugao用户"),
             "{page}"
+        );
+        assert!(
+            !page.contains("rugao、township") && !page.contains("township、rugao"),
+            "{page}"
+        );
+        let summary = page.split("id=\"plan-summary\"").nth(1).expect("summary");
+        assert!(
+            summary.contains("编制（rugao用户（如皋") && summary.contains("监督检查频次规则"),
+            "{summary}"
+        );
+        let officers = page.split("id=\"officers\"").nth(1).expect("officers");
+        assert!(
+            officers.contains("township用户（如皋") && !officers.contains(">township<"),
+            "{officers}"
         );
         let plan = anbiao_store::inspection_plans::get(&db, "如皋", anbiao_web::today().year())
             .await

@@ -933,6 +933,7 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
         uri = uri.replace("{token}", &p.card_token);
     }
     uri = uri.replace("{card}", "notice");
+    uri = uri.replace("{key}", "grading.2021@1");
     uri = uri.replace("{plan}", &p.risk_plan.to_string());
     if row.object == "programme" {
         uri = path.replace("{id}", "nantong.2018");

@@ -634,3 +634,83 @@ async fn units_are_offered_in_the_programme_files_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_decision_s_rule_reads_in_words_and_opens_the_rule_book() {
+    use anbiao_store::notify::{self, Audience, NewNotification};
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = crate::grading::enterprise_in_rugao(&db, 93, "规则依据测试厂").await;
+        let mut tx = db.begin().await.expect("tx");
+        notify::deliver_tx(
+            &mut tx,
+            &NewNotification {
+                kind: "certificate.renewal",
+                subject: format!("enterprise:{ent}"),
+                period: "2026".into(),
+                audience: Audience::Officer,
+                enterprise_id: ent,
+                region_code: "320682".into(),
+                title: "证书可申请复评".into(),
+                body: "证书将于三个月后到期。".into(),
+                link: format!("/enterprises/{ent}/standing"),
+                rule: Some("grading.2021@1#validity".into()),
+                due_on: None,
+            },
+        )
+        .await
+        .expect("deliver");
+        tx.commit().await.expect("commit");
+
+        // The officer reads the rule's title and item, linked to its page; the identifier
+        // stays only in the link's title.
+        let rugao = app.session_for("rugao").await;
+        let page = body_text(app.send(rugao.get("/notifications")).await).await;
+        assert!(
+            page.contains("href=\"/rules/grading.2021@1#validity\"")
+                && page.contains("《企业安全生产标准化建设定级办法》：定级办法：有效期3年")
+                && page.contains("（待核对）"),
+            "{page}"
+        );
+        assert!(!page.contains(">grading.2021@1#validity<"), "{page}");
+
+        // The rule book: anyone may read it; a signed-in user inside the application.
+        let anonymous = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
+        let res = app.send(anonymous("/rules")).await;
+        assert_eq!(res.status(), 200);
+        let index = body_text(res).await;
+        assert!(
+            index.contains("href=\"/rules/inspection@2\"")
+                && index.contains("监督检查频次规则")
+                && index.contains("工作人员登录"),
+            "{index}"
+        );
+        let res = app.send(anonymous("/rules/grading.2014@1")).await;
+        assert_eq!(res.status(), 200);
+        let set = body_text(res).await;
+        assert!(
+            set.contains("2014-06-03 起施行，2021-11-01 起停止适用")
+                && set.contains("id=\"thresholds.three\"")
+                && set.contains("2011 考评办法：三级 ≥ 60 分"),
+            "{set}"
+        );
+        // The recalled notice period says so.
+        let notice = set.split("id=\"notice\"").nth(1).expect("notice row");
+        let notice = notice.split("</tr>").next().unwrap_or_default();
+        assert!(notice.contains("待核对"), "{notice}");
+        let inside = body_text(app.send(rugao.get("/rules/grading.2021@1")).await).await;
+        assert!(
+            inside.contains("企业安全生产标准化建设定级办法") && inside.contains("/logout"),
+            "{inside}"
+        );
+        for missing in [
+            "/rules/grading.2014@9",
+            "/rules/%3Cscript%3E",
+            "/rules/cli:unknown",
+        ] {
+            let res = app.send(anonymous(missing)).await;
+            assert_eq!(res.status(), 404, "{missing}");
+        }
+    })
+    .await;
+}
