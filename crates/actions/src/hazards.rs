@@ -66,11 +66,10 @@ impl Ctx<'_> {
     pub async fn hazards(
         &self,
         f: &Filter,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<Line>, ActionError> {
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<anbiao_store::paging::Paged<Line>, ActionError> {
         self.actor.require(Permission::ViewHazards)?;
-        Ok(hazards::list(self.db, &self.actor.scope, f, limit, offset).await?)
+        Ok(hazards::page(self.db, &self.actor.scope, f, req).await?)
     }
 
     /// The figures of the hazards within the actor's scope on the day.

@@ -61,11 +61,10 @@ impl Ctx<'_> {
     /// The inspections within the actor's scope, newest first, a page of them.
     pub async fn inspections(
         &self,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<Inspection>, ActionError> {
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<anbiao_store::paging::Paged<Inspection>, ActionError> {
         self.actor.require(Permission::ViewInspections)?;
-        Ok(inspections::list(self.db, &self.actor.scope, None, None, limit, offset).await?)
+        Ok(inspections::page(self.db, &self.actor.scope, req).await?)
     }
 
     /// An inspection within the actor's scope with everything its page shows.

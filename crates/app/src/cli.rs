@@ -303,6 +303,10 @@ pub struct ServeArgs {
     /// judged as of that day, and every page says so.
     #[arg(long, value_parser = parse_business_date, env = "ANBIAO_BUSINESS_DATE")]
     pub business_date: Option<time::Date>,
+    /// The bureau's contact shown at the foot of the public site (address, telephone, office
+    /// hours), e.g. "南通市应急管理局 安全生产基础处 电话 0513-xxxxxxxx". `demo` shows a demo one.
+    #[arg(long, env = "ANBIAO_CONTACT", value_parser = parse_contact)]
+    pub contact: Option<String>,
     /// Minutes between runs of the background jobs (0: do not run them in this instance).
     #[arg(long, default_value_t = 60, env = "ANBIAO_JOBS_EVERY_MINUTES")]
     pub jobs_every_minutes: u64,
@@ -382,6 +386,14 @@ pub enum UserAction {
 }
 
 /// A public address: an http or https URL of a host, without query or fragment.
+fn parse_contact(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 200 || s.chars().any(char::is_control) {
+        return Err("联系方式应为 1 至 200 个字符的一行文字".into());
+    }
+    Ok(s.to_string())
+}
+
 fn parse_public_url(s: &str) -> Result<String, String> {
     let s = s.trim().trim_end_matches('/');
     let rest = s

@@ -283,6 +283,11 @@ async fn run_demo(
     if serve.public_url.is_none() {
         serve.public_url = Some(format!("http://127.0.0.1:{}", serve.port));
     }
+    if serve.contact.is_none() {
+        serve.contact = Some(
+            "演示系统 · 南通市应急管理局 安全生产基础处（地址、电话以正式部署配置为准）".into(),
+        );
+    }
     if enterprise::count(&db, &Scope::City).await? == 0 {
         let n = seed_enterprises(&db, &reference, enterprises, seed).await?;
         eprintln!("已生成演示企业 {n} 家");
@@ -565,6 +570,7 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         public_url: args.public_url.clone(),
         cjk_font: args.cjk_font.clone(),
         fixed_date: args.business_date,
+        contact: args.contact.clone(),
     };
     let state = AppState::new(db.clone(), reference, config);
     if let Err(e) = state.font() {

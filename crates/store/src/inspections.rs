@@ -280,14 +280,8 @@ pub async fn items(
 }
 
 /// Inspections within the scope, newest first; one enterprise's when `enterprise_id` is set.
-pub async fn list(
-    db: &Db,
-    scope: &Scope,
-    enterprise_id: Option<i64>,
-    year: Option<i32>,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Inspection>, StoreError> {
+/// The inspections within the scope (of one enterprise, of one year when given), unordered.
+fn filtered(scope: &Scope, enterprise_id: Option<i64>, year: Option<i32>) -> SqlBuf {
     let mut b = SqlBuf::new(&format!(
         "SELECT {COLUMNS} FROM inspection i JOIN enterprise e ON e.id = i.enterprise_id WHERE 1 = 1"
     ));
@@ -308,15 +302,36 @@ pub async fn list(
         b.push(" AND i.inspected_on <= ");
         b.bind(Arg::Text(format!("{y:04}-12-31")));
     }
+    b
+}
+
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    enterprise_id: Option<i64>,
+    year: Option<i32>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Inspection>, StoreError> {
+    let mut b = filtered(scope, enterprise_id, year);
     b.push(" ORDER BY i.inspected_on DESC, i.id DESC LIMIT ");
     b.bind(Arg::Int(limit));
     b.push(" OFFSET ");
     b.bind(Arg::Int(offset));
-    let sql = b.render(db.backend());
-    Ok(with_pool!(db, |p| bind_args!(
-        sqlx::query_as::<_, Inspection>(sqlx::AssertSqlSafe(sql.clone())),
-        &b.args
+    b.fetch_all(db).await
+}
+
+/// One page of the inspections within the scope, newest first, with the total up to the cap.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Inspection>, StoreError> {
+    crate::paging::fetch(
+        db,
+        &filtered(scope, None, None),
+        "i.inspected_on DESC, i.id DESC",
+        req,
     )
-    .fetch_all(p)
-    .await)?)
+    .await
 }

@@ -60,6 +60,9 @@ pub struct WebConfig {
     /// A fixed business date (training, demonstration, acceptance tests): decisions are dated
     /// and judged as of this day instead of today. Shown on every page when set.
     pub fixed_date: Option<time::Date>,
+    /// The bureau's contact as the public site's foot shows it (address, telephone, office
+    /// hours), from `serve --contact`.
+    pub contact: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -75,6 +78,7 @@ impl Default for WebConfig {
             public_url: None,
             cjk_font: None,
             fixed_date: None,
+            contact: None,
         }
     }
 }

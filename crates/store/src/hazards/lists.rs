@@ -133,6 +133,25 @@ pub async fn list(
     .await)?)
 }
 
+/// One page of the hazards within the scope that pass the filter, newest found first, with
+/// the total up to the cap.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    f: &Filter,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Line>, StoreError> {
+    let b = filtered(
+        &format!(
+            "SELECT h.id, h.enterprise_id, e.name, h.level, h.state, h.description, h.found_on, \
+             {DUE} AS due, h.source"
+        ),
+        scope,
+        f,
+    );
+    crate::paging::fetch(db, &b, "h.found_on DESC, h.id DESC", req).await
+}
+
 /// The figures a hazard page leads with, within the scope, on a day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {

@@ -156,6 +156,7 @@ pub async fn pdf(
 #[template(path = "portal/bulletins.html")]
 struct PortalList {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     rows: Vec<bulletins::Bulletin>,
 }
 
@@ -163,6 +164,7 @@ struct PortalList {
 #[template(path = "portal/bulletin.html")]
 struct PortalOne {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     b: bulletins::Bulletin,
 }
 
@@ -172,6 +174,7 @@ pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, 
     Ok(Html(
         PortalList {
             nav: "bulletins",
+            site: crate::pages::portal::Site::of(&state),
             rows,
         }
         .render()?,
@@ -187,6 +190,7 @@ pub async fn portal_one(
     Ok(Html(
         PortalOne {
             nav: "bulletins",
+            site: crate::pages::portal::Site::of(&state),
             b,
         }
         .render()?,

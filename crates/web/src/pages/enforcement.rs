@@ -347,6 +347,7 @@ pub async fn publish(
 #[template(path = "portal/warnings.html")]
 struct PortalList {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     rows: Vec<Notice>,
 }
 
@@ -354,6 +355,7 @@ struct PortalList {
 #[template(path = "portal/warning.html")]
 struct PortalOne {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     v: NoticeView,
 }
 
@@ -366,6 +368,7 @@ pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, 
     Ok(Html(
         PortalList {
             nav: "warnings",
+            site: crate::pages::portal::Site::of(&state),
             rows,
         }
         .render()?,
@@ -382,7 +385,14 @@ pub async fn portal_one(
         .warning(id)
         .await?;
     let v = notice_view(&state, n).await?;
-    Ok(Html(PortalOne { nav: "warnings", v }.render()?))
+    Ok(Html(
+        PortalOne {
+            nav: "warnings",
+            site: crate::pages::portal::Site::of(&state),
+            v,
+        }
+        .render()?,
+    ))
 }
 
 /// `GET /portal/warnings/{id}/pdf`

@@ -24,8 +24,6 @@ use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 
-const PAGE: i64 = 50;
-
 /// A multipart form's text fields and files (by field name), refused as a whole when too big.
 pub async fn read_multipart(
     mut m: Multipart,
@@ -106,7 +104,8 @@ pub struct ListQuery {
     pub state: Option<String>,
     pub level: Option<String>,
     pub overdue: Option<String>,
-    pub page: Option<i64>,
+    pub page: Option<String>,
+    pub size: Option<String>,
 }
 
 #[derive(Template)]
@@ -118,9 +117,7 @@ struct ListPage {
     states: Vec<Opt>,
     levels: Vec<Opt>,
     overdue: bool,
-    page: i64,
-    more: bool,
-    query: String,
+    pager: crate::pager::Pager,
     can_report: bool,
     today: String,
     error: Option<String>,
@@ -139,12 +136,10 @@ async fn render_list(
         overdue_on: q.overdue.as_deref().filter(|v| *v == "1").map(|_| on),
         ..Default::default()
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
-    let mut lines = cx.hazards(&f, PAGE + 1, (page - 1) * PAGE).await?;
-    let more = lines.len() as i64 > PAGE;
-    lines.truncate(PAGE as usize);
+    let page = cx.hazards(&f, req).await?;
     let mut states = vec![Opt::new("", "全部状态", q.state.as_deref())];
     for s in HState::ALL {
         states.push(Opt::new(
@@ -158,22 +153,27 @@ async fn render_list(
         Opt::new("general", "一般隐患", q.level.as_deref()),
         Opt::new("major", "重大隐患", q.level.as_deref()),
     ];
-    let query = serde_urlencoded::to_string([
-        ("state", q.state.clone().unwrap_or_default()),
-        ("level", q.level.clone().unwrap_or_default()),
-        ("overdue", q.overdue.clone().unwrap_or_default()),
-    ])
-    .unwrap_or_default();
+    let pager = crate::pager::Pager::new(
+        "/hazards",
+        &[
+            ("state", q.state.clone().unwrap_or_default()),
+            ("level", q.level.clone().unwrap_or_default()),
+            ("overdue", q.overdue.clone().unwrap_or_default()),
+        ],
+        &page,
+    );
     let view = ListPage {
         layout: Layout::new(u, state, "hazards"),
         summary: cx.hazard_summary().await?,
-        lines: lines.into_iter().map(|l| LineView::new(l, on)).collect(),
+        lines: page
+            .rows
+            .into_iter()
+            .map(|l| LineView::new(l, on))
+            .collect(),
         states,
         levels,
         overdue: f.overdue_on.is_some(),
-        page,
-        more,
-        query,
+        pager,
         can_report: u.can(Permission::ReportHazards),
         today: format_date(on),
         error,

@@ -368,6 +368,7 @@ pub async fn publish(
 #[template(path = "portal/inspections.html")]
 struct PortalList {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     rows: Vec<PlanRow>,
 }
 
@@ -376,6 +377,7 @@ struct PortalList {
 struct PortalOne {
     book: crate::pages::rules::Book,
     nav: &'static str,
+    site: crate::pages::portal::Site,
     plan: PlanRow,
     lines: Vec<(String, String)>,
     page: i64,
@@ -388,6 +390,7 @@ pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, 
     Ok(Html(
         PortalList {
             nav: "inspections",
+            site: crate::pages::portal::Site::of(&state),
             rows,
         }
         .render()?,
@@ -421,6 +424,7 @@ pub async fn portal_one(
         PortalOne {
             book: crate::pages::rules::Book::of(&state),
             nav: "inspections",
+            site: crate::pages::portal::Site::of(&state),
             plan,
             lines,
             page,

@@ -25,11 +25,11 @@ use crate::pages::{Layout, redirect, show_refusal};
 
 /// Finding rows on the form.
 const FINDING_ROWS: usize = 3;
-const PAGE: i64 = 50;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    pub page: Option<i64>,
+    pub page: Option<String>,
+    pub size: Option<String>,
 }
 
 #[derive(Template)]
@@ -37,8 +37,7 @@ pub struct ListQuery {
 struct ListPage {
     layout: Layout,
     rows: Vec<Inspection>,
-    page: i64,
-    more: bool,
+    pager: crate::pager::Pager,
     can_record: bool,
 }
 
@@ -48,18 +47,15 @@ pub async fn list(
     u: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, HtmlError> {
-    let page = q.page.unwrap_or(1).max(1);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let actor = u.acting("page");
-    let mut rows = state
-        .ctx(&actor)
-        .inspections(PAGE + 1, (page - 1) * PAGE)
-        .await?;
-    let more = rows.len() as i64 > PAGE;
-    rows.truncate(PAGE as usize);
+    let page = state.ctx(&actor).inspections(req).await?;
     let people = state
         .ctx(&actor)
-        .people(rows.iter().map(|r| r.officers.as_str()))
+        .people(page.rows.iter().map(|r| r.officers.as_str()))
         .await?;
+    let pager = crate::pager::Pager::new("/inspections", &[], &page);
+    let mut rows = page.rows;
     for r in &mut rows {
         r.officers = people.names(&r.officers);
     }
@@ -67,8 +63,7 @@ pub async fn list(
         ListPage {
             layout: Layout::new(&u, &state, "inspections"),
             rows,
-            page,
-            more,
+            pager,
             can_record: u.can(Permission::Inspect),
         }
         .render()?,

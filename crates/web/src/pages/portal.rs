@@ -62,12 +62,127 @@ impl CertRow {
     }
 }
 
+/// One line of a section of the portal's home: its date, its words and where it opens.
+pub struct HomeLine {
+    pub day: String,
+    pub text: String,
+    pub link: String,
+}
+
+/// The portal's home below the lookup: what the bureau has published lately.
+#[derive(Default)]
+pub struct Home {
+    pub notices: Vec<HomeLine>,
+    pub notices_total: usize,
+    pub announcements: Vec<HomeLine>,
+    pub bulletins: Vec<HomeLine>,
+    pub warnings: Vec<HomeLine>,
+    pub rectification: Vec<HomeLine>,
+    pub rectification_total: usize,
+    pub draws: Vec<HomeLine>,
+}
+
+/// Lines on the home per section.
+const HOME_LINES: usize = 5;
+
+async fn home(state: &AppState) -> Result<Home, HtmlError> {
+    let notices = portal::notices(&state.db).await?;
+    let announcements = portal::announcements(&state.db, HOME_LINES as i64).await?;
+    let bulletins = portal::bulletins(&state.db).await?;
+    let warnings = state
+        .ctx(&anbiao_actions::Actor::public(""))
+        .warnings(HOME_LINES as i64)
+        .await?;
+    let since = state
+        .reference
+        .programmes
+        .first()
+        .map(|p| p.start)
+        .unwrap_or_else(|| state.today() - time::Duration::days(3 * 365));
+    let rectification = portal::rectification(&state.db, since).await?;
+    let draws = portal::draws(&state.db, 3).await?;
+    let grade = |g: &str| Grade::parse(g).map(|g| g.label()).unwrap_or("");
+    Ok(Home {
+        notices_total: notices.len(),
+        notices: notices
+            .into_iter()
+            .rev()
+            .take(HOME_LINES)
+            .map(|n| HomeLine {
+                day: time::OffsetDateTime::from_unix_timestamp(n.started_us / 1_000_000)
+                    .map(|t| format_date(t.date()))
+                    .unwrap_or_default(),
+                text: format!(
+                    "{}（{}，{}）",
+                    n.enterprise_name,
+                    crate::views::region_name(&state.reference, &n.region_code),
+                    grade(n.result_grade.as_deref().unwrap_or(&n.grade))
+                ),
+                link: "/portal/notices".into(),
+            })
+            .collect(),
+        announcements: announcements
+            .into_iter()
+            .map(|(day, c)| HomeLine {
+                day,
+                text: format!("{} 获评{}", c.enterprise_name, grade(&c.grade)),
+                link: format!("/verify/{}", c.verify_token),
+            })
+            .collect(),
+        bulletins: bulletins
+            .into_iter()
+            .take(HOME_LINES)
+            .map(|b| HomeLine {
+                day: b.published_on.clone().unwrap_or_default(),
+                text: b.title,
+                link: format!("/portal/bulletins/{}", b.id),
+            })
+            .collect(),
+        warnings: warnings
+            .into_iter()
+            .map(|w| HomeLine {
+                day: w.published_on.clone().unwrap_or_default(),
+                text: w.title,
+                link: format!("/portal/warnings/{}", w.id),
+            })
+            .collect(),
+        rectification_total: rectification.len(),
+        rectification: rectification
+            .into_iter()
+            .take(HOME_LINES)
+            .map(|(name, region, audited_on, _, class)| HomeLine {
+                day: audited_on,
+                text: format!(
+                    "{name}（{}）{}",
+                    crate::views::region_name(&state.reference, &region),
+                    if class == "eliminate" {
+                        "：淘汰"
+                    } else {
+                        "：整改"
+                    }
+                ),
+                link: "/portal/rectification".into(),
+            })
+            .collect(),
+        draws: draws
+            .into_iter()
+            .map(|p| HomeLine {
+                day: p.published_on.clone().unwrap_or_default(),
+                text: format!("{} {} 年度双随机抽查结果", p.unit, p.year),
+                link: format!("/portal/inspections/{}", p.id),
+            })
+            .collect(),
+    })
+}
+
 #[derive(Template)]
 #[template(path = "portal/lookup.html")]
 struct LookupPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     q: String,
     rows: Vec<CertRow>,
+    home: Home,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +196,11 @@ pub async fn lookup(
     Query(query): Query<LookupQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let (q, found) = portal::search(&state.db, &query.q, 50).await?;
+    let home = if query.q.trim().is_empty() {
+        home(&state).await?
+    } else {
+        Home::default()
+    };
     let rows = found
         .into_iter()
         .map(|c| CertRow::new(c, state.today()))
@@ -88,8 +208,10 @@ pub async fn lookup(
     Ok(Html(
         LookupPage {
             nav: "lookup",
+            site: crate::pages::portal::Site::of(&state),
             q,
             rows,
+            home,
         }
         .render()?,
     ))
@@ -99,6 +221,7 @@ pub async fn lookup(
 #[template(path = "portal/verify.html")]
 struct VerifyPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     c: Option<CertRow>,
     today: String,
 }
@@ -115,6 +238,7 @@ pub async fn verify(
     };
     let page = VerifyPage {
         nav: "lookup",
+        site: crate::pages::portal::Site::of(&state),
         c: found.map(|c| CertRow::new(c, state.today())),
         today: format_date(state.today()),
     };
@@ -133,6 +257,7 @@ pub struct NoticeRow {
 #[template(path = "portal/notices.html")]
 struct NoticesPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     rows: Vec<NoticeRow>,
     notice: Option<String>,
     error: Option<String>,
@@ -174,6 +299,7 @@ async fn render_notices(
     Ok(Html(
         NoticesPage {
             nav: "notices",
+            site: crate::pages::portal::Site::of(state),
             rows,
             notice,
             error,
@@ -299,6 +425,7 @@ pub struct AnnouncementRow {
 #[template(path = "portal/announcements.html")]
 struct AnnouncementsPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     rows: Vec<AnnouncementRow>,
 }
 
@@ -319,6 +446,7 @@ pub async fn announcements(State(state): State<AppState>) -> Result<Html<String>
     Ok(Html(
         AnnouncementsPage {
             nav: "announcements",
+            site: crate::pages::portal::Site::of(&state),
             rows,
         }
         .render()?,
@@ -337,6 +465,7 @@ pub struct RectificationRow {
 #[template(path = "portal/rectification.html")]
 struct RectificationPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     rows: Vec<RectificationRow>,
     since: String,
 }
@@ -370,9 +499,25 @@ pub async fn rectification(State(state): State<AppState>) -> Result<Html<String>
     Ok(Html(
         RectificationPage {
             nav: "rectification",
+            site: crate::pages::portal::Site::of(&state),
             rows,
             since: format_date(since),
         }
         .render()?,
     ))
+}
+
+/// What every page of the public site shows beside its content: the bureau's contact, from
+/// the server's configuration (`serve --contact`), in the foot of the page.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    pub contact: Option<String>,
+}
+
+impl Site {
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            contact: state.config.contact.clone(),
+        }
+    }
 }

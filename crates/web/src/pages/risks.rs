@@ -1305,6 +1305,7 @@ pub struct PublicCard {
 #[template(path = "portal/risk_card.html")]
 struct PortalCardPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     found: bool,
     enterprise: String,
     point: String,
@@ -1348,6 +1349,7 @@ pub async fn portal_cards(
             let level = set.level(&p.level);
             PortalCardPage {
                 nav: "lookup",
+                site: crate::pages::portal::Site::of(&state),
                 found: true,
                 enterprise: enterprise.clone(),
                 point: point_words(p),
@@ -1372,6 +1374,7 @@ pub async fn portal_cards(
         }
         None => PortalCardPage {
             nav: "lookup",
+            site: crate::pages::portal::Site::of(&state),
             found: false,
             enterprise: String::new(),
             point: String::new(),

@@ -118,6 +118,7 @@ struct IndexPage {
 #[template(path = "rules/index_public.html")]
 struct PublicIndexPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     sets: Vec<SetView>,
 }
 
@@ -132,6 +133,7 @@ struct SetPage {
 #[template(path = "rules/set_public.html")]
 struct PublicSetPage {
     nav: &'static str,
+    site: crate::pages::portal::Site,
     set: SetView,
 }
 
@@ -158,7 +160,12 @@ pub async fn index(
             sets,
         }
         .render()?,
-        None => PublicIndexPage { nav: "rules", sets }.render()?,
+        None => PublicIndexPage {
+            nav: "rules",
+            site: crate::pages::portal::Site::of(&state),
+            sets,
+        }
+        .render()?,
     }))
 }
 
@@ -180,7 +187,12 @@ pub async fn set(
             set,
         }
         .render()?,
-        None => PublicSetPage { nav: "rules", set }.render()?,
+        None => PublicSetPage {
+            nav: "rules",
+            site: crate::pages::portal::Site::of(&state),
+            set,
+        }
+        .render()?,
     }))
 }
 

@@ -714,3 +714,139 @@ async fn a_decision_s_rule_reads_in_words_and_opens_the_rule_book() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn hazards_and_inspections_page_with_the_shared_pager() {
+    use anbiao_store::hazards::{self, NewHazard};
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = crate::grading::enterprise_in_rugao(&db, 94, "隐患分页测试厂").await;
+        let rules = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let actor = anbiao_store::audit_log::Actor::new("rugao", "form");
+        let today = anbiao_web::today();
+        let texts: Vec<String> = (0..55).map(|i| format!("分页隐患第{i:02}项")).collect();
+        for (i, text) in texts.iter().enumerate() {
+            hazards::register(
+                &db,
+                &anbiao_domain::Scope::City,
+                &actor,
+                &rules.major_hazards,
+                &NewHazard {
+                    enterprise_id: ent,
+                    source: "self",
+                    level: anbiao_domain::hazard::Level::General,
+                    item_key: None,
+                    description: text,
+                    found_on: today - time::Duration::days(60 - i as i64),
+                    deadline: Some(today + time::Duration::days(30)),
+                    photo: None,
+                },
+            )
+            .await
+            .expect("hazard");
+        }
+        let rugao = app.session_for("rugao").await;
+        let first = body_text(app.send(rugao.get("/hazards?level=general")).await).await;
+        assert!(first.contains("共 55 条，第 1/2 页"), "{first}");
+        // Newest found first; the second page holds the five oldest and keeps the filter.
+        assert!(first.contains("分页隐患第54项") && !first.contains("分页隐患第04项"));
+        let links = first.replace("&#38;", "&").replace("&amp;", "&");
+        assert!(
+            links.contains("href=\"/hazards?level=general&page=2\""),
+            "{first}"
+        );
+        let second = body_text(app.send(rugao.get("/hazards?level=general&page=2")).await).await;
+        assert!(
+            second.contains("分页隐患第04项") && !second.contains("分页隐患第05项"),
+            "{second}"
+        );
+        // Another district sees none; nonsense in the URL is the first page.
+        let rudong = app.session_for("rudong").await;
+        let none = body_text(app.send(rudong.get("/hazards")).await).await;
+        assert!(!none.contains("分页隐患"), "{none}");
+        let res = app.send(rugao.get("/hazards?page=x&size=0")).await;
+        assert_eq!(res.status(), 200);
+
+        // The inspections list: the shared pager with its total.
+        let list = body_text(app.send(rugao.get("/inspections")).await).await;
+        assert!(
+            list.contains("共 0 条") || list.contains("尚无检查记录"),
+            "{list}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_portal_home_shows_what_was_published_and_the_bureau_s_contact() {
+    each_backend(|db| async move {
+        let config = anbiao_web::WebConfig {
+            contact: Some("南通市应急管理局 安全生产基础处 电话 0513-85000000".into()),
+            ..anbiao_web::WebConfig::default()
+        };
+        let app = TestApp::with_config(db.clone(), config).await;
+        let anonymous = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
+        let empty = body_text(app.send(anonymous("/portal")).await).await;
+        for section in [
+            "正在公示",
+            "最新公告",
+            "通报",
+            "警示通报",
+            "整改提升名单",
+            "双随机抽查",
+        ] {
+            assert!(empty.contains(&format!(">{section}")), "{section}: {empty}");
+        }
+        assert!(
+            empty.contains("当前没有正在公示的企业")
+                && empty.contains("联系我们：南通市应急管理局 安全生产基础处 电话 0513-85000000"),
+            "{empty}"
+        );
+
+        // A certificate issued shows among the announcements, linked to its verification.
+        let ent = crate::grading::enterprise_in_rugao(&db, 95, "门户首页测试厂").await;
+        let today = anbiao_web::today();
+        anbiao_store::certificate::issue(
+            &db,
+            &anbiao_store::audit_log::Actor::new("city", "form"),
+            &anbiao_store::certificate::NewCertificate {
+                enterprise_id: ent,
+                case_id: None,
+                grade: anbiao_domain::Grade::Three,
+                industry: "JX".into(),
+                issuer: "南通市应急管理局".into(),
+                external: false,
+                issued_on: today,
+                valid_until: today + time::Duration::days(3 * 365),
+                rule: "grading.2021@1#validity".into(),
+                region_abbr: '苏',
+                number: None,
+            },
+        )
+        .await
+        .expect("certificate");
+        let home = body_text(app.send(anonymous("/portal")).await).await;
+        let announcements = home
+            .split("id=\"h-announcements\"")
+            .nth(1)
+            .expect("section");
+        let announcements = announcements.split("</section>").next().unwrap_or_default();
+        assert!(
+            announcements.contains("门户首页测试厂 获评三级")
+                && announcements.contains("href=\"/verify/"),
+            "{announcements}"
+        );
+        // A search shows the results, not the home.
+        let found = body_text(
+            app.send(anonymous("/portal?q=%E9%97%A8%E6%88%B7%E9%A6%96%E9%A1%B5"))
+                .await,
+        )
+        .await;
+        assert!(found.contains("id=\"lookup-results\"") && !found.contains("id=\"portal-home\""));
+        // Without a configured contact the foot says nothing of one.
+        let plain = TestApp::on_day(db.clone(), today).await;
+        let page = body_text(plain.send(anonymous("/portal")).await).await;
+        assert!(!page.contains("联系我们"), "{page}");
+    })
+    .await;
+}
