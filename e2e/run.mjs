@@ -1,7 +1,9 @@
 // Browser test: signs in, searches, imports a file with bad rows and reads the report, downloads
-// an export, manages an account, searches the audit log, and takes a 三级 case from
-// self-assessment to a verified certificate. Runs the real binary (`anbiao demo`) on SQLite and
-// PostgreSQL.
+// an export, manages an account, searches the audit log, walks each role's workbench and opens
+// an item from it, opens the field pages on a phone, and takes a 三级 case from self-assessment
+// to a verified certificate. Every role's landing page and the pages the walk opens are checked
+// with axe-core (no serious or critical violation). Runs the real binary (`anbiao demo`) on
+// SQLite and PostgreSQL; screenshots are kept in e2e/out.
 //
 // Usage: node e2e/run.mjs [path-to-anbiao-binary]
 import { spawn } from "node:child_process";
@@ -9,6 +11,7 @@ import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "nod
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +22,7 @@ const pgAdmin = process.env.TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:
 
 let passed = 0;
 let failed = 0;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 function check(cond, what) {
   if (!cond) throw new Error("断言失败：" + what);
@@ -33,8 +37,27 @@ async function menu(page, href) {
   await link.click();
 }
 
+// axe-core on the page as it stands: no serious or critical violation.
+async function a11y(page, what) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} ×${v.nodes.length}: ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join(" | ")}`);
+  });
+  check(found.length === 0, `${what}: accessibility (axe-core): ${found.join("; ")}`);
+}
+
+// Nothing runs past the window sideways (a phone's width).
+async function fitsWidth(page, what) {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(over <= 1, `${what}: the page fits the width (${over}px over)`);
+}
+
 // The top bar on one line at this width: nothing wraps, nothing runs past the window.
 async function checkTopBar(page, who) {
+  await a11y(page, `${who} ${new URL(page.url()).pathname}`);
   const bar = await page.$eval("header.top", (h) => ({
     height: h.getBoundingClientRect().height,
     overflow: h.scrollWidth - document.documentElement.clientWidth,
@@ -87,13 +110,16 @@ async function scenario(name, dbUrl, port) {
     p.stderr.on("data", (d) => (logText += d));
     return p;
   };
-  let proc = start(["demo", "--port", String(port), "--enterprises", "600", "--seed", "7"]);
+  // The walk signs in more often than the per-address limit of a minute allows a person; the
+  // limit has its own tests.
+  const limits = ["--sign-ins-per-minute", "200"];
+  let proc = start(["demo", "--port", String(port), "--enterprises", "600", "--seed", "7", ...limits]);
   // Time passes: stop the server and serve the same database on a later business date.
   const restartOn = async (day) => {
     const exited = new Promise((r) => proc.once("exit", r));
     proc.kill("SIGTERM");
     await exited;
-    proc = start(["serve", "--port", String(port), "--public-url", base, "--business-date", day, "--jobs-every-minutes", "0", "--allow-demo-logins"]);
+    proc = start(["serve", "--port", String(port), "--public-url", base, "--business-date", day, "--jobs-every-minutes", "0", "--allow-demo-logins", ...limits]);
     await waitHealthy(base, proc, () => logText);
   };
   const profile = mkdtempSync(join(tmpdir(), "anbiao-chromium-"));
@@ -227,6 +253,7 @@ async function scenario(name, dbUrl, port) {
     check(actors.every((a) => a.includes("e2e_new")), "the actor filter holds");
     await page.screenshot({ path: join(out, `${name}-audit.png`) });
     await signOut();
+    await workbenchFlow({ page, base, name, signIn, signOut });
     await programmeFlow({ page, base, name, work, signIn, signOut });
     await supervisionFlow({ page, base, name, work, signIn, signOut });
     await riskFlow({ page, base, name, work, signIn, signOut });
@@ -245,6 +272,64 @@ async function scenario(name, dbUrl, port) {
     rmSync(profile, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+// Each role's workbench at 1366 × 768: what waits for it, and the first item with work opens
+// its page. Then the field pages a township officer opens on a 390 × 844 phone, and the public
+// site and the rule book. Screenshots of each.
+async function workbenchFlow({ page, base, name, signIn, signOut }) {
+  for (const user of ["city", "rugao", "rucheng", "qiye"]) {
+    await signIn(user, "Demo@2018", "/");
+    const items = await page.$$eval("#workbench tbody tr", (trs) => trs.map((tr) => tr.textContent.replace(/\s+/g, " ").trim()));
+    check(items.length >= 3, `${user}'s workbench lists what waits: ${items}`);
+    await page.screenshot({ path: join(out, `${name}-workbench-${user}.png`) });
+    const link = page.locator("#workbench a:has-text('去办理')").first();
+    check((await link.count()) === 1, `${user}'s workbench has work to open: ${items}`);
+    const href = await link.getAttribute("href");
+    const [res] = await Promise.all([page.waitForNavigation(), link.click()]);
+    check(res && res.status() === 200, `${user}: ${href} opens (${res && res.status()})`);
+    check((await page.locator("main h1").count()) >= 1, `${user}: ${href} shows its page`);
+    await a11y(page, `${user} ${href}`);
+    await page.screenshot({ path: join(out, `${name}-workbench-${user}-opened.png`) });
+    await signOut();
+  }
+
+  // The township officer in the field: the hazards, a hazard and the inspection form on a phone.
+  await signIn("rucheng", "Demo@2018", "/");
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(base + "/hazards");
+    await fitsWidth(page, "phone /hazards");
+    await a11y(page, "phone /hazards");
+    await page.screenshot({ path: join(out, `${name}-phone-hazards.png`), fullPage: true });
+    const first = page.locator("main table a[href^='/hazards/']").first();
+    if ((await first.count()) === 1) {
+      await first.click();
+      await page.waitForLoadState();
+      await fitsWidth(page, "phone hazard");
+      await a11y(page, "phone hazard");
+      await page.screenshot({ path: join(out, `${name}-phone-hazard.png`), fullPage: true });
+    }
+    await page.goto(base + "/inspections/new?kind=complaint");
+    await fitsWidth(page, "phone /inspections/new");
+    await a11y(page, "phone /inspections/new");
+    await page.screenshot({ path: join(out, `${name}-phone-inspection.png`), fullPage: true });
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 768 });
+  }
+  await signOut();
+
+  // The public site and the rule book, as anyone reads them.
+  for (const path of ["/portal", "/rules", "/rules/inspection@2"]) {
+    await page.goto(base + path);
+    await a11y(page, path);
+  }
+  check((await page.textContent("main")).includes("监督检查频次规则"), "the rule book shows a set in words");
+  await page.goto(base + "/portal");
+  check((await page.locator("#portal-home section").count()) === 6, "the portal's home shows its six sections");
+  check((await page.textContent("footer.foot")).includes("联系我们"), "the portal's foot shows the bureau's contact");
+  await page.screenshot({ path: join(out, `${name}-portal.png`), fullPage: true });
+  await page.goto(base + "/login");
 }
 
 // The programme: the city officer opens the target table as of 2019-12-31, follows a lagging

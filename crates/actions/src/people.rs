@@ -70,7 +70,13 @@ impl Ctx<'_> {
             .into_iter()
             .map(|p| {
                 let office = office(self, &p);
-                let w = if office.is_empty() {
+                // A display name that names its office already (如皋市应急管理局 陈科员) reads alone.
+                let place = office.trim_end_matches(['市', '区', '县']);
+                let named = (!place.is_empty() && p.display_name.contains(place))
+                    || p.township
+                        .as_deref()
+                        .is_some_and(|t| !t.is_empty() && p.display_name.contains(t));
+                let w = if office.is_empty() || named {
                     p.display_name.clone()
                 } else {
                     format!("{}（{office}）", p.display_name)

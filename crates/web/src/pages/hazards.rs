@@ -312,7 +312,7 @@ pub async fn render_detail(
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let file = state.ctx(&actor).hazard_file(id).await?;
-    let h = file.hazard;
+    let mut h = file.hazard;
     let on = state.today();
     let (level, st) = (h.level(), h.state());
     let standard = h.standard_id.as_deref().and_then(|sid| {
@@ -334,8 +334,21 @@ pub async fn render_detail(
     };
     let people = state
         .ctx(&actor)
-        .people(file.events.iter().map(|e| e.actor.as_str()))
+        .people(
+            file.events
+                .iter()
+                .map(|e| e.actor.as_str())
+                .chain(file.photos.iter().map(|p| p.uploaded_by.as_str()))
+                .chain([h.created_by.as_str()])
+                .chain(h.closed_by.as_deref()),
+        )
         .await?;
+    h.created_by = people.name(&h.created_by);
+    h.closed_by = h.closed_by.as_deref().map(|c| people.name(c));
+    let mut photos = file.photos;
+    for p in &mut photos {
+        p.uploaded_by = people.name(&p.uploaded_by);
+    }
     let events = file
         .events
         .into_iter()
@@ -357,7 +370,7 @@ pub async fn render_detail(
         overdue: h.overdue_on(on),
         standard: standard.map(|s| s.title.clone()).unwrap_or_default(),
         item_text,
-        photos: file.photos,
+        photos,
         events,
         decisions: file.decisions,
         can_plan: u.can(Permission::ReportHazards) && level == Level::Major && st == HState::Open,

@@ -760,6 +760,18 @@ async fn hazards_and_inspections_page_with_the_shared_pager() {
             second.contains("分页隐患第04项") && !second.contains("分页隐患第05项"),
             "{second}"
         );
+        // A hazard's page names who registered it, never the login.
+        let id = first
+            .split("href=\"/hazards/")
+            .skip(1)
+            .filter_map(|r| r.split('"').next())
+            .find(|r| r.parse::<i64>().is_ok())
+            .expect("a hazard link");
+        let detail = body_text(app.send(rugao.get(&format!("/hazards/{id}"))).await).await;
+        assert!(
+            detail.contains("rugao用户（如皋市） 登记") && !detail.contains("rugao 登记"),
+            "{detail}"
+        );
         // Another district sees none; nonsense in the URL is the first page.
         let rudong = app.session_for("rudong").await;
         let none = body_text(app.send(rudong.get("/hazards")).await).await;
