@@ -68,6 +68,16 @@ impl ListQuery {
         }
     }
 
+    /// The page and page size as a page in the browser reads them: anything that is not one
+    /// (an old link, a hand-edited URL) is the first page and the usual size, as on every other
+    /// list; the API keeps refusing it (`page`, `per_page`).
+    pub fn page_leniently(&self, default: i64) -> (i64, i64) {
+        (
+            self.page().unwrap_or(1),
+            self.per_page(default).unwrap_or(default),
+        )
+    }
+
     pub fn per_page(&self, default: i64) -> Result<i64, AppError> {
         match set(&self.per_page) {
             None => Ok(default),

@@ -88,10 +88,11 @@ fn status_options(current: Option<&str>) -> Vec<Opt> {
 
 async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Results, AppError> {
     let filter = q.to_filter(&state.reference)?;
+    let (page, per_page) = q.page_leniently(PER_PAGE);
     let actor = u.acting("page");
     let page = state
         .ctx(&actor)
-        .enterprises(&filter, q.page()?, q.per_page(PER_PAGE)?)
+        .enterprises(&filter, page, per_page)
         .await?;
     let base = q.query_string(false);
     let with_sort = q.query_string(true);

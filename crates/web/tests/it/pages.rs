@@ -779,6 +779,17 @@ async fn hazards_and_inspections_page_with_the_shared_pager() {
         let res = app.send(rugao.get("/hazards?page=x&size=0")).await;
         assert_eq!(res.status(), 200);
 
+        // The enterprise list reads a page that is not one as the first, inside the frame
+        // (the API keeps refusing it: api.rs).
+        let res = app
+            .send(rugao.get("/enterprises?page=abc&per_page=9999"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let list = body_text(res).await;
+        assert!(
+            list.contains("隐患分页测试厂") && list.contains("hx-post=\"/logout\""),
+            "{list}"
+        );
         // The inspections list: the shared pager with its total.
         let list = body_text(app.send(rugao.get("/inspections")).await).await;
         assert!(
