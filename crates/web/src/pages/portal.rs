@@ -93,12 +93,7 @@ async fn home(state: &AppState) -> Result<Home, HtmlError> {
         .ctx(&anbiao_actions::Actor::public(""))
         .warnings(HOME_LINES as i64)
         .await?;
-    let since = state
-        .reference
-        .programmes
-        .first()
-        .map(|p| p.start)
-        .unwrap_or_else(|| state.today() - time::Duration::days(3 * 365));
+    let since = rectification_since(state);
     let rectification = portal::rectification(&state.db, since).await?;
     let draws = portal::draws(&state.db, 3).await?;
     let grade = |g: &str| Grade::parse(g).map(|g| g.label()).unwrap_or("");
@@ -470,15 +465,21 @@ struct RectificationPage {
     since: String,
 }
 
-/// `GET /portal/rectification`: enterprises put into 整改提升 after an audit (seed 六（四）2:
-/// the list is published), from the programme's start.
-pub async fn rectification(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let since = state
+/// The day the published rectification list starts: the programme's start, or three years back
+/// without a programme.
+fn rectification_since(state: &AppState) -> time::Date {
+    state
         .reference
         .programmes
         .first()
         .map(|p| p.start)
-        .unwrap_or_else(|| state.today() - time::Duration::days(3 * 365));
+        .unwrap_or_else(|| state.today() - time::Duration::days(3 * 365))
+}
+
+/// `GET /portal/rectification`: enterprises put into 整改提升 after an audit (seed 六（四）2:
+/// the list is published), from the programme's start.
+pub async fn rectification(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+    let since = rectification_since(&state);
     let rows = portal::rectification(&state.db, since)
         .await?
         .into_iter()
