@@ -282,6 +282,10 @@ async function workbenchFlow({ page, base, name, signIn, signOut }) {
     await signIn(user, "Demo@2018", "/");
     const items = await page.$$eval("#workbench tbody tr", (trs) => trs.map((tr) => tr.textContent.replace(/\s+/g, " ").trim()));
     check(items.length >= 3, `${user}'s workbench lists what waits: ${items}`);
+    if (user === "city" || user === "rugao") {
+      const targets = await page.$$eval("#workbench-targets tbody tr", (trs) => trs.length);
+      check(targets >= 3, `${user}'s workbench shows the programme's figures against its targets (${targets})`);
+    }
     await page.screenshot({ path: join(out, `${name}-workbench-${user}.png`) });
     const link = page.locator("#workbench a:has-text('去办理')").first();
     check((await link.count()) === 1, `${user}'s workbench has work to open: ${items}`);
@@ -405,6 +409,14 @@ async function supervisionFlow({ page, base, name, work, signIn, signOut }) {
   const months = await page.$$eval("#calendar tbody td", (tds) => tds.map((t) => Number(t.textContent)));
   check(months.length === 12 && months.some((n) => n > 0), "the calendar counts visits by month: " + months);
   await page.screenshot({ path: join(out, `${name}-inspection-plan.png`) });
+  // Printed, the plan is a report: no menu, filters, tabs or pager.
+  await page.emulateMedia({ media: "print" });
+  for (const sel of ["header.top", "form.filters", "nav.tabs", "nav.pager"]) {
+    check(!(await page.isVisible(sel)), `the printed plan hides ${sel}`);
+  }
+  check(await page.isVisible("#plan-lines"), "the printed plan keeps its lines");
+  await page.pdf({ path: join(out, `${name}-inspection-plan.pdf`), landscape: true });
+  await page.emulateMedia({ media: "screen" });
 
   await page.goto(base + "/inspections/new?kind=complaint");
   await page.waitForSelector("#inspection-form");

@@ -27,7 +27,12 @@ document.addEventListener("click", function (e) {
 document.addEventListener("keydown", function (e) {
   if (e.key === "Escape") {
     document.querySelectorAll("header.top details[open]").forEach(function (d) {
+      var inside = d.contains(document.activeElement);
       d.removeAttribute("open");
+      // Focus goes back to the menu's heading, not to the top of the page.
+      if (inside) {
+        d.querySelector("summary").focus();
+      }
     });
   }
 });

@@ -268,7 +268,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
                 bytes,
                 ImportOptions::default(),
                 anbiao_web::today(),
-                &|_| {},
+                &|_, _| {},
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -170,22 +170,30 @@ pub async fn measure(db: &Db, reference: &ReferenceData, runs: usize) -> anyhow:
             Scope::Enterprise { id: firm },
         ),
     ] {
-        let actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "workbench");
+        let mut actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "workbench");
+        // Officers of a district read their unit's row of the target table.
+        if let Scope::Region { codes } | Scope::Township { codes, .. } = &actor.scope {
+            actor.region = codes.first().cloned();
+        }
         let cx = anbiao_actions::Ctx {
             db,
             reference,
             actor: &actor,
             on: WORKBENCH_DAY,
         };
-        let (p50, p95, items) = time_runs(runs, || async {
+        let (p50, p95, w) = time_runs(runs, || async {
             cx.workbench().await.map_err(|e| anyhow::anyhow!("{e}"))
         })
         .await?;
-        let figures = items
+        let items = &w.items;
+        let mut figures = items
             .iter()
             .map(|i| format!("{} {:?}", i.label, i.count))
             .collect::<Vec<_>>()
             .join("; ");
+        if let Some(t) = &w.targets {
+            figures.push_str(&format!("; {} targets as of {}", t.lines.len(), t.as_of));
+        }
         eprintln!("  {label}: {figures}");
         println!(
             "| {label} | {} | {:.2} ms | {:.2} ms | {:.0} |",

@@ -56,6 +56,16 @@ impl Ctx<'_> {
         Ok(audits::plan(self.db, &self.actor.scope, unit, year).await?)
     }
 
+    /// The deficient audits within the actor's scope whose rectification period has ended
+    /// without a re-check, the longest waiting first.
+    pub async fn audits_awaiting_recheck(
+        &self,
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<anbiao_store::paging::Paged<audits::RecheckDue>, ActionError> {
+        self.actor.require(Permission::ViewProgrammes)?;
+        Ok(audits::recheck_due(self.db, &self.actor.scope, self.on, req).await?)
+    }
+
     /// An audit within the actor's scope with everything its page shows.
     pub async fn audit_file(&self, id: i64) -> Result<AuditFile, ActionError> {
         self.actor.require(Permission::ViewProgrammes)?;

@@ -110,6 +110,25 @@ impl Ctx<'_> {
         }))
     }
 
+    /// The certificates in force within the actor's scope that expire within
+    /// [`crate::workbench::EXPIRY_WARNING_DAYS`] days, the soonest first, each with its
+    /// enterprise's name.
+    pub async fn expiring_certificates(
+        &self,
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<anbiao_store::paging::Paged<(certificate::Certificate, String)>, ActionError> {
+        self.actor.require(Permission::ViewCases)?;
+        let scope = &self.actor.scope;
+        let by = self.on + time::Duration::days(crate::workbench::EXPIRY_WARNING_DAYS);
+        let page = certificate::expiring(self.db, scope, self.on, by, req).await?;
+        let ids: Vec<i64> = page.rows.iter().map(|c| c.enterprise_id).collect();
+        let names = enterprise::names(self.db, scope, &ids).await?;
+        Ok(page.map(|c| {
+            let name = names.get(&c.enterprise_id).cloned().unwrap_or_default();
+            (c, name)
+        }))
+    }
+
     /// A certificate within the actor's scope.
     pub async fn certificate(&self, id: i64) -> Result<certificate::Certificate, ActionError> {
         self.actor.require(Permission::ViewCertificates)?;

@@ -45,13 +45,17 @@ impl Ctx<'_> {
 
     /// Every unit of the region book, in the book's (administrative) order, each once.
     pub fn units(&self) -> Vec<String> {
-        let mut units: Vec<String> = Vec::new();
-        for r in self.reference.regions.all() {
-            if !units.contains(&r.unit) {
-                units.push(r.unit.clone());
-            }
-        }
-        units
+        self.reference
+            .regions
+            .units()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A unit's name as it was on the actor's day (海安县, then 海安市).
+    pub fn unit_name(&self, unit: &str) -> String {
+        self.reference.regions.unit_name(unit, self.on)
     }
 
     /// The unit a read is about: the actor's own, or for the city the one asked (else the

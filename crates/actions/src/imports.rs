@@ -94,7 +94,7 @@ pub async fn import_roster(
     bytes: Vec<u8>,
     opts: ImportOptions,
     today: Date,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<ImportReport, ImportError> {
     actor.require(Permission::ImportEnterprises)?;
     let policy = if actor.permits(Permission::OverrideCreditCode) {

@@ -26,7 +26,7 @@ fn year_ok(year: i32) -> Result<i32, ActionError> {
 #[derive(Debug, Clone)]
 pub struct PlanView {
     pub plan: Option<PlanRow>,
-    pub lines: Vec<LineRow>,
+    pub lines: anbiao_store::paging::Paged<LineRow>,
     pub month_counts: Option<[i64; 12]>,
     pub officers: Vec<Officer>,
 }
@@ -39,18 +39,17 @@ impl Ctx<'_> {
         unit: &str,
         year: i32,
         month: Option<u8>,
-        limit: i64,
-        offset: i64,
+        req: anbiao_store::paging::PageReq,
     ) -> Result<PlanView, ActionError> {
         self.actor.require(Permission::ViewInspections)?;
         let scope = &self.actor.scope;
         let plan = inspection_plans::get(self.db, unit, year_ok(year)?).await?;
         let (lines, month_counts) = match &plan {
             Some(p) => (
-                inspection_plans::lines(self.db, scope, p.id, month, limit, offset).await?,
+                inspection_plans::lines_page(self.db, scope, p.id, month, req).await?,
                 Some(inspection_plans::month_counts(self.db, scope, p.id).await?),
             ),
-            None => (Vec::new(), None),
+            None => (anbiao_store::paging::Paged::of_all(Vec::new(), req), None),
         };
         Ok(PlanView {
             plan,

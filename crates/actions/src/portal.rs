@@ -64,8 +64,9 @@ pub async fn announcements(
 pub async fn rectification(
     db: &Db,
     since: Date,
-) -> Result<Vec<(String, String, String, Option<String>, String)>, ActionError> {
-    Ok(audits::rectification_list(db, since).await?)
+    req: anbiao_store::paging::PageReq,
+) -> Result<anbiao_store::paging::Paged<audits::Rectification>, ActionError> {
+    Ok(audits::rectification_list(db, since, req).await?)
 }
 
 /// The published inspection draws.
@@ -77,14 +78,13 @@ pub async fn draws(db: &Db, limit: i64) -> Result<Vec<PlanRow>, ActionError> {
 pub async fn draw(
     db: &Db,
     id: i64,
-    limit: i64,
-    offset: i64,
-) -> Result<(PlanRow, Vec<LineRow>), ActionError> {
+    req: anbiao_store::paging::PageReq,
+) -> Result<(PlanRow, anbiao_store::paging::Paged<LineRow>), ActionError> {
     let plan = inspection_plans::by_id(db, id)
         .await?
         .filter(|p| p.published_on.is_some())
         .ok_or(ActionError::NotFound)?;
-    let lines = inspection_plans::drawn_lines(db, id, limit, offset).await?;
+    let lines = inspection_plans::drawn_lines(db, id, req).await?;
     Ok((plan, lines))
 }
 

@@ -63,3 +63,37 @@ impl Ctx<'_> {
         Ok(submissions::of_programme(self.db, &p.id).await?)
     }
 }
+
+/// Where `unit` stands on `on` with deadline `d`, from the programme's submissions (`all`):
+/// its status and the latest submission made by then. A decision taken after `on` does not
+/// count yet.
+pub fn task_status(
+    d: &anbiao_domain::programme::Deadline,
+    unit: &str,
+    all: &[Submission],
+    on: Date,
+) -> (anbiao_domain::programme::TaskStatus, Option<i64>) {
+    use anbiao_domain::date::parse_date;
+    let latest = all.iter().rfind(|s| {
+        s.deadline_key == d.key
+            && s.unit == unit
+            && parse_date(&s.submitted_on).is_some_and(|x| x <= on)
+    });
+    let state = latest.map(|s| {
+        let decided = s
+            .decided_on
+            .as_deref()
+            .and_then(parse_date)
+            .is_some_and(|x| x <= on);
+        let st = if decided {
+            s.state.as_str()
+        } else {
+            "submitted"
+        };
+        (st, parse_date(&s.submitted_on).unwrap_or(on))
+    });
+    (
+        anbiao_domain::programme::TaskStatus::of(d.due, on, state),
+        latest.map(|s| s.id),
+    )
+}

@@ -4,10 +4,16 @@
 
 use anbiao_domain::Permission;
 use anbiao_domain::Scope;
+use anbiao_domain::date::format_date;
 use anbiao_domain::grade::Grade;
 use anbiao_domain::lifecycle::{self, CaseState, Party};
+use anbiao_domain::programme::{Cell, DeadlineKind, Programme, TaskStatus};
+use anbiao_domain::text::percent_encode;
 use anbiao_store::paging::Total;
-use anbiao_store::{certificate, grading, hazards, inspection_plans, notify, risk_points};
+use anbiao_store::{
+    audits, certificate, grading, hazards, inspection_plans, notify, risk_points, submissions,
+};
+use time::Date;
 
 use crate::ctx::Ctx;
 use crate::error::ActionError;
@@ -26,6 +32,36 @@ pub struct WorkItem {
     pub link: String,
     /// Past a deadline: shown first and marked.
     pub overdue: bool,
+}
+
+/// The workbench: what waits, and for the city and a district the programme's figures.
+#[derive(Debug, Clone)]
+pub struct Workbench {
+    pub items: Vec<WorkItem>,
+    pub targets: Option<Targets>,
+}
+
+/// A programme's key figures against its targets, for the city or one district.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub programme_id: String,
+    pub programme_name: String,
+    /// The day the figures were taken: the workbench's day, or the programme's last day once
+    /// it has ended.
+    pub as_of: Date,
+    pub ended: bool,
+    /// The district's unit, or none for the whole city.
+    pub unit: Option<String>,
+    /// 全市, or the district's name as the programme's table prints it.
+    pub label: String,
+    pub lines: Vec<TargetLine>,
+}
+
+/// One target: the figure and how it stands, with the programme's section that sets it.
+#[derive(Debug, Clone)]
+pub struct TargetLine {
+    pub cell: Cell,
+    pub section: String,
 }
 
 /// The days before a certificate's expiry from which it shows on the workbench.
@@ -63,8 +99,100 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// The programme the workbench follows on the day: the one in force, else the latest
+    /// begun.
+    pub fn current_programme(&self) -> Option<&Programme> {
+        let begun = self
+            .reference
+            .programmes
+            .iter()
+            .filter(|p| p.start <= self.on);
+        begun
+            .clone()
+            .find(|p| self.on <= p.end)
+            .or_else(|| begun.max_by_key(|p| p.end))
+    }
+
+    /// What waits for the actor (the overdue first) and, for the city's and a district's
+    /// officers, the programme's figures against its targets.
+    pub async fn workbench(&self) -> Result<Workbench, ActionError> {
+        let items = self.work_items().await?;
+        let targets = self.workbench_targets().await?;
+        Ok(Workbench { items, targets })
+    }
+
+    /// The programme's figures for the city (its targets and the table's totals) or the
+    /// actor's district (its row), as of the day or the programme's end.
+    async fn workbench_targets(&self) -> Result<Option<Targets>, ActionError> {
+        if !self.actor.permits(Permission::ViewProgrammes) {
+            return Ok(None);
+        }
+        let unit = match &self.actor.scope {
+            Scope::City => None,
+            Scope::Region { .. } => match self.own_unit() {
+                Some(u) => Some(u),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let Some(p) = self.current_programme() else {
+            return Ok(None);
+        };
+        let as_of = self.on.min(p.end);
+        let table = self.target_table(p, as_of).await?;
+        let (label, lines) = match &unit {
+            None => {
+                let mut lines: Vec<TargetLine> = table
+                    .city
+                    .into_iter()
+                    .zip(&p.city_targets)
+                    .map(|(cell, t)| TargetLine {
+                        cell,
+                        section: t.section.clone(),
+                    })
+                    .collect();
+                lines.extend(
+                    table
+                        .total
+                        .cells
+                        .into_iter()
+                        .filter(|c| c.target.is_some())
+                        .map(|cell| TargetLine {
+                            cell,
+                            section: format!("{}（合计）", p.unit_section),
+                        }),
+                );
+                ("全市".to_string(), lines)
+            }
+            Some(u) => {
+                let Some(row) = table.rows.into_iter().find(|r| r.unit == *u) else {
+                    return Ok(None);
+                };
+                let lines = row
+                    .cells
+                    .into_iter()
+                    .filter(|c| c.target.is_some())
+                    .map(|cell| TargetLine {
+                        cell,
+                        section: p.unit_section.clone(),
+                    })
+                    .collect();
+                (self.reference.regions.unit_name(u, as_of), lines)
+            }
+        };
+        Ok(Some(Targets {
+            programme_id: p.id.clone(),
+            programme_name: p.name.clone(),
+            as_of,
+            ended: self.on > p.end,
+            unit,
+            label,
+            lines,
+        }))
+    }
+
     /// What waits for the actor, the overdue first.
-    pub async fn workbench(&self) -> Result<Vec<WorkItem>, ActionError> {
+    async fn work_items(&self) -> Result<Vec<WorkItem>, ActionError> {
         let scope = &self.actor.scope;
         if matches!(scope, Scope::Nothing) {
             return Ok(Vec::new());
@@ -175,16 +303,16 @@ impl Ctx<'_> {
         if self.actor.permits(Permission::ViewCases) && !matches!(scope, Scope::Org { .. }) {
             let by = self.on + time::Duration::days(EXPIRY_WARNING_DAYS);
             let expiring = certificate::count_expiring(self.db, scope, self.on, by).await?;
-            let link = match own {
+            let link = |list: &str| match own {
                 Some(id) => format!("/enterprises/{id}/standing"),
-                None => "/certificates/annual-missing".into(),
+                None => format!("/certificates/{list}"),
             };
             push(
                 "证书",
                 &format!("{EXPIRY_WARNING_DAYS} 天内到期的标准化证书"),
                 expiring,
                 "张",
-                link.clone(),
+                link("expiring"),
                 false,
             );
             let missing = certificate::count_missing_annual(self.db, scope, self.on).await?;
@@ -193,9 +321,54 @@ impl Ctx<'_> {
                 "有效期内未按期提交年度自评的证书",
                 missing,
                 "张",
-                link,
+                link("annual-missing"),
                 missing != Total::Exact(0),
             );
+        }
+
+        if own.is_none() && self.actor.permits(Permission::ManageAudits) {
+            let year = self.on.year();
+            let (unaudited, recheck) = audits::due(self.db, scope, year, self.on).await?;
+            let unit = self.own_unit().filter(|_| !matches!(scope, Scope::City));
+            let planned = match &unit {
+                Some(u) => audits::has_plan(self.db, u, year).await?,
+                None => true,
+            };
+            let plan_link = match &unit {
+                Some(u) => format!("/audits?year={year}&unit={}", percent_encode(u)),
+                None => format!("/audits?year={year}"),
+            };
+            if planned {
+                push(
+                    "审计",
+                    &format!("{year}年度抽查计划中尚未审计的企业"),
+                    unaudited,
+                    "家",
+                    plan_link,
+                    false,
+                );
+            } else {
+                push(
+                    "审计",
+                    &format!("{year}年度运行质量审计抽查计划尚未生成"),
+                    Total::Exact(1),
+                    "项",
+                    plan_link,
+                    false,
+                );
+            }
+            push(
+                "审计",
+                "整改期限已过、尚未复查的审计",
+                recheck,
+                "家",
+                "/audits/rechecks".into(),
+                recheck != Total::Exact(0),
+            );
+        }
+
+        if let Some(p) = self.current_programme().filter(|p| self.on <= p.end) {
+            self.reports_due(p, &mut push).await?;
         }
 
         if let Some(a) = self.audience() {
@@ -213,5 +386,64 @@ impl Ctx<'_> {
         // The overdue first, then in the order above.
         items.sort_by_key(|i| !i.overdue);
         Ok(items)
+    }
+
+    /// The programme's submissions: for a district, each deadline not yet met (due first);
+    /// for the city, the submissions awaiting its decision.
+    async fn reports_due(
+        &self,
+        p: &Programme,
+        push: &mut impl FnMut(&'static str, &str, Total, &'static str, String, bool),
+    ) -> Result<(), ActionError> {
+        let link = format!("/programmes/{}/tasks", percent_encode(&p.id));
+        if self.actor.permits(Permission::SubmitReports)
+            && let Some(unit) = self.own_unit()
+        {
+            let all = submissions::of_programme(self.db, &p.id).await?;
+            let mut deadlines: Vec<_> = p
+                .deadlines
+                .iter()
+                .filter(|d| d.kind != DeadlineKind::Milestone)
+                .collect();
+            deadlines.sort_by_key(|d| d.due);
+            for d in deadlines {
+                let (status, _) = crate::programmes::task_status(d, &unit, &all, self.on);
+                if matches!(
+                    status,
+                    TaskStatus::Open | TaskStatus::Overdue | TaskStatus::Returned
+                ) {
+                    push(
+                        "报送",
+                        &format!(
+                            "报送“{}”（{} 前，{}，方案{}）",
+                            d.name,
+                            format_date(d.due),
+                            status.label(),
+                            d.section
+                        ),
+                        Total::Exact(1),
+                        "项",
+                        link.clone(),
+                        status.overdue(),
+                    );
+                }
+            }
+        }
+        if self.actor.permits(Permission::ReviewReports) {
+            let waiting = submissions::of_programme(self.db, &p.id)
+                .await?
+                .iter()
+                .filter(|s| s.state == "submitted")
+                .count();
+            push(
+                "报送",
+                "各地报送、待审核的材料",
+                Total::Exact(i64::try_from(waiting).unwrap_or(i64::MAX)),
+                "份",
+                link,
+                false,
+            );
+        }
+        Ok(())
     }
 }

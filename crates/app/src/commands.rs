@@ -373,10 +373,27 @@ const DEMO_LOGINS: [&str; 14] = [
     "bank", "sysadmin", "secadmin", "auditor",
 ];
 
+/// 如皋's law-enforcement officers beside the demo's own 如皋 logins: enough that most of the
+/// plan's visits are staffed in pairs (3,145 visits a year, 60 a month each). They sign in
+/// with the demo password too.
+pub const RUGAO_OFFICERS: [(&str, &str); 8] = [
+    ("rgzf01", "如皋市应急管理综合行政执法大队 张伟"),
+    ("rgzf02", "如皋市应急管理综合行政执法大队 刘洋"),
+    ("rgzf03", "如皋市应急管理综合行政执法大队 黄磊"),
+    ("rgzf04", "如皋市应急管理综合行政执法大队 吴静"),
+    ("rgzf05", "如皋市应急管理综合行政执法大队 徐峰"),
+    ("rgzf06", "如皋市应急管理综合行政执法大队 朱琳"),
+    ("rgzf07", "如皋市应急管理综合行政执法大队 马超"),
+    ("rgzf08", "如皋市应急管理综合行政执法大队 胡军"),
+];
+
 /// A demo login that still opens with the published demo password, if any (an active account
 /// of the demo's names whose password verifies).
 async fn demo_login_in_use(db: &Db) -> anyhow::Result<Option<String>> {
-    for name in DEMO_LOGINS {
+    for name in DEMO_LOGINS
+        .into_iter()
+        .chain(RUGAO_OFFICERS.iter().map(|(l, _)| *l))
+    {
         let Some(u) = account::by_username(db, name).await? else {
             continue;
         };
@@ -492,6 +509,16 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
         ),
         ("auditor", "审计管理员", Role::AuditAdmin, None, None, None),
     ];
+    for (login, name) in RUGAO_OFFICERS {
+        specs.push((
+            login,
+            name,
+            Role::DistrictOfficer,
+            Some("320682"),
+            None,
+            None,
+        ));
+    }
     if let Some(e) = rugao_ent.first() {
         specs.insert(
             7,
@@ -526,7 +553,19 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
             )
             .await?;
         }
-        out.push((username.to_string(), format!("{}（{name}）", role.label())));
+        // 如皋's enforcement officers show as one line.
+        match RUGAO_OFFICERS.iter().position(|(l, _)| *l == username) {
+            Some(0) => out.push((
+                format!("rgzf01…rgzf{:02}", RUGAO_OFFICERS.len()),
+                format!(
+                    "{}（如皋市应急管理综合行政执法大队 执法人员 {} 名）",
+                    role.label(),
+                    RUGAO_OFFICERS.len()
+                ),
+            )),
+            Some(_) => {}
+            None => out.push((username.to_string(), format!("{}（{name}）", role.label()))),
+        }
     }
     Ok(out)
 }

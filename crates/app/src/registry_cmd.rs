@@ -38,7 +38,9 @@ pub async fn import(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let pb = progress(0, "导入");
+    // Reading the file first (its rows are counted there), then writing them.
+    let pb = progress(0, "读取文件");
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
     let pb2 = pb.clone();
     let res = services::import_roster(
         &db,
@@ -52,7 +54,14 @@ pub async fn import(
         bytes,
         ImportOptions { all_or_nothing },
         anbiao_actions::today(),
-        &move |n| pb2.set_position(n),
+        &move |done, total| {
+            if pb2.length() != Some(total) {
+                pb2.set_length(total);
+                pb2.set_message("写入企业");
+                pb2.reset_eta();
+            }
+            pb2.set_position(done);
+        },
     )
     .await;
     pb.finish_and_clear();

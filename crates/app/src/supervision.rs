@@ -79,6 +79,11 @@ fn day_in(rng: &mut ChaCha8Rng, year: i32, month: u8, until: Date) -> Option<Dat
     Some(d.min(until))
 }
 
+/// The share of the plan's visits due by today that the demo records as made (per cent).
+const VISITS_MADE_PERCENT: u32 = 88;
+/// The share of inspections that find at least one hazard (per cent); 8 points of it find two.
+const FINDINGS_PERCENT: u32 = 32;
+
 /// Builds the year once (when no inspection is recorded yet).
 pub async fn tell(
     db: &Db,
@@ -106,7 +111,10 @@ pub async fn tell(
     };
     let drawn_on = Date::from_calendar_date(year, Month::January, 6)?;
     let planning = ctx(db, reference, &rugao, drawn_on);
-    for who in ["rugao", "rucheng"] {
+    let officers = ["rugao", "rucheng"]
+        .into_iter()
+        .chain(crate::commands::RUGAO_OFFICERS.iter().map(|(l, _)| *l));
+    for who in officers {
         if anbiao_store::account::by_username(db, who).await?.is_some() {
             planning.set_plan_officer(Some("如皋"), who, 60).await?;
         }
@@ -130,7 +138,8 @@ pub async fn tell(
     let all: Vec<Enterprise> =
         enterprise::list_all(db, &Scope::City, &Filter::default(), 1_000_000).await?;
     let by_id: HashMap<i64, &Enterprise> = all.iter().map(|e| (e.id, e)).collect();
-    // Visits of the plan that fell in the months gone by (a sample), then ad hoc ones.
+    // The plan's visits in the months gone by, most of them made (a few missed, and the
+    // demo enterprise's own below), then ad hoc ones.
     let mut visits: Vec<(i64, Date, InspectionKind, Vec<String>)> = Vec::new();
     if let Some(pid) = plan {
         let lines = inspection_plans::lines(db, &Scope::City, pid, None, 100_000, 0).await?;
@@ -139,7 +148,7 @@ pub async fn tell(
                 continue;
             }
             for (m, who) in l.visits() {
-                if visits.len() >= 140 || rng.random_range(0..100) >= 30 {
+                if rng.random_range(0..100) >= VISITS_MADE_PERCENT {
                     continue;
                 }
                 if let Some(d) = day_in(&mut rng, year, m, today - Duration::days(1)) {
@@ -198,9 +207,9 @@ pub async fn tell(
         };
         let own = Some(*eid) == demo_enterprise;
         let roll = rng.random_range(0..100);
-        let found: usize = if own || roll < 45 {
+        let found: usize = if own || roll < FINDINGS_PERCENT - 8 {
             1
-        } else if roll < 55 {
+        } else if roll < FINDINGS_PERCENT {
             2
         } else {
             0
@@ -261,6 +270,8 @@ pub async fn tell(
         // The first of the pair records: the city's detachment, or 如皋's own officers.
         let inspector = if officers[0].starts_with("zf") {
             cast.city_officer(&officers[0])
+        } else if officers[0].starts_with("rgzf") {
+            cast.district_officer(&officers[0], "320682")
         } else {
             rugao.clone()
         };
@@ -327,7 +338,7 @@ pub async fn tell(
                 .await?;
                 told.decisions += 1;
                 let plan_deadline = *on + Duration::days(45);
-                ctx(db, reference, &owner, *on + Duration::days(2))
+                ctx(db, reference, &owner, (*on + Duration::days(2)).min(today))
                     .plan_hazard(
                         h.id,
                         &FiveFixes {
@@ -462,7 +473,7 @@ pub async fn tell(
             .draft_warning("如皋", from, to)
             .await
         {
-            ctx(db, reference, &city, to + Duration::days(10))
+            ctx(db, reference, &city, (to + Duration::days(10)).min(today))
                 .publish_warning(id)
                 .await?;
         }

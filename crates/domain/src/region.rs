@@ -257,6 +257,38 @@ impl RegionBook {
         found
     }
 
+    /// The supervising units in the book's (administrative) order, each once.
+    pub fn units(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.regions {
+            if !out.contains(&r.unit.as_str()) {
+                out.push(&r.unit);
+            }
+        }
+        out
+    }
+
+    /// Where a unit comes in the administrative order (units the book does not know last).
+    pub fn unit_rank(&self, unit: &str) -> usize {
+        self.units()
+            .iter()
+            .position(|u| *u == unit)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// A unit's name as it was on `d`: the name of its region in force that day (海安县 before
+    /// 2018-02-08, 海安市 from then), else of its latest version; the short name itself for a
+    /// unit the book does not know. Every page names units through this one function.
+    pub fn unit_name(&self, unit: &str, d: Date) -> String {
+        let versions = || self.regions.iter().filter(|r| r.unit == unit);
+        versions()
+            .find(|r| r.is_valid_on(d) && r.kind != RegionKind::Zone)
+            .or_else(|| versions().find(|r| r.is_valid_on(d)))
+            .or_else(|| versions().max_by_key(|r| r.validity.from))
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| unit.to_string())
+    }
+
     /// The code and every earlier code that leads to it through successors: what a district
     /// officer of `code` supervises, whatever version an enterprise was recorded under.
     pub fn lineage(&self, code: &str) -> Vec<String> {
@@ -291,6 +323,28 @@ mod tests {
     fn book() -> RegionBook {
         RegionBook::from_toml(include_str!("../../../data/reference/regions.toml"))
             .expect("valid file")
+    }
+
+    #[test]
+    fn a_unit_is_named_as_it_was_on_the_day_and_listed_in_the_plans_order() {
+        let b = book();
+        assert_eq!(b.unit_name("海安", date!(2018 - 01 - 31)), "海安县");
+        assert_eq!(b.unit_name("海安", date!(2018 - 02 - 08)), "海安市");
+        assert_eq!(b.unit_name("海门", date!(2019 - 06 - 30)), "海门市");
+        assert_eq!(b.unit_name("海门", date!(2026 - 12 - 07)), "海门区");
+        assert_eq!(
+            b.unit_name("港闸", date!(2026 - 12 - 07)),
+            "港闸区",
+            "a unit merged away keeps its last name"
+        );
+        assert_eq!(b.unit_name("不存在", date!(2026 - 12 - 07)), "不存在");
+        assert_eq!(&b.units()[..4], ["海安", "如皋", "如东", "启东"]);
+        assert!(b.unit_rank("如皋") < b.unit_rank("启东"));
+        assert!(
+            b.unit_rank("启东") < b.unit_rank("崇川"),
+            "not code-point order"
+        );
+        assert_eq!(b.unit_rank("不存在"), usize::MAX);
     }
 
     #[test]

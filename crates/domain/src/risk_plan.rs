@@ -165,9 +165,9 @@ impl Place {
     /// Reads a place as written on the form: "35,42" (per cent, one decimal allowed) for a
     /// point, or "10,10 30,10 30,25 10,25" for a polygon.
     pub fn parse(text: &str) -> Result<Place, PlanError> {
-        // Full-width commas and semicolons are half-width once cleaned; spaces around a comma
-        // belong to the pair ("35, 42").
-        let mut t = text::clean(text).replace(';', " ");
+        // Full-width commas and semicolons read as half-width ones (coordinates, not Chinese
+        // text); spaces around a comma belong to the pair ("35, 42").
+        let mut t = text::strip_controls(&text::to_half_width(text)).replace(';', " ");
         while t.contains(" ,") || t.contains(", ") {
             t = t.replace(" ,", ",").replace(", ", ",");
         }

@@ -56,6 +56,19 @@ pub fn squeeze(s: &str) -> String {
         .collect()
 }
 
+/// Percent-encodes everything but unreserved ASCII (for query strings and file names).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,6 +1,6 @@
 //! Writing tables to .xlsx with Chinese headers.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 /// A cell to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,10 +10,48 @@ pub enum XCell {
     Number(f64),
     /// A share as a fraction (0.461), shown as a percentage (46.1%) that Excel can sort and sum.
     Percent(f64),
+    /// A day, as a date Excel can sort and filter (2019-06-30).
+    Date(time::Date),
+    /// A moment in China time, as a date and time (2019-06-30 14:05:09).
+    DateTime(time::PrimitiveDateTime),
 }
 
 /// The number format of a share.
 const PERCENT: &str = "0.0%";
+const DATE: &str = "yyyy-mm-dd";
+const DATE_TIME: &str = "yyyy-mm-dd hh:mm:ss";
+
+/// A day or moment as Excel's serial date, with its format; `None` outside Excel's range
+/// (1900–9999).
+fn excel_date(cell: &XCell) -> Option<(ExcelDateTime, &'static str)> {
+    let (d, t, fmt) = match cell {
+        XCell::Date(d) => (*d, None, DATE),
+        XCell::DateTime(dt) => (dt.date(), Some(dt.time()), DATE_TIME),
+        _ => return None,
+    };
+    let year = u16::try_from(d.year()).ok()?;
+    let day = ExcelDateTime::from_ymd(year, u8::from(d.month()), d.day()).ok()?;
+    let day = match t {
+        Some(t) => day
+            .and_hms(u16::from(t.hour()), t.minute(), t.second())
+            .ok()?,
+        None => day,
+    };
+    Some((day, fmt))
+}
+
+/// A day or moment Excel cannot hold, written as text.
+fn date_text(cell: &XCell) -> String {
+    match cell {
+        XCell::Date(d) => anbiao_domain::date::format_date(*d),
+        XCell::DateTime(dt) => format!(
+            "{} {}",
+            anbiao_domain::date::format_date(dt.date()),
+            dt.time()
+        ),
+        _ => String::new(),
+    }
+}
 
 impl From<Option<String>> for XCell {
     fn from(v: Option<String>) -> Self {
@@ -98,6 +136,24 @@ fn add_sheet(wb: &mut Workbook, sheet: &Sheet<'_>) -> Result<(), XlsxError> {
                         *n,
                         &Format::new().set_num_format(PERCENT),
                     )?;
+                }
+                XCell::Date(_) | XCell::DateTime(_) => {
+                    match excel_date(cell) {
+                        Some((d, fmt)) => ws.write_datetime_with_format(
+                            rr,
+                            c as u16,
+                            &d,
+                            &Format::new().set_num_format(fmt),
+                        )?,
+                        None => ws.write_string(rr, c as u16, date_text(cell))?,
+                    };
+                    if let Some(w) = widths.get_mut(c) {
+                        *w = (*w).max(if matches!(cell, XCell::Date(_)) {
+                            12
+                        } else {
+                            21
+                        });
+                    }
                 }
             }
         }
@@ -185,6 +241,15 @@ pub fn write_grouped(t: &GroupedTable<'_>) -> Result<Vec<u8>, XlsxError> {
                     *n,
                     &f.clone().set_num_format(PERCENT),
                 )?,
+                XCell::Date(_) | XCell::DateTime(_) => match excel_date(v) {
+                    Some((d, fmt)) => ws.write_datetime_with_format(
+                        r,
+                        j as u16,
+                        &d,
+                        &f.clone().set_num_format(fmt),
+                    )?,
+                    None => ws.write_string_with_format(r, j as u16, date_text(v), f)?,
+                },
             };
         }
     }
@@ -245,6 +310,38 @@ mod tests {
         assert_eq!(texts[3][2], Cell::Text("目标".into()));
         assert_eq!(texts[4][0], Cell::Text("海安县".into()));
         assert_eq!(texts[5][2], Cell::Number(28.0));
+    }
+
+    #[test]
+    fn days_and_moments_are_dates_excel_computes_with() {
+        use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+        let moment = time::macros::datetime!(2019-06-30 14:05:09);
+        let bytes = write_table(
+            "记录",
+            None,
+            &["日期", "时间", "远古"],
+            &[vec![
+                XCell::Date(time::macros::date!(2019 - 06 - 30)),
+                XCell::DateTime(moment),
+                XCell::Date(time::macros::date!(1800 - 01 - 01)),
+            ]],
+        )
+        .expect("written");
+        let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+        let range = wb.worksheet_range("记录").expect("sheet");
+        let serial = |r: u32, c: u32| match range.get_value((r, c)) {
+            Some(Data::DateTime(d)) => d.as_f64(),
+            other => panic!("not a date: {other:?}"),
+        };
+        // Excel's day 43646 is 2019-06-30; the time is the fraction of the day.
+        assert_eq!(serial(1, 0), 43646.0);
+        let secs = (14 * 3600 + 5 * 60 + 9) as f64 / 86_400.0;
+        assert!((serial(1, 1) - 43646.0 - secs).abs() < 1e-6);
+        assert_eq!(
+            range.get_value((1, 2)),
+            Some(&Data::String("1800-01-01".into())),
+            "a day before Excel's first stays text"
+        );
     }
 
     #[test]

@@ -647,18 +647,108 @@ pub async fn plan(
     Ok(Some((p, items)))
 }
 
-/// Enterprises in 整改提升 (audit classed rectify or eliminate) from `since`, for the portal:
-/// (name, region code, audit day, rectify by, class).
+/// An enterprise in 整改提升, as the portal lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Rectification {
+    pub name: String,
+    pub region_code: String,
+    pub performed_on: String,
+    pub rectify_by: Option<String>,
+    /// `rectify` or `eliminate`.
+    pub classification: String,
+}
+
+/// One page of the enterprises in 整改提升 (audit classed rectify or eliminate) from `since`,
+/// for the portal, the newest audit first.
 pub async fn rectification_list(
     db: &Db,
     since: Date,
-) -> Result<Vec<(String, String, String, Option<String>, String)>, StoreError> {
-    const SQL: &str = "SELECT e.name, e.region_code, q.performed_on, q.rectify_by, q.classification \
-        FROM quality_audit q JOIN enterprise e ON e.id = q.enterprise_id \
-        WHERE q.classification IN ('rectify', 'eliminate') AND q.performed_on >= $1 \
-        ORDER BY q.performed_on DESC, e.name LIMIT 2000";
-    Ok(crate::with_pool!(db, |c| sqlx::query_as(SQL)
-        .bind(format_date(since))
-        .fetch_all(c)
-        .await)?)
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Rectification>, StoreError> {
+    let mut b = crate::sql::SqlBuf::new(
+        "SELECT e.name, e.region_code, q.performed_on, q.rectify_by, q.classification \
+         FROM quality_audit q JOIN enterprise e ON e.id = q.enterprise_id \
+         WHERE q.classification IN ('rectify', 'eliminate') AND q.performed_on >= ",
+    );
+    b.bind(crate::sql::Arg::Text(format_date(since)));
+    crate::paging::fetch(db, &b, "q.performed_on DESC, e.name, q.id", req).await
+}
+
+/// What the audits owe on `on` within the scope: the enterprises of `year`'s plans not yet
+/// audited that year, and the deficient audits whose rectification period has ended without a
+/// re-check. Both counted up to the cap of a list.
+pub async fn due(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    on: Date,
+) -> Result<(crate::paging::Total, crate::paging::Total), StoreError> {
+    let (from, to) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+    let mut b = crate::sql::SqlBuf::new(
+        "SELECT i.enterprise_id FROM audit_plan p JOIN audit_plan_item i ON i.plan_id = p.id \
+         JOIN enterprise e ON e.id = i.enterprise_id WHERE p.year = ",
+    );
+    b.bind(crate::sql::Arg::Int(i64::from(year)));
+    b.push(
+        " AND NOT EXISTS (SELECT 1 FROM quality_audit x WHERE x.enterprise_id = i.enterprise_id \
+         AND x.performed_on >= ",
+    );
+    b.bind(crate::sql::Arg::Text(from));
+    b.push(" AND x.performed_on <= ");
+    b.bind(crate::sql::Arg::Text(to));
+    b.push(")");
+    enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    let unaudited = crate::paging::count(db, &b).await?;
+
+    let recheck = crate::paging::count(db, &recheck_due_select("SELECT q.id", scope, on)).await?;
+    Ok((unaudited, recheck))
+}
+
+/// The deficient audits within the scope whose rectification deadline passed before `on`
+/// without a re-check.
+fn recheck_due_select(select: &str, scope: &Scope, on: Date) -> crate::sql::SqlBuf {
+    let mut r = crate::sql::SqlBuf::new(&format!(
+        "{select} FROM quality_audit q JOIN enterprise e ON e.id = q.enterprise_id \
+         WHERE q.outcome = 'deficient' AND q.recheck_on IS NULL AND q.rectify_by IS NOT NULL \
+         AND q.rectify_by < "
+    ));
+    r.bind(crate::sql::Arg::Text(format_date(on)));
+    enterprise::push_scope(&mut r, scope, "e.id", "e.region_code", "e.township");
+    r
+}
+
+/// An audit awaiting its re-check.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecheckDue {
+    pub audit_id: i64,
+    pub enterprise_id: i64,
+    pub name: String,
+    pub performed_on: String,
+    pub rectify_by: String,
+}
+
+/// One page of the audits counted by [`due`] as awaiting a re-check, the longest waiting first.
+pub async fn recheck_due(
+    db: &Db,
+    scope: &Scope,
+    on: Date,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<RecheckDue>, StoreError> {
+    let select = recheck_due_select(
+        "SELECT q.id AS audit_id, q.enterprise_id, e.name, q.performed_on, q.rectify_by",
+        scope,
+        on,
+    );
+    crate::paging::fetch(db, &select, "q.rectify_by, q.id", req).await
+}
+
+/// Whether `unit` has drawn its plan for `year`.
+pub async fn has_plan(db: &Db, unit: &str, year: i32) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT id FROM audit_plan WHERE unit = $1 AND year = $2";
+    let id: Option<i64> = crate::with_pool!(db, |c| sqlx::query_scalar(SQL)
+        .bind(unit)
+        .bind(i64::from(year))
+        .fetch_optional(c)
+        .await)?;
+    Ok(id.is_some())
 }

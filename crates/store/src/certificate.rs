@@ -571,17 +571,35 @@ pub async fn count_expiring(
     on: Date,
     by: Date,
 ) -> Result<crate::paging::Total, StoreError> {
-    let mut b = SqlBuf::new(
-        "SELECT id FROM certificate WHERE revoked_on IS NULL AND superseded_on IS NULL \
-         AND valid_from <= ",
-    );
+    crate::paging::count(db, &expiring_select("SELECT id", scope, on, by)).await
+}
+
+/// The certificates in force on `on` within the scope that expire by `by`.
+fn expiring_select(select: &str, scope: &Scope, on: Date, by: Date) -> SqlBuf {
+    let mut b = SqlBuf::new(&format!(
+        "{select} FROM certificate WHERE revoked_on IS NULL AND superseded_on IS NULL \
+         AND valid_from <= "
+    ));
     b.bind(Arg::Text(format_date(on)));
     b.push(" AND valid_until >= ");
     b.bind(Arg::Text(format_date(on)));
     b.push(" AND valid_until <= ");
     b.bind(Arg::Text(format_date(by)));
     scope_filter(&mut b, scope);
-    crate::paging::count(db, &b).await
+    b
+}
+
+/// One page of the certificates in force on `on` within the scope that expire by `by`, the
+/// soonest first.
+pub async fn expiring(
+    db: &Db,
+    scope: &Scope,
+    on: Date,
+    by: Date,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Certificate>, StoreError> {
+    let select = expiring_select(&format!("SELECT {COLUMNS}"), scope, on, by);
+    crate::paging::fetch(db, &select, "valid_until, id", req).await
 }
 
 /// The certificates in force on `on` within the scope with a self-assessment missing, from

@@ -46,7 +46,7 @@ pub struct ImportOptions {
 
 /// Imports rows. `rejected` holds rows the caller already refused (parse and validation errors);
 /// the store adds its own (duplicates in the file, rows outside the user's scope). `progress`
-/// is called with the number of rows written so far.
+/// is called with the number of rows written so far and the number to write.
 pub async fn import(
     db: &Db,
     scope: &Scope,
@@ -54,7 +54,7 @@ pub async fn import(
     rows: Vec<ImportRow>,
     mut rejected: Vec<Rejection>,
     opts: ImportOptions,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<ImportOutcome, StoreError> {
     let code_label = Field::CreditCode.label().to_string();
     let region_label = Field::Region.label().to_string();
@@ -131,11 +131,13 @@ pub async fn import(
 
     let now = OffsetDateTime::now_utc();
     let mut done = 0u64;
+    let total = (creates.len() + updates.len()) as u64;
+    progress(0, total);
     for chunk in creates.chunks(INSERT_BATCH) {
         let inputs: Vec<EnterpriseInput> = chunk.iter().map(|r| r.input.clone()).collect();
         enterprise::insert_batch(&mut tx, &inputs, actor, now).await?;
         done += chunk.len() as u64;
-        progress(done);
+        progress(done, total);
     }
     let imported = creates.len() as u64;
     let updated = updates.len() as u64;
@@ -143,7 +145,7 @@ pub async fn import(
         enterprise::update_in_tx(&mut tx, old, &r.input, actor, now, None).await?;
         done += 1;
         if done.is_multiple_of(1000) {
-            progress(done);
+            progress(done, total);
         }
     }
     let file = actor
@@ -167,7 +169,7 @@ pub async fn import(
     if done >= crate::db::ANALYZE_AFTER_ROWS {
         db.after_bulk_load().await?;
     }
-    progress(done);
+    progress(done, total);
     Ok(ImportOutcome {
         imported,
         updated,

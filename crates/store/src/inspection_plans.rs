@@ -874,28 +874,39 @@ pub async fn lines(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<LineRow>, StoreError> {
-    lines_where(db, scope, plan_id, month, false, limit, offset).await
+    let mut b = lines_select(scope, plan_id, month, false);
+    b.push(" ORDER BY e.name, l.enterprise_id LIMIT ");
+    b.bind(Arg::Int(limit));
+    b.push(" OFFSET ");
+    b.bind(Arg::Int(offset));
+    fetch(db, &b).await
 }
 
-/// The lines drawn at random (双随机), by enterprise name: what the portal publishes.
+/// One page of the lines drawn at random (双随机), by enterprise name: what the portal
+/// publishes.
 pub async fn drawn_lines(
     db: &Db,
     plan_id: i64,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<LineRow>, StoreError> {
-    lines_where(db, &Scope::City, plan_id, None, true, limit, offset).await
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<LineRow>, StoreError> {
+    let select = lines_select(&Scope::City, plan_id, None, true);
+    crate::paging::fetch(db, &select, "e.name, l.enterprise_id", req).await
 }
 
-async fn lines_where(
+/// One page of a plan's lines within the scope (those of `month`, if given), by enterprise
+/// name, with the total.
+pub async fn lines_page(
     db: &Db,
     scope: &Scope,
     plan_id: i64,
     month: Option<u8>,
-    drawn_only: bool,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<LineRow>, StoreError> {
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<LineRow>, StoreError> {
+    let select = lines_select(scope, plan_id, month, false);
+    crate::paging::fetch(db, &select, "e.name, l.enterprise_id", req).await
+}
+
+fn lines_select(scope: &Scope, plan_id: i64, month: Option<u8>, drawn_only: bool) -> SqlBuf {
     let mut b = SqlBuf::new(
         "SELECT l.enterprise_id, e.name, l.status, l.modifiers, l.visits, l.key_unit, l.drawn, \
          l.max_penalty, l.schedule FROM inspection_plan_line l \
@@ -912,11 +923,7 @@ async fn lines_where(
     }
     // A township officer reads the lines of the township's enterprises only.
     crate::enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
-    b.push(" ORDER BY e.name, l.enterprise_id LIMIT ");
-    b.bind(Arg::Int(limit));
-    b.push(" OFFSET ");
-    b.bind(Arg::Int(offset));
-    fetch(db, &b).await
+    b
 }
 
 const PLAN_COLUMNS: &str = "id, unit, year, seed, rule, drawn_on, enterprises, visits, random_pool, \

@@ -240,6 +240,7 @@ async fn session_user(
         return Ok(None);
     }
     let mut u = CurrentUser::new(state, user, client)?;
+    u.name_enterprise(state).await?;
     u.csrf = s.csrf.clone();
     u.session_id = Some(s.id.clone());
     Ok(Some(u))
@@ -347,6 +348,8 @@ pub struct CurrentUser {
     pub session_id: Option<String>,
     pub token: Option<Token>,
     pub client: String,
+    /// An enterprise account's company, for the top bar.
+    pub enterprise_name: Option<String>,
 }
 
 impl CurrentUser {
@@ -370,7 +373,19 @@ impl CurrentUser {
             session_id: None,
             token: None,
             client: client.to_string(),
+            enterprise_name: None,
         })
+    }
+
+    /// Reads an enterprise account's company name (one lookup by key).
+    async fn name_enterprise(&mut self, state: &AppState) -> Result<(), AppError> {
+        if let Some(id) = self.user.enterprise_id {
+            let names =
+                anbiao_store::enterprise::names(&state.db, &Scope::Enterprise { id }, &[id])
+                    .await?;
+            self.enterprise_name = names.get(&id).cloned();
+        }
+        Ok(())
     }
 
     /// Applies a token's limits: its region narrows the scope.

@@ -40,14 +40,17 @@ const BOTTOM: f64 = 28.0;
 
 /// Lays out `series` over `labels` (one per x position); `percent` fixes the scale at 0–100.
 pub fn line_chart(title: &str, labels: &[String], series: Vec<Series>, percent: bool) -> Chart {
-    let max = if percent {
-        100.0
+    // The scale runs to a round number above the largest value (and target), in four or five
+    // steps of 1, 2, 2.5 or 5 times a power of ten.
+    let (max, tick) = if percent {
+        (100.0, 25.0)
     } else {
-        series
+        let top = series
             .iter()
             .flat_map(|s| s.values.iter().flatten().copied().chain(s.target))
-            .fold(1.0_f64, f64::max)
-            * 1.1
+            .fold(1.0_f64, f64::max);
+        let tick = round_step(top / 4.0);
+        ((top / tick).ceil().max(1.0) * tick, tick)
     };
     let n = labels.len().max(2) as f64 - 1.0;
     let x = |i: usize| LEFT + (W - LEFT - RIGHT) * i as f64 / n;
@@ -58,6 +61,14 @@ pub fn line_chart(title: &str, labels: &[String], series: Vec<Series>, percent: 
         } else {
             format!("{v:.0}")
         }
+    };
+    let tick_text = |v: f64| {
+        let t = if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        };
+        if percent { format!("{t}%") } else { t }
     };
     let lines = series
         .into_iter()
@@ -81,18 +92,16 @@ pub fn line_chart(title: &str, labels: &[String], series: Vec<Series>, percent: 
             }
         })
         .collect();
-    let y_ticks = (0..=4)
+    let steps = (max / tick).round() as usize;
+    let y_ticks = (0..=steps)
         .map(|k| {
-            let v = max * k as f64 / 4.0;
-            (y(v), fmt(v))
+            let v = tick * k as f64;
+            (y(v), tick_text(v))
         })
         .collect();
-    let step = (labels.len() / 6).max(1);
-    let x_ticks = labels
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % step == 0 || *i + 1 == labels.len())
-        .map(|(i, l)| (x(i), l.clone()))
+    let x_ticks = x_tick_indices(labels.len())
+        .into_iter()
+        .filter_map(|i| Some((x(i), labels.get(i)?.clone())))
         .collect();
     Chart {
         title: title.to_string(),
@@ -106,6 +115,38 @@ pub fn line_chart(title: &str, labels: &[String], series: Vec<Series>, percent: 
         top: TOP,
         bottom: H - BOTTOM,
     }
+}
+
+/// The round step (1, 2, 2.5 or 5 times a power of ten) at or above `raw`.
+fn round_step(raw: f64) -> f64 {
+    if !(raw.is_finite() && raw > 0.0) {
+        return 1.0;
+    }
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * power)
+        .max(1.0)
+}
+
+/// Which of `n` x positions carry a label: at most eight, evenly spaced, always the last, and never
+/// two closer than the spacing (the one before the last gives way).
+fn x_tick_indices(n: usize) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let step = n.div_ceil(7).max(1);
+    let last = n - 1;
+    let mut idx: Vec<usize> = (0..n).step_by(step).collect();
+    if idx.last() != Some(&last) {
+        if idx.last().is_some_and(|p| last - p < step) && idx.len() > 1 {
+            idx.pop();
+        }
+        idx.push(last);
+    }
+    idx
 }
 
 #[cfg(test)]
@@ -141,5 +182,60 @@ mod tests {
             "the target is above"
         );
         assert_eq!(c.lines[0].last.as_ref().map(|l| l.2.as_str()), Some("200"));
+        let ticks: Vec<&str> = c.y_ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(
+            ticks,
+            ["0", "100", "200", "300"],
+            "round ticks up to the target"
+        );
+    }
+
+    #[test]
+    fn the_scale_steps_are_round_and_cover_the_largest_value() {
+        for (top, want) in [
+            (330.0, 100.0),
+            (82.0, 25.0),
+            (7.0, 2.0),
+            (1.0, 1.0),
+            (2_220_000.0, 1_000_000.0),
+        ] {
+            let step = round_step(top / 4.0);
+            assert_eq!(step, want, "{top}");
+            let lines = (top / step).ceil();
+            assert!((2.0..=5.0).contains(&lines) || top <= 4.0, "{top}: {lines}");
+        }
+        let c = line_chart(
+            "二级",
+            &["1", "2"].map(String::from),
+            vec![Series {
+                name: "二级".into(),
+                colour: "#1f5fa8",
+                values: vec![Some(12.0), Some(330.0)],
+                target: None,
+            }],
+            false,
+        );
+        let ticks: Vec<&str> = c.y_ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(ticks, ["0", "100", "200", "300", "400"]);
+        let pct = line_chart("率", &["1", "2"].map(String::from), vec![], true);
+        let ticks: Vec<&str> = pct.y_ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(ticks, ["0%", "25%", "50%", "75%", "100%"]);
+    }
+
+    #[test]
+    fn x_labels_never_crowd_the_last() {
+        for n in 1..80 {
+            let idx = x_tick_indices(n);
+            assert_eq!(idx.first(), Some(&0), "{n}");
+            assert_eq!(idx.last(), Some(&(n - 1)), "{n}");
+            let step = n.div_ceil(7).max(1);
+            for w in idx.windows(2) {
+                assert!(w[1] - w[0] >= step, "{n}: {idx:?}");
+            }
+            assert!(idx.len() <= 8, "{n}: {idx:?}");
+        }
+        // 19 months (2018-07 … 2020-01): every third, the last not next to the one before.
+        assert_eq!(x_tick_indices(19), vec![0, 3, 6, 9, 12, 15, 18]);
+        assert_eq!(x_tick_indices(20), vec![0, 3, 6, 9, 12, 15, 19]);
     }
 }

@@ -39,18 +39,7 @@ pub fn download(
     res
 }
 
-/// Percent-encodes everything but unreserved ASCII (for query strings and file names).
-pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+pub use anbiao_domain::text::percent_encode;
 
 /// Audit entries as .xlsx.
 pub fn audit_xlsx(title: &str, rows: &[anbiao_store::audit_log::Entry]) -> Result<Vec<u8>, String> {
@@ -74,7 +63,7 @@ pub fn audit_xlsx(title: &str, rows: &[anbiao_store::audit_log::Entry]) -> Resul
         .map(|e| {
             vec![
                 XCell::Number(e.seq as f64),
-                XCell::Text(views::fmt_time(e.at())),
+                XCell::DateTime(views::china_time(e.at())),
                 XCell::Text(e.actor.clone()),
                 XCell::Text(
                     anbiao_domain::Role::parse(&e.role)

@@ -229,6 +229,7 @@ pub fn table() -> Table {
             programmes::charts,
         )
         .get("/audits", Perm(ViewProgrammes), audits::page)
+        .get("/audits/rechecks", Perm(ViewProgrammes), audits::rechecks)
         .post(
             "/programmes/{id}/bulletins",
             Perm(PublishBulletins),
@@ -275,6 +276,7 @@ pub fn table() -> Table {
             inspections::detail,
         )
         .get("/hazards", Perm(ViewHazards), hazards::list)
+        .get("/hazards/export.xlsx", Perm(ViewHazards), hazards::export)
         .upload("/hazards", Perm(ReportHazards), hazards::report)
         .get("/hazards/stats", Perm(ViewHazards), hazards::stats)
         .get("/hazards/{id}", Perm(ViewHazards), hazards::detail)
@@ -459,6 +461,11 @@ pub fn table() -> Table {
             "/certificates/annual-missing",
             Perm(ViewCases),
             standing::annual_missing,
+        )
+        .get(
+            "/certificates/expiring",
+            Perm(ViewCases),
+            standing::expiring,
         )
         .post(
             "/certificates/{id}/annual",

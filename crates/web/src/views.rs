@@ -31,6 +31,12 @@ pub fn region_name(r: &ReferenceData, code: &str) -> String {
     }
 }
 
+/// The day a year's page names its units on: the year's last day, or today within it.
+pub fn day_of_year(year: i32, today: time::Date) -> time::Date {
+    time::Date::from_calendar_date(year, time::Month::December, 31)
+        .map_or(today, |end| end.min(today))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +97,13 @@ pub fn fmt_unix(secs: i64) -> String {
 pub fn china_time_hm(secs: i64) -> String {
     let full = fmt_unix(secs);
     full.get(11..16).unwrap_or(&full).to_string()
+}
+
+/// A moment in China time (UTC+8), without its offset: what a sheet's date-time cell holds.
+pub fn china_time(t: time::OffsetDateTime) -> time::PrimitiveDateTime {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let t = t.to_offset(offset);
+    time::PrimitiveDateTime::new(t.date(), t.time())
 }
 
 pub fn fmt_time(t: time::OffsetDateTime) -> String {

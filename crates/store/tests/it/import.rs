@@ -40,7 +40,10 @@ fn actor() -> Actor {
 #[tokio::test]
 async fn creates_updates_and_reports() {
     each_backend(|db| async move {
-        let noop = |_| {};
+        let noop = |_, _| {};
+        // The progress reported: the rows written so far out of the rows to write.
+        let seen = std::sync::Mutex::new(Vec::new());
+        let record = |done, total| seen.lock().expect("lock").push((done, total));
         let out = import::import(
             &db,
             &Scope::City,
@@ -48,11 +51,14 @@ async fn creates_updates_and_reports() {
             rows(),
             vec![],
             ImportOptions::default(),
-            &noop,
+            &record,
         )
         .await
         .expect("imported");
         assert_eq!((out.imported, out.updated), (3, 0));
+        let seen = seen.into_inner().expect("lock");
+        assert_eq!(seen.first(), Some(&(0, 3)), "the total first: {seen:?}");
+        assert_eq!(seen.last(), Some(&(3, 3)), "{seen:?}");
         assert_eq!(
             out.rejected,
             [Rejection {
@@ -95,7 +101,7 @@ async fn creates_updates_and_reports() {
 #[tokio::test]
 async fn all_or_nothing_writes_nothing_and_scope_is_enforced() {
     each_backend(|db| async move {
-        let noop = |_| {};
+        let noop = |_, _| {};
         let given = vec![Rejection {
             row: 9,
             column: "从业人数".into(),

@@ -25,6 +25,10 @@ use crate::pages::{DrawForm, Layout, own_unit, random_seed, redirect, show_refus
 pub struct Which {
     pub year: Option<i32>,
     pub unit: Option<String>,
+    /// `todo`: only the drawn enterprises not yet audited.
+    pub show: Option<String>,
+    pub page: Option<String>,
+    pub size: Option<String>,
 }
 
 #[derive(Template)]
@@ -33,12 +37,19 @@ struct PlanPage {
     layout: Layout,
     year: i32,
     unit: String,
+    unit_label: String,
     units: Vec<(String, String)>,
     can_pick: bool,
     can_manage: bool,
     rate: f64,
     plan: Option<Plan>,
+    /// Every drawn enterprise (the form's choice) and the page of them shown.
     items: Vec<PlanItem>,
+    shown: Vec<PlanItem>,
+    drawn: usize,
+    todo_only: bool,
+    todo: usize,
+    pager: crate::pager::Pager,
     alloc: Vec<(String, usize, usize)>,
     suggested_seed: u64,
     /// The checklist's elements (the tree in force today) and the verdicts to pick from.
@@ -70,11 +81,19 @@ fn rate_of(state: &AppState, unit: &str) -> f64 {
         .unwrap_or(10.0)
 }
 
+/// The page of the plan asked for: which lines, and which page of them.
+#[derive(Default)]
+struct Showing {
+    todo_only: bool,
+    req: anbiao_store::paging::PageReq,
+}
+
 async fn render(
     state: &AppState,
     u: &CurrentUser,
     year: i32,
     unit: String,
+    showing: Showing,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
     let found = state.ctx(&u.acting("page")).audit_plan(&unit, year).await?;
@@ -82,6 +101,18 @@ async fn render(
         Some((p, i)) => (Some(p), i),
         None => (None, Vec::new()),
     };
+    let todo = items.iter().filter(|i| i.audit_id.is_none()).count();
+    let listed: Vec<PlanItem> = items
+        .iter()
+        .filter(|i| !showing.todo_only || i.audit_id.is_none())
+        .cloned()
+        .collect();
+    let page = anbiao_store::paging::Paged::of_all(listed, showing.req);
+    let mut filters = vec![("year", year.to_string()), ("unit", unit.clone())];
+    if showing.todo_only {
+        filters.push(("show", "todo".to_string()));
+    }
+    let pager = crate::pager::Pager::new("/audits", &filters, &page);
     let mut alloc: Vec<(String, usize, usize)> = Vec::new();
     if let Some(p) = &plan {
         // Redo the draw from the stored seed to show the allocation (and that it reproduces).
@@ -91,6 +122,7 @@ async fn render(
             alloc = anbiao_domain::sampling::draw(&pool, p.rate_tenths as f64 / 10.0, seed).1;
         }
     }
+    let day = crate::views::day_of_year(year, state.today());
     let units = state
         .reference
         .programmes
@@ -98,11 +130,17 @@ async fn render(
         .map(|p| {
             p.units
                 .iter()
-                .map(|x| (x.unit.clone(), x.label.clone()))
+                .map(|x| {
+                    (
+                        x.unit.clone(),
+                        state.reference.regions.unit_name(&x.unit, day),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     let page = PlanPage {
+        unit_label: state.reference.regions.unit_name(&unit, day),
         layout: Layout::new(u, state, "audits"),
         year,
         rate: rate_of(state, &unit),
@@ -111,7 +149,12 @@ async fn render(
         unit,
         units,
         plan,
+        drawn: items.len(),
         items,
+        shown: page.rows,
+        todo_only: showing.todo_only,
+        todo,
+        pager,
         alloc,
         suggested_seed: random_seed(),
         elements: anbiao_domain::standard::tree_on(trees(), state.today())
@@ -139,7 +182,11 @@ pub async fn page(
         return Err(AppError::bad("year", "年度应在 2000 至 2100 之间").into());
     }
     let unit = unit_for(&state, &u, q.unit.as_deref())?;
-    render(&state, &u, year, unit, None).await
+    let showing = Showing {
+        todo_only: q.show.as_deref() == Some("todo"),
+        req: anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref()),
+    };
+    render(&state, &u, year, unit, showing, None).await
 }
 
 /// `POST /audits/plan`
@@ -166,7 +213,12 @@ pub async fn draw(
             ),
             is_htmx(&headers),
         )),
-        Err(e) => show_refusal(e, |m| render(&state, &u, f.year, unit, Some(m))).await,
+        Err(e) => {
+            show_refusal(e, |m| {
+                render(&state, &u, f.year, unit, Showing::default(), Some(m))
+            })
+            .await
+        }
     }
 }
 
@@ -339,7 +391,12 @@ pub async fn record(
             ),
             is_htmx(&headers),
         )),
-        Err(e) => show_refusal(e, |m| render(&state, &u, f.year, unit, Some(m))).await,
+        Err(e) => {
+            show_refusal(e, |m| {
+                render(&state, &u, f.year, unit, Showing::default(), Some(m))
+            })
+            .await
+        }
     }
 }
 
@@ -498,4 +555,42 @@ pub fn outcome_label(o: Option<&str>) -> &'static str {
         Some("failing") => "不合格",
         _ => "",
     }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+    size: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "audits/rechecks.html")]
+struct RechecksPage {
+    layout: Layout,
+    rows: Vec<audits::RecheckDue>,
+    pager: crate::pager::Pager,
+    today: String,
+}
+
+/// `GET /audits/rechecks`: the deficient audits within the officer's scope whose
+/// rectification period has ended without a re-check.
+pub async fn rechecks(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let mut page = cx.audits_awaiting_recheck(req).await?;
+    let pager = crate::pager::Pager::new("/audits/rechecks", &[], &page);
+    Ok(Html(
+        RechecksPage {
+            layout: Layout::new(&u, &state, "audits"),
+            rows: std::mem::take(&mut page.rows),
+            pager,
+            today: anbiao_domain::date::format_date(cx.on),
+        }
+        .render()?,
+    ))
 }

@@ -118,9 +118,31 @@ struct ListPage {
     levels: Vec<Opt>,
     overdue: bool,
     pager: crate::pager::Pager,
+    /// The whole filtered list as a workbook.
+    export: String,
     can_report: bool,
     today: String,
     error: Option<String>,
+}
+
+impl ListQuery {
+    fn filter(&self, on: time::Date) -> Filter {
+        Filter {
+            state: self.state.as_deref().and_then(HState::parse),
+            level: self.level.as_deref().and_then(Level::parse),
+            overdue_on: self.overdue.as_deref().filter(|v| *v == "1").map(|_| on),
+            ..Default::default()
+        }
+    }
+
+    /// The filters as a query string (for the pager and the export).
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("state", self.state.clone().unwrap_or_default()),
+            ("level", self.level.clone().unwrap_or_default()),
+            ("overdue", self.overdue.clone().unwrap_or_default()),
+        ]
+    }
 }
 
 async fn render_list(
@@ -130,12 +152,7 @@ async fn render_list(
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
     let on = state.today();
-    let f = Filter {
-        state: q.state.as_deref().and_then(HState::parse),
-        level: q.level.as_deref().and_then(Level::parse),
-        overdue_on: q.overdue.as_deref().filter(|v| *v == "1").map(|_| on),
-        ..Default::default()
-    };
+    let f = q.filter(on);
     let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
@@ -153,14 +170,13 @@ async fn render_list(
         Opt::new("general", "一般隐患", q.level.as_deref()),
         Opt::new("major", "重大隐患", q.level.as_deref()),
     ];
-    let pager = crate::pager::Pager::new(
-        "/hazards",
-        &[
-            ("state", q.state.clone().unwrap_or_default()),
-            ("level", q.level.clone().unwrap_or_default()),
-            ("overdue", q.overdue.clone().unwrap_or_default()),
-        ],
-        &page,
+    let pairs = q.pairs();
+    let pager = crate::pager::Pager::new("/hazards", &pairs, &page);
+    let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    let export = format!(
+        "/hazards/export.xlsx{}{}",
+        if kept.is_empty() { "" } else { "?" },
+        serde_urlencoded::to_string(&kept).unwrap_or_default()
     );
     let view = ListPage {
         layout: Layout::new(u, state, "hazards"),
@@ -174,6 +190,7 @@ async fn render_list(
         levels,
         overdue: f.overdue_on.is_some(),
         pager,
+        export,
         can_report: u.can(Permission::ReportHazards),
         today: format_date(on),
         error,
@@ -188,6 +205,85 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, HtmlError> {
     render_list(&state, &u, &q, None).await
+}
+
+/// `GET /hazards/export.xlsx?state=&level=&overdue=1`: the whole filtered list (up to
+/// [`anbiao_actions::hazards::EXPORT_MAX`] rows) as a workbook: days as dates, the enterprise's
+/// credit code as text.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let on = state.today();
+    let actor = u.acting("export");
+    let lines = state.ctx(&actor).hazards_all(&q.filter(on)).await?;
+    let n = lines.len();
+    let capped = n >= anbiao_actions::hazards::EXPORT_MAX;
+    let day = |s: &str| parse_date(s).map_or_else(|| XCell::Text(s.to_string()), XCell::Date);
+    let rows: Vec<Vec<XCell>> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let overdue = l.overdue_on(on);
+            vec![
+                XCell::Number((i + 1) as f64),
+                XCell::Text(l.name.clone()),
+                XCell::Text(l.level().label().to_string()),
+                XCell::Text(l.description.clone()),
+                XCell::Text(
+                    if l.source == "self" {
+                        "企业自查"
+                    } else {
+                        "监督检查"
+                    }
+                    .into(),
+                ),
+                day(&l.found_on),
+                day(&l.due),
+                XCell::Text(l.state().label(l.level()).to_string()),
+                XCell::Text(if overdue { "是" } else { "" }.into()),
+            ]
+        })
+        .collect();
+    let title = format!(
+        "隐患清单（{}导出于{}，共{n}项{}）",
+        u.user.display_name,
+        format_date(on),
+        if capped {
+            "，已达导出上限，请缩小筛选范围"
+        } else {
+            ""
+        }
+    );
+    let bytes = tokio::task::spawn_blocking(move || {
+        anbiao_sheets::write_table(
+            "隐患清单",
+            Some(&title),
+            &[
+                "序号",
+                "企业",
+                "级别",
+                "隐患情况",
+                "来源",
+                "发现日期",
+                "整改期限",
+                "状态",
+                "逾期",
+            ],
+            &rows,
+        )
+        .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(AppError::Internal)?;
+    Ok(crate::export::xlsx_download(
+        bytes,
+        "hazards.xlsx",
+        &format!("隐患清单_{}.xlsx", format_date(on)),
+    ))
 }
 
 /// `POST /hazards` (multipart): the enterprise reports a hazard its own check found.
@@ -615,13 +711,18 @@ pub async fn stats(
                     a.add(b);
                 }
             }
+            // Units in the administrative order, named as they were in the year.
+            let mut by: Vec<_> = by.into_iter().collect();
+            let regions = &state.reference.regions;
+            by.sort_by_key(|(unit, _)| regions.unit_rank(unit));
+            let day = crate::views::day_of_year(year, state.today());
             for (unit, qs) in by {
                 for (a, b) in tq.iter_mut().zip(qs.iter()) {
                     a.add(b);
                 }
                 rows.push(StatsRow {
                     year: year_of(&qs),
-                    label: unit,
+                    label: regions.unit_name(&unit, day),
                     link: None,
                     quarters: qs,
                 });

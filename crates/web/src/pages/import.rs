@@ -84,7 +84,7 @@ pub async fn upload(
             bytes,
             ImportOptions { all_or_nothing },
             state.today(),
-            &|_| {},
+            &|_, _| {},
         )
         .await
     };

@@ -20,14 +20,13 @@ use crate::error::{AppError, HtmlError};
 use crate::export::percent_encode;
 use crate::pages::{DrawForm, Layout, own_unit, random_seed, redirect, show_refusal};
 
-const PAGE: i64 = 100;
-
 #[derive(Deserialize)]
 pub struct Which {
     pub year: Option<i32>,
     pub unit: Option<String>,
     pub month: Option<u8>,
-    pub page: Option<i64>,
+    pub page: Option<String>,
+    pub size: Option<String>,
 }
 
 pub struct LineView {
@@ -74,15 +73,16 @@ struct PlanPage {
     layout: Layout,
     year: i32,
     unit: String,
-    units: Vec<String>,
+    /// The unit's name in the year (如皋市), and each unit's to pick from.
+    unit_label: String,
+    units: Vec<(String, String)>,
     can_pick: bool,
     can_plan: bool,
     plan: Option<PlanRow>,
     lines: Vec<LineView>,
     month: Option<u8>,
     months: Vec<u8>,
-    page: i64,
-    more: bool,
+    pager: crate::pager::Pager,
     officers: Vec<(String, u32, usize)>,
     /// Visits per month, for the calendar row.
     calendar: Vec<(u8, i64)>,
@@ -115,12 +115,18 @@ async fn render(
     let year = year_ok(q.year.unwrap_or_else(|| state.today().year()))?;
     let unit = unit_for(state, u, q.unit.as_deref())?;
     let month = q.month.filter(|m| (1..=12).contains(m));
-    let page = q.page.unwrap_or(1).max(1);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let view = state
         .ctx(&u.acting("page"))
-        .plan_view(&unit, year, month, PAGE + 1, (page - 1) * PAGE)
+        .plan_view(&unit, year, month, req)
         .await?;
-    let (mut plan, mut lines) = (view.plan, view.lines);
+    let mut plan = view.plan;
+    let mut filters = vec![("year", year.to_string()), ("unit", unit.clone())];
+    if let Some(m) = month {
+        filters.push(("month", m.to_string()));
+    }
+    let pager = crate::pager::Pager::new("/inspections/plan", &filters, &view.lines);
+    let lines = view.lines.rows;
     let people = state
         .ctx(&u.acting("page"))
         .people(
@@ -140,8 +146,6 @@ async fn render(
     let set = plan
         .as_ref()
         .and_then(|p| state.reference.inspection.by_name(&p.rule));
-    let more = lines.len() as i64 > PAGE;
-    lines.truncate(PAGE as usize);
     let calendar = view
         .month_counts
         .map(|counts| counts.into_iter().zip(1u8..).map(|(n, m)| (m, n)).collect())
@@ -169,7 +173,22 @@ async fn render(
         year,
         can_pick: own_unit(state, u).is_none(),
         can_plan: u.can(Permission::PlanInspections),
-        units: state.ctx(&u.acting("page")).units(),
+        unit_label: state
+            .reference
+            .regions
+            .unit_name(&unit, crate::views::day_of_year(year, state.today())),
+        units: state
+            .ctx(&u.acting("page"))
+            .units()
+            .into_iter()
+            .map(|k| {
+                let name = state
+                    .reference
+                    .regions
+                    .unit_name(&k, crate::views::day_of_year(year, state.today()));
+                (k, name)
+            })
+            .collect(),
         unit,
         plan,
         lines: lines
@@ -178,8 +197,7 @@ async fn render(
             .collect(),
         month,
         months: (1..=12).collect(),
-        page,
-        more,
+        pager,
         officers,
         calendar,
         can_record: u.can(Permission::Inspect),
@@ -220,6 +238,7 @@ pub async fn draw(
         unit: Some(unit.clone()),
         month: None,
         page: None,
+        size: None,
     };
     match result {
         Ok(_) => Ok(redirect(
@@ -267,6 +286,7 @@ pub async fn set_officer(
         unit: Some(unit.clone()),
         month: None,
         page: None,
+        size: None,
     };
     match result {
         Ok(()) => Ok(redirect(
@@ -364,6 +384,15 @@ pub async fn publish(
     ))
 }
 
+/// A plan's unit as it was named in the plan's year.
+pub fn plan_unit_name(state: &AppState, p: &PlanRow) -> String {
+    let year = i32::try_from(p.year).unwrap_or(0);
+    state
+        .reference
+        .regions
+        .unit_name(&p.unit, crate::views::day_of_year(year, state.today()))
+}
+
 #[derive(Template)]
 #[template(path = "portal/inspections.html")]
 struct PortalList {
@@ -380,13 +409,15 @@ struct PortalOne {
     site: crate::pages::portal::Site,
     plan: PlanRow,
     lines: Vec<(String, String)>,
-    page: i64,
-    more: bool,
+    pager: crate::pager::Pager,
 }
 
 /// `GET /portal/inspections`: the published draws.
 pub async fn portal_list(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let rows = anbiao_actions::portal::draws(&state.db, 200).await?;
+    let mut rows = anbiao_actions::portal::draws(&state.db, 200).await?;
+    for p in &mut rows {
+        p.unit = plan_unit_name(&state, p);
+    }
     Ok(Html(
         PortalList {
             nav: "inspections",
@@ -404,12 +435,12 @@ pub async fn portal_one(
     Path(id): Path<i64>,
     Query(q): Query<Which>,
 ) -> Result<Html<String>, HtmlError> {
-    let page = q.page.unwrap_or(1).max(1);
-    let (plan, mut lines) =
-        anbiao_actions::portal::draw(&state.db, id, PAGE + 1, (page - 1) * PAGE).await?;
-    let more = lines.len() as i64 > PAGE;
-    lines.truncate(PAGE as usize);
-    let lines = lines
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let (mut plan, page) = anbiao_actions::portal::draw(&state.db, id, req).await?;
+    plan.unit = plan_unit_name(&state, &plan);
+    let pager = crate::pager::Pager::new(&format!("/portal/inspections/{id}"), &[], &page);
+    let lines = page
+        .rows
         .into_iter()
         .map(|l| {
             let months: Vec<String> = l
@@ -427,8 +458,7 @@ pub async fn portal_one(
             site: crate::pages::portal::Site::of(&state),
             plan,
             lines,
-            page,
-            more,
+            pager,
         }
         .render()?,
     ))

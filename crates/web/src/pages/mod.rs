@@ -123,7 +123,7 @@ impl Layout {
             None if u.role == anbiao_domain::Role::CityOfficer => {
                 state.reference.regions.city_name.clone()
             }
-            None => String::new(),
+            None => u.enterprise_name.clone().unwrap_or_default(),
         };
         let mut layout = Self {
             csrf: u.csrf.clone(),

@@ -78,7 +78,8 @@ pub struct Home {
     pub bulletins: Vec<HomeLine>,
     pub warnings: Vec<HomeLine>,
     pub rectification: Vec<HomeLine>,
-    pub rectification_total: usize,
+    /// The list's length in words (12, 超过 10000), empty when it is empty.
+    pub rectification_total: String,
     pub draws: Vec<HomeLine>,
 }
 
@@ -94,7 +95,15 @@ async fn home(state: &AppState) -> Result<Home, HtmlError> {
         .warnings(HOME_LINES as i64)
         .await?;
     let since = rectification_since(state);
-    let rectification = portal::rectification(&state.db, since).await?;
+    let rectification = portal::rectification(
+        &state.db,
+        since,
+        anbiao_store::paging::PageReq {
+            page: 1,
+            size: HOME_LINES as u32,
+        },
+    )
+    .await?;
     let draws = portal::draws(&state.db, 3).await?;
     let grade = |g: &str| Grade::parse(g).map(|g| g.label()).unwrap_or("");
     Ok(Home {
@@ -141,16 +150,21 @@ async fn home(state: &AppState) -> Result<Home, HtmlError> {
                 link: format!("/portal/warnings/{}", w.id),
             })
             .collect(),
-        rectification_total: rectification.len(),
+        rectification_total: match rectification.total {
+            anbiao_store::paging::Total::Exact(0) => String::new(),
+            anbiao_store::paging::Total::Exact(n) => n.to_string(),
+            anbiao_store::paging::Total::MoreThan(n) => format!("超过 {n}"),
+        },
         rectification: rectification
+            .rows
             .into_iter()
-            .take(HOME_LINES)
-            .map(|(name, region, audited_on, _, class)| HomeLine {
-                day: audited_on,
+            .map(|r| HomeLine {
+                day: r.performed_on,
                 text: format!(
-                    "{name}（{}）{}",
-                    crate::views::region_name(&state.reference, &region),
-                    if class == "eliminate" {
+                    "{}（{}）{}",
+                    r.name,
+                    crate::views::region_name(&state.reference, &r.region_code),
+                    if r.classification == "eliminate" {
                         "：淘汰"
                     } else {
                         "：整改"
@@ -163,7 +177,11 @@ async fn home(state: &AppState) -> Result<Home, HtmlError> {
             .into_iter()
             .map(|p| HomeLine {
                 day: p.published_on.clone().unwrap_or_default(),
-                text: format!("{} {} 年度双随机抽查结果", p.unit, p.year),
+                text: format!(
+                    "{} {} 年度双随机抽查结果",
+                    crate::pages::inspection_plans::plan_unit_name(state, &p),
+                    p.year
+                ),
                 link: format!("/portal/inspections/{}", p.id),
             })
             .collect(),
@@ -462,7 +480,14 @@ struct RectificationPage {
     nav: &'static str,
     site: crate::pages::portal::Site,
     rows: Vec<RectificationRow>,
+    pager: crate::pager::Pager,
     since: String,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+    size: Option<String>,
 }
 
 /// The day the published rectification list starts: the programme's start, or three years back
@@ -478,30 +503,34 @@ fn rectification_since(state: &AppState) -> time::Date {
 
 /// `GET /portal/rectification`: enterprises put into 整改提升 after an audit (seed 六（四）2:
 /// the list is published), from the programme's start.
-pub async fn rectification(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
+pub async fn rectification(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, HtmlError> {
     let since = rectification_since(&state);
-    let rows = portal::rectification(&state.db, since)
-        .await?
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let mut page = portal::rectification(&state.db, since, req).await?;
+    let pager = crate::pager::Pager::new("/portal/rectification", &[], &page);
+    let rows = std::mem::take(&mut page.rows)
         .into_iter()
-        .map(
-            |(name, region, audited_on, rectify_by, class)| RectificationRow {
-                name,
-                region: crate::views::region_name(&state.reference, &region),
-                audited_on,
-                rectify_by: rectify_by.unwrap_or_default(),
-                class: if class == "eliminate" {
-                    "淘汰（撤销证书）"
-                } else {
-                    "整改"
-                },
+        .map(|r| RectificationRow {
+            name: r.name,
+            region: crate::views::region_name(&state.reference, &r.region_code),
+            audited_on: r.performed_on,
+            rectify_by: r.rectify_by.unwrap_or_default(),
+            class: if r.classification == "eliminate" {
+                "淘汰（撤销证书）"
+            } else {
+                "整改"
             },
-        )
+        })
         .collect();
     Ok(Html(
         RectificationPage {
             nav: "rectification",
             site: crate::pages::portal::Site::of(&state),
             rows,
+            pager,
             since: format_date(since),
         }
         .render()?,

@@ -109,16 +109,22 @@ fn target_text(m: Metric, t: Option<f64>) -> String {
     }
 }
 
-fn behind_link(p: &Programme, unit: &str, m: Metric, as_of: &str, side: &str) -> String {
+fn behind_link(id: &str, unit: &str, m: Metric, as_of: &str, side: &str) -> String {
     format!(
         "/programmes/{}/behind?unit={}&metric={}&as_of={as_of}&side={side}",
-        percent_encode(&p.id),
+        percent_encode(id),
         percent_encode(unit),
         m.key()
     )
 }
 
 fn cell_view(p: &Programme, unit: &str, c: &Cell, as_of: &str) -> CellView {
+    cell_view_of(&p.id, unit, c, as_of)
+}
+
+/// A figure of programme `id` as a cell shows it, with the links to the enterprises behind it
+/// (`unit` empty: the city's, without links).
+pub fn cell_view_of(id: &str, unit: &str, c: &Cell, as_of: &str) -> CellView {
     let m = c.metric;
     let actual = c
         .figure
@@ -145,7 +151,7 @@ fn cell_view(p: &Programme, unit: &str, c: &Cell, as_of: &str) -> CellView {
         let side = if m.is_rate() { "missing" } else { "counted" };
         (
             format!("还需 {n} 家{what}"),
-            behind_link(p, unit, m, as_of, side),
+            behind_link(id, unit, m, as_of, side),
         )
     });
     CellView {
@@ -157,7 +163,7 @@ fn cell_view(p: &Programme, unit: &str, c: &Cell, as_of: &str) -> CellView {
         counted: if unit.is_empty() {
             String::new()
         } else {
-            behind_link(p, unit, m, as_of, "counted")
+            behind_link(id, unit, m, as_of, "counted")
         },
         need,
     }
@@ -178,7 +184,8 @@ pub async fn dashboard(
         .rows
         .iter()
         .map(|r| RowView {
-            label: r.label.clone(),
+            // The unit as it was named on the table's day (海安市 from 2018-02-08).
+            label: state.reference.regions.unit_name(&r.unit, on),
             cells: r
                 .cells
                 .iter()
@@ -377,10 +384,10 @@ pub async fn behind(
         describe: metric.describe(),
         missing: side == Side::Missing,
         rows,
-        counted_link: behind_link(p, unit, metric, &d, "counted"),
+        counted_link: behind_link(&p.id, unit, metric, &d, "counted"),
         missing_link: metric
             .is_rate()
-            .then(|| behind_link(p, unit, metric, &d, "missing")),
+            .then(|| behind_link(&p.id, unit, metric, &d, "missing")),
         limited,
     };
     Ok(Html(page.render()?).into_response())

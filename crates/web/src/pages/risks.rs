@@ -823,6 +823,14 @@ pub async fn summary(State(state): State<AppState>, u: CurrentUser) -> Result<Re
     let s = cx.risk_summary().await?;
     let mut units: Vec<String> = s.sums.iter().map(|x| x.region_code.clone()).collect();
     units.dedup();
+    // The administrative order of the region book, not the codes'.
+    let regions = &state.reference.regions;
+    units.sort_by_key(|c| {
+        let rank = regions
+            .get(c)
+            .map_or(usize::MAX, |r| regions.unit_rank(&r.unit));
+        (rank, c.clone())
+    });
     let cell = |code: Option<&str>, level: &str| -> (i64, i64) {
         s.sums
             .iter()

@@ -464,3 +464,66 @@ pub async fn annual_missing(
         .render()?,
     ))
 }
+
+pub struct ExpiringRow {
+    pub enterprise_id: i64,
+    pub enterprise: String,
+    pub number: String,
+    pub grade: &'static str,
+    pub valid_until: String,
+    /// Days left, in words (今天到期, 还有 12 天).
+    pub left: String,
+    pub soon: bool,
+}
+
+#[derive(Template)]
+#[template(path = "enterprises/expiring.html")]
+struct ExpiringPage {
+    layout: Layout,
+    rows: Vec<ExpiringRow>,
+    pager: crate::pager::Pager,
+    days: i64,
+}
+
+/// `GET /certificates/expiring`: certificates in force within the officer's scope that expire
+/// within the workbench's warning period, the soonest first.
+pub async fn expiring(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<MissingQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let mut page = cx.expiring_certificates(req).await?;
+    let pager = crate::pager::Pager::new("/certificates/expiring", &[], &page);
+    let today = cx.on;
+    let rows = std::mem::take(&mut page.rows)
+        .into_iter()
+        .map(|(c, name)| {
+            let left = parse_date(&c.valid_until).map(|d| (d - today).whole_days());
+            ExpiringRow {
+                enterprise_id: c.enterprise_id,
+                enterprise: name,
+                grade: c.grade().map(|g| g.label()).unwrap_or(""),
+                valid_until: c.valid_until.clone(),
+                left: match left {
+                    Some(0) => "今天到期".into(),
+                    Some(n) => format!("还有 {n} 天"),
+                    None => String::new(),
+                },
+                soon: left.is_some_and(|n| n <= 30),
+                number: c.number,
+            }
+        })
+        .collect();
+    Ok(Html(
+        ExpiringPage {
+            layout: Layout::new(&u, &state, "cases"),
+            rows,
+            pager,
+            days: anbiao_actions::workbench::EXPIRY_WARNING_DAYS,
+        }
+        .render()?,
+    ))
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use anbiao_actions::reports::Report;
 use anbiao_domain::Permission;
-use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::date::format_date;
 use anbiao_domain::programme::{DeadlineKind, Programme, TaskStatus};
 use anbiao_store::submissions;
 
@@ -53,12 +53,6 @@ pub async fn grid(
     on: time::Date,
 ) -> Result<Vec<(String, String, Vec<(TaskStatus, Option<i64>)>)>, AppError> {
     let all = state.ctx(&u.acting("page")).reports_of(p).await?;
-    let mut latest: HashMap<(&str, &str), &submissions::Submission> = HashMap::new();
-    for s in &all {
-        if parse_date(&s.submitted_on).is_some_and(|d| d <= on) {
-            latest.insert((s.deadline_key.as_str(), s.unit.as_str()), s);
-        }
-    }
     Ok(p.units
         .iter()
         .map(|u| {
@@ -66,24 +60,7 @@ pub async fn grid(
                 .deadlines
                 .iter()
                 .filter(|d| d.kind != DeadlineKind::Milestone)
-                .map(|d| {
-                    let l = latest.get(&(d.key.as_str(), u.unit.as_str()));
-                    // A decision taken after the day asked does not count yet.
-                    let state = l.map(|s| {
-                        let decided = s
-                            .decided_on
-                            .as_deref()
-                            .and_then(parse_date)
-                            .is_some_and(|x| x <= on);
-                        let st = if decided {
-                            s.state.as_str()
-                        } else {
-                            "submitted"
-                        };
-                        (st, parse_date(&s.submitted_on).unwrap_or(on))
-                    });
-                    (TaskStatus::of(d.due, on, state), l.map(|s| s.id))
-                })
+                .map(|d| anbiao_actions::programmes::task_status(d, &u.unit, &all, on))
                 .collect();
             (u.unit.clone(), u.label.clone(), cells)
         })

@@ -4,7 +4,8 @@
 use askama::Template;
 use axum::response::Html;
 
-use anbiao_actions::workbench::WorkItem;
+use anbiao_actions::workbench::{Targets, WorkItem};
+use anbiao_domain::date::format_date;
 use anbiao_domain::number::group_thousands;
 use anbiao_store::paging::Total;
 
@@ -41,28 +42,82 @@ impl ItemView {
     }
 }
 
+/// The programme's figures on the workbench.
+pub struct TargetsView {
+    pub heading: String,
+    pub note: String,
+    pub link: String,
+    pub lines: Vec<TargetLineView>,
+}
+
+pub struct TargetLineView {
+    pub label: &'static str,
+    pub by: String,
+    pub section: String,
+    pub cell: crate::pages::programmes::CellView,
+}
+
+impl TargetsView {
+    fn new(t: Targets) -> Self {
+        let as_of = format_date(t.as_of);
+        let heading = format!("{}目标完成情况", t.label);
+        let note = if t.ended {
+            format!(
+                "《{}》实施期已于 {as_of} 结束，以下为期末数值。",
+                t.programme_name
+            )
+        } else {
+            format!("《{}》截至 {as_of}。", t.programme_name)
+        };
+        let link = format!(
+            "/programmes/{}?as_of={as_of}",
+            crate::export::percent_encode(&t.programme_id)
+        );
+        let unit = t.unit.clone().unwrap_or_default();
+        let lines = t
+            .lines
+            .iter()
+            .map(|l| TargetLineView {
+                label: l.cell.metric.label(),
+                by: format_date(l.cell.by),
+                section: l.section.clone(),
+                cell: crate::pages::programmes::cell_view_of(
+                    &t.programme_id,
+                    &unit,
+                    &l.cell,
+                    &as_of,
+                ),
+            })
+            .collect();
+        Self {
+            heading,
+            note,
+            link,
+            lines,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "workbench.html")]
 struct WorkbenchPage {
     layout: Layout,
     items: Vec<ItemView>,
+    targets: Option<TargetsView>,
     today: String,
 }
 
 pub async fn page(state: &AppState, u: &CurrentUser) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
-    let items = state
-        .ctx(&actor)
-        .workbench()
-        .await?
-        .into_iter()
-        .map(ItemView::new)
-        .collect();
+    let w = state.ctx(&actor).workbench().await?;
+    let items = w.items.into_iter().map(ItemView::new).collect();
+    let targets = w.targets.map(TargetsView::new);
     Ok(Html(
         WorkbenchPage {
             layout: Layout::new(u, state, "workbench"),
             items,
-            today: anbiao_domain::date::format_date(state.today()),
+            targets,
+            today: format_date(state.today()),
         }
         .render()?,
     ))

@@ -186,7 +186,7 @@ pub async fn enterprise_in_rugao(db: &Db, n: u32, name: &str) -> i64 {
 }
 
 /// An enterprise in 如皋 holding a 三级 certificate issued on `issued`: (enterprise, certificate).
-async fn certified_in_rugao(db: &Db, n: u32, name: &str, issued: time::Date) -> (i64, i64) {
+pub async fn certified_in_rugao(db: &Db, n: u32, name: &str, issued: time::Date) -> (i64, i64) {
     let rules = ReferenceData::embedded().expect("reference").grading;
     let set = rules.in_force(issued).expect("set");
     let ent = enterprise_in_rugao(db, n, name).await;

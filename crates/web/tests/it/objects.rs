@@ -1394,6 +1394,25 @@ fn account_for(username: &str, object: &str) -> String {
     }
 }
 
+/// Every cell of every sheet of a workbook, as text.
+fn workbook_text(bytes: &[u8]) -> String {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    let mut out = String::new();
+    for name in wb.sheet_names() {
+        if let Ok(range) = wb.worksheet_range(&name) {
+            for row in range.rows() {
+                for cell in row {
+                    out.push_str(&cell.to_string());
+                    out.push('\t');
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The outcome as the table writes it: for a list (no `{id}`), whether the place's record is
 /// on it (`ok`) or not (`absent`).
 async fn outcome(res: axum::http::Response<Body>, list_needle: Option<&str>) -> String {
@@ -1405,7 +1424,13 @@ async fn outcome(res: axum::http::Response<Body>, list_needle: Option<&str>) -> 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = String::from_utf8_lossy(&crate::body_bytes(res).await).to_string();
+    let bytes = crate::body_bytes(res).await;
+    // A workbook (an export) is read for its cells, so a list's needle is found in it too.
+    let body = if bytes.starts_with(b"PK\x03\x04") {
+        workbook_text(&bytes)
+    } else {
+        String::from_utf8_lossy(&bytes).to_string()
+    };
     match status {
         401 => "login".into(),
         303 | 204 if location == "/login" => "login".into(),
@@ -1520,6 +1545,8 @@ async fn every_listed_route_every_role_every_relation() {
                 Some(match path {
                     "/api/v1/enterprises" | "/api/v1/cases" => format!("\"id\":{id},"),
                     "/api/v1/certificates" => format!("\"enterprise_id\":{}", p.enterprise),
+                    // An export names the enterprise in a cell of its own.
+                    "/hazards/export.xlsx" => format!("{}\t", p.name),
                     _ => format!("href=\"{path}/{id}\""),
                 })
             };

@@ -578,8 +578,39 @@ async fn each_role_lands_on_a_workbench_of_what_waits_for_it() {
             "the overdue first and marked: {page}"
         );
         assert!(page.contains("href=\"/hazards?overdue=1\""), "{page}");
+        // The filtered list exports whole, its days as dates; another district's export holds
+        // none of it.
+        let list = body_text(app.send(rugao.get("/hazards?overdue=1")).await).await;
+        assert!(
+            list.contains("href=\"/hazards/export.xlsx?overdue=1\""),
+            "{list}"
+        );
+        let res = app.send(rugao.get("/hazards/export.xlsx?overdue=1")).await;
+        assert_eq!(res.status(), 200);
+        let mut wb: Xlsx<_> =
+            open_workbook_from_rs(Cursor::new(body_bytes(res).await)).expect("xlsx");
+        let range = wb.worksheet_range("隐患清单").expect("sheet");
+        let rows: Vec<_> = range.rows().skip(2).collect();
+        assert_eq!(rows.len(), 1, "one overdue hazard");
+        assert_eq!(rows[0][1], Data::String("工作台测试厂".into()));
+        assert!(matches!(rows[0][5], Data::DateTime(_)), "{:?}", rows[0]);
+        assert_eq!(rows[0][8], Data::String("是".into()));
+        let res = app.send(rudong.get("/hazards/export.xlsx")).await;
+        let mut wb: Xlsx<_> =
+            open_workbook_from_rs(Cursor::new(body_bytes(res).await)).expect("xlsx");
+        let range = wb.worksheet_range("隐患清单").expect("sheet");
+        assert_eq!(range.rows().skip(2).count(), 0, "not another district's");
         let mine = body_text(app.send(qiye.get("/")).await).await;
         assert!(mine.contains("<h1>工作台</h1>"), "{mine}");
+        let bar = mine
+            .split("<header")
+            .nth(1)
+            .and_then(|h| h.split("</header>").next())
+            .unwrap_or_default();
+        assert!(
+            bar.contains("工作台测试厂"),
+            "the enterprise's name in the top bar: {bar}"
+        );
         assert_eq!(
             item(&mine, "逾期未整改的隐患").as_deref(),
             Some("1 项"),

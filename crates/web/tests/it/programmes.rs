@@ -871,3 +871,182 @@ async fn the_city_drafts_edits_and_publishes_a_bulletin() {
     })
     .await;
 }
+
+/// The workbench on a day inside the programme: the district's row of the target table, its
+/// reports due, its audit plan and re-checks, and the certificates expiring; the city's
+/// targets and the reports awaiting its decision. Each count opens a list of as many rows.
+#[tokio::test]
+async fn the_workbench_shows_targets_audits_reports_and_expiring_certificates() {
+    use anbiao_store::audits::{self, NewAudit, Outcome};
+    each_backend(|db| async move {
+        let on = date!(2019 - 06 - 30);
+        crate::TestApp::new(db.clone()).await; // the users
+        let app = crate::TestApp::on_day(db.clone(), on).await;
+        let actor = Actor::new("tester", "cli");
+        // Two 三级 enterprises: one certificate expires in 45 days, the other in years.
+        let (soon, soon_cert) =
+            crate::grading::certified_in_rugao(&db, 71, "将到期机械厂", date!(2016 - 08 - 14))
+                .await;
+        let (_later, _) =
+            crate::grading::certified_in_rugao(&db, 72, "新近达标机械厂", date!(2019 - 01 - 10))
+                .await;
+        for id in [soon, _later] {
+            enterprise::set_life(
+                &db,
+                &Scope::City,
+                &actor,
+                id,
+                date!(2010 - 01 - 01),
+                None,
+                "登记",
+            )
+            .await
+            .expect("life");
+        }
+        let rugao = app.session_for("rugao").await;
+        let city = app.session_for("city").await;
+        let count_of = |page: &str, label: &str| -> Option<String> {
+            let row = &page[page.find(label)?..];
+            let cell = row.split("<td class=\"num").nth(1)?;
+            Some(cell.split('>').nth(1)?.split('<').next()?.to_string())
+        };
+        let page = body(&app, &rugao, "/").await;
+        assert_eq!(
+            count_of(&page, "90 天内到期的标准化证书").as_deref(),
+            Some("1 张"),
+            "{page}"
+        );
+        assert!(page.contains("href=\"/certificates/expiring\""), "{page}");
+        let until = certificate::of_enterprise(&db, &Scope::City, soon)
+            .await
+            .expect("certificate")[0]
+            .valid_until
+            .clone();
+        let left = anbiao_domain::date::parse_date(&until).expect("day") - on;
+        assert!((1..=90).contains(&left.whole_days()), "{until}");
+        let list = body(&app, &rugao, "/certificates/expiring").await;
+        assert!(
+            list.contains("将到期机械厂")
+                && list.contains(&format!("还有 {} 天", left.whole_days()))
+                && !list.contains("新近达标"),
+            "{list}"
+        );
+        assert!(
+            !body(
+                &app,
+                &app.session_for("rudong").await,
+                "/certificates/expiring"
+            )
+            .await
+            .contains("将到期机械厂"),
+            "another district's list holds none of 如皋's"
+        );
+
+        // No audit plan yet for 2019; once drawn, its enterprises wait for their audit.
+        assert!(
+            page.contains("2019年度运行质量审计抽查计划尚未生成"),
+            "{page}"
+        );
+        audits::create_plan(&db, &actor, "如皋", 2019, 10.0, 42, on)
+            .await
+            .expect("plan");
+        let page = body(&app, &rugao, "/").await;
+        assert_eq!(
+            count_of(&page, "2019年度抽查计划中尚未审计的企业").as_deref(),
+            Some("1 家"),
+            "⌈10 % × 2⌉: {page}"
+        );
+        // A deficient audit whose rectification period ended yesterday waits for its re-check.
+        audits::record(
+            &db,
+            &Scope::City,
+            &actor,
+            &NewAudit {
+                enterprise_id: soon,
+                certificate_id: Some(soon_cert),
+                grade: "three",
+                performed_on: date!(2019 - 05 - 10),
+                score: None,
+                outcome: Outcome::Deficient,
+                class: Some(audits::Class::Rectify),
+                findings: "隐患排查台账与现场不符",
+                rectify_by: Some(date!(2019 - 06 - 29)),
+                tree: None,
+                checklist: &[],
+                rule: None,
+                revoke: false,
+            },
+        )
+        .await
+        .expect("audit");
+        let page = body(&app, &rugao, "/").await;
+        assert_eq!(
+            count_of(&page, "整改期限已过、尚未复查的审计").as_deref(),
+            Some("1 家"),
+            "{page}"
+        );
+        let rechecks = body(&app, &rugao, "/audits/rechecks").await;
+        assert!(
+            rechecks.contains("将到期机械厂") && rechecks.contains("2019-06-29"),
+            "{rechecks}"
+        );
+        assert!(
+            body(&app, &app.session_for("rudong").await, "/audits/rechecks")
+                .await
+                .contains("没有待复查的审计")
+        );
+
+        // The district's reports: the work plan (due 2018-07-31) overdue and first; the
+        // summary (due 2020-01-15) still open.
+        let overdue_at = page.find("工作方案和工作进度表").expect("work plan due");
+        let open_at = page
+            .find("样板地区建设工作开展情况总结")
+            .expect("summary due");
+        assert!(
+            page[..overdue_at].contains("class=\"overdue\"") && overdue_at < open_at,
+            "{page}"
+        );
+        assert!(page.contains("逾期未报"), "{page}");
+        // Its row of the target table, with links to the enterprises behind each figure.
+        assert!(page.contains("如皋市目标完成情况"), "{page}");
+        assert!(
+            page.contains("/programmes/nantong.2018/behind?unit="),
+            "{page}"
+        );
+
+        // The city: its targets of section 三 and the reports awaiting its decision.
+        let page = body(&app, &city, "/").await;
+        assert!(page.contains("全市目标完成情况"), "{page}");
+        assert!(
+            page.contains("方案三（一）") && page.contains("方案三（二）"),
+            "{page}"
+        );
+        assert!(
+            page.contains("逾期未完成"),
+            "2018's targets judged on their day: {page}"
+        );
+        assert_eq!(
+            count_of(&page, "各地报送、待审核的材料").as_deref(),
+            Some("无"),
+            "{page}"
+        );
+        assert_eq!(
+            count_of(&page, "90 天内到期的标准化证书").as_deref(),
+            Some("1 张"),
+            "{page}"
+        );
+
+        // After the programme: its final figures, and no reports asked any more.
+        let after = crate::TestApp::on_day(db.clone(), date!(2021 - 03 - 01)).await;
+        let page = body(&after, &after.session_for("rugao").await, "/").await;
+        assert!(page.contains("实施期已于 2020-02-29 结束"), "{page}");
+        assert!(!page.contains("逾期未报"), "{page}");
+    })
+    .await;
+}
+
+async fn body(app: &crate::TestApp, s: &crate::Session, uri: &str) -> String {
+    let res = app.send(s.get(uri)).await;
+    assert_eq!(res.status(), 200, "{uri}");
+    crate::body_text(res).await
+}

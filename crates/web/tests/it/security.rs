@@ -487,6 +487,22 @@ async fn headers_limits_and_hostile_text() {
         assert_eq!(res.status(), 200);
         let bytes = body_bytes(res).await;
         assert_eq!(&bytes[..2], b"PK");
+        // Read back with a real reader: the sequence a number, the time a date-time Excel
+        // computes with, the hashes text.
+        use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+        let mut wb: Xlsx<_> =
+            open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+        let range = wb.worksheet_range("审计日志").expect("sheet");
+        let first = range.rows().nth(2).expect("an entry");
+        assert!(matches!(first[0], Data::Float(n) if n >= 1.0), "{first:?}");
+        match &first[1] {
+            Data::DateTime(d) => assert!(d.as_f64() > 46_000.0, "{d:?}: after 2025"),
+            other => panic!("the time is not a date-time: {other:?}"),
+        }
+        assert!(
+            matches!(&first[11], Data::String(h) if h.len() == 64),
+            "{first:?}"
+        );
     })
     .await;
 }
