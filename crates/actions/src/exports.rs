@@ -14,6 +14,32 @@ use crate::error::ActionError;
 /// Most rows one export writes (an .xlsx sheet holds 1,048,576).
 pub const MAX_ROWS: i64 = 1_000_000;
 
+/// The most rows an export of a list holds (a longer list is narrowed by its filters first).
+pub const LIST_EXPORT_MAX: usize = 50_000;
+
+/// A whole list read a page at a time through `read` (the same action, so the same scope and
+/// filters, as the page shows), up to [`LIST_EXPORT_MAX`] rows.
+pub async fn whole_list<T, F, Fut>(mut read: F) -> Result<Vec<T>, ActionError>
+where
+    F: FnMut(anbiao_store::paging::PageReq) -> Fut,
+    Fut: std::future::Future<Output = Result<anbiao_store::paging::Paged<T>, ActionError>>,
+{
+    let size = 2_000u32;
+    let mut out = Vec::new();
+    for page in 1..=u32::try_from(LIST_EXPORT_MAX / size as usize + 1).unwrap_or(1) {
+        let rows = read(anbiao_store::paging::PageReq { page, size })
+            .await?
+            .rows;
+        let last = rows.len() < size as usize;
+        out.extend(rows);
+        if last || out.len() >= LIST_EXPORT_MAX {
+            break;
+        }
+    }
+    out.truncate(LIST_EXPORT_MAX);
+    Ok(out)
+}
+
 /// The filters of an enterprise list as asked (empty means not set).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EnterpriseQuery<'a> {

@@ -61,9 +61,6 @@ fn step_key(step: Step) -> &'static str {
     }
 }
 
-/// The most rows an export of hazards holds (narrow the filter for more).
-pub const EXPORT_MAX: usize = 50_000;
-
 impl Ctx<'_> {
     /// The hazards within the actor's scope that `f` selects, a page of them.
     pub async fn hazards(
@@ -75,25 +72,10 @@ impl Ctx<'_> {
         Ok(hazards::page(self.db, &self.actor.scope, f, req).await?)
     }
 
-    /// The whole list of hazards within the actor's scope that `f` selects, for an export, up
-    /// to [`EXPORT_MAX`] rows (the caller says when it stopped there).
+    /// The whole list of hazards within the actor's scope that `f` selects, for an export (up
+    /// to [`crate::exports::LIST_EXPORT_MAX`] rows).
     pub async fn hazards_all(&self, f: &Filter) -> Result<Vec<Line>, ActionError> {
-        self.actor.require(Permission::ViewHazards)?;
-        let mut out = Vec::new();
-        let size = 2_000u32;
-        for page in 1.. {
-            let req = anbiao_store::paging::PageReq { page, size };
-            let rows = hazards::page(self.db, &self.actor.scope, f, req)
-                .await?
-                .rows;
-            let last = rows.len() < size as usize;
-            out.extend(rows);
-            if last || out.len() >= EXPORT_MAX {
-                break;
-            }
-        }
-        out.truncate(EXPORT_MAX);
-        Ok(out)
+        crate::exports::whole_list(|req| self.hazards(f, req)).await
     }
 
     /// The figures of the hazards within the actor's scope on the day.

@@ -4,6 +4,60 @@ use anbiao_sheets::XCell;
 
 use crate::views;
 
+/// A list's export: one sheet titled with who exported it, the day and the count (and that the
+/// cap was reached), written off the async threads, offered as `{name}_{day}.xlsx`.
+pub async fn list_xlsx(
+    name: &str,
+    ascii_name: &str,
+    by: &str,
+    day: time::Date,
+    headers: &[&str],
+    rows: Vec<Vec<XCell>>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let n = rows.len();
+    let day = anbiao_domain::date::format_date(day);
+    let title = format!(
+        "{name}（{by}导出于{day}，共{n}条{}）",
+        if n >= anbiao_actions::exports::LIST_EXPORT_MAX {
+            "，已达导出上限，请缩小筛选范围"
+        } else {
+            ""
+        }
+    );
+    let sheet = name.to_string();
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        anbiao_sheets::write_table(&sheet, Some(&title), &headers, &rows).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+    .map_err(crate::error::AppError::Internal)?;
+    Ok(xlsx_download(
+        bytes,
+        ascii_name,
+        &format!("{name}_{day}.xlsx"),
+    ))
+}
+
+/// A day as a date cell (text when it does not read as one).
+pub fn day_cell(s: &str) -> XCell {
+    anbiao_domain::date::parse_date(s).map_or_else(|| XCell::Text(s.to_string()), XCell::Date)
+}
+
+/// The query string of a list's filters for its export link (`?a=1&b=2`, or nothing).
+pub fn query_of(pairs: &[(&str, String)]) -> String {
+    let kept: Vec<_> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "?{}",
+            serde_urlencoded::to_string(&kept).unwrap_or_default()
+        )
+    }
+}
+
 /// An .xlsx file as a download named `file` (with an ASCII fallback name).
 pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, file: &str) -> axum::response::Response {
     download(

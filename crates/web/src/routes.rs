@@ -230,6 +230,7 @@ pub fn table() -> Table {
         )
         .get("/audits", Perm(ViewProgrammes), audits::page)
         .get("/audits/rechecks", Perm(ViewProgrammes), audits::rechecks)
+        .get("/audits/export.xlsx", Perm(ViewProgrammes), audits::export)
         .post(
             "/programmes/{id}/bulletins",
             Perm(PublishBulletins),
@@ -268,6 +269,11 @@ pub fn table() -> Table {
         )
         // Inspections as recorded, hidden hazards, enforcement and the violations database.
         .get("/inspections", Perm(ViewInspections), inspections::list)
+        .get(
+            "/inspections/export.xlsx",
+            Perm(ViewInspections),
+            inspections::export,
+        )
         .get("/inspections/new", Perm(Inspect), inspections::new_form)
         .upload("/inspections", Perm(Inspect), inspections::record)
         .get(
@@ -341,6 +347,11 @@ pub fn table() -> Table {
         .post("/risks/{id}/check", Perm(KeepRisks), risks::record_check)
         .post("/enforcement", Perm(Enforce), enforcement::decide)
         .get("/violations", Perm(ViewViolations), enforcement::list)
+        .get(
+            "/violations/export.xlsx",
+            Perm(ViewViolations),
+            enforcement::export,
+        )
         .post(
             "/violations/{id}/typical",
             Perm(Enforce),
@@ -437,6 +448,7 @@ pub fn table() -> Table {
         )
         // Grading cases.
         .get("/cases", Perm(ViewCases), cases::list)
+        .get("/cases/export.xlsx", Perm(ViewCases), cases::export)
         .post("/cases", Perm(ActOnCases), cases::create)
         .get("/cases/new", Perm(ActOnCases), cases::new_form)
         .get("/cases/{id}", Perm(ViewCases), cases::detail)
@@ -466,6 +478,16 @@ pub fn table() -> Table {
             "/certificates/expiring",
             Perm(ViewCases),
             standing::expiring,
+        )
+        .get(
+            "/certificates/expiring.xlsx",
+            Perm(ViewCases),
+            standing::expiring_xlsx,
+        )
+        .get(
+            "/certificates/annual-missing.xlsx",
+            Perm(ViewCases),
+            standing::annual_missing_xlsx,
         )
         .post(
             "/certificates/{id}/annual",

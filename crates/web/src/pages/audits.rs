@@ -594,3 +594,58 @@ pub async fn rechecks(
         .render()?,
     ))
 }
+
+/// `GET /audits/export.xlsx?year=&unit=&show=todo`: the plan's drawn enterprises within the
+/// user's scope (or those not yet audited) with their audits, days as dates.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<Which>,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let year = q.year.unwrap_or_else(|| state.today().year());
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::bad("year", "年度应在 2000 至 2100 之间").into());
+    }
+    let unit = unit_for(&state, &u, q.unit.as_deref())?;
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    // A year without a plan exports an empty list (its title says so by the count).
+    let items = cx
+        .audit_plan(&unit, year)
+        .await?
+        .map(|(_, items)| items)
+        .unwrap_or_default();
+    let todo_only = q.show.as_deref() == Some("todo");
+    let rows = items
+        .into_iter()
+        .filter(|i| !todo_only || i.audit_id.is_none())
+        .map(|i| {
+            vec![
+                XCell::Text(i.name.clone()),
+                XCell::Text(i.industry.clone()),
+                i.audited_on
+                    .as_deref()
+                    .map_or(XCell::Text("未审计".into()), crate::export::day_cell),
+                XCell::Text(outcome_label(i.outcome.as_deref()).into()),
+                XCell::Text(class_label(i.classification.as_deref()).into()),
+            ]
+        })
+        .collect();
+    let name = format!(
+        "运行质量审计抽查{}{year}",
+        state
+            .reference
+            .regions
+            .unit_name(&unit, crate::views::day_of_year(year, cx.on))
+    );
+    Ok(crate::export::list_xlsx(
+        &name,
+        "audit-plan.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &["企业名称", "行业", "审计日期", "结论", "分类"],
+        rows,
+    )
+    .await?)
+}

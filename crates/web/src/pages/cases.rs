@@ -60,6 +60,8 @@ struct ListPage {
     rows: Vec<CaseRow>,
     pager: Pager,
     at_me: bool,
+    /// The whole filtered list as a workbook.
+    export: String,
     states: Vec<Opt>,
     can_open: bool,
 }
@@ -94,6 +96,10 @@ pub async fn list(
         &[("state", q.state.clone()), ("at", at.to_string())],
         &page,
     );
+    let export = format!(
+        "/cases/export.xlsx{}",
+        crate::export::query_of(&[("state", q.state.clone()), ("at", at.to_string())])
+    );
     let rows = page.rows;
     let states = CaseState::ALL
         .into_iter()
@@ -105,11 +111,57 @@ pub async fn list(
             rows,
             pager,
             at_me: !at.is_empty(),
+            export,
             states,
             can_open: matches!(u.scope, Scope::Enterprise { .. }),
         }
         .render()?,
     ))
+}
+
+/// `GET /cases/export.xlsx?state=&at=me`: the whole filtered list as a workbook, the case
+/// number first, days as dates.
+pub async fn export(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::response::Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let filter = CaseState::parse(&q.state);
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let all =
+        anbiao_actions::exports::whole_list(|req| cx.cases_page(filter, q.at == "me", req)).await?;
+    let rows = all
+        .into_iter()
+        .map(|(c, name)| {
+            let r = row(&state, &c, name);
+            vec![
+                XCell::Number(r.id as f64),
+                XCell::Text(r.enterprise),
+                XCell::Text(r.region),
+                XCell::Text(r.grade.into()),
+                XCell::Text(r.state.into()),
+                crate::export::day_cell(&r.opened_on),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "定级案件",
+        "cases.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &[
+            "案件号",
+            "企业名称",
+            "所属地区",
+            "申请等级",
+            "状态",
+            "开始日期",
+        ],
+        rows,
+    )
+    .await?)
 }
 
 #[derive(Template)]

@@ -109,6 +109,16 @@ pub struct ListQuery {
     pub size: Option<String>,
 }
 
+impl ListQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            category_key: self.category.clone().filter(|c| !c.is_empty()),
+            typical_only: self.typical.as_deref() == Some("1"),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "enforcement/violations.html")]
 struct ListPage {
@@ -119,6 +129,8 @@ struct ListPage {
     categories: Vec<Opt>,
     typical_only: bool,
     pager: crate::pager::Pager,
+    /// The whole filtered list as a workbook.
+    export: String,
     can_mark: bool,
     can_publish: bool,
     notices: Vec<Notice>,
@@ -137,11 +149,7 @@ async fn render_list(
     let on = state.today();
     let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
     let category = q.category.clone().filter(|c| !c.is_empty());
-    let f = Filter {
-        category_key: category.clone(),
-        typical_only: q.typical.as_deref() == Some("1"),
-        ..Default::default()
-    };
+    let f = q.filter();
     let actor = u.acting("page");
     let page = state.ctx(&actor).violations_page(&f, req).await?;
     let filters = [
@@ -149,6 +157,10 @@ async fn render_list(
         ("typical", if f.typical_only { "1" } else { "" }.to_string()),
     ];
     let pager = crate::pager::Pager::new("/violations", &filters, &page);
+    let export = format!(
+        "/violations/export.xlsx{}",
+        crate::export::query_of(&filters)
+    );
     let decisions = page.rows;
     let cats = categories(state, on);
     let mut options = vec![Opt::new("", "全部类别", category.as_deref())];
@@ -165,6 +177,7 @@ async fn render_list(
         categories: options,
         typical_only: f.typical_only,
         pager,
+        export,
         can_mark: u.can(Permission::Enforce),
         notices: state.ctx(&u.acting("page")).warnings(50).await?,
         can_publish,
@@ -183,6 +196,63 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, HtmlError> {
     render_list(&state, &u, &q, None).await
+}
+
+/// `GET /violations/export.xlsx?category=&typical=1`: the whole filtered list as a workbook:
+/// days as dates, fines as numbers, the category and its legal basis in words.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let on = state.today();
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let f = q.filter();
+    let all = anbiao_actions::exports::whole_list(|req| cx.violations_page(&f, req)).await?;
+    let names: std::collections::HashMap<String, String> = categories(&state, on)
+        .into_iter()
+        .map(|(k, n, _)| (k, n))
+        .collect();
+    let rows = all
+        .into_iter()
+        .map(|d| {
+            vec![
+                crate::export::day_cell(&d.decided_on),
+                XCell::Text(d.name.clone()),
+                XCell::Text(crate::views::region_name(&state.reference, &d.region_code)),
+                XCell::Text(d.kind_label().into()),
+                XCell::Text(d.document_no.clone()),
+                XCell::Text(names.get(&d.category_key).cloned().unwrap_or_default()),
+                XCell::Text(d.basis.clone()),
+                XCell::Text(d.facts.clone()),
+                d.fine_yuan
+                    .map_or(XCell::Empty, |y| XCell::Number(y as f64)),
+                XCell::Text(if d.typical { "是" } else { "" }.into()),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "违法行为信息库",
+        "violations.xlsx",
+        &u.user.display_name,
+        on,
+        &[
+            "决定日期",
+            "企业",
+            "所属地区",
+            "决定",
+            "文书号",
+            "违法行为类别",
+            "依据",
+            "违法事实",
+            "罚款（元）",
+            "典型案件",
+        ],
+        rows,
+    )
+    .await?)
 }
 
 #[derive(Deserialize)]

@@ -172,12 +172,7 @@ async fn render_list(
     ];
     let pairs = q.pairs();
     let pager = crate::pager::Pager::new("/hazards", &pairs, &page);
-    let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-    let export = format!(
-        "/hazards/export.xlsx{}{}",
-        if kept.is_empty() { "" } else { "?" },
-        serde_urlencoded::to_string(&kept).unwrap_or_default()
-    );
+    let export = format!("/hazards/export.xlsx{}", crate::export::query_of(&pairs));
     let view = ListPage {
         layout: Layout::new(u, state, "hazards"),
         summary: cx.hazard_summary().await?,
@@ -208,7 +203,7 @@ pub async fn list(
 }
 
 /// `GET /hazards/export.xlsx?state=&level=&overdue=1`: the whole filtered list (up to
-/// [`anbiao_actions::hazards::EXPORT_MAX`] rows) as a workbook: days as dates, the enterprise's
+/// [`anbiao_actions::exports::LIST_EXPORT_MAX`] rows) as a workbook: days as dates, the enterprise's
 /// credit code as text.
 pub async fn export(
     State(state): State<AppState>,
@@ -219,9 +214,7 @@ pub async fn export(
     let on = state.today();
     let actor = u.acting("export");
     let lines = state.ctx(&actor).hazards_all(&q.filter(on)).await?;
-    let n = lines.len();
-    let capped = n >= anbiao_actions::hazards::EXPORT_MAX;
-    let day = |s: &str| parse_date(s).map_or_else(|| XCell::Text(s.to_string()), XCell::Date);
+    let day = crate::export::day_cell;
     let rows: Vec<Vec<XCell>> = lines
         .into_iter()
         .enumerate()
@@ -247,43 +240,25 @@ pub async fn export(
             ]
         })
         .collect();
-    let title = format!(
-        "隐患清单（{}导出于{}，共{n}项{}）",
-        u.user.display_name,
-        format_date(on),
-        if capped {
-            "，已达导出上限，请缩小筛选范围"
-        } else {
-            ""
-        }
-    );
-    let bytes = tokio::task::spawn_blocking(move || {
-        anbiao_sheets::write_table(
-            "隐患清单",
-            Some(&title),
-            &[
-                "序号",
-                "企业",
-                "级别",
-                "隐患情况",
-                "来源",
-                "发现日期",
-                "整改期限",
-                "状态",
-                "逾期",
-            ],
-            &rows,
-        )
-        .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(AppError::Internal)?;
-    Ok(crate::export::xlsx_download(
-        bytes,
+    Ok(crate::export::list_xlsx(
+        "隐患清单",
         "hazards.xlsx",
-        &format!("隐患清单_{}.xlsx", format_date(on)),
-    ))
+        &u.user.display_name,
+        on,
+        &[
+            "序号",
+            "企业",
+            "级别",
+            "隐患情况",
+            "来源",
+            "发现日期",
+            "整改期限",
+            "状态",
+            "逾期",
+        ],
+        rows,
+    )
+    .await?)
 }
 
 /// `POST /hazards` (multipart): the enterprise reports a hazard its own check found.

@@ -70,6 +70,49 @@ pub async fn list(
     ))
 }
 
+/// `GET /inspections/export.xlsx`: every inspection within the user's scope as a workbook, the
+/// record number first, days as dates, officers by name.
+pub async fn export(State(state): State<AppState>, u: CurrentUser) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let all = anbiao_actions::exports::whole_list(|req| cx.inspections(req)).await?;
+    let people = cx.people(all.iter().map(|r| r.officers.as_str())).await?;
+    let rows = all
+        .iter()
+        .map(|i| {
+            vec![
+                XCell::Number(i.id as f64),
+                crate::export::day_cell(&i.inspected_on),
+                XCell::Text(i.name.clone()),
+                XCell::Text(crate::views::region_name(&state.reference, &i.region_code)),
+                XCell::Text(i.kind_label().into()),
+                XCell::Text(people.names(&i.officers)),
+                XCell::Number(i.findings as f64),
+                XCell::Text(i.summary.clone()),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "监督检查记录",
+        "inspections.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &[
+            "记录号",
+            "检查日期",
+            "企业",
+            "所属地区",
+            "类型",
+            "检查人员",
+            "发现隐患",
+            "情况",
+        ],
+        rows,
+    )
+    .await?)
+}
+
 #[derive(Deserialize, Default)]
 pub struct NewQuery {
     pub enterprise: Option<i64>,

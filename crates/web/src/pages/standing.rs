@@ -527,3 +527,83 @@ pub async fn expiring(
         .render()?,
     ))
 }
+
+/// `GET /certificates/expiring.xlsx`: the whole list of certificates expiring within the
+/// warning period, days as dates, numbers as text.
+pub async fn expiring_xlsx(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let all = anbiao_actions::exports::whole_list(|req| cx.expiring_certificates(req)).await?;
+    let rows = all
+        .into_iter()
+        .map(|(c, name)| {
+            vec![
+                XCell::Text(name),
+                XCell::Text(c.number.clone()),
+                XCell::Text(c.grade().map(|g| g.label()).unwrap_or("").into()),
+                crate::export::day_cell(&c.valid_from),
+                crate::export::day_cell(&c.valid_until),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "即将到期的证书",
+        "expiring-certificates.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &["企业名称", "证书编号", "等级", "有效期起", "有效期至"],
+        rows,
+    )
+    .await?)
+}
+
+/// `GET /certificates/annual-missing.xlsx`: the whole list of certificates missing an annual
+/// self-assessment, with the years missing.
+pub async fn annual_missing_xlsx(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let all = anbiao_actions::exports::whole_list(|req| cx.annual_missing(req)).await?;
+    let rows = all
+        .into_iter()
+        .map(|(c, years, name)| {
+            vec![
+                XCell::Text(name),
+                XCell::Text(c.number.clone()),
+                XCell::Text(c.grade().map(|g| g.label()).unwrap_or("").into()),
+                crate::export::day_cell(&c.valid_from),
+                crate::export::day_cell(&c.valid_until),
+                XCell::Text(
+                    years
+                        .iter()
+                        .map(|y| format!("第{y}年"))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "年度自评缺失",
+        "annual-missing.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &[
+            "企业名称",
+            "证书编号",
+            "等级",
+            "有效期起",
+            "有效期至",
+            "缺失年度",
+        ],
+        rows,
+    )
+    .await?)
+}

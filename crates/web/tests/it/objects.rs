@@ -1403,6 +1403,7 @@ fn workbook_text(bytes: &[u8]) -> String {
     for name in wb.sheet_names() {
         if let Ok(range) = wb.worksheet_range(&name) {
             for row in range.rows() {
+                out.push('\n');
                 for cell in row {
                     out.push_str(&cell.to_string());
                     out.push('\t');
@@ -1547,6 +1548,8 @@ async fn every_listed_route_every_role_every_relation() {
                     "/api/v1/certificates" => format!("\"enterprise_id\":{}", p.enterprise),
                     // An export names the enterprise in a cell of its own.
                     "/hazards/export.xlsx" => format!("{}\t", p.name),
+                    // …or by its number in the first column.
+                    "/cases/export.xlsx" | "/inspections/export.xlsx" => format!("\n{id}\t"),
                     _ => format!("href=\"{path}/{id}\""),
                 })
             };

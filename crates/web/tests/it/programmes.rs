@@ -941,6 +941,20 @@ async fn the_workbench_shows_targets_audits_reports_and_expiring_certificates() 
             .contains("将到期机械厂"),
             "another district's list holds none of 如皋's"
         );
+        // The list exports whole: the number as text, the days as dates.
+        {
+            use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+            let res = app.send(rugao.get("/certificates/expiring.xlsx")).await;
+            assert_eq!(res.status(), 200);
+            let bytes = crate::body_bytes(res).await;
+            let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+            let range = wb.worksheet_range("即将到期的证书").expect("sheet");
+            let rows: Vec<_> = range.rows().skip(2).collect();
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            assert_eq!(rows[0][0], Data::String("将到期机械厂".into()));
+            assert!(matches!(rows[0][1], Data::String(_)), "{:?}", rows[0]);
+            assert!(matches!(rows[0][4], Data::DateTime(_)), "{:?}", rows[0]);
+        }
 
         // No audit plan yet for 2019; once drawn, its enterprises wait for their audit.
         assert!(
@@ -956,6 +970,24 @@ async fn the_workbench_shows_targets_audits_reports_and_expiring_certificates() 
             Some("1 家"),
             "⌈10 % × 2⌉: {page}"
         );
+        let plan = body(&app, &rugao, "/audits?year=2019&show=todo").await;
+        assert!(plan.contains("尚未审计（1 家）"), "{plan}");
+        let res = app
+            .send(rugao.get("/audits/export.xlsx?year=2019&show=todo"))
+            .await;
+        assert_eq!(res.status(), 200);
+        {
+            use calamine::{Reader, Xlsx, open_workbook_from_rs};
+            let bytes = crate::body_bytes(res).await;
+            let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+            let name = wb.sheet_names()[0].clone();
+            let range = wb.worksheet_range(&name).expect("sheet");
+            assert_eq!(
+                range.rows().skip(2).count(),
+                1,
+                "the enterprise not yet audited"
+            );
+        }
         // A deficient audit whose rectification period ended yesterday waits for its re-check.
         audits::record(
             &db,

@@ -367,6 +367,24 @@ async fn decisions_feed_the_violations_database_and_the_warning_notice() {
             list.contains("检查对象2号厂") && list.contains("#category.training"),
             "{list}"
         );
+        assert!(
+            list.contains(&format!(
+                "href=\"/enterprises/{ent}/standing\">检查对象2号厂"
+            )),
+            "the enterprise's name opens the enterprise: {list}"
+        );
+        // The database exports whole: the day a date, the fine a number Excel sums.
+        use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+        let res = app.send(rugao.get("/violations/export.xlsx")).await;
+        assert_eq!(res.status(), 200);
+        let mut wb: Xlsx<_> =
+            open_workbook_from_rs(std::io::Cursor::new(body_bytes(res).await)).expect("xlsx");
+        let range = wb.worksheet_range("违法行为信息库").expect("sheet");
+        let rows: Vec<_> = range.rows().skip(2).collect();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(matches!(rows[0][0], Data::DateTime(_)), "{:?}", rows[0]);
+        assert_eq!(rows[0][1], Data::String("检查对象2号厂".into()));
+        assert_eq!(rows[0][8], Data::Float(30000.0));
         let d = anbiao_store::enforcement::list(&db, &Scope::City, &Default::default(), 10, 0)
             .await
             .expect("list");
