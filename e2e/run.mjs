@@ -283,6 +283,8 @@ async function workbenchFlow({ page, base, name, signIn, signOut }) {
     const items = await page.$$eval("#workbench tbody tr", (trs) => trs.map((tr) => tr.textContent.replace(/\s+/g, " ").trim()));
     check(items.length >= 3, `${user}'s workbench lists what waits: ${items}`);
     if (user === "city" || user === "rugao") {
+      // The programme's figures load after the page.
+      await page.waitForSelector("#workbench-targets tbody tr");
       const targets = await page.$$eval("#workbench-targets tbody tr", (trs) => trs.length);
       check(targets >= 3, `${user}'s workbench shows the programme's figures against its targets (${targets})`);
     }

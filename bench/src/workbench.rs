@@ -181,19 +181,15 @@ pub async fn measure(db: &Db, reference: &ReferenceData, runs: usize) -> anyhow:
             actor: &actor,
             on: WORKBENCH_DAY,
         };
-        let (p50, p95, w) = time_runs(runs, || async {
+        let (p50, p95, items) = time_runs(runs, || async {
             cx.workbench().await.map_err(|e| anyhow::anyhow!("{e}"))
         })
         .await?;
-        let items = &w.items;
-        let mut figures = items
+        let figures = items
             .iter()
             .map(|i| format!("{} {:?}", i.label, i.count))
             .collect::<Vec<_>>()
             .join("; ");
-        if let Some(t) = &w.targets {
-            figures.push_str(&format!("; {} targets as of {}", t.lines.len(), t.as_of));
-        }
         eprintln!("  {label}: {figures}");
         println!(
             "| {label} | {} | {:.2} ms | {:.2} ms | {:.0} |",

@@ -29,6 +29,15 @@ impl Ctx<'_> {
         Ok(p.table(&counts, &then, on))
     }
 
+    /// The programme's table on `on` for the units' rows and the totals only: the city's
+    /// targets in it are not judged on their own deadlines (one day's counts instead of one per
+    /// passed deadline; a district's workbench reads its row from it).
+    pub async fn unit_table(&self, p: &Programme, on: Date) -> Result<TargetTable, ActionError> {
+        self.actor.require(Permission::ViewProgrammes)?;
+        let counts = store::counts(self.db, on, p.start).await?;
+        Ok(p.table(&counts, &BTreeMap::new(), on))
+    }
+
     /// Each unit's counts on each of `days` (the charts' month-ends).
     pub async fn counts_on_days(
         &self,

@@ -34,13 +34,6 @@ pub struct WorkItem {
     pub overdue: bool,
 }
 
-/// The workbench: what waits, and for the city and a district the programme's figures.
-#[derive(Debug, Clone)]
-pub struct Workbench {
-    pub items: Vec<WorkItem>,
-    pub targets: Option<Targets>,
-}
-
 /// A programme's key figures against its targets, for the city or one district.
 #[derive(Debug, Clone)]
 pub struct Targets {
@@ -113,17 +106,16 @@ impl Ctx<'_> {
             .or_else(|| begun.max_by_key(|p| p.end))
     }
 
-    /// What waits for the actor (the overdue first) and, for the city's and a district's
-    /// officers, the programme's figures against its targets.
-    pub async fn workbench(&self) -> Result<Workbench, ActionError> {
-        let items = self.work_items().await?;
-        let targets = self.workbench_targets().await?;
-        Ok(Workbench { items, targets })
+    /// What waits for the actor, the overdue first, from running sums and indexed counts (the
+    /// page itself; the programme's figures follow in [`Ctx::workbench_targets`]).
+    pub async fn workbench(&self) -> Result<Vec<WorkItem>, ActionError> {
+        self.work_items().await
     }
 
     /// The programme's figures for the city (its targets and the table's totals) or the
-    /// actor's district (its row), as of the day or the programme's end.
-    async fn workbench_targets(&self) -> Result<Option<Targets>, ActionError> {
+    /// actor's district (its row), as of the day or the programme's end: the target table's
+    /// work, loaded after the workbench itself. `None` for everyone else.
+    pub async fn workbench_targets(&self) -> Result<Option<Targets>, ActionError> {
         if !self.actor.permits(Permission::ViewProgrammes) {
             return Ok(None);
         }
@@ -139,7 +131,12 @@ impl Ctx<'_> {
             return Ok(None);
         };
         let as_of = self.on.min(p.end);
-        let table = self.target_table(p, as_of).await?;
+        // The city's targets are judged on their own deadlines; a district's row needs only
+        // the day's counts.
+        let table = match &unit {
+            None => self.target_table(p, as_of).await?,
+            Some(_) => self.unit_table(p, as_of).await?,
+        };
         let (label, lines) = match &unit {
             None => {
                 let mut lines: Vec<TargetLine> = table

@@ -230,6 +230,11 @@ pub fn table() -> Table {
         )
         .get("/audits", Perm(ViewProgrammes), audits::page)
         .get("/audits/rechecks", Perm(ViewProgrammes), audits::rechecks)
+        .get(
+            "/workbench/targets",
+            Perm(ViewProgrammes),
+            crate::pages::workbench::targets,
+        )
         .get("/audits/export.xlsx", Perm(ViewProgrammes), audits::export)
         .post(
             "/programmes/{id}/bulletins",

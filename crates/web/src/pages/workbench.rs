@@ -103,22 +103,52 @@ impl TargetsView {
 struct WorkbenchPage {
     layout: Layout,
     items: Vec<ItemView>,
-    targets: Option<TargetsView>,
+    /// Whether the programme's figures follow (loaded after the page).
+    with_targets: bool,
     today: String,
 }
 
 pub async fn page(state: &AppState, u: &CurrentUser) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
-    let w = state.ctx(&actor).workbench().await?;
-    let items = w.items.into_iter().map(ItemView::new).collect();
-    let targets = w.targets.map(TargetsView::new);
+    let items = state
+        .ctx(&actor)
+        .workbench()
+        .await?
+        .into_iter()
+        .map(ItemView::new)
+        .collect();
     Ok(Html(
         WorkbenchPage {
             layout: Layout::new(u, state, "workbench"),
             items,
-            targets,
+            with_targets: u.can(anbiao_domain::Permission::ViewProgrammes)
+                && matches!(
+                    u.scope,
+                    anbiao_domain::Scope::City | anbiao_domain::Scope::Region { .. }
+                ),
             today: format_date(state.today()),
         }
         .render()?,
     ))
+}
+
+#[derive(Template)]
+#[template(path = "workbench_targets.html")]
+struct TargetsFragment {
+    targets: Option<TargetsView>,
+}
+
+/// `GET /workbench/targets`: the programme's figures against its targets for the city or the
+/// officer's district, the fragment the workbench loads after itself.
+pub async fn targets(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    u: CurrentUser,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let targets = state
+        .ctx(&actor)
+        .workbench_targets()
+        .await?
+        .map(TargetsView::new);
+    Ok(Html(TargetsFragment { targets }.render()?))
 }

@@ -1039,23 +1039,39 @@ async fn the_workbench_shows_targets_audits_reports_and_expiring_certificates() 
             "{page}"
         );
         assert!(page.contains("逾期未报"), "{page}");
-        // Its row of the target table, with links to the enterprises behind each figure.
-        assert!(page.contains("如皋市目标完成情况"), "{page}");
+        // Its row of the target table follows the page (loaded after it), with links to the
+        // enterprises behind each figure.
+        assert!(page.contains("hx-get=\"/workbench/targets\""), "{page}");
+        let targets = body(&app, &rugao, "/workbench/targets").await;
+        assert!(targets.contains("如皋市目标完成情况"), "{targets}");
         assert!(
-            page.contains("/programmes/nantong.2018/behind?unit="),
-            "{page}"
+            targets.contains("/programmes/nantong.2018/behind?unit="),
+            "{targets}"
+        );
+        // A township officer has no programme figures on the workbench.
+        let township = app.session_for("township").await;
+        assert!(
+            !body(&app, &township, "/")
+                .await
+                .contains("/workbench/targets")
+        );
+        assert!(
+            !body(&app, &township, "/workbench/targets")
+                .await
+                .contains("目标完成情况")
         );
 
         // The city: its targets of section 三 and the reports awaiting its decision.
         let page = body(&app, &city, "/").await;
-        assert!(page.contains("全市目标完成情况"), "{page}");
+        let targets = body(&app, &city, "/workbench/targets").await;
+        assert!(targets.contains("全市目标完成情况"), "{targets}");
         assert!(
-            page.contains("方案三（一）") && page.contains("方案三（二）"),
-            "{page}"
+            targets.contains("方案三（一）") && targets.contains("方案三（二）"),
+            "{targets}"
         );
         assert!(
-            page.contains("逾期未完成"),
-            "2018's targets judged on their day: {page}"
+            targets.contains("逾期未完成"),
+            "2018's targets judged on their day: {targets}"
         );
         assert_eq!(
             count_of(&page, "各地报送、待审核的材料").as_deref(),
@@ -1070,9 +1086,11 @@ async fn the_workbench_shows_targets_audits_reports_and_expiring_certificates() 
 
         // After the programme: its final figures, and no reports asked any more.
         let after = crate::TestApp::on_day(db.clone(), date!(2021 - 03 - 01)).await;
-        let page = body(&after, &after.session_for("rugao").await, "/").await;
-        assert!(page.contains("实施期已于 2020-02-29 结束"), "{page}");
+        let later = after.session_for("rugao").await;
+        let page = body(&after, &later, "/").await;
         assert!(!page.contains("逾期未报"), "{page}");
+        let targets = body(&after, &later, "/workbench/targets").await;
+        assert!(targets.contains("实施期已于 2020-02-29 结束"), "{targets}");
     })
     .await;
 }
