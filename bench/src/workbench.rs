@@ -198,6 +198,22 @@ pub async fn measure(db: &Db, reference: &ReferenceData, runs: usize) -> anyhow:
             ms(p95),
             p95.as_secs_f64() / c95.as_secs_f64()
         );
+        // The programme's figures, which the page loads after itself (/workbench/targets).
+        if matches!(role, Role::CityOfficer | Role::DistrictOfficer) {
+            let (p50, p95, targets) = time_runs(runs, || async {
+                cx.workbench_targets()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .await?;
+            println!(
+                "| {label}: programme figures (/workbench/targets) | {} | {:.2} ms | {:.2} ms | {:.0} |",
+                targets.map_or(0, |t| t.lines.len()),
+                ms(p50),
+                ms(p95),
+                p95.as_secs_f64() / c95.as_secs_f64()
+            );
+        }
     }
     Ok(())
 }
