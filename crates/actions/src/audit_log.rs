@@ -4,6 +4,7 @@
 use anbiao_domain::Permission;
 use anbiao_store::Db;
 use anbiao_store::audit_log::{self, Entry, Filter, Head};
+use anbiao_store::paging::{PageReq, Paged, Total};
 
 use crate::actor::Actor;
 use crate::error::ActionError;
@@ -11,33 +12,37 @@ use crate::error::ActionError;
 /// A page of the log that `f` selects, the number of entries it selects, and the chain's head.
 #[derive(Debug, Clone)]
 pub struct LogPage {
-    pub entries: Vec<Entry>,
-    pub total: i64,
+    /// The page, its request clamped to the last page, and the exact total.
+    pub page: Paged<Entry>,
     pub head: Head,
 }
 
-/// A page of the log (`page` from 1, clamped to the last).
+/// A page of the log (`req.page` from 1, clamped to the last).
 pub async fn search(
     db: &Db,
     actor: &Actor,
     f: &Filter,
-    per_page: i64,
-    page: i64,
-) -> Result<(LogPage, i64), ActionError> {
+    req: PageReq,
+) -> Result<LogPage, ActionError> {
     actor.require(Permission::ViewAuditLog)?;
     let head = audit_log::head(db).await?;
     let total = audit_log::count(db, f).await?;
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    let page = page.clamp(1, pages);
-    let entries = audit_log::search(db, f, per_page, (page - 1) * per_page).await?;
-    Ok((
-        LogPage {
-            entries,
-            total,
-            head,
+    let pages = u32::try_from((total + req.limit() - 1) / req.limit())
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let req = PageReq {
+        page: req.page.clamp(1, pages),
+        size: req.size,
+    };
+    let rows = audit_log::search(db, f, req.limit(), req.offset()).await?;
+    Ok(LogPage {
+        page: Paged {
+            rows,
+            total: Total::Exact(total),
+            req,
         },
-        page,
-    ))
+        head,
+    })
 }
 
 /// The entries `f` selects, at most `limit`, for an export.

@@ -415,7 +415,9 @@ impl Ctx<'_> {
                         .unwrap_or_else(|| p.control_level.clone())),
                 ];
                 row.extend(by_kind);
-                row.extend([t(&p.responsible), t(&p.assessed_on), t(&p.words)]);
+                let assessed = anbiao_domain::date::parse_date(&p.assessed_on)
+                    .map_or_else(|| t(&p.assessed_on), XCell::Date);
+                row.extend([t(&p.responsible), assessed, t(&p.words)]);
                 row
             })
             .collect();

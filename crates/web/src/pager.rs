@@ -3,6 +3,20 @@
 
 use anbiao_store::paging::{PageReq, Paged, SIZES, Total};
 
+/// The page and size of a list that has no other filters, as the URL gives them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PageQuery {
+    pub page: Option<String>,
+    pub size: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for; nonsense reads as the first page of the default size.
+    pub fn req(&self) -> PageReq {
+        PageReq::parse(self.page.as_deref(), self.size.as_deref())
+    }
+}
+
 /// A page size a reader can switch to.
 #[derive(Debug, Clone)]
 pub struct SizeLink {

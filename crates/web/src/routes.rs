@@ -211,6 +211,11 @@ pub fn table() -> Table {
             standing::record_accident,
         )
         .get("/notifications", SignedIn, notifications::list)
+        .get(
+            "/notifications/export.xlsx",
+            SignedIn,
+            notifications::export,
+        )
         .get("/quality", Perm(MonitorQuality), quality::page)
         .get("/programmes", Perm(ViewProgrammes), programmes::index)
         .get(

@@ -15,7 +15,6 @@ use crate::pages::Layout;
 use crate::views::{action_label, fmt_time};
 use crate::{AppState, export};
 
-pub const PER_PAGE: i64 = 50;
 /// Most entries one export writes.
 pub const MAX_EXPORT: i64 = 200_000;
 
@@ -27,6 +26,7 @@ pub struct AuditQuery {
     pub object: Option<String>,
     pub action: Option<String>,
     pub page: Option<String>,
+    pub size: Option<String>,
 }
 
 fn china_midnight_us(d: Date) -> i64 {
@@ -67,15 +67,19 @@ impl AuditQuery {
         })
     }
 
-    fn page(&self) -> i64 {
-        self.page
-            .as_deref()
-            .and_then(|p| p.parse::<i64>().ok())
-            .unwrap_or(1)
-            .clamp(1, 100_000)
+    /// The filters as given (name, value), for the pager's links and the export's.
+    fn filters(&self) -> [(&'static str, String); 5] {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        [
+            ("from", v(&self.from)),
+            ("to", v(&self.to)),
+            ("actor", v(&self.actor)),
+            ("object", v(&self.object)),
+            ("action", v(&self.action)),
+        ]
     }
 
-    fn query_string(&self, page: Option<i64>) -> String {
+    fn query_string(&self) -> String {
         let mut parts = Vec::new();
         for (k, v) in [
             ("from", &self.from),
@@ -87,9 +91,6 @@ impl AuditQuery {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", export::percent_encode(v)));
             }
-        }
-        if let Some(p) = page {
-            parts.push(format!("page={p}"));
         }
         parts.join("&")
     }
@@ -142,11 +143,7 @@ struct SearchPage {
     layout: Layout,
     q: AuditQuery,
     rows: Vec<EntryRow>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    prev: Option<String>,
-    next: Option<String>,
+    pager: crate::pager::Pager,
     export_href: String,
     head_seq: i64,
     head_hash: String,
@@ -162,35 +159,21 @@ pub async fn search(
         Ok(f) => (f, None),
         Err(e) => (Filter::default(), Some(e.message())),
     };
-    let (found, page) = anbiao_actions::audit_log::search(
-        &state.db,
-        &u.acting("page"),
-        &filter,
-        PER_PAGE,
-        q.page(),
-    )
-    .await?;
-    let (head, total) = (found.head, found.total);
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let found =
+        anbiao_actions::audit_log::search(&state.db, &u.acting("page"), &filter, req).await?;
+    let head = found.head;
     let people = state
         .ctx(&u.acting("page"))
-        .people(found.entries.iter().map(|e| e.actor.as_str()))
+        .people(found.page.rows.iter().map(|e| e.actor.as_str()))
         .await?;
-    let rows = found
-        .entries
-        .iter()
-        .map(|e| EntryRow::new(&state, e, &people))
-        .collect();
-    let link = |p: i64| format!("/audit?{}", q.query_string(Some(p)));
+    let page = found.page.map(|e| EntryRow::new(&state, &e, &people));
+    let pager = crate::pager::Pager::new("/audit", &q.filters(), &page);
     let body = SearchPage {
         layout: Layout::new(&u, &state, "audit"),
-        rows,
-        total,
-        page,
-        pages,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
-        export_href: format!("/audit/export.xlsx?{}", q.query_string(None)),
+        rows: page.rows,
+        pager,
+        export_href: format!("/audit/export.xlsx?{}", q.query_string()),
         head_seq: head.seq,
         head_hash: head.hash,
         error: error.clone(),

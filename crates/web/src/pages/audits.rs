@@ -557,12 +557,6 @@ pub fn outcome_label(o: Option<&str>) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
-    size: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "audits/rechecks.html")]
 struct RechecksPage {
@@ -577,11 +571,11 @@ struct RechecksPage {
 pub async fn rechecks(
     State(state): State<AppState>,
     u: CurrentUser,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<crate::pager::PageQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
-    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let req = q.req();
     let mut page = cx.audits_awaiting_recheck(req).await?;
     let pager = crate::pager::Pager::new("/audits/rechecks", &[], &page);
     Ok(Html(

@@ -108,3 +108,66 @@ pub async fn mark_read(
     let to = crate::pager::back_to("/notifications", back.as_deref(), &["unread"]);
     Ok(redirect(&to, is_htmx(&headers)))
 }
+
+/// `GET /notifications/export.xlsx?unread=1`: the whole list as the page filters it, with the
+/// rule in words beside its identifier.
+pub async fn export(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let unread_only = q.unread == "1";
+    let all = anbiao_actions::exports::whole_list(|req| async move {
+        Ok(cx.notifications(unread_only, req).await?.0)
+    })
+    .await?;
+    let book = crate::pages::rules::Book::of(&state);
+    let moment = |secs: i64| {
+        time::OffsetDateTime::from_unix_timestamp(secs).map_or(XCell::Empty, |t| {
+            XCell::DateTime(crate::views::china_time(t))
+        })
+    };
+    let rows = all
+        .into_iter()
+        .map(|n| {
+            let rule = n.rule.as_deref().map(|r| book.cite(r));
+            vec![
+                XCell::Text(n.title),
+                XCell::Text(n.body),
+                n.due_on
+                    .as_deref()
+                    .map_or(XCell::Empty, crate::export::day_cell),
+                XCell::Text(rule.as_ref().map(|r| r.words.clone()).unwrap_or_default()),
+                XCell::Text(rule.map(|r| r.code).unwrap_or_default()),
+                moment(n.created_at),
+                n.read_at.map_or(XCell::Empty, moment),
+                XCell::Text(n.read_by.unwrap_or_default()),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        if unread_only {
+            "未读提醒"
+        } else {
+            "待办提醒"
+        },
+        "notifications.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &[
+            "提醒",
+            "内容",
+            "期限",
+            "依据",
+            "依据编号",
+            "生成时间",
+            "阅读时间",
+            "阅读人",
+        ],
+        rows,
+    )
+    .await?)
+}

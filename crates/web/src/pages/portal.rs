@@ -484,12 +484,6 @@ struct RectificationPage {
     since: String,
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
-    size: Option<String>,
-}
-
 /// The day the published rectification list starts: the programme's start, or three years back
 /// without a programme.
 fn rectification_since(state: &AppState) -> time::Date {
@@ -505,10 +499,10 @@ fn rectification_since(state: &AppState) -> time::Date {
 /// the list is published), from the programme's start.
 pub async fn rectification(
     State(state): State<AppState>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<crate::pager::PageQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let since = rectification_since(&state);
-    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let req = q.req();
     let mut page = portal::rectification(&state.db, since, req).await?;
     let pager = crate::pager::Pager::new("/portal/rectification", &[], &page);
     let rows = std::mem::take(&mut page.rows)

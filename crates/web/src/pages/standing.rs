@@ -424,21 +424,15 @@ struct MissingPage {
     pager: crate::pager::Pager,
 }
 
-#[derive(Deserialize)]
-pub struct MissingQuery {
-    page: Option<String>,
-    size: Option<String>,
-}
-
 /// Valid certificates whose annual self-assessment is missing, within the officer's scope.
 pub async fn annual_missing(
     State(state): State<AppState>,
     PageUser(u): PageUser,
-    Query(q): Query<MissingQuery>,
+    Query(q): Query<crate::pager::PageQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let mut rows = Vec::new();
     let actor = u.acting("page");
-    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let req = q.req();
     let mut page = state.ctx(&actor).annual_missing(req).await?;
     let pager = crate::pager::Pager::new("/certificates/annual-missing", &[], &page);
     for (c, years, name) in std::mem::take(&mut page.rows) {
@@ -490,11 +484,11 @@ struct ExpiringPage {
 pub async fn expiring(
     State(state): State<AppState>,
     PageUser(u): PageUser,
-    Query(q): Query<MissingQuery>,
+    Query(q): Query<crate::pager::PageQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
-    let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let req = q.req();
     let mut page = cx.expiring_certificates(req).await?;
     let pager = crate::pager::Pager::new("/certificates/expiring", &[], &page);
     let today = cx.on;
@@ -528,27 +522,34 @@ pub async fn expiring(
     ))
 }
 
+/// A certificate's cells in an export: the enterprise, the number as text, the grade, and its
+/// days of validity as dates.
+fn certificate_cells(
+    c: &anbiao_store::certificate::Certificate,
+    name: String,
+) -> Vec<anbiao_sheets::XCell> {
+    use anbiao_sheets::XCell;
+    vec![
+        XCell::Text(name),
+        XCell::Text(c.number.clone()),
+        XCell::Text(c.grade().map(|g| g.label()).unwrap_or("").into()),
+        crate::export::day_cell(&c.valid_from),
+        crate::export::day_cell(&c.valid_until),
+    ]
+}
+
 /// `GET /certificates/expiring.xlsx`: the whole list of certificates expiring within the
 /// warning period, days as dates, numbers as text.
 pub async fn expiring_xlsx(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> Result<Response, HtmlError> {
-    use anbiao_sheets::XCell;
     let actor = u.acting("export");
     let cx = state.ctx(&actor);
     let all = anbiao_actions::exports::whole_list(|req| cx.expiring_certificates(req)).await?;
     let rows = all
         .into_iter()
-        .map(|(c, name)| {
-            vec![
-                XCell::Text(name),
-                XCell::Text(c.number.clone()),
-                XCell::Text(c.grade().map(|g| g.label()).unwrap_or("").into()),
-                crate::export::day_cell(&c.valid_from),
-                crate::export::day_cell(&c.valid_until),
-            ]
-        })
+        .map(|(c, name)| certificate_cells(&c, name))
         .collect();
     Ok(crate::export::list_xlsx(
         "即将到期的证书",
@@ -574,20 +575,15 @@ pub async fn annual_missing_xlsx(
     let rows = all
         .into_iter()
         .map(|(c, years, name)| {
-            vec![
-                XCell::Text(name),
-                XCell::Text(c.number.clone()),
-                XCell::Text(c.grade().map(|g| g.label()).unwrap_or("").into()),
-                crate::export::day_cell(&c.valid_from),
-                crate::export::day_cell(&c.valid_until),
-                XCell::Text(
-                    years
-                        .iter()
-                        .map(|y| format!("第{y}年"))
-                        .collect::<Vec<_>>()
-                        .join("、"),
-                ),
-            ]
+            let mut cells = certificate_cells(&c, name);
+            cells.push(XCell::Text(
+                years
+                    .iter()
+                    .map(|y| format!("第{y}年"))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            ));
+            cells
         })
         .collect();
     Ok(crate::export::list_xlsx(

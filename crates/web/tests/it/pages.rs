@@ -507,6 +507,33 @@ async fn a_long_list_pages_with_its_total_and_keeps_its_filter() {
         let rudong = app.session_for("rudong").await;
         let none = body_text(app.send(rudong.get("/notifications")).await).await;
         assert!(none.contains("没有记录") && rows(&none) == 0, "{none}");
+
+        // The export holds the whole list as filtered, read back with a real reader: dates
+        // and moments as dates; another district's holds none of them.
+        let sheet = |bytes: Vec<u8>| {
+            let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx");
+            let name = wb.sheet_names()[0].clone();
+            wb.worksheet_range(&name).expect("sheet")
+        };
+        let res = app
+            .send(rugao.get("/notifications/export.xlsx?unread=1"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let range = sheet(body_bytes(res).await);
+        let ours: Vec<_> = range
+            .rows()
+            .filter(|r| matches!(&r[0], Data::String(t) if t.ends_with("号提醒")))
+            .collect();
+        assert_eq!(ours.len(), 119, "the unread ones, one having been read");
+        assert!(matches!(ours[0][5], Data::DateTime(_)), "{:?}", ours[0]);
+        let res = app.send(rudong.get("/notifications/export.xlsx")).await;
+        let theirs = sheet(body_bytes(res).await);
+        assert!(
+            !theirs
+                .rows()
+                .any(|r| matches!(&r[0], Data::String(t) if t.ends_with("号提醒"))),
+            "another district's export"
+        );
     })
     .await;
 }

@@ -211,6 +211,12 @@ async fn an_enterprise_keeps_its_register_and_officers_read_it_within_scope() {
             ),
             "the score is a number"
         );
+        let first = graded.rows().nth(2).expect("row");
+        let assessed = &first[first.len() - 2];
+        assert!(
+            matches!(assessed, calamine::Data::DateTime(d) if d.as_f64() > 43_000.0),
+            "the assessment's day is a date Excel sorts: {assessed:?}"
+        );
         // The measures in their kinds' columns, and one line of the hazard-check list per item.
         assert_eq!(
             (row[8].as_str(), row[9].as_str()),

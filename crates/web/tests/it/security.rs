@@ -477,6 +477,38 @@ async fn headers_limits_and_hostile_text() {
             .await;
         assert_eq!(res.status(), 200);
         assert!(!body_text(res).await.contains("<script>alert(1)"));
+        // The log pages with a size chosen, the filters kept in the pager's links.
+        for i in 0..25 {
+            let who = anbiao_store::audit_log::Actor::new("paging", "test");
+            let ev = anbiao_store::audit_log::Event::new("test.paging", format!("n:{i}"));
+            anbiao_store::audit_log::append(&db, &who, &ev)
+                .await
+                .expect("append");
+        }
+        let res = app
+            .send(auditor.get("/audit?from=2020-01-01&size=20"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let page = body_text(res).await;
+        let total: i64 = page
+            .split("共 ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the total in words");
+        assert!(total > 20, "{total} entries so far");
+        assert_eq!(page.matches("<tr>").count(), 21, "a header and 20 entries");
+        let links = page.replace("&#38;", "&").replace("&amp;", "&");
+        assert!(
+            links.contains("/audit?from=2020-01-01&page=2&size=20"),
+            "{page}"
+        );
+        assert!(page.contains(r#"<strong aria-current="true">20</strong>"#));
+        let res = app.send(auditor.get("/audit?page=99999&size=20")).await;
+        assert!(
+            body_text(res).await.contains("上一页"),
+            "clamped to the last page"
+        );
         let res = app.send(auditor.get("/audit?from=2026-13-40")).await;
         assert_eq!(res.status(), 400);
         assert!(body_text(res).await.contains("无法识别"));
@@ -653,15 +685,7 @@ async fn administrators_keep_accounts_and_grants_apart() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    anbiao_domain::text::percent_encode(s)
 }
 
 /// The Content-Security-Policy forbids inline script and style: no template may carry a
