@@ -71,6 +71,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         read("authority.toml", embedded::AUTHORITY)?,
         read("risk.toml", embedded::RISK)?,
     );
+    let obligations = read("obligations.toml", embedded::OBLIGATIONS)?;
     Ok(ReferenceData::parse(
         Texts {
             regions: &regions,
@@ -84,6 +85,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             major_hazards: &major_hazards,
             authority: &authority,
             risk: &risk,
+            obligations: &obligations,
         },
         &programme_refs,
     )?)

@@ -28,6 +28,7 @@ pub mod inspection_plan;
 pub mod lifecycle;
 pub mod major_hazard;
 pub mod number;
+pub mod obligations;
 pub mod password;
 pub mod programme;
 pub mod quality;

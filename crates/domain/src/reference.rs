@@ -7,6 +7,7 @@ use crate::authority::AuthorityRules;
 use crate::checklist::Checklists;
 use crate::industry::IndustryBook;
 use crate::major_hazard::MajorHazardBook;
+use crate::obligations::ObligationRules;
 use crate::programme::Programme;
 use crate::quality::QualityRules;
 use crate::region::RegionBook;
@@ -44,6 +45,7 @@ pub mod embedded {
     pub const CHECKLIST: &str = include_str!("../../../data/rules/checklist.toml");
     pub const AUTHORITY: &str = include_str!("../../../data/rules/authority.toml");
     pub const RISK: &str = include_str!("../../../data/rules/risk.toml");
+    pub const OBLIGATIONS: &str = include_str!("../../../data/rules/obligations.toml");
     pub const MAJOR_HAZARDS: &str = include_str!("../../../data/standards/major_hazards.toml");
 }
 
@@ -61,6 +63,7 @@ pub struct Texts<'a> {
     pub major_hazards: &'a str,
     pub authority: &'a str,
     pub risk: &'a str,
+    pub obligations: &'a str,
 }
 
 impl Texts<'static> {
@@ -77,6 +80,7 @@ impl Texts<'static> {
         major_hazards: embedded::MAJOR_HAZARDS,
         authority: embedded::AUTHORITY,
         risk: embedded::RISK,
+        obligations: embedded::OBLIGATIONS,
     };
 }
 
@@ -101,6 +105,8 @@ pub struct ReferenceData {
     pub authority: AuthorityRules,
     /// Risk levels, assessment methods and the rules that make a risk 重大 directly.
     pub risk: RiskRules,
+    /// The obligation list (安全生产监管清单) by version, with the enterprise features it uses.
+    pub obligations: ObligationRules,
     /// Every rule set as written, to show a decision's rule in words.
     pub rule_book: crate::rule_book::RuleBook,
 }
@@ -120,9 +126,12 @@ impl ReferenceData {
             }
             loaded.push(p);
         }
+        let industries = IndustryBook::from_toml(t.industries)?;
+        let codes: Vec<&str> = industries.all().iter().map(|i| i.code.as_str()).collect();
+        let obligations = ObligationRules::from_toml(t.obligations, &codes)?;
         let data = Self {
             regions,
-            industries: IndustryBook::from_toml(t.industries)?,
+            industries,
             size_rules: SizeRules::from_toml(t.size_rules)?,
             grading: GradingRules::from_toml(t.grading)?,
             quality: QualityRules::from_toml(t.quality)?,
@@ -133,6 +142,7 @@ impl ReferenceData {
             programmes: loaded,
             authority: AuthorityRules::from_toml(t.authority)?,
             risk: RiskRules::from_toml(t.risk)?,
+            obligations,
             rule_book: crate::rule_book::RuleBook::from_texts(&t),
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();

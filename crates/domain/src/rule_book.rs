@@ -127,7 +127,7 @@ pub struct RuleBook {
 }
 
 /// The files and their titles, for sets without a title of their own.
-const FILES: [(&str, &str); 8] = [
+const FILES: [(&str, &str); 9] = [
     ("grading", "标准化定级（评审）规则"),
     ("quality", "评审质量监测规则"),
     ("inspection", "监督检查频次规则"),
@@ -136,6 +136,7 @@ const FILES: [(&str, &str); 8] = [
     ("authority", "职责分工与办理权限"),
     ("risk", "安全风险分级管控规则"),
     ("size", "企业规模划分规则"),
+    ("obligations", "安全生产监管清单"),
 ];
 
 /// Keys of a set that describe it rather than hold an item.
@@ -168,6 +169,7 @@ impl RuleBook {
             ("authority", t.authority),
             ("risk", t.risk),
             ("size", t.size_rules),
+            ("obligations", t.obligations),
         ];
         let mut sets = Vec::new();
         for (file, text_of) in files {
