@@ -43,6 +43,7 @@ pub mod hazards;
 pub mod imports;
 pub mod inspection_plans;
 pub mod inspections;
+pub mod obligations;
 pub mod orgs;
 pub mod people;
 pub mod portal;

@@ -150,10 +150,15 @@ pub enum Permission {
     ViewRisks,
     /// Keep the enterprise's own risk register: identify, assess and control its risk points.
     KeepRisks,
+    /// Read enterprises' obligation lists and what they recorded (within scope; an enterprise
+    /// its own).
+    ViewObligations,
+    /// Keep the enterprise's own obligation list: confirm items with evidence, record gaps.
+    KeepObligations,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 33] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -185,6 +190,8 @@ impl Permission {
         Self::PublishWarnings,
         Self::ViewRisks,
         Self::KeepRisks,
+        Self::ViewObligations,
+        Self::KeepObligations,
     ];
 
     pub fn label(self) -> &'static str {
@@ -220,6 +227,8 @@ impl Permission {
             Self::PublishWarnings => "发布警示通报",
             Self::ViewRisks => "查看风险辨识清单",
             Self::KeepRisks => "辨识评价本企业风险",
+            Self::ViewObligations => "查看企业监管清单落实情况",
+            Self::KeepObligations => "对照监管清单自查自改",
         }
     }
 
@@ -257,6 +266,8 @@ impl Permission {
             Self::PublishWarnings => "warnings.publish",
             Self::ViewRisks => "risks.view",
             Self::KeepRisks => "risks.keep",
+            Self::ViewObligations => "obligations.view",
+            Self::KeepObligations => "obligations.keep",
         }
     }
 
@@ -279,6 +290,7 @@ impl Permission {
                 | Self::ViewHazards
                 | Self::ViewViolations
                 | Self::ViewRisks
+                | Self::ViewObligations
         )
     }
 }
@@ -358,8 +370,8 @@ impl Role {
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
             ),
-            ReportHazards | KeepRisks => self == EnterpriseManager,
-            ViewRisks => matches!(
+            ReportHazards | KeepRisks | KeepObligations => self == EnterpriseManager,
+            ViewRisks | ViewObligations => matches!(
                 self,
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
             ),

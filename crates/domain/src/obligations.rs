@@ -346,6 +346,28 @@ struct Raw {
     set: Vec<RawSet>,
 }
 
+/// The largest evidence file accepted (as the hazard photos).
+pub const EVIDENCE_MAX_BYTES: usize = crate::hazard::PHOTO_MAX_BYTES;
+
+/// The content type of an evidence file from its first bytes (a JPEG or PNG photo, or a PDF),
+/// or why it is refused.
+pub fn evidence_type(bytes: &[u8]) -> Result<&'static str, String> {
+    if bytes.is_empty() {
+        return Err("证明材料文件为空".into());
+    }
+    if bytes.len() > EVIDENCE_MAX_BYTES {
+        return Err(format!(
+            "证明材料不能超过 {} MB",
+            EVIDENCE_MAX_BYTES / 1024 / 1024
+        ));
+    }
+    if bytes.starts_with(b"%PDF-") {
+        return Ok("application/pdf");
+    }
+    crate::hazard::photo_type(bytes)
+        .map_err(|_| "证明材料应为 JPEG、PNG 图片或 PDF 文件".to_string())
+}
+
 /// Every version of the obligation list.
 #[derive(Debug, Clone)]
 pub struct ObligationRules {
@@ -555,6 +577,20 @@ mod tests {
             "《企业安全生产责任体系五落实五到位规定》（安监总办〔2015〕27号）第四条；\
              《中华人民共和国安全生产法》（2014年修正）第二十一条（待核对）"
         );
+    }
+
+    #[test]
+    fn evidence_is_a_photo_or_a_pdf_by_its_bytes() {
+        assert_eq!(evidence_type(b"%PDF-1.7\n..."), Ok("application/pdf"));
+        assert_eq!(evidence_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Ok("image/jpeg"));
+        assert!(
+            evidence_type(b"MZ\x90\x00")
+                .expect_err("exe")
+                .contains("PDF")
+        );
+        assert!(evidence_type(b"").is_err());
+        let big = vec![b'%'; EVIDENCE_MAX_BYTES + 1];
+        assert!(evidence_type(&big).expect_err("big").contains("5 MB"));
     }
 
     #[test]

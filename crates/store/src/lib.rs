@@ -21,6 +21,7 @@ pub mod inspection_plans;
 pub mod inspections;
 pub mod jobs;
 pub mod notify;
+pub mod obligations;
 pub mod orgs;
 pub mod paging;
 pub mod programme;

@@ -24,6 +24,9 @@ pub const REMIND_DAYS: i64 = 3;
 
 pub const HAZARD_DUE_SOON: &str = "hazard.due_soon";
 pub const HAZARD_OVERDUE: &str = "hazard.overdue";
+/// A gap of an enterprise's obligation list: its rectification day is near, or has passed.
+pub const OBLIGATION_GAP_DUE_SOON: &str = "obligation.gap_due_soon";
+pub const OBLIGATION_GAP_OVERDUE: &str = "obligation.gap_overdue";
 
 /// Adds a job unless the same (kind, subject, day) is queued already; true when new.
 pub async fn enqueue_tx(
@@ -244,6 +247,56 @@ async fn run_one(
                         link: format!("/hazards/{id}"),
                         rule: Some("总局令第16号 第十五条：隐患按期整改；逾期上报监管部门".into()),
                         due_on: Some(h.due.clone()),
+                    });
+                }
+                result = format!("已通知 {} 方", out.len());
+            }
+        }
+        OBLIGATION_GAP_DUE_SOON | OBLIGATION_GAP_OVERDUE => {
+            let id: i64 = job
+                .subject
+                .strip_prefix("obligation:")
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| StoreError::Invalid(format!("任务对象“{}”无效", job.subject)))?;
+            let g = crate::obligations::gap_facts(db, id).await?;
+            let run_on = parse_date(&job.run_on).unwrap_or(on);
+            let for_day = if job.kind == OBLIGATION_GAP_DUE_SOON {
+                run_on + Duration::days(REMIND_DAYS)
+            } else {
+                run_on - Duration::days(1)
+            };
+            if g.state != "gap" {
+                result = "问题已整改，无需提醒".to_string();
+            } else if g.rectify_by.as_deref() != Some(format_date(for_day).as_str()) {
+                result = "整改期限已变更，本次不再提醒".to_string();
+            } else {
+                let by = g.rectify_by.clone().unwrap_or_default();
+                let (title, audiences, kind) = if job.kind == OBLIGATION_GAP_DUE_SOON {
+                    (
+                        format!("监管清单自查问题整改期限将至（{by}）"),
+                        vec![Audience::Enterprise],
+                        OBLIGATION_GAP_DUE_SOON,
+                    )
+                } else {
+                    (
+                        format!("监管清单自查问题逾期未整改（期限 {by}）"),
+                        vec![Audience::Enterprise, Audience::Officer],
+                        OBLIGATION_GAP_OVERDUE,
+                    )
+                };
+                for a in audiences {
+                    out.push(NewNotification {
+                        kind,
+                        subject: job.subject.clone(),
+                        period: by.clone(),
+                        audience: a,
+                        enterprise_id: g.enterprise_id,
+                        region_code: g.region_code.clone(),
+                        title: title.clone(),
+                        body: format!("“{}”：{}", g.name, g.note),
+                        link: format!("/enterprises/{}/obligations", g.enterprise_id),
+                        rule: Some(g.rule.clone()),
+                        due_on: Some(by.clone()),
                     });
                 }
                 result = format!("已通知 {} 方", out.len());

@@ -134,8 +134,8 @@ pub fn table() -> Table {
     use pages::{
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
         enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
-        notifications, orgs, portal, programmes, quality, risks, rules, sheets, standing,
-        submissions,
+        notifications, obligations, orgs, portal, programmes, quality, risks, rules, sheets,
+        standing, submissions,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -309,6 +309,32 @@ pub fn table() -> Table {
         )
         .post("/hazards/{id}/accept", Perm(Inspect), hazards::accept)
         .post("/hazards/{id}/return", Perm(Inspect), hazards::send_back)
+        // The obligation list (监管清单, 六（二）2): the enterprise checks itself against it.
+        .get(
+            "/enterprises/{id}/obligations",
+            Perm(ViewObligations),
+            obligations::list,
+        )
+        .upload(
+            "/obligations/{key}/confirm",
+            Perm(KeepObligations),
+            obligations::confirm,
+        )
+        .post(
+            "/obligations/{key}/gap",
+            Perm(KeepObligations),
+            obligations::gap,
+        )
+        .get(
+            "/obligation-records/{id}/evidence",
+            Perm(ViewObligations),
+            obligations::evidence,
+        )
+        .post(
+            "/enterprises/{id}/features",
+            Perm(EditEnterprises),
+            obligations::set_feature,
+        )
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
         .get(

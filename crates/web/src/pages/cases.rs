@@ -27,9 +27,7 @@ use crate::pager::Pager;
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 use crate::views::{fmt_time, region_name};
 
-fn parse_id(s: &str) -> Result<i64, AppError> {
-    s.parse::<i64>().map_err(|_| AppError::NotFound)
-}
+use crate::pages::parse_id;
 
 pub struct CaseRow {
     pub id: i64,

@@ -201,9 +201,7 @@ struct DetailPage {
     can_risks: bool,
 }
 
-fn parse_id(s: &str) -> Result<i64, AppError> {
-    s.parse::<i64>().map_err(|_| AppError::NotFound)
-}
+use crate::pages::parse_id;
 
 pub async fn detail(
     State(state): State<AppState>,

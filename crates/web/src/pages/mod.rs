@@ -15,6 +15,7 @@ pub mod inspection_plans;
 pub mod inspections;
 pub mod login;
 pub mod notifications;
+pub mod obligations;
 pub mod orgs;
 pub mod portal;
 pub mod programmes;
@@ -323,6 +324,11 @@ where
         }
         other => Err(other.into()),
     }
+}
+
+/// A record's id from the path; anything else is a record that does not exist.
+pub fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
 /// A redirect that htmx follows too (`HX-Redirect`), with 303 for plain browsers.

@@ -421,9 +421,7 @@ pub struct MeasureField {
     pub text: String,
 }
 
-fn parse_id(s: &str) -> Result<i64, AppError> {
-    s.parse::<i64>().map_err(|_| AppError::NotFound)
-}
+use crate::pages::parse_id;
 
 fn field_name(method: &str, factor: &str) -> String {
     format!("f_{method}_{factor}")

@@ -6,6 +6,7 @@ mod grading;
 mod inspections;
 mod matrix;
 mod objects;
+mod obligations;
 mod pages;
 mod programmes;
 mod risks;

@@ -75,6 +75,8 @@ pub struct Place {
     pub verify_token: String,
     pub card_token: String,
     pub risk_plan: i64,
+    /// A record of the first enterprise's obligation list, with a PDF as its evidence.
+    pub obligation_record: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -508,9 +510,34 @@ async fn place(
     )
     .await
     .expect("plan");
+    let obligation_record = anbiao_store::obligations::record(
+        db,
+        &Scope::City,
+        &actor,
+        ent,
+        &anbiao_store::obligations::Target {
+            rule: "obligations@1#item.five.emergency",
+            item_key: "five.emergency",
+            title: "应急救援到位",
+            period_key: today.year().to_string(),
+            due_on: None,
+            day: today,
+        },
+        anbiao_store::obligations::Entry::Done {
+            note: "综合应急预案已备案，6月组织演练",
+            evidence: Some(anbiao_store::obligations::Evidence {
+                name: "演练记录.pdf",
+                content_type: "application/pdf",
+                bytes: b"%PDF-1.4\n%matrix\n",
+            }),
+        },
+    )
+    .await
+    .expect("obligation record");
     Place {
         card_token,
         risk_plan,
+        obligation_record,
         enterprise: ent,
         risk_point,
         case_self,
@@ -914,6 +941,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "notification" => p.notification,
         "risk_point" | "risk_card" => p.risk_point,
         "risk_plan" => p.risk_plan,
+        "obligation_record" => p.obligation_record,
         _ => return None,
     })
 }
@@ -933,6 +961,9 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
         uri = uri.replace("{token}", &p.card_token);
     }
     uri = uri.replace("{card}", "notice");
+    if path.starts_with("/obligations/") {
+        uri = uri.replace("{key}", "five.training");
+    }
     uri = uri.replace("{key}", "grading.2021@1");
     uri = uri.replace("{plan}", &p.risk_plan.to_string());
     if row.object == "programme" {
@@ -1220,6 +1251,20 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
                 &[("name", "厂区总平面图"), ("kind", "site")],
                 Some(("plan", "site.png", plan.as_slice())),
             )
+        }
+        "POST /obligations/{key}/confirm" => multipart(
+            &[("note", "全员培训已完成，档案齐全")],
+            Some(("file", "培训档案.pdf", b"%PDF-1.4\n%training\n".as_slice())),
+        ),
+        "POST /obligations/{key}/gap" => form(&[
+            ("note", "两名新进员工未完成三级安全教育".into()),
+            (
+                "rectify_by",
+                anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(20)),
+            ),
+        ]),
+        "POST /enterprises/{id}/features" => {
+            form(&[("feature", "dust".into()), ("on", "1".into())])
         }
         "POST /risks/import" => multipart(
             &[],

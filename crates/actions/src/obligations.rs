@@ -1,0 +1,399 @@
+//! The obligation list (安全生产监管清单, 通政发〔2018〕27号 六（二）2): each enterprise's duties
+//! worked out from its record and features on the day, the period each falls due in and what it
+//! recorded — done with evidence, or a gap to put right by a day (自查自改). The enterprise keeps
+//! its own list; officers read the lists of the enterprises within their scope and record an
+//! enterprise's features. Every call loads the enterprise within the actor's scope first.
+
+use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::obligations::{Obligation, ObligationSet, Period, Subject, evidence_type};
+use anbiao_domain::text::limits;
+use anbiao_domain::{Permission, Scope};
+use anbiao_store::enterprise;
+use anbiao_store::obligations::{self as store, Entry, Evidence, FeatureSpan, Record, Target};
+use time::{Date, Duration};
+
+use crate::ctx::Ctx;
+use crate::error::{ActionError, within};
+
+/// Where an item of the list stands on the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Falls due in this period and not yet recorded.
+    Open,
+    /// Its period's due day has passed without a record.
+    Overdue,
+    Done,
+    /// A gap recorded, its rectification day not passed.
+    Gap,
+    /// A gap whose rectification day has passed.
+    GapOverdue,
+    /// A gap put right.
+    Rectified,
+    /// Recorded when it happens (no schedule).
+    OnEvent,
+}
+
+impl Status {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Overdue => "overdue",
+            Self::Done => "done",
+            Self::Gap => "gap",
+            Self::GapOverdue => "gap_overdue",
+            Self::Rectified => "rectified",
+            Self::OnEvent => "event",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "待自查",
+            Self::Overdue => "已逾期未自查",
+            Self::Done => "已落实",
+            Self::Gap => "待整改",
+            Self::GapOverdue => "整改已逾期",
+            Self::Rectified => "已整改",
+            Self::OnEvent => "发生时落实",
+        }
+    }
+
+    /// Whether the item is settled for its period.
+    pub fn settled(self) -> bool {
+        matches!(self, Self::Done | Self::Rectified | Self::OnEvent)
+    }
+}
+
+/// One item of an enterprise's list on the day.
+#[derive(Debug, Clone)]
+pub struct ListItem {
+    pub item: Obligation,
+    /// The rule as a decision cites it: `obligations@1#item.five.training`.
+    pub rule: String,
+    pub period: Option<Period>,
+    pub status: Status,
+    /// What the enterprise recorded for this period (or, for an event item, its latest).
+    pub record: Option<Record>,
+}
+
+/// An enterprise's obligation list on a day.
+#[derive(Debug, Clone)]
+pub struct ObligationList {
+    pub enterprise_id: i64,
+    pub enterprise: String,
+    /// `obligations@1`
+    pub set: String,
+    pub title: String,
+    pub on: Date,
+    /// The features in force on the day, by name.
+    pub features: Vec<(String, String)>,
+    pub spans: Vec<FeatureSpan>,
+    pub items: Vec<ListItem>,
+    /// Open gaps of earlier periods still to be put right.
+    pub earlier_gaps: Vec<Record>,
+}
+
+impl ObligationList {
+    pub fn count(&self, status: Status) -> usize {
+        self.items.iter().filter(|i| i.status == status).count()
+    }
+}
+
+/// How far back records are read for the list: the longest period (a year) and a margin.
+const LOOKBACK_DAYS: i64 = 400;
+
+impl Ctx<'_> {
+    fn obligation_set(&self) -> Result<&ObligationSet, ActionError> {
+        self.reference.obligations.in_force(self.on).ok_or_else(|| {
+            ActionError::bad(
+                "date",
+                format!("{} 没有施行中的安全生产监管清单", format_date(self.on)),
+            )
+        })
+    }
+
+    /// An enterprise's list on the day (the enterprise within the actor's scope).
+    pub async fn obligation_list(&self, enterprise_id: i64) -> Result<ObligationList, ActionError> {
+        self.actor.require(Permission::ViewObligations)?;
+        let scope = &self.actor.scope;
+        let e = enterprise::get(self.db, scope, enterprise_id).await?;
+        let set = self.obligation_set()?;
+        let spans = store::feature_spans(self.db, scope, enterprise_id).await?;
+        let day = format_date(self.on);
+        let held: Vec<String> = spans
+            .iter()
+            .filter(|s| s.holds_on(&day))
+            .map(|s| s.feature.clone())
+            .collect();
+        let subject = Subject {
+            industry_code: &e.industry_code,
+            above_scale: e.above_scale,
+            size_class: e.size_class.as_deref(),
+            features: &held,
+        };
+        let records = store::records(
+            self.db,
+            scope,
+            enterprise_id,
+            self.on - Duration::days(LOOKBACK_DAYS),
+        )
+        .await?;
+        let registered = e.created_at.date();
+        let mut items = Vec::new();
+        let mut used: Vec<i64> = Vec::new();
+        for item in set.for_subject(&subject, self.on) {
+            let since = applies_since(item, &spans, set, registered);
+            let period = item.frequency.period(self.on, since, set.grace_days);
+            let record = match &period {
+                Some(p) => records
+                    .iter()
+                    .find(|r| r.item_key == item.key && r.period_key == p.key),
+                None => records.iter().rev().find(|r| r.item_key == item.key),
+            }
+            .cloned();
+            if let Some(r) = &record {
+                used.push(r.id);
+            }
+            let status = status_of(period.as_ref(), record.as_ref(), self.on);
+            items.push(ListItem {
+                rule: set.cite(&item.key),
+                item: item.clone(),
+                period,
+                status,
+                record,
+            });
+        }
+        let earlier_gaps = records
+            .into_iter()
+            .filter(|r| r.state == "gap" && !used.contains(&r.id))
+            .collect();
+        Ok(ObligationList {
+            enterprise_id,
+            enterprise: e.name,
+            set: set.name(),
+            title: set.title.clone(),
+            on: self.on,
+            features: held
+                .iter()
+                .map(|k| {
+                    let name = set.feature(k).map_or(k.clone(), |f| f.name.clone());
+                    (k.clone(), name)
+                })
+                .collect(),
+            spans,
+            items,
+            earlier_gaps,
+        })
+    }
+
+    /// The enterprise's own id, for keeping its list.
+    fn own_list(&self) -> Result<i64, ActionError> {
+        self.actor.require(Permission::KeepObligations)?;
+        match self.actor.scope {
+            Scope::Enterprise { id } => Ok(id),
+            _ => Err(ActionError::Forbidden(
+                "只有企业用户可以对照清单自查自改".into(),
+            )),
+        }
+    }
+
+    /// The item of the enterprise's own list on the day and the period it falls due in.
+    async fn own_item(&self, key: &str) -> Result<(i64, ListItem), ActionError> {
+        let id = self.own_list()?;
+        let list = self.obligation_list(id).await?;
+        let item = list
+            .items
+            .into_iter()
+            .find(|i| i.item.key == key)
+            .ok_or_else(|| ActionError::bad("item", "本企业今天的监管清单中没有这一条"))?;
+        Ok((id, item))
+    }
+
+    /// The enterprise confirms an item of its own list as done for its period, with a note and
+    /// perhaps a file (a photo or a PDF); over a gap of the period this puts the gap right.
+    pub async fn confirm_obligation(
+        &self,
+        key: &str,
+        note: &str,
+        file: Option<(&str, &[u8])>,
+    ) -> Result<i64, ActionError> {
+        let (id, li) = self.own_item(key).await?;
+        let note = anbiao_domain::text::clean(note);
+        within("note", "落实情况说明", &note, limits::NOTE)?;
+        let file = file.filter(|(_, b)| !b.is_empty());
+        if note.is_empty() && file.is_none() {
+            return Err(ActionError::bad(
+                "note",
+                format!(
+                    "请写明落实情况或上传证明材料（应留存：{}）",
+                    li.item.evidence
+                ),
+            ));
+        }
+        let checked = match file {
+            Some((name, bytes)) => {
+                let kind = evidence_type(bytes).map_err(|m| ActionError::bad("file", m))?;
+                let name = anbiao_domain::text::clean(name);
+                let name: String = name.chars().take(limits::TITLE).collect();
+                Some((name, kind, bytes))
+            }
+            None => None,
+        };
+        let evidence = checked.as_ref().map(|(name, kind, bytes)| Evidence {
+            name,
+            content_type: kind,
+            bytes,
+        });
+        let target = self.target(&li)?;
+        Ok(store::record(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            &target,
+            Entry::Done {
+                note: &note,
+                evidence,
+            },
+        )
+        .await?)
+    }
+
+    /// The enterprise records a gap its own check found in an item, to put right by a day.
+    pub async fn mark_obligation_gap(
+        &self,
+        key: &str,
+        note: &str,
+        rectify_by: &str,
+    ) -> Result<i64, ActionError> {
+        let (id, li) = self.own_item(key).await?;
+        if li.item.frequency == anbiao_domain::obligations::Frequency::Event {
+            return Err(ActionError::bad(
+                "item",
+                "发生时落实的条目在发生时确认，不登记待整改",
+            ));
+        }
+        let note = anbiao_domain::text::clean(note);
+        within("note", "存在的问题", &note, limits::NOTE)?;
+        if note.is_empty() {
+            return Err(ActionError::bad("note", "请写明自查发现的问题"));
+        }
+        let by = parse_date(rectify_by.trim())
+            .ok_or_else(|| ActionError::bad("rectify_by", "整改期限应为 2026-01-31 形式的日期"))?;
+        if by < self.on || by > self.on + Duration::days(366) {
+            return Err(ActionError::bad("rectify_by", "整改期限应在今天至一年以内"));
+        }
+        let target = self.target(&li)?;
+        Ok(store::record(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            &target,
+            Entry::Gap {
+                note: &note,
+                rectify_by: by,
+            },
+        )
+        .await?)
+    }
+
+    fn target<'b>(&self, li: &'b ListItem) -> Result<Target<'b>, ActionError> {
+        // An item recorded when it happens is recorded for the day.
+        let (period_key, due_on) = match &li.period {
+            Some(p) => (p.key.clone(), Some(p.due)),
+            None => (format_date(self.on), None),
+        };
+        Ok(Target {
+            rule: &li.rule,
+            item_key: &li.item.key,
+            title: &li.item.title,
+            period_key,
+            due_on,
+            day: self.on,
+        })
+    }
+
+    /// A record's evidence file (the enterprise within the actor's scope).
+    pub async fn obligation_evidence(
+        &self,
+        record_id: i64,
+    ) -> Result<(String, String, Vec<u8>), ActionError> {
+        self.actor.require(Permission::ViewObligations)?;
+        Ok(store::evidence(self.db, &self.actor.scope, record_id).await?)
+    }
+
+    /// Records that a feature holds, or no longer holds, for an enterprise from the day: its
+    /// own staff or an officer within scope. Returns whether anything changed.
+    pub async fn set_enterprise_feature(
+        &self,
+        enterprise_id: i64,
+        feature: &str,
+        on: bool,
+    ) -> Result<bool, ActionError> {
+        self.actor.require(Permission::EditEnterprises)?;
+        let set = self.obligation_set()?;
+        let f = set
+            .feature(feature.trim())
+            .ok_or_else(|| ActionError::bad("feature", "没有这一企业特征"))?;
+        Ok(store::set_feature(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            enterprise_id,
+            &f.key,
+            &f.name,
+            on,
+            self.on,
+        )
+        .await?)
+    }
+}
+
+/// The day an item first applied to the enterprise: the later of its own effective day, the
+/// day the enterprise was registered and, for an item that needs a feature, the day the
+/// feature was recorded from.
+fn applies_since(
+    item: &Obligation,
+    spans: &[FeatureSpan],
+    set: &ObligationSet,
+    registered: Date,
+) -> Date {
+    let mut since = item
+        .validity
+        .from
+        .unwrap_or(set.effective_from)
+        .max(registered);
+    if !item.applies.features.is_empty()
+        && let Some(f) = spans
+            .iter()
+            .filter(|s| item.applies.features.contains(&s.feature))
+            .filter_map(|s| parse_date(&s.since))
+            .min()
+    {
+        since = since.max(f);
+    }
+    since
+}
+
+fn status_of(period: Option<&Period>, record: Option<&Record>, on: Date) -> Status {
+    match (period, record) {
+        (None, _) => Status::OnEvent,
+        (Some(_), Some(r)) if r.state == "done" => Status::Done,
+        (Some(_), Some(r)) if r.state == "rectified" => Status::Rectified,
+        (Some(_), Some(r)) => {
+            let late = r
+                .rectify_by
+                .as_deref()
+                .and_then(parse_date)
+                .is_some_and(|d| d < on);
+            if late {
+                Status::GapOverdue
+            } else {
+                Status::Gap
+            }
+        }
+        (Some(p), None) if p.due < on => Status::Overdue,
+        (Some(_), None) => Status::Open,
+    }
+}

@@ -1,0 +1,339 @@
+//! An enterprise's obligation list (安全生产监管清单, 六（二）2) on the day: the enterprise
+//! confirms items with evidence or records gaps to put right; officers read the lists within
+//! their scope and record the enterprise's features that decide which items apply.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+use serde::Deserialize;
+
+use anbiao_actions::obligations::{ObligationList, Status};
+use anbiao_domain::Permission;
+use anbiao_domain::date::format_date;
+
+use crate::AppState;
+use crate::auth::{CurrentUser, is_htmx};
+use crate::error::{AppError, HtmlError};
+use crate::pages::rules::{Book, RuleRef};
+use crate::pages::{Layout, redirect, show_refusal};
+
+use crate::pages::parse_id;
+
+pub struct ItemRow {
+    pub key: String,
+    pub group: String,
+    pub title: String,
+    pub text: String,
+    pub frequency: &'static str,
+    pub period: String,
+    pub due: String,
+    pub evidence: String,
+    pub basis: String,
+    pub rule: RuleRef,
+    pub status: &'static str,
+    pub status_key: &'static str,
+    pub settled: bool,
+    /// What was recorded, in words.
+    pub recorded: String,
+    pub evidence_link: Option<String>,
+    pub may_gap: bool,
+    pub links: Vec<(String, String)>,
+}
+
+pub struct FeatureRow {
+    pub key: String,
+    pub name: String,
+    pub on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "obligations/list.html")]
+struct ListPage {
+    layout: Layout,
+    enterprise_id: i64,
+    enterprise: String,
+    set_rule: RuleRef,
+    day: String,
+    rows: Vec<ItemRow>,
+    features: Vec<FeatureRow>,
+    earlier_gaps: Vec<String>,
+    counts: Vec<(&'static str, &'static str, usize)>,
+    can_keep: bool,
+    can_features: bool,
+    today: String,
+    message: Option<String>,
+}
+
+fn rows_of(state: &AppState, list: &ObligationList, can_keep: bool) -> Vec<ItemRow> {
+    let book = Book::of(state);
+    let set = state.reference.obligations.by_name(&list.set);
+    list.items
+        .iter()
+        .map(|li| {
+            let recorded = match &li.record {
+                None => String::new(),
+                Some(r) => {
+                    let what = match r.state.as_str() {
+                        "gap" => format!(
+                            "{} 登记问题：{}；限 {} 前整改",
+                            r.recorded_on,
+                            r.note,
+                            r.rectify_by.as_deref().unwrap_or("")
+                        ),
+                        "rectified" => format!("{} 整改完成：{}", r.recorded_on, r.note),
+                        _ => format!("{} 确认：{}", r.recorded_on, r.note),
+                    };
+                    what.trim_end_matches('：').to_string()
+                }
+            };
+            ItemRow {
+                key: li.item.key.clone(),
+                group: li.item.group.clone(),
+                title: li.item.title.clone(),
+                text: li.item.text.clone(),
+                frequency: li.item.frequency.label(),
+                period: li.period.as_ref().map(|p| p.label()).unwrap_or_default(),
+                due: li
+                    .period
+                    .as_ref()
+                    .map(|p| format_date(p.due))
+                    .unwrap_or_default(),
+                evidence: li.item.evidence.clone(),
+                basis: li.item.basis_words(),
+                rule: book.cite(&li.rule),
+                status: li.status.label(),
+                status_key: li.status.key(),
+                settled: li.status.settled() && li.status != Status::OnEvent,
+                recorded,
+                evidence_link: li
+                    .record
+                    .as_ref()
+                    .filter(|r| r.evidence_name.is_some())
+                    .map(|r| format!("/obligation-records/{}/evidence", r.id)),
+                may_gap: can_keep && matches!(li.status, Status::Open | Status::Overdue),
+                links: li
+                    .item
+                    .links
+                    .iter()
+                    .filter_map(|k| set.and_then(|s| s.link(k)))
+                    .map(|l| (l.name.clone(), l.url.clone()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+async fn list_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    message: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let list = cx.obligation_list(id).await?;
+    let can_keep = u.user.enterprise_id == Some(id) && u.can(Permission::KeepObligations);
+    let set = state.reference.obligations.by_name(&list.set);
+    let features = set
+        .map(|s| {
+            s.features
+                .iter()
+                .map(|f| FeatureRow {
+                    key: f.key.clone(),
+                    name: f.name.clone(),
+                    on: list.features.iter().any(|(k, _)| *k == f.key),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let counts = [
+        Status::Overdue,
+        Status::GapOverdue,
+        Status::Gap,
+        Status::Open,
+        Status::Done,
+        Status::Rectified,
+    ]
+    .into_iter()
+    .map(|s| (s.key(), s.label(), list.count(s)))
+    .collect();
+    let earlier_gaps = list
+        .earlier_gaps
+        .iter()
+        .map(|r| {
+            let title = set
+                .and_then(|s| s.items.iter().find(|i| i.key == r.item_key))
+                .map_or(r.item_key.clone(), |i| i.title.clone());
+            format!(
+                "{title}（{}）：{}，限 {} 前整改",
+                r.period_key,
+                r.note,
+                r.rectify_by.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let page = ListPage {
+        layout: Layout::new(u, state, "risks"),
+        enterprise_id: list.enterprise_id,
+        set_rule: Book::of(state).cite(&list.set),
+        day: format_date(list.on),
+        rows: rows_of(state, &list, can_keep),
+        features,
+        earlier_gaps,
+        counts,
+        can_keep,
+        can_features: u.can(Permission::EditEnterprises),
+        today: format_date(cx.on),
+        enterprise: list.enterprise,
+        message,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /enterprises/{id}/obligations`
+pub async fn list(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Html<String>, HtmlError> {
+    let id = parse_id(&id)?;
+    list_page(&state, &u, id, None).await
+}
+
+/// Where the enterprise's own list is, or the refusal for a user without one.
+fn own(u: &CurrentUser) -> Result<i64, AppError> {
+    u.user
+        .enterprise_id
+        .ok_or(AppError::Forbidden("只有企业用户可以对照清单自查自改"))
+}
+
+/// `POST /obligations/{key}/confirm` (multipart: `note`, `evidence`)
+pub async fn confirm(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, HtmlError> {
+    let id = own(&u)?;
+    let result = async {
+        let (fields, files) = crate::pages::hazards::read_multipart(multipart).await?;
+        let note = fields.get("note").map(String::as_str).unwrap_or("");
+        let name = fields
+            .get("evidence_name")
+            .map(String::as_str)
+            .unwrap_or("证明材料");
+        let file = files.get("file").map(|b| (name, b.as_slice()));
+        let actor = u.acting("form");
+        Ok::<i64, AppError>(
+            state
+                .ctx(&actor)
+                .confirm_obligation(&key, note, file)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(redirect(
+            &format!("/enterprises/{id}/obligations"),
+            is_htmx(&headers),
+        )),
+        Err(e) => show_refusal(e, |m| list_page(&state, &u, id, Some(m))).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GapForm {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    rectify_by: String,
+}
+
+/// `POST /obligations/{key}/gap`
+pub async fn gap(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<GapForm>,
+) -> Result<Response, HtmlError> {
+    let id = own(&u)?;
+    let actor = u.acting("form");
+    match state
+        .ctx(&actor)
+        .mark_obligation_gap(&key, &f.note, &f.rectify_by)
+        .await
+    {
+        Ok(_) => Ok(redirect(
+            &format!("/enterprises/{id}/obligations"),
+            is_htmx(&headers),
+        )),
+        Err(e) => show_refusal(e.into(), |m| list_page(&state, &u, id, Some(m))).await,
+    }
+}
+
+/// `GET /obligation-records/{id}/evidence`
+pub async fn evidence(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.acting("page");
+    let (name, kind, bytes) = state.ctx(&actor).obligation_evidence(id).await?;
+    let kind: &'static str = match kind.as_str() {
+        "application/pdf" => "application/pdf",
+        "image/png" => "image/png",
+        _ => "image/jpeg",
+    };
+    let ext = match kind {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        _ => "jpg",
+    };
+    let file = if name.ends_with(&format!(".{ext}")) {
+        name
+    } else {
+        format!("{name}.{ext}")
+    };
+    Ok(crate::export::download(
+        bytes,
+        kind,
+        &format!("evidence-{id}.{ext}"),
+        &file,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct FeatureForm {
+    #[serde(default)]
+    feature: String,
+    #[serde(default)]
+    on: String,
+}
+
+/// `POST /enterprises/{id}/features`
+pub async fn set_feature(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<FeatureForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    let actor = u.acting("form");
+    match state
+        .ctx(&actor)
+        .set_enterprise_feature(id, &f.feature, f.on == "1")
+        .await
+    {
+        Ok(_) => Ok(redirect(
+            &format!("/enterprises/{id}/obligations"),
+            is_htmx(&headers),
+        )),
+        Err(e) => show_refusal(e.into(), |m| list_page(&state, &u, id, Some(m))).await,
+    }
+}

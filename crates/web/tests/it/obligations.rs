@@ -1,0 +1,235 @@
+//! The obligation list (监管清单, issue 18): an enterprise checks itself against its list,
+//! officers read it within their scope, features decide which items apply.
+
+use anbiao_domain::Role;
+use anbiao_store::testing::each_backend;
+
+use crate::grading::enterprise_in_rugao;
+use crate::{TestApp, add_user, body_bytes, body_text};
+
+fn status_of<'a>(page: &'a str, key: &str) -> &'a str {
+    let row = page
+        .split(&format!("id=\"item-{key}\""))
+        .nth(1)
+        .expect("the item's row");
+    let row = row.split("</tr>").next().unwrap_or(row);
+    row.split("class=\"tag st-")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&db, 71, "南通恒远铸造有限公司").await;
+        add_user(&db, "qiye", Role::EnterpriseManager, None, Some(ent)).await;
+        let qiye = app.session_for("qiye").await;
+        let list = format!("/enterprises/{ent}/obligations");
+
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert!(page.contains("落实“党政同责”"), "{page}");
+        assert_eq!(status_of(&page, "five.training"), "open");
+        // The rule in words, with its page; recalled bases say 待核对.
+        assert!(page.contains("/rules/obligations@1#item.five.training"));
+        assert!(page.contains("第二十一条（待核对）"));
+        // Without the dust feature, no dust items.
+        assert!(!page.contains("id=\"item-dust.cleaning\""));
+
+        // Confirmed with a PDF, and with a note only.
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/five.training/confirm",
+                &[("note", "年度培训计划已执行，档案齐全")],
+                Some(("培训档案.pdf", b"%PDF-1.4\n%test\n")),
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/five.investment/confirm",
+                &[("note", "安全生产费用台账已建立")],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        // A gap found in its own check, to be put right.
+        let by = anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(30));
+        let res = app
+            .send(qiye.form(
+                "/obligations/law.special_workers/gap",
+                &[("note", "一名电工证书过期"), ("rectify_by", &by)],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert_eq!(status_of(&page, "five.training"), "done");
+        assert_eq!(status_of(&page, "five.investment"), "done");
+        assert_eq!(status_of(&page, "law.special_workers"), "gap");
+        assert!(page.contains("一名电工证书过期"));
+        let link = page
+            .split("href=\"/obligation-records/")
+            .nth(1)
+            .and_then(|t| t.split('"').next())
+            .expect("the evidence link");
+        let res = app
+            .send(qiye.get(&format!("/obligation-records/{link}")))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(body_bytes(res).await.starts_with(b"%PDF-"));
+
+        // Bad input changes nothing, with the reason in words.
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/five.training/confirm",
+                &[("note", "再次确认")],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("本期已于"));
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/five.emergency/confirm",
+                &[("note", "")],
+                Some(("演练.exe", b"MZ\x90\x00not a document")),
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("JPEG、PNG 图片或 PDF"));
+        let res = app
+            .send(qiye.form(
+                "/obligations/five.emergency/gap",
+                &[("note", "未演练"), ("rectify_by", "2000-01-01")],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("整改期限应在今天至一年以内"));
+        let res = app
+            .send(qiye.form(
+                "/obligations/dust.cleaning/gap",
+                &[("note", "积尘"), ("rectify_by", &by)],
+            ))
+            .await;
+        assert_eq!(res.status(), 422, "not on this enterprise's list");
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert_eq!(
+            status_of(&page, "five.emergency"),
+            "open",
+            "nothing changed"
+        );
+
+        // The gap is put right by confirming the item.
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/law.special_workers/confirm",
+                &[("note", "已复审取证")],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert_eq!(status_of(&page, "law.special_workers"), "rectified");
+
+        // A gap left open: the enterprise is reminded before its day, and after it the
+        // officers are told too, once; the gap put right is not escalated.
+        let res = app
+            .send(qiye.form(
+                "/obligations/law.ppe/gap",
+                &[("note", "防护手套发放台账缺两个月"), ("rectify_by", &by)],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let due = anbiao_web::today() + time::Duration::days(30);
+        for day in [due - time::Duration::days(3), due + time::Duration::days(1)] {
+            anbiao_store::queue::work(&db, "test", day)
+                .await
+                .expect("queue");
+            anbiao_store::queue::work(&db, "test", day)
+                .await
+                .expect("again");
+        }
+        let notes = anbiao_store::notify::list(
+            &db,
+            &anbiao_domain::Scope::City,
+            anbiao_store::notify::Audience::Officer,
+            50,
+        )
+        .await
+        .expect("notes");
+        let escalated: Vec<_> = notes
+            .iter()
+            .filter(|n| n.kind == "obligation.gap_overdue")
+            .collect();
+        assert_eq!(escalated.len(), 1, "only the open gap, once: {notes:?}");
+        assert!(escalated[0].body.contains("防护手套"));
+        let page = body_text(
+            app.send(app.session_for("rugao").await.get("/notifications"))
+                .await,
+        )
+        .await;
+        assert!(
+            page.contains("监管清单自查问题逾期未整改") && page.contains("劳动防护用品"),
+            "the rule in words: {page}"
+        );
+        let mine = body_text(app.send(qiye.get("/notifications")).await).await;
+        assert!(mine.contains("整改期限将至"), "{mine}");
+
+        // The district officer reads the list and records a feature; the dust items apply.
+        let rugao = app.session_for("rugao").await;
+        let page = body_text(app.send(rugao.get(&list)).await).await;
+        assert_eq!(status_of(&page, "five.training"), "done");
+        assert!(
+            !page.contains("action=\"/obligations/"),
+            "officers do not confirm"
+        );
+        let res = app
+            .send(rugao.form(
+                &format!("/enterprises/{ent}/features"),
+                &[("feature", "dust"), ("on", "1")],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert_eq!(status_of(&page, "dust.cleaning"), "open");
+        let res = app
+            .send(rugao.form(
+                &format!("/enterprises/{ent}/features"),
+                &[("feature", "nuclear"), ("on", "1")],
+            ))
+            .await;
+        assert_eq!(res.status(), 422);
+        // An officer cannot confirm for the enterprise; another district reads nothing.
+        let res = app
+            .send(rugao.multipart(
+                "/obligations/five.emergency/confirm",
+                &[("note", "代为确认")],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 403);
+        let rudong = app.session_for("rudong").await;
+        assert_eq!(app.send(rudong.get(&list)).await.status(), 404);
+
+        // Every record is audited with the rule that decided it.
+        let log = anbiao_store::audit_log::search(
+            &db,
+            &anbiao_store::audit_log::Filter {
+                action: Some("obligation.record".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .expect("log");
+        assert_eq!(log.len(), 5, "{log:?}");
+        assert!(
+            log.iter()
+                .any(|e| e.detail.contains("依据 obligations@1#item.five.training"))
+        );
+    })
+    .await;
+}
