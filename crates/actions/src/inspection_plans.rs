@@ -39,6 +39,7 @@ impl Ctx<'_> {
         unit: &str,
         year: i32,
         month: Option<u8>,
+        unrecorded: bool,
         req: anbiao_store::paging::PageReq,
     ) -> Result<PlanView, ActionError> {
         self.actor.require(Permission::ViewInspections)?;
@@ -46,7 +47,13 @@ impl Ctx<'_> {
         let plan = inspection_plans::get(self.db, unit, year_ok(year)?).await?;
         let (lines, month_counts) = match &plan {
             Some(p) => (
-                inspection_plans::lines_page(self.db, scope, p.id, month, req).await?,
+                match month.filter(|_| unrecorded) {
+                    Some(m) => {
+                        inspection_plans::unrecorded_lines_page(self.db, scope, p.id, year, m, req)
+                            .await?
+                    }
+                    None => inspection_plans::lines_page(self.db, scope, p.id, month, req).await?,
+                },
                 Some(inspection_plans::month_counts(self.db, scope, p.id).await?),
             ),
             None => (anbiao_store::paging::Paged::of_all(Vec::new(), req), None),
@@ -59,19 +66,37 @@ impl Ctx<'_> {
         })
     }
 
-    /// The unit's plan of the year with all its lines within the actor's scope (the export).
+    /// The unit's plan of the year with all its lines within the actor's scope (the export):
+    /// those of `month` when given, and only those not yet recorded in it when `unrecorded`.
     pub async fn plan_lines(
         &self,
         unit: &str,
         year: i32,
+        month: Option<u8>,
+        unrecorded: bool,
     ) -> Result<(PlanRow, Vec<LineRow>), ActionError> {
         self.actor.require(Permission::ViewInspections)?;
         let plan = inspection_plans::get(self.db, unit, year_ok(year)?)
             .await?
             .ok_or(ActionError::NotFound)?;
-        let lines =
-            inspection_plans::lines(self.db, &self.actor.scope, plan.id, None, 10_000_000, 0)
-                .await?;
+        let scope = &self.actor.scope;
+        let lines = match (month, unrecorded) {
+            (None, _) => {
+                inspection_plans::lines(self.db, scope, plan.id, None, 10_000_000, 0).await?
+            }
+            (Some(m), false) => {
+                inspection_plans::lines(self.db, scope, plan.id, Some(m), 10_000_000, 0).await?
+            }
+            (Some(m), true) => {
+                crate::exports::whole_list(|req| async move {
+                    Ok(inspection_plans::unrecorded_lines_page(
+                        self.db, scope, plan.id, year, m, req,
+                    )
+                    .await?)
+                })
+                .await?
+            }
+        };
         Ok((plan, lines))
     }
 

@@ -60,6 +60,14 @@ pub async fn announcements(
     Ok(certificate::recent_public(db, limit).await?)
 }
 
+/// One page of the grants, newest first (the portal's announcements).
+pub async fn announcements_page(
+    db: &Db,
+    req: anbiao_store::paging::PageReq,
+) -> Result<anbiao_store::paging::Paged<certificate::Announcement>, ActionError> {
+    Ok(certificate::announcements_page(db, req).await?)
+}
+
 /// The enterprises told to rectify or eliminated after an audit since `since`.
 pub async fn rectification(
     db: &Db,

@@ -43,7 +43,7 @@ pub struct RiskSummary {
 }
 
 /// How many enterprises a level's list on the summary names.
-pub const SUMMARY_LIST: i64 = 100;
+pub const SUMMARY_LIST: i64 = 20;
 
 /// A point with its enterprise's name, its history and its latest checks.
 #[derive(Debug, Clone)]

@@ -189,10 +189,79 @@ impl Ctx<'_> {
     }
 
     /// What waits for the actor, the overdue first.
+    /// The administrators' work (they read no business data): locked accounts, accounts
+    /// waiting for a role, today's refused accesses.
+    async fn administration_items(&self) -> Result<Vec<WorkItem>, ActionError> {
+        let mut items = Vec::new();
+        let item = |area, label: &str, n: usize, unit, link: &str| WorkItem {
+            area,
+            label: label.to_string(),
+            count: Total::Exact(i64::try_from(n).unwrap_or(i64::MAX)),
+            unit,
+            link: link.to_string(),
+            overdue: false,
+        };
+        let manages = self.actor.permits(Permission::ManageAccounts);
+        let grants = self.actor.permits(Permission::ManageGrants);
+        if manages || grants {
+            let users = anbiao_store::account::list(self.db).await?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if manages {
+                let locked = users
+                    .iter()
+                    .filter(|u| u.active && u.is_locked(now))
+                    .count();
+                items.push(item(
+                    "账户",
+                    "因多次登录失败被锁定的账户",
+                    locked,
+                    "个",
+                    "/admin/users",
+                ));
+            }
+            if grants {
+                let pending = users
+                    .iter()
+                    .filter(|u| u.active && u.role() == Some(anbiao_domain::Role::Pending))
+                    .count();
+                items.push(item(
+                    "授权",
+                    "等待授予角色的账户",
+                    pending,
+                    "个",
+                    "/admin/grants",
+                ));
+            }
+        }
+        if self.actor.permits(Permission::ViewAuditLog) {
+            let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+            let midnight = self
+                .on
+                .with_time(time::Time::MIDNIGHT)
+                .assume_offset(offset);
+            let filter = anbiao_store::audit_log::Filter {
+                from_us: i64::try_from(midnight.unix_timestamp_nanos() / 1000).ok(),
+                action: Some("access.denied".into()),
+                ..Default::default()
+            };
+            let n = anbiao_store::audit_log::count(self.db, &filter).await?;
+            let day = anbiao_domain::date::format_date(self.on);
+            items.push(WorkItem {
+                area: "审计",
+                label: "今日越权访问被拒".to_string(),
+                count: Total::Exact(n),
+                unit: "次",
+                link: format!("/audit?from={day}&action=access.denied"),
+                overdue: false,
+            });
+        }
+        Ok(items)
+    }
+
     async fn work_items(&self) -> Result<Vec<WorkItem>, ActionError> {
         let scope = &self.actor.scope;
         if matches!(scope, Scope::Nothing) {
-            return Ok(Vec::new());
+            return self.administration_items().await;
         }
         let own = match scope {
             Scope::Enterprise { id } => Some(*id),
@@ -254,12 +323,36 @@ impl Ctx<'_> {
             let (year, month) = (self.on.year(), u8::from(self.on.month()));
             let (planned, recorded) =
                 inspection_plans::month_progress(self.db, scope, year, month).await?;
+            // The city is sent to the unit with the most visits not yet recorded.
+            let unit = if matches!(scope, anbiao_domain::Scope::City) {
+                let mut by_unit: std::collections::BTreeMap<String, i64> = Default::default();
+                for (code, p, r) in
+                    inspection_plans::month_progress_by_region(self.db, year, month).await?
+                {
+                    if let Some(u) = self.reference.regions.get(&code) {
+                        *by_unit.entry(u.unit.clone()).or_default() += p - r;
+                    }
+                }
+                by_unit
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .max_by_key(|(_, n)| *n)
+                    .map(|(u, _)| format!("&unit={}", anbiao_domain::text::percent_encode(&u)))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let what = if planned == 0 {
+                format!("{month}月计划检查、尚未记录检查的企业（本月没有计划检查）")
+            } else {
+                format!("{month}月计划检查、尚未记录检查的企业（计划 {planned} 家）")
+            };
             push(
                 "检查",
-                &format!("{month}月计划检查、尚未记录检查的企业（计划 {planned} 家）"),
+                &what,
                 Total::Exact(planned - recorded),
                 "家",
-                format!("/inspections/plan?year={year}&month={month}"),
+                format!("/inspections/plan?year={year}&month={month}&show=todo{unit}"),
                 false,
             );
         }
@@ -327,29 +420,45 @@ impl Ctx<'_> {
             let year = self.on.year();
             let (unaudited, recheck) = audits::due(self.db, scope, year, self.on).await?;
             let unit = self.own_unit().filter(|_| !matches!(scope, Scope::City));
-            let planned = match &unit {
-                Some(u) => audits::has_plan(self.db, u, year).await?,
-                None => true,
+            // The units whose plan of the year is drawn (a district: its own; the city: each).
+            let units = match &unit {
+                Some(u) => vec![u.clone()],
+                None => self.units(),
             };
+            let mut undrawn = 0usize;
+            for u in &units {
+                if !audits::has_plan(self.db, u, year).await? {
+                    undrawn += 1;
+                }
+            }
             let plan_link = match &unit {
                 Some(u) => format!("/audits?year={year}&unit={}", percent_encode(u)),
                 None => format!("/audits?year={year}"),
             };
-            if planned {
+            if undrawn < units.len() {
+                let what = if undrawn == 0 {
+                    format!("{year}年度抽查计划中尚未审计的企业")
+                } else {
+                    format!(
+                        "{year}年度抽查计划中尚未审计的企业（另有 {undrawn} 个县区尚未生成计划）"
+                    )
+                };
+                push("审计", &what, unaudited, "家", plan_link, false);
+            } else if unit.is_some() {
                 push(
                     "审计",
-                    &format!("{year}年度抽查计划中尚未审计的企业"),
-                    unaudited,
-                    "家",
+                    &format!("{year}年度运行质量审计抽查计划尚未生成"),
+                    Total::Exact(1),
+                    "项",
                     plan_link,
                     false,
                 );
             } else {
                 push(
                     "审计",
-                    &format!("{year}年度运行质量审计抽查计划尚未生成"),
-                    Total::Exact(1),
-                    "项",
+                    &format!("{year}年度运行质量审计抽查计划尚未生成的县区"),
+                    Total::Exact(undrawn as i64),
+                    "个",
                     plan_link,
                     false,
                 );

@@ -285,7 +285,7 @@ async fn run_demo(
     }
     if serve.contact.is_none() {
         serve.contact = Some(
-            "演示系统 · 南通市应急管理局 安全生产基础处（地址、电话以正式部署配置为准）".into(),
+            "南通市应急管理局 安全生产基础处 · 政务服务便民热线 12345 · 工作日 9:00—17:00（演示系统）".into(),
         );
     }
     if enterprise::count(&db, &Scope::City).await? == 0 {

@@ -453,6 +453,27 @@ pub async fn recent_public(
     Ok(rows.into_iter().map(|r| (r.issued_on, r.c)).collect())
 }
 
+/// A grant as the portal announces it: the day issued and the certificate.
+#[derive(Debug, Clone, FromRow)]
+pub struct Announcement {
+    pub issued_on: String,
+    #[sqlx(flatten)]
+    pub c: PublicCertificate,
+}
+
+/// One page of the grants, newest first, with the total (capped).
+pub async fn announcements_page(
+    db: &Db,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<Announcement>, StoreError> {
+    let select = crate::sql::SqlBuf::new(
+        "SELECT c.issued_on, c.number, e.name AS enterprise_name, e.credit_code, c.grade, c.industry, \
+         c.issuer, c.valid_from, c.valid_until, c.revoked_on, c.superseded_on, c.verify_token FROM certificate c \
+         JOIN enterprise e ON e.id = c.enterprise_id",
+    );
+    crate::paging::fetch(db, &select, "c.issued_on DESC, c.id DESC", req).await
+}
+
 /// One annual self-assessment of a certificate.
 #[derive(Debug, Clone, FromRow, Serialize, PartialEq, Eq)]
 pub struct Annual {

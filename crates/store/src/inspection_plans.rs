@@ -827,14 +827,25 @@ pub async fn month_progress(
     month_progress_counted(db, scope, year, month).await
 }
 
-/// The same counted from the plan's lines and the inspections (the reference the running sums
-/// are tested against).
-pub async fn month_progress_counted(
+/// The month's planned and recorded visits by region code, from the running sums (to send the
+/// city to the unit with the most visits not yet recorded).
+pub async fn month_progress_by_region(
     db: &Db,
-    scope: &Scope,
     year: i32,
     month: u8,
-) -> Result<(i64, i64), StoreError> {
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    const SQL: &str = "SELECT s.region_code, CAST(COALESCE(SUM(s.planned), 0) AS BIGINT),         CAST(COALESCE(SUM(s.recorded), 0) AS BIGINT) FROM inspection_plan_month s         JOIN inspection_plan p ON p.id = s.plan_id WHERE p.year = $1 AND s.month = $2         GROUP BY s.region_code";
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as::<_, (String, i64, i64)>(SQL)
+            .bind(i64::from(year))
+            .bind(i64::from(month))
+            .fetch_all(p)
+            .await
+    })?)
+}
+
+/// The first and last day of a month.
+fn month_bounds(year: i32, month: u8) -> Result<(time::Date, time::Date), StoreError> {
     let first = time::Date::from_calendar_date(
         year,
         time::Month::try_from(month).map_err(|_| StoreError::Invalid("月份应为 1–12".into()))?,
@@ -844,6 +855,18 @@ pub async fn month_progress_counted(
     let last = anbiao_domain::date::add_months(first, 1)
         .previous_day()
         .unwrap_or(first);
+    Ok((first, last))
+}
+
+/// The same counted from the plan's lines and the inspections (the reference the running sums
+/// are tested against).
+pub async fn month_progress_counted(
+    db: &Db,
+    scope: &Scope,
+    year: i32,
+    month: u8,
+) -> Result<(i64, i64), StoreError> {
+    let (first, last) = month_bounds(year, month)?;
     let mut b = SqlBuf::new(
         "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM inspection i \
          WHERE i.enterprise_id = l.enterprise_id AND i.inspected_on >= ",
@@ -903,6 +926,28 @@ pub async fn lines_page(
     req: crate::paging::PageReq,
 ) -> Result<crate::paging::Paged<LineRow>, StoreError> {
     let select = lines_select(scope, plan_id, month, false);
+    crate::paging::fetch(db, &select, "e.name, l.enterprise_id", req).await
+}
+
+/// One page of a plan's lines of `month` within the scope whose enterprise has no inspection
+/// recorded in that month yet: the workbench's count of visits not yet recorded, as a list.
+pub async fn unrecorded_lines_page(
+    db: &Db,
+    scope: &Scope,
+    plan_id: i64,
+    year: i32,
+    month: u8,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<LineRow>, StoreError> {
+    let (first, last) = month_bounds(year, month)?;
+    let mut select = lines_select(scope, plan_id, Some(month), false);
+    select.push(
+        " AND NOT EXISTS (SELECT 1 FROM inspection i WHERE i.enterprise_id = l.enterprise_id          AND i.inspected_on >= ",
+    );
+    select.bind(Arg::Text(format_date(first)));
+    select.push(" AND i.inspected_on <= ");
+    select.bind(Arg::Text(format_date(last)));
+    select.push(")");
     crate::paging::fetch(db, &select, "e.name, l.enterprise_id", req).await
 }
 

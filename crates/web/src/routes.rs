@@ -156,6 +156,11 @@ pub fn table() -> Table {
         .get("/verify/{token}", Public, portal::verify)
         .get("/portal/risk-cards/{token}", Public, risks::portal_cards)
         .get("/portal/rectification", Public, portal::rectification)
+        .get(
+            "/portal/rectification.xlsx",
+            Public,
+            portal::rectification_xlsx,
+        )
         .get("/portal/bulletins", Public, bulletins::portal_list)
         .get("/portal/bulletins/{id}", Public, bulletins::portal_one)
         .get("/portal/bulletins/{id}/pdf", Public, bulletins::portal_pdf)
@@ -235,6 +240,11 @@ pub fn table() -> Table {
         )
         .get("/audits", Perm(ViewProgrammes), audits::page)
         .get("/audits/rechecks", Perm(ViewProgrammes), audits::rechecks)
+        .get(
+            "/audits/rechecks.xlsx",
+            Perm(ViewProgrammes),
+            audits::rechecks_xlsx,
+        )
         .get(
             "/workbench/targets",
             Perm(ViewProgrammes),

@@ -96,6 +96,14 @@ impl AuditQuery {
     }
 }
 
+/// An entry's object as people read it: a user by name, anything else by its key.
+fn object_words(object: &str, people: &anbiao_actions::people::People) -> String {
+    match object.split_once(':') {
+        Some(("user", login)) => format!("用户 {}", people.name(login)),
+        _ => object.to_string(),
+    }
+}
+
 pub struct EntryRow {
     pub seq: i64,
     pub at: String,
@@ -106,14 +114,21 @@ pub struct EntryRow {
     pub region: String,
     pub action: &'static str,
     pub action_key: String,
+    /// The object in words (a user by name); its key in the tooltip, as searched.
     pub object: String,
+    pub object_key: String,
     pub detail: String,
     pub client: String,
     pub hash: String,
 }
 
 impl EntryRow {
-    fn new(state: &AppState, e: &Entry, people: &anbiao_actions::people::People) -> Self {
+    fn new(
+        state: &AppState,
+        book: &crate::pages::rules::Book,
+        e: &Entry,
+        people: &anbiao_actions::people::People,
+    ) -> Self {
         Self {
             seq: e.seq,
             at: fmt_time(e.at()),
@@ -129,8 +144,9 @@ impl EntryRow {
             },
             action: action_label(&e.action),
             action_key: e.action.clone(),
-            object: e.object.clone(),
-            detail: e.detail.clone(),
+            object: object_words(&e.object, people),
+            object_key: e.object.clone(),
+            detail: book.in_words(&e.detail),
             client: e.client_addr.clone(),
             hash: e.hash.chars().take(12).collect(),
         }
@@ -163,11 +179,21 @@ pub async fn search(
     let found =
         anbiao_actions::audit_log::search(&state.db, &u.acting("page"), &filter, req).await?;
     let head = found.head;
+    let mut logins: Vec<String> = Vec::new();
+    for e in &found.page.rows {
+        logins.push(e.actor.clone());
+        if let Some(user) = e.object.strip_prefix("user:") {
+            logins.push(user.to_string());
+        }
+    }
     let people = state
         .ctx(&u.acting("page"))
-        .people(found.page.rows.iter().map(|e| e.actor.as_str()))
+        .people(logins.iter().map(String::as_str))
         .await?;
-    let page = found.page.map(|e| EntryRow::new(&state, &e, &people));
+    let book = crate::pages::rules::Book::of(&state);
+    let page = found
+        .page
+        .map(|e| EntryRow::new(&state, &book, &e, &people));
     let pager = crate::pager::Pager::new("/audit", &q.filters(), &page);
     let body = SearchPage {
         layout: Layout::new(&u, &state, "audit"),

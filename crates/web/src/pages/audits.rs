@@ -410,6 +410,8 @@ struct DetailPage {
     /// The rule the audit's consequence follows: (reference, the plan's words).
     rule: Option<(String, String)>,
     recheck_rule: Option<(String, String)>,
+    /// The audit checklist's sheet in words.
+    sheet_title: Option<String>,
     renewed: Option<String>,
     can_manage: bool,
     /// Whether the reader's party renews a certificate of this grade (the grading body's).
@@ -451,8 +453,13 @@ async fn render_detail(
     let (audit, checklist, renewed) = (file.audit, file.checklist, file.renewed);
     let can_renew =
         u.can(Permission::ManageAudits) && cx.takes_step(&format!("audit.renew.{}", audit.grade));
+    let sheet_title = match audit.sheet_id.as_deref() {
+        Some(r) => Some(crate::pages::sheets::sheet_title(state, r).await?),
+        None => None,
+    };
     let page = DetailPage {
         layout: Layout::new(u, state, "audits"),
+        sheet_title,
         rule: rule_text(state, audit.rule.as_deref()),
         recheck_rule: rule_text(state, audit.recheck_rule.as_deref()),
         audit,
@@ -587,6 +594,36 @@ pub async fn rechecks(
         }
         .render()?,
     ))
+}
+
+/// `GET /audits/rechecks.xlsx`: the whole list of audits awaiting their re-check.
+pub async fn rechecks_xlsx(
+    State(state): State<AppState>,
+    u: CurrentUser,
+) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let actor = u.acting("export");
+    let cx = state.ctx(&actor);
+    let all = anbiao_actions::exports::whole_list(|req| cx.audits_awaiting_recheck(req)).await?;
+    let rows = all
+        .into_iter()
+        .map(|r| {
+            vec![
+                XCell::Text(r.name),
+                crate::export::day_cell(&r.performed_on),
+                crate::export::day_cell(&r.rectify_by),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "整改期限已过、尚未复查的审计",
+        "audit-rechecks.xlsx",
+        &u.user.display_name,
+        cx.on,
+        &["企业名称", "审计日期", "整改期限"],
+        rows,
+    )
+    .await?)
 }
 
 /// `GET /audits/export.xlsx?year=&unit=&show=todo`: the plan's drawn enterprises within the

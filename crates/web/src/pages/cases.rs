@@ -374,7 +374,11 @@ async fn render_detail(
         book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "cases"),
         c: row(state, &case, file.enterprise),
-        sheet: format!("{}@{}", case.sheet_id, case.sheet_version),
+        sheet: crate::pages::sheets::sheet_title(
+            state,
+            &format!("{}@{}", case.sheet_id, case.sheet_version),
+        )
+        .await?,
         self_score,
         eval_score,
         result: case

@@ -55,8 +55,13 @@ struct Results {
     page: i64,
     pages: i64,
     sort_links: Vec<SortLink>,
+    first: Option<PageLink>,
     prev: Option<PageLink>,
     next: Option<PageLink>,
+    last: Option<PageLink>,
+    /// The page sizes offered: (size, link, current). `per_page`, since `size` is the
+    /// enterprise's size class here.
+    page_sizes: Vec<(i64, String, bool)>,
     export_href: Option<String>,
 }
 
@@ -132,9 +137,20 @@ async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Res
     })
     .collect();
     let pages = page.pages();
-    let link = |p: i64| PageLink {
-        href: join(&with_sort, &format!("page={p}")),
+    let sized = |p: i64| {
+        if per_page == PER_PAGE {
+            format!("page={p}")
+        } else {
+            format!("page={p}&per_page={per_page}")
+        }
     };
+    let link = |p: i64| PageLink {
+        href: join(&with_sort, &sized(p)),
+    };
+    let page_sizes = [20, 50, 100, 200]
+        .into_iter()
+        .map(|n| (n, join(&with_sort, &format!("per_page={n}")), n == per_page))
+        .collect();
     Ok(Results {
         rows: page
             .items
@@ -146,8 +162,11 @@ async fn results(state: &AppState, u: &CurrentUser, q: &ListQuery) -> Result<Res
         page: page.page,
         pages,
         sort_links,
+        first: (page.page > 2).then(|| link(1)),
         prev: (page.page > 1).then(|| link(page.page - 1)),
         next: (page.page < pages).then(|| link(page.page + 1)),
+        last: (page.total_exact && pages > page.page + 1).then(|| link(pages)),
+        page_sizes,
         export_href: u.can(Permission::ExportEnterprises).then(|| {
             if with_sort.is_empty() {
                 "/enterprises/export.xlsx".to_string()

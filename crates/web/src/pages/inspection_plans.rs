@@ -25,6 +25,8 @@ pub struct Which {
     pub year: Option<i32>,
     pub unit: Option<String>,
     pub month: Option<u8>,
+    /// `todo`: only the month's lines without an inspection recorded in it.
+    pub show: Option<String>,
     pub page: Option<String>,
     pub size: Option<String>,
 }
@@ -81,13 +83,15 @@ struct PlanPage {
     plan: Option<PlanRow>,
     lines: Vec<LineView>,
     month: Option<u8>,
+    /// Only the month's lines not yet recorded.
+    todo: bool,
     months: Vec<u8>,
     pager: crate::pager::Pager,
     officers: Vec<(String, u32, usize)>,
     /// Visits per month, for the calendar row.
     calendar: Vec<(u8, i64)>,
     can_record: bool,
-    rule_source: String,
+    rule_source: Option<crate::pages::rules::RuleRef>,
     suggested_seed: u64,
     error: Option<String>,
 }
@@ -116,14 +120,18 @@ async fn render(
     let unit = unit_for(state, u, q.unit.as_deref())?;
     let month = q.month.filter(|m| (1..=12).contains(m));
     let req = anbiao_store::paging::PageReq::parse(q.page.as_deref(), q.size.as_deref());
+    let todo = month.is_some() && q.show.as_deref() == Some("todo");
     let view = state
         .ctx(&u.acting("page"))
-        .plan_view(&unit, year, month, req)
+        .plan_view(&unit, year, month, todo, req)
         .await?;
     let mut plan = view.plan;
     let mut filters = vec![("year", year.to_string()), ("unit", unit.clone())];
     if let Some(m) = month {
         filters.push(("month", m.to_string()));
+    }
+    if todo {
+        filters.push(("show", "todo".to_string()));
     }
     let pager = crate::pager::Pager::new("/inspections/plan", &filters, &view.lines);
     let lines = view.lines.rows;
@@ -165,8 +173,8 @@ async fn render(
         .reference
         .inspection
         .in_force(state.today())
-        .map(|s| format!("{}@{}：{}", s.id, s.version, s.source))
-        .unwrap_or_default();
+        .ok()
+        .map(|s| crate::pages::rules::Book::of(state).cite(&format!("{}@{}", s.id, s.version)));
     let page_view = PlanPage {
         book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "inspections"),
@@ -196,6 +204,7 @@ async fn render(
             .map(|l| LineView::new(l, set, &people))
             .collect(),
         month,
+        todo,
         months: (1..=12).collect(),
         pager,
         officers,
@@ -237,6 +246,7 @@ pub async fn draw(
         year: Some(f.year),
         unit: Some(unit.clone()),
         month: None,
+        show: None,
         page: None,
         size: None,
     };
@@ -285,6 +295,7 @@ pub async fn set_officer(
         year: f.year,
         unit: Some(unit.clone()),
         month: None,
+        show: None,
         page: None,
         size: None,
     };
@@ -309,7 +320,12 @@ pub async fn export(
 ) -> Result<Response, HtmlError> {
     let year = year_ok(q.year.unwrap_or_else(|| state.today().year()))?;
     let unit = unit_for(&state, &u, q.unit.as_deref())?;
-    let (plan, lines) = state.ctx(&u.acting("page")).plan_lines(&unit, year).await?;
+    let month = q.month.filter(|m| (1..=12).contains(m));
+    let todo = month.is_some() && q.show.as_deref() == Some("todo");
+    let (plan, lines) = state
+        .ctx(&u.acting("page"))
+        .plan_lines(&unit, year, month, todo)
+        .await?;
     let set = state.reference.inspection.by_name(&plan.rule);
     let headers = [
         "企业名称",

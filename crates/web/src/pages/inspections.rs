@@ -132,7 +132,7 @@ struct NewPage {
     enterprise_id: Option<i64>,
     enterprise_name: String,
     kinds: Vec<(&'static str, &'static str, bool)>,
-    checklist: String,
+    checklist: crate::pages::rules::RuleRef,
     items: Vec<ItemRow>,
     rows: Vec<usize>,
     major_items: Vec<(String, String)>,
@@ -173,7 +173,7 @@ async fn render_new(
             .iter()
             .map(|k| (k.key(), k.label(), *k == kind))
             .collect(),
-        checklist: set.name(),
+        checklist: crate::pages::rules::Book::of(state).cite(&set.name()),
         items: set
             .items
             .iter()

@@ -52,11 +52,16 @@ pub async fn home(
     }
 }
 
-/// Whether the user has a workbench: the officers, the enterprises and the evaluators.
+/// Whether the user has a workbench: the officers, the enterprises, the evaluators and the
+/// three administrators.
 pub fn has_workbench(u: &anbiao_store::account::User) -> bool {
     let role = u.role();
     let can = |p: Permission| role.is_some_and(|r| r.allows(p));
-    can(Permission::ViewEnterprises) || can(Permission::ViewCases)
+    can(Permission::ViewEnterprises)
+        || can(Permission::ViewCases)
+        || can(Permission::ManageAccounts)
+        || can(Permission::ManageGrants)
+        || can(Permission::ViewAuditLog)
 }
 
 /// Where a user lands after signing in.

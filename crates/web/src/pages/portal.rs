@@ -440,27 +440,31 @@ struct AnnouncementsPage {
     nav: &'static str,
     site: crate::pages::portal::Site,
     rows: Vec<AnnouncementRow>,
+    pager: crate::pager::Pager,
 }
 
-pub async fn announcements(State(state): State<AppState>) -> Result<Html<String>, HtmlError> {
-    let rows = portal::announcements(&state.db, 100)
+pub async fn announcements(
+    State(state): State<AppState>,
+    Query(q): Query<crate::pager::PageQuery>,
+) -> Result<Html<String>, HtmlError> {
+    let page = portal::announcements_page(&state.db, q.req())
         .await?
-        .into_iter()
-        .map(|(issued_on, c)| AnnouncementRow {
-            issued_on,
-            name: c.enterprise_name,
-            grade: Grade::parse(&c.grade).map(|g| g.label()).unwrap_or(""),
-            number: c.number,
-            issuer: c.issuer,
-            valid_until: c.valid_until,
-            token: c.verify_token,
-        })
-        .collect();
+        .map(|a| AnnouncementRow {
+            issued_on: a.issued_on,
+            name: a.c.enterprise_name,
+            grade: Grade::parse(&a.c.grade).map(|g| g.label()).unwrap_or(""),
+            number: a.c.number,
+            issuer: a.c.issuer,
+            valid_until: a.c.valid_until,
+            token: a.c.verify_token,
+        });
+    let pager = crate::pager::Pager::new("/portal/announcements", &[], &page);
     Ok(Html(
         AnnouncementsPage {
             nav: "announcements",
             site: crate::pages::portal::Site::of(&state),
-            rows,
+            rows: page.rows,
+            pager,
         }
         .render()?,
     ))
@@ -529,6 +533,45 @@ pub async fn rectification(
         }
         .render()?,
     ))
+}
+
+/// `GET /portal/rectification.xlsx`: the whole published list, days as dates.
+pub async fn rectification_xlsx(State(state): State<AppState>) -> Result<Response, HtmlError> {
+    use anbiao_sheets::XCell;
+    let since = rectification_since(&state);
+    let db = &state.db;
+    let all =
+        anbiao_actions::exports::whole_list(|req| portal::rectification(db, since, req)).await?;
+    let rows = all
+        .into_iter()
+        .map(|r| {
+            vec![
+                XCell::Text(r.name),
+                XCell::Text(crate::views::region_name(&state.reference, &r.region_code)),
+                crate::export::day_cell(&r.performed_on),
+                r.rectify_by
+                    .as_deref()
+                    .map_or(XCell::Empty, crate::export::day_cell),
+                XCell::Text(
+                    if r.classification == "eliminate" {
+                        "淘汰（撤销证书）"
+                    } else {
+                        "整改"
+                    }
+                    .into(),
+                ),
+            ]
+        })
+        .collect();
+    Ok(crate::export::list_xlsx(
+        "整改提升企业名单",
+        "rectification.xlsx",
+        "南通市安全生产标准化公示网站",
+        state.today(),
+        &["企业名称", "所属地区", "审计日期", "整改期限", "处理"],
+        rows,
+    )
+    .await?)
 }
 
 /// What every page of the public site shows beside its content: the bureau's contact, from

@@ -257,7 +257,7 @@ pub async fn dashboard(
                 .filter_map(|m| p.unit_target(&u.unit, *m))
                 .sum::<f64>() as u64;
             PipelineRow {
-                label: u.label.clone(),
+                label: state.reference.regions.unit_name(&u.unit, on),
                 short: s.graded + s.applying + s.coached + s.reserve < target,
                 reserve: s.reserve,
                 coached: s.coached,

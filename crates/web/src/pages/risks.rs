@@ -89,7 +89,7 @@ struct RegisterPage {
     rows: Vec<PointRow>,
     counts: Vec<LevelCount>,
     can_keep: bool,
-    rules: String,
+    rules: crate::pages::rules::RuleRef,
     checklists: Vec<anbiao_domain::risk::RiskChecklist>,
     /// Points whose check task is overdue.
     overdue: usize,
@@ -164,7 +164,7 @@ async fn register_page(
         rows: points.iter().map(|p| row(set, p)).collect(),
         counts,
         can_keep: u.can(Permission::KeepRisks) && u.user.enterprise_id == Some(id),
-        rules: format!("{}@{}", set.id, set.version),
+        rules: crate::pages::rules::Book::of(state).cite(&format!("{}@{}", set.id, set.version)),
         checklists: set.checklists.clone(),
         overdue: points
             .iter()

@@ -208,4 +208,50 @@ impl Book {
     pub fn cite(&self, reference: &str) -> RuleRef {
         cite(&self.0.rule_book, reference)
     }
+
+    /// A recorded text with every rule reference in it (`依据 grading.2014@1#validity`) put in
+    /// words; the rest as it is.
+    pub fn in_words(&self, text: &str) -> String {
+        let is_ref = |c: char| c.is_ascii_alphanumeric() || "._@#-".contains(c);
+        let mut out = String::with_capacity(text.len());
+        let mut token = String::new();
+        let flush = |token: &mut String, out: &mut String| {
+            if token.contains('@')
+                && let Some(c) = self.0.rule_book.cite(token)
+            {
+                out.push_str(&c.words());
+            } else {
+                out.push_str(token);
+            }
+            token.clear();
+        };
+        for ch in text.chars() {
+            if is_ref(ch) {
+                token.push(ch);
+            } else {
+                flush(&mut token, &mut out);
+                out.push(ch);
+            }
+        }
+        flush(&mut token, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_references_in_a_recorded_text_read_in_words() {
+        let book = Book(std::sync::Arc::new(
+            anbiao_domain::ReferenceData::embedded().expect("reference"),
+        ));
+        let text = book.in_words("证书到期，依据 grading.2021@1#validity；编号 JX-12 不变");
+        assert!(!text.contains("grading.2021@1"), "{text}");
+        assert!(
+            text.contains("《") && text.ends_with("；编号 JX-12 不变"),
+            "{text}"
+        );
+    }
 }

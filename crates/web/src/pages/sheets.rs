@@ -18,7 +18,9 @@ use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, redirect, show_refusal};
 
 pub struct SheetLine {
+    /// The identifier, kept in the tooltip (imports and the API name it).
     pub rule_ref: String,
+    pub version: String,
     pub title: String,
     pub grades: String,
     pub effective_from: String,
@@ -34,16 +36,45 @@ struct SheetsPage {
     error: Option<String>,
 }
 
+/// A scoring sheet as pages name it: its title and version (《…》第 1 版，示例), from its
+/// reference (`id@version`, or the id alone for its latest version); the reference itself when
+/// no such sheet is loaded.
+pub async fn sheet_title(state: &AppState, reference: &str) -> Result<String, AppError> {
+    let (id, version) = match reference.split_once('@') {
+        Some((id, v)) => (id, v.parse::<i64>().ok()),
+        None => (reference, None),
+    };
+    let sheets = standards::list(&state.db).await?;
+    let found = sheets
+        .iter()
+        .filter(|s| s.id == id && version.is_none_or(|v| v == s.version))
+        .max_by_key(|s| s.version);
+    Ok(match found {
+        Some(s) => format!(
+            "《{}》第 {} 版{}",
+            s.title.trim_start_matches('《').trim_end_matches('》'),
+            s.version,
+            if s.sample { "（示例）" } else { "" }
+        ),
+        None => reference.to_string(),
+    })
+}
+
 async fn render(
     state: &AppState,
     u: &CurrentUser,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
-    let rows = standards::list(&state.db)
-        .await?
+    let sheets = standards::list(&state.db).await?;
+    let people = state
+        .ctx(&u.acting("page"))
+        .people(sheets.iter().map(|s| s.loaded_by.as_str()))
+        .await?;
+    let rows = sheets
         .into_iter()
         .map(|s| SheetLine {
             rule_ref: format!("{}@{}", s.id, s.version),
+            version: format!("第 {} 版", s.version),
             title: s.title,
             grades: s
                 .grades
@@ -54,7 +85,11 @@ async fn render(
                 .join("、"),
             effective_from: s.effective_from,
             sample: s.sample,
-            loaded: format!("{}（{}）", crate::views::fmt_unix(s.loaded_at), s.loaded_by),
+            loaded: format!(
+                "{}（{}）",
+                crate::views::fmt_unix(s.loaded_at),
+                people.name(&s.loaded_by)
+            ),
         })
         .collect();
     Ok(Html(

@@ -29,6 +29,8 @@ pub struct CertLine {
     pub token: String,
     /// When renewal may be applied for, by the rules that set the validity.
     pub renewal: String,
+    /// The rule that opens renewal, in words with its page.
+    pub renewal_rule: Option<crate::pages::rules::RuleRef>,
     /// Annual self-assessments: submitted and missing years.
     pub annual: String,
     pub annual_missing: bool,
@@ -105,23 +107,24 @@ async fn render(
                 None
             };
             let until = parse_date(&c.valid_until).unwrap_or(on);
-            let renewal = match state.reference.grading.in_force(from) {
+            let (renewal, renewal_rule) = match state.reference.grading.in_force(from) {
                 Ok(set) if live => {
                     let opens = set.renewal_opens(until);
-                    if on >= opens.value {
+                    let rule = crate::pages::rules::Book::of(state).cite(&opens.rule.to_string());
+                    let words = if on >= opens.value {
                         format!(
-                            "已进入复评申请期（{} 起，{}）",
-                            anbiao_domain::date::format_date(opens.value),
-                            opens.rule
+                            "已进入复评申请期（{} 起）",
+                            anbiao_domain::date::format_date(opens.value)
                         )
                     } else {
                         format!(
                             "复评申请自 {} 起",
                             anbiao_domain::date::format_date(opens.value)
                         )
-                    }
+                    };
+                    (words, Some(rule))
                 }
-                _ => String::new(),
+                _ => (String::new(), None),
             };
             let done = annuals.get(&c.id).cloned().unwrap_or_default();
             let due = if live {
@@ -160,6 +163,7 @@ async fn render(
             CertLine {
                 id: c.id,
                 renewal,
+                renewal_rule,
                 annual: parts.join("；"),
                 annual_missing: !missing.is_empty(),
                 annual_years,

@@ -62,7 +62,11 @@ pub async fn grid(
                 .filter(|d| d.kind != DeadlineKind::Milestone)
                 .map(|d| anbiao_actions::programmes::task_status(d, &u.unit, &all, on))
                 .collect();
-            (u.unit.clone(), u.label.clone(), cells)
+            (
+                u.unit.clone(),
+                state.reference.regions.unit_name(&u.unit, on),
+                cells,
+            )
         })
         .collect())
 }

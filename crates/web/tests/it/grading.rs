@@ -611,6 +611,10 @@ async fn the_portal_looks_up_verifies_and_takes_objections() {
         assert_eq!(app.send(get("/verify/not-a-token")).await.status(), 404);
         let page = crate::body_text(app.send(get("/portal/announcements")).await).await;
         assert!(page.contains(&number));
+        assert!(page.contains("aria-label=\"分页\"") && page.contains("共 "), "paged: {page}");
+        let page =
+            crate::body_text(app.send(get("/portal/announcements?page=99&size=20")).await).await;
+        assert!(page.contains(&number), "a page past the end shows the last");
         let page = crate::body_text(app.send(get("/portal?q=%3Cscript%3E")).await).await;
         assert!(page.contains("未查到") && !page.contains("<script>"));
     })

@@ -142,6 +142,37 @@ async fn a_district_officer_draws_the_plan_and_reads_it_by_month() {
             in_month,
             "{month}"
         );
+        // Nothing recorded yet: the month's visits not yet recorded are all of them, as the
+        // workbench counts them, and their export holds the same.
+        let todo = crate::body_text(
+            app.send(rugao.get(&format!(
+                "/inspections/plan?year={year}&month={m}&show=todo"
+            )))
+            .await,
+        )
+        .await;
+        assert_eq!(todo.matches("/standing\">巡查对象").count(), in_month);
+        assert!(
+            todo.contains("<strong>尚未记录检查的企业</strong>"),
+            "{todo}"
+        );
+        let (planned, recorded) = anbiao_store::inspection_plans::month_progress_counted(
+            &db,
+            &Scope::City,
+            anbiao_web::today().year(),
+            m,
+        )
+        .await
+        .expect("progress");
+        assert_eq!(((planned - recorded) as usize), in_month);
+        let res = app
+            .send(rugao.get(&format!(
+                "/inspections/plan/export?year={year}&month={m}&show=todo"
+            )))
+            .await;
+        assert_eq!(res.status(), 200);
+        let text = crate::objects::workbook_text(&crate::body_bytes(res).await);
+        assert_eq!(text.matches("巡查对象").count(), in_month, "{text}");
 
         // Another district sees its own unit, with no plan; the township may read, not draw.
         let rudong = app.session_for("rudong").await;

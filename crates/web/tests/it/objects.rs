@@ -1440,7 +1440,7 @@ fn account_for(username: &str, object: &str) -> String {
 }
 
 /// Every cell of every sheet of a workbook, as text.
-fn workbook_text(bytes: &[u8]) -> String {
+pub(crate) fn workbook_text(bytes: &[u8]) -> String {
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");

@@ -656,7 +656,37 @@ async fn each_role_lands_on_a_workbench_of_what_waits_for_it() {
             Some("无"),
             "{other}"
         );
-        // Anonymous: the sign-in page; an administrator: their own home.
+        // The administrators' work: a refused access counts on the audit administrator's
+        // workbench and opens the log filtered to it.
+        assert_eq!(app.send(qiye.get("/quality")).await.status(), 403);
+        crate::add_user(&db, "wb_sys", anbiao_domain::Role::SystemAdmin, None, None).await;
+        crate::add_user(
+            &db,
+            "wb_sec",
+            anbiao_domain::Role::SecurityAdmin,
+            None,
+            None,
+        )
+        .await;
+        crate::add_user(&db, "wb_audit", anbiao_domain::Role::AuditAdmin, None, None).await;
+        let sys = body_text(app.send(app.session_for("wb_sys").await.get("/")).await).await;
+        assert_eq!(
+            item(&sys, "因多次登录失败被锁定的账户").as_deref(),
+            Some("无"),
+            "{sys}"
+        );
+        let sec = body_text(app.send(app.session_for("wb_sec").await.get("/")).await).await;
+        assert!(item(&sec, "等待授予角色的账户").is_some(), "{sec}");
+        let audit = body_text(app.send(app.session_for("wb_audit").await.get("/")).await).await;
+        let denied = item(&audit, "今日越权访问被拒").expect("the item");
+        assert_ne!(denied, "无", "{audit}");
+        let day = anbiao_domain::date::format_date(anbiao_web::today());
+        assert!(
+            audit.contains(&format!("/audit?from={day}&amp;action=access.denied"))
+                || audit.contains(&format!("/audit?from={day}&#38;action=access.denied")),
+            "{audit}"
+        );
+        // Anonymous: the sign-in page.
         let res = app
             .send(Request::get("/").body(Body::empty()).expect("req"))
             .await;
@@ -846,6 +876,13 @@ async fn hazards_and_inspections_page_with_the_shared_pager() {
         let list = body_text(res).await;
         assert!(
             list.contains("隐患分页测试厂") && list.contains("hx-post=\"/logout\""),
+            "{list}"
+        );
+        // …and offers page sizes, the chosen one kept.
+        let list = body_text(app.send(rugao.get("/enterprises?per_page=50")).await).await;
+        assert!(
+            list.contains(r#"<strong aria-current="true">50</strong>"#)
+                && list.contains("per_page=100"),
             "{list}"
         );
         // The inspections list: the shared pager with its total.

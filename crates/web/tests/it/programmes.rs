@@ -719,6 +719,26 @@ async fn a_unit_draws_its_audit_plan_and_records_audits() {
             public.contains(&items[0].name) && public.contains("2099-01-01"),
             "{public}"
         );
+        // …and downloads whole, its days as dates.
+        let res = app
+            .send(
+                axum::http::Request::get("/portal/rectification.xlsx")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let bytes = crate::body_bytes(res).await;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+        use calamine::Reader;
+        let name = wb.sheet_names()[0].clone();
+        let range = wb.worksheet_range(&name).expect("sheet");
+        let row = range
+            .rows()
+            .find(|r| r[0] == calamine::Data::String(items[0].name.clone()))
+            .expect("the enterprise's row");
+        assert!(matches!(row[3], calamine::Data::DateTime(_)), "{row:?}");
     })
     .await;
 }
@@ -1026,6 +1046,18 @@ async fn the_workbench_shows_targets_audits_reports_and_expiring_certificates() 
             body(&app, &app.session_for("rudong").await, "/audits/rechecks")
                 .await
                 .contains("没有待复查的审计")
+        );
+        let res = app.send(rugao.get("/audits/rechecks.xlsx")).await;
+        assert_eq!(res.status(), 200);
+        let text = crate::objects::workbook_text(&crate::body_bytes(res).await);
+        assert!(text.contains("将到期机械厂"), "{text}");
+        let res = app
+            .send(app.session_for("rudong").await.get("/audits/rechecks.xlsx"))
+            .await;
+        let text = crate::objects::workbook_text(&crate::body_bytes(res).await);
+        assert!(
+            !text.contains("将到期机械厂"),
+            "not another district's: {text}"
         );
 
         // The district's reports: the work plan (due 2018-07-31) overdue and first; the

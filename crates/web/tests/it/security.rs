@@ -1246,3 +1246,20 @@ async fn anonymous_traffic_to_the_public_pages_is_limited_per_address() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_long_address_is_answered_for_a_signed_in_user() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let city = app.session_for("city").await;
+        let q = "a".repeat(9_500);
+        let res = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.send(city.get(&format!("/enterprises?q={q}"))),
+        )
+        .await
+        .expect("answered");
+        assert!(res.status().as_u16() < 500, "{}", res.status());
+    })
+    .await;
+}
