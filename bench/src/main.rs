@@ -10,6 +10,7 @@
 //! Usage: cargo run --release -p anbiao-bench -- --backend both --enterprises 1000000 --import-rows 100000
 
 mod http;
+mod obligations;
 mod programme;
 mod risk;
 mod supervision;
@@ -85,6 +86,10 @@ struct Args {
     /// and only time the pages and the job (the job's marks of the day are undone first).
     #[arg(long)]
     reuse_risk: bool,
+    /// Stop after seeding the registry and measure the obligation lists (issue 18): the daily
+    /// job over every enterprise and the officers' figures.
+    #[arg(long)]
+    obligations_only: bool,
     /// Seed what the workbench reads (registry, programme, plans, hazards) but time only the
     /// workbench (issue 17): the portal search, the hazard queries and the 2026 plans are left out.
     #[arg(long)]
@@ -200,7 +205,7 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
         ]
         .into_iter()
         .filter(|q| !args.reuse_hazards || !q.contains("hazard"))
-        .filter(|_| !args.risk_only)
+        .filter(|_| !args.risk_only && !args.obligations_only)
         {
             match &db {
                 Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ())?,
@@ -293,9 +298,14 @@ async fn run_backend(args: &Args, reference: &ReferenceData, backend: &str) -> a
             );
         }
 
-        if !args.risk_only {
+        if !args.risk_only && !args.obligations_only {
             programme_figures(args, &db).await?;
         }
+    }
+    if args.obligations_only {
+        obligations::run(&db, reference, args.requests).await?;
+        db.close().await;
+        return drop_pg(args, pg_name).await;
     }
     if args.risk_only {
         run_risk(args, reference, &db, reused).await?;

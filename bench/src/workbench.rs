@@ -18,7 +18,7 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn exec(db: &Db, sql: &str) -> anyhow::Result<()> {
+pub(crate) async fn exec(db: &Db, sql: &str) -> anyhow::Result<()> {
     match db {
         Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(p)
@@ -32,7 +32,7 @@ async fn exec(db: &Db, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn one<T>(db: &Db, sql: &str) -> anyhow::Result<T>
+pub(crate) async fn one<T>(db: &Db, sql: &str) -> anyhow::Result<T>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>

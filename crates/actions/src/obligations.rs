@@ -138,31 +138,14 @@ impl Ctx<'_> {
             self.on - Duration::days(LOOKBACK_DAYS),
         )
         .await?;
-        let registered = e.created_at.date();
-        let mut items = Vec::new();
-        let mut used: Vec<i64> = Vec::new();
-        for item in set.for_subject(&subject, self.on) {
-            let since = applies_since(item, &spans, set, registered);
-            let period = item.frequency.period(self.on, since, set.grace_days);
-            let record = match &period {
-                Some(p) => records
-                    .iter()
-                    .find(|r| r.item_key == item.key && r.period_key == p.key),
-                None => records.iter().rev().find(|r| r.item_key == item.key),
-            }
-            .cloned();
-            if let Some(r) = &record {
-                used.push(r.id);
-            }
-            let status = status_of(period.as_ref(), record.as_ref(), self.on);
-            items.push(ListItem {
-                rule: set.cite(&item.key),
-                item: item.clone(),
-                period,
-                status,
-                record,
-            });
-        }
+        let (items, used) = work_out(
+            set,
+            &subject,
+            &spans,
+            &records,
+            e.created_at.date(),
+            self.on,
+        );
         let earlier_gaps = records
             .into_iter()
             .filter(|r| r.state == "gap" && !used.contains(&r.id))
@@ -245,7 +228,7 @@ impl Ctx<'_> {
             bytes,
         });
         let target = self.target(&li)?;
-        Ok(store::record(
+        let rec = store::record(
             self.db,
             &self.actor.scope,
             &self.actor.audit,
@@ -256,7 +239,9 @@ impl Ctx<'_> {
                 evidence,
             },
         )
-        .await?)
+        .await?;
+        self.refresh_status(id).await?;
+        Ok(rec)
     }
 
     /// The enterprise records a gap its own check found in an item, to put right by a day.
@@ -284,7 +269,7 @@ impl Ctx<'_> {
             return Err(ActionError::bad("rectify_by", "整改期限应在今天至一年以内"));
         }
         let target = self.target(&li)?;
-        Ok(store::record(
+        let rec = store::record(
             self.db,
             &self.actor.scope,
             &self.actor.audit,
@@ -295,7 +280,17 @@ impl Ctx<'_> {
                 rectify_by: by,
             },
         )
-        .await?)
+        .await?;
+        self.refresh_status(id).await?;
+        Ok(rec)
+    }
+
+    /// Writes where the enterprise's list stands now (after a record, a feature).
+    async fn refresh_status(&self, enterprise_id: i64) -> Result<(), ActionError> {
+        let e = enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
+        let list = self.obligation_list(enterprise_id).await?;
+        let row = status_row(&e, &list.items, list.earlier_gaps.len(), self.on);
+        Ok(store::write_statuses(self.db, &[row]).await?)
     }
 
     fn target<'b>(&self, li: &'b ListItem) -> Result<Target<'b>, ActionError> {
@@ -336,7 +331,7 @@ impl Ctx<'_> {
         let f = set
             .feature(feature.trim())
             .ok_or_else(|| ActionError::bad("feature", "没有这一企业特征"))?;
-        Ok(store::set_feature(
+        let changed = store::set_feature(
             self.db,
             &self.actor.scope,
             &self.actor.audit,
@@ -346,8 +341,188 @@ impl Ctx<'_> {
             on,
             self.on,
         )
-        .await?)
+        .await?;
+        if changed && self.actor.permits(Permission::ViewObligations) {
+            self.refresh_status(enterprise_id).await?;
+        }
+        Ok(changed)
     }
+}
+
+/// The items of `set` that apply to `subject` on `on`, each with its period, its record and
+/// its status; and the ids of the records used.
+fn work_out(
+    set: &ObligationSet,
+    subject: &Subject<'_>,
+    spans: &[FeatureSpan],
+    records: &[Record],
+    registered: Date,
+    on: Date,
+) -> (Vec<ListItem>, Vec<i64>) {
+    let mut items = Vec::new();
+    let mut used: Vec<i64> = Vec::new();
+    for item in set.for_subject(subject, on) {
+        let since = applies_since(item, spans, set, registered);
+        let period = item.frequency.period(on, since, set.grace_days);
+        let record = match &period {
+            Some(p) => records
+                .iter()
+                .find(|r| r.item_key == item.key && r.period_key == p.key),
+            None => records.iter().rev().find(|r| r.item_key == item.key),
+        }
+        .cloned();
+        if let Some(r) = &record {
+            used.push(r.id);
+        }
+        let status = status_of(period.as_ref(), record.as_ref(), on);
+        items.push(ListItem {
+            rule: set.cite(&item.key),
+            item: item.clone(),
+            period,
+            status,
+            record,
+        });
+    }
+    (items, used)
+}
+
+/// Where a list stands, for the running sums: counted from its items and the earlier gaps.
+fn status_row(
+    e: &anbiao_store::enterprise::Enterprise,
+    items: &[ListItem],
+    earlier_gaps: usize,
+    on: Date,
+) -> store::Status {
+    let count = |f: &dyn Fn(Status) -> bool| items.iter().filter(|i| f(i.status)).count() as i64;
+    store::Status {
+        enterprise_id: e.id,
+        region_code: e.region_code.clone(),
+        township: e.township.clone().unwrap_or_default(),
+        industry_code: e.industry_code.clone(),
+        items: items.len() as i64,
+        settled: count(&|s| s.settled()),
+        open: count(&|s| s == Status::Open),
+        overdue: count(&|s| s == Status::Overdue),
+        gaps: count(&|s| matches!(s, Status::Gap | Status::GapOverdue)) + earlier_gaps as i64,
+        checked: items
+            .iter()
+            .any(|i| i.record.is_some() && i.status != Status::OnEvent),
+        missing: items
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.status,
+                    Status::Open | Status::Overdue | Status::Gap | Status::GapOverdue
+                )
+            })
+            .map(|i| i.item.key.clone())
+            .collect(),
+        day: format_date(on),
+    }
+}
+
+/// What the daily job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DailyReport {
+    /// False when another run had the day.
+    pub ran: bool,
+    pub enterprises: usize,
+    pub items: usize,
+}
+
+/// The daily job of the obligation lists.
+pub const DAILY_OBLIGATIONS: &str = "obligations.daily";
+/// Enterprises worked out per batch.
+const JOB_BATCH: i64 = 5_000;
+
+/// Works out every operating enterprise's list on `on` and writes where it stands, moving
+/// the running sums (once per business day whatever the number of instances).
+pub async fn run_daily(
+    db: &anbiao_store::Db,
+    reference: &anbiao_domain::ReferenceData,
+    on: Date,
+    instance: &str,
+) -> Result<DailyReport, ActionError> {
+    if !anbiao_store::jobs::claim_day(db, DAILY_OBLIGATIONS, on, instance).await? {
+        return Ok(DailyReport::default());
+    }
+    let report = work_out_all(db, reference, on).await?;
+    let summary = format!(
+        "监管清单：{} 家企业，{} 项义务",
+        report.enterprises, report.items
+    );
+    anbiao_store::jobs::finish_day(db, DAILY_OBLIGATIONS, on, &summary).await?;
+    Ok(report)
+}
+
+/// Works out every operating enterprise's list on `on` (the daily job's work, and the
+/// benchmark's).
+pub async fn work_out_all(
+    db: &anbiao_store::Db,
+    reference: &anbiao_domain::ReferenceData,
+    on: Date,
+) -> Result<DailyReport, ActionError> {
+    let mut report = DailyReport {
+        ran: true,
+        ..Default::default()
+    };
+    let Some(set) = reference.obligations.in_force(on) else {
+        return Ok(report);
+    };
+    let day = format_date(on);
+    let mut after = 0i64;
+    loop {
+        let batch = store::operating_after(db, after, JOB_BATCH).await?;
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            break;
+        };
+        let (lo, hi) = (first.id, last.id);
+        let spans = store::spans_between(db, lo, hi).await?;
+        let records =
+            store::records_between(db, lo, hi, on - Duration::days(LOOKBACK_DAYS)).await?;
+        let mut rows = Vec::with_capacity(batch.len());
+        let (mut si, mut ri) = (0usize, 0usize);
+        for e in &batch {
+            // Both lists run in enterprise order, like the batch.
+            while si < spans.len() && spans[si].enterprise_id < e.id {
+                si += 1;
+            }
+            let s0 = si;
+            while si < spans.len() && spans[si].enterprise_id == e.id {
+                si += 1;
+            }
+            while ri < records.len() && records[ri].enterprise_id < e.id {
+                ri += 1;
+            }
+            let r0 = ri;
+            while ri < records.len() && records[ri].enterprise_id == e.id {
+                ri += 1;
+            }
+            let (spans, records) = (&spans[s0..si], &records[r0..ri]);
+            let held: Vec<String> = spans
+                .iter()
+                .filter(|s| s.holds_on(&day))
+                .map(|s| s.feature.clone())
+                .collect();
+            let subject = Subject {
+                industry_code: &e.industry_code,
+                above_scale: e.above_scale,
+                size_class: e.size_class.as_deref(),
+                features: &held,
+            };
+            let (items, used) = work_out(set, &subject, spans, records, e.created_at.date(), on);
+            let earlier = records
+                .iter()
+                .filter(|r| r.state == "gap" && !used.contains(&r.id))
+                .count();
+            report.items += items.len();
+            rows.push(status_row(e, &items, earlier, on));
+        }
+        report.enterprises += rows.len();
+        store::write_statuses(db, &rows).await?;
+        after = hi;
+    }
+    Ok(report)
 }
 
 /// The day an item first applied to the enterprise: the later of its own effective day, the
@@ -395,5 +570,122 @@ fn status_of(period: Option<&Period>, record: Option<&Record>, on: Date) -> Stat
         }
         (Some(p), None) if p.due < on => Status::Overdue,
         (Some(_), None) => Status::Open,
+    }
+}
+
+/// The officers' figures of the obligation lists (六（二）2: who has not checked themselves,
+/// which items are most often missing, the enterprises graded recently whose list is not
+/// complete), from the running sums.
+#[derive(Debug, Clone, Default)]
+pub struct ObligationFigures {
+    /// The scope's total.
+    pub total: store::Figures,
+    /// By region (the city), or by township (a district and a township).
+    pub places: Vec<(String, store::Figures)>,
+    /// By industry, named.
+    pub industries: Vec<(String, store::Figures)>,
+    /// The items most often still open: (title, group, enterprises).
+    pub missing: Vec<(String, String, i64)>,
+    /// Graded in the last year, list not complete: (id, name, open, overdue, gaps).
+    pub graded_incomplete: Vec<(i64, String, i64, i64, i64)>,
+}
+
+/// How many items and enterprises the figures list.
+pub const FIGURES_LIST: i64 = 20;
+
+impl Ctx<'_> {
+    /// The figures within the actor's scope (officers; an enterprise reads its own list).
+    pub async fn obligation_figures(&self) -> Result<ObligationFigures, ActionError> {
+        self.actor.require(Permission::ViewObligations)?;
+        let scope = &self.actor.scope;
+        if !matches!(
+            scope,
+            Scope::City | Scope::Region { .. } | Scope::Township { .. }
+        ) {
+            return Err(ActionError::Forbidden(
+                "监管清单统计仅供监管人员查看；企业请查看本企业的监管清单".into(),
+            ));
+        }
+        let by = match scope {
+            Scope::City => store::GroupBy::Region,
+            _ => store::GroupBy::Township,
+        };
+        let places = store::figures(self.db, scope, by).await?;
+        let mut total = store::Figures::default();
+        for f in &places {
+            total.enterprises += f.enterprises;
+            total.checked += f.checked;
+            total.complete += f.complete;
+            total.open += f.open;
+            total.overdue += f.overdue;
+            total.gaps += f.gaps;
+        }
+        let region = |code: &str| -> String {
+            self.reference
+                .regions
+                .get(code)
+                .map_or(code.to_string(), |r| {
+                    self.reference.regions.unit_name(&r.unit, self.on)
+                })
+        };
+        let place_name = |key: &str| -> String {
+            match key.split_once('/') {
+                Some((_, township)) if !township.is_empty() => township.to_string(),
+                Some((code, _)) => format!("{}（未填乡镇）", region(code)),
+                None => region(key),
+            }
+        };
+        // Codes of one unit (an old code and its successor) are one place.
+        let mut merged: Vec<(String, store::Figures)> = Vec::new();
+        for f in places {
+            let name = place_name(&f.key);
+            match merged.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, m)) => {
+                    m.enterprises += f.enterprises;
+                    m.checked += f.checked;
+                    m.complete += f.complete;
+                    m.open += f.open;
+                    m.overdue += f.overdue;
+                    m.gaps += f.gaps;
+                }
+                None => merged.push((name, f)),
+            }
+        }
+        let places = merged;
+        let industries = store::figures(self.db, scope, store::GroupBy::Industry)
+            .await?
+            .into_iter()
+            .map(|f| {
+                let name = self
+                    .reference
+                    .industries
+                    .get(&f.key)
+                    .map_or(f.key.clone(), |i| i.name.clone());
+                (name, f)
+            })
+            .collect();
+        let set = self.reference.obligations.in_force(self.on);
+        let missing = store::most_missing(self.db, scope, FIGURES_LIST)
+            .await?
+            .into_iter()
+            .map(|(key, n)| {
+                let item = set.and_then(|s| s.item(&key, self.on));
+                (
+                    item.map_or(key.clone(), |i| i.title.clone()),
+                    item.map_or(String::new(), |i| i.group.clone()),
+                    n,
+                )
+            })
+            .collect();
+        let graded_incomplete =
+            store::graded_incomplete(self.db, scope, self.on - Duration::days(365), FIGURES_LIST)
+                .await?;
+        Ok(ObligationFigures {
+            total,
+            places,
+            industries,
+            missing,
+            graded_incomplete,
+        })
     }
 }

@@ -74,12 +74,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let risks =
                 jobs::run_risk_checks(&db, &escalated_levels(&reference, on), on, &instance_name())
                     .await?;
+            let obligations =
+                anbiao_actions::obligations::run_daily(&db, &reference, on, &instance_name())
+                    .await?;
             let queued = anbiao_store::queue::work(&db, &instance_name(), on).await?;
             db.close().await;
             println!(
-                "{}：{}；{}；到期任务 {} 项，发出提醒 {} 条{}",
+                "{}：{}；{}；{}；到期任务 {} 项，发出提醒 {} 条{}",
                 anbiao_domain::date::format_date(on),
                 report.summary(),
+                if obligations.ran {
+                    format!(
+                        "监管清单 {} 家企业、{} 项义务",
+                        obligations.enterprises, obligations.items
+                    )
+                } else {
+                    "监管清单当日已由其他实例计算".into()
+                },
                 match risks {
                     Some(r) => format!(
                         "风险点隐患排查逾期 {} 处（{} 家企业）",
@@ -644,6 +655,22 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
                     ),
                     Ok(None) => {}
                     Err(e) => tracing::warn!("risk check job failed: {e}"),
+                }
+                match anbiao_actions::obligations::run_daily(
+                    &jobs_db,
+                    &jobs_state.reference,
+                    on,
+                    &instance,
+                )
+                .await
+                {
+                    Ok(r) if r.ran => tracing::info!(
+                        "obligation lists: {} enterprises, {} items",
+                        r.enterprises,
+                        r.items
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("obligation list job failed: {e}"),
                 }
                 tokio::time::sleep(every).await;
             }

@@ -148,6 +148,26 @@ pub async fn recent_runs(db: &Db, limit: i64) -> Result<Vec<JobRun>, StoreError>
 }
 
 /// Takes `job` for `day`: true if this instance should run it.
+/// Claims `job` for business day `day` for this instance: false when another run has it.
+pub async fn claim_day(db: &Db, job: &str, day: Date, instance: &str) -> Result<bool, StoreError> {
+    claim(db, job, day, instance).await
+}
+
+/// Records that `job` finished its run of `day`, with its summary in words.
+pub async fn finish_day(db: &Db, job: &str, day: Date, summary: &str) -> Result<(), StoreError> {
+    const DONE: &str =
+        "UPDATE job_run SET finished_at = $1, summary = $2 WHERE job = $3 AND day = $4";
+    with_pool!(db, |p| sqlx::query(DONE)
+        .bind(now_secs())
+        .bind(summary)
+        .bind(job)
+        .bind(format_date(day))
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
 async fn claim(db: &Db, job: &str, day: Date, instance: &str) -> Result<bool, StoreError> {
     let now = now_secs();
     const NEW: &str = "INSERT INTO job_run (job, day, instance, started_at) VALUES ($1, $2, $3, $4) \

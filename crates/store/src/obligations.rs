@@ -365,3 +365,408 @@ pub async fn evidence(
         _ => Err(StoreError::NotFound),
     }
 }
+
+/// Where an enterprise's list stands on a day (the daily job's and a record's result).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub enterprise_id: i64,
+    pub region_code: String,
+    pub township: String,
+    pub industry_code: String,
+    /// Items that apply on the day.
+    pub items: i64,
+    /// Done or put right for their period (or recorded when they happen).
+    pub settled: i64,
+    /// Due in their period, not yet recorded.
+    pub open: i64,
+    /// A once-only item past its day, unrecorded.
+    pub overdue: i64,
+    /// Gaps recorded and not yet put right.
+    pub gaps: i64,
+    /// Whether the enterprise recorded anything for the current periods (自查).
+    pub checked: bool,
+    /// The items still open, overdue or with a gap.
+    pub missing: Vec<String>,
+    pub day: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    enterprise_id: i64,
+    region_code: String,
+    township: String,
+    industry_code: String,
+    items: i64,
+    settled: i64,
+    open: i64,
+    overdue: i64,
+    gaps: i64,
+    checked: i64,
+    missing: String,
+    day: String,
+}
+
+impl From<StatusRow> for Status {
+    fn from(r: StatusRow) -> Self {
+        Self {
+            enterprise_id: r.enterprise_id,
+            region_code: r.region_code,
+            township: r.township,
+            industry_code: r.industry_code,
+            items: r.items,
+            settled: r.settled,
+            open: r.open,
+            overdue: r.overdue,
+            gaps: r.gaps,
+            checked: r.checked != 0,
+            missing: r
+                .missing
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            day: r.day,
+        }
+    }
+}
+
+impl Status {
+    /// Whether every item that applies is settled.
+    pub fn complete(&self) -> bool {
+        self.items > 0 && self.open == 0 && self.overdue == 0 && self.gaps == 0
+    }
+}
+
+/// Serialises the writers of the sums on PostgreSQL (SQLite has one writer anyway).
+const SUM_LOCK: i64 = 0x616e_6269_616f_0042;
+/// Statuses written per statement.
+const WRITE_BATCH: usize = 500;
+
+type SumKey = (String, String, String);
+
+/// Replaces the statuses of these enterprises and moves the running sums by the difference,
+/// in one transaction.
+pub async fn write_statuses(db: &Db, rows: &[Status]) -> Result<(), StoreError> {
+    use crate::db::Tx;
+    use crate::sql::{Arg, SqlBuf};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(t) = &mut tx {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SUM_LOCK)
+            .execute(&mut **t)
+            .await?;
+    }
+    let mut sums: std::collections::BTreeMap<SumKey, [i64; 6]> = Default::default();
+    let mut items: std::collections::BTreeMap<SumKey, i64> = Default::default();
+    let mut apply = |s: &Status, sign: i64| {
+        let e = sums
+            .entry((
+                s.region_code.clone(),
+                s.township.clone(),
+                s.industry_code.clone(),
+            ))
+            .or_default();
+        let add = [
+            1,
+            i64::from(s.checked),
+            i64::from(s.complete()),
+            i64::from(s.open > 0),
+            i64::from(s.overdue > 0),
+            i64::from(s.gaps > 0),
+        ];
+        for (x, a) in e.iter_mut().zip(add) {
+            *x += sign * a;
+        }
+        for k in &s.missing {
+            *items
+                .entry((s.region_code.clone(), s.township.clone(), k.clone()))
+                .or_default() += sign;
+        }
+    };
+    for all in rows.chunks(WRITE_BATCH) {
+        let ids: Vec<i64> = all.iter().map(|s| s.enterprise_id).collect();
+        let mut b = SqlBuf::new(
+            "SELECT enterprise_id, region_code, township, industry_code, items, settled, open, \
+             overdue, gaps, checked, missing, day FROM obligation_status WHERE enterprise_id IN ",
+        );
+        b.bind_list(ids.iter().map(|i| Arg::Int(*i)));
+        let sql = b.render(tx.backend());
+        let old: Vec<StatusRow> = with_tx!(&mut tx, |c| crate::bind_args!(
+            sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(sql.clone())),
+            &b.args
+        )
+        .fetch_all(c)
+        .await)?;
+        let old: std::collections::HashMap<i64, Status> = old
+            .into_iter()
+            .map(|o| (o.enterprise_id, Status::from(o)))
+            .collect();
+        // A status that stands as it stood (but for its day) is not written again.
+        let same = |s: &Status| {
+            old.get(&s.enterprise_id).is_some_and(|o| {
+                Status {
+                    day: s.day.clone(),
+                    ..o.clone()
+                } == *s
+            })
+        };
+        let chunk: Vec<&Status> = all.iter().filter(|s| !same(s)).collect();
+        if chunk.is_empty() {
+            continue;
+        }
+        for s in &chunk {
+            if let Some(o) = old.get(&s.enterprise_id) {
+                apply(o, -1);
+            }
+            apply(s, 1);
+        }
+        let mut b = SqlBuf::new("DELETE FROM obligation_status WHERE enterprise_id IN ");
+        b.bind_list(chunk.iter().map(|s| Arg::Int(s.enterprise_id)));
+        b.execute_in(&mut tx).await?;
+        let mut b = SqlBuf::new(
+            "INSERT INTO obligation_status (enterprise_id, region_code, township, industry_code, \
+             items, settled, open, overdue, gaps, checked, missing, day) VALUES ",
+        );
+        for (i, s) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Int(s.enterprise_id),
+                Arg::Text(s.region_code.clone()),
+                Arg::Text(s.township.clone()),
+                Arg::Text(s.industry_code.clone()),
+                Arg::Int(s.items),
+                Arg::Int(s.settled),
+                Arg::Int(s.open),
+                Arg::Int(s.overdue),
+                Arg::Int(s.gaps),
+                Arg::Int(i64::from(s.checked)),
+                Arg::Text(s.missing.join(",")),
+                Arg::Text(s.day.clone()),
+            ]);
+        }
+        b.execute_in(&mut tx).await?;
+    }
+    let changes: Vec<_> = sums
+        .into_iter()
+        .filter(|(_, d)| d.iter().any(|x| *x != 0))
+        .collect();
+    for chunk in changes.chunks(WRITE_BATCH) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO obligation_sum (region_code, township, industry_code, enterprises, checked, \
+             complete, open, overdue, gaps) VALUES ",
+        );
+        for (i, ((r, t, ind), d)) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            let mut args = vec![
+                Arg::Text(r.clone()),
+                Arg::Text(t.clone()),
+                Arg::Text(ind.clone()),
+            ];
+            args.extend(d.iter().map(|x| Arg::Int(*x)));
+            b.bind_list(args);
+        }
+        b.push(
+            " ON CONFLICT (region_code, township, industry_code) DO UPDATE SET \
+             enterprises = obligation_sum.enterprises + excluded.enterprises, \
+             checked = obligation_sum.checked + excluded.checked, \
+             complete = obligation_sum.complete + excluded.complete, \
+             open = obligation_sum.open + excluded.open, \
+             overdue = obligation_sum.overdue + excluded.overdue, \
+             gaps = obligation_sum.gaps + excluded.gaps",
+        );
+        b.execute_in(&mut tx).await?;
+    }
+    let changes: Vec<_> = items.into_iter().filter(|(_, d)| *d != 0).collect();
+    for chunk in changes.chunks(WRITE_BATCH) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO obligation_item_sum (region_code, township, item_key, missing) VALUES ",
+        );
+        for (i, ((r, t, k), d)) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Text(r.clone()),
+                Arg::Text(t.clone()),
+                Arg::Text(k.clone()),
+                Arg::Int(*d),
+            ]);
+        }
+        b.push(
+            " ON CONFLICT (region_code, township, item_key) DO UPDATE SET \
+             missing = obligation_item_sum.missing + excluded.missing",
+        );
+        b.execute_in(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The statuses of these enterprises as last written.
+pub async fn statuses(db: &Db, ids: &[i64]) -> Result<Vec<Status>, StoreError> {
+    use crate::sql::{Arg, SqlBuf};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = SqlBuf::new(
+        "SELECT enterprise_id, region_code, township, industry_code, items, settled, open, \
+         overdue, gaps, checked, missing, day FROM obligation_status WHERE enterprise_id IN ",
+    );
+    b.bind_list(ids.iter().map(|i| Arg::Int(*i)));
+    b.push(" ORDER BY enterprise_id");
+    let rows: Vec<StatusRow> = b.fetch_all(db).await?;
+    Ok(rows.into_iter().map(Status::from).collect())
+}
+
+/// The operating enterprises after `after_id`, by id, at most `limit` (the daily job's batch).
+pub async fn operating_after(
+    db: &Db,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<enterprise::Enterprise>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM enterprise WHERE id > $1 AND status <> 'closed' ORDER BY id LIMIT $2",
+        enterprise::COLUMNS
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as::<
+        _,
+        enterprise::Enterprise,
+    >(sqlx::AssertSqlSafe(sql.clone()))
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The feature spans of the enterprises with ids in `lo..=hi` (the daily job's batch).
+pub async fn spans_between(db: &Db, lo: i64, hi: i64) -> Result<Vec<FeatureSpan>, StoreError> {
+    const SQL: &str = "SELECT id, enterprise_id, feature, since, until, recorded_by FROM enterprise_feature \
+        WHERE enterprise_id BETWEEN $1 AND $2 ORDER BY enterprise_id, since, id";
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, FeatureSpan>(SQL)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// The records of the enterprises with ids in `lo..=hi` due on or after `since`, and their open
+/// gaps (the daily job's batch).
+pub async fn records_between(
+    db: &Db,
+    lo: i64,
+    hi: i64,
+    since: Date,
+) -> Result<Vec<Record>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM obligation_record WHERE enterprise_id BETWEEN $1 AND $2 \
+         AND (due_on IS NULL OR due_on >= $3 OR state = 'gap') ORDER BY enterprise_id, recorded_at, id"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Record>(
+        sqlx::AssertSqlSafe(sql.clone())
+    )
+    .bind(lo)
+    .bind(hi)
+    .bind(format_date(since))
+    .fetch_all(p)
+    .await)?)
+}
+
+/// The figures of a group (a region, a township or an industry) from the running sums.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Figures {
+    /// The group's key: a region code, `region/township`, or an industry code.
+    pub key: String,
+    pub enterprises: i64,
+    pub checked: i64,
+    pub complete: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub gaps: i64,
+}
+
+/// How the figures are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Region,
+    Township,
+    Industry,
+}
+
+/// The figures within the scope, by group, from the running sums.
+pub async fn figures(db: &Db, scope: &Scope, by: GroupBy) -> Result<Vec<Figures>, StoreError> {
+    use crate::sql::SqlBuf;
+    let key = match by {
+        GroupBy::Region => "region_code",
+        GroupBy::Township => "region_code || '/' || township",
+        GroupBy::Industry => "industry_code",
+    };
+    let mut b = SqlBuf::new(&format!(
+        "SELECT {key} AS key, CAST(SUM(enterprises) AS BIGINT) AS enterprises, \
+         CAST(SUM(checked) AS BIGINT) AS checked, CAST(SUM(complete) AS BIGINT) AS complete, \
+         CAST(SUM(open) AS BIGINT) AS open, CAST(SUM(overdue) AS BIGINT) AS overdue, \
+         CAST(SUM(gaps) AS BIGINT) AS gaps FROM obligation_sum WHERE 1 = 1"
+    ));
+    crate::enterprise::push_scope(&mut b, scope, "0", "region_code", "township");
+    b.push(&format!(
+        " GROUP BY {key} HAVING SUM(enterprises) > 0 ORDER BY {key}"
+    ));
+    b.fetch_all(db).await
+}
+
+/// The items most often still open within the scope: (item key, enterprises), most first.
+pub async fn most_missing(
+    db: &Db,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    use crate::sql::{Arg, SqlBuf};
+    let mut b = SqlBuf::new(
+        "SELECT item_key, CAST(SUM(missing) AS BIGINT) AS n FROM obligation_item_sum WHERE 1 = 1",
+    );
+    crate::enterprise::push_scope(&mut b, scope, "0", "region_code", "township");
+    b.push(" GROUP BY item_key HAVING SUM(missing) > 0 ORDER BY n DESC, item_key LIMIT ");
+    b.bind(Arg::Int(limit));
+    b.fetch_all(db).await
+}
+
+/// Enterprises graded within the scope since `since` (a certificate valid from then) whose
+/// list is not complete (评审一家、规范一家), the most recently graded first: (id, name, open,
+/// overdue, gaps). Read from the certificates' days (an index), stopping at `limit`.
+pub async fn graded_incomplete(
+    db: &Db,
+    scope: &Scope,
+    since: Date,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64, i64, i64)>, StoreError> {
+    use crate::sql::{Arg, SqlBuf};
+    let mut b = SqlBuf::new(
+        "SELECT s.enterprise_id, e.name, s.open, s.overdue, s.gaps FROM certificate c \
+         JOIN obligation_status s ON s.enterprise_id = c.enterprise_id \
+         JOIN enterprise e ON e.id = c.enterprise_id WHERE c.valid_from >= ",
+    );
+    b.bind(Arg::Text(format_date(since)));
+    b.push(" AND c.revoked_on IS NULL AND (s.open + s.overdue + s.gaps) > 0");
+    // The certificate's own region first, so a district walks its certificates by day (an
+    // index), then the enterprise's.
+    if !matches!(scope, Scope::City) {
+        crate::enterprise::push_scope(&mut b, scope, "e.id", "c.region_code", "e.township");
+    }
+    crate::enterprise::push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    b.push(" ORDER BY c.valid_from DESC, c.id DESC LIMIT ");
+    // An enterprise with two new certificates is listed once.
+    b.bind(Arg::Int(limit * 2));
+    let rows: Vec<(i64, String, i64, i64, i64)> = b.fetch_all(db).await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter(|r| seen.insert(r.0))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
+}

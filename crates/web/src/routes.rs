@@ -320,6 +320,7 @@ pub fn table() -> Table {
         .post("/hazards/{id}/accept", Perm(Inspect), hazards::accept)
         .post("/hazards/{id}/return", Perm(Inspect), hazards::send_back)
         // The obligation list (监管清单, 六（二）2): the enterprise checks itself against it.
+        .get("/obligations", Perm(ViewObligations), obligations::figures)
         .get(
             "/enterprises/{id}/obligations",
             Perm(ViewObligations),

@@ -110,6 +110,8 @@ pub struct Layout {
     pub can_violations: bool,
     /// The register the user keeps (an enterprise manager's own), for the menu.
     pub risk_home: Option<String>,
+    /// The enterprise's own obligation list.
+    pub obligations_home: Option<String>,
     /// The officers' risk figures (`/risks`), for the menu.
     pub can_risks: bool,
     /// Which nav item is current.
@@ -155,6 +157,11 @@ impl Layout {
                 .enterprise_id
                 .filter(|_| u.can(Permission::KeepRisks))
                 .map(|id| format!("/enterprises/{id}/risks")),
+            obligations_home: u
+                .user
+                .enterprise_id
+                .filter(|_| u.can(Permission::KeepObligations))
+                .map(|id| format!("/enterprises/{id}/obligations")),
             can_risks: u.can(Permission::ViewRisks) && u.user.enterprise_id.is_none(),
             menu: Vec::new(),
             has_workbench: has_workbench(&u.user),
@@ -213,6 +220,10 @@ impl Layout {
         }
         if self.can_risks {
             supervision.push(item("/risks", "风险管控", "risks"));
+            supervision.push(item("/obligations", "监管清单", "obligations"));
+        }
+        if let Some(o) = &self.obligations_home {
+            supervision.push(item(o, "监管清单", "obligations"));
         }
         if self.can_hazards {
             supervision.push(item("/hazards", "隐患治理", "hazards"));

@@ -175,7 +175,7 @@ async fn list_page(
         })
         .collect();
     let page = ListPage {
-        layout: Layout::new(u, state, "risks"),
+        layout: Layout::new(u, state, "obligations"),
         enterprise_id: list.enterprise_id,
         set_rule: Book::of(state).cite(&list.set),
         day: format_date(list.on),
@@ -336,4 +336,80 @@ pub async fn set_feature(
         )),
         Err(e) => show_refusal(e.into(), |m| list_page(&state, &u, id, Some(m))).await,
     }
+}
+
+pub struct FigureRow {
+    pub name: String,
+    pub enterprises: i64,
+    pub checked: i64,
+    pub complete: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub gaps: i64,
+    /// Share self-checked, in words (43.5%).
+    pub rate: String,
+}
+
+impl FigureRow {
+    fn new(name: String, f: &anbiao_store::obligations::Figures) -> Self {
+        Self {
+            rate: if f.enterprises > 0 {
+                format!("{:.1}%", f.checked as f64 * 100.0 / f.enterprises as f64)
+            } else {
+                "—".into()
+            },
+            name,
+            enterprises: f.enterprises,
+            checked: f.checked,
+            complete: f.complete,
+            open: f.open,
+            overdue: f.overdue,
+            gaps: f.gaps,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "obligations/figures.html")]
+struct FiguresPage {
+    layout: Layout,
+    total: FigureRow,
+    place_head: &'static str,
+    places: Vec<FigureRow>,
+    industries: Vec<FigureRow>,
+    missing: Vec<(String, String, i64)>,
+    graded: Vec<(i64, String, i64, i64, i64)>,
+    limit: i64,
+}
+
+/// `GET /obligations`: the officers' figures of the obligation lists within their scope.
+pub async fn figures(
+    State(state): State<AppState>,
+    u: CurrentUser,
+) -> Result<Html<String>, HtmlError> {
+    let actor = u.acting("page");
+    let f = state.ctx(&actor).obligation_figures().await?;
+    let page = FiguresPage {
+        layout: Layout::new(&u, &state, "obligations"),
+        total: FigureRow::new("合计".into(), &f.total),
+        place_head: if matches!(u.scope, anbiao_domain::Scope::City) {
+            "县（市、区）"
+        } else {
+            "乡镇（街道）"
+        },
+        places: f
+            .places
+            .iter()
+            .map(|(n, x)| FigureRow::new(n.clone(), x))
+            .collect(),
+        industries: f
+            .industries
+            .iter()
+            .map(|(n, x)| FigureRow::new(n.clone(), x))
+            .collect(),
+        missing: f.missing,
+        graded: f.graded_incomplete,
+        limit: anbiao_actions::obligations::FIGURES_LIST,
+    };
+    Ok(Html(page.render()?))
 }

@@ -233,3 +233,121 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
     })
     .await;
 }
+
+/// The running sums equal counting the statuses (the invariant every writer keeps).
+async fn sums_equal_counting(db: &anbiao_store::Db) {
+    use anbiao_store::obligations::{self, GroupBy};
+    let by_sums = obligations::figures(db, &anbiao_domain::Scope::City, GroupBy::Region)
+        .await
+        .expect("figures");
+    let all: Vec<i64> = (1..5_000).collect();
+    let mut statuses = Vec::new();
+    for ids in all.chunks(500) {
+        statuses.extend(obligations::statuses(db, ids).await.expect("statuses"));
+    }
+    let mut counted: std::collections::BTreeMap<String, [i64; 6]> = Default::default();
+    for s in &statuses {
+        let c = counted.entry(s.region_code.clone()).or_default();
+        c[0] += 1;
+        c[1] += i64::from(s.checked);
+        c[2] += i64::from(s.complete());
+        c[3] += i64::from(s.open > 0);
+        c[4] += i64::from(s.overdue > 0);
+        c[5] += i64::from(s.gaps > 0);
+    }
+    let summed: std::collections::BTreeMap<String, [i64; 6]> = by_sums
+        .iter()
+        .map(|f| {
+            (
+                f.key.clone(),
+                [
+                    f.enterprises,
+                    f.checked,
+                    f.complete,
+                    f.open,
+                    f.overdue,
+                    f.gaps,
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(summed, counted);
+}
+
+#[tokio::test]
+async fn the_daily_job_works_out_every_list_and_officers_read_the_figures() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let reference = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let today = anbiao_web::today();
+        let (graded, _) = crate::grading::certified_in_rugao(
+            &db,
+            81,
+            "南通新评机械有限公司",
+            today - time::Duration::days(30),
+        )
+        .await;
+        let other = enterprise_in_rugao(&db, 82, "如皋未查五金厂").await;
+        add_user(&db, "qiye", Role::EnterpriseManager, None, Some(graded)).await;
+
+        let r = anbiao_actions::obligations::run_daily(&db, &reference, today, "test")
+            .await
+            .expect("job");
+        assert!(r.ran && r.enterprises >= 2 && r.items >= 2 * 20, "{r:?}");
+        let again = anbiao_actions::obligations::run_daily(&db, &reference, today, "test")
+            .await
+            .expect("job");
+        assert!(!again.ran, "once per day");
+        sums_equal_counting(&db).await;
+        let before = anbiao_store::obligations::statuses(&db, &[graded, other])
+            .await
+            .expect("statuses");
+        assert_eq!(before.len(), 2);
+        assert!(
+            before.iter().all(|s| !s.checked && s.open > 0),
+            "{before:?}"
+        );
+
+        // The officer's figures: nobody has checked yet; the most missing items; the
+        // enterprise graded a month ago with its list not complete.
+        let rugao = app.session_for("rugao").await;
+        let page = body_text(app.send(rugao.get("/obligations")).await).await;
+        assert!(page.contains("已自查 <strong>0</strong> 家"), "{page}");
+        assert!(page.contains("落实“党政同责”"), "{page}");
+        let graded_at = page.find("评审一家、规范一家").expect("the list");
+        assert!(
+            page[graded_at..].contains(&format!(
+                "/enterprises/{graded}/obligations\">南通新评机械有限公司"
+            )),
+            "{page}"
+        );
+        assert!(!page[graded_at..].contains("如皋未查五金厂"), "not graded");
+
+        // A record moves the figures at once, and the sums stay equal to counting.
+        let qiye = app.session_for("qiye").await;
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/five.training/confirm",
+                &[("note", "年度培训已完成")],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let page = body_text(app.send(rugao.get("/obligations")).await).await;
+        assert!(page.contains("已自查 <strong>1</strong> 家"), "{page}");
+        sums_equal_counting(&db).await;
+        let after = anbiao_store::obligations::statuses(&db, &[graded])
+            .await
+            .expect("status");
+        assert_eq!(after[0].settled, before[0].settled + 1);
+        assert!(!after[0].missing.contains(&"five.training".to_string()));
+
+        // Another district's officer counts none of them; an enterprise reads its own list.
+        let rudong = app.session_for("rudong").await;
+        let page = body_text(app.send(rudong.get("/obligations")).await).await;
+        assert!(!page.contains("南通新评机械有限公司"), "{page}");
+        let res = app.send(qiye.get("/obligations")).await;
+        assert_eq!(res.status(), 403);
+    })
+    .await;
+}
