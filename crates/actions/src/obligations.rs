@@ -119,18 +119,8 @@ impl Ctx<'_> {
         let e = enterprise::get(self.db, scope, enterprise_id).await?;
         let set = self.obligation_set()?;
         let spans = store::feature_spans(self.db, scope, enterprise_id).await?;
-        let day = format_date(self.on);
-        let held: Vec<String> = spans
-            .iter()
-            .filter(|s| s.holds_on(&day))
-            .map(|s| s.feature.clone())
-            .collect();
-        let subject = Subject {
-            industry_code: &e.industry_code,
-            above_scale: e.above_scale,
-            size_class: e.size_class.as_deref(),
-            features: &held,
-        };
+        let held = held_on(&spans, &format_date(self.on));
+        let subject = subject_of(&e, &held);
         let records = store::records(
             self.db,
             scope,
@@ -499,17 +489,8 @@ pub async fn work_out_all(
                 ri += 1;
             }
             let (spans, records) = (&spans[s0..si], &records[r0..ri]);
-            let held: Vec<String> = spans
-                .iter()
-                .filter(|s| s.holds_on(&day))
-                .map(|s| s.feature.clone())
-                .collect();
-            let subject = Subject {
-                industry_code: &e.industry_code,
-                above_scale: e.above_scale,
-                size_class: e.size_class.as_deref(),
-                features: &held,
-            };
+            let held = held_on(spans, &day);
+            let subject = subject_of(e, &held);
             let (items, used) = work_out(set, &subject, spans, records, e.created_at.date(), on);
             let earlier = records
                 .iter()
@@ -523,6 +504,25 @@ pub async fn work_out_all(
         after = hi;
     }
     Ok(report)
+}
+
+/// The features that hold on `day` (2026-12-07), by key.
+fn held_on(spans: &[FeatureSpan], day: &str) -> Vec<String> {
+    spans
+        .iter()
+        .filter(|s| s.holds_on(day))
+        .map(|s| s.feature.clone())
+        .collect()
+}
+
+/// What an item's applicability is judged on: the enterprise's record and its features.
+fn subject_of<'a>(e: &'a anbiao_store::enterprise::Enterprise, held: &'a [String]) -> Subject<'a> {
+    Subject {
+        industry_code: &e.industry_code,
+        above_scale: e.above_scale,
+        size_class: e.size_class.as_deref(),
+        features: held,
+    }
 }
 
 /// The day an item first applied to the enterprise: the later of its own effective day, the
