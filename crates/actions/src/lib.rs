@@ -55,6 +55,7 @@ pub mod risk_import;
 pub mod risks;
 pub mod sheets;
 pub mod tokens;
+pub mod training;
 pub mod workbench;
 
 pub use actor::Actor;

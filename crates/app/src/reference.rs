@@ -72,6 +72,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
         read("risk.toml", embedded::RISK)?,
     );
     let obligations = read("obligations.toml", embedded::OBLIGATIONS)?;
+    let outreach = read("outreach.toml", embedded::OUTREACH)?;
     Ok(ReferenceData::parse(
         Texts {
             regions: &regions,
@@ -86,6 +87,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             authority: &authority,
             risk: &risk,
             obligations: &obligations,
+            outreach: &outreach,
         },
         &programme_refs,
     )?)

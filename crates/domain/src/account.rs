@@ -155,10 +155,16 @@ pub enum Permission {
     ViewObligations,
     /// Keep the enterprise's own obligation list: confirm items with evidence, record gaps.
     KeepObligations,
+    /// Read training sessions, attendance and coverage within the unit (and the city's).
+    ViewTraining,
+    /// Record the unit's training sessions and who attended them.
+    KeepTraining,
+    /// Record the unit's publicity, model townships and enterprises, visits and associations.
+    KeepOutreach,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 33] = [
+    pub const ALL: [Permission; 36] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -192,6 +198,9 @@ impl Permission {
         Self::KeepRisks,
         Self::ViewObligations,
         Self::KeepObligations,
+        Self::ViewTraining,
+        Self::KeepTraining,
+        Self::KeepOutreach,
     ];
 
     pub fn label(self) -> &'static str {
@@ -229,6 +238,9 @@ impl Permission {
             Self::KeepRisks => "辨识评价本企业风险",
             Self::ViewObligations => "查看企业监管清单落实情况",
             Self::KeepObligations => "对照监管清单自查自改",
+            Self::ViewTraining => "查看培训记录和覆盖情况",
+            Self::KeepTraining => "登记培训和签到",
+            Self::KeepOutreach => "登记宣传、典型示范和交流活动",
         }
     }
 
@@ -268,6 +280,9 @@ impl Permission {
             Self::KeepRisks => "risks.keep",
             Self::ViewObligations => "obligations.view",
             Self::KeepObligations => "obligations.keep",
+            Self::ViewTraining => "training.view",
+            Self::KeepTraining => "training.keep",
+            Self::KeepOutreach => "outreach.keep",
         }
     }
 
@@ -291,6 +306,7 @@ impl Permission {
                 | Self::ViewViolations
                 | Self::ViewRisks
                 | Self::ViewObligations
+                | Self::ViewTraining
         )
     }
 }
@@ -376,6 +392,10 @@ impl Role {
                 CityOfficer | DistrictOfficer | TownshipOfficer | EnterpriseManager
             ),
             Enforce => matches!(self, CityOfficer | DistrictOfficer),
+            ViewTraining | KeepTraining => {
+                matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer)
+            }
+            KeepOutreach => matches!(self, CityOfficer | DistrictOfficer),
             PublishWarnings => self == CityOfficer,
             ViewCertificates => matches!(
                 self,

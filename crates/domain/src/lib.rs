@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod major_hazard;
 pub mod number;
 pub mod obligations;
+pub mod outreach;
 pub mod password;
 pub mod programme;
 pub mod quality;

@@ -8,6 +8,7 @@ use crate::checklist::Checklists;
 use crate::industry::IndustryBook;
 use crate::major_hazard::MajorHazardBook;
 use crate::obligations::ObligationRules;
+use crate::outreach::OutreachRules;
 use crate::programme::Programme;
 use crate::quality::QualityRules;
 use crate::region::RegionBook;
@@ -46,6 +47,7 @@ pub mod embedded {
     pub const AUTHORITY: &str = include_str!("../../../data/rules/authority.toml");
     pub const RISK: &str = include_str!("../../../data/rules/risk.toml");
     pub const OBLIGATIONS: &str = include_str!("../../../data/rules/obligations.toml");
+    pub const OUTREACH: &str = include_str!("../../../data/rules/outreach.toml");
     pub const MAJOR_HAZARDS: &str = include_str!("../../../data/standards/major_hazards.toml");
 }
 
@@ -64,6 +66,7 @@ pub struct Texts<'a> {
     pub authority: &'a str,
     pub risk: &'a str,
     pub obligations: &'a str,
+    pub outreach: &'a str,
 }
 
 impl Texts<'static> {
@@ -81,6 +84,7 @@ impl Texts<'static> {
         authority: embedded::AUTHORITY,
         risk: embedded::RISK,
         obligations: embedded::OBLIGATIONS,
+        outreach: embedded::OUTREACH,
     };
 }
 
@@ -107,6 +111,8 @@ pub struct ReferenceData {
     pub risk: RiskRules,
     /// The obligation list (安全生产监管清单) by version, with the enterprise features it uses.
     pub obligations: ObligationRules,
+    /// Training, publicity and demonstration: their words and the coverage rules.
+    pub outreach: OutreachRules,
     /// Every rule set as written, to show a decision's rule in words.
     pub rule_book: crate::rule_book::RuleBook,
 }
@@ -143,6 +149,7 @@ impl ReferenceData {
             authority: AuthorityRules::from_toml(t.authority)?,
             risk: RiskRules::from_toml(t.risk)?,
             obligations,
+            outreach: OutreachRules::from_toml(t.outreach)?,
             rule_book: crate::rule_book::RuleBook::from_texts(&t),
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();

@@ -10,6 +10,7 @@ pub mod major_hazards;
 pub mod read;
 pub mod roster;
 pub mod scoring;
+pub mod sign_in;
 pub mod write;
 mod xls;
 mod xlsx;

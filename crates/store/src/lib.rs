@@ -41,6 +41,7 @@ pub mod submissions;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod token;
+pub mod training;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

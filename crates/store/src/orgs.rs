@@ -139,6 +139,16 @@ pub async fn evaluators_of(db: &Db, org_id: i64) -> Result<Vec<Evaluator>, Store
         .await)?)
 }
 
+/// The evaluators whose qualification holds on `on`.
+pub async fn qualified_evaluators(db: &Db, on: time::Date) -> Result<Vec<i64>, StoreError> {
+    const SQL: &str =
+        "SELECT id FROM evaluator WHERE qualified_until >= $1 ORDER BY id LIMIT 100000";
+    Ok(with_pool!(db, |p| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(anbiao_domain::date::format_date(on))
+        .fetch_all(p)
+        .await)?)
+}
+
 /// Records that an organisation coached an enterprise (from a date): it may not evaluate it.
 pub async fn record_coaching(
     db: &Db,

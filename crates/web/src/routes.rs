@@ -135,7 +135,7 @@ pub fn table() -> Table {
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
         enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
         notifications, obligations, orgs, portal, programmes, quality, risks, rules, sheets,
-        standing, submissions,
+        standing, submissions, training,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -345,6 +345,31 @@ pub fn table() -> Table {
             "/enterprises/{id}/features",
             Perm(EditEnterprises),
             obligations::set_feature,
+        )
+        // Training (培训, 六（六）1): sessions, sign-in sheets, certificates, coverage.
+        .get("/training", Perm(ViewTraining), training::list)
+        .post("/training", Perm(KeepTraining), training::create)
+        .get("/training/coverage", Perm(ViewTraining), training::coverage)
+        .get(
+            "/training/sign-in.xlsx",
+            Perm(ViewTraining),
+            training::template,
+        )
+        .get("/training/{id}", Perm(ViewTraining), training::detail)
+        .post(
+            "/training/{id}/attendance",
+            Perm(KeepTraining),
+            training::attend,
+        )
+        .upload(
+            "/training/{id}/import",
+            Perm(KeepTraining),
+            training::import,
+        )
+        .get(
+            "/training/attendance/{id}",
+            Perm(ViewTraining),
+            training::certificate,
         )
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)

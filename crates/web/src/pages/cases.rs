@@ -356,11 +356,26 @@ async fn render_detail(
     }
     let (mut assign_orgs, mut assign_team) = (Vec::new(), Vec::new());
     if show_assign {
-        for (o, team) in cx.evaluation_orgs().await? {
+        let orgs = cx.evaluation_orgs().await?;
+        let ids: Vec<i64> = orgs
+            .iter()
+            .flat_map(|(_, team)| team.iter().map(|m| m.id))
+            .collect();
+        // 六（六）1: evaluators are trained in evaluation practice every year.
+        let trained = cx.evaluators_trained_this_year(&ids).await?;
+        for (o, team) in orgs {
             for m in team {
+                let flag = if trained.contains(&m.id) {
+                    ""
+                } else {
+                    "；本年度未参加评审业务培训"
+                };
                 assign_team.push(EvaluatorOpt {
                     id: m.id,
-                    label: format!("{}（{}，资格至 {}）", m.name, o.name, m.qualified_until),
+                    label: format!(
+                        "{}（{}，资格至 {}{flag}）",
+                        m.name, o.name, m.qualified_until
+                    ),
                 });
             }
             assign_orgs.push(Opt::new(

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod sheets;
 pub mod standing;
 pub mod submissions;
+pub mod training;
 pub mod workbench;
 
 use crate::error::{AppError, HtmlError};
@@ -114,6 +115,8 @@ pub struct Layout {
     pub obligations_home: Option<String>,
     /// The officers' risk figures (`/risks`), for the menu.
     pub can_risks: bool,
+    /// Training sessions and coverage (`/training`).
+    pub can_training: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// The menu: groups of the items this user may open, in the order shown.
@@ -163,6 +166,7 @@ impl Layout {
                 .filter(|_| u.can(Permission::KeepObligations))
                 .map(|id| format!("/enterprises/{id}/obligations")),
             can_risks: u.can(Permission::ViewRisks) && u.user.enterprise_id.is_none(),
+            can_training: u.can(Permission::ViewTraining),
             menu: Vec::new(),
             has_workbench: has_workbench(&u.user),
             nav,
@@ -209,6 +213,9 @@ impl Layout {
         let mut programme = Vec::new();
         if self.can_programmes {
             programme.push(item("/programmes", "样板地区", "programmes"));
+        }
+        if self.can_training {
+            programme.push(item("/training", "培训", "training"));
         }
         groups.push(("样板地区", programme));
         let mut supervision = Vec::new();

@@ -12,6 +12,7 @@ mod programmes;
 mod risks;
 mod security;
 mod supervision;
+mod training;
 
 use axum::Router;
 use axum::body::Body;

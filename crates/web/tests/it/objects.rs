@@ -77,6 +77,11 @@ pub struct Place {
     pub risk_plan: i64,
     /// A record of the first enterprise's obligation list, with a PDF as its evidence.
     pub obligation_record: i64,
+    /// A training session recorded by the place's township (the first), district (the second),
+    /// the other township (the third) or the other district (the fourth), held today.
+    pub training_session: i64,
+    /// An attendance at that session.
+    pub training_attendance: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -556,6 +561,8 @@ async fn place(
         hazard_open,
         notification,
         submission: 0,
+        training_session: 0,
+        training_attendance: 0,
         audit,
         violation,
         unit: r
@@ -643,6 +650,55 @@ pub async fn fixture(db: &Db) -> Fixture {
     // A second city officer, who inspects with the first.
     add_account(db, "m_city2", Role::CityOfficer, None, None, None).await;
     let mut places: [Place; 4] = places.try_into().expect("four places");
+    let recorders: [(Option<&str>, Option<&str>); 4] = [
+        (Some("如皋"), Some("如城街道")),
+        (Some("如皋"), None),
+        (Some("如皋"), Some("城南街道")),
+        (Some("如东"), None),
+    ];
+    for (p, (unit, township)) in places.iter_mut().zip(recorders) {
+        let s = anbiao_store::training::create_session(
+            db,
+            &actor,
+            &anbiao_store::training::NewSession {
+                unit,
+                township,
+                organiser: "district",
+                organiser_name: "矩阵培训主办",
+                title: "矩阵培训",
+                topic: "standardisation",
+                audience: "principals",
+                held_on: anbiao_web::today(),
+                hours_tenths: 30,
+                place: "会议室",
+                trainer: "矩阵讲师",
+                rule: "outreach@1#training",
+            },
+        )
+        .await
+        .expect("session");
+        let session = anbiao_store::training::session(db, &anbiao_store::training::Reach::City, s)
+            .await
+            .expect("session");
+        let a = anbiao_store::training::add_attendance(
+            db,
+            &actor,
+            &session,
+            &[anbiao_store::training::NewAttendee {
+                person: "矩阵学员".into(),
+                role: "officer".into(),
+                enterprise_id: None,
+                evaluator_id: None,
+                affiliation: "矩阵安监站".into(),
+                phone: None,
+            }],
+            "form",
+        )
+        .await
+        .expect("attendance");
+        p.training_session = s;
+        p.training_attendance = a[0];
+    }
     // An enterprise of the first place without a case, to open one.
     let fresh = anbiao_domain::EnterpriseDraft {
         credit_code: Some(crate::code("320682", 799)),
@@ -942,6 +998,8 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "risk_point" | "risk_card" => p.risk_point,
         "risk_plan" => p.risk_plan,
         "obligation_record" => p.obligation_record,
+        "training_session" => p.training_session,
+        "training_attendance" => p.training_attendance,
         _ => return None,
     })
 }
@@ -1263,6 +1321,32 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
                 anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(20)),
             ),
         ]),
+        "POST /training" => form(&[
+            ("title", "矩阵新培训".into()),
+            ("organiser", "district".into()),
+            ("organiser_name", "矩阵主办".into()),
+            ("topic", "risk".into()),
+            ("audience", "small_micro".into()),
+            ("held_on", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("hours", "2".into()),
+            ("place", "会议室".into()),
+            ("trainer", "矩阵讲师".into()),
+        ]),
+        "POST /training/{id}/attendance" => form(&[
+            ("name", "矩阵现场学员".into()),
+            ("role", "officer".into()),
+            ("unit", "矩阵安监站".into()),
+        ]),
+        "POST /training/{id}/import" => multipart(
+            &[],
+            Some((
+                "file",
+                "签到表.csv",
+                "姓名,工作单位,身份
+矩阵签到学员,矩阵安监站,监管人员
+".as_bytes(),
+            )),
+        ),
         "POST /enterprises/{id}/features" => {
             form(&[("feature", "dust".into()), ("on", "1".into())])
         }
