@@ -45,6 +45,7 @@ pub mod inspection_plans;
 pub mod inspections;
 pub mod obligations;
 pub mod orgs;
+pub mod outreach;
 pub mod people;
 pub mod portal;
 pub mod programmes;

@@ -104,6 +104,11 @@ pub struct CoverageLine {
     /// Sessions the unit recorded in the window and their attendance.
     pub sessions: i64,
     pub attendances: i64,
+    /// Model enterprises named by the day; exchanges held in the window and the enterprises
+    /// attending them.
+    pub models: i64,
+    pub exchanges: i64,
+    pub exchange_attendees: i64,
 }
 
 /// The coverage on a day.
@@ -135,7 +140,7 @@ impl Ctx<'_> {
     }
 
     /// The sessions the actor reads: the city's and the actor's unit's.
-    fn training_reach(&self) -> Result<Reach, ActionError> {
+    pub(crate) fn training_reach(&self) -> Result<Reach, ActionError> {
         let unit = || {
             self.own_unit()
                 .ok_or_else(|| ActionError::Forbidden("您的账号未指定所属地区".into()))
@@ -155,7 +160,7 @@ impl Ctx<'_> {
     }
 
     /// The unit and township a session the actor records belongs to.
-    fn recording_unit(&self) -> Result<(Option<String>, Option<String>), ActionError> {
+    pub(crate) fn recording_unit(&self) -> Result<(Option<String>, Option<String>), ActionError> {
         Ok(match self.training_reach()? {
             Reach::City => (None, None),
             Reach::Unit(u) => (Some(u), None),
@@ -549,6 +554,23 @@ impl Ctx<'_> {
                 line.sessions += n;
                 line.attendances += people;
             }
+            for (unit, models, exchanges, attending) in
+                anbiao_store::outreach::unit_sums(self.db, from, self.on).await?
+            {
+                let Some(unit) = unit else { continue };
+                let rank = regions.unit_rank(&unit);
+                let name = self.unit_name(&unit);
+                let line = lines
+                    .entry((rank, unit.clone()))
+                    .or_insert_with(|| CoverageLine {
+                        unit: unit.clone(),
+                        name,
+                        ..CoverageLine::default()
+                    });
+                line.models += models;
+                line.exchanges += exchanges;
+                line.exchange_attendees += attending;
+            }
         }
         let lines: Vec<CoverageLine> = lines.into_values().collect();
         let mut total = CoverageLine {
@@ -563,6 +585,9 @@ impl Ctx<'_> {
             total.small_reached += l.small_reached;
             total.sessions += l.sessions;
             total.attendances += l.attendances;
+            total.models += l.models;
+            total.exchanges += l.exchanges;
+            total.exchange_attendees += l.exchange_attendees;
         }
         let (evaluators, evaluators_trained) = self.evaluator_training().await?;
         Ok(CoverageView {

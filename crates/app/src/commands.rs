@@ -336,6 +336,14 @@ async fn run_demo(
     if plans > 0 {
         eprintln!("已生成 {plans} 家企业的总平面图并标注风险点");
     }
+    if let Some(t) =
+        crate::outreach_story::tell(&db, &reference, seed, anbiao_actions::today()).await?
+    {
+        eprintln!(
+            "已生成一年的培训记录：培训 {} 次，参训 {} 人次；示范企业 {} 家，重点培育乡镇 {} 个，观摩交流 {} 次，协作组和协会 {} 个，宣传 {} 项",
+            t.sessions, t.attendances, t.models, t.townships, t.exchanges, t.groups, t.publicity
+        );
+    }
     let n = anbiao_store::standing::refresh(&db).await?;
     if n > 0 {
         eprintln!("已更新 {n} 家企业的样板地区统计");
@@ -429,9 +437,17 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
             region_codes: Some(vec!["320682".into()]),
             ..Default::default()
         },
-        1,
+        2000,
     )
     .await?;
+    // The demo enterprise sits in 如城街道, where the demo's township officer works.
+    let rugao_ent: Vec<_> = rugao_ent
+        .iter()
+        .find(|e| e.township.as_deref() == Some("如城街道"))
+        .or(rugao_ent.first())
+        .into_iter()
+        .cloned()
+        .collect();
     /// username, display name, role, region, township, enterprise
     type Spec<'a> = (
         &'a str,

@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod head_file;
 mod ops;
+mod outreach_story;
 mod reference;
 mod registry_cmd;
 mod risk_registers;

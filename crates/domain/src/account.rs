@@ -238,7 +238,7 @@ impl Permission {
             Self::KeepRisks => "辨识评价本企业风险",
             Self::ViewObligations => "查看企业监管清单落实情况",
             Self::KeepObligations => "对照监管清单自查自改",
-            Self::ViewTraining => "查看培训记录和覆盖情况",
+            Self::ViewTraining => "查看培训、宣传和典型示范",
             Self::KeepTraining => "登记培训和签到",
             Self::KeepOutreach => "登记宣传、典型示范和交流活动",
         }

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod notify;
 pub mod obligations;
 pub mod orgs;
+pub mod outreach;
 pub mod paging;
 pub mod programme;
 pub mod quality;

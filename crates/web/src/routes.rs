@@ -134,8 +134,8 @@ pub fn table() -> Table {
     use pages::{
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
         enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
-        notifications, obligations, orgs, portal, programmes, quality, risks, rules, sheets,
-        standing, submissions, training,
+        notifications, obligations, orgs, outreach, portal, programmes, quality, risks, rules,
+        sheets, standing, submissions, training,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -176,6 +176,7 @@ pub fn table() -> Table {
         .get("/portal/notices", Public, portal::notices)
         .post("/portal/notices/{id}/objection", Public, portal::object)
         .get("/portal/announcements", Public, portal::announcements)
+        .get("/portal/models", Public, outreach::portal)
         // The caller's own account.
         .post("/logout", Account, login::logout)
         .delete("/api/v1/session", Account, api::session::delete_session)
@@ -371,6 +372,25 @@ pub fn table() -> Table {
             Perm(ViewTraining),
             training::certificate,
         )
+        // Publicity and demonstration (宣传、典型示范, 六（六）2–3).
+        .get("/outreach", Perm(ViewTraining), outreach::show)
+        .post("/outreach/models", Perm(KeepOutreach), outreach::name_model)
+        .post(
+            "/outreach/townships",
+            Perm(KeepOutreach),
+            outreach::name_township,
+        )
+        .post(
+            "/outreach/exchanges",
+            Perm(KeepOutreach),
+            outreach::exchange,
+        )
+        .post("/outreach/groups", Perm(KeepOutreach), outreach::group)
+        .post(
+            "/outreach/publicity",
+            Perm(KeepOutreach),
+            outreach::record_publicity,
+        )
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
         .get(
@@ -382,6 +402,26 @@ pub fn table() -> Table {
             "/api/v1/enterprises/{id}/risks",
             Perm(ViewRisks),
             api::risks::get_register,
+        )
+        .get(
+            "/api/v1/enterprises/{id}/obligations",
+            Perm(ViewObligations),
+            api::outreach::get_obligations,
+        )
+        .get(
+            "/api/v1/training",
+            Perm(ViewTraining),
+            api::outreach::list_training,
+        )
+        .get(
+            "/api/v1/training/{id}",
+            Perm(ViewTraining),
+            api::outreach::get_training,
+        )
+        .get(
+            "/api/v1/outreach/figures",
+            Perm(ViewTraining),
+            api::outreach::get_figures,
         )
         .get("/risks", Perm(ViewRisks), risks::summary)
         .get(

@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod enterprises;
+pub mod outreach;
 pub mod programmes;
 pub mod risks;
 pub mod session;
@@ -105,6 +106,10 @@ impl utoipa::Modify for Security {
         programmes::get_targets,
         risks::get_register,
         risks::get_summary,
+        outreach::get_obligations,
+        outreach::list_training,
+        outreach::get_training,
+        outreach::get_figures,
         session::delete_session,
     ),
     components(schemas(
@@ -125,6 +130,14 @@ impl utoipa::Modify for Security {
         risks::RiskRegisterView,
         risks::RiskFigureView,
         risks::RiskSummaryView,
+        outreach::ObligationItemView,
+        outreach::ObligationListView,
+        outreach::TrainingSessionView,
+        outreach::TrainingAttendanceView,
+        outreach::TrainingListView,
+        outreach::TrainingDetailView,
+        outreach::UnitFigureView,
+        outreach::OutreachFiguresView,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

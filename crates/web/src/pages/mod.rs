@@ -17,6 +17,7 @@ pub mod login;
 pub mod notifications;
 pub mod obligations;
 pub mod orgs;
+pub mod outreach;
 pub mod portal;
 pub mod programmes;
 pub mod quality;
@@ -216,6 +217,7 @@ impl Layout {
         }
         if self.can_training {
             programme.push(item("/training", "培训", "training"));
+            programme.push(item("/outreach", "宣传示范", "outreach"));
         }
         groups.push(("样板地区", programme));
         let mut supervision = Vec::new();

@@ -485,6 +485,9 @@ pub struct CoverageRow {
     pub key_covered: i64,
     pub small_total: i64,
     pub small_reached: i64,
+    pub models: i64,
+    pub exchanges: i64,
+    pub exchange_attendees: i64,
 }
 
 fn share(n: i64, of: i64) -> String {
@@ -512,6 +515,9 @@ impl From<&CoverageLine> for CoverageRow {
             key_covered: l.key_covered,
             small_total: l.small_total,
             small_reached: l.small_reached,
+            models: l.models,
+            exchanges: l.exchanges,
+            exchange_attendees: l.exchange_attendees,
         }
     }
 }

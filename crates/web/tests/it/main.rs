@@ -7,6 +7,7 @@ mod inspections;
 mod matrix;
 mod objects;
 mod obligations;
+mod outreach;
 mod pages;
 mod programmes;
 mod risks;

@@ -1332,6 +1332,30 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("place", "会议室".into()),
             ("trainer", "矩阵讲师".into()),
         ]),
+        "POST /outreach/models" => form(&[
+            ("enterprise", p.credit_code.clone()),
+            ("reason", "矩阵命名理由".into()),
+        ]),
+        "POST /outreach/townships" => form(&[
+            ("township", "如城街道".into()),
+            ("reason", "矩阵培育理由".into()),
+        ]),
+        "POST /outreach/exchanges" => form(&[
+            ("title", "矩阵观摩".into()),
+            ("kind", "observation".into()),
+            ("held_on", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("place", "矩阵会议室".into()),
+        ]),
+        "POST /outreach/groups" => form(&[
+            ("name", "矩阵协作组".into()),
+            ("kind", "cooperation".into()),
+        ]),
+        "POST /outreach/publicity" => form(&[
+            ("title", "矩阵宣传".into()),
+            ("channel", "wechat".into()),
+            ("held_on", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("reach", "100".into()),
+        ]),
         "POST /training/{id}/attendance" => form(&[
             ("name", "矩阵现场学员".into()),
             ("role", "officer".into()),

@@ -65,6 +65,23 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
         assert_eq!(res.status(), 204, "{}", body_text(res).await);
 
         let page = body_text(app.send(qiye.get(&list)).await).await;
+        let json = crate::body_json(
+            app.send(qiye.get(&format!("/api/v1/enterprises/{ent}/obligations")))
+                .await,
+        )
+        .await;
+        let item = |key: &str| {
+            json["items"]
+                .as_array()
+                .and_then(|a| a.iter().find(|i| i["key"] == key))
+                .map(|i| i["status"].as_str().unwrap_or("").to_string())
+        };
+        assert_eq!(item("five.training").as_deref(), Some("done"), "{json}");
+        assert_eq!(
+            item("law.special_workers").as_deref(),
+            Some("gap"),
+            "{json}"
+        );
         assert_eq!(status_of(&page, "five.training"), "done");
         assert_eq!(status_of(&page, "five.investment"), "done");
         assert_eq!(status_of(&page, "law.special_workers"), "gap");

@@ -277,6 +277,32 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
             page.contains("本年度已参加评审业务培训 <strong>0</strong> 名"),
             "the topic is not evaluation: {page}"
         );
+        // The same as JSON, and the session with its attendance.
+        let json = crate::body_json(app.send(rugao.get("/api/v1/outreach/figures")).await).await;
+        let row = json["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|u| u["name"] == "如城街道")
+            .expect("如城街道");
+        assert_eq!(
+            (row["key_enterprises"].as_i64(), row["key_trained"].as_i64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(json["rule"], "outreach@1#coverage");
+        let json =
+            crate::body_json(app.send(rugao.get(&format!("/api/v1/training/{id}"))).await).await;
+        assert_eq!(
+            json["attendance"].as_array().map(Vec::len),
+            Some(5),
+            "{json}"
+        );
+        let json = crate::body_json(app.send(rugao.get("/api/v1/training?year=2019")).await).await;
+        assert_eq!(json["total"], 0, "{json}");
+        let res = app
+            .send(rugao.get("/api/v1/outreach/figures?on=tomorrow"))
+            .await;
+        assert_eq!(res.status(), 400);
         // As of the day before, nothing yet.
         let before =
             anbiao_domain::date::format_date(anbiao_web::today() - time::Duration::days(1));
