@@ -267,6 +267,7 @@ async function scenario(name, dbUrl, port) {
     await programmeFlow({ page, base, name, work, signIn, signOut });
     await supervisionFlow({ page, base, name, work, signIn, signOut });
     await riskFlow({ page, base, name, work, signIn, signOut });
+    await obligationFlow({ page, base, name, work, signIn, signOut });
     await gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn });
     check(consoleErrors.length === 0, "no console errors: " + consoleErrors.join("; "));
     passed++;
@@ -565,6 +566,125 @@ async function riskFlow({ page, base, name, work, signIn, signOut }) {
 // the district accepts, the city assigns an evaluation team, the evaluator scores, the city
 // reviews and starts the public notice; after the notice has run the city announces, the
 // certificate PDF downloads and the address in its QR code verifies on the public page.
+// The obligation list and training (issue 18): the enterprise confirms two items of its list
+// with evidence and records a gap; the township officer sees the gap on the enterprise and in
+// the township's figures; the district officer records a training session, imports its sign-in
+// sheet with one bad row, reads the report, and imports the corrected sheet.
+async function obligationFlow({ page, base, name, work, signIn, signOut }) {
+  const evidence = join(work, "安全培训档案.pdf");
+  writeFileSync(evidence, "%PDF-1.4\n% 年度安全培训档案（扫描件）\n%%EOF\n");
+  await signIn("qiye", "Demo@2018", "/");
+  const listHref = await page.$eval("header.top nav a[href$='/obligations']", (a) => a.getAttribute("href"));
+  await menu(page, listHref);
+  await page.waitForSelector("#obligations");
+  const enterprise = (await page.textContent("h1")).replace("安全生产监管清单：", "").trim();
+  const open = await page.$$eval("#obligations tbody tr", (trs) =>
+    trs.filter((t) => t.querySelector(".tag.st-open, .tag.st-overdue")).map((t) => t.id.replace("item-", "")));
+  check(open.length >= 3, "the enterprise has items to check: " + open.length);
+  for (const key of open.slice(0, 2)) {
+    const row = page.locator(`[id='item-${key}']`);
+    await row.locator("summary:has-text('确认落实')").click();
+    const form = row.locator("form[action$='/confirm']");
+    await form.locator("textarea[name=note]").fill("浏览器测试：已落实，档案见附件");
+    await form.locator("input[type=file]").setInputFiles(evidence);
+    await form.locator("button[type=submit]").click();
+    await page.waitForSelector(`[id='item-${key}'] .tag.st-done`);
+  }
+  const gapKey = open[2];
+  const gapRow = page.locator(`[id='item-${gapKey}']`);
+  await gapRow.locator("summary:has-text('登记问题')").click();
+  const gapForm = gapRow.locator("form[action$='/gap']");
+  await gapForm.locator("textarea[name=note]").fill("浏览器测试：两名新员工未完成三级安全教育");
+  const due = await page.evaluate(() => {
+    const d = new Date(document.querySelector("input[name=rectify_by]").min);
+    d.setDate(d.getDate() + 20);
+    return d.toISOString().slice(0, 10);
+  });
+  await gapForm.locator("input[name=rectify_by]").fill(due);
+  await gapForm.locator("button[type=submit]").click();
+  await page.waitForSelector(`[id='item-${gapKey}'] .tag.st-gap`);
+  await a11y(page, "the enterprise's obligation list");
+  await page.screenshot({ path: join(out, `${name}-obligations.png`), fullPage: false });
+  await signOut();
+
+  await signIn("rucheng", "Demo@2018", "/");
+  await page.goto(base + listHref);
+  await page.waitForSelector(`[id='item-${gapKey}'] .tag.st-gap`);
+  check((await page.textContent(`[id='item-${gapKey}']`)).includes("两名新员工未完成三级安全教育"), "the township officer reads the gap");
+  await menu(page, "/obligations");
+  await page.waitForSelector("#obligation-total");
+  check((await page.textContent("#obligation-total")).includes("有待整改问题的"), "the township's figures count the gap");
+  const rucheng = await page.$$eval("#obligation-places tbody tr", (trs) =>
+    trs.map((t) => [...t.querySelectorAll("td")].map((c) => c.textContent.trim())).find((c) => c[0] === "如城街道"));
+  check(rucheng && Number(rucheng[7]) >= 1, "如城街道's row has an enterprise with a gap: " + rucheng);
+  await a11y(page, "the township's obligation figures");
+  // The enterprise's grid counts it among those with a gap to put right.
+  await menu(page, "/grids");
+  await page.waitForSelector("#grids");
+  const grids = await page.$$eval("#grids a[href^='/grids/']", (as) => as.map((a) => a.getAttribute("href")));
+  let found = false;
+  for (const g of grids) {
+    await page.goto(base + g);
+    await page.waitForSelector("#grid-members");
+    const row = await page.$$eval("#grid-members tbody tr", (trs, e) =>
+      trs.map((t) => [...t.querySelectorAll("td")].map((c) => c.textContent.trim())).find((c) => c[0] === e), enterprise);
+    if (row) {
+      check(Number(row[5]) >= 1, "the grid shows the enterprise's gap: " + row);
+      check(/有待整改问题的 [1-9]/.test(await page.textContent("#grid-summary")), "the grid's figures count the gap");
+      found = true;
+      break;
+    }
+  }
+  check(found, "the enterprise is in one of 如城街道's grids");
+  await a11y(page, "a grid");
+  await signOut();
+
+  await signIn("rugao", "Demo@2018", "/");
+  await menu(page, "/training");
+  await page.waitForSelector("#training-sessions");
+  await page.click("#new-session summary");
+  await page.fill("#new-session input[name=title]", "浏览器测试：企业安全管理人员标准化培训");
+  await page.selectOption("#new-session select[name=organiser]", "district");
+  await page.fill("#new-session input[name=organiser_name]", "如皋市应急管理局");
+  await page.selectOption("#new-session select[name=topic]", "standardisation");
+  await page.selectOption("#new-session select[name=audience]", "principals");
+  await page.fill("#new-session input[name=hours]", "3.5");
+  await page.fill("#new-session input[name=place]", "如皋市政务服务中心");
+  await page.fill("#new-session input[name=trainer]", "陈立新");
+  await page.click("#new-session button[type=submit]");
+  await page.waitForURL(/\/training\/\d+$/);
+  const sheet = (rows) => {
+    const path = join(work, "签到表.csv");
+    writeFileSync(path, "\ufeff" + ["培训签到表", "序号,姓名,工作单位,身份,手机", ...rows, ""].join("\n"));
+    return path;
+  };
+  await page.setInputFiles("#import-sign-in input[type=file]", sheet([
+    `1,王建国,${enterprise},主要负责人,13962700001`,
+    `2,李梅,${enterprise},安全员,`,
+    "3,赵强,浏览器测试不存在的工厂,主要负责人,",
+  ]));
+  await page.click("#import-sign-in button[type=submit]");
+  await page.waitForSelector("#sign-in-report");
+  const report = await page.textContent("#sign-in-report");
+  check(report.includes("未导入") && report.includes("浏览器测试不存在的工厂") && report.includes("不在您辖区的企业名录中"),
+    "the sign-in report names the bad row: " + report);
+  check((await page.textContent("#training-attendance")).includes("尚未登记签到"), "nothing was recorded");
+  await a11y(page, "the sign-in report");
+  await page.screenshot({ path: join(out, `${name}-sign-in-report.png`), fullPage: true });
+  await page.setInputFiles("#import-sign-in input[type=file]", sheet([
+    `1,王建国,${enterprise},主要负责人,13962700001`,
+    `2,李梅,${enterprise},安全员,`,
+  ]));
+  await page.click("#import-sign-in button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#sign-in-report")?.textContent.includes("已导入"));
+  check((await page.textContent("#sign-in-report")).includes("已导入 2 人"), "the corrected sheet is imported");
+  check((await page.textContent("#training-attendance")).includes("李梅"), "the attendance lists the people");
+  await page.goto(base + "/training/coverage");
+  await page.waitForSelector("#training-coverage");
+  await a11y(page, "the training coverage");
+  await signOut();
+}
+
 async function gradingFlow({ page, context, base, name, work, signIn, signOut, restartOn }) {
   // Take a step and wait until the page shows its outcome: a new state, or the refusal.
   const act = async (key) => {

@@ -39,6 +39,7 @@ pub mod enterprises;
 pub mod error;
 pub mod exports;
 pub mod grading;
+pub mod grids;
 pub mod hazards;
 pub mod imports;
 pub mod inspection_plans;

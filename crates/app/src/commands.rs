@@ -340,8 +340,8 @@ async fn run_demo(
         crate::outreach_story::tell(&db, &reference, seed, anbiao_actions::today()).await?
     {
         eprintln!(
-            "已生成一年的培训记录：培训 {} 次，参训 {} 人次；示范企业 {} 家，重点培育乡镇 {} 个，观摩交流 {} 次，协作组和协会 {} 个，宣传 {} 项",
-            t.sessions, t.attendances, t.models, t.townships, t.exchanges, t.groups, t.publicity
+            "已生成一年的培训记录：培训 {} 次，参训 {} 人次；示范企业 {} 家，重点培育乡镇 {} 个，观摩交流 {} 次，协作组和协会 {} 个，宣传 {} 项；监管网格 {} 个",
+            t.sessions, t.attendances, t.models, t.townships, t.exchanges, t.groups, t.publicity, t.grids
         );
     }
     let n = anbiao_store::standing::refresh(&db).await?;
@@ -440,10 +440,14 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
         2000,
     )
     .await?;
-    // The demo enterprise sits in 如城街道, where the demo's township officer works.
+    // The demo enterprise is a small one of 如城街道, where the demo's township officer works,
+    // in one of its grids.
     let rugao_ent: Vec<_> = rugao_ent
         .iter()
-        .find(|e| e.township.as_deref() == Some("如城街道"))
+        .find(|e| {
+            e.township.as_deref() == Some("如城街道")
+                && matches!(e.size_class.as_deref(), Some("small" | "micro"))
+        })
         .or(rugao_ent.first())
         .into_iter()
         .cloned()

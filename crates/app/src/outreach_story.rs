@@ -48,6 +48,7 @@ pub struct Told {
     pub exchanges: usize,
     pub groups: usize,
     pub publicity: usize,
+    pub grids: usize,
 }
 
 struct Course<'a> {
@@ -330,6 +331,7 @@ pub async fn tell(
         .await?;
     }
     demonstrate(db, reference, &all, today, &mut rng, &mut told).await?;
+    divide_into_grids(db, reference, &all, today, &mut rng, &mut told).await?;
     Ok(Some(told))
 }
 
@@ -544,6 +546,77 @@ async fn demonstrate(
         })
         .await?;
         told.publicity += 1;
+    }
+    Ok(())
+}
+
+/// 如皋 and 海安 divide each township into grids of about 40 small and micro enterprises, each
+/// with a grid officer, and name every enterprise's safety officer (六（四）3).
+async fn divide_into_grids(
+    db: &Db,
+    reference: &ReferenceData,
+    all: &[Enterprise],
+    today: Date,
+    rng: &mut ChaCha8Rng,
+    told: &mut Told,
+) -> anyhow::Result<()> {
+    use anbiao_store::grids::{self, NewGrid};
+    for code in ["320682", "320685"] {
+        let lineage = reference.regions.lineage(code);
+        let Some(unit) = reference.regions.get(code).map(|r| r.unit.clone()) else {
+            continue;
+        };
+        let mut by_township: BTreeMap<String, Vec<&Enterprise>> = BTreeMap::new();
+        for e in all.iter().filter(|e| lineage.contains(&e.region_code)) {
+            if let (Some(t), Some("small" | "micro")) = (&e.township, e.size_class.as_deref()) {
+                by_township.entry(t.clone()).or_default().push(e);
+            }
+        }
+        for (township, firms) in by_township {
+            let officer = Acting::on_behalf(
+                Role::TownshipOfficer,
+                Scope::Township {
+                    codes: lineage.clone(),
+                    township: township.clone(),
+                },
+                &format!("{township}安监站"),
+                "demo",
+            );
+            for (n, chunk) in firms.chunks(40).enumerate() {
+                let id = grids::create(
+                    db,
+                    &officer.audit,
+                    &NewGrid {
+                        unit: &unit,
+                        township: &township,
+                        name: &format!("第{}网格", n + 1),
+                        officer: &person(rng),
+                        officer_phone: Some(&format!("1390627{:04}", rng.random_range(0..10_000))),
+                    },
+                )
+                .await?;
+                told.grids += 1;
+                let grid = grids::get(db, &anbiao_store::training::Reach::City, id).await?;
+                for e in chunk {
+                    let safety = e
+                        .contact_person
+                        .clone()
+                        .filter(|p| !p.is_empty())
+                        .unwrap_or_else(|| person(rng));
+                    grids::assign(
+                        db,
+                        &officer.audit,
+                        &grid,
+                        e.id,
+                        &e.name,
+                        &safety,
+                        e.contact_phone.as_deref().filter(|p| p.len() <= 20),
+                        today - Duration::days(200),
+                    )
+                    .await?;
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -161,10 +161,12 @@ pub enum Permission {
     KeepTraining,
     /// Record the unit's publicity, model townships and enterprises, visits and associations.
     KeepOutreach,
+    /// Divide townships into grids and put small and micro enterprises in them.
+    KeepGrids,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 37] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -201,6 +203,7 @@ impl Permission {
         Self::ViewTraining,
         Self::KeepTraining,
         Self::KeepOutreach,
+        Self::KeepGrids,
     ];
 
     pub fn label(self) -> &'static str {
@@ -241,6 +244,7 @@ impl Permission {
             Self::ViewTraining => "查看培训、宣传和典型示范",
             Self::KeepTraining => "登记培训和签到",
             Self::KeepOutreach => "登记宣传、典型示范和交流活动",
+            Self::KeepGrids => "划分监管网格和登记企业安全员",
         }
     }
 
@@ -283,6 +287,7 @@ impl Permission {
             Self::ViewTraining => "training.view",
             Self::KeepTraining => "training.keep",
             Self::KeepOutreach => "outreach.keep",
+            Self::KeepGrids => "grids.keep",
         }
     }
 
@@ -396,6 +401,7 @@ impl Role {
                 matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer)
             }
             KeepOutreach => matches!(self, CityOfficer | DistrictOfficer),
+            KeepGrids => matches!(self, DistrictOfficer | TownshipOfficer),
             PublishWarnings => self == CityOfficer,
             ViewCertificates => matches!(
                 self,

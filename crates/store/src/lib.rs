@@ -15,6 +15,7 @@ pub mod enforcement;
 pub mod enterprise;
 pub mod error;
 pub mod grading;
+pub mod grids;
 pub mod hazards;
 pub mod import;
 pub mod inspection_plans;

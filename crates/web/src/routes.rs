@@ -133,9 +133,9 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
-        enforcement, enterprises as ent, hazards, import, inspection_plans, inspections, login,
-        notifications, obligations, orgs, outreach, portal, programmes, quality, risks, rules,
-        sheets, standing, submissions, training,
+        enforcement, enterprises as ent, grids, hazards, import, inspection_plans, inspections,
+        login, notifications, obligations, orgs, outreach, portal, programmes, quality, risks,
+        rules, sheets, standing, submissions, training,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -372,6 +372,11 @@ pub fn table() -> Table {
             Perm(ViewTraining),
             training::certificate,
         )
+        // Grids and enterprise safety officers (网格、企业安全员, 六（四）3).
+        .get("/grids", Perm(ViewProgrammes), grids::list)
+        .post("/grids", Perm(KeepGrids), grids::create)
+        .get("/grids/{id}", Perm(ViewProgrammes), grids::detail)
+        .post("/grids/{id}/members", Perm(KeepGrids), grids::assign)
         // Publicity and demonstration (宣传、典型示范, 六（六）2–3).
         .get("/outreach", Perm(ViewTraining), outreach::show)
         .post("/outreach/models", Perm(KeepOutreach), outreach::name_model)

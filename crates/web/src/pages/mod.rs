@@ -9,6 +9,7 @@ pub mod cases;
 pub mod certificate;
 pub mod enforcement;
 pub mod enterprises;
+pub mod grids;
 pub mod hazards;
 pub mod import;
 pub mod inspection_plans;
@@ -223,6 +224,7 @@ impl Layout {
         let mut supervision = Vec::new();
         if self.can_inspections {
             supervision.push(item("/inspections/plan", "监督检查", "inspections"));
+            supervision.push(item("/grids", "监管网格", "grids"));
         }
         if let Some(r) = &self.risk_home {
             supervision.push(item(r, "风险管控", "risks"));

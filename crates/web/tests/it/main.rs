@@ -3,6 +3,7 @@
 mod api;
 mod authority;
 mod grading;
+mod grids;
 mod inspections;
 mod matrix;
 mod objects;

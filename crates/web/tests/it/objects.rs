@@ -82,6 +82,8 @@ pub struct Place {
     pub training_session: i64,
     /// An attendance at that session.
     pub training_attendance: i64,
+    /// A grid of the place's township (the fourth: 如东's 掘港街道).
+    pub grid: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -563,6 +565,7 @@ async fn place(
         submission: 0,
         training_session: 0,
         training_attendance: 0,
+        grid: 0,
         audit,
         violation,
         unit: r
@@ -698,6 +701,23 @@ pub async fn fixture(db: &Db) -> Fixture {
         .expect("attendance");
         p.training_session = s;
         p.training_attendance = a[0];
+    }
+    for (n, p) in places.iter_mut().enumerate() {
+        let unit = p.unit.clone();
+        let township = p.township.clone().unwrap_or_else(|| "掘港街道".into());
+        p.grid = anbiao_store::grids::create(
+            db,
+            &actor,
+            &anbiao_store::grids::NewGrid {
+                unit: &unit,
+                township: &township,
+                name: &format!("矩阵网格{n}"),
+                officer: "矩阵网格员",
+                officer_phone: None,
+            },
+        )
+        .await
+        .expect("grid");
     }
     // An enterprise of the first place without a case, to open one.
     let fresh = anbiao_domain::EnterpriseDraft {
@@ -1000,6 +1020,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "obligation_record" => p.obligation_record,
         "training_session" => p.training_session,
         "training_attendance" => p.training_attendance,
+        "grid" => p.grid,
         _ => return None,
     })
 }
@@ -1331,6 +1352,15 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("hours", "2".into()),
             ("place", "会议室".into()),
             ("trainer", "矩阵讲师".into()),
+        ]),
+        "POST /grids" => form(&[
+            ("township", "城南街道".into()),
+            ("name", "矩阵新网格".into()),
+            ("officer", "矩阵网格员".into()),
+        ]),
+        "POST /grids/{id}/members" => form(&[
+            ("enterprise", p.credit_code.clone()),
+            ("safety_officer", "矩阵安全员".into()),
         ]),
         "POST /outreach/models" => form(&[
             ("enterprise", p.credit_code.clone()),

@@ -244,6 +244,19 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
         assert!(!list.contains("2026年企业主要负责人标准化创建培训"));
         let list = body_text(app.send(rugao.get("/training")).await).await;
         assert!(list.contains("2026年企业主要负责人标准化创建培训"));
+        // Every form that posts goes through htmx, which sends the CSRF token.
+        for path in [at.as_str(), "/training", "/outreach"] {
+            let page = body_text(app.send(rugao.get(path)).await).await;
+            for form in page.split("<form").skip(1) {
+                let tag = form.split('>').next().unwrap_or("");
+                if tag.contains("method=\"post\"") {
+                    assert!(
+                        tag.contains("hx-boost") || tag.contains("hx-post"),
+                        "{path}: <form{tag}>"
+                    );
+                }
+            }
+        }
         // The template to print, and the city's coverage by unit.
         let res = app.send(rugao.get("/training/sign-in.xlsx")).await;
         assert_eq!(res.status(), 200);
