@@ -341,7 +341,14 @@ async fn run_demo(
     {
         eprintln!(
             "已生成一年的培训记录：培训 {} 次，参训 {} 人次；示范企业 {} 家，重点培育乡镇 {} 个，观摩交流 {} 次，协作组和协会 {} 个，宣传 {} 项；监管网格 {} 个",
-            t.sessions, t.attendances, t.models, t.townships, t.exchanges, t.groups, t.publicity, t.grids
+            t.sessions,
+            t.attendances,
+            t.models,
+            t.townships,
+            t.exchanges,
+            t.groups,
+            t.publicity,
+            t.grids
         );
     }
     let n = anbiao_store::standing::refresh(&db).await?;
