@@ -663,8 +663,10 @@ async function obligationFlow({ page, base, name, work, signIn, signOut }) {
     `2,李梅,${enterprise},安全员,`,
     "3,赵强,浏览器测试不存在的工厂,主要负责人,",
   ]));
+  const sessionPath = new URL(page.url()).pathname;
   await page.click("#import-sign-in button[type=submit]");
   await page.waitForSelector("#sign-in-report");
+  check(new URL(page.url()).pathname === sessionPath, "a refused sheet leaves the address on the session (a reload does not post again)");
   const report = await page.textContent("#sign-in-report");
   check(report.includes("未导入") && report.includes("浏览器测试不存在的工厂") && report.includes("不在您辖区的企业名录中"),
     "the sign-in report names the bad row: " + report);

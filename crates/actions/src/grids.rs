@@ -172,6 +172,12 @@ impl Ctx<'_> {
             }
         };
         let e = anbiao_store::enterprise::get(self.db, &self.actor.scope, id).await?;
+        if e.status == "closed" {
+            return Err(ActionError::bad(
+                "enterprise",
+                format!("“{name}”已关闭，不再纳入网格管理"),
+            ));
+        }
         if !matches!(e.size_class.as_deref(), Some("small" | "micro")) {
             return Err(ActionError::bad(
                 "enterprise",

@@ -297,7 +297,12 @@ impl Ctx<'_> {
     }
 
     /// Works out who a person is and where they come from, or why not.
-    async fn attendee(&self, set: &OutreachSet, p: &PersonForm) -> Result<NewAttendee, String> {
+    async fn attendee(
+        &self,
+        set: &OutreachSet,
+        day: &str,
+        p: &PersonForm,
+    ) -> Result<NewAttendee, String> {
         let name = clean(&p.name);
         if name.is_empty() {
             return Err("未填写姓名".into());
@@ -357,7 +362,12 @@ impl Ctx<'_> {
                 .await
                 .map_err(|e| e.to_string())?
             {
-                Some((id, _, org)) => (None, Some(id), org),
+                Some((_, name, _, until)) if until.as_str() < day => {
+                    return Err(format!(
+                        "考评员 {name}（证书编号“{number}”）的资格已于 {until} 到期"
+                    ));
+                }
+                Some((id, _, org, _)) => (None, Some(id), org),
                 None => return Err(format!("考评员证书编号“{number}”未登记")),
             }
         } else {
@@ -388,7 +398,7 @@ impl Ctx<'_> {
         let session = self.own_session(session_id).await?;
         let set = self.outreach_set()?;
         let a = self
-            .attendee(set, p)
+            .attendee(set, &session.held_on, p)
             .await
             .map_err(|m| ActionError::bad("name", m))?;
         let ids = store::add_attendance(self.db, &self.actor.audit, &session, &[a], "form").await?;
@@ -430,7 +440,7 @@ impl Ctx<'_> {
         for r in rows {
             let number = r.number;
             let form = PersonForm::from(r);
-            let outcome = self.attendee(set, &form).await;
+            let outcome = self.attendee(set, &session.held_on, &form).await;
             let (name, affiliation, role, problem) = match outcome {
                 Ok(a) => {
                     let key = a.key();
@@ -541,7 +551,20 @@ impl Ctx<'_> {
         }
         if !by_township {
             for (unit, n, people) in store::session_sums(self.db, from, self.on).await? {
-                let Some(unit) = unit else { continue };
+                let Some(unit) = unit else {
+                    // The city's own sessions: a row of their own after the units.
+                    let line =
+                        lines
+                            .entry((usize::MAX, String::new()))
+                            .or_insert_with(|| CoverageLine {
+                                unit: String::new(),
+                                name: format!("{}（市级举办）", self.reference.regions.city_name),
+                                ..CoverageLine::default()
+                            });
+                    line.sessions += n;
+                    line.attendances += people;
+                    continue;
+                };
                 let rank = regions.unit_rank(&unit);
                 let name = self.unit_name(&unit);
                 let line = lines

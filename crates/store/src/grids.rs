@@ -43,7 +43,8 @@ pub struct Grid {
 }
 
 const GRID_SELECT: &str = "SELECT g.id, g.unit, g.township, g.name, g.officer, g.officer_phone, \
-    (SELECT COUNT(*) FROM grid_member m WHERE m.grid_id = g.id) AS members FROM grid g WHERE 1 = 1";
+    (SELECT COUNT(*) FROM grid_member m JOIN enterprise e ON e.id = m.enterprise_id \
+     WHERE m.grid_id = g.id AND e.closed_on IS NULL) AS members FROM grid g WHERE 1 = 1";
 
 pub struct NewGrid<'a> {
     pub unit: &'a str,
@@ -126,6 +127,10 @@ pub async fn members(db: &Db, grid_id: i64, on: Date) -> Result<Vec<Member>, Sto
          LEFT JOIN obligation_status o ON o.enterprise_id = m.enterprise_id WHERE m.grid_id = ",
     );
     b.bind(Arg::Int(grid_id));
+    // Enterprises closed by the day are no longer the grid's to follow.
+    b.push(" AND (e.closed_on IS NULL OR e.closed_on > ");
+    b.bind(Arg::Text(format_date(on)));
+    b.push(")");
     b.push(" ORDER BY e.name LIMIT 5000");
     type Row = (
         i64,

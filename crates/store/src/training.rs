@@ -383,20 +383,18 @@ pub async fn find_enterprise(db: &Db, scope: &Scope, text: &str) -> Result<Found
     })
 }
 
-/// An evaluator by certificate number: id, name and organisation.
+/// An evaluator by certificate number: id, name, organisation and qualified-until day.
 pub async fn evaluator_by_certificate(
     db: &Db,
     number: &str,
-) -> Result<Option<(i64, String, String)>, StoreError> {
-    const SQL: &str = "SELECT v.id, v.name, o.name FROM evaluator v JOIN evaluation_org o ON o.id = v.org_id \
-        WHERE v.certificate_no = $1";
-    Ok(with_pool!(db, |p| sqlx::query_as::<
-        _,
-        (i64, String, String),
-    >(SQL)
-    .bind(number)
-    .fetch_optional(p)
-    .await)?)
+) -> Result<Option<(i64, String, String, String)>, StoreError> {
+    const SQL: &str = "SELECT v.id, v.name, o.name, v.qualified_until FROM evaluator v \
+        JOIN evaluation_org o ON o.id = v.org_id WHERE v.certificate_no = $1";
+    type Row = (i64, String, String, String);
+    Ok(with_pool!(db, |p| sqlx::query_as::<_, Row>(SQL)
+        .bind(number)
+        .fetch_optional(p)
+        .await)?)
 }
 
 /// Of `ids`, the evaluators who attended a session of one of `topics` held in `from..=to`.

@@ -46,6 +46,15 @@ async fn a_township_divides_itself_into_grids_and_follows_its_small_enterprises(
         firm(&db, 61, "如城街道", "如皋市城东五金厂", "300", "15").await;
         firm(&db, 62, "如城街道", "南通华峰机械有限公司", "8000", "300").await;
         firm(&db, 63, "城南街道", "如皋市城南铸件厂", "300", "15").await;
+        let closed = firm(&db, 64, "如城街道", "如皋市已关闭五金厂", "300", "15").await;
+        anbiao_store::with_pool!(&db, |p| sqlx::query(
+            "UPDATE enterprise SET status = 'closed', closed_on = '2020-01-01' WHERE id = $1"
+        )
+        .bind(closed)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("closed");
         let township = app.session_for("township").await;
         let res = app
             .send(township.form(

@@ -107,6 +107,16 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
         let untrained = orgs::add_evaluator(&db, &actor, org, "吴芳", "KP-2026-002", until)
             .await
             .expect("evaluator");
+        orgs::add_evaluator(
+            &db,
+            &actor,
+            org,
+            "郑老",
+            "KP-2015-009",
+            time::macros::date!(2020 - 06 - 30),
+        )
+        .await
+        .expect("an evaluator no longer qualified");
         add_user(&db, "qiye", Role::EnterpriseManager, None, Some(big)).await;
         let rugao = app.session_for("rugao").await;
         let today = anbiao_domain::date::format_date(anbiao_web::today());
@@ -137,7 +147,8 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
             1,王建国,南通华峰机械有限公司,主要负责人,,13962700001\n\
             2,李梅,南通华峰机械有限公司,安全员,,\n\
             3,赵强,如东县远洋机械有限公司,主要负责人,,\n\
-            4,王建国,南通华峰机械有限公司,主要负责人,,\n";
+            4,王建国,南通华峰机械有限公司,主要负责人,,\n\
+            5,郑老,,考评员,KP-2015-009,\n";
         let res = app
             .send(rugao.multipart(
                 &format!("/training/{id}/import"),
@@ -153,6 +164,10 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
             "{page}"
         );
         assert!(page.contains("与第3行是同一人"), "{page}");
+        assert!(
+            page.contains("考评员 郑老（证书编号“KP-2015-009”）的资格已于 2020-06-30 到期"),
+            "{page}"
+        );
         assert!(page.contains("尚未登记签到"), "{page}");
 
         let sheet = format!(
@@ -224,7 +239,7 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
         assert_eq!(res.status(), 200);
         let c = body_text(res).await;
         assert!(c.contains("兹证明 <strong>王建国</strong>"), "{c}");
-        assert!(c.contains("3.5 学时"), "{c}");
+        assert!(c.contains("学时 3.5"), "{c}");
 
         // Another district neither sees nor adds to it; the list shows it to its own unit.
         let rudong = app.session_for("rudong").await;
