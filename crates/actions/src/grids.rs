@@ -7,7 +7,7 @@
 use anbiao_domain::text::clean;
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::grids::{self as store, Grid, Member, NewGrid};
-use anbiao_store::training::{self, Found, Reach};
+use anbiao_store::training::Reach;
 
 use crate::ctx::Ctx;
 use crate::error::{ActionError, within};
@@ -153,24 +153,7 @@ impl Ctx<'_> {
         self.actor.require(Permission::KeepGrids)?;
         let reach = self.training_reach()?;
         let grid = store::get(self.db, &reach, grid_id).await?;
-        let text = clean(enterprise);
-        let (id, name) = match training::find_enterprise(self.db, &self.actor.scope, &text).await? {
-            Found::One { id, name } => (id, name),
-            Found::None => {
-                return Err(ActionError::bad(
-                    "enterprise",
-                    format!(
-                        "企业“{text}”不在您辖区的企业名录中（按企业名称或统一社会信用代码查找）"
-                    ),
-                ));
-            }
-            Found::Many => {
-                return Err(ActionError::bad(
-                    "enterprise",
-                    format!("有多家企业名为“{text}”，请改填统一社会信用代码"),
-                ));
-            }
-        };
+        let (id, name) = self.named_enterprise("enterprise", enterprise).await?;
         let e = anbiao_store::enterprise::get(self.db, &self.actor.scope, id).await?;
         if e.status == "closed" {
             return Err(ActionError::bad(

@@ -88,7 +88,7 @@ impl Ctx<'_> {
     }
 
     /// An enterprise named in a form, within the actor's scope.
-    async fn named_enterprise(
+    pub(crate) async fn named_enterprise(
         &self,
         field: &str,
         text: &str,

@@ -2,12 +2,9 @@
 //! itself into grids, puts its small and micro enterprises in them with their safety officers,
 //! and follows each grid; the district reads its townships' grids, another district none.
 
-use anbiao_domain::{EnterpriseDraft, ReferenceData, Scope};
-use anbiao_store::audit_log::Actor;
-use anbiao_store::enterprise;
 use anbiao_store::testing::each_backend;
 
-use crate::{TestApp, body_text, code};
+use crate::{TestApp, body_text};
 
 async fn firm(
     db: &anbiao_store::Db,
@@ -17,26 +14,7 @@ async fn firm(
     sales: &str,
     employees: &str,
 ) -> i64 {
-    let r = ReferenceData::embedded().expect("reference");
-    let e = EnterpriseDraft {
-        credit_code: Some(code("320682", n)),
-        name: Some(name.into()),
-        region: Some("320682".into()),
-        township: Some(township.into()),
-        industry: Some("JX".into()),
-        annual_sales_wan: Some(sales.into()),
-        employees: Some(employees.into()),
-        ..Default::default()
-    }
-    .validate(
-        &r,
-        anbiao_web::today(),
-        anbiao_domain::enterprise::OverridePolicy::Allowed,
-    )
-    .expect("valid");
-    enterprise::create(db, &Scope::City, &Actor::new("tester", "cli"), &e)
-        .await
-        .expect("enterprise")
+    crate::training::enterprise_sized(db, n, "320682", township, name, sales, employees).await
 }
 
 #[tokio::test]

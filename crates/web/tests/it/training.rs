@@ -9,7 +9,7 @@ use anbiao_store::{Db, enterprise, orgs};
 
 use crate::{TestApp, add_user, body_text, code};
 
-async fn enterprise_sized(
+pub(crate) async fn enterprise_sized(
     db: &Db,
     n: u32,
     region: &str,
