@@ -39,6 +39,7 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
         "DELETE FROM obligation_record".to_string(),
         "DELETE FROM enterprise_feature".to_string(),
         "DELETE FROM job_run WHERE job = 'obligations.daily'".to_string(),
+        "DELETE FROM notification WHERE kind LIKE 'obligation.%'".to_string(),
         "INSERT INTO enterprise_feature (enterprise_id, feature, since, recorded_by, recorded_at) \
          SELECT id, CASE WHEN id % 20 = 0 THEN 'dust' ELSE 'confined_space' END, '2018-07-04', 'bench', 0 \
          FROM enterprise WHERE id % 10 = 0"
@@ -71,26 +72,48 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
     let features = scalar(db, "SELECT COUNT(*) FROM enterprise_feature").await?;
 
     println!(
-        "\n| obligation lists on {on} (store and actions, no HTTP) | enterprises | items | time | enterprises/s |"
+        "\n| obligation lists (store and actions, no HTTP) | enterprises | items | reminders | time | enterprises/s |"
     );
-    println!("|---|---:|---:|---:|---:|");
-    for label in [
-        "first run (every status written)",
-        "second run (unchanged statuses not rewritten)",
+    println!("|---|---:|---:|---:|---:|---:|");
+    // The day after the month's end: every monthly item left unrecorded escalates.
+    let escalation = anbiao_domain::date::add_months(
+        time::Date::from_calendar_date(on.year(), on.month(), 1)?,
+        1,
+    );
+    for (label, day) in [
+        (format!("first run on {on} (every status written)"), on),
+        (
+            format!("second run on {on} (unchanged statuses not rewritten)"),
+            on,
+        ),
+        (
+            format!("run on {escalation} (the month's items escalate)"),
+            escalation,
+        ),
     ] {
         let t = Instant::now();
-        let r = anbiao_actions::obligations::work_out_all(db, reference, on)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let r = anbiao_actions::obligations::work_out_all(
+            db,
+            reference,
+            day,
+            day - time::Duration::days(1),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let took = t.elapsed();
         println!(
-            "| daily job, {label} | {} | {} | {:.2} s | {:.0} |",
+            "| daily job, {label} | {} | {} | {} | {:.2} s | {:.0} |",
             r.enterprises,
             r.items,
+            r.reminders,
             took.as_secs_f64(),
             r.enterprises as f64 / took.as_secs_f64()
         );
     }
+    // The figures below are read as of `on` again.
+    anbiao_actions::obligations::work_out_all(db, reference, on, on)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("\n(features {features}, records {records})");
     // The sums agree with counting the statuses.
     let (summed, counted) = (

@@ -55,7 +55,24 @@ pub struct InspectionFile {
     pub answers: Vec<(String, String, String)>,
     pub hazards: Vec<Line>,
     pub decisions: Vec<Decision>,
+    /// The obligation-list gaps checked: (record, title, answer, note).
+    pub gaps: Vec<CheckedGap>,
 }
+
+/// A gap of the enterprise's obligation list as an inspection checked it.
+#[derive(Debug, Clone)]
+pub struct CheckedGap {
+    pub title: String,
+    pub period: String,
+    /// What the enterprise recorded.
+    pub problem: String,
+    pub rectify_by: Option<String>,
+    pub answer: String,
+    pub note: String,
+}
+
+/// How an inspection's answer names a gap of the obligation list: `gap:` and the record's id.
+pub const GAP_KEY: &str = "gap:";
 
 impl Ctx<'_> {
     /// The inspections within the actor's scope, newest first, a page of them.
@@ -83,11 +100,51 @@ impl Ctx<'_> {
             ..Default::default()
         };
         let decisions = enforcement::list(self.db, scope, &taken, 50, 0).await?;
+        let gap_ids: Vec<i64> = answers
+            .iter()
+            .filter_map(|(k, _, _)| k.strip_prefix(GAP_KEY)?.parse().ok())
+            .collect();
+        let mut gaps = Vec::new();
+        if !gap_ids.is_empty() {
+            let records = anbiao_store::obligations::records_by_id(
+                self.db,
+                scope,
+                inspection.enterprise_id,
+                &gap_ids,
+            )
+            .await?;
+            let set = self.reference.obligations.by_name(
+                records
+                    .first()
+                    .and_then(|r| r.rule.split('#').next())
+                    .unwrap_or_default(),
+            );
+            for r in records {
+                let Some((_, a, note)) = answers
+                    .iter()
+                    .find(|(k, _, _)| k.strip_prefix(GAP_KEY) == Some(r.id.to_string().as_str()))
+                else {
+                    continue;
+                };
+                let title = set
+                    .and_then(|s| s.items.iter().rev().find(|i| i.key == r.item_key))
+                    .map_or_else(|| r.item_key.clone(), |i| i.title.clone());
+                gaps.push(CheckedGap {
+                    title,
+                    period: crate::obligations::period_words(&r),
+                    problem: r.note.clone(),
+                    rectify_by: r.rectify_by.clone(),
+                    answer: a.clone(),
+                    note: note.clone(),
+                });
+            }
+        }
         Ok(InspectionFile {
             inspection,
             answers,
             hazards,
             decisions,
+            gaps,
         })
     }
 
@@ -166,6 +223,50 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// The answers about the enterprise's obligation-list gaps name gaps still open on its
+    /// list, each once, and a gap found not put right says what was found.
+    async fn check_gap_answers(
+        &self,
+        enterprise_id: i64,
+        gap_answers: &[(String, Answer, String)],
+    ) -> Result<(), ActionError> {
+        if gap_answers.is_empty() {
+            return Ok(());
+        }
+        let open = self.open_gaps(enterprise_id).await?;
+        let mut seen = Vec::new();
+        for (key, answer, note) in gap_answers {
+            let gap = key
+                .strip_prefix(GAP_KEY)
+                .and_then(|v| v.parse::<i64>().ok())
+                .and_then(|id| open.iter().find(|g| g.record_id == id))
+                .ok_or_else(|| {
+                    ActionError::bad(
+                        "answer",
+                        "所列的企业自查问题已整改或不属于该企业，请重新打开检查表",
+                    )
+                })?;
+            if seen.contains(&gap.record_id) {
+                return Err(ActionError::bad(
+                    "answer",
+                    format!("自查问题“{}”重复填写", gap.title),
+                ));
+            }
+            seen.push(gap.record_id);
+            within("answer", "检查记录说明", note, limits::NOTE)?;
+            if *answer == Answer::Finding && note.trim().is_empty() {
+                return Err(ActionError::bad(
+                    "answer",
+                    format!(
+                        "企业自查问题“{}”未整改到位，请在“问题与说明”中写明检查发现的情况",
+                        gap.title
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Officers of the enterprise's district or of the city record an inspection.
     pub async fn record_inspection(&self, r: &Record<'_>) -> Result<i64, ActionError> {
         self.actor.require(Permission::Inspect)?;
@@ -192,6 +293,12 @@ impl Ctx<'_> {
         if r.on > self.on {
             return Err(ActionError::bad("on", "检查日期不能晚于今天"));
         }
+        let (gap_answers, answers): (Vec<_>, Vec<_>) = r
+            .answers
+            .iter()
+            .cloned()
+            .partition(|(k, _, _)| k.starts_with(GAP_KEY));
+        self.check_gap_answers(enterprise_id, &gap_answers).await?;
         let checklist = self.reference.checklists.in_force(r.on).ok_or_else(|| {
             ActionError::bad("on", format!("{} 没有适用的检查表", format_date(r.on)))
         })?;
@@ -220,7 +327,8 @@ impl Ctx<'_> {
                 on: r.on,
                 officers: r.officers.clone(),
                 checklist,
-                answers: r.answers.clone(),
+                answers,
+                gap_answers,
                 summary: r.summary,
                 findings,
             },

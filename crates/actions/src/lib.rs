@@ -44,6 +44,7 @@ pub mod hazards;
 pub mod imports;
 pub mod inspection_plans;
 pub mod inspections;
+pub mod obligation_reminders;
 pub mod obligations;
 pub mod orgs;
 pub mod outreach;

@@ -99,6 +99,52 @@ impl ObligationList {
     }
 }
 
+/// A gap of an enterprise's list not yet put right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenGap {
+    pub record_id: i64,
+    pub item_key: String,
+    pub title: String,
+    /// The period it was found in, in words.
+    pub period: String,
+    /// The problem the enterprise recorded.
+    pub note: String,
+    pub rectify_by: Option<String>,
+    /// Its rectification day has passed.
+    pub late: bool,
+}
+
+impl OpenGap {
+    fn of(r: &Record, title: String, period: String, on: Date) -> Self {
+        Self {
+            record_id: r.id,
+            item_key: r.item_key.clone(),
+            title,
+            period,
+            note: r.note.clone(),
+            rectify_by: r.rectify_by.clone(),
+            late: r
+                .rectify_by
+                .as_deref()
+                .and_then(parse_date)
+                .is_some_and(|d| d < on),
+        }
+    }
+}
+
+/// A record's period in words, from its key and due day.
+pub fn period_words(r: &Record) -> String {
+    match r.due_on.as_deref().and_then(parse_date) {
+        Some(due) => Period {
+            key: r.period_key.clone(),
+            start: due,
+            due,
+        }
+        .label(),
+        None => r.period_key.clone(),
+    }
+}
+
 /// How far back records are read for the list: the longest period (a year) and a margin.
 const LOOKBACK_DAYS: i64 = 400;
 
@@ -157,6 +203,32 @@ impl Ctx<'_> {
             items,
             earlier_gaps,
         })
+    }
+
+    /// The gaps of an enterprise's list still to be put right (this period's and earlier
+    /// ones), for an inspection to check: the enterprise within the actor's scope.
+    pub async fn open_gaps(&self, enterprise_id: i64) -> Result<Vec<OpenGap>, ActionError> {
+        let list = self.obligation_list(enterprise_id).await?;
+        let set = self.obligation_set()?;
+        let on = self.on;
+        let mut out = Vec::new();
+        for li in &list.items {
+            if let (Some(r), Some(p)) = (&li.record, &li.period)
+                && matches!(li.status, Status::Gap | Status::GapOverdue)
+            {
+                out.push(OpenGap::of(r, li.item.title.clone(), p.label(), on));
+            }
+        }
+        for r in &list.earlier_gaps {
+            let title = set
+                .items
+                .iter()
+                .rev()
+                .find(|i| i.key == r.item_key)
+                .map_or_else(|| r.item_key.clone(), |i| i.title.clone());
+            out.push(OpenGap::of(r, title, period_words(r), on));
+        }
+        Ok(out)
     }
 
     /// The enterprise's own id, for keeping its list.
@@ -418,6 +490,8 @@ pub struct DailyReport {
     pub ran: bool,
     pub enterprises: usize,
     pub items: usize,
+    /// Reminders delivered (new ones only).
+    pub reminders: usize,
 }
 
 /// The daily job of the obligation lists.
@@ -436,21 +510,24 @@ pub async fn run_daily(
     if !anbiao_store::jobs::claim_day(db, DAILY_OBLIGATIONS, on, instance).await? {
         return Ok(DailyReport::default());
     }
-    let report = work_out_all(db, reference, on).await?;
+    let last = anbiao_store::jobs::finished_before(db, DAILY_OBLIGATIONS, on).await?;
+    let after = crate::obligation_reminders::window_start(last, on);
+    let report = work_out_all(db, reference, on, after).await?;
     let summary = format!(
-        "监管清单：{} 家企业，{} 项义务",
-        report.enterprises, report.items
+        "监管清单：{} 家企业，{} 项义务；发出提醒 {} 条",
+        report.enterprises, report.items, report.reminders
     );
     anbiao_store::jobs::finish_day(db, DAILY_OBLIGATIONS, on, &summary).await?;
     Ok(report)
 }
 
 /// Works out every operating enterprise's list on `on` (the daily job's work, and the
-/// benchmark's).
+/// benchmark's) and sends the reminders whose day lies after `remind_after`.
 pub async fn work_out_all(
     db: &anbiao_store::Db,
     reference: &anbiao_domain::ReferenceData,
     on: Date,
+    remind_after: Date,
 ) -> Result<DailyReport, ActionError> {
     let mut report = DailyReport {
         ran: true,
@@ -471,6 +548,7 @@ pub async fn work_out_all(
         let records =
             store::records_between(db, lo, hi, on - Duration::days(LOOKBACK_DAYS)).await?;
         let mut rows = Vec::with_capacity(batch.len());
+        let mut notes = Vec::new();
         let (mut si, mut ri) = (0usize, 0usize);
         for e in &batch {
             // Both lists run in enterprise order, like the batch.
@@ -498,9 +576,24 @@ pub async fn work_out_all(
                 .count();
             report.items += items.len();
             rows.push(status_row(e, &items, earlier, on));
+            let registered = e.created_at.date();
+            notes.extend(crate::obligation_reminders::due(
+                set,
+                &crate::obligation_reminders::Addressee {
+                    id: e.id,
+                    name: &e.name,
+                    region_code: &e.region_code,
+                },
+                &items,
+                records,
+                &|li: &ListItem| applies_since(&li.item, spans, set, registered),
+                remind_after,
+                on,
+            ));
         }
         report.enterprises += rows.len();
         store::write_statuses(db, &rows).await?;
+        report.reminders += anbiao_store::notify::deliver_many(db, &notes).await?;
         after = hi;
     }
     Ok(report)

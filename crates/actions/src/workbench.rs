@@ -473,6 +473,53 @@ impl Ctx<'_> {
             );
         }
 
+        if self.actor.permits(Permission::ViewObligations)
+            && self.reference.obligations.in_force(self.on).is_some()
+        {
+            if let Some(id) = own {
+                // The enterprise's own list as it stands today.
+                let list = self.obligation_list(id).await?;
+                use crate::obligations::Status;
+                let open = list.count(Status::Open) as i64;
+                let overdue = list.count(Status::Overdue) as i64;
+                let gaps = (list.count(Status::Gap) + list.count(Status::GapOverdue)) as i64
+                    + list.earlier_gaps.len() as i64;
+                let link = format!("/enterprises/{id}/obligations");
+                push(
+                    "清单",
+                    "监管清单本期待自查的义务",
+                    Total::Exact(open + overdue),
+                    "项",
+                    link.clone(),
+                    overdue > 0,
+                );
+                push(
+                    "清单",
+                    "自查发现、尚待整改的问题",
+                    Total::Exact(gaps),
+                    "项",
+                    link,
+                    list.count(Status::GapOverdue) > 0,
+                );
+            } else if !matches!(scope, Scope::Org { .. }) {
+                let f = anbiao_store::obligations::figures(
+                    self.db,
+                    scope,
+                    anbiao_store::obligations::GroupBy::Region,
+                )
+                .await?;
+                let overdue: i64 = f.iter().map(|x| x.overdue).sum();
+                push(
+                    "清单",
+                    "监管清单有义务逾期未自查的企业",
+                    Total::Exact(overdue),
+                    "家",
+                    "/obligations".into(),
+                    false,
+                );
+            }
+        }
+
         if let Some(p) = self.current_programme().filter(|p| self.on <= p.end) {
             self.reports_due(p, &mut push).await?;
         }

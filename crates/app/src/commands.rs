@@ -351,6 +351,14 @@ async fn run_demo(
             t.grids
         );
     }
+    if let Some(t) =
+        crate::obligation_story::tell(&db, &reference, seed, own, anbiao_actions::today()).await?
+    {
+        eprintln!(
+            "已生成 {} 家企业的监管清单自查记录 {} 条（其中自查发现问题 {} 项），登记企业特征 {} 项",
+            t.enterprises, t.records, t.gaps, t.features
+        );
+    }
     let n = anbiao_store::standing::refresh(&db).await?;
     if n > 0 {
         eprintln!("已更新 {n} 家企业的样板地区统计");

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod demo;
 mod head_file;
+mod obligation_story;
 mod ops;
 mod outreach_story;
 mod reference;

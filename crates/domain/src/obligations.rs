@@ -255,6 +255,8 @@ pub struct ObligationSet {
     pub effective_from: Date,
     pub effective_to: Option<Date>,
     pub grace_days: i64,
+    /// Days before a scheduled item's due day that the enterprise is reminded.
+    pub remind_days: i64,
     pub features: Vec<Feature>,
     pub links: Vec<Link>,
     pub items: Vec<Obligation>,
@@ -333,6 +335,7 @@ struct RawSet {
     effective_from: String,
     effective_to: Option<String>,
     grace_days: i64,
+    remind_days: i64,
     #[serde(default)]
     feature: Vec<Feature>,
     #[serde(default)]
@@ -401,6 +404,9 @@ impl ObligationRules {
             }
             if !(0..=3650).contains(&s.grace_days) {
                 return Err(bad(format!("{name}：grace_days 应在 0 至 3650 天之间")));
+            }
+            if !(1..=60).contains(&s.remind_days) {
+                return Err(bad(format!("{name}：remind_days 应在 1 至 60 天之间")));
             }
             let set_validity = Validity {
                 from: Some(effective_from),
@@ -518,6 +524,7 @@ impl ObligationRules {
                 effective_from,
                 effective_to,
                 grace_days: s.grace_days,
+                remind_days: s.remind_days,
                 features: s.feature,
                 links: s.link,
                 items,
@@ -717,6 +724,10 @@ mod tests {
             (
                 EMBEDDED.replacen("applies = { all = true }", "applies = {}", 1),
                 "没有写明适用的企业范围",
+            ),
+            (
+                EMBEDDED.replacen("remind_days = 7", "remind_days = 0", 1),
+                "remind_days 应在 1 至 60 天之间",
             ),
         ];
         for (text, want) in cases {

@@ -64,6 +64,9 @@ pub struct NewInspection<'a> {
     pub checklist: &'a ChecklistSet,
     /// (item key, answer, note)
     pub answers: Vec<(String, Answer, String)>,
+    /// The gaps of the enterprise's obligation list checked on the inspection, each checked by
+    /// the action against the list: (`gap:` record id, answer, note).
+    pub gap_answers: Vec<(String, Answer, String)>,
     pub summary: &'a str,
     /// The hazards found; each is registered with source `inspection`.
     pub findings: Vec<NewHazard<'a>>,
@@ -140,7 +143,12 @@ pub async fn record(
         .checklist
         .check(&n.answers)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let finding_items = answers.iter().filter(|a| a.1 == Answer::Finding).count();
+    let finding_items = answers
+        .iter()
+        .copied()
+        .chain(n.gap_answers.iter())
+        .filter(|a| a.1 == Answer::Finding)
+        .count();
     if finding_items > 0 && n.findings.is_empty() {
         return Err(StoreError::Invalid(
             "检查表有发现问题的条目，请登记相应的隐患（写明整改期限）".into(),
@@ -202,7 +210,7 @@ pub async fn record(
     )
     .await?;
     const ITEM: &str = "INSERT INTO inspection_item (inspection_id, item_key, answer, note) VALUES ($1, $2, $3, $4)";
-    for (key, answer, note) in answers {
+    for (key, answer, note) in answers.into_iter().chain(n.gap_answers.iter()) {
         with_tx!(&mut tx, |c| sqlx::query(ITEM)
             .bind(id)
             .bind(key)

@@ -153,6 +153,19 @@ pub async fn claim_day(db: &Db, job: &str, day: Date, instance: &str) -> Result<
     claim(db, job, day, instance).await
 }
 
+/// The latest business day before `day` whose run of `job` finished: the reminders of the
+/// days between it and `day` are caught up.
+pub async fn finished_before(db: &Db, job: &str, day: Date) -> Result<Option<Date>, StoreError> {
+    const SQL: &str = "SELECT MAX(day) FROM job_run WHERE job = $1 AND day < $2 \
+        AND finished_at IS NOT NULL";
+    let last: Option<String> = with_pool!(db, |p| sqlx::query_scalar::<_, Option<String>>(SQL)
+        .bind(job)
+        .bind(format_date(day))
+        .fetch_one(p)
+        .await)?;
+    Ok(last.as_deref().and_then(parse_date))
+}
+
 /// Records that `job` finished its run of `day`, with its summary in words.
 pub async fn finish_day(db: &Db, job: &str, day: Date, summary: &str) -> Result<(), StoreError> {
     const DONE: &str =

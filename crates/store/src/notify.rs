@@ -137,6 +137,17 @@ pub async fn deliver_many_tx(tx: &mut Tx, all: &[NewNotification]) -> Result<usi
     Ok(stored)
 }
 
+/// [`deliver_many_tx`] in a transaction of its own.
+pub async fn deliver_many(db: &Db, all: &[NewNotification]) -> Result<usize, StoreError> {
+    if all.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let n = deliver_many_tx(&mut tx, all).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 fn filtered(select: &str, scope: &Scope, audience: Audience) -> SqlBuf {
     where_visible(SqlBuf::new(select), scope, audience)
 }

@@ -328,6 +328,28 @@ pub struct GapFacts {
     pub rectify_by: Option<String>,
 }
 
+/// These records of an enterprise within the scope (an inspection's answers name them).
+pub async fn records_by_id(
+    db: &Db,
+    scope: &Scope,
+    enterprise_id: i64,
+    ids: &[i64],
+) -> Result<Vec<Record>, StoreError> {
+    use crate::sql::{Arg, SqlBuf};
+    enterprise::get(db, scope, enterprise_id).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = SqlBuf::new(&format!(
+        "SELECT {COLUMNS} FROM obligation_record WHERE enterprise_id = "
+    ));
+    b.bind(Arg::Int(enterprise_id));
+    b.push(" AND id IN ");
+    b.bind_list(ids.iter().take(500).map(|i| Arg::Int(*i)));
+    b.push(" ORDER BY id");
+    b.fetch_all(db).await
+}
+
 /// The facts of a record for its reminder (the job queue; no scope: the job acts for the system).
 pub async fn gap_facts(db: &Db, id: i64) -> Result<GapFacts, StoreError> {
     const SQL: &str = "SELECT r.enterprise_id, e.region_code, e.name, r.state, r.note, r.rule, r.rectify_by         FROM obligation_record r JOIN enterprise e ON e.id = r.enterprise_id WHERE r.id = $1";
@@ -769,4 +791,98 @@ pub async fn graded_incomplete(
         .filter(|r| seen.insert(r.0))
         .take(usize::try_from(limit).unwrap_or(0))
         .collect())
+}
+
+/// A record as a data load writes it (the demo's year of self-checks): no file, written in
+/// bulk without the audit entries an enterprise's own record makes.
+#[derive(Debug, Clone)]
+pub struct LoadedRecord {
+    pub enterprise_id: i64,
+    pub rule: String,
+    pub item_key: String,
+    pub period_key: String,
+    pub due_on: Option<String>,
+    /// done, gap or rectified.
+    pub state: &'static str,
+    pub note: String,
+    pub rectify_by: Option<String>,
+    pub recorded_by: String,
+    pub recorded_on: String,
+}
+
+/// A feature as a data load writes it: (enterprise, feature key, since).
+pub type LoadedFeature = (i64, String, String);
+
+/// Writes features and records in bulk, in one transaction; a record whose enterprise, item
+/// and period are on file already is left as it is. Returns the records written.
+pub async fn load(
+    db: &Db,
+    features: &[LoadedFeature],
+    records: &[LoadedRecord],
+    by: &str,
+) -> Result<usize, StoreError> {
+    use crate::sql::{Arg, SqlBuf};
+    let now = now_secs();
+    let mut tx = db.begin().await?;
+    for chunk in features.chunks(WRITE_BATCH) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO enterprise_feature (enterprise_id, feature, since, recorded_by, recorded_at) VALUES ",
+        );
+        for (i, (e, f, since)) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind_list([
+                Arg::Int(*e),
+                Arg::Text(f.clone()),
+                Arg::Text(since.clone()),
+                Arg::Text(by.to_string()),
+                Arg::Int(now),
+            ]);
+        }
+        b.execute_in(&mut tx).await?;
+    }
+    let mut written = 0;
+    for chunk in records.chunks(WRITE_BATCH / 2) {
+        let mut b = SqlBuf::new(
+            "INSERT INTO obligation_record (enterprise_id, rule, item_key, period_key, due_on, state, \
+             note, rectify_by, recorded_by, recorded_at, recorded_on) VALUES ",
+        );
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            // Nine in the morning, China time, of the day recorded.
+            let at = anbiao_domain::date::parse_date(&r.recorded_on)
+                .map(|d| d.midnight().assume_utc().unix_timestamp() + 3600)
+                .unwrap_or(now);
+            b.bind_list([
+                Arg::Int(r.enterprise_id),
+                Arg::Text(r.rule.clone()),
+                Arg::Text(r.item_key.clone()),
+                Arg::Text(r.period_key.clone()),
+                Arg::OptText(r.due_on.clone()),
+                Arg::Text(r.state.to_string()),
+                Arg::Text(r.note.clone()),
+                Arg::OptText(r.rectify_by.clone()),
+                Arg::Text(r.recorded_by.clone()),
+                Arg::Int(at),
+                Arg::Text(r.recorded_on.clone()),
+            ]);
+        }
+        b.push(" ON CONFLICT (enterprise_id, item_key, period_key) DO NOTHING");
+        b.execute_in(&mut tx).await?;
+        written += chunk.len();
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Whether any enterprise has recorded anything against its list.
+pub async fn any_records(db: &Db) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT id FROM obligation_record LIMIT 1";
+    Ok(with_pool!(db, |p| sqlx::query_scalar::<_, i64>(SQL)
+        .fetch_optional(p)
+        .await)?
+    .is_some())
 }

@@ -210,8 +210,10 @@ fn figure_text(c: &Cell) -> String {
 }
 
 /// The draft of a 通报 from a table: the overall figures, the units ranked by completion, those
-/// behind target and by how much, and the usual closing requirement. The officer edits it.
-pub fn draft_notice(p: &Programme, t: &TargetTable) -> (String, String) {
+/// behind target and by how much, the lines of `more` as a section of their own (training,
+/// demonstration and the obligation lists) and the usual closing requirement. The officer
+/// edits it.
+pub fn draft_notice(p: &Programme, t: &TargetTable, more: &[String]) -> (String, String) {
     let day = crate::date::format_date_cn(t.as_of);
     let title = format!("关于{}工作进展情况的通报", p.name);
     let mut body = Vec::new();
@@ -289,7 +291,14 @@ pub fn draft_notice(p: &Programme, t: &TargetTable) -> (String, String) {
     if problems == 0 {
         body.push("各地均已完成任务分配表目标。".into());
     }
-    body.push("四、下一步要求".into());
+    let next = if more.is_empty() {
+        "四、下一步要求"
+    } else {
+        body.push("四、培训、典型示范和监管清单".into());
+        body.extend(more.iter().cloned());
+        "五、下一步要求"
+    };
+    body.push(next.into());
     body.push(
         "请未完成目标的地区对照任务分配表逐项分析原因，排出工作计划，落实专人负责，于下月底前将整改措施报送市安监局。"
             .into(),

@@ -295,7 +295,7 @@ fn the_draft_notice_ranks_units_and_names_shortfalls() {
         &std::collections::BTreeMap::new(),
         date!(2019 - 12 - 31),
     );
-    let (title, body) = draft_notice(&p, &t);
+    let (title, body) = draft_notice(&p, &t, &[]);
     assert!(title.contains("通报"));
     assert!(body.contains("截至2019年12月31日"), "{body}");
     let last = body.lines().find(|l| l.starts_with("11. ")).unwrap_or("");
@@ -308,6 +308,18 @@ fn the_draft_notice_ranks_units_and_names_shortfalls() {
         !body.lines().any(|l| l.starts_with("海安县：")),
         "a unit that met everything is not among the problems"
     );
+    assert!(
+        body.contains("四、下一步要求") && !body.contains("五、"),
+        "{body}"
+    );
+    // The other figures come as their own section before the requirements.
+    let (_, body) = draft_notice(&p, &t, &["全市命名示范企业 6 家。".to_string()]);
+    let more = body
+        .find("四、培训、典型示范和监管清单")
+        .expect("the section");
+    let named = body.find("全市命名示范企业 6 家。").expect("its line");
+    let next = body.find("五、下一步要求").expect("renumbered");
+    assert!(more < named && named < next, "{body}");
 }
 
 #[test]

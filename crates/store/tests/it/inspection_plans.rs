@@ -66,6 +66,7 @@ fn complaint(
                 )
             })
             .collect(),
+        gap_answers: Vec::new(),
         summary: "",
         findings: Vec::new(),
     }

@@ -107,6 +107,7 @@ async fn an_inspection_records_its_checklist_and_opens_its_findings_as_hazards()
             officers: vec!["zf01".into(), "zf02".into()],
             checklist,
             answers: answers(&r, Some("confined_space")),
+            gap_answers: Vec::new(),
             summary: "举报核查",
             findings: vec![
                 finding(e, Level::General, None, "有限空间未设置警示标志"),

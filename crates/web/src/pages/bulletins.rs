@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use anbiao_actions::bulletins::Edit;
 use anbiao_domain::Permission;
-use anbiao_domain::programme::draft_notice;
 use anbiao_store::bulletins;
 
 use crate::AppState;
@@ -35,12 +34,8 @@ pub async fn draft(
     let p = state.reference.programme(&id).ok_or(AppError::NotFound)?;
     let on = as_of(&state, f.as_of.as_deref())?;
     let t = table_on(&state, &u, p, on).await?;
-    let (title, body) = draft_notice(p, &t);
     let actor = u.acting("form");
-    let bid = state
-        .ctx(&actor)
-        .draft_bulletin(&p.id, on, &title, &body)
-        .await?;
+    let bid = state.ctx(&actor).draft_bulletin(p, &t).await?;
     Ok(redirect(&format!("/bulletins/{bid}"), is_htmx(&headers)))
 }
 

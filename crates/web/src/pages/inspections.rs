@@ -134,6 +134,9 @@ struct NewPage {
     kinds: Vec<(&'static str, &'static str, bool)>,
     checklist: crate::pages::rules::RuleRef,
     items: Vec<ItemRow>,
+    /// The enterprise's obligation-list gaps still open, to check on site.
+    gaps: Vec<anbiao_actions::obligations::OpenGap>,
+    gap_key: &'static str,
     rows: Vec<usize>,
     major_items: Vec<(String, String)>,
     standard: String,
@@ -157,6 +160,12 @@ async fn render_new(
     let enterprise_name = match q.enterprise {
         Some(id) => state.ctx(&u.acting("page")).enterprise(id).await?.name,
         None => String::new(),
+    };
+    let gaps = match q.enterprise {
+        Some(id) if u.can(Permission::ViewObligations) => {
+            state.ctx(&u.acting("page")).open_gaps(id).await?
+        }
+        _ => Vec::new(),
     };
     let kind = q
         .kind
@@ -183,6 +192,8 @@ async fn render_new(
                 text: i.text.clone(),
             })
             .collect(),
+        gaps,
+        gap_key: anbiao_actions::inspections::GAP_KEY,
         rows: (1..=FINDING_ROWS).collect(),
         major_items,
         standard: standard.map(|s| s.title.clone()).unwrap_or_default(),
@@ -293,6 +304,13 @@ pub async fn record(
     }
 }
 
+/// A gap of the enterprise's obligation list as the inspection found it.
+pub struct GapRow {
+    pub gap: anbiao_actions::inspections::CheckedGap,
+    pub answer: &'static str,
+    pub finding: bool,
+}
+
 pub struct AnswerRow {
     pub group: String,
     pub text: String,
@@ -308,6 +326,7 @@ struct DetailPage {
     layout: Layout,
     i: Inspection,
     answers: Vec<AnswerRow>,
+    gaps: Vec<GapRow>,
     hazards: Vec<LineView>,
     decisions: Vec<Decision>,
     can_decide: bool,
@@ -350,7 +369,20 @@ pub async fn render_detail(
         .map(|l| LineView::new(l, on))
         .collect();
     let decisions = file.decisions;
+    let gaps = file
+        .gaps
+        .into_iter()
+        .map(|gap| {
+            let a = Answer::parse(&gap.answer);
+            GapRow {
+                answer: a.map(gap_answer_label).unwrap_or(""),
+                finding: a == Some(Answer::Finding),
+                gap,
+            }
+        })
+        .collect();
     let view = DetailPage {
+        gaps,
         book: crate::pages::rules::Book::of(state),
         layout: Layout::new(u, state, "inspections"),
         answers,
@@ -364,6 +396,15 @@ pub async fn render_detail(
         error,
     };
     Ok(Html(view.render()?))
+}
+
+/// How an answer about a gap reads: put right, not put right, not checked.
+fn gap_answer_label(a: Answer) -> &'static str {
+    match a {
+        Answer::Compliant => "已整改到位",
+        Answer::Finding => "未整改到位",
+        Answer::NotApplicable => "未核查",
+    }
 }
 
 /// `GET /inspections/{id}`

@@ -62,6 +62,8 @@ struct ListPage {
     counts: Vec<(&'static str, &'static str, usize)>,
     can_keep: bool,
     can_features: bool,
+    /// Officers who inspect are offered the inspection form with the open gaps on it.
+    can_inspect: bool,
     today: String,
     message: Option<String>,
 }
@@ -183,6 +185,7 @@ async fn list_page(
         features,
         earlier_gaps,
         counts,
+        can_inspect: u.can(Permission::Inspect),
         can_keep,
         can_features: u.can(Permission::EditEnterprises),
         today: format_date(cx.on),

@@ -324,6 +324,7 @@ async fn place(
                     )
                 })
                 .collect(),
+            gap_answers: Vec::new(),
             summary: "举报核查，未发现问题",
             findings: vec![],
         },

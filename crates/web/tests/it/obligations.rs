@@ -368,3 +368,182 @@ async fn the_daily_job_works_out_every_list_and_officers_read_the_figures() {
     })
     .await;
 }
+
+/// The enterprise's notifications of `kind`, oldest first: (title, body, period).
+async fn notes_of(
+    db: &anbiao_store::Db,
+    ent: i64,
+    audience: anbiao_store::notify::Audience,
+    kind: &str,
+) -> Vec<(String, String, String)> {
+    let scope = match audience {
+        anbiao_store::notify::Audience::Enterprise => anbiao_domain::Scope::Enterprise { id: ent },
+        anbiao_store::notify::Audience::Officer => anbiao_domain::Scope::City,
+    };
+    let mut all = anbiao_store::notify::list(db, &scope, audience, 500)
+        .await
+        .expect("notifications");
+    all.sort_by_key(|n| n.id);
+    all.into_iter()
+        .filter(|n| n.kind == kind && n.enterprise_id == ent)
+        .map(|n| (n.title, n.body, n.period))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
+    use anbiao_actions::obligation_reminders::{DUE_SOON, DUE_TODAY, OVERDUE};
+    use anbiao_domain::date::{add_months, format_date};
+    use anbiao_store::notify::Audience;
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let reference = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let today = anbiao_web::today();
+        let first = time::Date::from_calendar_date(today.year(), today.month(), 1).expect("day");
+        let due = add_months(first, 1) - time::Duration::days(1);
+        let remind = reference
+            .obligations
+            .in_force(today)
+            .expect("the set")
+            .remind_days;
+        let soon = due - time::Duration::days(remind);
+        let ent = enterprise_in_rugao(&db, 91, "如皋提醒机械厂").await;
+        add_user(&db, "qiye", Role::EnterpriseManager, None, Some(ent)).await;
+        let qiye = app.session_for("qiye").await;
+        // The month's equipment check is done already; it is named in no reminder.
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/law.equipment/confirm",
+                &[("note", "本月设备维护检测已完成")],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let run = |day: time::Date| {
+            let (db, reference) = (db.clone(), reference.clone());
+            async move {
+                anbiao_actions::obligations::run_daily(&db, &reference, day, "test")
+                    .await
+                    .expect("job")
+            }
+        };
+
+        // The day before the reminder day: nothing yet.
+        let r = run(soon - time::Duration::days(1)).await;
+        assert!(r.ran);
+        assert!(
+            notes_of(&db, ent, Audience::Enterprise, DUE_SOON)
+                .await
+                .is_empty()
+        );
+
+        // The reminder day: one reminder, naming the month's open items and not the done one.
+        let r = run(soon).await;
+        assert!(r.reminders >= 1, "{r:?}");
+        let soon_notes = notes_of(&db, ent, Audience::Enterprise, DUE_SOON).await;
+        assert_eq!(soon_notes.len(), 1, "{soon_notes:?}");
+        let (title, body, period) = &soon_notes[0];
+        assert!(
+            title.contains(&format!("将于 {} 到期", format_date(due))),
+            "{title}"
+        );
+        assert!(body.contains("安全管理到位"), "{body}");
+        assert!(!body.contains("安全设备维护检测"), "done already: {body}");
+        assert_eq!(period, &format_date(due));
+        assert!(
+            notes_of(&db, ent, Audience::Officer, OVERDUE)
+                .await
+                .is_empty()
+        );
+
+        // The next day: no second reminder.
+        run(soon + time::Duration::days(1)).await;
+        assert_eq!(
+            notes_of(&db, ent, Audience::Enterprise, DUE_SOON)
+                .await
+                .len(),
+            1
+        );
+
+        // The due day: the enterprise is told once more, the officers not yet.
+        run(due).await;
+        let today_notes = notes_of(&db, ent, Audience::Enterprise, DUE_TODAY).await;
+        assert_eq!(today_notes.len(), 1, "{today_notes:?}");
+        assert!(today_notes[0].0.contains("今日"), "{today_notes:?}");
+        assert!(
+            notes_of(&db, ent, Audience::Officer, OVERDUE)
+                .await
+                .is_empty()
+        );
+
+        // The day after, the items left unrecorded escalate to the enterprise and its officers,
+        // once, and the township officer reads it.
+        let r = run(due + time::Duration::days(1)).await;
+        assert!(r.reminders >= 2, "{r:?}");
+        let officer = notes_of(&db, ent, Audience::Officer, OVERDUE).await;
+        assert_eq!(officer.len(), 1, "{officer:?}");
+        assert!(officer[0].0.contains("逾期未自查"), "{officer:?}");
+        assert!(officer[0].1.contains("如皋提醒机械厂"), "{officer:?}");
+        assert!(officer[0].1.contains("安全管理到位"), "{officer:?}");
+        assert!(!officer[0].1.contains("安全设备维护检测"), "{officer:?}");
+        assert_eq!(
+            notes_of(&db, ent, Audience::Enterprise, OVERDUE)
+                .await
+                .len(),
+            1
+        );
+        let rugao = app.session_for("rugao").await;
+        let page = body_text(app.send(rugao.get("/notifications")).await).await;
+        assert!(
+            page.contains("监管清单") && page.contains("逾期未自查"),
+            "{page}"
+        );
+        run(due + time::Duration::days(2)).await;
+        assert_eq!(
+            notes_of(&db, ent, Audience::Officer, OVERDUE).await.len(),
+            1
+        );
+
+        // Another district's officer is not told.
+        let rudong = app.session_for("rudong").await;
+        let page = body_text(app.send(rudong.get("/notifications")).await).await;
+        assert!(!page.contains("如皋提醒机械厂"), "{page}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_run_after_days_without_one_catches_up_the_reminders_it_missed() {
+    use anbiao_actions::obligation_reminders::DUE_SOON;
+    use anbiao_domain::date::add_months;
+    use anbiao_store::notify::Audience;
+    each_backend(|db| async move {
+        let reference = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let today = anbiao_web::today();
+        let first = time::Date::from_calendar_date(today.year(), today.month(), 1).expect("day");
+        let due = add_months(first, 1) - time::Duration::days(1);
+        let ent = enterprise_in_rugao(&db, 92, "如皋补发机械厂").await;
+        let remind = reference
+            .obligations
+            .in_force(today)
+            .expect("the set")
+            .remind_days;
+        let soon = due - time::Duration::days(remind);
+        // A run three days before the reminder day, then none until two days after it.
+        for day in [
+            soon - time::Duration::days(3),
+            soon + time::Duration::days(2),
+        ] {
+            anbiao_actions::obligations::run_daily(&db, &reference, day, "test")
+                .await
+                .expect("job");
+        }
+        assert_eq!(
+            notes_of(&db, ent, Audience::Enterprise, DUE_SOON)
+                .await
+                .len(),
+            1
+        );
+    })
+    .await;
+}

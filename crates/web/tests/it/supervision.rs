@@ -668,3 +668,137 @@ async fn free_text_is_bounded_and_the_refusal_names_the_limit() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_inspection_checks_the_gaps_the_enterprise_found_in_its_own_list() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&app, 5).await;
+        let other = enterprise_in_rugao(&app, 6).await;
+        add_user(&db, "qiye", Role::EnterpriseManager, None, Some(ent)).await;
+        add_user(&db, "qiye2", Role::EnterpriseManager, None, Some(other)).await;
+        let by = anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(30));
+        for (user, note) in [("qiye", "一名电工证书过期"), ("qiye2", "焊工证过期")] {
+            let s = app.session_for(user).await;
+            let res = app
+                .send(s.form(
+                    "/obligations/law.special_workers/gap",
+                    &[("note", note), ("rectify_by", &by)],
+                ))
+                .await;
+            assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        }
+        let gap_of = |e: i64| {
+            let db = db.clone();
+            async move {
+                anbiao_store::obligations::records(
+                    &db,
+                    &Scope::City,
+                    e,
+                    anbiao_web::today() - time::Duration::days(400),
+                )
+                .await
+                .expect("records")
+                .into_iter()
+                .find(|r| r.state == "gap")
+                .expect("the gap")
+                .id
+            }
+        };
+        let (gap, foreign) = (gap_of(ent).await, gap_of(other).await);
+
+        // The officer's list offers the inspection; its form lists the gap to check.
+        let rugao = app.session_for("rugao").await;
+        let page = body_text(
+            app.send(rugao.get(&format!("/enterprises/{ent}/obligations")))
+                .await,
+        )
+        .await;
+        assert!(
+            page.contains(&format!("/inspections/new?enterprise={ent}")),
+            "{page}"
+        );
+        let form = body_text(
+            app.send(rugao.get(&format!("/inspections/new?enterprise={ent}")))
+                .await,
+        )
+        .await;
+        assert!(form.contains("id=\"gap-checklist\""), "{form}");
+        assert!(form.contains("一名电工证书过期"), "{form}");
+        assert!(form.contains(&format!("answer_gap:{gap}")), "{form}");
+        assert!(
+            !form.contains("焊工证过期"),
+            "another enterprise's gap: {form}"
+        );
+
+        let today = anbiao_domain::date::format_date(anbiao_web::today());
+        let deadline =
+            anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(10));
+        let mut base: Vec<(String, String)> = vec![
+            ("enterprise_id".into(), ent.to_string()),
+            ("kind".into(), "complaint".into()),
+            ("on".into(), today),
+            ("officer1".into(), "rugao".into()),
+            ("officer2".into(), "township".into()),
+        ];
+        base.extend(checklist_fields(None));
+        let post = |extra: Vec<(String, String)>| {
+            let mut v = base.clone();
+            v.extend(extra);
+            let refs: Vec<(&str, &str)> = v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            multipart(&rugao, "/inspections", &refs, &[])
+        };
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let key = format!("gap:{gap}");
+        // Not put right but nothing said; said but no hazard; another enterprise's gap: each
+        // refused with the reason, nothing recorded.
+        for (extra, why) in [
+            (
+                vec![s(&format!("answer_{key}"), "finding")],
+                "写明检查发现的情况",
+            ),
+            (
+                vec![
+                    s(&format!("answer_{key}"), "finding"),
+                    s(&format!("note_{key}"), "证书仍未更新"),
+                ],
+                "请登记相应的隐患",
+            ),
+            (
+                vec![s(&format!("answer_gap:{foreign}"), "ok")],
+                "已整改或不属于该企业",
+            ),
+        ] {
+            let res = app.send(post(extra)).await;
+            assert_eq!(res.status(), 422, "{why}");
+            let body = body_text(res).await;
+            assert!(body.contains(why), "{why}: {body}");
+        }
+        assert!(
+            anbiao_store::inspections::page(&db, &Scope::City, Default::default())
+                .await
+                .expect("inspections")
+                .rows
+                .is_empty()
+        );
+
+        // Found not put right, with its hazard: the inspection records the answer.
+        let res = app
+            .send(post(vec![
+                s(&format!("answer_{key}"), "finding"),
+                s(&format!("note_{key}"), "电工证书仍未更新"),
+                s("f1_description", "特种作业人员证书过期仍上岗"),
+                s("f1_level", "general"),
+                s("f1_deadline", &deadline),
+            ]))
+            .await;
+        let to = location(&res);
+        assert!(to.starts_with("/inspections/"), "{}", body_text(res).await);
+        let detail = body_text(app.send(rugao.get(&to)).await).await;
+        assert!(detail.contains("id=\"gap-answers\""), "{detail}");
+        assert!(detail.contains("未整改到位"), "{detail}");
+        assert!(detail.contains("电工证书仍未更新"), "{detail}");
+        assert!(detail.contains("一名电工证书过期"), "{detail}");
+    })
+    .await;
+}
