@@ -188,6 +188,7 @@ pub async fn tell(
                     due_on: Some(format_date(p.due)),
                     state: "done",
                     note: String::new(),
+                    problem: None,
                     rectify_by: None,
                     recorded_by: who.clone(),
                     recorded_on: format_date(on),
@@ -205,9 +206,18 @@ pub async fn tell(
                     } else {
                         ("gap", today - Duration::days(rng.random_range(1..20)))
                     };
+                    let (note, problem) = if state == "rectified" {
+                        (
+                            "已整改到位，整改记录和照片存档".to_string(),
+                            Some(problem.to_string()),
+                        )
+                    } else {
+                        (problem.to_string(), None)
+                    };
                     records.push(LoadedRecord {
                         state,
-                        note: problem.to_string(),
+                        note,
+                        problem,
                         rectify_by: Some(format_date(by)),
                         recorded_on: format_date(on.min(by - Duration::days(1))),
                         ..base

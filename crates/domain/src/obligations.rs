@@ -133,6 +133,12 @@ pub struct Basis {
     #[serde(default)]
     pub article: Option<String>,
     pub confidence: String,
+    /// The days the basis holds (a law revised renumbers its articles): half-open, either
+    /// side open when absent. Checked when the file is read.
+    #[serde(default)]
+    pub effective_from: Option<String>,
+    #[serde(default)]
+    pub effective_to: Option<String>,
 }
 
 impl Basis {
@@ -146,6 +152,13 @@ impl Basis {
 
     pub fn to_be_checked(&self) -> bool {
         crate::rule_book::to_be_checked(&self.confidence)
+    }
+
+    /// Whether it holds on `day`.
+    pub fn holds_on(&self, day: Date) -> bool {
+        let from = self.effective_from.as_deref().and_then(parse_date);
+        let to = self.effective_to.as_deref().and_then(parse_date);
+        Validity { from, to }.contains(day)
     }
 }
 
@@ -211,10 +224,11 @@ pub struct Obligation {
 }
 
 impl Obligation {
-    /// Its legal basis in words, 待核对 beside what is recalled.
-    pub fn basis_words(&self) -> String {
+    /// Its legal basis on `day` in words, 待核对 beside what is recalled.
+    pub fn basis_words(&self, day: Date) -> String {
         self.basis
             .iter()
+            .filter(|b| b.holds_on(day))
             .map(|b| {
                 if b.to_be_checked() {
                     format!("{}（待核对）", b.words())
@@ -428,6 +442,22 @@ impl ObligationRules {
                 if it.basis.is_empty() || it.basis.iter().any(|b| b.document.trim().is_empty()) {
                     return Err(bad(format!("{at}：没有写明法律依据（文件和条款）")));
                 }
+                for b in &it.basis {
+                    let day = |v: &Option<String>| match v.as_deref() {
+                        None => Ok(None),
+                        Some(v) => parse_date(v).map(Some).ok_or_else(|| {
+                            bad(format!("{at}：依据“{}”的日期“{v}”不是有效日期", b.words()))
+                        }),
+                    };
+                    if let (Some(f), Some(t)) = (day(&b.effective_from)?, day(&b.effective_to)?)
+                        && t <= f
+                    {
+                        return Err(bad(format!(
+                            "{at}：依据“{}”的失效日期应晚于生效日期",
+                            b.words()
+                        )));
+                    }
+                }
                 let frequency = Frequency::parse(&it.frequency).ok_or_else(|| {
                     bad(format!(
                         "{at}：频次“{}”无法识别（应为 once、yearly、quarterly、monthly 或 event）",
@@ -580,7 +610,7 @@ mod tests {
             .item("five.safety_staff", date!(2019 - 03 - 01))
             .expect("item");
         assert_eq!(
-            staff.basis_words(),
+            staff.basis_words(date!(2019 - 03 - 01)),
             "《企业安全生产责任体系五落实五到位规定》（安监总办〔2015〕27号）第四条；\
              《中华人民共和国安全生产法》（2014年修正）第二十一条（待核对）"
         );
@@ -614,6 +644,37 @@ mod tests {
             c.words()
         );
         assert!(c.words().contains("安全培训到位"), "{}", c.words());
+    }
+
+    #[test]
+    fn the_basis_cites_the_articles_of_the_law_in_force_on_the_day() {
+        let r = rules();
+        let set = r.in_force(date!(2026 - 12 - 07)).expect("in force");
+        let item = set
+            .item("five.safety_staff", date!(2026 - 12 - 07))
+            .expect("item");
+        let before = item.basis_words(date!(2019 - 03 - 01));
+        assert!(
+            before.contains("（2014年修正）第二十一条（待核对）"),
+            "{before}"
+        );
+        assert!(!before.contains("2021年修正"), "{before}");
+        let after = item.basis_words(date!(2021 - 09 - 01));
+        assert!(
+            after.contains("（2021年修正）第二十四条（待核对）"),
+            "{after}"
+        );
+        assert!(!after.contains("2014年修正"), "{after}");
+        // Every item cites something on any day of the set.
+        for day in [
+            date!(2018 - 07 - 04),
+            date!(2021 - 08 - 31),
+            date!(2026 - 12 - 07),
+        ] {
+            for i in set.items.iter().filter(|i| i.validity.contains(day)) {
+                assert!(!i.basis_words(day).is_empty(), "{} on {day}", i.key);
+            }
+        }
     }
 
     #[test]
@@ -660,8 +721,12 @@ mod tests {
         // The dust item changes its basis on the day the 2021 rule took effect.
         let before = s.item("dust.cleaning", date!(2021 - 08 - 31)).expect("old");
         let after = s.item("dust.cleaning", date!(2021 - 09 - 01)).expect("new");
-        assert!(before.basis_words().contains("第68号"));
-        assert!(after.basis_words().contains("应急管理部令第6号"));
+        assert!(before.basis_words(date!(2021 - 08 - 31)).contains("第68号"));
+        assert!(
+            after
+                .basis_words(date!(2021 - 09 - 01))
+                .contains("应急管理部令第6号")
+        );
         assert_eq!(
             s.for_subject(&big, date!(2021 - 09 - 01))
                 .iter()
@@ -706,7 +771,11 @@ mod tests {
                 "没有写明法律依据",
             ),
             (
-                EMBEDDED.replacen("effective_from = \"2021-09-01\"", "effective_from = \"2021-08-01\"", 1),
+                EMBEDDED.replacen(
+                    "effective_from = \"2021-09-01\"\n[[set.item.basis]]\ndocument = \"《工贸企业粉尘防爆",
+                    "effective_from = \"2021-08-01\"\n[[set.item.basis]]\ndocument = \"《工贸企业粉尘防爆",
+                    1,
+                ),
                 "生效期间重叠",
             ),
             (
@@ -728,6 +797,14 @@ mod tests {
             (
                 EMBEDDED.replacen("remind_days = 7", "remind_days = 0", 1),
                 "remind_days 应在 1 至 60 天之间",
+            ),
+            (
+                EMBEDDED.replacen(
+                    "effective_to = \"2021-09-01\"\n[[set.item.basis]]",
+                    "effective_to = \"2021-02-30\"\n[[set.item.basis]]",
+                    1,
+                ),
+                "日期“2021-02-30”不是有效日期",
             ),
         ];
         for (text, want) in cases {

@@ -120,6 +120,9 @@ pub struct Record {
     /// done, gap or rectified.
     pub state: String,
     pub note: String,
+    /// For a gap put right, the problem the enterprise had found (the note then says what was
+    /// done about it).
+    pub problem: Option<String>,
     pub rectify_by: Option<String>,
     pub evidence_name: Option<String>,
     pub evidence_type: Option<String>,
@@ -129,8 +132,8 @@ pub struct Record {
     pub version: i64,
 }
 
-const COLUMNS: &str = "id, enterprise_id, rule, item_key, period_key, due_on, state, note, rectify_by, \
-    evidence_name, evidence_type, recorded_by, recorded_at, recorded_on, version";
+const COLUMNS: &str = "id, enterprise_id, rule, item_key, period_key, due_on, state, note, problem, \
+    rectify_by, evidence_name, evidence_type, recorded_by, recorded_at, recorded_on, version";
 
 /// An enterprise's records whose period is due on or after `since`, and its open gaps of any
 /// age, oldest first (the enterprise within the scope).
@@ -226,7 +229,7 @@ pub async fn record(
             )));
         }
         (Entry::Done { note, evidence }, Some(b)) => {
-            const SQL: &str = "UPDATE obligation_record SET state = 'rectified', note = $1, evidence_name = $2, \
+            const SQL: &str = "UPDATE obligation_record SET state = 'rectified', problem = note, note = $1, evidence_name = $2, \
                 evidence_type = $3, evidence = $4, evidence_sha256 = $5, recorded_by = $6, recorded_at = $7, \
                 recorded_on = $8, version = version + 1 WHERE id = $9 AND version = $10";
             let done = with_tx!(&mut tx, |c| sqlx::query(SQL)
@@ -250,7 +253,10 @@ pub async fn record(
             }
             (
                 b.id,
-                format!("“{}”整改完成“{}”（{}）", e.name, t.title, t.period_key),
+                format!(
+                    "“{}”整改完成“{}”（{}）：原问题“{}”",
+                    e.name, t.title, t.period_key, b.note
+                ),
             )
         }
         (entry, None) => {
@@ -805,6 +811,8 @@ pub struct LoadedRecord {
     /// done, gap or rectified.
     pub state: &'static str,
     pub note: String,
+    /// For a gap put right, the problem found.
+    pub problem: Option<String>,
     pub rectify_by: Option<String>,
     pub recorded_by: String,
     pub recorded_on: String,
@@ -846,7 +854,7 @@ pub async fn load(
     for chunk in records.chunks(WRITE_BATCH / 2) {
         let mut b = SqlBuf::new(
             "INSERT INTO obligation_record (enterprise_id, rule, item_key, period_key, due_on, state, \
-             note, rectify_by, recorded_by, recorded_at, recorded_on) VALUES ",
+             note, problem, rectify_by, recorded_by, recorded_at, recorded_on) VALUES ",
         );
         for (i, r) in chunk.iter().enumerate() {
             if i > 0 {
@@ -864,6 +872,7 @@ pub async fn load(
                 Arg::OptText(r.due_on.clone()),
                 Arg::Text(r.state.to_string()),
                 Arg::Text(r.note.clone()),
+                Arg::OptText(r.problem.clone()),
                 Arg::OptText(r.rectify_by.clone()),
                 Arg::Text(r.recorded_by.clone()),
                 Arg::Int(at),

@@ -34,6 +34,8 @@ pub struct ObligationItemView {
     /// What the enterprise recorded for the period, if anything.
     pub recorded_on: Option<String>,
     pub note: Option<String>,
+    /// For a gap put right, the problem the enterprise had found.
+    pub problem: Option<String>,
     pub rectify_by: Option<String>,
 }
 
@@ -84,9 +86,10 @@ pub async fn get_obligations(
                 status: li.status.key().to_string(),
                 status_name: li.status.label().to_string(),
                 rule: li.rule,
-                basis: li.item.basis_words(),
+                basis: li.item.basis_words(list.on),
                 recorded_on: li.record.as_ref().map(|r| r.recorded_on.clone()),
                 note: li.record.as_ref().map(|r| r.note.clone()),
+                problem: li.record.as_ref().and_then(|r| r.problem.clone()),
                 rectify_by: li.record.as_ref().and_then(|r| r.rectify_by.clone()),
             })
             .collect(),

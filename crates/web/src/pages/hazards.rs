@@ -24,18 +24,34 @@ use crate::auth::{CurrentUser, is_htmx};
 use crate::error::{AppError, HtmlError};
 use crate::pages::{Layout, Opt, redirect, show_refusal};
 
-/// A multipart form's text fields and files (by field name), refused as a whole when too big.
+/// A multipart form's text fields and files (by field name), refused as a whole when too big;
+/// a file's own name is the text field `{name}.filename`.
 pub async fn read_multipart(
     mut m: Multipart,
 ) -> Result<(HashMap<String, String>, HashMap<String, Vec<u8>>), AppError> {
-    let too_big = || AppError::bad("file", "上传内容过大或格式不正确");
+    let too_big = || {
+        AppError::bad(
+            "file",
+            format!(
+                "上传内容过大或格式不正确：一次提交的文件合计不能超过 {} MB",
+                crate::UPLOAD_LIMIT / (1024 * 1024)
+            ),
+        )
+    };
     let mut fields = HashMap::new();
     let mut files = HashMap::new();
     while let Some(field) = m.next_field().await.map_err(|_| too_big())? {
         let name = field.name().unwrap_or("").to_string();
-        if field.file_name().is_some() {
+        if let Some(file_name) = field.file_name() {
+            // The name the file had on the user's machine, without its folders.
+            let own = file_name
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("")
+                .to_string();
             let bytes = field.bytes().await.map_err(|_| too_big())?.to_vec();
             if !bytes.is_empty() {
+                fields.insert(format!("{name}.filename"), own);
                 files.insert(name, bytes);
             }
         } else {

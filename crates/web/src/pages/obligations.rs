@@ -84,7 +84,12 @@ fn rows_of(state: &AppState, list: &ObligationList, can_keep: bool) -> Vec<ItemR
                             r.note,
                             r.rectify_by.as_deref().unwrap_or("")
                         ),
-                        "rectified" => format!("{} 整改完成：{}", r.recorded_on, r.note),
+                        "rectified" => match &r.problem {
+                            Some(p) => {
+                                format!("{} 整改完成：{}（原问题：{p}）", r.recorded_on, r.note)
+                            }
+                            None => format!("{} 整改完成：{}", r.recorded_on, r.note),
+                        },
                         _ => format!("{} 确认：{}", r.recorded_on, r.note),
                     };
                     what.trim_end_matches('：').to_string()
@@ -103,7 +108,7 @@ fn rows_of(state: &AppState, list: &ObligationList, can_keep: bool) -> Vec<ItemR
                     .map(|p| format_date(p.due))
                     .unwrap_or_default(),
                 evidence: li.item.evidence.clone(),
-                basis: li.item.basis_words(),
+                basis: li.item.basis_words(list.on),
                 rule: book.cite(&li.rule),
                 status: li.status.label(),
                 status_key: li.status.key(),
@@ -225,8 +230,9 @@ pub async fn confirm(
         let (fields, files) = crate::pages::hazards::read_multipart(multipart).await?;
         let note = fields.get("note").map(String::as_str).unwrap_or("");
         let name = fields
-            .get("evidence_name")
+            .get("file.filename")
             .map(String::as_str)
+            .filter(|n| !n.trim().is_empty())
             .unwrap_or("证明材料");
         let file = files.get("file").map(|b| (name, b.as_slice()));
         let actor = u.acting("form");

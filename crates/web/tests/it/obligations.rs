@@ -33,7 +33,12 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
         assert_eq!(status_of(&page, "five.training"), "open");
         // The rule in words, with its page; recalled bases say 待核对.
         assert!(page.contains("/rules/obligations@1#item.five.training"));
-        assert!(page.contains("第二十一条（待核对）"));
+        // Articles of the law in force on the day: its 2021 revision now.
+        assert!(page.contains("《中华人民共和国安全生产法》（2021年修正）第二十四条（待核对）"));
+        assert!(
+            !page.contains("2014年修正"),
+            "the 2014 articles no longer cited"
+        );
         // Without the dust feature, no dust items.
         assert!(!page.contains("id=\"item-dust.cleaning\""));
 
@@ -95,6 +100,17 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
             .send(qiye.get(&format!("/obligation-records/{link}")))
             .await;
         assert_eq!(res.status(), 200);
+        // The file keeps the name it had on the enterprise's computer.
+        let disposition = res
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            disposition.contains(&anbiao_domain::text::percent_encode("培训档案.pdf")),
+            "{disposition}"
+        );
         assert!(body_bytes(res).await.starts_with(b"%PDF-"));
 
         // Bad input changes nothing, with the reason in words.
@@ -149,6 +165,16 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
         assert_eq!(res.status(), 204, "{}", body_text(res).await);
         let page = body_text(app.send(qiye.get(&list)).await).await;
         assert_eq!(status_of(&page, "law.special_workers"), "rectified");
+        // What was done is read beside the problem it put right.
+        let row = page
+            .split("id=\"item-law.special_workers\"")
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_default();
+        assert!(
+            row.contains("已复审取证") && row.contains("原问题：一名电工证书过期"),
+            "{row}"
+        );
 
         // A gap left open: the enterprise is reminded before its day, and after it the
         // officers are told too, once; the gap put right is not escalated.

@@ -657,7 +657,10 @@ async fn each_role_lands_on_a_workbench_of_what_waits_for_it() {
         };
         let open = count(&mine, "监管清单本期待自查的义务");
         assert!(open > 10, "{mine}");
-        assert_eq!(item(&mine, "自查发现、尚待整改的问题").as_deref(), Some("无"));
+        assert_eq!(
+            item(&mine, "自查发现、尚待整改的问题").as_deref(),
+            Some("无")
+        );
         let by = anbiao_domain::date::format_date(anbiao_web::today() + time::Duration::days(20));
         let res = app
             .send(qiye.form(
@@ -669,7 +672,10 @@ async fn each_role_lands_on_a_workbench_of_what_waits_for_it() {
         let mine = body_text(app.send(qiye.get("/")).await).await;
         assert_eq!(count(&mine, "监管清单本期待自查的义务"), open - 1, "{mine}");
         assert_eq!(count(&mine, "自查发现、尚待整改的问题"), 1, "{mine}");
-        assert!(mine.contains(&format!("/enterprises/{ent}/obligations")), "{mine}");
+        assert!(
+            mine.contains(&format!("/enterprises/{ent}/obligations")),
+            "{mine}"
+        );
         let other = body_text(app.send(rudong.get("/")).await).await;
         assert!(other.contains("<h1>工作台</h1>"), "{other}");
         assert_eq!(

@@ -767,7 +767,9 @@ async fn the_city_drafts_edits_and_publishes_a_bulletin() {
         );
         // Training, demonstration and the obligation lists have their section, the
         // requirements follow it.
-        let more = page.find("四、培训、典型示范和监管清单").expect("the section");
+        let more = page
+            .find("四、培训、典型示范和监管清单")
+            .expect("the section");
         assert!(page[more..].contains("示范企业 0 家"), "{page}");
         assert!(page[more..].contains("监管清单（按"), "{page}");
         assert!(page[more..].contains("五、下一步要求"), "{page}");
