@@ -141,9 +141,7 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
          GROUP BY township ORDER BY COUNT(*) DESC, township LIMIT 1",
     )
     .await?;
-    println!("\n| obligation figures (action, no HTTP) | places | p50 | p95 |");
-    println!("|---|---:|---:|---:|");
-    for (label, role, scope) in [
+    let officers = [
         ("city officer", Role::CityOfficer, Scope::City),
         (
             "district officer (如皋)",
@@ -160,7 +158,10 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
                 township: township.clone(),
             },
         ),
-    ] {
+    ];
+    println!("\n| obligation figures (action, no HTTP) | places | p50 | p95 |");
+    println!("|---|---:|---:|---:|");
+    for (label, role, scope) in officers.clone() {
         let mut actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "obligations");
         if let Scope::Region { codes } | Scope::Township { codes, .. } = &actor.scope {
             actor.region = codes.first().cloned();
@@ -183,6 +184,45 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
             ms(p50),
             ms(p95)
         );
+    }
+
+    // The lists behind the figures: the first page (20) and the 50th of who has not checked
+    // itself, and of who has gaps.
+    println!(
+        "\n| list behind the figures (action, no HTTP) | show | page | rows | total | p50 | p95 |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for (label, role, scope) in officers {
+        let mut actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "obligations");
+        if let Scope::Region { codes } | Scope::Township { codes, .. } = &actor.scope {
+            actor.region = codes.first().cloned();
+        }
+        let cx = anbiao_actions::Ctx {
+            db,
+            reference,
+            actor: &actor,
+            on,
+        };
+        for (show, page) in [("unchecked", 1u32), ("unchecked", 50), ("gaps", 1)] {
+            let ask = anbiao_actions::obligations::ListAsk {
+                show,
+                ..Default::default()
+            };
+            let req = anbiao_store::paging::PageReq { page, size: 20 };
+            let (p50, p95, (_, paged)) = time_runs(requests, || async {
+                cx.obligation_enterprises(&ask, req)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .await?;
+            println!(
+                "| {label} | {show} | {page} | {} | {:?} | {:.2} ms | {:.2} ms |",
+                paged.rows.len(),
+                paged.total,
+                ms(p50),
+                ms(p95)
+            );
+        }
     }
     Ok(())
 }

@@ -127,7 +127,7 @@ impl Ctx<'_> {
             let by_place: Vec<String> = f
                 .places
                 .iter()
-                .map(|(name, x)| format!("{name} {}", percent(x.checked, x.enterprises)))
+                .map(|(name, _, x)| format!("{name} {}", percent(x.checked, x.enterprises)))
                 .collect();
             if !by_place.is_empty() {
                 lines.push(format!("各地自查率：{}。", by_place.join("，")));

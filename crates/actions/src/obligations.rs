@@ -152,7 +152,7 @@ impl Ctx<'_> {
     fn obligation_set(&self) -> Result<&ObligationSet, ActionError> {
         self.reference.obligations.in_force(self.on).ok_or_else(|| {
             ActionError::bad(
-                "date",
+                "on",
                 format!("{} 没有施行中的安全生产监管清单", format_date(self.on)),
             )
         })
@@ -673,32 +673,107 @@ fn status_of(period: Option<&Period>, record: Option<&Record>, on: Date) -> Stat
 pub struct ObligationFigures {
     /// The scope's total.
     pub total: store::Figures,
-    /// By region (the city), or by township (a district and a township).
-    pub places: Vec<(String, store::Figures)>,
-    /// By industry, named.
-    pub industries: Vec<(String, store::Figures)>,
+    /// By region (the city), or by township (a district and a township): (name, the query
+    /// that narrows the list behind the figures to it, figures).
+    pub places: Vec<(String, String, store::Figures)>,
+    /// By industry: (name, code, figures).
+    pub industries: Vec<(String, String, store::Figures)>,
     /// The items most often still open: (title, group, enterprises).
     pub missing: Vec<(String, String, i64)>,
     /// Graded in the last year, list not complete: (id, name, open, overdue, gaps).
     pub graded_incomplete: Vec<(i64, String, i64, i64, i64)>,
 }
 
+/// The list behind the officers' figures, as asked: which enterprises, and where.
+#[derive(Debug, Clone, Default)]
+pub struct ListAsk<'a> {
+    pub show: &'a str,
+    /// A unit (the city's places).
+    pub unit: Option<&'a str>,
+    /// A township (a district's places).
+    pub township: Option<&'a str>,
+    pub industry: Option<&'a str>,
+}
+
 /// How many items and enterprises the figures list.
 pub const FIGURES_LIST: i64 = 20;
 
 impl Ctx<'_> {
-    /// The figures within the actor's scope (officers; an enterprise reads its own list).
-    pub async fn obligation_figures(&self) -> Result<ObligationFigures, ActionError> {
+    /// The enterprises behind a figure (who has not checked itself, who has gaps …), a page
+    /// of them within the actor's scope, narrowed to a unit, township or industry.
+    pub async fn obligation_enterprises(
+        &self,
+        ask: &ListAsk<'_>,
+        req: anbiao_store::paging::PageReq,
+    ) -> Result<
+        (
+            store::ListFilter,
+            anbiao_store::paging::Paged<store::StatusLine>,
+        ),
+        ActionError,
+    > {
+        self.officers_figures()?;
+        let show = store::Show::parse(ask.show.trim())
+            .ok_or_else(|| ActionError::bad("show", "请选择要列出的企业（未自查、有待整改等）"))?;
+        let text = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let codes = match text(ask.unit) {
+            Some(u) => {
+                let codes: Vec<String> = self
+                    .reference
+                    .regions
+                    .all()
+                    .iter()
+                    .filter(|r| r.unit == u)
+                    .map(|r| r.code.clone())
+                    .collect();
+                if codes.is_empty() {
+                    return Err(ActionError::bad("unit", format!("没有“{u}”这一地区")));
+                }
+                codes
+            }
+            None => Vec::new(),
+        };
+        let industry = text(ask.industry);
+        if let Some(i) = &industry
+            && self.reference.industries.get(i).is_none()
+        {
+            return Err(ActionError::bad(
+                "industry",
+                format!("行业代码“{i}”不在行业表中"),
+            ));
+        }
+        let filter = store::ListFilter {
+            show,
+            codes,
+            township: text(ask.township),
+            industry,
+        };
+        let page = store::status_page(self.db, &self.actor.scope, &filter, req).await?;
+        Ok((filter, page))
+    }
+
+    /// Refuses who may not read the officers' figures of the lists.
+    fn officers_figures(&self) -> Result<(), ActionError> {
         self.actor.require(Permission::ViewObligations)?;
-        let scope = &self.actor.scope;
         if !matches!(
-            scope,
+            self.actor.scope,
             Scope::City | Scope::Region { .. } | Scope::Township { .. }
         ) {
             return Err(ActionError::Forbidden(
                 "监管清单统计仅供监管人员查看；企业请查看本企业的监管清单".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// The figures within the actor's scope (officers; an enterprise reads its own list).
+    pub async fn obligation_figures(&self) -> Result<ObligationFigures, ActionError> {
+        self.officers_figures()?;
+        let scope = &self.actor.scope;
         let by = match scope {
             Scope::City => store::GroupBy::Region,
             _ => store::GroupBy::Township,
@@ -728,12 +803,23 @@ impl Ctx<'_> {
                 None => region(key),
             }
         };
+        // The list behind a place's figures: the city's by unit, the others' by township.
+        let place_query = |key: &str| -> String {
+            match key.split_once('/') {
+                Some((_, township)) => {
+                    format!("township={}", anbiao_domain::text::percent_encode(township))
+                }
+                None => self.reference.regions.get(key).map_or(String::new(), |r| {
+                    format!("unit={}", anbiao_domain::text::percent_encode(&r.unit))
+                }),
+            }
+        };
         // Codes of one unit (an old code and its successor) are one place.
-        let mut merged: Vec<(String, store::Figures)> = Vec::new();
+        let mut merged: Vec<(String, String, store::Figures)> = Vec::new();
         for f in places {
             let name = place_name(&f.key);
-            match merged.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, m)) => {
+            match merged.iter_mut().find(|(n, _, _)| *n == name) {
+                Some((_, _, m)) => {
                     m.enterprises += f.enterprises;
                     m.checked += f.checked;
                     m.complete += f.complete;
@@ -741,7 +827,7 @@ impl Ctx<'_> {
                     m.overdue += f.overdue;
                     m.gaps += f.gaps;
                 }
-                None => merged.push((name, f)),
+                None => merged.push((name, place_query(&f.key), f)),
             }
         }
         let places = merged;
@@ -754,7 +840,7 @@ impl Ctx<'_> {
                     .industries
                     .get(&f.key)
                     .map_or(f.key.clone(), |i| i.name.clone());
-                (name, f)
+                (name, f.key.clone(), f)
             })
             .collect();
         let set = self.reference.obligations.in_force(self.on);

@@ -130,7 +130,7 @@ impl Ctx<'_> {
     pub fn outreach_set(&self) -> Result<&OutreachSet, ActionError> {
         self.reference.outreach.in_force(self.on).ok_or_else(|| {
             ActionError::bad(
-                "date",
+                "on",
                 format!(
                     "{} 没有施行中的培训、宣传和典型示范规则",
                     format_date(self.on)

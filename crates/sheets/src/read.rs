@@ -182,6 +182,16 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, SheetError> {
         .ok_or(SheetError::NoSheet)
 }
 
+/// Whether bytes (not UTF-16) are binary: a NUL, or more than one in a hundred control bytes
+/// other than line breaks and tabs (text in UTF-8 or GBK has none).
+fn looks_binary(bytes: &[u8]) -> bool {
+    let controls = bytes
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'))
+        .count();
+    bytes.contains(&0) || controls * 100 > bytes.len().max(1)
+}
+
 /// Decodes CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else GB18030 (a superset of
 /// GBK, as Excel on Chinese Windows writes it). Refuses binary data.
 pub fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
@@ -196,6 +206,10 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, SheetError> {
             return Err(SheetError::Encoding);
         }
         t.into_owned()
+    } else if looks_binary(bytes) {
+        // Not text in any encoding (a damaged workbook, an image renamed): say so, rather
+        // than blame the encoding.
+        return Err(SheetError::NotSpreadsheet);
     } else if let Ok(s) =
         std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes))
     {
@@ -387,7 +401,8 @@ mod tests {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
             noise.push((x >> 16) as u8);
         }
-        assert!(read_table(&noise).is_err());
+        // Random bytes are not a spreadsheet, whatever they are called; not an encoding problem.
+        assert_eq!(read_table(&noise), Err(SheetError::NotSpreadsheet));
         let mut truncated = b"PK\x03\x04".to_vec();
         truncated.extend_from_slice(&noise[..1000]);
         assert_eq!(read_table(&truncated), Err(SheetError::Corrupt));

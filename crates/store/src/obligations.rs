@@ -895,3 +895,124 @@ pub async fn any_records(db: &Db) -> Result<bool, StoreError> {
         .await)?
     .is_some())
 }
+
+/// Which enterprises a list behind the figures shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// Nothing recorded for any item's current period (未自查).
+    Unchecked,
+    /// An item of its period still to check.
+    Open,
+    /// A gap not yet put right.
+    Gaps,
+    /// A once-only item past its day unrecorded.
+    Overdue,
+    /// Not every item settled.
+    Incomplete,
+}
+
+impl Show {
+    pub const ALL: [Show; 5] = [
+        Self::Unchecked,
+        Self::Open,
+        Self::Gaps,
+        Self::Overdue,
+        Self::Incomplete,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Unchecked => "unchecked",
+            Self::Open => "open",
+            Self::Gaps => "gaps",
+            Self::Overdue => "overdue",
+            Self::Incomplete => "incomplete",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.key() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unchecked => "尚未自查的企业",
+            Self::Open => "有待自查条目的企业",
+            Self::Gaps => "有待整改问题的企业",
+            Self::Overdue => "有逾期未落实条目的企业",
+            Self::Incomplete => "清单尚未全部落实的企业",
+        }
+    }
+
+    fn condition(self) -> &'static str {
+        match self {
+            Self::Unchecked => "s.checked = 0",
+            Self::Open => "s.open > 0",
+            Self::Gaps => "s.gaps > 0",
+            Self::Overdue => "s.overdue > 0",
+            Self::Incomplete => "(s.open > 0 OR s.overdue > 0 OR s.gaps > 0 OR s.items = 0)",
+        }
+    }
+}
+
+/// A list behind the figures, narrowed within the scope.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub show: Show,
+    /// Region codes (a unit and the codes it took over); empty for all.
+    pub codes: Vec<String>,
+    pub township: Option<String>,
+    pub industry: Option<String>,
+}
+
+/// One enterprise of such a list, with where its list stands.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatusLine {
+    pub enterprise_id: i64,
+    pub name: String,
+    pub region_code: String,
+    pub township: String,
+    pub industry_code: String,
+    pub items: i64,
+    pub settled: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub gaps: i64,
+    pub day: String,
+}
+
+/// A page of the enterprises within the scope the filter shows, by region, township and id.
+pub async fn status_page(
+    db: &Db,
+    scope: &Scope,
+    f: &ListFilter,
+    req: crate::paging::PageReq,
+) -> Result<crate::paging::Paged<StatusLine>, StoreError> {
+    use crate::sql::{Arg, SqlBuf};
+    let mut b = SqlBuf::new(&format!(
+        "SELECT s.enterprise_id, e.name, s.region_code, s.township, s.industry_code, s.items, \
+         s.settled, s.open, s.overdue, s.gaps, s.day FROM obligation_status s \
+         JOIN enterprise e ON e.id = s.enterprise_id WHERE {}",
+        f.show.condition()
+    ));
+    enterprise::push_scope(
+        &mut b,
+        scope,
+        "s.enterprise_id",
+        "s.region_code",
+        "s.township",
+    );
+    if !f.codes.is_empty() {
+        b.push(" AND s.region_code IN ");
+        b.bind_list(f.codes.iter().cloned().map(Arg::Text));
+    }
+    if let Some(t) = &f.township {
+        b.push(" AND s.township = ");
+        b.bind(Arg::Text(t.clone()));
+    }
+    if let Some(i) = &f.industry {
+        b.push(" AND s.industry_code = ");
+        b.bind(Arg::Text(i.clone()));
+    }
+    crate::paging::fetch(db, &b, "s.region_code, s.township, s.enterprise_id", req).await
+}

@@ -323,6 +323,11 @@ pub fn table() -> Table {
         // The obligation list (监管清单, 六（二）2): the enterprise checks itself against it.
         .get("/obligations", Perm(ViewObligations), obligations::figures)
         .get(
+            "/obligations/enterprises",
+            Perm(ViewObligations),
+            obligations::enterprises,
+        )
+        .get(
             "/enterprises/{id}/obligations",
             Perm(ViewObligations),
             obligations::list,

@@ -349,6 +349,8 @@ pub async fn set_feature(
 
 pub struct FigureRow {
     pub name: String,
+    /// The query narrowing the list behind the row's figures (unit=…, township=…, industry=…).
+    pub query: String,
     pub enterprises: i64,
     pub checked: i64,
     pub complete: i64,
@@ -360,8 +362,9 @@ pub struct FigureRow {
 }
 
 impl FigureRow {
-    fn new(name: String, f: &anbiao_store::obligations::Figures) -> Self {
+    fn new(name: String, query: String, f: &anbiao_store::obligations::Figures) -> Self {
         Self {
+            query,
             rate: if f.enterprises > 0 {
                 format!("{:.1}%", f.checked as f64 * 100.0 / f.enterprises as f64)
             } else {
@@ -400,7 +403,7 @@ pub async fn figures(
     let f = state.ctx(&actor).obligation_figures().await?;
     let page = FiguresPage {
         layout: Layout::new(&u, &state, "obligations"),
-        total: FigureRow::new("合计".into(), &f.total),
+        total: FigureRow::new("合计".into(), String::new(), &f.total),
         place_head: if matches!(u.scope, anbiao_domain::Scope::City) {
             "县（市、区）"
         } else {
@@ -409,16 +412,160 @@ pub async fn figures(
         places: f
             .places
             .iter()
-            .map(|(n, x)| FigureRow::new(n.clone(), x))
+            .map(|(n, q, x)| FigureRow::new(n.clone(), q.clone(), x))
             .collect(),
         industries: f
             .industries
             .iter()
-            .map(|(n, x)| FigureRow::new(n.clone(), x))
+            .map(|(n, code, x)| {
+                FigureRow::new(
+                    n.clone(),
+                    format!("industry={}", anbiao_domain::text::percent_encode(code)),
+                    x,
+                )
+            })
             .collect(),
         missing: f.missing,
         graded: f.graded_incomplete,
         limit: anbiao_actions::obligations::FIGURES_LIST,
     };
     Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    show: String,
+    unit: Option<String>,
+    township: Option<String>,
+    industry: Option<String>,
+    page: Option<String>,
+    size: Option<String>,
+}
+
+pub struct StatusRow {
+    pub id: i64,
+    pub name: String,
+    pub place: String,
+    pub industry: String,
+    pub items: i64,
+    pub settled: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub gaps: i64,
+    pub day: String,
+}
+
+#[derive(Template)]
+#[template(path = "obligations/enterprises.html")]
+struct EnterprisesPage {
+    layout: Layout,
+    title: String,
+    shows: Vec<(&'static str, &'static str, bool)>,
+    rows: Vec<StatusRow>,
+    pager: crate::pager::Pager,
+    unit: String,
+    township: String,
+    industry: String,
+}
+
+/// `GET /obligations/enterprises?show=&unit=&township=&industry=`: the enterprises behind the
+/// officers' figures (who has not checked itself, who has gaps to put right …), a page at a time.
+pub async fn enterprises(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Html<String>, HtmlError> {
+    use anbiao_store::obligations::Show;
+    let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let show = if q.show.trim().is_empty() {
+        Show::Unchecked.key()
+    } else {
+        q.show.trim()
+    };
+    let req = crate::pager::PageQuery {
+        page: q.page.clone(),
+        size: q.size.clone(),
+    }
+    .req();
+    let ask = anbiao_actions::obligations::ListAsk {
+        show,
+        unit: q.unit.as_deref(),
+        township: q.township.as_deref(),
+        industry: q.industry.as_deref(),
+    };
+    let (filter, page) = cx.obligation_enterprises(&ask, req).await?;
+    let regions = &state.reference.regions;
+    let on = cx.on;
+    let unit = q.unit.clone().unwrap_or_default().trim().to_string();
+    let township = filter.township.clone().unwrap_or_default();
+    let industry = filter.industry.clone().unwrap_or_default();
+    let mut title = filter.show.label().to_string();
+    let mut narrowed = Vec::new();
+    if !unit.is_empty() {
+        narrowed.push(regions.unit_name(&unit, on));
+    }
+    if !township.is_empty() {
+        narrowed.push(township.clone());
+    }
+    if let Some(i) = state.reference.industries.get(&industry) {
+        narrowed.push(i.name.clone());
+    }
+    if !narrowed.is_empty() {
+        title = format!("{title}（{}）", narrowed.join("，"));
+    }
+    let pager = crate::pager::Pager::new(
+        "/obligations/enterprises",
+        &[
+            ("show", filter.show.key().to_string()),
+            ("unit", unit.clone()),
+            ("township", township.clone()),
+            ("industry", industry.clone()),
+        ],
+        &page,
+    );
+    let rows = page
+        .rows
+        .iter()
+        .map(|l| StatusRow {
+            id: l.enterprise_id,
+            name: l.name.clone(),
+            place: {
+                let unit = regions
+                    .get(&l.region_code)
+                    .map_or(l.region_code.clone(), |r| regions.unit_name(&r.unit, on));
+                if l.township.is_empty() {
+                    unit
+                } else {
+                    format!("{unit} {}", l.township)
+                }
+            },
+            industry: state
+                .reference
+                .industries
+                .get(&l.industry_code)
+                .map_or(l.industry_code.clone(), |i| i.name.clone()),
+            items: l.items,
+            settled: l.settled,
+            open: l.open,
+            overdue: l.overdue,
+            gaps: l.gaps,
+            day: l.day.clone(),
+        })
+        .collect();
+    let view = EnterprisesPage {
+        layout: Layout::new(&u, &state, "obligations"),
+        title,
+        shows: Show::ALL
+            .iter()
+            .map(|s| (s.key(), s.label(), *s == filter.show))
+            .collect(),
+        rows,
+        pager,
+        unit,
+        township,
+        industry,
+    };
+    Ok(Html(view.render()?))
 }

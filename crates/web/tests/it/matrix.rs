@@ -223,7 +223,9 @@ async fn every_route_every_role_every_region() {
                             || spec.path == "/enterprises/new"))
                         || (spec.path == "/cases/new" && role != Role::EnterpriseManager)
                         // The officers' figures; an enterprise reads its own list.
-                        || (role == Role::EnterpriseManager && spec.path == "/obligations")
+                        || (role == Role::EnterpriseManager
+                            && (spec.path == "/obligations"
+                                || spec.path == "/obligations/enterprises"))
                         // A district names its model townships; the city does not.
                         || (role == Role::CityOfficer && spec.path == "/outreach/townships")
                         // A partner's tokens are the security administrator's to issue.

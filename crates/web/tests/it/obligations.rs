@@ -385,6 +385,55 @@ async fn the_daily_job_works_out_every_list_and_officers_read_the_figures() {
         assert_eq!(after[0].settled, before[0].settled + 1);
         assert!(!after[0].missing.contains(&"five.training".to_string()));
 
+        // The figures open the enterprises behind them: who has not checked itself yet.
+        assert!(
+            page.contains("/obligations/enterprises?show=unchecked"),
+            "{page}"
+        );
+        let list = body_text(
+            app.send(rugao.get("/obligations/enterprises?show=unchecked"))
+                .await,
+        )
+        .await;
+        assert!(list.contains("尚未自查的企业"), "{list}");
+        assert!(list.contains("如皋未查五金厂"), "{list}");
+        assert!(
+            !list.contains("南通新评机械有限公司"),
+            "checked already: {list}"
+        );
+        let industry = anbiao_store::enterprise::get(&db, &anbiao_domain::Scope::City, other)
+            .await
+            .expect("enterprise")
+            .industry_code;
+        let list = body_text(
+            app.send(rugao.get(&format!(
+                "/obligations/enterprises?show=incomplete&industry={industry}"
+            )))
+            .await,
+        )
+        .await;
+        assert!(list.contains("如皋未查五金厂"), "{list}");
+        for (query, why) in [
+            ("show=everything", "请选择要列出的企业"),
+            ("show=gaps&industry=XX", "行业代码“XX”不在行业表中"),
+            ("show=gaps&unit=nowhere", "没有“nowhere”这一地区"),
+        ] {
+            let res = app
+                .send(rugao.get(&format!("/obligations/enterprises?{query}")))
+                .await;
+            assert_eq!(res.status(), 400, "{query}");
+            let body = body_text(res).await;
+            assert!(body.contains(why), "{why}: {body}");
+        }
+        // Another district's officer lists none of them.
+        let rudong = app.session_for("rudong").await;
+        let list = body_text(
+            app.send(rudong.get("/obligations/enterprises?show=incomplete"))
+                .await,
+        )
+        .await;
+        assert!(!list.contains("如皋未查五金厂"), "{list}");
+
         // Another district's officer counts none of them; an enterprise reads its own list.
         let rudong = app.session_for("rudong").await;
         let page = body_text(app.send(rudong.get("/obligations")).await).await;

@@ -331,6 +331,20 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
             .send(rugao.get("/api/v1/outreach/figures?on=tomorrow"))
             .await;
         assert_eq!(res.status(), 400);
+        // A day before any rules: refused on the parameter the caller sent.
+        let res = app
+            .send(rugao.get("/api/v1/outreach/figures?on=2000-01-01"))
+            .await;
+        assert_eq!(res.status(), 400);
+        let json = crate::body_json(res).await;
+        assert_eq!(json["field"], "on", "{json}");
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("2000-01-01"),
+            "{json}"
+        );
         // As of the day before, nothing yet.
         let before =
             anbiao_domain::date::format_date(anbiao_web::today() - time::Duration::days(1));
