@@ -84,8 +84,18 @@ pub async fn set_feature(
                 .map(|_| ()))?;
             format!("“{}”自 {d} 起{name}", e.name)
         }
+        (false, Some(span)) if d == span.since => {
+            // Recorded today by mistake: withdrawn, as if never recorded (the log keeps both).
+            const SQL: &str = "DELETE FROM enterprise_feature WHERE id = $1";
+            with_tx!(&mut tx, |c| sqlx::query(SQL)
+                .bind(span.id)
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+            format!("“{}”撤销 {d} 当日记录的“{name}”", e.name)
+        }
         (false, Some(span)) => {
-            if d <= span.since {
+            if d < span.since {
                 return Err(StoreError::Invalid(format!(
                     "“{name}”自 {} 起记录，结束日期应晚于该日",
                     span.since

@@ -243,6 +243,9 @@ struct DetailPage {
     trainer: String,
     rule: RuleRef,
     rows: Vec<AttendanceRow>,
+    /// Everyone signed in (the rows are one page of them).
+    attended: usize,
+    pager: Pager,
     own: bool,
     held: bool,
     roles: Vec<(String, String)>,
@@ -301,22 +304,63 @@ async fn detail_page(
     message: Option<String>,
     report: Option<ReportView>,
 ) -> Result<Html<String>, HtmlError> {
+    detail_paged(
+        state,
+        u,
+        id,
+        anbiao_store::paging::PageReq::default(),
+        person,
+        message,
+        report,
+    )
+    .await
+}
+
+/// The session's page with one page of its sign-in list.
+async fn detail_paged(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    req: anbiao_store::paging::PageReq,
+    person: PersonInput,
+    message: Option<String>,
+    report: Option<ReportView>,
+) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
     let cx = state.ctx(&actor);
     let v = cx.training_session(id).await?;
     let held_on = parse_date(&v.session.held_on);
     let set = state.reference.outreach.in_force(held_on.unwrap_or(cx.on));
+    // A page of the list; a page past the end shows the last.
+    let attended = v.attendance.len();
+    let size = req.limit().max(1) as usize;
+    let last = attended.div_ceil(size).max(1);
+    let req = anbiao_store::paging::PageReq {
+        page: (req.page as usize).clamp(1, last) as u32,
+        ..req
+    };
+    let from = req.offset() as usize;
+    let paged = anbiao_store::paging::Paged {
+        rows: v
+            .attendance
+            .iter()
+            .skip(from)
+            .take(size)
+            .map(|a| attendance_row(set, a))
+            .collect::<Vec<_>>(),
+        total: anbiao_store::paging::Total::Exact(attended as i64),
+        req,
+    };
+    let pager = Pager::new(&format!("/training/{id}"), &[], &paged);
     let page = DetailPage {
         layout: Layout::new(u, state, "training"),
         s: session_row(state, &v.session),
         place: v.session.place.clone(),
         trainer: v.session.trainer.clone(),
         rule: Book::of(state).cite(&v.session.rule),
-        rows: v
-            .attendance
-            .iter()
-            .map(|a| attendance_row(set, a))
-            .collect(),
+        rows: paged.rows,
+        attended,
+        pager,
         own: v.own,
         held: held_on.is_none_or(|d| d <= cx.on),
         roles: set
@@ -334,14 +378,15 @@ async fn detail_page(
     Ok(Html(page.render()?))
 }
 
-/// `GET /training/{id}`
+/// `GET /training/{id}?page=&size=`
 pub async fn detail(
     State(state): State<AppState>,
     u: CurrentUser,
     Path(id): Path<String>,
+    Query(q): Query<crate::pager::PageQuery>,
 ) -> Result<Html<String>, HtmlError> {
     let id = parse_id(&id)?;
-    detail_page(&state, &u, id, PersonInput::default(), None, None).await
+    detail_paged(&state, &u, id, q.req(), PersonInput::default(), None, None).await
 }
 
 /// `POST /training/{id}/attendance`

@@ -237,6 +237,25 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
         assert_eq!(res.status(), 204, "{}", body_text(res).await);
         let page = body_text(app.send(qiye.get(&list)).await).await;
         assert_eq!(status_of(&page, "dust.cleaning"), "open");
+        // A feature recorded by mistake is withdrawn the same day, its items with it.
+        for on in ["1", "0"] {
+            let res = app
+                .send(rugao.form(
+                    &format!("/enterprises/{ent}/features"),
+                    &[("feature", "confined_space"), ("on", on)],
+                ))
+                .await;
+            assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        }
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert!(!page.contains("id=\"item-confined.register\""), "{page}");
+        let spans = anbiao_store::obligations::feature_spans(&db, &anbiao_domain::Scope::City, ent)
+            .await
+            .expect("spans");
+        assert!(
+            !spans.iter().any(|s| s.feature == "confined_space"),
+            "{spans:?}"
+        );
         let res = app
             .send(rugao.form(
                 &format!("/enterprises/{ent}/features"),

@@ -471,3 +471,48 @@ async fn a_township_reads_its_districts_sessions_but_only_the_recording_unit_add
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_long_sign_in_list_reads_a_page_at_a_time() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let rugao = app.session_for("rugao").await;
+        let today = anbiao_domain::date::format_date(anbiao_web::today());
+        let form = session_form("全市安全生产标准化业务培训", &today);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let at = redirect_of(&app.send(rugao.form("/training", &pairs)).await);
+        let mut csv = String::from("姓名,工作单位,身份\n");
+        for n in 1..=60 {
+            csv.push_str(&format!("学员{n:02},如皋市应急管理局,监管人员\n"));
+        }
+        let res = app
+            .send(rugao.multipart(
+                &format!("{at}/import"),
+                &[],
+                Some(("签到表.csv", csv.as_bytes())),
+            ))
+            .await;
+        assert!(res.status().is_success(), "{}", body_text(res).await);
+        let rows = |page: &str| -> usize {
+            page.split("id=\"training-attendance\"")
+                .nth(1)
+                .and_then(|t| t.split("</table>").next())
+                .map_or(0, |t| t.matches("data-label=\"姓名\"").count())
+        };
+        let first = body_text(app.send(rugao.get(&at)).await).await;
+        assert!(first.contains("签到名单（60 人）"), "{first}");
+        assert_eq!(rows(&first), 50, "the default page");
+        assert!(
+            first.contains("学员01") && !first.contains("学员51"),
+            "{first}"
+        );
+        assert!(first.contains(&format!("{at}?page=2")), "{first}");
+        let second = body_text(app.send(rugao.get(&format!("{at}?page=2"))).await).await;
+        assert_eq!(rows(&second), 10);
+        assert!(second.contains("学员60") && !second.contains("学员01"));
+        // A page past the end shows the last one.
+        let past = body_text(app.send(rugao.get(&format!("{at}?page=99"))).await).await;
+        assert_eq!(rows(&past), 10);
+    })
+    .await;
+}
