@@ -6,7 +6,6 @@ use anbiao_domain::Permission;
 use anbiao_domain::date::format_date_cn;
 use anbiao_domain::programme::{Programme, TargetTable, draft_notice};
 use anbiao_store::bulletins::{self, Bulletin};
-use time::Date;
 
 use crate::ctx::Ctx;
 use anbiao_domain::text::limits;
@@ -58,14 +57,23 @@ impl Ctx<'_> {
         if as_of > self.on {
             return Err(ActionError::bad("as_of", "统计日期不能晚于今天"));
         }
-        let more = self.bulletin_figures(as_of).await?;
+        let more = self.bulletin_figures(table).await?;
         let (title, body) = draft_notice(p, table, &more);
         Ok(bulletins::draft(self.db, &self.actor.audit, &p.id, as_of, &title, &body).await?)
     }
 
     /// The lines of a bulletin's section on training, demonstration (as of `as_of`) and the
     /// obligation lists (as they stand today: their sums are kept for the present only).
-    async fn bulletin_figures(&self, as_of: Date) -> Result<Vec<String>, ActionError> {
+    async fn bulletin_figures(&self, table: &TargetTable) -> Result<Vec<String>, ActionError> {
+        let as_of = table.as_of;
+        // The units as the table names them, so the sections read alike.
+        let label = |unit: &str, name: &str| -> String {
+            table
+                .rows
+                .iter()
+                .find(|r| r.unit == unit)
+                .map_or_else(|| name.to_string(), |r| r.label.clone())
+        };
         let mut lines = Vec::new();
         let day = format_date_cn(as_of);
         if self.actor.permits(Permission::ViewTraining)
@@ -75,7 +83,7 @@ impl Ctx<'_> {
             let c = cx.training_coverage().await?;
             let t = &c.total;
             lines.push(format!(
-                "培训：{}至{day}，全市规模以上企业主要负责人和安全管理人员均参加培训的 {}/{} 家（{}），小微企业参加培训 {}/{} 家（{}）；本年度参加评审业务培训的评审人员 {}/{} 人{}。",
+                "培训：{}至{day}，全市重点企业（规模以上企业）主要负责人和安全管理人员均参加培训的 {}/{} 家（{}），小微企业参加培训 {}/{} 家（{}）；本年度参加评审业务培训的评审人员 {}/{} 人{}。",
                 format_date_cn(c.window_from),
                 t.key_covered,
                 t.key_total,
@@ -98,7 +106,7 @@ impl Ctx<'_> {
             for l in c.lines.iter().filter(|l| l.key_total + l.small_total > 0) {
                 lines.push(format!(
                     "{}：重点企业参训 {}（{}/{}），小微企业参训 {}（{}/{}），示范企业 {} 家，观摩交流 {} 次。",
-                    l.name,
+                    label(&l.unit, &l.name),
                     percent(l.key_covered, l.key_total),
                     l.key_covered,
                     l.key_total,
@@ -127,7 +135,12 @@ impl Ctx<'_> {
             let by_place: Vec<String> = f
                 .places
                 .iter()
-                .map(|(name, _, x)| format!("{name} {}", percent(x.checked, x.enterprises)))
+                .map(|(name, _, unit, x)| {
+                    let name = unit
+                        .as_deref()
+                        .map_or_else(|| name.clone(), |u| label(u, name));
+                    format!("{name} {}", percent(x.checked, x.enterprises))
+                })
                 .collect();
             if !by_place.is_empty() {
                 lines.push(format!("各地自查率：{}。", by_place.join("，")));

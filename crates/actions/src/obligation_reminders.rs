@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use anbiao_domain::date::format_date;
 use anbiao_domain::obligations::{Frequency, ObligationSet};
 use anbiao_store::notify::{Audience, NewNotification};
-use anbiao_store::obligations::Record;
 use time::{Date, Duration};
 
 use crate::obligations::{ListItem, Status};
@@ -45,14 +44,11 @@ pub struct Addressee<'a> {
 }
 
 /// The reminders due for one enterprise's list on `on`, for trigger days after `after`.
-/// `items` is its list on `on`, `records` what it recorded over the look-back and `since` the
-/// day each item first applied (by key).
+/// `items` is its list on `on`, each with the previous period it missed, if any.
 pub fn due<'a>(
     set: &ObligationSet,
     to: &Addressee<'_>,
     items: &'a [ListItem],
-    records: &[Record],
-    since: &dyn Fn(&ListItem) -> Date,
     after: Date,
     on: Date,
 ) -> Vec<NewNotification> {
@@ -79,18 +75,9 @@ pub fn due<'a>(
             continue;
         }
         // The period before this one: due and not recorded.
-        let Some(prev) = p
-            .start
-            .previous_day()
-            .and_then(|d| li.item.frequency.period(d, since(li), set.grace_days))
-        else {
-            continue;
-        };
-        let applied = since(li) <= prev.due && li.item.validity.contains(prev.due);
-        let recorded = records
-            .iter()
-            .any(|r| r.item_key == li.item.key && r.period_key == prev.key);
-        if applied && !recorded && in_window(prev.due + Duration::days(1)) {
+        if let Some(prev) = &li.missed
+            && in_window(prev.due + Duration::days(1))
+        {
             add(OVERDUE, prev.due, title, prev.label());
         }
     }

@@ -5,7 +5,9 @@
 //! enterprise's features. Every call loads the enterprise within the actor's scope first.
 
 use anbiao_domain::date::{format_date, parse_date};
-use anbiao_domain::obligations::{Obligation, ObligationSet, Period, Subject, evidence_type};
+use anbiao_domain::obligations::{
+    Frequency, Obligation, ObligationSet, Period, Subject, evidence_type,
+};
 use anbiao_domain::text::limits;
 use anbiao_domain::{Permission, Scope};
 use anbiao_store::enterprise;
@@ -74,6 +76,9 @@ pub struct ListItem {
     pub status: Status,
     /// What the enterprise recorded for this period (or, for an event item, its latest).
     pub record: Option<Record>,
+    /// The period before this one, when the item applied then and nothing was recorded for
+    /// it (上期未自查): the item's escalation, and 有逾期 in the figures.
+    pub missed: Option<Period>,
 }
 
 /// An enterprise's obligation list on a day.
@@ -96,6 +101,24 @@ pub struct ObligationList {
 impl ObligationList {
     pub fn count(&self, status: Status) -> usize {
         self.items.iter().filter(|i| i.status == status).count()
+    }
+}
+
+/// A file offered as evidence once checked: (name, content type, bytes).
+type CheckedFile<'f> = (String, &'static str, &'f [u8]);
+
+/// A file offered as evidence, checked by its bytes.
+fn checked_evidence<'f>(
+    file: Option<(&str, &'f [u8])>,
+) -> Result<Option<CheckedFile<'f>>, ActionError> {
+    match file {
+        Some((name, bytes)) => {
+            let kind = evidence_type(bytes).map_err(|m| ActionError::bad("file", m))?;
+            let name = anbiao_domain::text::clean(name);
+            let name: String = name.chars().take(limits::TITLE).collect();
+            Ok(Some((name, kind, bytes)))
+        }
+        None => Ok(None),
     }
 }
 
@@ -254,6 +277,70 @@ impl Ctx<'_> {
         Ok((id, item))
     }
 
+    /// The enterprise puts right a gap of an earlier period of its own list (one the list of
+    /// today no longer shows as an item), with a note and perhaps a file.
+    pub async fn rectify_earlier_gap(
+        &self,
+        key: &str,
+        record_id: i64,
+        note: &str,
+        file: Option<(&str, &[u8])>,
+    ) -> Result<i64, ActionError> {
+        let id = self.own_list()?;
+        let list = self.obligation_list(id).await?;
+        let r = list
+            .earlier_gaps
+            .iter()
+            .find(|r| r.id == record_id && r.item_key == key)
+            .ok_or_else(|| {
+                ActionError::bad("gap", "这一问题已整改或不是本企业以前各期的待整改问题")
+            })?;
+        let set = self
+            .reference
+            .obligations
+            .by_name(r.rule.split('#').next().unwrap_or_default())
+            .or_else(|| self.reference.obligations.in_force(self.on));
+        let title = set
+            .and_then(|s| s.items.iter().rev().find(|i| i.key == r.item_key))
+            .map_or_else(|| r.item_key.clone(), |i| i.title.clone());
+        let note = anbiao_domain::text::clean(note);
+        within("note", "整改情况说明", &note, limits::NOTE)?;
+        let file = file.filter(|(_, b)| !b.is_empty());
+        if note.is_empty() && file.is_none() {
+            return Err(ActionError::bad(
+                "note",
+                "请写明整改情况或上传整改后的照片、材料",
+            ));
+        }
+        let checked = checked_evidence(file)?;
+        let target = Target {
+            rule: &r.rule,
+            item_key: &r.item_key,
+            title: &title,
+            period_key: r.period_key.clone(),
+            due_on: r.due_on.as_deref().and_then(parse_date),
+            day: self.on,
+        };
+        let rec = store::record(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            &target,
+            Entry::Done {
+                note: &note,
+                evidence: checked.as_ref().map(|(name, kind, bytes)| Evidence {
+                    name,
+                    content_type: kind,
+                    bytes,
+                }),
+            },
+        )
+        .await?;
+        self.refresh_status(id).await?;
+        Ok(rec)
+    }
+
     /// The enterprise confirms an item of its own list as done for its period, with a note and
     /// perhaps a file (a photo or a PDF); over a gap of the period this puts the gap right.
     pub async fn confirm_obligation(
@@ -275,15 +362,7 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        let checked = match file {
-            Some((name, bytes)) => {
-                let kind = evidence_type(bytes).map_err(|m| ActionError::bad("file", m))?;
-                let name = anbiao_domain::text::clean(name);
-                let name: String = name.chars().take(limits::TITLE).collect();
-                Some((name, kind, bytes))
-            }
-            None => None,
-        };
+        let checked = checked_evidence(file)?;
         let evidence = checked.as_ref().map(|(name, kind, bytes)| Evidence {
             name,
             content_type: kind,
@@ -437,12 +516,26 @@ fn work_out(
             used.push(r.id);
         }
         let status = status_of(period.as_ref(), record.as_ref(), on);
+        let missed = match (&period, item.frequency) {
+            (Some(p), Frequency::Yearly | Frequency::Quarterly | Frequency::Monthly) => p
+                .start
+                .previous_day()
+                .and_then(|d| item.frequency.period(d, since, set.grace_days))
+                .filter(|prev| since <= prev.due && item.validity.contains(prev.due))
+                .filter(|prev| {
+                    !records
+                        .iter()
+                        .any(|r| r.item_key == item.key && r.period_key == prev.key)
+                }),
+            _ => None,
+        };
         items.push(ListItem {
             rule: set.cite(&item.key),
             item: item.clone(),
             period,
             status,
             record,
+            missed,
         });
     }
     (items, used)
@@ -462,13 +555,20 @@ fn status_row(
         township: e.township.clone().unwrap_or_default(),
         industry_code: e.industry_code.clone(),
         items: items.len() as i64,
-        settled: count(&|s| s.settled()),
+        settled: count(&|s| matches!(s, Status::Done | Status::Rectified)),
         open: count(&|s| s == Status::Open),
-        overdue: count(&|s| s == Status::Overdue),
+        overdue: count(&|s| s == Status::Overdue)
+            + items.iter().filter(|i| i.missed.is_some()).count() as i64,
         gaps: count(&|s| matches!(s, Status::Gap | Status::GapOverdue)) + earlier_gaps as i64,
-        checked: items
-            .iter()
-            .any(|i| i.record.is_some() && i.status != Status::OnEvent),
+        // This period's check: a record for a yearly, quarterly or monthly item (a once-only
+        // item's record stands for ever and says nothing of this period).
+        checked: items.iter().any(|i| {
+            i.record.is_some()
+                && matches!(
+                    i.item.frequency,
+                    Frequency::Yearly | Frequency::Quarterly | Frequency::Monthly
+                )
+        }),
         missing: items
             .iter()
             .filter(|i| {
@@ -576,7 +676,6 @@ pub async fn work_out_all(
                 .count();
             report.items += items.len();
             rows.push(status_row(e, &items, earlier, on));
-            let registered = e.created_at.date();
             notes.extend(crate::obligation_reminders::due(
                 set,
                 &crate::obligation_reminders::Addressee {
@@ -585,8 +684,6 @@ pub async fn work_out_all(
                     region_code: &e.region_code,
                 },
                 &items,
-                records,
-                &|li: &ListItem| applies_since(&li.item, spans, set, registered),
                 remind_after,
                 on,
             ));
@@ -674,8 +771,8 @@ pub struct ObligationFigures {
     /// The scope's total.
     pub total: store::Figures,
     /// By region (the city), or by township (a district and a township): (name, the query
-    /// that narrows the list behind the figures to it, figures).
-    pub places: Vec<(String, String, store::Figures)>,
+    /// that narrows the list behind the figures to it, the unit for the city's rows, figures).
+    pub places: Vec<(String, String, Option<String>, store::Figures)>,
     /// By industry: (name, code, figures).
     pub industries: Vec<(String, String, store::Figures)>,
     /// The items most often still open: (title, group, enterprises).
@@ -683,6 +780,9 @@ pub struct ObligationFigures {
     /// Graded in the last year, list not complete: (id, name, open, overdue, gaps).
     pub graded_incomplete: Vec<(i64, String, i64, i64, i64)>,
 }
+
+/// How the list behind the figures names the enterprises whose township is not recorded.
+pub const NO_TOWNSHIP: &str = "（未填乡镇）";
 
 /// The list behind the officers' figures, as asked: which enterprises, and where.
 #[derive(Debug, Clone, Default)]
@@ -749,7 +849,8 @@ impl Ctx<'_> {
         let filter = store::ListFilter {
             show,
             codes,
-            township: text(ask.township),
+            // The enterprises whose township is not recorded.
+            township: text(ask.township).map(|t| if t == NO_TOWNSHIP { String::new() } else { t }),
             industry,
         };
         let page = store::status_page(self.db, &self.actor.scope, &filter, req).await?;
@@ -806,20 +907,25 @@ impl Ctx<'_> {
         // The list behind a place's figures: the city's by unit, the others' by township.
         let place_query = |key: &str| -> String {
             match key.split_once('/') {
-                Some((_, township)) => {
-                    format!("township={}", anbiao_domain::text::percent_encode(township))
-                }
+                Some((_, township)) => format!(
+                    "township={}",
+                    anbiao_domain::text::percent_encode(if township.is_empty() {
+                        NO_TOWNSHIP
+                    } else {
+                        township
+                    })
+                ),
                 None => self.reference.regions.get(key).map_or(String::new(), |r| {
                     format!("unit={}", anbiao_domain::text::percent_encode(&r.unit))
                 }),
             }
         };
         // Codes of one unit (an old code and its successor) are one place.
-        let mut merged: Vec<(String, String, store::Figures)> = Vec::new();
+        let mut merged: Vec<(String, String, Option<String>, store::Figures)> = Vec::new();
         for f in places {
             let name = place_name(&f.key);
-            match merged.iter_mut().find(|(n, _, _)| *n == name) {
-                Some((_, _, m)) => {
+            match merged.iter_mut().find(|(n, _, _, _)| *n == name) {
+                Some((_, _, _, m)) => {
                     m.enterprises += f.enterprises;
                     m.checked += f.checked;
                     m.complete += f.complete;
@@ -827,7 +933,13 @@ impl Ctx<'_> {
                     m.overdue += f.overdue;
                     m.gaps += f.gaps;
                 }
-                None => merged.push((name, place_query(&f.key), f)),
+                None => {
+                    let unit = match f.key.split_once('/') {
+                        Some(_) => None,
+                        None => self.reference.regions.get(&f.key).map(|r| r.unit.clone()),
+                    };
+                    merged.push((name, place_query(&f.key), unit, f))
+                }
             }
         }
         let places = merged;

@@ -151,7 +151,8 @@ pub async fn record(
         .count();
     if finding_items > 0 && n.findings.is_empty() {
         return Err(StoreError::Invalid(
-            "检查表有发现问题的条目，请登记相应的隐患（写明整改期限）".into(),
+            "检查表或企业自查问题中有发现问题、未整改到位的条目，请登记相应的隐患（写明整改期限）"
+                .into(),
         ));
     }
     let plan_id = match n.kind {

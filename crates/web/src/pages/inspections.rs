@@ -143,6 +143,43 @@ struct NewPage {
     officer: String,
     today: String,
     error: Option<String>,
+    /// What the officer had entered, when a save was refused (the form comes back filled in).
+    posted: Posted,
+}
+
+/// The fields of a refused form, to fill it in again.
+#[derive(Debug, Clone, Default)]
+pub struct Posted(std::collections::HashMap<String, String>);
+
+impl Posted {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value entered in `name`, or `default` when the form is new.
+    pub fn or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+        if self.0.is_empty() {
+            default
+        } else {
+            self.0.get(name).map_or("", String::as_str)
+        }
+    }
+
+    /// The value of the field `prefix` + `key` + `suffix`.
+    pub fn val(&self, prefix: &str, key: &str, suffix: &str) -> &str {
+        self.0
+            .get(&format!("{prefix}{key}{suffix}"))
+            .map_or("", String::as_str)
+    }
+
+    /// Whether the radio `prefix` + `key` = `value` is checked: as entered, or `default` when
+    /// nothing was.
+    pub fn radio(&self, prefix: &str, key: &str, value: &str, default: &str) -> bool {
+        match self.0.get(&format!("{prefix}{key}")) {
+            Some(v) => v.trim() == value,
+            None => value == default,
+        }
+    }
 }
 
 async fn render_new(
@@ -150,6 +187,16 @@ async fn render_new(
     u: &CurrentUser,
     q: &NewQuery,
     error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
+    render_filled(state, u, q, error, Posted::default()).await
+}
+
+async fn render_filled(
+    state: &AppState,
+    u: &CurrentUser,
+    q: &NewQuery,
+    error: Option<String>,
+    posted: Posted,
 ) -> Result<Html<String>, HtmlError> {
     let on = state.today();
     let set = state
@@ -200,6 +247,7 @@ async fn render_new(
         officer: u.user.username.clone(),
         today: format_date(on),
         error,
+        posted,
     };
     Ok(Html(view.render()?))
 }
@@ -221,8 +269,10 @@ pub async fn record(
     multipart: Multipart,
 ) -> Result<Response, HtmlError> {
     let mut asked = NewQuery::default();
+    let mut posted = Posted::default();
     let result = async {
         let (fields, files) = read_multipart(multipart).await?;
+        posted = Posted(fields.clone());
         let get = |k: &str| fields.get(k).map(|s| s.trim()).unwrap_or_default();
         let subject = match get("enterprise_id") {
             "" => Subject::CreditCode(get("credit_code")),
@@ -300,7 +350,12 @@ pub async fn record(
     .await;
     match result {
         Ok(id) => Ok(redirect(&format!("/inspections/{id}"), is_htmx(&headers))),
-        Err(e) => show_refusal(e, |m| render_new(&state, &u, &asked, Some(m))).await,
+        Err(e) => {
+            show_refusal(e, |m| {
+                render_filled(&state, &u, &asked, Some(m), posted.clone())
+            })
+            .await
+        }
     }
 }
 

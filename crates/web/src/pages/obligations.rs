@@ -42,6 +42,14 @@ pub struct ItemRow {
     pub links: Vec<(String, String)>,
 }
 
+/// A gap of an earlier period still to put right.
+pub struct EarlierGap {
+    pub id: i64,
+    pub key: String,
+    pub text: String,
+    pub late: bool,
+}
+
 pub struct FeatureRow {
     pub key: String,
     pub name: String,
@@ -58,7 +66,7 @@ struct ListPage {
     day: String,
     rows: Vec<ItemRow>,
     features: Vec<FeatureRow>,
-    earlier_gaps: Vec<String>,
+    earlier_gaps: Vec<EarlierGap>,
     counts: Vec<(&'static str, &'static str, usize)>,
     can_keep: bool,
     can_features: bool,
@@ -84,16 +92,23 @@ fn rows_of(state: &AppState, list: &ObligationList, can_keep: bool) -> Vec<ItemR
                             r.note,
                             r.rectify_by.as_deref().unwrap_or("")
                         ),
-                        "rectified" => match &r.problem {
-                            Some(p) => {
+                        "rectified" => match (&r.problem, r.note.is_empty()) {
+                            (Some(p), false) => {
                                 format!("{} 整改完成：{}（原问题：{p}）", r.recorded_on, r.note)
                             }
-                            None => format!("{} 整改完成：{}", r.recorded_on, r.note),
+                            (Some(p), true) => format!("{} 整改完成（原问题：{p}）", r.recorded_on),
+                            (None, _) => format!("{} 整改完成：{}", r.recorded_on, r.note),
                         },
                         _ => format!("{} 确认：{}", r.recorded_on, r.note),
                     };
                     what.trim_end_matches('：').to_string()
                 }
+            };
+            // The period before this one, missed.
+            let recorded = match &li.missed {
+                Some(p) if recorded.is_empty() => format!("上期（{}）未登记", p.label()),
+                Some(p) => format!("{recorded}；上期（{}）未登记", p.label()),
+                None => recorded,
             };
             ItemRow {
                 key: li.item.key.clone(),
@@ -155,6 +170,14 @@ async fn list_page(
                 .collect()
         })
         .unwrap_or_default();
+    let late = |r: &&anbiao_store::obligations::Record| {
+        r.rectify_by
+            .as_deref()
+            .and_then(anbiao_domain::date::parse_date)
+            .is_some_and(|d| d < list.on)
+    };
+    let earlier_late = list.earlier_gaps.iter().filter(late).count();
+    let earlier_open = list.earlier_gaps.len() - earlier_late;
     let counts = [
         Status::Overdue,
         Status::GapOverdue,
@@ -164,21 +187,39 @@ async fn list_page(
         Status::Rectified,
     ]
     .into_iter()
-    .map(|s| (s.key(), s.label(), list.count(s)))
+    .map(|s| {
+        // Gaps of earlier periods count with this period's.
+        let more = match s {
+            Status::GapOverdue => earlier_late,
+            Status::Gap => earlier_open,
+            _ => 0,
+        };
+        (s.key(), s.label(), list.count(s) + more)
+    })
+    .chain(std::iter::once((
+        "missed",
+        "上期未登记",
+        list.items.iter().filter(|i| i.missed.is_some()).count(),
+    )))
     .collect();
     let earlier_gaps = list
         .earlier_gaps
         .iter()
         .map(|r| {
             let title = set
-                .and_then(|s| s.items.iter().find(|i| i.key == r.item_key))
+                .and_then(|s| s.items.iter().rev().find(|i| i.key == r.item_key))
                 .map_or(r.item_key.clone(), |i| i.title.clone());
-            format!(
-                "{title}（{}）：{}，限 {} 前整改",
-                r.period_key,
-                r.note,
-                r.rectify_by.as_deref().unwrap_or("")
-            )
+            EarlierGap {
+                id: r.id,
+                key: r.item_key.clone(),
+                text: format!(
+                    "{title}（{}）：{}，限 {} 前整改",
+                    anbiao_actions::obligations::period_words(r),
+                    r.note,
+                    r.rectify_by.as_deref().unwrap_or("")
+                ),
+                late: late(&r),
+            }
         })
         .collect();
     let page = ListPage {
@@ -236,12 +277,21 @@ pub async fn confirm(
             .unwrap_or("证明材料");
         let file = files.get("file").map(|b| (name, b.as_slice()));
         let actor = u.acting("form");
-        Ok::<i64, AppError>(
-            state
-                .ctx(&actor)
-                .confirm_obligation(&key, note, file)
-                .await?,
-        )
+        let cx = state.ctx(&actor);
+        // A gap of an earlier period names its record; the item of today's list does not.
+        match fields
+            .get("gap")
+            .map(|g| g.trim())
+            .filter(|g| !g.is_empty())
+        {
+            Some(g) => {
+                let gap = g
+                    .parse::<i64>()
+                    .map_err(|_| AppError::bad("gap", "待整改问题无效"))?;
+                Ok::<i64, AppError>(cx.rectify_earlier_gap(&key, gap, note, file).await?)
+            }
+            None => Ok(cx.confirm_obligation(&key, note, file).await?),
+        }
     }
     .await;
     match result {
@@ -336,7 +386,15 @@ pub async fn set_feature(
     let actor = u.acting("form");
     match state
         .ctx(&actor)
-        .set_enterprise_feature(id, &f.feature, f.on == "1")
+        .set_enterprise_feature(
+            id,
+            &f.feature,
+            match f.on.trim() {
+                "1" => true,
+                "0" => false,
+                _ => return Err(AppError::bad("on", "请选择涉及或不再涉及").into()),
+            },
+        )
         .await
     {
         Ok(_) => Ok(redirect(
@@ -412,7 +470,7 @@ pub async fn figures(
         places: f
             .places
             .iter()
-            .map(|(n, q, x)| FigureRow::new(n.clone(), q.clone(), x))
+            .map(|(n, q, _, x)| FigureRow::new(n.clone(), q.clone(), x))
             .collect(),
         industries: f
             .industries
@@ -499,7 +557,7 @@ pub async fn enterprises(
     let regions = &state.reference.regions;
     let on = cx.on;
     let unit = q.unit.clone().unwrap_or_default().trim().to_string();
-    let township = filter.township.clone().unwrap_or_default();
+    let township = q.township.clone().unwrap_or_default().trim().to_string();
     let industry = filter.industry.clone().unwrap_or_default();
     let mut title = filter.show.label().to_string();
     let mut narrowed = Vec::new();

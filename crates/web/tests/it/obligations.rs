@@ -586,6 +586,11 @@ async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
                 .len(),
             1
         );
+        // The figures say the same: the enterprise has items overdue (last period's missed).
+        let st = anbiao_store::obligations::statuses(&db, &[ent])
+            .await
+            .expect("status");
+        assert!(st[0].overdue > 0, "{st:?}");
         let rugao = app.session_for("rugao").await;
         let page = body_text(app.send(rugao.get("/notifications")).await).await;
         assert!(
@@ -638,6 +643,111 @@ async fn a_run_after_days_without_one_catches_up_the_reminders_it_missed() {
                 .len(),
             1
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_gap_of_an_earlier_period_is_put_right_from_the_list() {
+    each_backend(|db| async move {
+        let app = TestApp::new(db.clone()).await;
+        let ent = enterprise_in_rugao(&db, 93, "如皋旧账机械厂").await;
+        let other = enterprise_in_rugao(&db, 94, "如皋他家机械厂").await;
+        add_user(&db, "qiye", Role::EnterpriseManager, None, Some(ent)).await;
+        let last_year = anbiao_web::today().year() - 1;
+        let gap = |e: i64| anbiao_store::obligations::LoadedRecord {
+            enterprise_id: e,
+            rule: "obligations@1#item.five.emergency".into(),
+            item_key: "five.emergency".into(),
+            period_key: last_year.to_string(),
+            due_on: Some(format!("{last_year}-12-31")),
+            state: "gap",
+            note: "去年应急演练未组织".into(),
+            problem: None,
+            rectify_by: Some(format!("{last_year}-12-20")),
+            recorded_by: "王建华".into(),
+            recorded_on: format!("{last_year}-11-02"),
+        };
+        anbiao_store::obligations::load(&db, &[], &[gap(ent), gap(other)], "test")
+            .await
+            .expect("load");
+        let id_of = |e: i64| {
+            let db = db.clone();
+            async move {
+                anbiao_store::obligations::records(
+                    &db,
+                    &anbiao_domain::Scope::City,
+                    e,
+                    anbiao_web::today() - time::Duration::days(400),
+                )
+                .await
+                .expect("records")[0]
+                    .id
+            }
+        };
+        let (mine, theirs) = (id_of(ent).await, id_of(other).await);
+        let qiye = app.session_for("qiye").await;
+        let list = format!("/enterprises/{ent}/obligations");
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert!(page.contains(&format!("id=\"gap-{mine}\"")), "{page}");
+        assert!(
+            page.contains(&format!("（{last_year}年）：去年应急演练未组织")),
+            "{page}"
+        );
+        assert!(
+            page.contains("整改已逾期 1 项"),
+            "the earlier gap counts: {page}"
+        );
+
+        // Another enterprise's gap, or nothing said, is refused; then it is put right.
+        for (gap_id, note, why) in [
+            (theirs, "已演练", "已整改或不是本企业以前各期的待整改问题"),
+            (mine, "", "请写明整改情况"),
+        ] {
+            let res = app
+                .send(qiye.multipart(
+                    "/obligations/five.emergency/confirm",
+                    &[("gap", &gap_id.to_string()), ("note", note)],
+                    None,
+                ))
+                .await;
+            assert_eq!(res.status(), 422, "{why}");
+            assert!(body_text(res).await.contains(why), "{why}");
+        }
+        let res = app
+            .send(qiye.multipart(
+                "/obligations/five.emergency/confirm",
+                &[
+                    ("gap", &mine.to_string()),
+                    ("note", "已于本月补充组织综合演练"),
+                ],
+                None,
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let page = body_text(app.send(qiye.get(&list)).await).await;
+        assert!(!page.contains(&format!("id=\"gap-{mine}\"")), "{page}");
+        let r = anbiao_store::obligations::records_by_id(
+            &db,
+            &anbiao_domain::Scope::City,
+            ent,
+            &[mine],
+        )
+        .await
+        .expect("record");
+        assert_eq!(r[0].state, "rectified");
+        assert_eq!(r[0].problem.as_deref(), Some("去年应急演练未组织"));
+        // This year's item is still this year's to check.
+        assert_eq!(status_of(&page, "five.emergency"), "open");
+        let theirs_now = anbiao_store::obligations::records_by_id(
+            &db,
+            &anbiao_domain::Scope::City,
+            other,
+            &[theirs],
+        )
+        .await
+        .expect("record");
+        assert_eq!(theirs_now[0].state, "gap", "not touched");
     })
     .await;
 }

@@ -773,6 +773,18 @@ async fn an_inspection_checks_the_gaps_the_enterprise_found_in_its_own_list() {
             assert_eq!(res.status(), 422, "{why}");
             let body = body_text(res).await;
             assert!(body.contains(why), "{why}: {body}");
+            // The form comes back as the officer filled it in.
+            assert!(
+                body.contains("name=\"officer2\" required class=\"mono\" value=\"township\""),
+                "{body}"
+            );
+            if why == "请登记相应的隐患" {
+                assert!(body.contains("value=\"证书仍未更新\""), "{body}");
+                assert!(
+                    body.contains(&format!("name=\"answer_{key}\" value=\"finding\" checked")),
+                    "{body}"
+                );
+            }
         }
         assert!(
             anbiao_store::inspections::page(&db, &Scope::City, Default::default())
