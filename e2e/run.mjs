@@ -614,10 +614,18 @@ async function obligationFlow({ page, base, name, work, signIn, signOut }) {
   await menu(page, "/obligations");
   await page.waitForSelector("#obligation-total");
   check((await page.textContent("#obligation-total")).includes("有待整改问题的"), "the township's figures count the gap");
+  // The column is found by its heading, not its place.
+  const gapsAt = await page.$$eval("#obligation-places thead th", (ths) => ths.findIndex((h) => h.textContent.trim() === "有待整改"));
   const rucheng = await page.$$eval("#obligation-places tbody tr", (trs) =>
     trs.map((t) => [...t.querySelectorAll("td")].map((c) => c.textContent.trim())).find((c) => c[0] === "如城街道"));
-  check(rucheng && Number(rucheng[7]) >= 1, "如城街道's row has an enterprise with a gap: " + rucheng);
+  check(gapsAt > 0 && rucheng && Number(rucheng[gapsAt]) >= 1, "如城街道's row has an enterprise with a gap: " + rucheng);
   await a11y(page, "the township's obligation figures");
+  // Its count opens the enterprises behind it, the one with the gap among them.
+  await page.click(`#obligation-places tbody tr:has(td:text-is("如城街道")) td:nth-child(${gapsAt + 1}) a`);
+  await page.waitForSelector("#obligation-enterprises");
+  check((await page.textContent("h1")).includes("有待整改问题的企业"), "the list behind the count");
+  check((await page.$$("#obligation-enterprises tbody tr td a")).length >= 1, "the list names the enterprise with the gap");
+  await a11y(page, "the enterprises behind a figure");
   // The enterprise's grid counts it among those with a gap to put right.
   await menu(page, "/grids");
   await page.waitForSelector("#grids");
