@@ -514,8 +514,8 @@ impl Ctx<'_> {
                     "监管清单有义务逾期未自查的企业",
                     Total::Exact(overdue),
                     "家",
-                    "/obligations".into(),
-                    false,
+                    "/obligations/enterprises?show=overdue".into(),
+                    overdue > 0,
                 );
             }
         }

@@ -70,6 +70,19 @@ pub async fn set_feature(
         .await)?;
     let detail = match (on, open) {
         (true, Some(_)) | (false, None) => return Ok(false),
+        (true, None) if ended_today(&mut tx, enterprise_id, feature, &d).await? => {
+            // Ended today by mistake: the span goes on as if never ended (the log keeps both).
+            const SQL: &str = "UPDATE enterprise_feature SET until = NULL \
+                WHERE enterprise_id = $1 AND feature = $2 AND until = $3";
+            with_tx!(&mut tx, |c| sqlx::query(SQL)
+                .bind(enterprise_id)
+                .bind(feature)
+                .bind(&d)
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+            format!("“{}”撤销 {d} 当日记录的“不再{name}”", e.name)
+        }
         (true, None) => {
             const SQL: &str = "INSERT INTO enterprise_feature (enterprise_id, feature, since, recorded_by, recorded_at) \
                 VALUES ($1, $2, $3, $4, $5)";
@@ -115,6 +128,24 @@ pub async fn set_feature(
     audit_log::append_tx(&mut tx, actor, &ev).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Whether a span of the feature was ended on `day`.
+async fn ended_today(
+    tx: &mut crate::db::Tx,
+    enterprise_id: i64,
+    feature: &str,
+    day: &str,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT id FROM enterprise_feature WHERE enterprise_id = $1 AND feature = $2 \
+        AND until = $3";
+    let found: Option<i64> = with_tx!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(enterprise_id)
+        .bind(feature)
+        .bind(day)
+        .fetch_optional(c)
+        .await)?;
+    Ok(found.is_some())
 }
 
 /// What an enterprise recorded against one item for one period (without the evidence's bytes).

@@ -50,8 +50,11 @@ pub async fn read_multipart(
                 .unwrap_or("")
                 .to_string();
             let bytes = field.bytes().await.map_err(|_| too_big())?.to_vec();
-            if !bytes.is_empty() {
+            // A file chosen but empty keeps its name: the handler can say it was empty.
+            if !own.is_empty() {
                 fields.insert(format!("{name}.filename"), own);
+            }
+            if !bytes.is_empty() {
                 files.insert(name, bytes);
             }
         } else {

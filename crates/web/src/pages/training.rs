@@ -425,11 +425,17 @@ pub async fn import(
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
     let result = async {
-        let (_, mut files) = crate::pages::hazards::read_multipart(multipart).await?;
+        let (fields, mut files) = crate::pages::hazards::read_multipart(multipart).await?;
         let bytes = files
             .remove("file")
             .filter(|b| !b.is_empty())
-            .ok_or_else(|| AppError::bad("file", "请选择签到表文件（.xlsx、.xls 或 .csv）"))?;
+            .ok_or_else(|| match fields.get("file.filename") {
+                Some(name) => AppError::bad(
+                    "file",
+                    format!("所选文件“{name}”是空文件，请检查后重新选择"),
+                ),
+                None => AppError::bad("file", "请选择签到表文件（.xlsx、.xls 或 .csv）"),
+            })?;
         let actor = u.acting("import");
         Ok::<SignInReport, AppError>(state.ctx(&actor).import_sign_in(id, bytes).await?)
     }

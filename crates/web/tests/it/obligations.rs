@@ -751,3 +751,42 @@ async fn a_gap_of_an_earlier_period_is_put_right_from_the_list() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_feature_ended_by_mistake_goes_on_when_set_again_the_same_day() {
+    each_backend(|db| async move {
+        let ent = enterprise_in_rugao(&db, 95, "如皋误录机械厂").await;
+        let actor = anbiao_store::audit_log::Actor::new("rugao", "form");
+        let today = anbiao_web::today();
+        let set = |on: bool, day: time::Date| {
+            let (db, actor) = (db.clone(), actor.clone());
+            async move {
+                anbiao_store::obligations::set_feature(
+                    &db,
+                    &anbiao_domain::Scope::City,
+                    &actor,
+                    ent,
+                    "dust",
+                    "涉及可燃性粉尘",
+                    on,
+                    day,
+                )
+                .await
+                .expect("feature")
+            }
+        };
+        assert!(set(true, today - time::Duration::days(10)).await);
+        assert!(set(false, today).await);
+        assert!(set(true, today).await);
+        let spans = anbiao_store::obligations::feature_spans(&db, &anbiao_domain::Scope::City, ent)
+            .await
+            .expect("spans");
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert!(spans[0].until.is_none(), "{spans:?}");
+        assert_eq!(
+            spans[0].since,
+            anbiao_domain::date::format_date(today - time::Duration::days(10))
+        );
+    })
+    .await;
+}

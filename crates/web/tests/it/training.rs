@@ -169,6 +169,13 @@ async fn a_district_imports_a_sign_in_sheet_all_or_nothing_and_reads_the_coverag
             "{page}"
         );
         assert!(page.contains("尚未登记签到"), "{page}");
+        // An empty file chosen is named as empty, not as missing.
+        let res = app
+            .send(rugao.multipart(&format!("{at}/import"), &[], Some(("签到表.xlsx", b""))))
+            .await;
+        assert_eq!(res.status(), 422);
+        let page = body_text(res).await;
+        assert!(page.contains("所选文件“签到表.xlsx”是空文件"), "{page}");
 
         let sheet = format!(
             "姓名,工作单位,身份,考评员证书编号\n\
