@@ -459,15 +459,22 @@ impl Ctx<'_> {
         Ok(store::evidence(self.db, &self.actor.scope, record_id).await?)
     }
 
-    /// Records that a feature holds, or no longer holds, for an enterprise from the day: its
-    /// own staff or an officer within scope. Returns whether anything changed.
+    /// Records that a feature holds, or no longer holds (`on`: "1" or "0"), for an enterprise
+    /// from the day: its own staff or an officer within scope. Returns whether anything changed.
     pub async fn set_enterprise_feature(
         &self,
         enterprise_id: i64,
         feature: &str,
-        on: bool,
+        on: &str,
     ) -> Result<bool, ActionError> {
         self.actor.require(Permission::EditEnterprises)?;
+        // The enterprise within scope first: another's reads as not found, whatever was sent.
+        enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
+        let on = match on.trim() {
+            "1" => true,
+            "0" => false,
+            _ => return Err(ActionError::bad("on", "请选择涉及或不再涉及")),
+        };
         let set = self.obligation_set()?;
         let f = set
             .feature(feature.trim())

@@ -393,6 +393,24 @@ impl Ctx<'_> {
         .await?)
     }
 
+    /// The unit that recorded a publicity item withdraws it, with the reason: it leaves the
+    /// portal and stays on file.
+    pub async fn withdraw_publicity(&self, id: i64, reason: &str) -> Result<(), ActionError> {
+        let unit = self.outreach_unit()?;
+        let item = store::publicity_item(self.db, &self.training_reach()?, id).await?;
+        if item.unit != unit {
+            return Err(ActionError::Forbidden(
+                "只有登记这项宣传的单位可以撤回".into(),
+            ));
+        }
+        let reason = clean(reason);
+        if reason.is_empty() {
+            return Err(ActionError::bad("reason", "请写明撤回的原因"));
+        }
+        within("reason", "撤回原因", &reason, limits::NOTE)?;
+        Ok(store::withdraw_publicity(self.db, &self.actor.audit, &item, &reason, self.on).await?)
+    }
+
     /// The portal's lists: anyone reads them.
     pub async fn portal_outreach(&self) -> Result<PortalOutreach, ActionError> {
         Ok(PortalOutreach {

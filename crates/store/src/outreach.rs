@@ -347,6 +347,9 @@ pub struct Publicity {
     pub reach: i64,
     pub summary: String,
     pub published: bool,
+    /// Withdrawn by the unit that recorded it: the day and the reason.
+    pub withdrawn_on: Option<String>,
+    pub withdraw_reason: Option<String>,
 }
 
 pub struct NewPublicity<'a> {
@@ -394,7 +397,50 @@ pub async fn record_publicity(
     Ok(id)
 }
 
-const PUBLICITY_SELECT: &str = "SELECT id, unit, channel, title, held_on, reach, summary, published FROM publicity WHERE 1 = 1";
+const PUBLICITY_SELECT: &str = "SELECT id, unit, channel, title, held_on, reach, summary, published, \
+    withdrawn_on, withdraw_reason FROM publicity WHERE 1 = 1";
+
+/// A publicity item within the reach.
+pub async fn publicity_item(db: &Db, reach: &Reach, id: i64) -> Result<Publicity, StoreError> {
+    let mut b = SqlBuf::new(PUBLICITY_SELECT);
+    b.push(" AND id = ");
+    b.bind(Arg::Int(id));
+    unit_filter(&mut b, reach, "unit");
+    let found: Option<Publicity> = b.fetch_optional(db).await?;
+    found.ok_or(StoreError::NotFound)
+}
+
+/// Withdraws a publicity item (the caller has checked it is the actor's unit's own): it
+/// leaves the portal and stays on file with the reason; audited.
+pub async fn withdraw_publicity(
+    db: &Db,
+    actor: &Actor,
+    item: &Publicity,
+    reason: &str,
+    on: Date,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE publicity SET withdrawn_on = $1, withdrawn_by = $2, withdraw_reason = $3 \
+        WHERE id = $4 AND withdrawn_on IS NULL";
+    let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(format_date(on))
+        .bind(&actor.username)
+        .bind(reason)
+        .bind(item.id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n != 1 {
+        return Err(StoreError::Conflict(format!("“{}”已经撤回", item.title)));
+    }
+    let ev = Event::new("publicity.withdraw", format!("publicity:{}", item.id)).detail(format!(
+        "撤回宣传“{}”（{}）：{reason}",
+        item.title, item.held_on
+    ));
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
 pub async fn publicity(db: &Db, reach: &Reach, limit: i64) -> Result<Vec<Publicity>, StoreError> {
     let mut b = SqlBuf::new(PUBLICITY_SELECT);
@@ -407,7 +453,7 @@ pub async fn publicity(db: &Db, reach: &Reach, limit: i64) -> Result<Vec<Publici
 /// Published items up to `on`, newest first (the portal's list).
 pub async fn published(db: &Db, on: Date, limit: i64) -> Result<Vec<Publicity>, StoreError> {
     let mut b = SqlBuf::new(PUBLICITY_SELECT);
-    b.push(" AND published AND held_on <= ");
+    b.push(" AND published AND withdrawn_on IS NULL AND held_on <= ");
     b.bind(Arg::Text(format_date(on)));
     b.push(" ORDER BY held_on DESC, id DESC LIMIT ");
     b.bind(Arg::Int(limit));

@@ -401,6 +401,11 @@ pub fn table() -> Table {
             Perm(KeepOutreach),
             outreach::record_publicity,
         )
+        .post(
+            "/outreach/publicity/{id}/withdraw",
+            Perm(KeepOutreach),
+            outreach::withdraw_publicity,
+        )
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
         .get(

@@ -386,15 +386,7 @@ pub async fn set_feature(
     let actor = u.acting("form");
     match state
         .ctx(&actor)
-        .set_enterprise_feature(
-            id,
-            &f.feature,
-            match f.on.trim() {
-                "1" => true,
-                "0" => false,
-                _ => return Err(AppError::bad("on", "请选择涉及或不再涉及").into()),
-            },
-        )
+        .set_enterprise_feature(id, &f.feature, &f.on)
         .await
     {
         Ok(_) => Ok(redirect(

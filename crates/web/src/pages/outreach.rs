@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
@@ -96,6 +96,11 @@ pub struct ExchangeRow {
 }
 
 pub struct PublicityRow {
+    pub id: i64,
+    /// Recorded by the reader's own unit: the reader may withdraw it.
+    pub own: bool,
+    /// Withdrawn: the day and the reason.
+    pub withdrawn: Option<String>,
     pub title: String,
     pub channel: String,
     pub held_on: String,
@@ -145,9 +150,18 @@ fn exchanges(
 fn publicity(
     set: Option<&OutreachSet>,
     list: &[anbiao_store::outreach::Publicity],
+    unit: Option<&Option<String>>,
 ) -> Vec<PublicityRow> {
     list.iter()
         .map(|p| PublicityRow {
+            id: p.id,
+            own: unit.is_some_and(|u| *u == p.unit),
+            withdrawn: p.withdrawn_on.as_ref().map(|d| {
+                format!(
+                    "{d} 撤回：{}",
+                    p.withdraw_reason.as_deref().unwrap_or_default()
+                )
+            }),
             title: p.title.clone(),
             channel: word(
                 set,
@@ -233,7 +247,19 @@ async fn page(
             })
             .collect(),
         exchanges: exchanges(set, &v.exchanges),
-        publicity: publicity(set, &v.publicity),
+        publicity: publicity(
+            set,
+            &v.publicity,
+            u.can(Permission::KeepOutreach)
+                .then(|| {
+                    u.user
+                        .region_code
+                        .as_deref()
+                        .and_then(|c| state.reference.regions.get(c))
+                        .map(|r| r.unit.clone())
+                })
+                .as_ref(),
+        ),
         can_keep: u.can(Permission::KeepOutreach),
         can_townships: u.can(Permission::KeepOutreach)
             && matches!(u.scope, anbiao_domain::Scope::Region { .. }),
@@ -351,6 +377,30 @@ pub async fn group(
     after(&state, &u, &headers, f, "groups", r).await
 }
 
+#[derive(Deserialize, Default)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /outreach/publicity/{id}/withdraw`
+pub async fn withdraw_publicity(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<WithdrawForm>,
+) -> Result<Response, HtmlError> {
+    let id = crate::pages::parse_id(&id)?;
+    let actor = u.acting("form");
+    let r = state
+        .ctx(&actor)
+        .withdraw_publicity(id, &f.reason)
+        .await
+        .map(|()| id);
+    after(&state, &u, &headers, Input::default(), "publicity", r).await
+}
+
 /// `POST /outreach/publicity`
 pub async fn record_publicity(
     State(state): State<AppState>,
@@ -401,7 +451,7 @@ pub async fn portal(State(state): State<AppState>) -> Result<Html<String>, HtmlE
             site: crate::pages::portal::Site::of(&state),
             models: models(&state, &view),
             open_days: exchanges(set, &p.open_days),
-            publicity: publicity(set, &p.publicity),
+            publicity: publicity(set, &p.publicity, None),
         }
         .render()?,
     ))

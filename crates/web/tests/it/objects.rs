@@ -84,6 +84,8 @@ pub struct Place {
     pub training_attendance: i64,
     /// A grid of the place's township (the fourth: 如东's 掘港街道).
     pub grid: i64,
+    /// A publicity item recorded by the place's district.
+    pub publicity: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -567,6 +569,7 @@ async fn place(
         training_session: 0,
         training_attendance: 0,
         grid: 0,
+        publicity: 0,
         audit,
         violation,
         unit: r
@@ -719,6 +722,23 @@ pub async fn fixture(db: &Db) -> Fixture {
         )
         .await
         .expect("grid");
+    }
+    for p in places.iter_mut() {
+        p.publicity = anbiao_store::outreach::record_publicity(
+            db,
+            &actor,
+            &anbiao_store::outreach::NewPublicity {
+                unit: Some(&p.unit),
+                channel: "wechat",
+                title: "矩阵宣传报道",
+                held_on: anbiao_web::today(),
+                reach: 100,
+                summary: "",
+                published: true,
+            },
+        )
+        .await
+        .expect("publicity");
     }
     // An enterprise of the first place without a case, to open one.
     let fresh = anbiao_domain::EnterpriseDraft {
@@ -1022,6 +1042,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "training_session" => p.training_session,
         "training_attendance" => p.training_attendance,
         "grid" => p.grid,
+        "publicity" => p.publicity,
         _ => return None,
     })
 }
@@ -1381,6 +1402,8 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("name", "矩阵协作组".into()),
             ("kind", "cooperation".into()),
         ]),
+        // No reason: refused after the unit is checked, so nothing is withdrawn.
+        "POST /outreach/publicity/{id}/withdraw" => form(&[("reason", String::new())]),
         "POST /outreach/publicity" => form(&[
             ("title", "矩阵宣传".into()),
             ("channel", "wechat".into()),

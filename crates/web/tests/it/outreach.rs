@@ -219,6 +219,53 @@ async fn a_model_enterprise_needs_a_valid_first_or_second_grade_certificate() {
         // 如东 reads the city's and its own records only.
         let page = body_text(app.send(rudong.get("/outreach")).await).await;
         assert!(!page.contains("示范企业现场观摩会"), "{page}");
+
+        // The item published in error is withdrawn by 如皋, who recorded it, with the reason:
+        // not by another district, nor by the city, nor without a reason.
+        let item = page_publicity_id(&db).await;
+        let withdraw = format!("/outreach/publicity/{item}/withdraw");
+        let res = app
+            .send(rudong.form(&withdraw, &[("reason", "误登")]))
+            .await;
+        assert_eq!(res.status(), 404);
+        let city = app.session_for("city").await;
+        let res = app.send(city.form(&withdraw, &[("reason", "误登")])).await;
+        assert_eq!(res.status(), 403);
+        let res = app.send(rugao.form(&withdraw, &[("reason", " ")])).await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("请写明撤回的原因"));
+        let res = app
+            .send(rugao.form(&withdraw, &[("reason", "活动日期登记有误")]))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let anonymous = axum::http::Request::builder()
+            .uri("/portal/models")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let portal = body_text(app.send(anonymous).await).await;
+        assert!(
+            !portal.contains("标准化创建宣传咨询日"),
+            "withdrawn: {portal}"
+        );
+        let page = body_text(app.send(rugao.get("/outreach")).await).await;
+        assert!(
+            page.contains("标准化创建宣传咨询日"),
+            "kept on file: {page}"
+        );
+        assert!(page.contains("撤回：活动日期登记有误"), "{page}");
+        let res = app
+            .send(rugao.form(&withdraw, &[("reason", "再次撤回")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("已经撤回"));
     })
     .await;
+}
+
+/// The id of the one publicity item on file.
+async fn page_publicity_id(db: &anbiao_store::Db) -> i64 {
+    anbiao_store::outreach::publicity(db, &anbiao_store::training::Reach::City, 10)
+        .await
+        .expect("publicity")[0]
+        .id
 }
