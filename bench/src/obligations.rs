@@ -28,6 +28,15 @@ async fn text(db: &Db, sql: &str) -> anyhow::Result<String> {
     Ok(t)
 }
 
+/// An officer of the role within the scope, as the bench acts.
+fn officer(role: Role, scope: Scope) -> anbiao_actions::Actor {
+    let mut actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "obligations");
+    if let Scope::Region { codes } | Scope::Township { codes, .. } = &actor.scope {
+        actor.region = codes.first().cloned();
+    }
+    actor
+}
+
 /// Seeds the features and records, runs the job twice and times the figures.
 pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow::Result<()> {
     let on = anbiao_web::today();
@@ -162,10 +171,7 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
     println!("\n| obligation figures (action, no HTTP) | places | p50 | p95 |");
     println!("|---|---:|---:|---:|");
     for (label, role, scope) in officers.clone() {
-        let mut actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "obligations");
-        if let Scope::Region { codes } | Scope::Township { codes, .. } = &actor.scope {
-            actor.region = codes.first().cloned();
-        }
+        let actor = officer(role, scope);
         let cx = anbiao_actions::Ctx {
             db,
             reference,
@@ -193,10 +199,7 @@ pub async fn run(db: &Db, reference: &ReferenceData, requests: usize) -> anyhow:
     );
     println!("|---|---|---:|---:|---:|---:|---:|");
     for (label, role, scope) in officers {
-        let mut actor = anbiao_actions::Actor::on_behalf(role, scope, "bench", "obligations");
-        if let Scope::Region { codes } | Scope::Township { codes, .. } = &actor.scope {
-            actor.region = codes.first().cloned();
-        }
+        let actor = officer(role, scope);
         let cx = anbiao_actions::Ctx {
             db,
             reference,
