@@ -321,10 +321,7 @@ impl Ctx<'_> {
             due_on: r.due_on.as_deref().and_then(parse_date),
             day: self.on,
         };
-        let rec = store::record(
-            self.db,
-            &self.actor.scope,
-            &self.actor.audit,
+        self.record_entry(
             id,
             &target,
             Entry::Done {
@@ -336,9 +333,7 @@ impl Ctx<'_> {
                 }),
             },
         )
-        .await?;
-        self.refresh_status(id).await?;
-        Ok(rec)
+        .await
     }
 
     /// The enterprise confirms an item of its own list as done for its period, with a note and
@@ -369,10 +364,7 @@ impl Ctx<'_> {
             bytes,
         });
         let target = self.target(&li)?;
-        let rec = store::record(
-            self.db,
-            &self.actor.scope,
-            &self.actor.audit,
+        self.record_entry(
             id,
             &target,
             Entry::Done {
@@ -380,9 +372,7 @@ impl Ctx<'_> {
                 evidence,
             },
         )
-        .await?;
-        self.refresh_status(id).await?;
-        Ok(rec)
+        .await
     }
 
     /// The enterprise records a gap its own check found in an item, to put right by a day.
@@ -410,16 +400,31 @@ impl Ctx<'_> {
             return Err(ActionError::bad("rectify_by", "整改期限应在今天至一年以内"));
         }
         let target = self.target(&li)?;
-        let rec = store::record(
-            self.db,
-            &self.actor.scope,
-            &self.actor.audit,
+        self.record_entry(
             id,
             &target,
             Entry::Gap {
                 note: &note,
                 rectify_by: by,
             },
+        )
+        .await
+    }
+
+    /// Records an entry of the enterprise's own list and writes where the list stands now.
+    async fn record_entry(
+        &self,
+        id: i64,
+        target: &Target<'_>,
+        entry: Entry<'_>,
+    ) -> Result<i64, ActionError> {
+        let rec = store::record(
+            self.db,
+            &self.actor.scope,
+            &self.actor.audit,
+            id,
+            target,
+            entry,
         )
         .await?;
         self.refresh_status(id).await?;
