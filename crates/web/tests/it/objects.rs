@@ -98,6 +98,9 @@ pub struct Place {
     pub notification: i64,
     /// A point of the first enterprise's risk register.
     pub risk_point: i64,
+    /// The due day of that point's current check task as stored, so the check form names the
+    /// task the action loads even when the business day rolls over during the run.
+    pub risk_due: String,
     /// The submission of the place's district (如皋's or 如东's).
     pub submission: i64,
     /// An operation-quality audit of the certificate (deficient, to be re-checked).
@@ -502,11 +505,11 @@ async fn place(
     )
     .await
     .expect("risk point");
-    let card_token = anbiao_store::risk_points::get(db, &Scope::City, risk_point)
+    let point = anbiao_store::risk_points::get(db, &Scope::City, risk_point)
         .await
-        .expect("risk point")
-        .card_token
-        .expect("a card token");
+        .expect("risk point");
+    let risk_due = anbiao_domain::date::format_date(point.due().expect("a due day"));
+    let card_token = point.card_token.expect("a card token");
     let plan_png = crate::plan_png(400, 300);
     let risk_plan = anbiao_store::risk_plans::create(
         db,
@@ -550,6 +553,7 @@ async fn place(
         obligation_record,
         enterprise: ent,
         risk_point,
+        risk_due,
         case_self,
         case_applied,
         case_evaluating,
@@ -1337,7 +1341,7 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("m_management", "光电保护每班点检".into()),
         ]),
         "POST /risks/{id}/check" => form(&[
-            ("due", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("due", p.risk_due.clone()),
             ("checker", "王强".into()),
             ("r0", "pass".into()),
         ]),
