@@ -66,6 +66,31 @@ impl Status {
     }
 }
 
+/// One item of an enterprise's list as worked out on the day, borrowing the rule and the
+/// record: the daily job works out millions of these and copies nothing it does not keep.
+#[derive(Debug, Clone)]
+pub struct Worked<'s, 'r> {
+    pub item: &'s Obligation,
+    pub period: Option<Period>,
+    pub status: Status,
+    pub record: Option<&'r Record>,
+    pub missed: Option<Period>,
+}
+
+impl Worked<'_, '_> {
+    /// The item as a page shows it, with its citation.
+    fn to_list_item(&self, set: &ObligationSet) -> ListItem {
+        ListItem {
+            rule: set.cite(&self.item.key),
+            item: self.item.clone(),
+            period: self.period.clone(),
+            status: self.status,
+            record: self.record.cloned(),
+            missed: self.missed.clone(),
+        }
+    }
+}
+
 /// One item of an enterprise's list on the day.
 #[derive(Debug, Clone)]
 pub struct ListItem {
@@ -79,6 +104,19 @@ pub struct ListItem {
     /// The period before this one, when the item applied then and nothing was recorded for
     /// it (上期未自查): the item's escalation, and 有逾期 in the figures.
     pub missed: Option<Period>,
+}
+
+impl ListItem {
+    /// The item as the running sums and the reminders read it.
+    pub fn worked(&self) -> Worked<'_, '_> {
+        Worked {
+            item: &self.item,
+            period: self.period.clone(),
+            status: self.status,
+            record: self.record.as_ref(),
+            missed: self.missed.clone(),
+        }
+    }
 }
 
 /// An enterprise's obligation list on a day.
@@ -197,7 +235,7 @@ impl Ctx<'_> {
             self.on - Duration::days(LOOKBACK_DAYS),
         )
         .await?;
-        let (items, used) = work_out(
+        let (worked, used) = work_out(
             set,
             &subject,
             &spans,
@@ -205,9 +243,11 @@ impl Ctx<'_> {
             e.created_at.date(),
             self.on,
         );
+        let items = worked.iter().map(|w| w.to_list_item(set)).collect();
         let earlier_gaps = records
-            .into_iter()
+            .iter()
             .filter(|r| r.state == "gap" && !used.contains(&r.id))
+            .cloned()
             .collect();
         Ok(ObligationList {
             enterprise_id,
@@ -435,7 +475,8 @@ impl Ctx<'_> {
     async fn refresh_status(&self, enterprise_id: i64) -> Result<(), ActionError> {
         let e = enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
         let list = self.obligation_list(enterprise_id).await?;
-        let row = status_row(&e, &list.items, list.earlier_gaps.len(), self.on);
+        let worked: Vec<Worked<'_, '_>> = list.items.iter().map(ListItem::worked).collect();
+        let row = status_row(&e, &worked, list.earlier_gaps.len(), self.on);
         Ok(store::write_statuses(self.db, &[row]).await?)
     }
 
@@ -504,14 +545,14 @@ impl Ctx<'_> {
 
 /// The items of `set` that apply to `subject` on `on`, each with its period, its record and
 /// its status; and the ids of the records used.
-fn work_out(
-    set: &ObligationSet,
+fn work_out<'s, 'r>(
+    set: &'s ObligationSet,
     subject: &Subject<'_>,
     spans: &[FeatureSpan],
-    records: &[Record],
+    records: &'r [Record],
     registered: Date,
     on: Date,
-) -> (Vec<ListItem>, Vec<i64>) {
+) -> (Vec<Worked<'s, 'r>>, Vec<i64>) {
     let mut items = Vec::new();
     let mut used: Vec<i64> = Vec::new();
     for item in set.for_subject(subject, on) {
@@ -522,12 +563,11 @@ fn work_out(
                 .iter()
                 .find(|r| r.item_key == item.key && r.period_key == p.key),
             None => records.iter().rev().find(|r| r.item_key == item.key),
-        }
-        .cloned();
-        if let Some(r) = &record {
+        };
+        if let Some(r) = record {
             used.push(r.id);
         }
-        let status = status_of(period.as_ref(), record.as_ref(), on);
+        let status = status_of(period.as_ref(), record, on);
         let missed = match (&period, item.frequency) {
             (Some(p), Frequency::Yearly | Frequency::Quarterly | Frequency::Monthly) => p
                 .start
@@ -541,9 +581,8 @@ fn work_out(
                 }),
             _ => None,
         };
-        items.push(ListItem {
-            rule: set.cite(&item.key),
-            item: item.clone(),
+        items.push(Worked {
+            item,
             period,
             status,
             record,
@@ -556,7 +595,7 @@ fn work_out(
 /// Where a list stands, for the running sums: counted from its items and the earlier gaps.
 fn status_row(
     e: &anbiao_store::enterprise::Enterprise,
-    items: &[ListItem],
+    items: &[Worked<'_, '_>],
     earlier_gaps: usize,
     on: Date,
 ) -> store::Status {
@@ -649,7 +688,13 @@ pub async fn work_out_all(
         return Ok(report);
     };
     let day = format_date(on);
+    let cite = crate::obligation_reminders::Cite::new(set);
+    let mut escalations = crate::obligation_reminders::Escalations::default();
     let mut after = 0i64;
+    // The statuses and reminders of one batch are written while the next is read and worked
+    // out (one batch in flight at a time, in order: the running sums move under one lock).
+    let mut writing: Option<tokio::task::JoinHandle<Result<usize, anbiao_store::StoreError>>> =
+        None;
     loop {
         let batch = store::operating_after(db, after, JOB_BATCH).await?;
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
@@ -688,24 +733,52 @@ pub async fn work_out_all(
                 .count();
             report.items += items.len();
             rows.push(status_row(e, &items, earlier, on));
-            notes.extend(crate::obligation_reminders::due(
-                set,
-                &crate::obligation_reminders::Addressee {
-                    id: e.id,
-                    name: &e.name,
-                    region_code: &e.region_code,
-                },
-                &items,
-                remind_after,
-                on,
-            ));
+            let to = crate::obligation_reminders::Addressee {
+                id: e.id,
+                name: &e.name,
+                region_code: &e.region_code,
+                township: e.township.as_deref().unwrap_or_default(),
+            };
+            let (due, missed) =
+                crate::obligation_reminders::due(&cite, &to, &items, remind_after, on);
+            notes.extend(due);
+            escalations.add(&to, &missed);
         }
         report.enterprises += rows.len();
-        store::write_statuses(db, &rows).await?;
-        report.reminders += anbiao_store::notify::deliver_many(db, &notes).await?;
+        if let Some(w) = writing.take() {
+            report.reminders += finished(w).await?;
+        }
+        let db = db.clone();
+        writing = Some(tokio::spawn(async move {
+            store::write_statuses(&db, &rows).await?;
+            anbiao_store::notify::deliver_many(&db, &notes).await
+        }));
         after = hi;
     }
+    if let Some(w) = writing.take() {
+        report.reminders += finished(w).await?;
+    }
+    let unit = |code: &str| {
+        reference.regions.get(code).map_or_else(
+            || (code.to_string(), code.to_string()),
+            |r| (r.unit.clone(), reference.regions.unit_name(&r.unit, on)),
+        )
+    };
+    report.reminders +=
+        anbiao_store::notify::deliver_many(db, &escalations.notifications(&cite, &unit)).await?;
     Ok(report)
+}
+
+/// The result of a batch's writes.
+async fn finished(
+    w: tokio::task::JoinHandle<Result<usize, anbiao_store::StoreError>>,
+) -> Result<usize, ActionError> {
+    match w.await {
+        Ok(r) => Ok(r?),
+        Err(e) => Err(ActionError::Internal(format!(
+            "监管清单日常任务写入失败：{e}"
+        ))),
+    }
 }
 
 /// The features that hold on `day` (2026-12-07), by key.

@@ -1,7 +1,7 @@
 //! The obligation list (监管清单, issue 18): an enterprise checks itself against its list,
 //! officers read it within their scope, features decide which items apply.
 
-use anbiao_domain::Role;
+use anbiao_domain::{Role, Scope};
 use anbiao_store::testing::each_backend;
 
 use crate::grading::enterprise_in_rugao;
@@ -484,6 +484,48 @@ async fn notes_of(
         .collect()
 }
 
+/// The officers' township notices of missed items, oldest first.
+async fn township_notes(db: &anbiao_store::Db) -> Vec<anbiao_store::notify::Notification> {
+    use anbiao_actions::obligation_reminders::OVERDUE_TOWNSHIP;
+    use anbiao_store::notify::{self, Audience};
+    let mut all = notify::list(db, &Scope::City, Audience::Officer, 500)
+        .await
+        .expect("notifications");
+    all.sort_by_key(|n| n.id);
+    all.into_iter()
+        .filter(|n| n.kind == OVERDUE_TOWNSHIP)
+        .collect()
+}
+
+/// An enterprise of 如皋 in `township` (or none).
+async fn enterprise_in_township(
+    db: &anbiao_store::Db,
+    n: u32,
+    name: &str,
+    township: Option<&str>,
+) -> i64 {
+    use anbiao_domain::enterprise::{EnterpriseDraft, OverridePolicy};
+    let r = anbiao_domain::ReferenceData::embedded().expect("reference");
+    let e = EnterpriseDraft {
+        credit_code: Some(crate::code("320682", n)),
+        name: Some(name.into()),
+        region: Some("320682".into()),
+        township: township.map(str::to_string),
+        industry: Some("JX".into()),
+        ..Default::default()
+    }
+    .validate(&r, anbiao_web::today(), OverridePolicy::Allowed)
+    .expect("valid");
+    anbiao_store::enterprise::create(
+        db,
+        &Scope::City,
+        &anbiao_store::audit_log::Actor::new("tester", "cli"),
+        &e,
+    )
+    .await
+    .expect("enterprise")
+}
+
 #[tokio::test]
 async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
     use anbiao_actions::obligation_reminders::{DUE_SOON, DUE_TODAY, OVERDUE};
@@ -501,7 +543,10 @@ async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
             .expect("the set")
             .remind_days;
         let soon = due - time::Duration::days(remind);
-        let ent = enterprise_in_rugao(&db, 91, "如皋提醒机械厂").await;
+        // Two enterprises of 如城街道 (the township officer's) and one of 如皋 without a township.
+        let ent = enterprise_in_township(&db, 91, "如皋提醒机械厂", Some("如城街道")).await;
+        let next_door = enterprise_in_township(&db, 95, "如城邻家机械厂", Some("如城街道")).await;
+        let elsewhere = enterprise_in_township(&db, 96, "如皋无乡镇机械厂", None).await;
         add_user(&db, "qiye", Role::EnterpriseManager, None, Some(ent)).await;
         let qiye = app.session_for("qiye").await;
         // The month's equipment check is done already; it is named in no reminder.
@@ -544,11 +589,7 @@ async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
         assert!(body.contains("安全管理到位"), "{body}");
         assert!(!body.contains("安全设备维护检测"), "done already: {body}");
         assert_eq!(period, &format_date(due));
-        assert!(
-            notes_of(&db, ent, Audience::Officer, OVERDUE)
-                .await
-                .is_empty()
-        );
+        assert!(township_notes(&db).await.is_empty());
 
         // The next day: no second reminder.
         run(soon + time::Duration::days(1)).await;
@@ -564,28 +605,58 @@ async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
         let today_notes = notes_of(&db, ent, Audience::Enterprise, DUE_TODAY).await;
         assert_eq!(today_notes.len(), 1, "{today_notes:?}");
         assert!(today_notes[0].0.contains("今日"), "{today_notes:?}");
-        assert!(
-            notes_of(&db, ent, Audience::Officer, OVERDUE)
-                .await
-                .is_empty()
-        );
+        assert!(township_notes(&db).await.is_empty());
 
         // The day after, the items left unrecorded escalate to the enterprise and its officers,
         // once, and the township officer reads it.
         let r = run(due + time::Duration::days(1)).await;
         assert!(r.reminders >= 2, "{r:?}");
-        let officer = notes_of(&db, ent, Audience::Officer, OVERDUE).await;
-        assert_eq!(officer.len(), 1, "{officer:?}");
-        assert!(officer[0].0.contains("逾期未自查"), "{officer:?}");
-        assert!(officer[0].1.contains("如皋提醒机械厂"), "{officer:?}");
-        assert!(officer[0].1.contains("安全管理到位"), "{officer:?}");
-        assert!(!officer[0].1.contains("安全设备维护检测"), "{officer:?}");
-        assert_eq!(
-            notes_of(&db, ent, Audience::Enterprise, OVERDUE)
-                .await
-                .len(),
-            1
+        // The officers are told once per township and due day, not once per enterprise: the
+        // two enterprises of 如城街道 are one notice, the one without a township another.
+        let officer = township_notes(&db).await;
+        assert_eq!(officer.len(), 2, "{officer:?}");
+        let rucheng = officer
+            .iter()
+            .find(|n| n.subject == "township:320682/如城街道")
+            .expect("如城街道's notice");
+        assert!(
+            rucheng.title.contains("如城街道 2 家企业逾期未自查"),
+            "{rucheng:?}"
         );
+        assert!(rucheng.body.contains("（2 家）"), "{rucheng:?}");
+        assert!(rucheng.link.contains("show=overdue"), "{rucheng:?}");
+        assert_eq!(rucheng.period, format_date(due));
+        let no_township = officer
+            .iter()
+            .find(|n| n.subject == "township:320682/")
+            .expect("the notice of 如皋's enterprises without a township");
+        assert!(
+            no_township.title.contains("（未填乡镇） 1 家企业"),
+            "{no_township:?}"
+        );
+        // Each enterprise is told of its own items, the done one not named.
+        let own = notes_of(&db, ent, Audience::Enterprise, OVERDUE).await;
+        assert_eq!(own.len(), 1, "{own:?}");
+        assert!(own[0].1.contains("安全管理到位"), "{own:?}");
+        assert!(!own[0].1.contains("安全设备维护检测"), "{own:?}");
+        for e in [next_door, elsewhere] {
+            assert_eq!(
+                notes_of(&db, e, Audience::Enterprise, OVERDUE).await.len(),
+                1
+            );
+        }
+        // The township officer reads 如城街道's notice, not the one of the enterprises without a
+        // township; the link opens the list with both of its enterprises.
+        let township = app.session_for("township").await;
+        let page = body_text(app.send(township.get("/notifications")).await).await;
+        assert!(page.contains("如城街道 2 家企业逾期未自查"), "{page}");
+        assert!(!page.contains("未填乡镇"), "{page}");
+        let list = body_text(app.send(township.get(&rucheng.link)).await).await;
+        assert!(
+            list.contains("如皋提醒机械厂") && list.contains("如城邻家机械厂"),
+            "{list}"
+        );
+        assert!(!list.contains("如皋无乡镇机械厂"), "{list}");
         // The figures say the same: the enterprise has items overdue (last period's missed).
         let st = anbiao_store::obligations::statuses(&db, &[ent])
             .await
@@ -598,10 +669,7 @@ async fn the_daily_job_reminds_before_and_on_the_due_day_and_escalates_once() {
             "{page}"
         );
         run(due + time::Duration::days(2)).await;
-        assert_eq!(
-            notes_of(&db, ent, Audience::Officer, OVERDUE).await.len(),
-            1
-        );
+        assert_eq!(township_notes(&db).await.len(), 2);
 
         // Another district's officer is not told.
         let rudong = app.session_for("rudong").await;
