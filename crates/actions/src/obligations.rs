@@ -539,9 +539,54 @@ impl Ctx<'_> {
         if changed && self.actor.permits(Permission::ViewObligations) {
             self.refresh_status(enterprise_id).await?;
         }
+        // An enterprise that takes a feature off its own record shortens its own list: its
+        // officers are told, to check it against what they know of the enterprise.
+        if changed && !on && matches!(self.actor.scope, Scope::Enterprise { .. }) {
+            self.tell_officers_feature_off(enterprise_id, set, f)
+                .await?;
+        }
         Ok(changed)
     }
+
+    async fn tell_officers_feature_off(
+        &self,
+        enterprise_id: i64,
+        set: &ObligationSet,
+        f: &anbiao_domain::obligations::Feature,
+    ) -> Result<(), ActionError> {
+        let e = enterprise::get(self.db, &self.actor.scope, enterprise_id).await?;
+        let items: Vec<&str> = set
+            .items
+            .iter()
+            .filter(|i| i.validity.contains(self.on) && i.applies.features.contains(&f.key))
+            .map(|i| i.title.as_str())
+            .collect();
+        let day = format_date(self.on);
+        let note = anbiao_store::notify::NewNotification {
+            kind: FEATURE_OFF,
+            subject: format!("enterprise:{enterprise_id}"),
+            period: format!("{day}/{}", f.key),
+            audience: anbiao_store::notify::Audience::Officer,
+            enterprise_id,
+            region_code: e.region_code.clone(),
+            title: format!("“{}”自行取消了“{}”", e.name, f.name),
+            body: format!(
+                "企业将“{}”登记为自 {day} 起不再涉及，监管清单中的 {} 项义务（{}）随之不再适用。请结合日常检查核实；如不属实，可在该企业的监管清单页重新设为涉及。",
+                f.name,
+                items.len(),
+                items.join("、")
+            ),
+            link: format!("/enterprises/{enterprise_id}/obligations"),
+            rule: Some(format!("{}（企业特征）", set.name())),
+            due_on: None,
+        };
+        anbiao_store::notify::deliver_many(self.db, &[note]).await?;
+        Ok(())
+    }
 }
+
+/// The officers are told an enterprise took a feature off its own record.
+pub const FEATURE_OFF: &str = "obligation.feature_off";
 
 /// The items of `set` that apply to `subject` on `on`, each with its period, its record and
 /// its status; and the ids of the records used.

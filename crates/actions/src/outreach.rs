@@ -411,6 +411,45 @@ impl Ctx<'_> {
         Ok(store::withdraw_publicity(self.db, &self.actor.audit, &item, &reason, self.on).await?)
     }
 
+    /// The unit that named a model enterprise, or the city, revokes the naming from today with
+    /// the reason (撤销命名): it leaves the portal and the unit's count and stays on file.
+    pub async fn revoke_model(&self, id: i64, reason: &str) -> Result<(), ActionError> {
+        let unit = self.outreach_unit()?;
+        let m = store::model(self.db, &self.training_reach()?, id).await?;
+        if unit.as_ref().is_some_and(|u| *u != m.unit) {
+            return Err(ActionError::Forbidden(
+                "只有作出命名的县（市、区）或市安监局可以撤销命名".into(),
+            ));
+        }
+        let reason = clean(reason);
+        if reason.is_empty() {
+            return Err(ActionError::bad("reason", "请写明撤销命名的原因"));
+        }
+        within("reason", "撤销原因", &reason, limits::NOTE)?;
+        Ok(store::revoke_model(self.db, &self.actor.audit, &m, &reason, self.on).await?)
+    }
+
+    /// The unit that recorded an exchange withdraws it (recorded in error, cancelled), with the
+    /// reason: it leaves the portal and the figures and stays on file.
+    pub async fn withdraw_exchange(&self, id: i64, reason: &str) -> Result<(), ActionError> {
+        let unit = self.outreach_unit()?;
+        let x = store::exchange(self.db, &self.training_reach()?, id).await?;
+        if x.unit != unit {
+            return Err(ActionError::Forbidden(
+                "只有登记这项活动的单位可以撤回".into(),
+            ));
+        }
+        let reason = clean(reason);
+        if reason.is_empty() {
+            return Err(ActionError::bad(
+                "reason",
+                "请写明撤回的原因（如登记有误、活动取消）",
+            ));
+        }
+        within("reason", "撤回原因", &reason, limits::NOTE)?;
+        Ok(store::withdraw_exchange(self.db, &self.actor.audit, &x, &reason, self.on).await?)
+    }
+
     /// The portal's lists: anyone reads them.
     pub async fn portal_outreach(&self) -> Result<PortalOutreach, ActionError> {
         Ok(PortalOutreach {

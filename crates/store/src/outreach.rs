@@ -46,6 +46,9 @@ pub struct Model {
     pub named_on: String,
     pub reason: String,
     pub rule: String,
+    /// Revoked by the unit that named it or by the city: the day and the reason.
+    pub revoked_on: Option<String>,
+    pub revoke_reason: Option<String>,
 }
 
 pub struct NewModel<'a> {
@@ -86,7 +89,7 @@ pub async fn name_model(db: &Db, actor: &Actor, m: &NewModel<'_>) -> Result<i64,
 }
 
 const MODEL_SELECT: &str = "SELECT m.id, m.enterprise_id, e.name AS enterprise, m.unit, m.grade, m.certificate_id, \
-    c.number AS certificate_no, c.valid_until, m.named_on, m.reason, m.rule \
+    c.number AS certificate_no, c.valid_until, m.named_on, m.reason, m.rule, m.revoked_on, m.revoke_reason \
     FROM model_enterprise m JOIN enterprise e ON e.id = m.enterprise_id JOIN certificate c ON c.id = m.certificate_id \
     WHERE 1 = 1";
 
@@ -101,10 +104,63 @@ pub async fn models(db: &Db, reach: &Reach) -> Result<Vec<Model>, StoreError> {
     b.fetch_all(db).await
 }
 
-/// The model enterprises whose certificate is still valid on `on` (the portal's list).
+/// A model naming within reach (a unit's own; the city's all).
+pub async fn model(db: &Db, reach: &Reach, id: i64) -> Result<Model, StoreError> {
+    let mut b = SqlBuf::new(MODEL_SELECT);
+    b.push(" AND m.id = ");
+    b.bind(Arg::Int(id));
+    if let Reach::Unit(u) | Reach::Township { unit: u, .. } = reach {
+        b.push(" AND m.unit = ");
+        b.bind(Arg::Text(u.clone()));
+    }
+    let found: Option<Model> = b.fetch_optional(db).await?;
+    found.ok_or(StoreError::NotFound)
+}
+
+/// Revokes a model naming from `on` (the caller has checked who may): it leaves the portal and
+/// the unit's count from that day and stays on file with the reason; audited.
+pub async fn revoke_model(
+    db: &Db,
+    actor: &Actor,
+    m: &Model,
+    reason: &str,
+    on: Date,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    const SQL: &str = "UPDATE model_enterprise SET revoked_on = $1, revoked_by = $2, revoke_reason = $3 \
+        WHERE id = $4 AND unit = $5 AND revoked_on IS NULL";
+    let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(format_date(on))
+        .bind(&actor.username)
+        .bind(reason)
+        .bind(m.id)
+        .bind(&m.unit)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n != 1 {
+        return Err(StoreError::Conflict(format!(
+            "“{}”的示范企业命名已经撤销",
+            m.enterprise
+        )));
+    }
+    let ev = Event::new("model.revoke", format!("enterprise:{}", m.enterprise_id)).detail(format!(
+        "撤销“{}”的安全生产标准化示范企业命名（{} 命名）：{reason}",
+        m.enterprise, m.named_on
+    ));
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The model enterprises whose naming stands and whose certificate is still valid on `on`
+/// (the portal's list).
 pub async fn models_valid_on(db: &Db, on: Date) -> Result<Vec<Model>, StoreError> {
     let day = format_date(on);
     let mut b = SqlBuf::new(MODEL_SELECT);
+    b.push(" AND (m.revoked_on IS NULL OR m.revoked_on > ");
+    b.bind(Arg::Text(day.clone()));
+    b.push(")");
     b.push(" AND c.valid_from <= ");
     b.bind(Arg::Text(day.clone()));
     b.push(" AND c.valid_until >= ");
@@ -219,7 +275,7 @@ pub async fn create_group(
 
 const GROUP_SELECT: &str = "SELECT g.id, g.unit, g.kind, g.name, \
     (SELECT COUNT(*) FROM safety_group_member m WHERE m.group_id = g.id) AS members, \
-    (SELECT COUNT(*) FROM exchange x WHERE x.group_id = g.id) AS activities \
+    (SELECT COUNT(*) FROM exchange x WHERE x.group_id = g.id AND x.withdrawn_on IS NULL) AS activities \
     FROM safety_group g WHERE 1 = 1";
 
 pub async fn groups(db: &Db, reach: &Reach) -> Result<Vec<Group>, StoreError> {
@@ -252,6 +308,10 @@ pub struct Exchange {
     pub open_day: bool,
     pub note: String,
     pub attendees: i64,
+    /// Withdrawn (recorded in error, cancelled) by the unit that recorded it: the day and the
+    /// reason.
+    pub withdrawn_on: Option<String>,
+    pub withdraw_reason: Option<String>,
 }
 
 pub struct NewExchange<'a> {
@@ -314,7 +374,8 @@ pub async fn record_exchange(
 }
 
 const EXCHANGE_SELECT: &str = "SELECT x.id, x.unit, x.kind, x.title, x.host_enterprise_id, e.name AS host, \
-    x.group_id, g.name AS group_name, x.held_on, x.place, x.open_day, x.note, x.attendees \
+    x.group_id, g.name AS group_name, x.held_on, x.place, x.open_day, x.note, x.attendees, \
+    x.withdrawn_on, x.withdraw_reason \
     FROM exchange x LEFT JOIN enterprise e ON e.id = x.host_enterprise_id \
     LEFT JOIN safety_group g ON g.id = x.group_id WHERE 1 = 1";
 
@@ -327,10 +388,55 @@ pub async fn exchanges(db: &Db, reach: &Reach, limit: i64) -> Result<Vec<Exchang
     b.fetch_all(db).await
 }
 
+/// An exchange within reach.
+pub async fn exchange(db: &Db, reach: &Reach, id: i64) -> Result<Exchange, StoreError> {
+    let mut b = SqlBuf::new(EXCHANGE_SELECT);
+    b.push(" AND x.id = ");
+    b.bind(Arg::Int(id));
+    unit_filter(&mut b, reach, "x.unit");
+    let found: Option<Exchange> = b.fetch_optional(db).await?;
+    found.ok_or(StoreError::NotFound)
+}
+
+/// Withdraws an exchange (the caller has checked it is the actor's unit's own): it leaves the
+/// portal and the figures and stays on file with the reason; audited.
+pub async fn withdraw_exchange(
+    db: &Db,
+    actor: &Actor,
+    x: &Exchange,
+    reason: &str,
+    on: Date,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    // The unit compared as recorded (the city's is NULL), so the update touches only the
+    // unit's own exchange whatever the caller loaded.
+    const SQL: &str = "UPDATE exchange SET withdrawn_on = $1, withdrawn_by = $2, withdraw_reason = $3 \
+        WHERE id = $4 AND COALESCE(unit, '') = $5 AND withdrawn_on IS NULL";
+    let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
+        .bind(format_date(on))
+        .bind(&actor.username)
+        .bind(reason)
+        .bind(x.id)
+        .bind(x.unit.as_deref().unwrap_or_default())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n != 1 {
+        return Err(StoreError::Conflict(format!("“{}”已经撤回", x.title)));
+    }
+    let ev = Event::new("exchange.withdraw", format!("exchange:{}", x.id)).detail(format!(
+        "撤回交流活动“{}”（{}）：{reason}",
+        x.title, x.held_on
+    ));
+    audit_log::append_tx(&mut tx, actor, &ev).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Open days from `from` on, soonest first (the portal's list).
 pub async fn open_days(db: &Db, from: Date, limit: i64) -> Result<Vec<Exchange>, StoreError> {
     let mut b = SqlBuf::new(EXCHANGE_SELECT);
-    b.push(" AND x.open_day AND x.held_on >= ");
+    b.push(" AND x.open_day AND x.withdrawn_on IS NULL AND x.held_on >= ");
     b.bind(Arg::Text(format_date(from)));
     b.push(" ORDER BY x.held_on, x.id LIMIT ");
     b.bind(Arg::Int(limit));
@@ -421,12 +527,13 @@ pub async fn withdraw_publicity(
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     const SQL: &str = "UPDATE publicity SET withdrawn_on = $1, withdrawn_by = $2, withdraw_reason = $3 \
-        WHERE id = $4 AND withdrawn_on IS NULL";
+        WHERE id = $4 AND COALESCE(unit, '') = $5 AND withdrawn_on IS NULL";
     let n = with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(format_date(on))
         .bind(&actor.username)
         .bind(reason)
         .bind(item.id)
+        .bind(item.unit.as_deref().unwrap_or_default())
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -460,8 +567,8 @@ pub async fn published(db: &Db, on: Date, limit: i64) -> Result<Vec<Publicity>, 
     b.fetch_all(db).await
 }
 
-/// Per unit (NULL: the city): model enterprises named by `on`, and exchanges and their
-/// attending enterprises held in `from..=on`.
+/// Per unit (NULL: the city): model enterprises named by `on` and not revoked by then, and
+/// exchanges (not withdrawn) and their attending enterprises held in `from..=on`.
 pub async fn unit_sums(
     db: &Db,
     from: Date,
@@ -474,9 +581,11 @@ pub async fn unit_sums(
          WHERE named_on <= ",
     );
     b.bind(Arg::Text(day.clone()));
+    b.push(" AND (revoked_on IS NULL OR revoked_on > ");
+    b.bind(Arg::Text(day.clone()));
     b.push(
-        " GROUP BY unit UNION ALL SELECT unit, 0, COUNT(*), COALESCE(SUM(attendees), 0) FROM exchange \
-         WHERE held_on >= ",
+        ") GROUP BY unit UNION ALL SELECT unit, 0, COUNT(*), COALESCE(SUM(attendees), 0) FROM exchange \
+         WHERE withdrawn_on IS NULL AND held_on >= ",
     );
     b.bind(Arg::Text(format_date(from)));
     b.push(" AND held_on <= ");

@@ -37,6 +37,8 @@ pub struct Pager {
     pub sizes: Vec<SizeLink>,
     /// The query of the page shown (filters, page, size), for a form on it to come back to.
     pub query: String,
+    /// The list holds nothing at all: a table that says so itself leaves the pager out.
+    pub empty: bool,
 }
 
 /// Where a form posted from a list goes back to: `path` with the list's own query as the form
@@ -105,6 +107,7 @@ impl Pager {
         };
         let here = url(page, size);
         Self {
+            empty: matches!(p.total, Total::Exact(0)),
             query: here
                 .split_once('?')
                 .map(|(_, q)| q.to_string())
@@ -182,6 +185,7 @@ mod tests {
         assert_eq!(p.first.as_deref(), Some("/n"));
         let p = Pager::new("/n", &[], &paged(0, Total::Exact(0), 1, 50));
         assert_eq!(p.summary, "没有记录");
+        assert!(p.empty);
         assert_eq!((p.prev, p.next), (None, None));
     }
 

@@ -406,6 +406,16 @@ pub fn table() -> Table {
             Perm(KeepOutreach),
             outreach::withdraw_publicity,
         )
+        .post(
+            "/outreach/models/{id}/revoke",
+            Perm(KeepOutreach),
+            outreach::revoke_model,
+        )
+        .post(
+            "/outreach/exchanges/{id}/withdraw",
+            Perm(KeepOutreach),
+            outreach::withdraw_exchange,
+        )
         // Risk registers (风险点辨识清单): the enterprise keeps its own, officers read.
         .get("/enterprises/{id}/risks", Perm(ViewRisks), risks::register)
         .get(

@@ -74,6 +74,11 @@ fn word(
 }
 
 pub struct ModelRow {
+    pub id: i64,
+    /// Named by the reader's unit, or the reader is the city's: the reader may revoke it.
+    pub may_revoke: bool,
+    /// Revoked: the day and the reason.
+    pub revoked: Option<String>,
     pub enterprise_id: i64,
     pub name: String,
     pub unit: String,
@@ -85,6 +90,11 @@ pub struct ModelRow {
 }
 
 pub struct ExchangeRow {
+    pub id: i64,
+    /// Recorded by the reader's own unit: the reader may withdraw it.
+    pub own: bool,
+    /// Withdrawn: the day and the reason.
+    pub withdrawn: Option<String>,
     pub title: String,
     pub kind: String,
     pub held_on: String,
@@ -109,10 +119,34 @@ pub struct PublicityRow {
     pub published: bool,
 }
 
-fn models(state: &AppState, v: &OutreachView) -> Vec<ModelRow> {
+/// The unit whose records the reader keeps (`Some(None)`: the city's), if the reader keeps any.
+fn keeper_unit(state: &AppState, u: &CurrentUser) -> Option<Option<String>> {
+    u.can(Permission::KeepOutreach).then(|| {
+        u.user
+            .region_code
+            .as_deref()
+            .and_then(|c| state.reference.regions.get(c))
+            .map(|r| r.unit.clone())
+    })
+}
+
+/// "2026-12-07 撤回：…"
+fn undone(day: Option<&String>, what: &str, reason: Option<&String>) -> Option<String> {
+    day.map(|d| {
+        format!(
+            "{d} {what}：{}",
+            reason.map(String::as_str).unwrap_or_default()
+        )
+    })
+}
+
+fn models(state: &AppState, v: &OutreachView, keeper: Option<&Option<String>>) -> Vec<ModelRow> {
     v.models
         .iter()
         .map(|m| ModelRow {
+            id: m.id,
+            may_revoke: keeper.is_some_and(|k| k.as_ref().is_none_or(|u| *u == m.unit)),
+            revoked: undone(m.revoked_on.as_ref(), "撤销命名", m.revoke_reason.as_ref()),
             enterprise_id: m.enterprise_id,
             name: m.enterprise.clone(),
             unit: state.reference.regions.unit_name(&m.unit, state.today()),
@@ -128,9 +162,13 @@ fn models(state: &AppState, v: &OutreachView) -> Vec<ModelRow> {
 fn exchanges(
     set: Option<&OutreachSet>,
     list: &[anbiao_store::outreach::Exchange],
+    keeper: Option<&Option<String>>,
 ) -> Vec<ExchangeRow> {
     list.iter()
         .map(|x| ExchangeRow {
+            id: x.id,
+            own: keeper.is_some_and(|k| *k == x.unit),
+            withdrawn: undone(x.withdrawn_on.as_ref(), "撤回", x.withdraw_reason.as_ref()),
             title: x.title.clone(),
             kind: word(
                 set,
@@ -156,12 +194,7 @@ fn publicity(
         .map(|p| PublicityRow {
             id: p.id,
             own: unit.is_some_and(|u| *u == p.unit),
-            withdrawn: p.withdrawn_on.as_ref().map(|d| {
-                format!(
-                    "{d} 撤回：{}",
-                    p.withdraw_reason.as_deref().unwrap_or_default()
-                )
-            }),
+            withdrawn: undone(p.withdrawn_on.as_ref(), "撤回", p.withdraw_reason.as_ref()),
             title: p.title.clone(),
             channel: word(
                 set,
@@ -180,6 +213,8 @@ fn publicity(
 #[template(path = "outreach/page.html")]
 struct Page {
     layout: Layout,
+    /// Model enterprises whose naming stands (the list also shows the revoked).
+    current_models: usize,
     models: Vec<ModelRow>,
     townships: Vec<(String, String, String, String)>,
     groups: Vec<(i64, String, String, i64, i64)>,
@@ -214,9 +249,11 @@ async fn page(
     let terms = |l: &[anbiao_domain::outreach::Term]| -> Vec<(String, String)> {
         l.iter().map(|t| (t.key.clone(), t.name.clone())).collect()
     };
+    let keeper = keeper_unit(state, u);
     let p = Page {
         layout: Layout::new(u, state, "outreach"),
-        models: models(state, &v),
+        current_models: v.models.iter().filter(|m| m.revoked_on.is_none()).count(),
+        models: models(state, &v, keeper.as_ref()),
         townships: v
             .townships
             .iter()
@@ -246,20 +283,8 @@ async fn page(
                 )
             })
             .collect(),
-        exchanges: exchanges(set, &v.exchanges),
-        publicity: publicity(
-            set,
-            &v.publicity,
-            u.can(Permission::KeepOutreach)
-                .then(|| {
-                    u.user
-                        .region_code
-                        .as_deref()
-                        .and_then(|c| state.reference.regions.get(c))
-                        .map(|r| r.unit.clone())
-                })
-                .as_ref(),
-        ),
+        exchanges: exchanges(set, &v.exchanges, keeper.as_ref()),
+        publicity: publicity(set, &v.publicity, keeper.as_ref()),
         can_keep: u.can(Permission::KeepOutreach),
         can_townships: u.can(Permission::KeepOutreach)
             && matches!(u.scope, anbiao_domain::Scope::Region { .. }),
@@ -401,6 +426,42 @@ pub async fn withdraw_publicity(
     after(&state, &u, &headers, Input::default(), "publicity", r).await
 }
 
+/// `POST /outreach/models/{id}/revoke`
+pub async fn revoke_model(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<WithdrawForm>,
+) -> Result<Response, HtmlError> {
+    let id = crate::pages::parse_id(&id)?;
+    let actor = u.acting("form");
+    let r = state
+        .ctx(&actor)
+        .revoke_model(id, &f.reason)
+        .await
+        .map(|()| id);
+    after(&state, &u, &headers, Input::default(), "models", r).await
+}
+
+/// `POST /outreach/exchanges/{id}/withdraw`
+pub async fn withdraw_exchange(
+    State(state): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<WithdrawForm>,
+) -> Result<Response, HtmlError> {
+    let id = crate::pages::parse_id(&id)?;
+    let actor = u.acting("form");
+    let r = state
+        .ctx(&actor)
+        .withdraw_exchange(id, &f.reason)
+        .await
+        .map(|()| id);
+    after(&state, &u, &headers, Input::default(), "exchanges", r).await
+}
+
 /// `POST /outreach/publicity`
 pub async fn record_publicity(
     State(state): State<AppState>,
@@ -449,8 +510,8 @@ pub async fn portal(State(state): State<AppState>) -> Result<Html<String>, HtmlE
         PortalPage {
             nav: "models",
             site: crate::pages::portal::Site::of(&state),
-            models: models(&state, &view),
-            open_days: exchanges(set, &p.open_days),
+            models: models(&state, &view, None),
+            open_days: exchanges(set, &p.open_days, None),
             publicity: publicity(set, &p.publicity, None),
         }
         .render()?,

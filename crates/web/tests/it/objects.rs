@@ -86,6 +86,10 @@ pub struct Place {
     pub grid: i64,
     /// A publicity item recorded by the place's district.
     pub publicity: i64,
+    /// The place's enterprise named a model enterprise by its district.
+    pub model: i64,
+    /// An exchange recorded by the place's district.
+    pub exchange: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -574,6 +578,8 @@ async fn place(
         training_attendance: 0,
         grid: 0,
         publicity: 0,
+        model: 0,
+        exchange: 0,
         audit,
         violation,
         unit: r
@@ -743,6 +749,44 @@ pub async fn fixture(db: &Db) -> Fixture {
         )
         .await
         .expect("publicity");
+        let grade = certificate::get(db, &Scope::City, p.certificate)
+            .await
+            .expect("certificate")
+            .grade;
+        p.model = anbiao_store::outreach::name_model(
+            db,
+            &actor,
+            &anbiao_store::outreach::NewModel {
+                enterprise_id: p.enterprise,
+                enterprise: "矩阵本厂",
+                unit: &p.unit,
+                certificate_id: p.certificate,
+                grade: &grade,
+                named_on: anbiao_web::today(),
+                reason: "矩阵示范",
+                rule: "outreach@1#demonstration.model_grades",
+            },
+        )
+        .await
+        .expect("model");
+        p.exchange = anbiao_store::outreach::record_exchange(
+            db,
+            &actor,
+            &anbiao_store::outreach::NewExchange {
+                unit: Some(&p.unit),
+                kind: "observation",
+                title: "矩阵观摩",
+                host_enterprise_id: None,
+                group_id: None,
+                held_on: anbiao_web::today(),
+                place: "矩阵会议室",
+                open_day: false,
+                note: "",
+                attendees: &[],
+            },
+        )
+        .await
+        .expect("exchange");
     }
     // An enterprise of the first place without a case, to open one.
     let fresh = anbiao_domain::EnterpriseDraft {
@@ -1047,6 +1091,8 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "training_attendance" => p.training_attendance,
         "grid" => p.grid,
         "publicity" => p.publicity,
+        "model" => p.model,
+        "exchange" => p.exchange,
         _ => return None,
     })
 }
@@ -1407,7 +1453,9 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("kind", "cooperation".into()),
         ]),
         // No reason: refused after the unit is checked, so nothing is withdrawn.
-        "POST /outreach/publicity/{id}/withdraw" => form(&[("reason", String::new())]),
+        "POST /outreach/publicity/{id}/withdraw"
+        | "POST /outreach/models/{id}/revoke"
+        | "POST /outreach/exchanges/{id}/withdraw" => form(&[("reason", String::new())]),
         "POST /outreach/publicity" => form(&[
             ("title", "矩阵宣传".into()),
             ("channel", "wechat".into()),

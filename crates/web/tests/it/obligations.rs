@@ -263,6 +263,45 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
             ))
             .await;
         assert_eq!(res.status(), 422);
+        let rudong = app.session_for("rudong").await;
+        // The officer's own changes are not reported back; the enterprise taking a feature off
+        // its own record (its list shrinks) is reported to its officers.
+        let feature_off = |db: anbiao_store::Db| async move {
+            anbiao_store::notify::list(
+                &db,
+                &Scope::City,
+                anbiao_store::notify::Audience::Officer,
+                500,
+            )
+            .await
+            .expect("notifications")
+            .into_iter()
+            .filter(|n| {
+                n.kind == anbiao_actions::obligations::FEATURE_OFF && n.enterprise_id == ent
+            })
+            .collect::<Vec<_>>()
+        };
+        assert!(feature_off(db.clone()).await.is_empty());
+        let res = app
+            .send(qiye.form(
+                &format!("/enterprises/{ent}/features"),
+                &[("feature", "dust"), ("on", "0")],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let off = feature_off(db.clone()).await;
+        assert_eq!(off.len(), 1, "{off:?}");
+        assert!(
+            off[0]
+                .title
+                .contains("自行取消了“涉及可燃性粉尘（粉尘爆炸危险）”"),
+            "{off:?}"
+        );
+        assert!(off[0].body.contains("粉尘"), "{off:?}");
+        let notes = body_text(app.send(rugao.get("/notifications")).await).await;
+        assert!(notes.contains("自行取消了"), "{notes}");
+        let notes = body_text(app.send(rudong.get("/notifications")).await).await;
+        assert!(!notes.contains("自行取消了"), "{notes}");
         // An officer cannot confirm for the enterprise; another district reads nothing.
         let res = app
             .send(rugao.multipart(
@@ -272,7 +311,6 @@ async fn an_enterprise_checks_itself_against_its_list_and_officers_read_it() {
             ))
             .await;
         assert_eq!(res.status(), 403);
-        let rudong = app.session_for("rudong").await;
         assert_eq!(app.send(rudong.get(&list)).await.status(), 404);
 
         // Every record is audited with the rule that decided it.

@@ -258,6 +258,102 @@ async fn a_model_enterprise_needs_a_valid_first_or_second_grade_certificate() {
             .await;
         assert_eq!(res.status(), 422);
         assert!(body_text(res).await.contains("已经撤回"));
+
+        // The open day is cancelled: withdrawn by 如皋 only, it leaves the portal and the
+        // figures and stays on file.
+        let reach = anbiao_store::training::Reach::City;
+        let x = anbiao_store::outreach::exchanges(&db, &reach, 10)
+            .await
+            .expect("exchanges")[0]
+            .id;
+        let sums = |db: anbiao_store::Db| async move {
+            anbiao_store::outreach::unit_sums(
+                &db,
+                today - time::Duration::days(365),
+                today + time::Duration::days(30),
+            )
+            .await
+            .expect("sums")
+            .into_iter()
+            .find(|r| r.0.as_deref() == Some("如皋"))
+            .map_or((0, 0, 0), |r| (r.1, r.2, r.3))
+        };
+        assert_eq!(sums(db.clone()).await, (1, 1, 2));
+        let withdraw = format!("/outreach/exchanges/{x}/withdraw");
+        let res = app
+            .send(rudong.form(&withdraw, &[("reason", "误登")]))
+            .await;
+        assert_eq!(res.status(), 404);
+        let res = app.send(city.form(&withdraw, &[("reason", "误登")])).await;
+        assert_eq!(res.status(), 403);
+        let res = app.send(rugao.form(&withdraw, &[("reason", "")])).await;
+        assert_eq!(res.status(), 422);
+        let res = app
+            .send(rugao.form(&withdraw, &[("reason", "承办企业停产检修")]))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let res = app
+            .send(rugao.form(&withdraw, &[("reason", "再次撤回")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert_eq!(sums(db.clone()).await, (1, 0, 0));
+        let portal_page = || {
+            axum::http::Request::builder()
+                .uri("/portal/models")
+                .body(axum::body::Body::empty())
+                .expect("request")
+        };
+        let portal = body_text(app.send(portal_page()).await).await;
+        assert!(
+            !portal.contains("示范企业现场观摩会"),
+            "cancelled: {portal}"
+        );
+        let page = body_text(app.send(rugao.get("/outreach")).await).await;
+        assert!(page.contains("撤回：承办企业停产检修"), "{page}");
+
+        // The naming is revoked by the city (the district's or the city's to revoke), not by
+        // 如东: it leaves the portal and the count, stays on file, and the enterprise may be
+        // named again.
+        let model = anbiao_store::outreach::models(&db, &reach)
+            .await
+            .expect("models")[0]
+            .id;
+        let revoke = format!("/outreach/models/{model}/revoke");
+        let res = app.send(rudong.form(&revoke, &[("reason", "误登")])).await;
+        assert_eq!(res.status(), 404);
+        let res = app.send(city.form(&revoke, &[("reason", " ")])).await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("请写明撤销命名的原因"));
+        let res = app
+            .send(city.form(&revoke, &[("reason", "发生一般生产安全事故")]))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let res = app
+            .send(rugao.form(&revoke, &[("reason", "再次撤销")]))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(body_text(res).await.contains("已经撤销"));
+        let portal = body_text(app.send(portal_page()).await).await;
+        assert!(
+            !portal.contains("南通华峰机械有限公司"),
+            "revoked: {portal}"
+        );
+        let page = body_text(app.send(rugao.get("/outreach")).await).await;
+        assert!(page.contains("示范企业（0 家）"), "{page}");
+        assert!(page.contains("撤销命名：发生一般生产安全事故"), "{page}");
+        assert_eq!(sums(db.clone()).await, (0, 0, 0));
+        let res = app
+            .send(rugao.form(
+                "/outreach/models",
+                &[
+                    ("enterprise", "南通华峰机械有限公司"),
+                    ("reason", "整改到位，重新命名"),
+                ],
+            ))
+            .await;
+        assert_eq!(res.status(), 204, "{}", body_text(res).await);
+        let page = body_text(app.send(rugao.get("/outreach")).await).await;
+        assert!(page.contains("示范企业（1 家）"), "{page}");
     })
     .await;
 }
