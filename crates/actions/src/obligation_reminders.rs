@@ -75,7 +75,6 @@ struct Tally<'a> {
     /// The first enterprise counted: the notification is filed under it, so that who may read
     /// the enterprise's notices (its township, district and the city) reads the township's.
     anchor: i64,
-    last: i64,
     enterprises: usize,
     items: usize,
     by_item: BTreeMap<&'a str, (&'a str, usize)>,
@@ -90,20 +89,23 @@ pub struct Escalations<'a> {
 impl<'a> Escalations<'a> {
     /// Counts one enterprise's missed items (those [`due`] returned).
     pub fn add(&mut self, to: &Addressee<'_>, missed: &[(Date, &'a Obligation)]) {
-        for (day, item) in missed {
+        // One look-up per due day of the enterprise (its missed items share one or two).
+        let mut days: Vec<Date> = missed.iter().map(|(d, _)| *d).collect();
+        days.sort_unstable();
+        days.dedup();
+        for day in days {
             let t = self
                 .by
-                .entry((to.region_code.to_string(), to.township.to_string(), *day))
+                .entry((to.region_code.to_string(), to.township.to_string(), day))
                 .or_default();
             if t.enterprises == 0 {
                 t.anchor = to.id;
             }
-            if t.last != to.id {
-                t.enterprises += 1;
-                t.last = to.id;
+            t.enterprises += 1;
+            for (_, item) in missed.iter().filter(|(d, _)| *d == day) {
+                t.items += 1;
+                t.by_item.entry(&item.key).or_insert((&item.title, 0)).1 += 1;
             }
-            t.items += 1;
-            t.by_item.entry(&item.key).or_insert((&item.title, 0)).1 += 1;
         }
     }
 

@@ -740,7 +740,9 @@ pub async fn work_out_all(
     // out (one batch in flight at a time, in order: the running sums move under one lock).
     let mut writing: Option<tokio::task::JoinHandle<Result<usize, anbiao_store::StoreError>>> =
         None;
+    let (mut reading, mut working, mut waiting) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     loop {
+        let t0 = std::time::Instant::now();
         let batch = store::operating_after(db, after, JOB_BATCH).await?;
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
             break;
@@ -749,6 +751,8 @@ pub async fn work_out_all(
         let spans = store::spans_between(db, lo, hi).await?;
         let records =
             store::records_between(db, lo, hi, on - Duration::days(LOOKBACK_DAYS)).await?;
+        let t1 = std::time::Instant::now();
+        reading += t1 - t0;
         let mut rows = Vec::with_capacity(batch.len());
         let mut notes = Vec::new();
         let (mut si, mut ri) = (0usize, 0usize);
@@ -790,9 +794,12 @@ pub async fn work_out_all(
             escalations.add(&to, &missed);
         }
         report.enterprises += rows.len();
+        let t2 = std::time::Instant::now();
+        working += t2 - t1;
         if let Some(w) = writing.take() {
             report.reminders += finished(w).await?;
         }
+        waiting += t2.elapsed();
         let db = db.clone();
         writing = Some(tokio::spawn(async move {
             store::write_statuses(&db, &rows).await?;
@@ -800,9 +807,18 @@ pub async fn work_out_all(
         }));
         after = hi;
     }
+    let t3 = std::time::Instant::now();
     if let Some(w) = writing.take() {
         report.reminders += finished(w).await?;
     }
+    waiting += t3.elapsed();
+    tracing::info!(
+        enterprises = report.enterprises,
+        reading_s = reading.as_seconds_f64(),
+        working_s = working.as_seconds_f64(),
+        waiting_for_writes_s = waiting.as_seconds_f64(),
+        "obligation lists worked out"
+    );
     let unit = |code: &str| {
         reference.regions.get(code).map_or_else(
             || (code.to_string(), code.to_string()),

@@ -504,6 +504,48 @@ impl Status {
     pub fn complete(&self) -> bool {
         self.items > 0 && self.open == 0 && self.overdue == 0 && self.gaps == 0
     }
+
+    /// What the status adds to its place's sums: enterprises, checked, complete, with open
+    /// items, with overdue items, with gaps.
+    fn counted(&self) -> [i64; 6] {
+        [
+            1,
+            i64::from(self.checked),
+            i64::from(self.complete()),
+            i64::from(self.open > 0),
+            i64::from(self.overdue > 0),
+            i64::from(self.gaps > 0),
+        ]
+    }
+
+    /// Stands as `other` does, whatever the day each was worked out.
+    fn stands_as(&self, other: &Status) -> bool {
+        let Status {
+            enterprise_id,
+            region_code,
+            township,
+            industry_code,
+            items,
+            settled,
+            open,
+            overdue,
+            gaps,
+            checked,
+            missing,
+            day: _,
+        } = self;
+        *enterprise_id == other.enterprise_id
+            && *region_code == other.region_code
+            && *township == other.township
+            && *industry_code == other.industry_code
+            && *items == other.items
+            && *settled == other.settled
+            && *open == other.open
+            && *overdue == other.overdue
+            && *gaps == other.gaps
+            && *checked == other.checked
+            && *missing == other.missing
+    }
 }
 
 /// Serialises the writers of the sums on PostgreSQL (SQLite has one writer anyway).
@@ -530,31 +572,6 @@ pub async fn write_statuses(db: &Db, rows: &[Status]) -> Result<(), StoreError> 
     }
     let mut sums: std::collections::BTreeMap<SumKey, [i64; 6]> = Default::default();
     let mut items: std::collections::BTreeMap<SumKey, i64> = Default::default();
-    let mut apply = |s: &Status, sign: i64| {
-        let e = sums
-            .entry((
-                s.region_code.clone(),
-                s.township.clone(),
-                s.industry_code.clone(),
-            ))
-            .or_default();
-        let add = [
-            1,
-            i64::from(s.checked),
-            i64::from(s.complete()),
-            i64::from(s.open > 0),
-            i64::from(s.overdue > 0),
-            i64::from(s.gaps > 0),
-        ];
-        for (x, a) in e.iter_mut().zip(add) {
-            *x += sign * a;
-        }
-        for k in &s.missing {
-            *items
-                .entry((s.region_code.clone(), s.township.clone(), k.clone()))
-                .or_default() += sign;
-        }
-    };
     for all in rows.chunks(WRITE_BATCH) {
         let ids: Vec<i64> = all.iter().map(|s| s.enterprise_id).collect();
         let mut b = SqlBuf::new(
@@ -574,23 +591,46 @@ pub async fn write_statuses(db: &Db, rows: &[Status]) -> Result<(), StoreError> 
             .map(|o| (o.enterprise_id, Status::from(o)))
             .collect();
         // A status that stands as it stood (but for its day) is not written again.
-        let same = |s: &Status| {
-            old.get(&s.enterprise_id).is_some_and(|o| {
-                Status {
-                    day: s.day.clone(),
-                    ..o.clone()
-                } == *s
-            })
-        };
+        let same = |s: &Status| old.get(&s.enterprise_id).is_some_and(|o| o.stands_as(s));
         let chunk: Vec<&Status> = all.iter().filter(|s| !same(s)).collect();
         if chunk.is_empty() {
             continue;
         }
+        // The chunk's differences by borrowed keys first, then folded into the run's sums:
+        // one owned key per place and item of the chunk, not one per enterprise and item.
+        let mut chunk_sums: std::collections::HashMap<(&str, &str, &str), [i64; 6]> =
+            Default::default();
+        let mut chunk_items: std::collections::HashMap<(&str, &str, &str), i64> =
+            Default::default();
         for s in &chunk {
-            if let Some(o) = old.get(&s.enterprise_id) {
-                apply(o, -1);
+            let was = old.get(&s.enterprise_id);
+            for (st, sign) in [(was, -1), (Some(*s), 1)] {
+                let Some(st) = st else { continue };
+                let e = chunk_sums
+                    .entry((&st.region_code, &st.township, &st.industry_code))
+                    .or_default();
+                for (x, a) in e.iter_mut().zip(st.counted()) {
+                    *x += sign * a;
+                }
+                for k in &st.missing {
+                    *chunk_items
+                        .entry((&st.region_code, &st.township, k))
+                        .or_default() += sign;
+                }
             }
-            apply(s, 1);
+        }
+        for ((r, t, i), d) in chunk_sums {
+            let e = sums
+                .entry((r.to_string(), t.to_string(), i.to_string()))
+                .or_default();
+            for (x, a) in e.iter_mut().zip(d) {
+                *x += a;
+            }
+        }
+        for ((r, t, k), d) in chunk_items {
+            *items
+                .entry((r.to_string(), t.to_string(), k.to_string()))
+                .or_default() += d;
         }
         let mut b = SqlBuf::new("DELETE FROM obligation_status WHERE enterprise_id IN ");
         b.bind_list(chunk.iter().map(|s| Arg::Int(s.enterprise_id)));
