@@ -33,6 +33,7 @@ pub mod audit_log;
 pub mod audits;
 pub mod bulletins;
 pub mod certificates;
+pub mod consequences;
 mod ctx;
 pub mod enforcement;
 pub mod enterprises;

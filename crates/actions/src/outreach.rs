@@ -403,11 +403,7 @@ impl Ctx<'_> {
                 "只有登记这项宣传的单位可以撤回".into(),
             ));
         }
-        let reason = clean(reason);
-        if reason.is_empty() {
-            return Err(ActionError::bad("reason", "请写明撤回的原因"));
-        }
-        within("reason", "撤回原因", &reason, limits::NOTE)?;
+        let reason = undo_reason(reason, "请写明撤回的原因", "撤回原因")?;
         Ok(store::withdraw_publicity(self.db, &self.actor.audit, &item, &reason, self.on).await?)
     }
 
@@ -418,14 +414,10 @@ impl Ctx<'_> {
         let m = store::model(self.db, &self.training_reach()?, id).await?;
         if unit.as_ref().is_some_and(|u| *u != m.unit) {
             return Err(ActionError::Forbidden(
-                "只有作出命名的县（市、区）或市安监局可以撤销命名".into(),
+                "只有作出命名的县（市、区）或市应急管理局可以撤销命名".into(),
             ));
         }
-        let reason = clean(reason);
-        if reason.is_empty() {
-            return Err(ActionError::bad("reason", "请写明撤销命名的原因"));
-        }
-        within("reason", "撤销原因", &reason, limits::NOTE)?;
+        let reason = undo_reason(reason, "请写明撤销命名的原因", "撤销原因")?;
         Ok(store::revoke_model(self.db, &self.actor.audit, &m, &reason, self.on).await?)
     }
 
@@ -439,14 +431,11 @@ impl Ctx<'_> {
                 "只有登记这项活动的单位可以撤回".into(),
             ));
         }
-        let reason = clean(reason);
-        if reason.is_empty() {
-            return Err(ActionError::bad(
-                "reason",
-                "请写明撤回的原因（如登记有误、活动取消）",
-            ));
-        }
-        within("reason", "撤回原因", &reason, limits::NOTE)?;
+        let reason = undo_reason(
+            reason,
+            "请写明撤回的原因（如登记有误、活动取消）",
+            "撤回原因",
+        )?;
         Ok(store::withdraw_exchange(self.db, &self.actor.audit, &x, &reason, self.on).await?)
     }
 
@@ -458,4 +447,14 @@ impl Ctx<'_> {
             publicity: store::published(self.db, self.on, 50).await?,
         })
     }
+}
+
+/// The reason given for withdrawing or revoking a record: required, cleaned and capped.
+fn undo_reason(raw: &str, ask: &str, label: &str) -> Result<String, ActionError> {
+    let reason = clean(raw);
+    if anbiao_domain::text::is_blank(&reason) {
+        return Err(ActionError::bad("reason", ask));
+    }
+    within("reason", label, &reason, limits::NOTE)?;
+    Ok(reason)
 }

@@ -351,6 +351,13 @@ async fn run_demo(
             t.grids
         );
     }
+    if let Some((owned, models)) =
+        crate::consequence_story::tell(&db, &reference, seed, anbiao_actions::today()).await?
+    {
+        eprintln!(
+            "已登记国有工贸企业 {owned} 家、市级诚信示范企业 {models} 家（激励约束措施名单据此生成）"
+        );
+    }
     if let Some(t) =
         crate::obligation_story::tell(&db, &reference, seed, own, anbiao_actions::today()).await?
     {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod consequence_story;
 mod demo;
 mod head_file;
 mod obligation_story;

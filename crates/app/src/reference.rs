@@ -73,6 +73,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
     );
     let obligations = read("obligations.toml", embedded::OBLIGATIONS)?;
     let outreach = read("outreach.toml", embedded::OUTREACH)?;
+    let consequences = read("consequences.toml", embedded::CONSEQUENCES)?;
     Ok(ReferenceData::parse(
         Texts {
             regions: &regions,
@@ -88,6 +89,7 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<ReferenceData> {
             risk: &risk,
             obligations: &obligations,
             outreach: &outreach,
+            consequences: &consequences,
         },
         &programme_refs,
     )?)

@@ -163,10 +163,13 @@ pub enum Permission {
     KeepOutreach,
     /// Divide townships into grids and put small and micro enterprises in them.
     KeepGrids,
+    /// Read the incentive and restriction measures and the enterprises each concerns (within
+    /// scope).
+    ViewConsequences,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 37] = [
+    pub const ALL: [Permission; 38] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -204,6 +207,7 @@ impl Permission {
         Self::KeepTraining,
         Self::KeepOutreach,
         Self::KeepGrids,
+        Self::ViewConsequences,
     ];
 
     pub fn label(self) -> &'static str {
@@ -245,6 +249,7 @@ impl Permission {
             Self::KeepTraining => "登记培训和签到",
             Self::KeepOutreach => "登记宣传、典型示范和交流活动",
             Self::KeepGrids => "划分监管网格和登记企业安全员",
+            Self::ViewConsequences => "查看激励约束措施名单",
         }
     }
 
@@ -288,6 +293,7 @@ impl Permission {
             Self::KeepTraining => "training.keep",
             Self::KeepOutreach => "outreach.keep",
             Self::KeepGrids => "grids.keep",
+            Self::ViewConsequences => "consequences.view",
         }
     }
 
@@ -312,6 +318,7 @@ impl Permission {
                 | Self::ViewRisks
                 | Self::ViewObligations
                 | Self::ViewTraining
+                | Self::ViewConsequences
         )
     }
 }
@@ -402,6 +409,7 @@ impl Role {
             }
             KeepOutreach => matches!(self, CityOfficer | DistrictOfficer),
             KeepGrids => matches!(self, DistrictOfficer | TownshipOfficer),
+            ViewConsequences => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
             PublishWarnings => self == CityOfficer,
             ViewCertificates => matches!(
                 self,

@@ -17,6 +17,7 @@ pub mod account;
 pub mod authority;
 pub mod certificate;
 pub mod checklist;
+pub mod consequences;
 pub mod credit_code;
 pub mod date;
 pub mod enforcement;

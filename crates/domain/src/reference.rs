@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::authority::AuthorityRules;
 use crate::checklist::Checklists;
+use crate::consequences::ConsequenceRules;
 use crate::industry::IndustryBook;
 use crate::major_hazard::MajorHazardBook;
 use crate::obligations::ObligationRules;
@@ -48,6 +49,7 @@ pub mod embedded {
     pub const RISK: &str = include_str!("../../../data/rules/risk.toml");
     pub const OBLIGATIONS: &str = include_str!("../../../data/rules/obligations.toml");
     pub const OUTREACH: &str = include_str!("../../../data/rules/outreach.toml");
+    pub const CONSEQUENCES: &str = include_str!("../../../data/rules/consequences.toml");
     pub const MAJOR_HAZARDS: &str = include_str!("../../../data/standards/major_hazards.toml");
 }
 
@@ -67,6 +69,7 @@ pub struct Texts<'a> {
     pub risk: &'a str,
     pub obligations: &'a str,
     pub outreach: &'a str,
+    pub consequences: &'a str,
 }
 
 impl Texts<'static> {
@@ -85,6 +88,7 @@ impl Texts<'static> {
         risk: embedded::RISK,
         obligations: embedded::OBLIGATIONS,
         outreach: embedded::OUTREACH,
+        consequences: embedded::CONSEQUENCES,
     };
 }
 
@@ -113,6 +117,8 @@ pub struct ReferenceData {
     pub obligations: ObligationRules,
     /// Training, publicity and demonstration: their words and the coverage rules.
     pub outreach: OutreachRules,
+    /// Incentives and restrictions (激励约束措施): who acts, on which standing, with what effect.
+    pub consequences: ConsequenceRules,
     /// Every rule set as written, to show a decision's rule in words.
     pub rule_book: crate::rule_book::RuleBook,
 }
@@ -150,6 +156,7 @@ impl ReferenceData {
             risk: RiskRules::from_toml(t.risk)?,
             obligations,
             outreach: OutreachRules::from_toml(t.outreach)?,
+            consequences: ConsequenceRules::from_toml(t.consequences)?,
             rule_book: crate::rule_book::RuleBook::from_texts(&t),
         };
         let sectors: Vec<&str> = data.size_rules.sectors().collect();

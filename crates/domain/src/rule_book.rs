@@ -127,7 +127,7 @@ pub struct RuleBook {
 }
 
 /// The files and their titles, for sets without a title of their own.
-const FILES: [(&str, &str); 10] = [
+const FILES: [(&str, &str); 11] = [
     ("grading", "标准化定级（评审）规则"),
     ("quality", "评审质量监测规则"),
     ("inspection", "监督检查频次规则"),
@@ -138,6 +138,7 @@ const FILES: [(&str, &str); 10] = [
     ("size", "企业规模划分规则"),
     ("obligations", "安全生产监管清单"),
     ("outreach", "培训、宣传和典型示范规则"),
+    ("consequences", "激励约束措施"),
 ];
 
 /// Keys of a set that describe it rather than hold an item.
@@ -172,6 +173,7 @@ impl RuleBook {
             ("size", t.size_rules),
             ("obligations", t.obligations),
             ("outreach", t.outreach),
+            ("consequences", t.consequences),
         ];
         let mut sets = Vec::new();
         for (file, text_of) in files {

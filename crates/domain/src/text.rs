@@ -36,6 +36,20 @@ pub fn clean(s: &str) -> String {
         .to_string()
 }
 
+/// Whether a text says nothing a reader could see: only spaces, zero-width characters or the
+/// replacement character a browser sends for bytes that were not text. A reason, a basis or a
+/// note that is blank in this sense is not given.
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(
+                c,
+                '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}' | '\u{a0}' | '\u{fffd}'
+            )
+    })
+}
+
 /// Control characters never belong in a name, an address or a search (PostgreSQL cannot
 /// even store NUL): line breaks and tabs become spaces, the rest are dropped.
 pub fn strip_controls(s: &str) -> String {
@@ -81,6 +95,15 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_text_of_invisible_characters_is_blank_and_one_visible_character_is_not() {
+        assert!(is_blank(""));
+        assert!(is_blank(" \u{200b}\u{200b}\u{feff}\u{3000}"));
+        assert!(is_blank("\u{fffd}\u{fffd}"));
+        assert!(!is_blank("\u{200b}误"));
+        assert!(!is_blank("x"));
+    }
 
     #[test]
     fn full_width_becomes_half_width() {

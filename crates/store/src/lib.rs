@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod audits;
 pub mod bulletins;
 pub mod certificate;
+pub mod consequences;
 pub mod db;
 pub mod enforcement;
 pub mod enterprise;

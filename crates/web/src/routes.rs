@@ -133,9 +133,9 @@ pub fn table() -> Table {
     use Permission::*;
     use pages::{
         account, admin, audit_log as audit_pages, audits, bulletins, cases, certificate,
-        enforcement, enterprises as ent, grids, hazards, import, inspection_plans, inspections,
-        login, notifications, obligations, orgs, outreach, portal, programmes, quality, risks,
-        rules, sheets, standing, submissions, training,
+        consequences, enforcement, enterprises as ent, grids, hazards, import, inspection_plans,
+        inspections, login, notifications, obligations, orgs, outreach, portal, programmes,
+        quality, risks, rules, sheets, standing, submissions, training,
     };
     Table::new()
         // Public: sign-in, health, assets, the API description.
@@ -447,6 +447,43 @@ pub fn table() -> Table {
             "/api/v1/outreach/figures",
             Perm(ViewTraining),
             api::outreach::get_figures,
+        )
+        // Incentives and restrictions (激励约束措施, 六（五）): the measures and their lists.
+        .get("/consequences", Perm(ViewConsequences), consequences::index)
+        .get(
+            "/consequences/{key}",
+            Perm(ViewConsequences),
+            consequences::list,
+        )
+        .get(
+            "/consequences/{key}/export.xlsx",
+            Perm(ViewConsequences),
+            consequences::export,
+        )
+        .get(
+            "/api/v1/consequences",
+            Perm(ViewConsequences),
+            api::consequences::list_measures,
+        )
+        .get(
+            "/api/v1/consequences/{key}",
+            Perm(ViewConsequences),
+            api::consequences::get_measure_list,
+        )
+        .get(
+            "/enterprises/{id}/designations",
+            Perm(ViewConsequences),
+            consequences::designations,
+        )
+        .post(
+            "/enterprises/{id}/designations",
+            Perm(EditEnterprises),
+            consequences::designate,
+        )
+        .post(
+            "/designations/{id}/end",
+            Perm(EditEnterprises),
+            consequences::end,
         )
         .get("/risks", Perm(ViewRisks), risks::summary)
         .get(

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, with its OpenAPI document.
 
 pub mod cases;
+pub mod consequences;
 pub mod enterprises;
 pub mod outreach;
 pub mod programmes;
@@ -110,6 +111,8 @@ impl utoipa::Modify for Security {
         outreach::list_training,
         outreach::get_training,
         outreach::get_figures,
+        consequences::list_measures,
+        consequences::get_measure_list,
         session::delete_session,
     ),
     components(schemas(
@@ -138,6 +141,10 @@ impl utoipa::Modify for Security {
         outreach::TrainingDetailView,
         outreach::UnitFigureView,
         outreach::OutreachFiguresView,
+        consequences::MeasureDoc,
+        consequences::MeasuresDoc,
+        consequences::MeasureEntryDoc,
+        consequences::MeasureListDoc,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

@@ -218,6 +218,8 @@ struct DetailPage {
     history: Vec<ChangeView>,
     can_edit: bool,
     can_risks: bool,
+    /// Officers read and record the enterprise's designations (国有工贸企业 …).
+    can_designations: bool,
 }
 
 use crate::pages::parse_id;
@@ -248,6 +250,7 @@ pub async fn detail(
             .collect(),
         can_edit: u.can(Permission::EditEnterprises),
         can_risks: u.can(Permission::ViewRisks),
+        can_designations: u.can(Permission::ViewConsequences),
     };
     Ok(Html(page.render()?))
 }

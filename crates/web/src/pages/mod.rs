@@ -7,6 +7,7 @@ pub mod audits;
 pub mod bulletins;
 pub mod cases;
 pub mod certificate;
+pub mod consequences;
 pub mod enforcement;
 pub mod enterprises;
 pub mod grids;
@@ -119,6 +120,8 @@ pub struct Layout {
     pub can_risks: bool,
     /// Training sessions and coverage (`/training`).
     pub can_training: bool,
+    /// The incentive and restriction measures (`/consequences`).
+    pub can_consequences: bool,
     /// Which nav item is current.
     pub nav: &'static str,
     /// The menu: groups of the items this user may open, in the order shown.
@@ -169,6 +172,7 @@ impl Layout {
                 .map(|id| format!("/enterprises/{id}/obligations")),
             can_risks: u.can(Permission::ViewRisks) && u.user.enterprise_id.is_none(),
             can_training: u.can(Permission::ViewTraining),
+            can_consequences: u.can(Permission::ViewConsequences),
             menu: Vec::new(),
             has_workbench: has_workbench(&u.user),
             nav,
@@ -219,6 +223,9 @@ impl Layout {
         if self.can_training {
             programme.push(item("/training", "培训", "training"));
             programme.push(item("/outreach", "宣传示范", "outreach"));
+        }
+        if self.can_consequences {
+            programme.push(item("/consequences", "激励约束", "consequences"));
         }
         groups.push(("样板地区", programme));
         let mut supervision = Vec::new();

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use anbiao_actions::obligations::{ObligationList, Status};
@@ -448,7 +448,15 @@ struct FiguresPage {
 pub async fn figures(
     State(state): State<AppState>,
     u: CurrentUser,
-) -> Result<Html<String>, HtmlError> {
+    headers: HeaderMap,
+) -> Result<Response, HtmlError> {
+    // An enterprise reads its own list: the officers' figures are not for it.
+    if let anbiao_domain::Scope::Enterprise { id } = u.scope {
+        return Ok(redirect(
+            &format!("/enterprises/{id}/obligations"),
+            is_htmx(&headers),
+        ));
+    }
     let actor = u.acting("page");
     let f = state.ctx(&actor).obligation_figures().await?;
     let page = FiguresPage {
@@ -479,7 +487,7 @@ pub async fn figures(
         graded: f.graded_incomplete,
         limit: anbiao_actions::obligations::FIGURES_LIST,
     };
-    Ok(Html(page.render()?))
+    Ok(Html(page.render()?).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -408,6 +408,34 @@ pub struct WithdrawForm {
     reason: String,
 }
 
+/// What a withdraw or revoke form undoes.
+#[derive(Clone, Copy)]
+enum Undo {
+    Publicity,
+    Model,
+    Exchange,
+}
+
+/// Withdraws or revokes one record with the form's reason and returns to its tab.
+async fn undo(
+    state: &AppState,
+    u: &CurrentUser,
+    id: &str,
+    headers: &HeaderMap,
+    reason: &str,
+    what: Undo,
+) -> Result<Response, HtmlError> {
+    let id = crate::pages::parse_id(id)?;
+    let actor = u.acting("form");
+    let ctx = state.ctx(&actor);
+    let (r, tab) = match what {
+        Undo::Publicity => (ctx.withdraw_publicity(id, reason).await, "publicity"),
+        Undo::Model => (ctx.revoke_model(id, reason).await, "models"),
+        Undo::Exchange => (ctx.withdraw_exchange(id, reason).await, "exchanges"),
+    };
+    after(state, u, headers, Input::default(), tab, r.map(|()| id)).await
+}
+
 /// `POST /outreach/publicity/{id}/withdraw`
 pub async fn withdraw_publicity(
     State(state): State<AppState>,
@@ -416,14 +444,7 @@ pub async fn withdraw_publicity(
     headers: HeaderMap,
     Form(f): Form<WithdrawForm>,
 ) -> Result<Response, HtmlError> {
-    let id = crate::pages::parse_id(&id)?;
-    let actor = u.acting("form");
-    let r = state
-        .ctx(&actor)
-        .withdraw_publicity(id, &f.reason)
-        .await
-        .map(|()| id);
-    after(&state, &u, &headers, Input::default(), "publicity", r).await
+    undo(&state, &u, &id, &headers, &f.reason, Undo::Publicity).await
 }
 
 /// `POST /outreach/models/{id}/revoke`
@@ -434,14 +455,7 @@ pub async fn revoke_model(
     headers: HeaderMap,
     Form(f): Form<WithdrawForm>,
 ) -> Result<Response, HtmlError> {
-    let id = crate::pages::parse_id(&id)?;
-    let actor = u.acting("form");
-    let r = state
-        .ctx(&actor)
-        .revoke_model(id, &f.reason)
-        .await
-        .map(|()| id);
-    after(&state, &u, &headers, Input::default(), "models", r).await
+    undo(&state, &u, &id, &headers, &f.reason, Undo::Model).await
 }
 
 /// `POST /outreach/exchanges/{id}/withdraw`
@@ -452,14 +466,7 @@ pub async fn withdraw_exchange(
     headers: HeaderMap,
     Form(f): Form<WithdrawForm>,
 ) -> Result<Response, HtmlError> {
-    let id = crate::pages::parse_id(&id)?;
-    let actor = u.acting("form");
-    let r = state
-        .ctx(&actor)
-        .withdraw_exchange(id, &f.reason)
-        .await
-        .map(|()| id);
-    after(&state, &u, &headers, Input::default(), "exchanges", r).await
+    undo(&state, &u, &id, &headers, &f.reason, Undo::Exchange).await
 }
 
 /// `POST /outreach/publicity`

@@ -2,6 +2,7 @@
 
 mod api;
 mod authority;
+mod consequences;
 mod grading;
 mod grids;
 mod inspections;

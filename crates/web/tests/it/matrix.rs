@@ -222,10 +222,16 @@ async fn every_route_every_role_every_region() {
                         && ((spec.method == Method::POST && spec.path == "/api/v1/enterprises")
                             || spec.path == "/enterprises/new"))
                         || (spec.path == "/cases/new" && role != Role::EnterpriseManager)
-                        // The officers' figures; an enterprise reads its own list.
+                        // The officers' list behind the figures (the figures themselves send an
+                        // enterprise to its own list).
                         || (role == Role::EnterpriseManager
-                            && (spec.path == "/obligations"
-                                || spec.path == "/obligations/enterprises"))
+                            && spec.path == "/obligations/enterprises")
+                        // Designations are the officers' record: an enterprise cannot designate
+                        // itself.
+                        || (role == Role::EnterpriseManager
+                            && spec.method == Method::POST
+                            && (spec.path == "/enterprises/{id}/designations"
+                                || spec.path == "/designations/{id}/end"))
                         // A district names its model townships; the city does not.
                         || (role == Role::CityOfficer && spec.path == "/outreach/townships")
                         // A partner's tokens are the security administrator's to issue.

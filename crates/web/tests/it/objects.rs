@@ -90,6 +90,8 @@ pub struct Place {
     pub model: i64,
     /// An exchange recorded by the place's district.
     pub exchange: i64,
+    /// The place's enterprise designated state-owned (国有工贸企业) by its district.
+    pub designation: i64,
     /// An inspection of the place's first enterprise (no findings).
     pub inspection: i64,
     /// A general hazard reported rectified, with its photos.
@@ -580,6 +582,7 @@ async fn place(
         publicity: 0,
         model: 0,
         exchange: 0,
+        designation: 0,
         audit,
         violation,
         unit: r
@@ -787,6 +790,16 @@ pub async fn fixture(db: &Db) -> Fixture {
         )
         .await
         .expect("exchange");
+        p.designation = anbiao_store::consequences::designate(
+            db,
+            &actor,
+            p.enterprise,
+            ("state_owned", "国有工贸企业"),
+            anbiao_web::today(),
+            "矩阵国资委文件",
+        )
+        .await
+        .expect("designation");
     }
     // An enterprise of the first place without a case, to open one.
     let fresh = anbiao_domain::EnterpriseDraft {
@@ -1093,6 +1106,7 @@ fn object_id(f: &Fixture, p: &Place, object: &str) -> Option<i64> {
         "publicity" => p.publicity,
         "model" => p.model,
         "exchange" => p.exchange,
+        "designation" => p.designation,
         _ => return None,
     })
 }
@@ -1114,6 +1128,9 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
     uri = uri.replace("{card}", "notice");
     if path.starts_with("/obligations/") {
         uri = uri.replace("{key}", "five.training");
+    }
+    if path.contains("/consequences/") {
+        uri = uri.replace("{key}", "sasac.performance");
     }
     uri = uri.replace("{key}", "grading.2021@1");
     uri = uri.replace("{plan}", &p.risk_plan.to_string());
@@ -1451,6 +1468,16 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
         "POST /outreach/groups" => form(&[
             ("name", "矩阵协作组".into()),
             ("kind", "cooperation".into()),
+        ]),
+        "POST /enterprises/{id}/designations" => form(&[
+            ("designation", "credit_model".into()),
+            ("since", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("basis", "矩阵诚信示范企业名单".into()),
+        ]),
+        // No reason: refused after the scope is checked, so nothing is ended.
+        "POST /designations/{id}/end" => form(&[
+            ("until", anbiao_domain::date::format_date(anbiao_web::today())),
+            ("reason", String::new()),
         ]),
         // No reason: refused after the unit is checked, so nothing is withdrawn.
         "POST /outreach/publicity/{id}/withdraw"

@@ -496,7 +496,16 @@ async fn the_daily_job_works_out_every_list_and_officers_read_the_figures() {
         let page = body_text(app.send(rudong.get("/obligations")).await).await;
         assert!(!page.contains("南通新评机械有限公司"), "{page}");
         let res = app.send(qiye.get("/obligations")).await;
-        assert_eq!(res.status(), 403);
+        assert_eq!(res.status(), 303);
+        let to = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            to.starts_with("/enterprises/") && to.ends_with("/obligations"),
+            "{to}"
+        );
     })
     .await;
 }
