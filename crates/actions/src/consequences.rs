@@ -21,6 +21,9 @@ use crate::ctx::Ctx;
 use crate::error::{ActionError, within};
 use crate::exports::Workbook;
 
+/// No day before this year is a day the system holds facts for (a typed 0000 is a slip).
+const EARLIEST_YEAR: i32 = 1950;
+
 /// Most rows one workbook of a measure's list holds (a sheet holds 1,048,576).
 pub const EXPORT_MAX: usize = 1_000_000;
 const CHUNK: i64 = 5_000;
@@ -107,9 +110,16 @@ impl Ctx<'_> {
         match asked.map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(self.on),
             Some(s) => {
-                let d = parse_date(s).ok_or_else(|| {
-                    ActionError::bad("on", format!("日期“{s}”无法识别，请写作 2019-06-30"))
-                })?;
+                let shown: String = if s.chars().count() > 20 {
+                    format!("{}…", s.chars().take(20).collect::<String>())
+                } else {
+                    s.to_string()
+                };
+                let d = parse_date(s)
+                    .filter(|d| d.year() >= EARLIEST_YEAR)
+                    .ok_or_else(|| {
+                        ActionError::bad("on", format!("日期“{shown}”无法识别，请写作 2019-06-30"))
+                    })?;
                 if d > self.on {
                     return Err(ActionError::bad(
                         "on",
@@ -270,7 +280,7 @@ impl Ctx<'_> {
             ""
         };
         let title = format!(
-            "{}：{}{check}（{}，{}，截至{}，共{}家；依据{} {}）",
+            "{}：{}{check}（{}，{}，截至{}，共{}家；依据{}，规则编号 {}）",
             m.section,
             m.title,
             view(set, m).department_name,
@@ -302,7 +312,7 @@ impl Ctx<'_> {
         Ok(Workbook {
             bytes,
             rows: n,
-            file_name: format!("{}_{}.xlsx", m.key, format_date(day)),
+            file_name: format!("{}_{}.xlsx", m.title, format_date(day)),
         })
     }
 
@@ -355,6 +365,12 @@ impl Ctx<'_> {
             .designation(key.trim())
             .ok_or_else(|| ActionError::bad("designation", "请选择认定类别"))?;
         let since = match parse_date(since.trim()) {
+            Some(s) if s.year() < EARLIEST_YEAR => {
+                return Err(ActionError::bad(
+                    "since",
+                    format!("认定日期不能早于 {EARLIEST_YEAR} 年"),
+                ));
+            }
             Some(s) if s <= self.on => s,
             Some(_) => {
                 return Err(ActionError::bad(

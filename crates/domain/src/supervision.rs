@@ -411,6 +411,22 @@ mod tests {
     }
 
     #[test]
+    fn the_upper_limit_penalty_reaches_those_below_the_lowest_grade_from_version_three() {
+        // 六（二）1: 未开展标准化建设、标准化建设质量无法满足最低等级要求的企业 … 上限处罚.
+        let rules = InspectionRules::embedded().expect("shipped");
+        let before = rules.in_force(date!(2026 - 12 - 07)).expect("v2");
+        let f = before.frequency(Status::NotCertified, &[]);
+        assert!(f.key && !f.max_penalty, "{f:?}");
+        let now = rules.in_force(date!(2026 - 12 - 08)).expect("v3");
+        assert_eq!(now.version, 3);
+        let f = now.frequency(Status::NotCertified, &[]);
+        assert!(f.key && f.max_penalty, "{f:?}");
+        assert!(f.explanation.contains("依法从重处罚"), "{}", f.explanation);
+        assert!(now.frequency(Status::NotStarted, &[]).max_penalty);
+        assert!(!now.frequency(Status::GradeThree, &[]).max_penalty);
+    }
+
+    #[test]
     fn a_frequency_explains_itself_and_stops_at_the_cap() {
         let rules = InspectionRules::embedded().expect("shipped");
         let set = rules.in_force(date!(2019 - 01 - 01)).expect("in force");

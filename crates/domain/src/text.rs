@@ -57,6 +57,8 @@ pub fn strip_controls(s: &str) -> String {
         .filter_map(|c| match c {
             '\t' | '\n' | '\r' => Some(' '),
             c if c.is_control() => None,
+            // Bidirectional embeddings, overrides and isolates turn what is shown around.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => None,
             c => Some(c),
         })
         .collect()
@@ -95,6 +97,12 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn direction_overrides_are_dropped_from_what_is_stored() {
+        assert_eq!(clean("abc\u{202e}fdp.exe"), "abcfdp.exe");
+        assert_eq!(strip_controls("甲\u{2067}乙\u{2069}"), "甲乙");
+    }
 
     #[test]
     fn a_text_of_invisible_characters_is_blank_and_one_visible_character_is_not() {

@@ -421,17 +421,28 @@ pub async fn designate(
     basis: &str,
 ) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
-    const OPEN: &str = "SELECT COUNT(*) FROM enterprise_designation WHERE enterprise_id = $1 \
-        AND designation = $2 AND until IS NULL";
-    let open: i64 = with_tx!(&mut tx, |c| sqlx::query_scalar(OPEN)
+    // A new period runs on from `since`: it may not begin while another of the same
+    // designation holds (one running on, or one ended after `since`).
+    const HELD: &str = "SELECT until FROM enterprise_designation WHERE enterprise_id = $1 \
+        AND designation = $2 AND (until IS NULL OR until > $3) ORDER BY since DESC LIMIT 1";
+    let held: Option<Option<String>> = with_tx!(&mut tx, |c| sqlx::query_scalar(HELD)
         .bind(enterprise_id)
         .bind(key)
-        .fetch_one(c)
+        .bind(format_date(since))
+        .fetch_optional(c)
         .await)?;
-    if open > 0 {
-        return Err(StoreError::Conflict(format!(
-            "该企业已认定为{name}，如需更改请先终止现有认定"
-        )));
+    match held {
+        Some(None) => {
+            return Err(StoreError::Conflict(format!(
+                "该企业已认定为{name}，如需更改请先终止现有认定"
+            )));
+        }
+        Some(Some(until)) => {
+            return Err(StoreError::Conflict(format!(
+                "该企业此前的{name}认定至 {until} 终止，新认定的日期应不早于 {until}"
+            )));
+        }
+        None => {}
     }
     const SQL: &str = "INSERT INTO enterprise_designation \
         (enterprise_id, designation, since, basis, recorded_by, recorded_at) \

@@ -502,3 +502,78 @@ async fn open_dues(db: &Db) -> Vec<(i64, Option<String>)> {
     }
     .expect("dues")
 }
+
+/// Many notifications at once (PostgreSQL takes them by COPY): every text comes back as written,
+/// tabs, line breaks and backslashes included; a repeat is stored once, within a batch and across.
+#[tokio::test]
+async fn many_notifications_are_stored_once_each_with_their_text_intact() {
+    each_backend(|db| async move {
+        let ent = enterprise::create(
+            &db,
+            &Scope::City,
+            &admin(),
+            &input(
+                &code("320682", 901),
+                "如皋市批量通知测试厂",
+                "320682",
+                "JX",
+                "3000",
+                "40",
+            ),
+        )
+        .await
+        .expect("enterprise");
+        let body = "第一行\t制表\n第二行 \\ 反斜杠 \\N 不是空值\r末尾";
+        let note = |i: usize| notify::NewNotification {
+            kind: "test.bulk",
+            subject: format!("enterprise:{ent}"),
+            period: format!("p{i}"),
+            audience: Audience::Enterprise,
+            enterprise_id: ent,
+            region_code: "320682".into(),
+            title: format!("批量通知 {i}"),
+            body: body.into(),
+            link: "/".into(),
+            rule: i
+                .is_multiple_of(2)
+                .then(|| "obligations@1#remind".to_string()),
+            due_on: None,
+        };
+        // 1,500 with 100 repeated inside the batch.
+        let mut all: Vec<_> = (0..1_400).map(note).collect();
+        all.extend((0..100).map(note));
+        assert_eq!(
+            notify::deliver_many(&db, &all).await.expect("deliver"),
+            1_400
+        );
+        // Again, with 200 new: only the new are stored.
+        let again: Vec<_> = (1_300..1_600).map(note).collect();
+        assert_eq!(notify::deliver_many(&db, &again).await.expect("again"), 200);
+        let stored = notify::list(
+            &db,
+            &Scope::Enterprise { id: ent },
+            Audience::Enterprise,
+            2_000,
+        )
+        .await
+        .expect("list");
+        let scope = Scope::Enterprise { id: ent };
+        assert_eq!(
+            notify::unread(&db, &scope, Audience::Enterprise)
+                .await
+                .expect("count"),
+            1_600
+        );
+        assert!(
+            stored.iter().all(|n| n.body == body),
+            "{:?}",
+            stored[0].body
+        );
+        for n in &stored {
+            let i: usize = n.period[1..].parse().expect("period");
+            assert_eq!(n.rule.is_some(), i.is_multiple_of(2), "{}", n.period);
+            assert_eq!(n.title, format!("批量通知 {i}"));
+        }
+    })
+    .await;
+}

@@ -145,7 +145,7 @@ pub async fn export(
     u: CurrentUser,
     Path(key): Path<String>,
     Query(q): Query<DayQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Response, HtmlError> {
     let actor = u.acting("export");
     let cx = state.ctx(&actor);
     let day = cx.consequence_day(q.on.as_deref())?;

@@ -313,6 +313,7 @@ async fn each_list_names_the_enterprises_of_the_day_with_their_facts_within_scop
         for (q, status, words) in [
             ("?on=2019-13-45", 400, "无法识别"),
             ("?on=2018-07-03", 400, "没有施行的激励约束措施"),
+            ("?on=0000-01-01", 400, "无法识别"),
             (
                 &format!(
                     "?on={}",
@@ -555,6 +556,25 @@ async fn designations_are_an_officers_record_within_scope_and_end_without_being_
             Some(anbiao_domain::date::format_date(today).as_str())
         );
         assert_eq!(rec.end_reason.as_deref(), Some("2020年名单未再列入"));
+        // A new period may not reach back into the ended one, nor begin in year 0.
+        for (since, words) in [
+            (since.as_str(), "新认定的日期应不早于"),
+            ("0000-01-01", "不能早于 1950 年"),
+        ] {
+            let res = app
+                .send(rugao.form(
+                    &path,
+                    &[
+                        ("designation", "credit_model"),
+                        ("since", since),
+                        ("basis", "南通市2019年度诚信示范企业名单"),
+                    ],
+                ))
+                .await;
+            assert_eq!(res.status(), 422, "{since}");
+            let page = body_text(res).await;
+            assert!(page.contains(words), "{words}: {page}");
+        }
         // The credit-model measure reads the designation on the days it held.
         let held = today - Duration::days(1);
         let facts = anbiao_store::consequences::facts(&db, &[ent], held, 12, &[])
