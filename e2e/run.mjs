@@ -126,6 +126,11 @@ async function scenario(name, dbUrl, port) {
   let context;
   try {
     await waitHealthy(base, proc, () => logText);
+    // The logins are printed just before the server listens: their output may reach this
+    // process after the first healthy answer.
+    for (let i = 0; i < 50 && !logText.includes("city"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     check(logText.includes("city"), "demo prints the logins");
     context = await chromium.launchPersistentContext(profile, {
       executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

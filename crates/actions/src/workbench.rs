@@ -145,7 +145,10 @@ impl Ctx<'_> {
                     .zip(&p.city_targets)
                     .map(|(cell, t)| TargetLine {
                         cell,
-                        section: t.section.clone(),
+                        section: match &t.words {
+                            Some(w) if t.stretch => format!("{}，力争目标：{w}", t.section),
+                            _ => t.section.clone(),
+                        },
                     })
                     .collect();
                 lines.extend(

@@ -118,11 +118,20 @@ impl Programme {
             let by = date(&t.by, "目标日期")?;
             inside(by, &t.by, "目标日期")?;
             check_target(m, *t.target.get_ref(), line_of(t.target.span().start))?;
+            if t.above && m.is_rate() {
+                return Err(err(
+                    line_of(t.target.span().start),
+                    format!("{}是比率，不能写“突破”（above）", m.label()),
+                ));
+            }
             city_targets.push(CityTarget {
                 metric: m,
                 target: *t.target.get_ref(),
                 by,
                 section: t.section.clone(),
+                stretch: t.stretch,
+                above: t.above,
+                words: t.words.clone(),
             });
         }
 
@@ -231,6 +240,7 @@ impl Programme {
             city_targets,
             unit_by,
             unit_section: table.section.clone(),
+            unit_by_basis: table.by_basis.clone(),
             columns,
             units,
             totals,
@@ -305,6 +315,15 @@ struct RawCityTarget {
     target: Spanned<f64>,
     by: Spanned<String>,
     section: String,
+    /// 力争: a target the city strives for, beside the binding ones.
+    #[serde(default)]
+    stretch: bool,
+    /// 突破: more than the target, not "at least".
+    #[serde(default)]
+    above: bool,
+    /// The plan's own words.
+    #[serde(default)]
+    words: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +331,10 @@ struct RawCityTarget {
 struct RawTable {
     by: Spanned<String>,
     section: String,
+    /// Where the table's deadline comes from when the table itself gives none (an inference,
+    /// shown as such).
+    #[serde(default)]
+    by_basis: Option<String>,
     columns: Vec<Spanned<String>>,
 }
 

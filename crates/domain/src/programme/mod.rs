@@ -331,6 +331,23 @@ pub struct CityTarget {
     pub target: f64,
     pub by: Date,
     pub section: String,
+    /// 力争: striven for, beside the binding targets (the attachment's).
+    pub stretch: bool,
+    /// 突破: met only above the target (a count), not at it.
+    pub above: bool,
+    /// The plan's own words (力争突破26家).
+    pub words: Option<String>,
+}
+
+impl CityTarget {
+    /// The figure that meets it: the target, or the next count for one to be passed (突破).
+    pub fn threshold(&self) -> f64 {
+        if self.above {
+            self.target.floor() + 1.0
+        } else {
+            self.target
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,6 +372,8 @@ pub struct Programme {
     pub city_targets: Vec<CityTarget>,
     pub unit_by: Date,
     pub unit_section: String,
+    /// Where `unit_by` comes from when the table gives no date (an inference, 待核对).
+    pub unit_by_basis: Option<String>,
     pub columns: Vec<Metric>,
     pub units: Vec<UnitTargets>,
     /// The 合计 row as printed (counts only).

@@ -164,11 +164,11 @@ impl Programme {
                 Some(then) => Cell::new(
                     t.metric,
                     then,
-                    Some(t.target),
+                    Some(t.threshold()),
                     t.by,
                     t.by + time::Duration::days(1),
                 ),
-                None => Cell::new(t.metric, &city, Some(t.target), t.by, on),
+                None => Cell::new(t.metric, &city, Some(t.threshold()), t.by, on),
             })
             .map(|mut c| {
                 if c.by < on {

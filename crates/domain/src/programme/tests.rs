@@ -353,3 +353,70 @@ fn figures_and_standings() {
     let sm = Metric::SmallMicroCoverage.figure(&c);
     assert_eq!(Standing::of(&sm, 90.0, by, by), Standing::NoData);
 }
+
+#[test]
+fn a_target_to_be_passed_is_met_above_it_and_a_stretch_target_is_marked_apart() {
+    // 三（二）: 2019年底前，全市一级标准化达标工贸企业力争突破26家 — more than 26, striven for;
+    // the attachment's 合计 (28) is the binding count.
+    let p = load(TEXT).expect("valid");
+    let one: Vec<&CityTarget> = p
+        .city_targets
+        .iter()
+        .filter(|t| t.metric == Metric::GradeOneCount)
+        .collect();
+    assert_eq!(one.len(), 2);
+    let (by_2018, by_2019) = (one[0], one[1]);
+    assert!(by_2018.stretch && !by_2018.above);
+    assert!(by_2019.stretch && by_2019.above);
+    assert_eq!(by_2019.words.as_deref(), Some("力争突破26家"));
+    assert_eq!(by_2019.threshold(), 27.0);
+    assert_eq!(by_2018.threshold(), 15.0);
+    // 三（一）'s rates are binding.
+    assert!(
+        p.city_targets
+            .iter()
+            .filter(|t| t.metric.is_rate())
+            .all(|t| !t.stretch)
+    );
+    assert_eq!(
+        p.totals
+            .iter()
+            .find(|(m, _)| *m == Metric::GradeOneCount)
+            .map(|t| t.1),
+        Some(28.0)
+    );
+    let on = date!(2019 - 12 - 31);
+    let with = |n: u64| {
+        let mut counts = std::collections::BTreeMap::new();
+        counts.insert(
+            "海安".to_string(),
+            UnitCounts {
+                grade_one: n,
+                ..Default::default()
+            },
+        );
+        let t = p.table(&counts, &std::collections::BTreeMap::new(), on);
+        t.city
+            .iter()
+            .find(|c| c.metric == Metric::GradeOneCount && c.by == on)
+            .map(|c| c.standing)
+            .expect("2019 target")
+    };
+    assert_eq!(with(26), Some(Standing::Behind), "26 does not pass 26");
+    assert_eq!(with(27), Some(Standing::Met));
+    // 突破 is for counts: a rate written so is refused with the reason.
+    let bad = TEXT.replacen(
+        "metric = \"above_scale_certified_rate\"\ntarget = 100\n",
+        "metric = \"above_scale_certified_rate\"\ntarget = 100\nabove = true\n",
+        1,
+    );
+    assert_ne!(bad, TEXT);
+    let e = load(&bad).expect_err("above on a rate");
+    assert!(e.to_string().contains("不能写“突破”"), "{e}");
+    // The table's deadline is an inference, said so.
+    assert!(
+        p.unit_by_basis
+            .as_deref()
+            .is_some_and(|b| b.contains("推定"))
+    );
+}

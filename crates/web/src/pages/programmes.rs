@@ -55,6 +55,12 @@ pub struct RowView {
 
 pub struct CityLine {
     pub label: &'static str,
+    /// 约束性目标 or 力争目标.
+    pub kind: &'static str,
+    /// The plan's words where it gives them (力争突破26家).
+    pub words: Option<String>,
+    /// The target as the plan states it: "突破 26（不少于 27）" for one to be passed.
+    pub target: String,
     /// "（期限日）" when the figure is the one on the passed deadline.
     pub taken: String,
     pub section: String,
@@ -208,6 +214,17 @@ pub async fn dashboard(
         .zip(&p.city_targets)
         .map(|(c, ct)| CityLine {
             label: c.metric.label(),
+            kind: if ct.stretch {
+                "力争目标"
+            } else {
+                "约束性目标"
+            },
+            words: ct.words.clone(),
+            target: if ct.above {
+                format!("突破 {}（不少于 {}）", ct.target, ct.threshold())
+            } else {
+                cell_view(p, "", c, &d).target
+            },
             section: ct.section.clone(),
             by: format_date(ct.by),
             taken: if c.taken_on < on {
@@ -215,7 +232,14 @@ pub async fn dashboard(
             } else {
                 String::new()
             },
-            cell: cell_view(p, "", c, &d),
+            cell: {
+                let mut v = cell_view(p, "", c, &d);
+                // A stretch target not reached is not a task overdue.
+                if ct.stretch && c.standing == Some(Standing::Missed) {
+                    v.status = "未达到力争目标";
+                }
+                v
+            },
         })
         .collect();
     let mut quick = vec![(format_date(p.issued_on), "方案印发".to_string())];
@@ -225,11 +249,17 @@ pub async fn dashboard(
             quick.push((day.clone(), format!("{day} 目标")));
         }
     }
-    let deadline_note = format!(
-        "各地任务表目标应于 {} 前完成（{}）",
-        format_date(p.unit_by),
-        p.unit_section
-    );
+    let deadline_note = match &p.unit_by_basis {
+        Some(basis) => format!(
+            "各地任务表目标以 {} 为期（推定：{basis}，待核对）",
+            format_date(p.unit_by)
+        ),
+        None => format!(
+            "各地任务表目标应于 {} 前完成（{}）",
+            format_date(p.unit_by),
+            p.unit_section
+        ),
+    };
     let mut overdue = Vec::new();
     for (_, label, cells) in crate::pages::submissions::grid(&state, &u, p, on).await? {
         let n = cells.iter().filter(|(st, _)| st.overdue()).count();
@@ -441,9 +471,15 @@ pub async fn export(
     rows.push(line(&t.total.label, &t.total.cells));
     let title = format!("{}任务分配表完成情况（截至 {d}）", p.name);
     let note = format!(
-        "{}。一、二级家数含方案印发前取得且仍在有效期内的企业；比率为实际值，目标为“不少于”；各地目标应于 {} 前完成。",
+        "{}。一、二级家数含方案印发前取得且仍在有效期内的企业；比率为实际值，目标为“不少于”；{}。",
         p.document,
-        format_date(p.unit_by)
+        match &p.unit_by_basis {
+            Some(b) => format!(
+                "各地目标以 {} 为期（推定：{b}，待核对）",
+                format_date(p.unit_by)
+            ),
+            None => format!("各地目标应于 {} 前完成", format_date(p.unit_by)),
+        }
     );
     let bytes = anbiao_sheets::write_grouped(&anbiao_sheets::GroupedTable {
         sheet_name: "任务分配表",

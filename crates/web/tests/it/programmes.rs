@@ -169,6 +169,17 @@ async fn the_dashboard_links_every_figure_to_its_enterprises() {
         .await;
         assert!(page.contains("如皋市") && page.contains("通州湾示范区"), "{page}");
         assert!(page.contains("还需 34 家二级"), "{page}");
+        // 三（二）'s counts are striven for, in the plan's words; 三（一）'s rates bind; the
+        // attachment's deadline is an inference and says so.
+        let targets = page
+            .split("id=\"city-targets\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap_or("");
+        assert!(targets.contains("力争突破26家"), "{targets}");
+        assert!(targets.contains("突破 26（不少于 27）"), "{targets}");
+        assert!(targets.contains("力争目标") && targets.contains("约束性目标"), "{targets}");
+        assert!(page.contains("推定：附件未写明完成期限"), "{page}");
         let pipeline = page.split("id=\"pipeline\"").nth(1).expect("pipeline table");
         let rugao_row = pipeline.split("如皋市").nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or("");
         assert!(rugao_row.contains(">1<") && rugao_row.contains(">38<"), "one graded of 3 + 35: {rugao_row}");
