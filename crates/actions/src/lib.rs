@@ -39,6 +39,7 @@ pub mod enforcement;
 pub mod enterprises;
 pub mod error;
 pub mod exports;
+pub mod feed;
 pub mod grading;
 pub mod grids;
 pub mod hazards;

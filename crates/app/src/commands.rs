@@ -78,6 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 anbiao_actions::obligations::run_daily(&db, &reference, on, &instance_name())
                     .await?;
             let queued = anbiao_store::queue::work(&db, &instance_name(), on).await?;
+            let feed = anbiao_actions::feed::refresh(&db, &reference, on).await?;
             db.close().await;
             println!(
                 "{}：{}；{}；{}；到期任务 {} 项，发出提醒 {} 条{}",
@@ -106,6 +107,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     String::new()
                 }
             );
+            if feed.events > 0 {
+                println!(
+                    "状态变动数据：比对 {} 家企业，新增 {} 条",
+                    feed.enterprises, feed.events
+                );
+            }
             Ok(0)
         }
         Command::Restore { input, force } => ops::restore(&cli.db, &input, force).await,
@@ -620,6 +627,23 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
             None => out.push((username.to_string(), format!("{}（{name}）", role.label()))),
         }
     }
+    // The bank reads the partners' feed under the banks' agreement (六（五）1).
+    if let Some(bank) = account::by_username(db, "bank").await?
+        && anbiao_store::feed::agreement_of(db, bank.id)
+            .await?
+            .is_none()
+    {
+        let secret = anbiao_actions::feed::new_secret()?;
+        anbiao_store::feed::bind(
+            db,
+            &ops::cli_actor(),
+            bank.id,
+            "banking.credit",
+            &secret,
+            None,
+        )
+        .await?;
+    }
     Ok(out)
 }
 
@@ -724,6 +748,7 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         tokio::spawn(async move {
             let instance = instance_name();
             loop {
+                refresh_feed(&queue_db, &queue_state).await;
                 match anbiao_store::queue::work(&queue_db, &instance, queue_state.today()).await {
                     Ok(r) if r.done > 0 || r.failed > 0 => tracing::info!(
                         "job queue: {} done, {} notifications, {} failed",
@@ -740,13 +765,14 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
     }
     // Enterprises imported or changed outside the server (the CLI, a restore) are brought into
     // the programme's running sums now rather than on the first dashboard request.
-    let standing_db = db.clone();
+    let (standing_db, standing_state) = (db.clone(), state.clone());
     tokio::spawn(async move {
         match anbiao_store::standing::refresh(&standing_db).await {
             Ok(0) => {}
             Ok(n) => tracing::info!("programme standing recomputed for {n} enterprises"),
             Err(e) => tracing::warn!("programme standing refresh failed: {e}"),
         }
+        refresh_feed(&standing_db, &standing_state).await;
         match anbiao_store::hazards::ensure_sums(&standing_db).await {
             Ok(0) => {}
             Ok(n) => tracing::info!("hazard statistics rebuilt from {n} hazards"),
@@ -784,4 +810,17 @@ fn escalated_levels(reference: &ReferenceData, on: time::Date) -> Vec<String> {
         .in_force(on)
         .map(|set| set.levels.iter().take(2).map(|l| l.key.clone()).collect())
         .unwrap_or_default()
+}
+
+/// Brings the partners' feed up to date (the changes of standing since the last pass).
+async fn refresh_feed(db: &anbiao_store::Db, state: &anbiao_web::AppState) {
+    match anbiao_actions::feed::refresh(db, &state.reference, state.today()).await {
+        Ok(r) if r.events > 0 => tracing::info!(
+            "partners' feed: {} enterprises compared, {} events",
+            r.enterprises,
+            r.events
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("partners' feed refresh failed: {e}"),
+    }
 }

@@ -166,10 +166,12 @@ pub enum Permission {
     /// Read the incentive and restriction measures and the enterprises each concerns (within
     /// scope).
     ViewConsequences,
+    /// Read the partners' feed of changes of standing, as the partner's agreement allows.
+    ReadFeed,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 38] = [
+    pub const ALL: [Permission; 39] = [
         Self::ViewEnterprises,
         Self::EditEnterprises,
         Self::ImportEnterprises,
@@ -208,6 +210,7 @@ impl Permission {
         Self::KeepOutreach,
         Self::KeepGrids,
         Self::ViewConsequences,
+        Self::ReadFeed,
     ];
 
     pub fn label(self) -> &'static str {
@@ -250,6 +253,7 @@ impl Permission {
             Self::KeepOutreach => "登记宣传、典型示范和交流活动",
             Self::KeepGrids => "划分监管网格和登记企业安全员",
             Self::ViewConsequences => "查看激励约束措施名单",
+            Self::ReadFeed => "读取企业标准化状态变动数据",
         }
     }
 
@@ -294,6 +298,7 @@ impl Permission {
             Self::KeepOutreach => "outreach.keep",
             Self::KeepGrids => "grids.keep",
             Self::ViewConsequences => "consequences.view",
+            Self::ReadFeed => "feed.read",
         }
     }
 
@@ -319,6 +324,7 @@ impl Permission {
                 | Self::ViewObligations
                 | Self::ViewTraining
                 | Self::ViewConsequences
+                | Self::ReadFeed
         )
     }
 }
@@ -410,6 +416,7 @@ impl Role {
             KeepOutreach => matches!(self, CityOfficer | DistrictOfficer),
             KeepGrids => matches!(self, DistrictOfficer | TownshipOfficer),
             ViewConsequences => matches!(self, CityOfficer | DistrictOfficer | TownshipOfficer),
+            ReadFeed => self == Partner,
             PublishWarnings => self == CityOfficer,
             ViewCertificates => matches!(
                 self,

@@ -354,6 +354,32 @@ pub struct ConsequenceSet {
     pub designations: Vec<Designation>,
     pub departments: Vec<Department>,
     pub measures: Vec<Measure>,
+    pub agreements: Vec<Agreement>,
+}
+
+/// A data-sharing agreement with a department (the partners' feed, issue 19 item 3): the changes
+/// of standing it is told of and the only fields it sees of each (data minimisation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    pub key: String,
+    pub department: String,
+    pub name: String,
+    pub section: String,
+    /// What the department uses the data for, in words.
+    pub purpose: String,
+    pub kinds: Vec<crate::feed::Kind>,
+    pub fields: Vec<String>,
+    pub confidence: String,
+}
+
+impl Agreement {
+    /// Whether it is shown to users as 待核对.
+    pub fn to_be_checked(&self) -> bool {
+        matches!(
+            self.confidence.as_str(),
+            "inferred" | "recalled-high" | "recalled-low"
+        )
+    }
 }
 
 impl ConsequenceSet {
@@ -381,6 +407,10 @@ impl ConsequenceSet {
 
     pub fn measure(&self, key: &str) -> Option<&Measure> {
         self.measures.iter().find(|m| m.key == key)
+    }
+
+    pub fn agreement(&self, key: &str) -> Option<&Agreement> {
+        self.agreements.iter().find(|a| a.key == key)
     }
 }
 
@@ -440,6 +470,71 @@ struct RawSet {
     department: Vec<Department>,
     #[serde(default)]
     measure: Vec<RawMeasure>,
+    #[serde(default)]
+    agreement: Vec<RawAgreement>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgreement {
+    key: String,
+    department: String,
+    name: String,
+    section: String,
+    purpose: String,
+    kinds: Vec<String>,
+    fields: Vec<String>,
+    confidence: String,
+}
+
+fn agreement(
+    set_name: &str,
+    a: RawAgreement,
+    departments: &[Department],
+) -> Result<Agreement, String> {
+    let name = format!("{set_name} 共享协议“{}”", a.key);
+    if a.key.trim().is_empty() || a.name.trim().is_empty() {
+        return Err(format!("{set_name}：有共享协议缺少编号或名称"));
+    }
+    if !departments.iter().any(|d| d.key == a.department) {
+        return Err(format!("{name}：部门“{}”未在本版规则中列明", a.department));
+    }
+    if !CONFIDENCES.contains(&a.confidence.as_str()) {
+        return Err(format!("{name}：可信度“{}”无法识别", a.confidence));
+    }
+    let mut kinds = Vec::new();
+    for k in &a.kinds {
+        let kind =
+            crate::feed::Kind::parse(k).ok_or_else(|| format!("{name}：变动类型“{k}”无法识别"))?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    if kinds.is_empty() {
+        return Err(format!("{name}：没有写明推送哪些变动（kinds）"));
+    }
+    let mut fields: Vec<String> = Vec::new();
+    for f in &a.fields {
+        if crate::feed::field_name(f).is_none() {
+            return Err(format!("{name}：字段“{f}”无法识别"));
+        }
+        if !fields.contains(f) {
+            fields.push(f.clone());
+        }
+    }
+    if fields.is_empty() {
+        return Err(format!("{name}：没有写明可见字段（fields）"));
+    }
+    Ok(Agreement {
+        key: a.key,
+        department: a.department,
+        name: a.name,
+        section: a.section,
+        purpose: a.purpose,
+        kinds,
+        fields,
+        confidence: a.confidence,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -668,6 +763,13 @@ impl ConsequenceRules {
                     validity,
                 });
             }
+            let mut agreements: Vec<Agreement> = Vec::new();
+            for a in s.agreement {
+                if agreements.iter().any(|o| o.key == a.key) {
+                    return Err(bad(format!("{set_name}：共享协议“{}”重复", a.key)));
+                }
+                agreements.push(agreement(&set_name, a, &s.department).map_err(bad)?);
+            }
             let set = ConsequenceSet {
                 id: s.id,
                 version: s.version,
@@ -679,6 +781,7 @@ impl ConsequenceRules {
                 designations: s.designation,
                 departments: s.department,
                 measures,
+                agreements,
             };
             if let Some(o) = sets.iter().find(|o| o.validity().overlaps(&set.validity())) {
                 return Err(bad(format!(
@@ -698,6 +801,12 @@ impl ConsequenceRules {
     /// The version in force on `day`.
     pub fn on(&self, day: Date) -> Option<&ConsequenceSet> {
         self.sets.iter().find(|s| s.validity().contains(day))
+    }
+
+    /// The agreement of that key in the latest version that has it (a partner bound to one keeps
+    /// reading under it).
+    pub fn agreement(&self, key: &str) -> Option<&Agreement> {
+        self.sets.iter().rev().find_map(|s| s.agreement(key))
     }
 
     /// Every designation of any version (a designation recorded under one stays readable).

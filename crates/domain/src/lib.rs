@@ -22,6 +22,7 @@ pub mod credit_code;
 pub mod date;
 pub mod enforcement;
 pub mod enterprise;
+pub mod feed;
 pub mod grade;
 pub mod hazard;
 pub mod industry;

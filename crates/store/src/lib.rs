@@ -15,6 +15,7 @@ pub mod db;
 pub mod enforcement;
 pub mod enterprise;
 pub mod error;
+pub mod feed;
 pub mod grading;
 pub mod grids;
 pub mod hazards;

@@ -470,6 +470,7 @@ pub fn table() -> Table {
             Perm(ViewConsequences),
             api::consequences::get_measure_list,
         )
+        .get("/api/v1/feed", Perm(ReadFeed), api::feed::get_feed)
         .get(
             "/enterprises/{id}/designations",
             Perm(ViewConsequences),
@@ -726,6 +727,12 @@ pub fn table() -> Table {
             "/admin/tokens/{id}/revoke",
             Perm(ManageGrants),
             admin::revoke_token,
+        )
+        .post("/admin/partners", Perm(ManageGrants), admin::bind_partner)
+        .post(
+            "/admin/partners/{id}/end",
+            Perm(ManageGrants),
+            admin::unbind_partner,
         )
         // Audit administrator: the log.
         .get("/audit", Perm(ViewAuditLog), audit_pages::search)

@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod consequences;
 pub mod enterprises;
+pub mod feed;
 pub mod outreach;
 pub mod programmes;
 pub mod risks;
@@ -113,6 +114,7 @@ impl utoipa::Modify for Security {
         outreach::get_figures,
         consequences::list_measures,
         consequences::get_measure_list,
+        feed::get_feed,
         session::delete_session,
     ),
     components(schemas(
@@ -145,6 +147,8 @@ impl utoipa::Modify for Security {
         consequences::MeasuresDoc,
         consequences::MeasureEntryDoc,
         consequences::MeasureListDoc,
+        feed::FeedEventDoc,
+        feed::FeedPageDoc,
         session::SessionCreated,
         crate::error::ApiErrorBody,
         crate::error::ApiFieldError,

@@ -112,6 +112,7 @@ fn done_message(key: &str) -> Option<String> {
             "reset" => "密码已重置，下次登录时须修改。",
             "granted" => "角色已授予，该账户的登录会话已结束，重新登录后生效。",
             "revoked" => "令牌已吊销，立即失效。",
+            "unbound" => "数据共享协议已终止，该账户不能再读取或接收状态变动数据。",
             _ => return None,
         }
         .to_string(),
@@ -355,6 +356,28 @@ struct AdminTokensPage {
     secret: Option<String>,
     notice: Option<String>,
     error: Option<String>,
+    agreements: Vec<AgreementOpt>,
+    bindings: Vec<BindingRow>,
+    feed_secret: Option<String>,
+}
+
+/// A data-sharing agreement of the rules, as the binding form offers it.
+struct AgreementOpt {
+    key: String,
+    label: String,
+    department: String,
+    fields: String,
+    kinds: String,
+    to_be_checked: bool,
+}
+
+/// A partner account bound to an agreement.
+struct BindingRow {
+    user_id: i64,
+    account: String,
+    agreement: String,
+    since: String,
+    by: String,
 }
 
 async fn render_admin_tokens(
@@ -364,7 +387,48 @@ async fn render_admin_tokens(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, HtmlError> {
+    render_admin_tokens_with(state, u, secret, None, notice, error).await
+}
+
+async fn render_admin_tokens_with(
+    state: &AppState,
+    u: &CurrentUser,
+    secret: Option<String>,
+    feed_secret: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, HtmlError> {
     let actor = u.acting("page");
+    let cx = state.ctx(&actor);
+    let rules = &state.reference.consequences;
+    let latest = rules.sets.last();
+    let agreements = latest
+        .map(|set| {
+            set.agreements
+                .iter()
+                .map(|a| AgreementOpt {
+                    key: a.key.clone(),
+                    label: a.name.clone(),
+                    department: set
+                        .department(&a.department)
+                        .map_or_else(|| a.department.clone(), |d| d.name.clone()),
+                    fields: a
+                        .fields
+                        .iter()
+                        .filter_map(|f| anbiao_domain::feed::field_name(f))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    kinds: a
+                        .kinds
+                        .iter()
+                        .map(|k| k.label())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    to_be_checked: a.to_be_checked(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let users = anbiao_actions::accounts::list(&state.db, &actor).await?;
     let name_of = |id: i64| {
         users
@@ -394,6 +458,25 @@ async fn render_admin_tokens(
         .filter(|p| p.is_read_only() && Role::Partner.allows(*p))
         .map(|p| Opt::new(p.key(), p.label(), None))
         .collect();
+    let bindings = cx
+        .partner_agreements()
+        .await?
+        .into_iter()
+        .map(|b| BindingRow {
+            user_id: b.user_id,
+            account: users
+                .iter()
+                .find(|x| x.id == b.user_id)
+                .map(|x| format!("{}（{}）", x.display_name, x.username))
+                .unwrap_or_default(),
+            agreement: rules.agreement(&b.agreement).map_or_else(
+                || format!("{}（已不在规则中）", b.agreement),
+                |a| a.name.clone(),
+            ),
+            since: fmt_unix(b.created_at),
+            by: b.created_by.clone(),
+        })
+        .collect();
     Ok(Html(
         AdminTokensPage {
             layout: Layout::new(u, state, "admin-tokens"),
@@ -404,6 +487,9 @@ async fn render_admin_tokens(
             secret,
             notice,
             error,
+            agreements,
+            bindings,
+            feed_secret,
         }
         .render()?,
     ))
@@ -463,6 +549,57 @@ pub async fn issue_token(
             .into_response()),
         Err(e) => show_refusal(e, |m| render_admin_tokens(&state, &u, None, None, Some(m))).await,
     }
+}
+
+/// The security administrator binds a partner account to a data-sharing agreement.
+pub async fn bind_partner(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(input): Form<BindInput>,
+) -> Result<Response, HtmlError> {
+    let actor = u.acting("form");
+    let result = async {
+        let user_id = input
+            .user
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::bad("user", "请选择协作部门账户"))?;
+        Ok::<_, AppError>(
+            state
+                .ctx(&actor)
+                .bind_partner(user_id, &input.agreement, None)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(secret) => Ok(
+            render_admin_tokens_with(&state, &u, None, Some(secret), None, None)
+                .await?
+                .into_response(),
+        ),
+        Err(e) => show_refusal(e, |m| render_admin_tokens(&state, &u, None, None, Some(m))).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BindInput {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    agreement: String,
+}
+
+/// The security administrator ends a partner account's agreement.
+pub async fn unbind_partner(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    state.ctx(&u.acting("form")).unbind_partner(id).await?;
+    Ok(redirect("/admin/tokens?done=unbound", is_htmx(&headers)))
 }
 
 pub async fn revoke_token(

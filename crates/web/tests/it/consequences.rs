@@ -17,7 +17,7 @@ use time::Duration;
 use crate::grading::enterprise_in_rugao;
 use crate::{TestApp, body_bytes, body_text};
 
-async fn enterprise_in_rudong(db: &anbiao_store::Db, n: u32, name: &str) -> i64 {
+pub(crate) async fn enterprise_in_rudong(db: &anbiao_store::Db, n: u32, name: &str) -> i64 {
     let r = ReferenceData::embedded().expect("reference");
     let e = EnterpriseDraft {
         credit_code: Some(crate::code("320623", n)),
@@ -37,7 +37,7 @@ async fn enterprise_in_rudong(db: &anbiao_store::Db, n: u32, name: &str) -> i64 
         .expect("enterprise")
 }
 
-async fn certify(
+pub(crate) async fn certify(
     db: &anbiao_store::Db,
     ent: i64,
     grade: Grade,
@@ -66,7 +66,7 @@ async fn certify(
     .0
 }
 
-async fn accident(db: &anbiao_store::Db, ent: i64, on: time::Date) {
+pub(crate) async fn accident(db: &anbiao_store::Db, ent: i64, on: time::Date) {
     anbiao_store::accident::record(
         db,
         &Scope::City,
@@ -85,7 +85,7 @@ async fn accident(db: &anbiao_store::Db, ent: i64, on: time::Date) {
 }
 
 /// The enterprise operated since 2010, so that a list of a past day may hold it.
-async fn operating_since_2010(db: &anbiao_store::Db, id: i64) {
+pub(crate) async fn operating_since_2010(db: &anbiao_store::Db, id: i64) {
     enterprise::set_life(
         db,
         &Scope::City,

@@ -3,6 +3,7 @@
 mod api;
 mod authority;
 mod consequences;
+mod feed;
 mod grading;
 mod grids;
 mod inspections;

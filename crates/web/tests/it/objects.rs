@@ -972,6 +972,17 @@ pub async fn fixture(db: &Db) -> Fixture {
     others.insert("token_city", token(id_of("m_city").await).await);
     others.insert("token_partner", token(id_of("m_bank").await).await);
     others.insert("account_partner", id_of("m_bank").await);
+    // The partner reads the feed under an agreement.
+    anbiao_store::feed::bind(
+        db,
+        actor_ref,
+        id_of("m_bank").await,
+        "banking.credit",
+        "whsec_bWF0cml4LXNlY3JldC1rZXktMzItYnl0ZXMtbG9uZyEh",
+        None,
+    )
+    .await
+    .expect("agreement");
     let bulletin = anbiao_store::bulletins::draft(
         db,
         &actor,
@@ -1279,6 +1290,11 @@ fn request(row: &Row, f: &Fixture, p: &Place, s: Option<&Session>) -> Request<Bo
             ("region", "320682".into()),
         ]),
         "POST /admin/grants/{id}/org" => form(&[("org", f.others["org"].to_string())]),
+        "POST /admin/partners" => form(&[
+            ("user", f.others["account_partner"].to_string()),
+            ("agreement", "insurers.liability".into()),
+        ]),
+        "POST /admin/partners/{id}/end" => form(&[]),
         "POST /admin/tokens" => form(&[
             ("user", f.others["account_partner"].to_string()),
             ("name", "银行对接".into()),
