@@ -2,7 +2,7 @@
 # Runs every test of anbiao: the Rust suites on SQLite and PostgreSQL, the browser test, and a
 # bounded schemathesis run against the API on both databases.
 # Installs what a fresh machine lacks (Debian chromium and fonts-wqy-microhei, playwright-core
-# from e2e/package-lock.json, schemathesis from PyPI into target/). Needs PostgreSQL at TEST_POSTGRES_URL
+# from e2e/package-lock.json, schemathesis and standardwebhooks from PyPI into target/). Needs PostgreSQL at TEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,17 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
   echo "== installing playwright-core"
   (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The partners' webhook receiver of the feed push test verifies deliveries with the
+# standardwebhooks package, as a partner would.
+WEBHOOK_VENV="target/webhook-venv"
+SW_VERSION="1.3.0"
+if ! "$WEBHOOK_VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('standardwebhooks') != '$SW_VERSION')" 2>/dev/null; then
+  echo "== installing standardwebhooks $SW_VERSION from PyPI"
+  python3 -m venv "$WEBHOOK_VENV"
+  "$WEBHOOK_VENV/bin/pip" install --quiet --disable-pip-version-check "standardwebhooks==$SW_VERSION"
+fi
+export ANBIAO_WEBHOOK_PYTHON="$PWD/$WEBHOOK_VENV/bin/python"
 
 # PostgreSQL: the machine normally runs it; start the cluster if it is down.
 if ! pg_isready -q -d "$TEST_POSTGRES_URL" 2>/dev/null; then

@@ -244,41 +244,7 @@ impl Ctx<'_> {
         let limit = parse_number("limit", "每页条数", limit, DEFAULT_PAGE, MAX_PAGE)?.max(1);
         let (bound, a) = self.partner_agreement().await?;
         refresh(self.db, self.reference, self.on).await?;
-        let kinds: Vec<&str> = a.kinds.iter().map(|k| k.key()).collect();
-        let head = store::head(self.db).await?;
-        let rows = store::page(self.db, &self.actor.scope, &kinds, after, limit).await?;
-        let next_after = if (rows.len() as i64) == limit {
-            rows.last().map_or(after, |r| r.seq)
-        } else {
-            (after.saturating_add(store::SCAN)).min(head).max(after)
-        };
-        let events = rows
-            .into_iter()
-            .filter_map(|r| {
-                let kind = feed::Kind::parse(&r.kind)?;
-                let body: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&r.body).ok()?;
-                Some(FeedEvent {
-                    seq: r.seq,
-                    kind: kind.key(),
-                    kind_name: kind.label(),
-                    on: r.on_day,
-                    recorded_at: r.recorded_at,
-                    enterprise_id: r.enterprise_id,
-                    data: feed::minimise(&body, &a.fields),
-                })
-            })
-            .collect();
-        Ok(FeedPage {
-            agreement: a.key.clone(),
-            agreement_name: a.name.clone(),
-            fields: a.fields.clone(),
-            after,
-            next_after,
-            head,
-            events,
-            secret: bound.secret,
-        })
+        page_of(self.db, &bound, a, &self.actor.scope, after, limit).await
     }
 
     /// The security administrator binds a partner account to an agreement (replacing any
@@ -335,6 +301,86 @@ impl Ctx<'_> {
         self.actor.require(Permission::ManageGrants)?;
         Ok(store::agreements(self.db).await?)
     }
+}
+
+async fn page_of(
+    db: &Db,
+    bound: &store::PartnerAgreement,
+    a: &anbiao_domain::consequences::Agreement,
+    scope: &anbiao_domain::Scope,
+    after: i64,
+    limit: i64,
+) -> Result<FeedPage, ActionError> {
+    let kinds: Vec<&str> = a.kinds.iter().map(|k| k.key()).collect();
+    let head = store::head(db).await?;
+    let rows = store::page(db, scope, &kinds, after, limit).await?;
+    let next_after = if (rows.len() as i64) == limit {
+        rows.last().map_or(after, |r| r.seq)
+    } else {
+        (after.saturating_add(store::SCAN)).min(head).max(after)
+    };
+    let events = rows
+        .into_iter()
+        .filter_map(|r| {
+            let kind = feed::Kind::parse(&r.kind)?;
+            let body: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&r.body).ok()?;
+            Some(FeedEvent {
+                seq: r.seq,
+                kind: kind.key(),
+                kind_name: kind.label(),
+                on: r.on_day,
+                recorded_at: r.recorded_at,
+                enterprise_id: r.enterprise_id,
+                data: feed::minimise(&body, &a.fields),
+            })
+        })
+        .collect();
+    Ok(FeedPage {
+        agreement: a.key.clone(),
+        agreement_name: a.name.clone(),
+        fields: a.fields.clone(),
+        after,
+        next_after,
+        head,
+        events,
+        secret: bound.secret.clone(),
+    })
+}
+
+/// The next page to push to a partner bound with a push URL: after what it has accepted, as its
+/// agreement and its account's region allow. None when the account may no longer read the feed
+/// (disabled, no longer a partner, the agreement gone from the rules).
+pub async fn push_page(
+    db: &Db,
+    reference: &ReferenceData,
+    today: Date,
+    bound: &store::PartnerAgreement,
+) -> Result<Option<FeedPage>, ActionError> {
+    let Some(user) = account::by_id(db, bound.user_id).await? else {
+        return Ok(None);
+    };
+    let (Some(role), true) = (user.role(), user.active) else {
+        return Ok(None);
+    };
+    if !role.allows(Permission::ReadFeed) {
+        return Ok(None);
+    }
+    let Some(a) = reference.consequences.agreement(&bound.agreement) else {
+        return Ok(None);
+    };
+    refresh(db, reference, today).await?;
+    let scope = anbiao_domain::Scope::of(
+        role,
+        user.region_code.as_deref(),
+        user.township.as_deref(),
+        user.enterprise_id,
+        user.org_id,
+        &reference.regions,
+    );
+    Ok(Some(
+        page_of(db, bound, a, &scope, bound.pushed_seq, DEFAULT_PAGE).await?,
+    ))
 }
 
 /// An `http` or `https` URL with a host, without credentials, at most [`MAX_URL`] characters.

@@ -747,8 +747,27 @@ async fn serve_app(db: Db, reference: ReferenceData, args: ServeArgs) -> anyhow:
         let poll = every.min(Duration::from_secs(60));
         tokio::spawn(async move {
             let instance = instance_name();
+            let push_client = match anbiao_web::push::client() {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::warn!("partners' feed push disabled: {e}");
+                    None
+                }
+            };
             loop {
                 refresh_feed(&queue_db, &queue_state).await;
+                if let Some(client) = &push_client {
+                    let now = unix_now();
+                    match anbiao_web::push::push_due(&queue_state, client, &instance, now).await {
+                        Ok(r) if r.delivered > 0 || r.failed > 0 => tracing::info!(
+                            "partners' feed push: {} delivered, {} failed",
+                            r.delivered,
+                            r.failed
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("partners' feed push failed: {e}"),
+                    }
+                }
                 match anbiao_store::queue::work(&queue_db, &instance, queue_state.today()).await {
                     Ok(r) if r.done > 0 || r.failed > 0 => tracing::info!(
                         "job queue: {} done, {} notifications, {} failed",

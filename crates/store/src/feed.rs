@@ -288,12 +288,13 @@ pub struct PartnerAgreement {
     pub pushed_seq: i64,
     pub push_failures: i64,
     pub push_error: Option<String>,
+    pub next_push_at: i64,
     pub created_at: i64,
     pub created_by: String,
 }
 
 const AGREEMENT_COLUMNS: &str = "user_id, agreement, secret, push_url, pushed_seq, push_failures, \
-    push_error, created_at, created_by";
+    push_error, next_push_at, created_at, created_by";
 
 pub async fn agreement_of(db: &Db, user_id: i64) -> Result<Option<PartnerAgreement>, StoreError> {
     let mut b = SqlBuf::new(&format!(
@@ -327,7 +328,7 @@ pub async fn bind(
         pushed_seq, push_failures, created_at, created_by) VALUES ($1, $2, $3, $4, $5, 0, $6, $7) \
         ON CONFLICT (user_id) DO UPDATE SET agreement = excluded.agreement, secret = excluded.secret, \
         push_url = excluded.push_url, pushed_seq = excluded.pushed_seq, push_failures = 0, \
-        push_error = NULL, created_at = excluded.created_at, created_by = excluded.created_by";
+        push_error = NULL, next_push_at = 0, push_lease_by = NULL, push_lease_until = NULL, created_at = excluded.created_at, created_by = excluded.created_by";
     with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(user_id)
         .bind(agreement)
@@ -365,29 +366,97 @@ pub async fn unbind(db: &Db, actor: &Actor, user_id: i64) -> Result<bool, StoreE
     Ok(n > 0)
 }
 
-/// Records a push: delivered up to `seq`, or failed with `error`.
+/// How long an instance holds a partner's delivery before another may take it over.
+pub const PUSH_LEASE_SECS: i64 = 120;
+
+/// Takes the partners due a delivery at `now` (a push URL, past their back-off, not held by a
+/// live lease), leasing each to `instance`.
+pub async fn claim_pushes(
+    db: &Db,
+    instance: &str,
+    now: i64,
+) -> Result<Vec<PartnerAgreement>, StoreError> {
+    let mut b = SqlBuf::new("UPDATE partner_agreement SET push_lease_by = ");
+    b.bind(Arg::Text(instance.to_string()));
+    b.push(", push_lease_until = ");
+    b.bind(Arg::Int(now + PUSH_LEASE_SECS));
+    b.push(" WHERE push_url IS NOT NULL AND next_push_at <= ");
+    b.bind(Arg::Int(now));
+    b.push(" AND (push_lease_until IS NULL OR push_lease_until < ");
+    b.bind(Arg::Int(now));
+    b.push(") AND pushed_seq < (SELECT COALESCE(MAX(seq), 0) FROM feed_event) RETURNING ");
+    b.push(AGREEMENT_COLUMNS);
+    let mut tx = db.begin().await?;
+    let sql = b.render(tx.backend());
+    let rows: Vec<PartnerAgreement> = with_tx!(&mut tx, |c| bind_args!(
+        sqlx::query_as::<_, PartnerAgreement>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_all(c)
+    .await)?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// What came of one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// Accepted (or nothing to send) up to this sequence number.
+    Upto(i64),
+    /// Refused or unreachable: tried again from `retry_at` (Unix seconds).
+    Failed { error: String, retry_at: i64 },
+}
+
+/// Records a delivery, if `instance` still holds the lease and the binding is the one leased
+/// (not rebound meanwhile), releasing the lease or renewing it until `renew_until`. False when
+/// it no longer holds it.
 pub async fn record_push(
     db: &Db,
     user_id: i64,
-    delivered_to: Option<i64>,
-    error: Option<&str>,
-) -> Result<(), StoreError> {
+    instance: &str,
+    leased_secret: &str,
+    outcome: &Pushed,
+    renew_until: Option<i64>,
+) -> Result<bool, StoreError> {
     let mut b = SqlBuf::new("UPDATE partner_agreement SET ");
-    match (delivered_to, error) {
-        (Some(seq), _) => {
-            b.push("pushed_seq = ");
-            b.bind(Arg::Int(seq));
-            b.push(", push_failures = 0, push_error = NULL");
+    match renew_until {
+        Some(t) => {
+            b.push("push_lease_until = ");
+            b.bind(Arg::Int(t));
+            b.push(", ");
         }
-        (None, e) => {
+        None => {
+            b.push("push_lease_by = NULL, push_lease_until = NULL, ");
+        }
+    }
+    match outcome {
+        Pushed::Upto(seq) => {
+            b.push("pushed_seq = ");
+            b.bind(Arg::Int(*seq));
+            b.push(", push_failures = 0, push_error = NULL, next_push_at = 0");
+        }
+        Pushed::Failed { error, retry_at } => {
             b.push("push_failures = push_failures + 1, push_error = ");
-            b.bind(Arg::OptText(e.map(str::to_string)));
+            b.bind(Arg::Text(error.clone()));
+            b.push(", next_push_at = ");
+            b.bind(Arg::Int(*retry_at));
         }
     }
     b.push(" WHERE user_id = ");
     b.bind(Arg::Int(user_id));
+    b.push(" AND push_lease_by = ");
+    b.bind(Arg::Text(instance.to_string()));
+    b.push(" AND secret = ");
+    b.bind(Arg::Text(leased_secret.to_string()));
     let mut tx = db.begin().await?;
-    b.execute_in(&mut tx).await?;
+    let sql = b.render(tx.backend());
+    let n = with_tx!(&mut tx, |c| bind_args!(
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
     tx.commit().await?;
-    Ok(())
+    Ok(n == 1)
 }

@@ -13,6 +13,7 @@ pub mod filters;
 pub mod limit;
 pub mod pager;
 pub mod pages;
+pub mod push;
 pub mod routes;
 pub mod services;
 pub mod views;

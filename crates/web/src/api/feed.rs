@@ -34,6 +34,20 @@ pub struct FeedEventDoc {
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
+impl From<anbiao_actions::feed::FeedEvent> for FeedEventDoc {
+    fn from(e: anbiao_actions::feed::FeedEvent) -> Self {
+        Self {
+            seq: e.seq,
+            kind: e.kind.to_string(),
+            kind_name: e.kind_name.to_string(),
+            on: e.on,
+            recorded_at: e.recorded_at,
+            enterprise_id: e.enterprise_id,
+            data: e.data,
+        }
+    }
+}
+
 /// A page of the feed. Its body is signed: header `anbiao-signature: sha256=<hex>`, the
 /// HMAC-SHA256 of the exact body bytes under the partner's key (the bytes of its secret after
 /// `whsec_`, base64-decoded).
@@ -84,19 +98,7 @@ pub async fn get_feed(
         next_after: p.next_after,
         head: p.head,
         more,
-        events: p
-            .events
-            .into_iter()
-            .map(|e| FeedEventDoc {
-                seq: e.seq,
-                kind: e.kind.to_string(),
-                kind_name: e.kind_name.to_string(),
-                on: e.on,
-                recorded_at: e.recorded_at,
-                enterprise_id: e.enterprise_id,
-                data: e.data,
-            })
-            .collect(),
+        events: p.events.into_iter().map(FeedEventDoc::from).collect(),
     };
     let body = serde_json::to_vec(&doc).map_err(|e| AppError::Internal(e.to_string()))?;
     let signature = anbiao_actions::feed::sign_page(&p.secret, &body);

@@ -376,6 +376,9 @@ struct BindingRow {
     user_id: i64,
     account: String,
     agreement: String,
+    push_url: String,
+    pushed_seq: i64,
+    push_state: String,
     since: String,
     by: String,
 }
@@ -473,6 +476,17 @@ async fn render_admin_tokens_with(
                 || format!("{}（已不在规则中）", b.agreement),
                 |a| a.name.clone(),
             ),
+            push_url: b.push_url.clone().unwrap_or_default(),
+            pushed_seq: b.pushed_seq,
+            push_state: match (&b.push_url, &b.push_error) {
+                (None, _) => "不推送，由协作部门按序号读取".into(),
+                (Some(_), None) => "推送正常".into(),
+                (Some(_), Some(e)) => format!(
+                    "连续 {} 次未送达（{e}），{} 后重试",
+                    b.push_failures,
+                    fmt_unix(b.next_push_at)
+                ),
+            },
             since: fmt_unix(b.created_at),
             by: b.created_by.clone(),
         })
@@ -567,7 +581,7 @@ pub async fn bind_partner(
         Ok::<_, AppError>(
             state
                 .ctx(&actor)
-                .bind_partner(user_id, &input.agreement, None)
+                .bind_partner(user_id, &input.agreement, Some(&input.push_url))
                 .await?,
         )
     }
@@ -588,6 +602,8 @@ pub struct BindInput {
     user: String,
     #[serde(default)]
     agreement: String,
+    #[serde(default)]
+    push_url: String,
 }
 
 /// The security administrator ends a partner account's agreement.

@@ -178,6 +178,24 @@ async fn partners_read_the_changes_they_agreed_to_in_order_signed_and_minimised(
             assert_eq!(res.status(), 422);
             assert!(body_text(res).await.contains(why));
         }
+        // A push address that is not http(s) or carries credentials is refused with the reason.
+        for (url, why) in [
+            ("ftp://bank.example.cn/in", "应以 http:// 或 https:// 开头"),
+            ("https://u:p@bank.example.cn/in", "不能包含用户名或密码"),
+        ] {
+            let res = app
+                .send(sec.form(
+                    "/admin/partners",
+                    &[
+                        ("user", &idle.to_string()),
+                        ("agreement", "pboc.credit"),
+                        ("push_url", url),
+                    ],
+                ))
+                .await;
+            assert_eq!(res.status(), 422, "{url}");
+            assert!(body_text(res).await.contains(why), "{url}");
+        }
         let bound = anbiao_store::feed::agreements(&db).await.expect("ran");
         assert_eq!(bound.len(), 2);
 
@@ -349,6 +367,207 @@ async fn certificates_that_run_out_are_told_the_day_after_and_refreshes_never_re
             .await
             .expect("refresh");
         assert_eq!(again.events, 0);
+    })
+    .await;
+}
+
+/// The Python with `standardwebhooks` (scripts/test-all.sh installs it into target/).
+fn webhook_python() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("ANBIAO_WEBHOOK_PYTHON") {
+        return p.into();
+    }
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/webhook-venv/bin/python");
+    assert!(
+        p.exists(),
+        "the webhook receiver needs Python with standardwebhooks: run scripts/test-all.sh, or \
+         python3 -m venv target/webhook-venv && target/webhook-venv/bin/pip install \
+         standardwebhooks==1.3.0"
+    );
+    p
+}
+
+/// A partner's receiver on 127.0.0.1 that verifies with `standardwebhooks`, refusing the first
+/// `fail_first` deliveries; (process, port).
+async fn receiver(
+    secret: &str,
+    log: &std::path::Path,
+    fail_first: u32,
+) -> (tokio::process::Child, u16) {
+    use tokio::io::AsyncBufReadExt;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/webhook_receiver.py");
+    let mut child = tokio::process::Command::new(webhook_python())
+        .arg(script)
+        .arg(secret)
+        .arg(log)
+        .arg(fail_first.to_string())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("receiver starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tokio::io::BufReader::new(out).read_line(&mut line),
+    )
+    .await
+    .expect("receiver prints its port")
+    .expect("read");
+    (child, line.trim().parse().expect("port"))
+}
+
+fn deliveries(log: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+#[tokio::test]
+async fn pushes_are_standard_webhooks_a_partner_verifies_retried_and_never_replayed() {
+    each_backend(|db| async move {
+        let reference = anbiao_domain::ReferenceData::embedded().expect("reference");
+        let state =
+            anbiao_web::AppState::new(db.clone(), reference, anbiao_web::WebConfig::default());
+        let today = anbiao_web::today();
+        let dir = tempfile::tempdir().expect("dir");
+        let log = dir.path().join("deliveries.jsonl");
+        let secret = anbiao_actions::feed::new_secret().expect("secret");
+        let (_rx, port) = receiver(&secret, &log, 1).await;
+
+        // Bound with a push URL: what changes from now on is pushed.
+        let hr = add_user(&db, "hrss", Role::Partner, Some("320682"), None).await;
+        anbiao_store::feed::bind(
+            &db,
+            &Actor::new("secadmin", "form"),
+            hr,
+            "hrss.injury",
+            &secret,
+            Some(&format!("http://127.0.0.1:{port}/hooks/anbiao")),
+        )
+        .await
+        .expect("bind");
+        let e = enterprise_in_rugao(&db, 91, "如皋市通达钢构有限公司").await;
+        operating_since_2010(&db, e).await;
+        let other = enterprise_in_rudong(&db, 92, "如东县洋口港务有限公司").await;
+        operating_since_2010(&db, other).await;
+        let cert = certify(
+            &db,
+            e,
+            Grade::Three,
+            today - Duration::days(30),
+            today + Duration::days(1000),
+        )
+        .await;
+        certify(
+            &db,
+            other,
+            Grade::Two,
+            today - Duration::days(30),
+            today + Duration::days(1000),
+        )
+        .await;
+
+        let client = anbiao_web::push::client().expect("client");
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        // The receiver refuses the first delivery: recorded, retried after 30 seconds.
+        let r = anbiao_web::push::push_due(&state, &client, "test-a", now)
+            .await
+            .expect("push");
+        assert_eq!((r.delivered, r.failed), (0, 1));
+        let b = anbiao_store::feed::agreement_of(&db, hr)
+            .await
+            .expect("ran")
+            .expect("bound");
+        assert_eq!(b.push_failures, 1);
+        assert_eq!(b.next_push_at, now + 30);
+        assert!(
+            b.push_error.as_deref().is_some_and(|e| e.contains("503")),
+            "{b:?}"
+        );
+        let r = anbiao_web::push::push_due(&state, &client, "test-a", now + 10)
+            .await
+            .expect("push");
+        assert_eq!((r.delivered, r.failed), (0, 0), "not before its time");
+        let r = anbiao_web::push::push_due(&state, &client, "test-b", now + 30)
+            .await
+            .expect("push");
+        assert_eq!((r.delivered, r.failed), (1, 0));
+
+        // The library verified it; it holds the graded event of 如皋's enterprise only, with the
+        // agreement's fields only.
+        let got = deliveries(&log);
+        assert_eq!(got.len(), 1);
+        let body: serde_json::Value =
+            serde_json::from_str(got[0]["body"].as_str().expect("body")).expect("json");
+        assert_eq!(body["type"], "standing.changed");
+        let events = body["data"]["events"].as_array().expect("events");
+        assert_eq!(events.len(), 1, "{body}");
+        assert_eq!(events[0]["kind"], "graded");
+        assert_eq!(events[0]["enterprise_id"], e);
+        assert_eq!(events[0]["data"]["grade"], "three");
+        assert!(events[0]["data"].get("certificate_number").is_none());
+        let b = anbiao_store::feed::agreement_of(&db, hr)
+            .await
+            .expect("ran")
+            .expect("bound");
+        assert_eq!(b.push_failures, 0);
+        assert_eq!(
+            b.pushed_seq,
+            body["data"]["next_after"].as_i64().expect("next")
+        );
+
+        // The same delivery again is refused as a replay; an altered body fails verification.
+        let url = format!("http://127.0.0.1:{port}/hooks/anbiao");
+        let send = |body: String| {
+            let h = got[0]["headers"].clone();
+            let client = client.clone();
+            let url = url.clone();
+            async move {
+                let mut req = client.post(&url).body(body);
+                for k in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+                    req = req.header(k, h[k].as_str().expect("header"));
+                }
+                req.send().await.expect("sent").status().as_u16()
+            }
+        };
+        let raw = got[0]["body"].as_str().expect("body").to_string();
+        assert_eq!(send(raw.clone()).await, 409);
+        assert_eq!(send(raw.replace("three", "one")).await, 400);
+
+        // Nothing new: nothing sent. A revocation: one more delivery, later in sequence.
+        let r = anbiao_web::push::push_due(&state, &client, "test-a", now + 40)
+            .await
+            .expect("push");
+        assert_eq!((r.delivered, r.failed), (0, 0));
+        certificate::revoke(
+            &db,
+            &Scope::City,
+            &Actor::new("rugao", "form"),
+            cert,
+            today,
+            "发生一般事故，经核查不再符合三级标准",
+            None,
+        )
+        .await
+        .expect("revoke");
+        let r = anbiao_web::push::push_due(&state, &client, "test-a", now + 50)
+            .await
+            .expect("push");
+        assert_eq!((r.delivered, r.failed), (1, 0));
+        let got = deliveries(&log);
+        assert_eq!(got.len(), 2);
+        let second: serde_json::Value =
+            serde_json::from_str(got[1]["body"].as_str().expect("body")).expect("json");
+        assert_eq!(second["data"]["events"][0]["kind"], "revoked");
+        assert!(
+            second["data"]["events"][0]["seq"].as_i64() > events[0]["seq"].as_i64(),
+            "{second}"
+        );
+        assert_ne!(got[0]["id"], got[1]["id"]);
     })
     .await;
 }
