@@ -97,7 +97,21 @@ function badRowsCsv() {
   ].join("\n");
 }
 
+// Whether something already answers on the port: the walk would then drive that server, not its
+// own (a demo left running by hand once made the walk read another server's logins).
+async function portTaken(port) {
+  try {
+    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function scenario(name, dbUrl, port) {
+  if (await portTaken(port)) {
+    throw new Error(`port ${port} is already in use by another server: stop it and run the browser test again`);
+  }
   const work = mkdtempSync(join(tmpdir(), "anbiao-e2e-"));
   const base = `http://127.0.0.1:${port}`;
   const csvPath = join(work, "名录.csv");

@@ -396,6 +396,7 @@ impl Ctx<'_> {
         Ok(store::designate(
             self.db,
             &self.actor.audit,
+            &self.actor.scope,
             e.id,
             (&d.key, &d.name),
             since,
@@ -444,7 +445,16 @@ impl Ctx<'_> {
             &reason,
             anbiao_domain::text::limits::NOTE,
         )?;
-        store::end_designation(self.db, &self.actor.audit, &rec, &name, until, &reason).await?;
+        store::end_designation(
+            self.db,
+            &self.actor.audit,
+            &self.actor.scope,
+            &rec,
+            &name,
+            until,
+            &reason,
+        )
+        .await?;
         Ok(rec.enterprise_id)
     }
 }

@@ -52,6 +52,7 @@ pub async fn tell(
             consequences::designate(
                 db,
                 &actor,
+                &anbiao_domain::Scope::City,
                 e.id,
                 ("state_owned", &state_owned),
                 date!(2015 - 01 - 01),
@@ -63,6 +64,7 @@ pub async fn tell(
             consequences::designate(
                 db,
                 &actor,
+                &anbiao_domain::Scope::City,
                 e.id,
                 ("credit_model", &credit_model),
                 date!(2017 - 12 - 28),

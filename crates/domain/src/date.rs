@@ -5,8 +5,15 @@ use time::macros::format_description;
 
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s.trim(), format_description!("[year]-[month]-[day]")).ok()
+    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+        .ok()
+        .filter(|d| (EARLIEST_YEAR..=LATEST_YEAR).contains(&d.year()))
 }
+
+/// The years a date of this system may fall in: an enterprise of the 1890s (大生纱厂, 1895) is
+/// on file; year 0000 or 9999 is a slip of the keyboard, not a date.
+pub const EARLIEST_YEAR: i32 = 1800;
+pub const LATEST_YEAR: i32 = 2199;
 
 /// Formats as `YYYY-MM-DD`.
 pub fn format_date(d: Date) -> String {
@@ -93,6 +100,22 @@ impl Validity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_outside_the_years_a_record_may_have_are_not_dates() {
+        use time::macros::date;
+        assert_eq!(parse_date(" 1895-05-23 "), Some(date!(1895 - 05 - 23)));
+        assert_eq!(parse_date("2199-12-31"), Some(date!(2199 - 12 - 31)));
+        for bad in [
+            "0000-01-01",
+            "1799-12-31",
+            "2200-01-01",
+            "9999-12-31",
+            "2019-02-29",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn official_format_drops_leading_zeros() {

@@ -415,12 +415,14 @@ pub async fn designation(db: &Db, id: i64) -> Result<DesignationRecord, StoreErr
 pub async fn designate(
     db: &Db,
     actor: &Actor,
+    scope: &Scope,
     enterprise_id: i64,
     (key, name): (&str, &str),
     since: Date,
     basis: &str,
 ) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
+    crate::enterprise::in_scope_tx(&mut tx, scope, enterprise_id).await?;
     // A new period runs on from `since`: it may not begin while another of the same
     // designation holds (one running on, or one ended after `since`).
     const HELD: &str = "SELECT until FROM enterprise_designation WHERE enterprise_id = $1 \
@@ -470,12 +472,14 @@ pub async fn designate(
 pub async fn end_designation(
     db: &Db,
     actor: &Actor,
+    scope: &Scope,
     rec: &DesignationRecord,
     name: &str,
     until: Date,
     reason: &str,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
+    crate::enterprise::in_scope_tx(&mut tx, scope, rec.enterprise_id).await?;
     const SQL: &str = "UPDATE enterprise_designation SET until = $1, ended_by = $2, end_reason = $3 \
         WHERE id = $4 AND enterprise_id = $5 AND until IS NULL";
     let n = with_tx!(&mut tx, |c| sqlx::query(SQL)

@@ -317,6 +317,26 @@ pub(crate) fn push_scope(
     }
 }
 
+/// Inside a transaction: the enterprise exists and lies within `scope` (else `NotFound`, the
+/// two not told apart), so the check and the write it guards commit together.
+pub(crate) async fn in_scope_tx(
+    tx: &mut crate::db::Tx,
+    scope: &Scope,
+    id: i64,
+) -> Result<(), StoreError> {
+    let mut b = SqlBuf::new("SELECT e.id FROM enterprise e WHERE e.id = ");
+    b.bind(Arg::Int(id));
+    push_scope(&mut b, scope, "e.id", "e.region_code", "e.township");
+    let sql = b.render(tx.backend());
+    let found: Option<(i64,)> = crate::with_tx!(tx, |c| crate::bind_args!(
+        sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql.clone())),
+        &b.args
+    )
+    .fetch_optional(c)
+    .await)?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
 /// `push_scope` for a table without a township of its own: a township is the enterprises of
 /// that township (read from the enterprise index by code and township, migration 0040) rather
 /// than a look-up of the enterprise's township for every row of the district.

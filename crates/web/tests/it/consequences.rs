@@ -387,6 +387,7 @@ async fn the_lists_found_in_sql_agree_with_the_rules_on_every_measure() {
                 anbiao_store::consequences::designate(
                     &db,
                     &actor,
+                    &Scope::City,
                     id,
                     if n % 4 == 0 {
                         ("state_owned", "国有工贸企业")
@@ -559,7 +560,7 @@ async fn designations_are_an_officers_record_within_scope_and_end_without_being_
         // A new period may not reach back into the ended one, nor begin in year 0.
         for (since, words) in [
             (since.as_str(), "新认定的日期应不早于"),
-            ("0000-01-01", "不能早于 1950 年"),
+            ("1900-01-01", "不能早于 1950 年"),
         ] {
             let res = app
                 .send(rugao.form(

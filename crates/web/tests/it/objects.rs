@@ -793,6 +793,7 @@ pub async fn fixture(db: &Db) -> Fixture {
         p.designation = anbiao_store::consequences::designate(
             db,
             &actor,
+            &anbiao_domain::Scope::City,
             p.enterprise,
             ("state_owned", "国有工贸企业"),
             anbiao_web::today(),
