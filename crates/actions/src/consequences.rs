@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use anbiao_domain::consequences::{
-    ConsequenceSet, Department, Designation, Effect, Facts, Measure,
+    ConsequenceSet, Department, Designation, Effect, Facts, LayoutField, Measure,
 };
 use anbiao_domain::date::{format_date, parse_date};
 use anbiao_domain::supervision::Status;
@@ -70,6 +70,9 @@ pub struct Entry {
     pub township: Option<String>,
     /// The facts that put it on the list, in words.
     pub reasons: String,
+    /// The best certificate held on the day, if any (for a department's own layout).
+    #[serde(skip)]
+    pub certificate: Option<anbiao_domain::consequences::HeldCertificate>,
 }
 
 /// A page of a measure's list.
@@ -203,6 +206,7 @@ impl Ctx<'_> {
             .filter_map(|l| {
                 let f = facts.remove(&l.id)?;
                 let reasons = m.decide(&f, day, &set.designations)?;
+                let certificate = f.certificates.first().cloned();
                 Some(Entry {
                     enterprise_id: l.id,
                     credit_code: l.credit_code,
@@ -216,6 +220,7 @@ impl Ctx<'_> {
                         }),
                     township: l.township,
                     reasons,
+                    certificate,
                 })
             })
             .collect())
@@ -250,6 +255,8 @@ impl Ctx<'_> {
         let set = self.consequence_set(day)?;
         let m = self.measure_on(set, key, day)?;
         let ks = self.key_statuses(day)?;
+        // the department's own layout, if it gave one
+        let layout = set.layout(&m.department).into_owned();
         let mut rows: Vec<Vec<XCell>> = Vec::new();
         let mut after = 0i64;
         loop {
@@ -260,13 +267,7 @@ impl Ctx<'_> {
             };
             let n = listed.len();
             for e in self.entries(set, m, day, &ks, listed).await? {
-                rows.push(vec![
-                    XCell::Text(e.credit_code),
-                    XCell::Text(e.name),
-                    XCell::Text(e.unit),
-                    e.township.into(),
-                    XCell::Text(e.reasons),
-                ]);
+                rows.push(layout.columns.iter().map(|c| cell(&e, c.field)).collect());
             }
             after = last;
             if n < CHUNK as usize || rows.len() >= EXPORT_MAX {
@@ -292,19 +293,9 @@ impl Ctx<'_> {
         );
         let n = rows.len();
         let bytes = tokio::task::spawn_blocking(move || {
-            anbiao_sheets::write_table(
-                "名单",
-                Some(&title),
-                &[
-                    "统一社会信用代码",
-                    "企业名称",
-                    "县（市、区）",
-                    "乡镇（街道）",
-                    "列入依据",
-                ],
-                &rows,
-            )
-            .map_err(|e| e.to_string())
+            let headers: Vec<&str> = layout.columns.iter().map(|c| c.header.as_str()).collect();
+            anbiao_sheets::write_table(&layout.sheet, Some(&title), &headers, &rows)
+                .map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| ActionError::Internal(format!("task: {e}")))?
@@ -456,6 +447,24 @@ impl Ctx<'_> {
         )
         .await?;
         Ok(rec.enterprise_id)
+    }
+}
+
+/// What a workbook's column shows of an entry.
+fn cell(e: &Entry, field: LayoutField) -> XCell {
+    let cert = e.certificate.as_ref();
+    match field {
+        LayoutField::CreditCode => XCell::Text(e.credit_code.clone()),
+        LayoutField::Name => XCell::Text(e.name.clone()),
+        LayoutField::Unit => XCell::Text(e.unit.clone()),
+        LayoutField::Township => e.township.clone().into(),
+        LayoutField::Reasons => XCell::Text(e.reasons.clone()),
+        LayoutField::Grade => cert.map_or(XCell::Empty, |c| XCell::Text(c.grade.label().into())),
+        LayoutField::CertificateNumber => {
+            cert.map_or(XCell::Empty, |c| XCell::Text(c.number.clone()))
+        }
+        LayoutField::ValidUntil => cert.map_or(XCell::Empty, |c| XCell::Date(c.valid_until)),
+        LayoutField::Blank => XCell::Empty,
     }
 }
 

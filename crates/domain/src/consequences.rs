@@ -355,6 +355,95 @@ pub struct ConsequenceSet {
     pub departments: Vec<Department>,
     pub measures: Vec<Measure>,
     pub agreements: Vec<Agreement>,
+    pub layouts: Vec<Layout>,
+}
+
+/// What a column of a department's workbook holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutField {
+    CreditCode,
+    Name,
+    Unit,
+    Township,
+    /// The facts that put the enterprise on the list, in words.
+    Reasons,
+    /// The best certificate held on the day: its grade, number, last valid day.
+    Grade,
+    CertificateNumber,
+    ValidUntil,
+    /// A column the department fills in itself (its decision, a remark): header only.
+    Blank,
+}
+
+impl LayoutField {
+    pub const ALL: [LayoutField; 9] = [
+        Self::CreditCode,
+        Self::Name,
+        Self::Unit,
+        Self::Township,
+        Self::Reasons,
+        Self::Grade,
+        Self::CertificateNumber,
+        Self::ValidUntil,
+        Self::Blank,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::CreditCode => "credit_code",
+            Self::Name => "name",
+            Self::Unit => "unit",
+            Self::Township => "township",
+            Self::Reasons => "reasons",
+            Self::Grade => "grade",
+            Self::CertificateNumber => "certificate_number",
+            Self::ValidUntil => "valid_until",
+            Self::Blank => "blank",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.key() == s)
+    }
+}
+
+/// A column of a department's workbook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub field: LayoutField,
+    pub header: String,
+}
+
+/// The layout of the workbook a department asks its lists in (issue 19 item 2): the sheet's
+/// name and the columns in order, with the department's own headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub department: String,
+    pub sheet: String,
+    pub columns: Vec<Column>,
+    pub confidence: String,
+}
+
+impl Layout {
+    /// The layout used where a department has none of its own.
+    pub fn standard() -> Self {
+        let col = |field, header: &str| Column {
+            field,
+            header: header.to_string(),
+        };
+        Self {
+            department: String::new(),
+            sheet: "名单".into(),
+            columns: vec![
+                col(LayoutField::CreditCode, "统一社会信用代码"),
+                col(LayoutField::Name, "企业名称"),
+                col(LayoutField::Unit, "县（市、区）"),
+                col(LayoutField::Township, "乡镇（街道）"),
+                col(LayoutField::Reasons, "列入依据"),
+            ],
+            confidence: "default".into(),
+        }
+    }
 }
 
 /// A data-sharing agreement with a department (the partners' feed, issue 19 item 3): the changes
@@ -411,6 +500,17 @@ impl ConsequenceSet {
 
     pub fn agreement(&self, key: &str) -> Option<&Agreement> {
         self.agreements.iter().find(|a| a.key == key)
+    }
+
+    /// The workbook layout of a department: its own, else the standard one.
+    pub fn layout(&self, department: &str) -> std::borrow::Cow<'_, Layout> {
+        self.layouts
+            .iter()
+            .find(|l| l.department == department)
+            .map_or_else(
+                || std::borrow::Cow::Owned(Layout::standard()),
+                std::borrow::Cow::Borrowed,
+            )
     }
 }
 
@@ -472,6 +572,73 @@ struct RawSet {
     measure: Vec<RawMeasure>,
     #[serde(default)]
     agreement: Vec<RawAgreement>,
+    #[serde(default)]
+    layout: Vec<RawLayout>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayout {
+    department: String,
+    sheet: String,
+    columns: Vec<RawColumn>,
+    confidence: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColumn {
+    field: String,
+    header: String,
+}
+
+/// The longest header or sheet name a layout may give (Excel's sheet names stop at 31).
+const MAX_HEADER: usize = 30;
+
+fn layout(set_name: &str, l: RawLayout, departments: &[Department]) -> Result<Layout, String> {
+    let name = format!("{set_name} 报表格式“{}”", l.department);
+    if !departments.iter().any(|d| d.key == l.department) {
+        return Err(format!("{name}：部门“{}”未在本版规则中列明", l.department));
+    }
+    if !CONFIDENCES.contains(&l.confidence.as_str()) {
+        return Err(format!("{name}：可信度“{}”无法识别", l.confidence));
+    }
+    let sheet = l.sheet.trim().to_string();
+    if sheet.is_empty()
+        || sheet.chars().count() > MAX_HEADER
+        || sheet.contains(['[', ']', ':', '*', '?', '/', '\\'])
+    {
+        return Err(format!(
+            "{name}：工作表名称应为 1 至 {MAX_HEADER} 个字符，且不含 [ ] : * ? / \\"
+        ));
+    }
+    if l.columns.is_empty() {
+        return Err(format!("{name}：至少需要一列"));
+    }
+    let mut columns: Vec<Column> = Vec::new();
+    for c in l.columns {
+        let field = LayoutField::parse(&c.field)
+            .ok_or_else(|| format!("{name}：列内容“{}”无法识别", c.field))?;
+        let header = c.header.trim().to_string();
+        if header.is_empty() || header.chars().count() > MAX_HEADER {
+            return Err(format!("{name}：列标题应为 1 至 {MAX_HEADER} 个字符"));
+        }
+        if columns.iter().any(|o| o.header == header) {
+            return Err(format!("{name}：列标题“{header}”重复"));
+        }
+        columns.push(Column { field, header });
+    }
+    if !columns.iter().any(|c| c.field == LayoutField::CreditCode) {
+        return Err(format!(
+            "{name}：应有一列统一社会信用代码（credit_code），以便部门核对企业"
+        ));
+    }
+    Ok(Layout {
+        department: l.department,
+        sheet,
+        columns,
+        confidence: l.confidence,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -770,6 +937,16 @@ impl ConsequenceRules {
                 }
                 agreements.push(agreement(&set_name, a, &s.department).map_err(bad)?);
             }
+            let mut layouts: Vec<Layout> = Vec::new();
+            for l in s.layout {
+                if layouts.iter().any(|o| o.department == l.department) {
+                    return Err(bad(format!(
+                        "{set_name}：部门“{}”的报表格式重复",
+                        l.department
+                    )));
+                }
+                layouts.push(layout(&set_name, l, &s.department).map_err(bad)?);
+            }
             let set = ConsequenceSet {
                 id: s.id,
                 version: s.version,
@@ -782,6 +959,7 @@ impl ConsequenceRules {
                 departments: s.department,
                 measures,
                 agreements,
+                layouts,
             };
             if let Some(o) = sets.iter().find(|o| o.validity().overlaps(&set.validity())) {
                 return Err(bad(format!(
@@ -936,6 +1114,31 @@ mod tests {
     }
 
     #[test]
+    fn departments_get_their_own_workbook_layout_or_the_standard_one() {
+        let r = rules();
+        let set = r.on(date!(2026 - 12 - 01)).expect("in force");
+        let pboc = set.layout("pboc");
+        assert_eq!(pboc.sheet, "标准化企业信息");
+        let fields: Vec<&str> = pboc.columns.iter().map(|c| c.field.key()).collect();
+        assert_eq!(
+            fields,
+            [
+                "credit_code",
+                "name",
+                "grade",
+                "certificate_number",
+                "valid_until",
+                "reasons",
+                "blank"
+            ]
+        );
+        assert_eq!(*set.layout("safety"), Layout::standard());
+        let a = r.agreement("insurers.liability").expect("agreement");
+        assert!(a.fields.iter().any(|f| f == "accident_on"));
+        assert!(a.kinds.contains(&crate::feed::Kind::Accident));
+    }
+
+    #[test]
     fn malformed_measures_are_refused_with_the_reason_in_chinese() {
         let cases = [
             (
@@ -1013,6 +1216,35 @@ mod tests {
                     1,
                 ),
                 "colour",
+            ),
+            // layouts and agreements
+            (
+                EMBEDDED.replacen(
+                    "{ field = \"credit_code\", header = \"统一社会信用代码\" },\n  { field = \"name\", header = \"企业名称\" },\n  { field = \"grade\"",
+                    "{ field = \"name\", header = \"企业名称\" },\n  { field = \"grade\"",
+                    1,
+                ),
+                "应有一列统一社会信用代码",
+            ),
+            (
+                EMBEDDED.replacen("{ field = \"blank\", header = \"录入情况\" }", "{ field = \"loan\", header = \"贷款\" }", 1),
+                "列内容“loan”无法识别",
+            ),
+            (
+                EMBEDDED.replacen("header = \"录入情况\"", "header = \"录入依据\"", 1),
+                "列标题“录入依据”重复",
+            ),
+            (
+                EMBEDDED.replacen("sheet = \"标准化企业信息\"", "sheet = \"标准化/企业\"", 1),
+                "工作表名称",
+            ),
+            (
+                EMBEDDED.replacen("fields = [\"credit_code\", \"name\", \"grade\", \"previous_grade\", \"certificate_number\", \"valid_until\"]", "fields = [\"credit_code\", \"salary\"]", 1),
+                "字段“salary”无法识别",
+            ),
+            (
+                EMBEDDED.replacen("kinds = [\"graded\", \"renewed\", \"upgraded\", \"downgraded\", \"revoked\", \"expired\", \"ended\"]", "kinds = [\"bankrupt\"]", 1),
+                "变动类型“bankrupt”无法识别",
             ),
         ];
         for (text, expected) in cases {

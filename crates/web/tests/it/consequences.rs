@@ -308,6 +308,44 @@ async fn each_list_names_the_enterprises_of_the_day_with_their_facts_within_scop
             text.contains("consequences@1#measure.listing.excluded"),
             "{text}"
         );
+        // The central bank's list comes in its own layout: its sheet, its headers, the grade and
+        // the certificate of each enterprise, and a column left for the bank to fill in.
+        let res = app
+            .send(rugao.get("/consequences/pboc.credit_data/export.xlsx"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let bytes = body_bytes(res).await;
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+        assert_eq!(book.sheet_names(), ["标准化企业信息"]);
+        let range = book.worksheet_range_at(0).expect("sheet").expect("range");
+        let rows: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        let head = rows
+            .iter()
+            .position(|r| r.first().is_some_and(|c| c == "统一社会信用代码"))
+            .unwrap_or_else(|| panic!("{rows:?}"));
+        assert_eq!(
+            rows[head],
+            [
+                "统一社会信用代码",
+                "企业名称",
+                "安全生产标准化等级",
+                "证书编号",
+                "证书有效期至",
+                "录入依据",
+                "录入情况"
+            ]
+        );
+        let huafeng_row = rows
+            .iter()
+            .find(|r| r.get(1).is_some_and(|n| n == "南通华峰机械有限公司"))
+            .unwrap_or_else(|| panic!("{rows:?}"));
+        assert_eq!(huafeng_row[2], "二级");
+        assert!(huafeng_row[3].starts_with("苏AQB"), "{huafeng_row:?}");
+        assert!(huafeng_row[6].is_empty(), "{huafeng_row:?}");
 
         // Bad days and keys: refused in words, nothing shown.
         for (q, status, words) in [
