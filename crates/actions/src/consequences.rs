@@ -206,7 +206,12 @@ impl Ctx<'_> {
             .filter_map(|l| {
                 let f = facts.remove(&l.id)?;
                 let reasons = m.decide(&f, day, &set.designations)?;
-                let certificate = f.certificates.first().cloned();
+                // the best grade held; of two of one grade, the one valid longer (as the feed)
+                let certificate = f
+                    .certificates
+                    .iter()
+                    .min_by_key(|c| (c.grade, std::cmp::Reverse(c.valid_until)))
+                    .cloned();
                 Some(Entry {
                     enterprise_id: l.id,
                     credit_code: l.credit_code,

@@ -78,7 +78,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 anbiao_actions::obligations::run_daily(&db, &reference, on, &instance_name())
                     .await?;
             let queued = anbiao_store::queue::work(&db, &instance_name(), on).await?;
-            let feed = anbiao_actions::feed::refresh(&db, &reference, on).await?;
+            // The feed tells what changes as it happens: it is brought up to date only on the
+            // day itself, never as of another day.
+            let feed = if on == anbiao_actions::today() {
+                anbiao_actions::feed::refresh(&db, &reference, on).await?
+            } else {
+                anbiao_actions::feed::Refreshed::default()
+            };
             db.close().await;
             println!(
                 "{}：{}；{}；{}；到期任务 {} 项，发出提醒 {} 条{}",

@@ -205,7 +205,9 @@ pub fn changes(
             };
             out.push(change(kind, on, None, Some(o)));
         }
-        (Some(o), Some(n)) if o.number != n.number || o.grade != n.grade => {
+        (Some(o), Some(n))
+            if o.number != n.number || o.grade != n.grade || o.valid_until != n.valid_until =>
+        {
             if let Some(d) = revoked_on(&o.number) {
                 out.push(change(Kind::Revoked, d, None, Some(o)));
             }
@@ -369,6 +371,11 @@ mod tests {
             kinds(&changes(Some(&two), &three, &r, TODAY)),
             [Kind::Revoked, Kind::Downgraded]
         );
+        // the same certificate extended: renewed, with its new last day
+        let extended = standing(Some(held("A1", "two", "2029-11-30")));
+        let c = changes(Some(&two), &extended, &[], TODAY);
+        assert_eq!(kinds(&c), [Kind::Renewed]);
+        assert_eq!(c[0].valid_until.as_deref(), Some("2029-11-30"));
         // unchanged: nothing
         assert!(changes(Some(&two), &two, &[], TODAY).is_empty());
     }

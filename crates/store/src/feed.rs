@@ -251,13 +251,14 @@ pub async fn head(db: &Db) -> Result<i64, StoreError> {
     Ok(b.fetch_optional::<(i64,)>(db).await?.map_or(0, |r| r.0))
 }
 
-/// The events of `scope` and `kinds` after `after`, at most `limit`, looking through at most
-/// [`SCAN`] sequence numbers.
+/// The events of `scope` and `kinds` numbered in `(after, upto]`, at most `limit` (the caller
+/// keeps `upto - after` to at most [`SCAN`]).
 pub async fn page(
     db: &Db,
     scope: &Scope,
     kinds: &[&str],
     after: i64,
+    upto: i64,
     limit: i64,
 ) -> Result<Vec<EventRow>, StoreError> {
     let mut b = SqlBuf::new(
@@ -266,7 +267,7 @@ pub async fn page(
     );
     b.bind(Arg::Int(after));
     b.push(" AND seq <= ");
-    b.bind(Arg::Int(after.saturating_add(SCAN)));
+    b.bind(Arg::Int(upto.min(after.saturating_add(SCAN))));
     push_scope(&mut b, scope, "enterprise_id", "region_code", "township");
     if !kinds.is_empty() {
         b.push(" AND kind IN ");
@@ -312,7 +313,8 @@ pub async fn agreements(db: &Db) -> Result<Vec<PartnerAgreement>, StoreError> {
 }
 
 /// Binds a partner account to an agreement with a new secret (replacing any binding: the old
-/// secret stops working), pushing from the current head if a URL is given.
+/// secret stops working). A new binding pushes from the current head; a rebinding under the same
+/// agreement (a new URL or secret) keeps what was delivered and sends the rest.
 pub async fn bind(
     db: &Db,
     actor: &Actor,
@@ -327,7 +329,8 @@ pub async fn bind(
     const SQL: &str = "INSERT INTO partner_agreement (user_id, agreement, secret, push_url, \
         pushed_seq, push_failures, created_at, created_by) VALUES ($1, $2, $3, $4, $5, 0, $6, $7) \
         ON CONFLICT (user_id) DO UPDATE SET agreement = excluded.agreement, secret = excluded.secret, \
-        push_url = excluded.push_url, pushed_seq = excluded.pushed_seq, push_failures = 0, \
+        push_url = excluded.push_url, pushed_seq = CASE WHEN partner_agreement.agreement = \
+        excluded.agreement THEN partner_agreement.pushed_seq ELSE excluded.pushed_seq END, push_failures = 0, \
         push_error = NULL, next_push_at = 0, push_lease_by = NULL, push_lease_until = NULL, created_at = excluded.created_at, created_by = excluded.created_by";
     with_tx!(&mut tx, |c| sqlx::query(SQL)
         .bind(user_id)
@@ -416,6 +419,7 @@ pub async fn record_push(
     instance: &str,
     leased_secret: &str,
     outcome: &Pushed,
+    at: i64,
     renew_until: Option<i64>,
 ) -> Result<bool, StoreError> {
     let mut b = SqlBuf::new("UPDATE partner_agreement SET ");
@@ -446,6 +450,8 @@ pub async fn record_push(
     b.bind(Arg::Int(user_id));
     b.push(" AND push_lease_by = ");
     b.bind(Arg::Text(instance.to_string()));
+    b.push(" AND push_lease_until >= ");
+    b.bind(Arg::Int(at));
     b.push(" AND secret = ");
     b.bind(Arg::Text(leased_secret.to_string()));
     let mut tx = db.begin().await?;

@@ -139,6 +139,10 @@ pub async fn push_due(
     now: i64,
 ) -> Result<PushReport, String> {
     let mut report = PushReport::default();
+    // The pass's own clock: `now` at its start, moving on with the time spent (a lease renewed
+    // and a delivery stamped at the moment they happen).
+    let start = std::time::Instant::now();
+    let at = || now.saturating_add(i64::try_from(start.elapsed().as_secs()).unwrap_or(i64::MAX));
     feed::refresh(&state.db, &state.reference, state.today())
         .await
         .map_err(|e| e.to_string())?;
@@ -150,7 +154,7 @@ pub async fn push_due(
             continue;
         };
         for pass in 0..PAGES_PER_PASS {
-            let page = feed::push_page(&state.db, &state.reference, state.today(), &bound)
+            let page = feed::push_page(&state.db, &state.reference, &bound)
                 .await
                 .map_err(|e| e.to_string())?;
             let Some(page) = page else {
@@ -158,7 +162,7 @@ pub async fn push_due(
                 // security administrator to end.
                 let outcome = Pushed::Failed {
                     error: "账户已停用或不再具有读取权限".into(),
-                    retry_at: now + MAX_BACKOFF_SECS,
+                    retry_at: at() + MAX_BACKOFF_SECS,
                 };
                 store::record_push(
                     &state.db,
@@ -166,6 +170,7 @@ pub async fn push_due(
                     instance,
                     &bound.secret,
                     &outcome,
+                    at(),
                     None,
                 )
                 .await
@@ -176,9 +181,13 @@ pub async fn push_due(
             let outcome = if page.events.is_empty() {
                 Pushed::Upto(page.next_after)
             } else {
-                let id = format!("msg_{}_{}_{}", bound.user_id, page.after, page.next_after);
-                let body = payload(&page, now)?;
-                match send(client, &url, &bound.secret, &id, now, body).await {
+                // the events it carries name it: a retry of the same events has the same id
+                let first = page.events.first().map_or(0, |e| e.seq);
+                let last = page.events.last().map_or(0, |e| e.seq);
+                let id = format!("msg_{}_{first}_{last}", bound.user_id);
+                let sent_at = at();
+                let body = payload(&page, sent_at)?;
+                match send(client, &url, &bound.secret, &id, sent_at, body).await {
                     Ok(()) => {
                         report.delivered += 1;
                         Pushed::Upto(page.next_after)
@@ -188,20 +197,22 @@ pub async fn push_due(
                         report.failed += 1;
                         Pushed::Failed {
                             error,
-                            retry_at: now + backoff(bound.push_failures + 1),
+                            retry_at: at() + backoff(bound.push_failures + 1),
                         }
                     }
                 }
             };
             let more = matches!(outcome, Pushed::Upto(upto) if upto < page.head);
             // the last page of a pass releases the lease, so the next pass takes the rest
-            let renew = (more && pass + 1 < PAGES_PER_PASS).then_some(now + store::PUSH_LEASE_SECS);
+            let renew =
+                (more && pass + 1 < PAGES_PER_PASS).then_some(at() + store::PUSH_LEASE_SECS);
             let held = store::record_push(
                 &state.db,
                 bound.user_id,
                 instance,
                 &bound.secret,
                 &outcome,
+                at(),
                 renew,
             )
             .await

@@ -332,6 +332,26 @@ async fn certificates_that_run_out_are_told_the_day_after_and_refreshes_never_re
             today + Duration::days(10),
         )
         .await;
+        // An enterprise on file when the feed began (the migration marks it 0) is its starting
+        // point: its certificate is not told as news.
+        let old = enterprise_in_rugao(&db, 82, "如皋市老字号纺织厂").await;
+        operating_since_2010(&db, old).await;
+        certify(
+            &db,
+            old,
+            Grade::Two,
+            today - Duration::days(700),
+            today + Duration::days(300),
+        )
+        .await;
+        anbiao_store::with_pool!(&db, |p| sqlx::query(
+            "UPDATE feed_dirty SET mark = 0 WHERE enterprise_id = $1"
+        )
+        .bind(old)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("as the migration left it");
         // Two refreshes at once write each change once.
         let (a, b) = tokio::join!(
             anbiao_actions::feed::refresh(&db, &reference, today),
@@ -347,7 +367,7 @@ async fn certificates_that_run_out_are_told_the_day_after_and_refreshes_never_re
             .await
             .expect("refresh");
         assert_eq!(r.events, 2, "{r:?}");
-        let rows = anbiao_store::feed::page(&db, &Scope::City, &[], 0, 10)
+        let rows = anbiao_store::feed::page(&db, &Scope::City, &[], 0, 100, 10)
             .await
             .expect("page");
         let kinds: Vec<(&str, &str)> = rows
