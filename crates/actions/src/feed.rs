@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use anbiao_domain::date::{format_date, parse_date};
+use anbiao_domain::date::format_date;
 use anbiao_domain::feed::{self, Held, Standing, Who};
 use anbiao_domain::{Permission, ReferenceData, Role};
 use anbiao_store::Db;
@@ -142,7 +142,7 @@ pub async fn refresh_at_most(
                     region_code: r.region_code.clone(),
                     township: r.township.clone(),
                     kind: c.kind.key().to_string(),
-                    on_day: feed::day_text(&c),
+                    on_day: format_date(c.on),
                     body: serde_json::Value::Object(feed::body(&c, &who)).to_string(),
                 })
                 .collect();
@@ -487,11 +487,6 @@ pub fn sign_webhook(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Stri
         "v1,{}",
         base64::engine::general_purpose::STANDARD.encode(mac)
     )
-}
-
-/// The day a stored event took effect (for display).
-pub fn day_of(e: &FeedEvent) -> Option<Date> {
-    parse_date(&e.on)
 }
 
 #[cfg(test)]

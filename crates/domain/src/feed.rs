@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
-use crate::date::{format_date, parse_date};
+use crate::date::parse_date;
 use crate::grade::Grade;
 
 /// What changed in an enterprise's standing.
@@ -292,11 +292,6 @@ pub fn minimise(
         .filter(|(k, _)| fields.iter().any(|f| f == k))
         .filter_map(|(k, _)| body.get(*k).map(|v| (k.to_string(), v.clone())))
         .collect()
-}
-
-/// The day text of a change (for the stored row).
-pub fn day_text(c: &Change) -> String {
-    format_date(c.on)
 }
 
 #[cfg(test)]
